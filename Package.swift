@@ -1,0 +1,71 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "streamq",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "StreamQStorage", targets: ["StreamQStorage"]),
+        .library(name: "StreamQJSON", targets: ["StreamQJSON"]),
+        .library(name: "StreamQSampleData", targets: ["StreamQSampleData"]),
+        .executable(name: "streamq", targets: ["streamq"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
+        ),
+        .target(
+            name: "StreamQStorage",
+            dependencies: [
+                "CZstd",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "StreamQJSON", swiftSettings: swiftSettings),
+        .target(name: "StreamQSampleData", swiftSettings: swiftSettings),
+        .target(
+            name: "StreamQCommands",
+            dependencies: [
+                "StreamQStorage",
+                "StreamQJSON",
+                "StreamQSampleData",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(name: "streamq", dependencies: ["StreamQCommands"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StreamQStorageTests",
+            dependencies: [
+                "StreamQStorage",
+                "StreamQSampleData",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "StreamQJSONTests", dependencies: ["StreamQJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StreamQCommandsTests",
+            dependencies: ["StreamQStorage", "StreamQSampleData"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

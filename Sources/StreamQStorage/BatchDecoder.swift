@@ -1,0 +1,75 @@
+/// A record inside a decoded batch, borrowed from the decoder's buffer: valid only inside the
+/// closure it is passed to. Copy what you keep (`StoredRecord` does).
+public struct RecordView {
+    public let sequence: UInt64
+    public let arrivalMilliseconds: Int64
+    public let partitionKey: UnsafeRawBufferPointer
+    public let explicitHashKey: HashKey?
+    public let data: UnsafeRawBufferPointer
+
+    func materialize(shard: ShardID) -> StoredRecord {
+        StoredRecord(
+            sequenceNumber: SequenceNumber(sequence: sequence, shard: shard),
+            arrivalMilliseconds: arrivalMilliseconds,
+            partitionKey: String(decoding: partitionKey, as: UTF8.self),
+            explicitHashKey: explicitHashKey,
+            data: Array(data))
+    }
+}
+
+/// Checks and decodes batch payloads. Owned by one reader; keeps its decompression buffer.
+final class BatchDecoder {
+    private let decompressor = ZstdDecompressor()
+    private var scratch: [UInt8] = []
+
+    /// Verifies the payload CRC, decompresses if needed, and calls `body` for each record in order.
+    /// `body` returns false to stop early.
+    /// - Returns: nil on success, or what is wrong with the batch.
+    func forEachRecord(
+        header: BatchHeader, payload: UnsafeRawBufferPointer, _ body: (RecordView) throws -> Bool
+    ) rethrows -> String? {
+        guard CRC32C.checksum(payload) == header.payloadCRC else { return "payload checksum mismatch" }
+        switch header.codec {
+        case .none:
+            guard payload.count == Int(header.rawLength) else { return "raw length does not match payload" }
+            return try Self.decode(header: header, raw: payload, body)
+        case .zstd:
+            if let problem = decompressor.decompress(payload, expectedLength: Int(header.rawLength), into: &scratch) {
+                return problem
+            }
+            return try scratch.withUnsafeBytes { bytes in
+                try Self.decode(header: header, raw: UnsafeRawBufferPointer(rebasing: bytes[0..<Int(header.rawLength)]), body)
+            }
+        }
+    }
+
+    private static func decode(
+        header: BatchHeader, raw: UnsafeRawBufferPointer, _ body: (RecordView) throws -> Bool
+    ) rethrows -> String? {
+        var reader = ByteReader(raw)
+        for index in 0..<UInt64(header.recordCount) {
+            guard let length = reader.readVarint(), let recordBytes = reader.readBytes(Int(clamping: length)) else {
+                return "record \(index) length runs past the payload"
+            }
+            var record = ByteReader(recordBytes)
+            guard let attributes = record.readByte(), attributes & ~1 == 0,
+                let timestampDelta = record.readVarint(),
+                let keyLength = record.readVarint(), let key = record.readBytes(Int(clamping: keyLength))
+            else { return "record \(index) header is malformed" }
+            var hashKey: HashKey?
+            if attributes & 1 != 0 {
+                guard let hashBytes = record.readBytes(16) else { return "record \(index) hash key is truncated" }
+                hashKey = UInt128(bigEndian: hashBytes.loadUnaligned(as: UInt128.self))
+            }
+            guard let valueLength = record.readVarint(), let value = record.readBytes(Int(clamping: valueLength)),
+                record.remaining == 0
+            else { return "record \(index) value is malformed" }
+            let view = RecordView(
+                sequence: header.baseSequence + index,
+                arrivalMilliseconds: header.firstTimestamp &+ Int64(truncatingIfNeeded: timestampDelta),
+                partitionKey: key, explicitHashKey: hashKey, data: value)
+            if try !body(view) { return nil }
+        }
+        return reader.remaining == 0 ? nil : "\(reader.remaining) bytes left after the last record"
+    }
+}

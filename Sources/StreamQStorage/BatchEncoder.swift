@@ -1,0 +1,88 @@
+/// Turns records into framed, compressed batches ready to be written to a segment.
+///
+/// Owned by one shard writer; it keeps its buffers between calls so the hot path does not allocate.
+final class BatchEncoder {
+    private let compressor: ZstdCompressor?
+    private var raw: [UInt8] = []
+
+    init(compression: Compression) {
+        switch compression {
+        case .none: compressor = nil
+        case .zstd(let level): compressor = ZstdCompressor(level: level)
+        }
+    }
+
+    /// Encodes `records` as one batch and appends header + payload to `output`.
+    /// - Returns: the batch header that was written.
+    @discardableResult
+    func encode(
+        _ records: ArraySlice<AppendRecord>, baseSequence: UInt64, timestamp: Int64, appendingTo output: inout [UInt8]
+    ) throws -> BatchHeader {
+        raw.removeAll(keepingCapacity: true)
+        for record in records { Self.encodeRecord(record, timestampDelta: 0, into: &raw) }
+
+        let headerOffset = output.count
+        output.append(contentsOf: repeatElement(0, count: BatchHeader.size))
+        var codec = BatchHeader.Codec.none
+        if let compressor {
+            let compressedLength = try raw.withUnsafeBytes { bytes throws in
+                try compressor.compress(bytes, appendingTo: &output)
+            }
+            if compressedLength < raw.count {
+                codec = .zstd
+            } else {  // incompressible: store as is, reads then skip decompression
+                output.removeSubrange((headerOffset + BatchHeader.size)...)
+            }
+        }
+        if codec == .none { output.append(contentsOf: raw) }
+        let payloadCRC = output.withUnsafeBytes {
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(headerOffset + BatchHeader.size)...]))
+        }
+        let header = BatchHeader(
+            batchLength: UInt32(output.count - headerOffset), codec: codec, baseSequence: baseSequence,
+            recordCount: UInt32(records.count), firstTimestamp: timestamp, maxTimestamp: timestamp,
+            rawLength: UInt32(raw.count), payloadCRC: payloadCRC)
+        header.write(into: &output, at: headerOffset)
+        return header
+    }
+
+    /// The bytes one record takes inside an uncompressed payload (storage notes §3.3):
+    /// `length attributes timestampDelta keyLength key [explicitHashKey] valueLength value`.
+    static func encodedLength(of record: AppendRecord) -> Int {
+        let body = bodyLength(record, timestampDelta: 0)
+        return varintLength(UInt64(body)) + body
+    }
+
+    private static func bodyLength(_ record: AppendRecord, timestampDelta: UInt64) -> Int {
+        let keyLength = record.partitionKey.utf8.count
+        return 1 + varintLength(timestampDelta) + varintLength(UInt64(keyLength)) + keyLength
+            + (record.explicitHashKey == nil ? 0 : 16) + varintLength(UInt64(record.data.count)) + record.data.count
+    }
+
+    static func encodeRecord(_ record: AppendRecord, timestampDelta: UInt64, into buffer: inout [UInt8]) {
+        buffer.appendVarint(UInt64(bodyLength(record, timestampDelta: timestampDelta)))
+        buffer.append(record.explicitHashKey == nil ? 0 : 1)
+        buffer.appendVarint(timestampDelta)
+        buffer.appendVarint(UInt64(record.partitionKey.utf8.count))
+        buffer.append(contentsOf: record.partitionKey.utf8)
+        if let hashKey = record.explicitHashKey {
+            withUnsafeBytes(of: hashKey.bigEndian) { buffer.append(contentsOf: $0) }
+        }
+        buffer.appendVarint(UInt64(record.data.count))
+        buffer.append(contentsOf: record.data)
+    }
+}
+
+/// How batch payloads are compressed on disk.
+public enum Compression: Sendable, Equatable, CustomStringConvertible {
+    case none
+    /// zstd at `level` (1 is fastest; 1 to 19 are accepted).
+    case zstd(level: Int)
+
+    public var description: String {
+        switch self {
+        case .none: "none"
+        case .zstd(let level): "zstd-\(level)"
+        }
+    }
+}

@@ -1,0 +1,178 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open file descriptor with the positioned, retrying reads and writes the engine relies on.
+///
+/// Writes go to explicit offsets (`pwrite`, never `O_APPEND`), so a failed partial write is simply
+/// overwritten by the next attempt; short reads and writes and `EINTR` are looped over.
+final class FileHandle: @unchecked Sendable {  // an fd is safe to use from any thread; no mutable state
+    let descriptor: Int32
+    let path: String
+
+    private init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    deinit { close(descriptor) }
+
+    static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws -> FileHandle {
+        let fd = path.withCString { Glibc.open($0, flags | O_CLOEXEC, mode) }
+        guard fd >= 0 else { throw StreamQStorageError.io("open", path) }
+        return FileHandle(descriptor: fd, path: path)
+    }
+
+    static func openForReading(_ path: String) throws -> FileHandle {
+        try open(path, flags: O_RDONLY)
+    }
+
+    func size() throws -> Int {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { throw StreamQStorageError.io("fstat", path) }
+        return Int(info.st_size)
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        var written = 0
+        while written < bytes.count {
+            let result = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(offset + written))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw StreamQStorageError.io("pwrite", path)
+            }
+            written += result
+        }
+    }
+
+    func write(_ bytes: [UInt8], at offset: Int) throws {
+        try bytes.withUnsafeBytes { buffer throws in try write(buffer, at: offset) }
+    }
+
+    /// Reads up to `count` bytes at `offset` into `buffer` (from its start); returns how many were read
+    /// (fewer only at end of file).
+    func read(into buffer: UnsafeMutableRawBufferPointer, count: Int, at offset: Int) throws -> Int {
+        var done = 0
+        while done < count {
+            let result = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
+            if result < 0 {
+                if errno == EINTR { continue }
+                throw StreamQStorageError.io("pread", path)
+            }
+            if result == 0 { break }
+            done += result
+        }
+        return done
+    }
+
+    func read(count: Int, at offset: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let got = try bytes.withUnsafeMutableBytes { buffer throws in
+            try read(into: buffer, count: count, at: offset)
+        }
+        bytes.removeLast(count - got)
+        return bytes
+    }
+
+    /// Makes written data durable (`fdatasync` on Linux, `F_FULLFSYNC` on Darwin).
+    func sync() throws {
+        #if canImport(Darwin)
+        guard fcntl(descriptor, F_FULLFSYNC) == 0 else { throw StreamQStorageError.io("fcntl(F_FULLFSYNC)", path) }
+        #else
+        guard fdatasync(descriptor) == 0 else { throw StreamQStorageError.io("fdatasync", path) }
+        #endif
+    }
+
+    func truncate(to length: Int) throws {
+        guard ftruncate(descriptor, off_t(length)) == 0 else { throw StreamQStorageError.io("ftruncate", path) }
+    }
+}
+
+/// Directory and path operations, each reporting the path and the errno text when it fails.
+enum FileSystem {
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func createDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw StreamQStorageError.io("mkdir", path) }
+    }
+
+    /// Creates `path` and any missing parents.
+    static func createDirectories(_ path: String) throws {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            try createDirectory(current)
+        }
+    }
+
+    static func contents(of directory: String) throws -> [String] {
+        guard let dir = opendir(directory) else { throw StreamQStorageError.io("opendir", directory) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    static func remove(_ path: String) throws {
+        if unlink(path) != 0 && errno != ENOENT { throw StreamQStorageError.io("unlink", path) }
+    }
+
+    /// Removes a directory tree. Only ever called on paths the engine built itself.
+    static func removeTree(_ path: String) throws {
+        guard isDirectory(path) else { return try remove(path) }
+        for name in try contents(of: path) { try removeTree(path + "/" + name) }
+        if rmdir(path) != 0 && errno != ENOENT { throw StreamQStorageError.io("rmdir", path) }
+    }
+
+    static func rename(_ from: String, to: String) throws {
+        guard Glibc.rename(from, to) == 0 else { throw StreamQStorageError.io("rename to \(to)", from) }
+    }
+
+    /// fsyncs a directory so that entries created, renamed or removed in it survive a crash.
+    static func syncDirectory(_ path: String) throws {
+        let handle = try FileHandle.open(path, flags: O_RDONLY | O_DIRECTORY)
+        guard fsync(handle.descriptor) == 0 else { throw StreamQStorageError.io("fsync", path) }
+    }
+
+    /// Atomically replaces `path` with `bytes`: temp file in the same directory, fsync, rename,
+    /// fsync of the directory. A crash leaves either the old or the new content, never a mix.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let directory = parent(of: path)
+        let temporary = "\(path).tmp-\(getpid())"
+        let handle = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
+        try handle.write(bytes, at: 0)
+        guard fsync(handle.descriptor) == 0 else { throw StreamQStorageError.io("fsync", temporary) }
+        try rename(temporary, to: path)
+        try syncDirectory(directory)
+    }
+
+    static func readFile(_ path: String) throws -> [UInt8] {
+        let handle = try FileHandle.openForReading(path)
+        return try handle.read(count: try handle.size(), at: 0)
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+}
+
+extension StreamQStorageError {
+    /// An I/O failure with the operation, the path and the current errno's text.
+    static func io(_ operation: String, _ path: String) -> Self {
+        let code = errno
+        return .init(.ioFailure, "\(operation) \(path): \(String(cString: strerror(code))) (errno \(code))")
+    }
+}

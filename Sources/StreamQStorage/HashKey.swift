@@ -1,0 +1,44 @@
+import Crypto
+
+/// A position in the 128-bit hash-key space that shards divide between them.
+public typealias HashKey = UInt128
+
+extension HashKey {
+    /// The Kinesis routing hash of a partition key: MD5 of its UTF-8 bytes, read as a big-endian
+    /// 128-bit integer.
+    public static func forPartitionKey(_ partitionKey: String) -> HashKey {
+        var hasher = Insecure.MD5()
+        hasher.update(data: Array(partitionKey.utf8))
+        var value: UInt128 = 0
+        for byte in hasher.finalize() { value = value << 8 | UInt128(byte) }
+        return value
+    }
+}
+
+/// An inclusive range of hash keys owned by one shard.
+public struct HashKeyRange: Hashable, Sendable, CustomStringConvertible {
+    public var start: HashKey
+    public var end: HashKey
+
+    public init(start: HashKey, end: HashKey) {
+        precondition(start <= end, "hash key range start must not exceed its end")
+        self.start = start
+        self.end = end
+    }
+
+    public func contains(_ key: HashKey) -> Bool { key >= start && key <= end }
+
+    /// The whole key space split into `count` contiguous ranges of (nearly) equal size, as Kinesis
+    /// lays out a new stream.
+    public static func evenSplit(into count: Int) -> [HashKeyRange] {
+        precondition(count > 0)
+        let step = UInt128.max / UInt128(count)
+        return (0..<count).map { index in
+            let start = step * UInt128(index) + (index == 0 ? 0 : UInt128(index))
+            let end = index == count - 1 ? UInt128.max : step * UInt128(index + 1) + UInt128(index)
+            return HashKeyRange(start: start, end: end)
+        }
+    }
+
+    public var description: String { "\(start)...\(end)" }
+}

@@ -1,0 +1,510 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import Synchronization
+
+/// One shard's log on disk: its segment files, recovery on open, appends, reads and retention.
+///
+/// Writes are serialized by the shard's ``ShardWriter`` (one writer thread per shard assigns
+/// sequences and file offsets); reads may run on any thread at any time and only ever see what has
+/// been published: complete batches, and under `FsyncPolicy.always` only durable ones.
+final class ShardLog: @unchecked Sendable {  // writer state is confined to the ShardWriter's queue
+    let shard: ShardID
+    let directory: String
+    let configuration: StorageConfiguration
+    private let streamID: [UInt8]
+    private let logger: Logger
+
+    /// What readers see.
+    private let published: Mutex<[Segment]>
+
+    // Writer state: touched only on the writer queue (or before the log is shared).
+    private var segments: [Segment]
+    private var activeFile: FileHandle
+    private var lastTimestamp: Int64
+    private var unsynced = false
+    private var failure: StreamQStorageError?
+    private var closed = false
+    private let encoder: BatchEncoder
+    private var writeBuffer: [UInt8] = []
+
+    private init(
+        shard: ShardID, directory: String, streamID: [UInt8], configuration: StorageConfiguration, logger: Logger,
+        segments: [Segment], activeFile: FileHandle
+    ) {
+        self.shard = shard
+        self.directory = directory
+        self.streamID = streamID
+        self.configuration = configuration
+        self.logger = logger
+        self.segments = segments
+        self.activeFile = activeFile
+        self.lastTimestamp = segments.map(\.maxTimestamp).max() ?? 0
+        self.encoder = BatchEncoder(compression: configuration.compression)
+        self.published = Mutex(segments)
+    }
+
+    // MARK: Reads (any thread)
+
+    /// The first sequence still stored and one past the last visible one.
+    var bounds: (start: UInt64, next: UInt64) {
+        published.withLock { ($0[0].baseSequence, $0[$0.count - 1].nextSequence) }
+    }
+
+    /// Arrival time of the newest visible record, if any.
+    var newestArrival: Int64? {
+        published.withLock { segments in segments.last(where: { !$0.isEmpty })?.maxTimestamp }
+    }
+
+    /// Bytes on disk across all segments, and the count of segment files.
+    var diskUsage: (bytes: Int, segments: Int) {
+        published.withLock { ($0.reduce(0) { $0 + $1.byteLength }, $0.count) }
+    }
+
+    struct ReadProgress: Equatable {
+        /// Where the next read should start.
+        var nextSequence: UInt64
+        var recordCount: Int
+        /// Set when the requested start had been deleted by retention; reading began here instead.
+        var trimmedTo: UInt64?
+    }
+
+    /// Calls `body` for visible records from `sequence` on, up to `maxRecords` records or about
+    /// `maxBytes` of data (at least one record is returned when any is available).
+    func read(
+        from sequence: UInt64, maxRecords: Int, maxBytes: Int, decoder: BatchDecoder,
+        _ body: (RecordView) throws -> Void
+    ) throws -> ReadProgress {
+        let snapshot = published.withLock { $0 }
+        var start = sequence
+        var trimmedTo: UInt64?
+        if start < snapshot[0].baseSequence {
+            start = snapshot[0].baseSequence
+            trimmedTo = start
+        }
+        var progress = ReadProgress(nextSequence: start, recordCount: 0, trimmedTo: trimmedTo)
+        var bytes = 0
+        guard var segmentIndex = snapshot.lastIndex(where: { $0.baseSequence <= start }) else { return progress }
+        while segmentIndex < snapshot.count, progress.recordCount < maxRecords, bytes < maxBytes {
+            let segment = snapshot[segmentIndex]
+            segmentIndex += 1
+            guard progress.nextSequence < segment.nextSequence else { continue }
+            let file: FileHandle
+            do {
+                file = try FileHandle.openForReading(segment.path)
+            } catch {
+                // Deleted by retention since the snapshot: start again from the new log start.
+                if !FileSystem.exists(segment.path) && progress.recordCount == 0 {
+                    return try read(from: bounds.start, maxRecords: maxRecords, maxBytes: maxBytes, decoder: decoder, body)
+                }
+                throw error
+            }
+            let position = segment.index.position(forRelativeSequence: progress.nextSequence - segment.baseSequence)
+            var scanner = SegmentScanner(
+                file: file, from: position, limit: segment.byteLength,
+                maxBatchLength: configuration.maxStoredBatchBytes)
+            var done = false
+            while !done {
+                let batchStart = scanner.position
+                let batch: Bool? = try scanChecked(&scanner, segment: segment) { header, payload in
+                    guard header.nextSequence > progress.nextSequence else { return true }
+                    let problem = try decoder.forEachRecord(header: header, payload: payload) { record in
+                        guard record.sequence >= progress.nextSequence else { return true }
+                        try body(record)
+                        progress.recordCount += 1
+                        progress.nextSequence = record.sequence + 1
+                        bytes += record.data.count + record.partitionKey.count
+                        return progress.recordCount < maxRecords && bytes < maxBytes
+                    }
+                    if let problem {
+                        throw StreamQStorageError.corrupt(segment.path, offset: batchStart, problem)
+                    }
+                    return progress.recordCount < maxRecords && bytes < maxBytes
+                }
+                done = batch != true
+            }
+        }
+        return progress
+    }
+
+    /// The first visible sequence whose arrival time is at or after `time` (the next sequence to be
+    /// written if there is none).
+    func firstSequence(atOrAfter time: Int64, decoder: BatchDecoder) throws -> UInt64 {
+        let snapshot = published.withLock { $0 }
+        guard let segment = snapshot.first(where: { !$0.isEmpty && $0.maxTimestamp >= time }) else {
+            return snapshot[snapshot.count - 1].nextSequence
+        }
+        let file = try FileHandle.openForReading(segment.path)
+        var scanner = SegmentScanner(
+            file: file, from: segment.index.position(forTimestamp: time), limit: segment.byteLength,
+            maxBatchLength: configuration.maxStoredBatchBytes)
+        var found: UInt64?
+        while found == nil {
+            let more: Bool? = try scanChecked(&scanner, segment: segment) { header, payload in
+                guard header.maxTimestamp >= time else { return true }
+                _ = decoder.forEachRecord(header: header, payload: payload) { record in
+                    if record.arrivalMilliseconds >= time { found = record.sequence }
+                    return found == nil
+                }
+                return found == nil
+            }
+            if more != true { break }
+        }
+        return found ?? segment.nextSequence
+    }
+
+    /// Runs the scanner one batch, turning a framing failure inside published data into a
+    /// corruption error with file and offset (published bytes were valid when written).
+    private func scanChecked<R>(
+        _ scanner: inout SegmentScanner, segment: Segment, _ body: (BatchHeader, UnsafeRawBufferPointer) throws -> R
+    ) throws -> R? {
+        do {
+            return try scanner.next(body)
+        } catch SegmentScanner.Stop.invalid(let position, let reason, _) {
+            throw StreamQStorageError.corrupt(segment.path, offset: position, reason)
+        }
+    }
+
+    // MARK: Writes (writer queue only)
+
+    /// Appends groups of records in order, as consecutive batches, without syncing.
+    /// - Returns: the first sequence assigned to each group.
+    func write(_ groups: [[AppendRecord]]) throws -> [UInt64] {
+        if let failure {
+            throw StreamQStorageError(.shardFailed, "\(shard) refuses writes after an earlier failure: \(failure.message)")
+        }
+        guard !closed else { throw StreamQStorageError(.shardClosed, "\(shard) is closed") }
+        let recordCount = groups.reduce(0) { $0 + $1.count }
+        let now = configuration.clock.nowMilliseconds()
+        try rollIfNeeded(now: now, adding: recordCount)
+        if now < lastTimestamp {
+            logger.debug("wall clock went backwards; arrival time held", metadata: ["shard": "\(shard)"])
+        }
+        let timestamp = max(now, lastTimestamp)
+
+        writeBuffer.removeAll(keepingCapacity: true)
+        var headers: [(BatchHeader, Int)] = []
+        var next = segments[segments.count - 1].nextSequence
+        var bases: [UInt64] = []
+        bases.reserveCapacity(groups.count)
+        var pending: [AppendRecord] = []
+        var pendingBytes = 0
+        func flushBatch() throws {
+            guard !pending.isEmpty else { return }
+            let offset = writeBuffer.count
+            let header = try encoder.encode(pending[...], baseSequence: next, timestamp: timestamp, appendingTo: &writeBuffer)
+            headers.append((header, offset))
+            next += UInt64(pending.count)
+            pending.removeAll(keepingCapacity: true)
+            pendingBytes = 0
+        }
+        for group in groups {
+            bases.append(next + UInt64(pending.count))
+            for record in group {
+                let size = BatchEncoder.encodedLength(of: record)
+                if pendingBytes + size > configuration.maxBatchBytes { try flushBatch() }
+                pending.append(record)
+                pendingBytes += size
+            }
+        }
+        try flushBatch()
+
+        let fileOffset = segments[segments.count - 1].byteLength
+        do {
+            try activeFile.write(writeBuffer, at: fileOffset)
+        } catch let error as StreamQStorageError {
+            fail(error)
+            try? activeFile.truncate(to: fileOffset)
+            throw error
+        }
+        for (header, offset) in headers {
+            segments[segments.count - 1].recordBatch(header, at: fileOffset + offset)
+        }
+        lastTimestamp = timestamp
+        unsynced = true
+        return bases
+    }
+
+    /// Makes everything written so far durable. A failure is sticky: the shard refuses further
+    /// writes, and the sync is never retried (a retried fsync can report success for lost data).
+    func sync() throws {
+        if let failure { throw StreamQStorageError(.shardFailed, "\(shard) failed earlier: \(failure.message)") }
+        guard unsynced else { return }
+        do {
+            try activeFile.sync()
+            unsynced = false
+        } catch let error as StreamQStorageError {
+            fail(error)
+            throw error
+        }
+    }
+
+    /// Makes written batches visible to readers.
+    func publish() {
+        let current = segments
+        published.withLock { $0 = current }
+    }
+
+    /// Syncs and stops accepting writes (the shard is being closed by a reshard or shutdown).
+    func close() throws {
+        try sync()
+        publish()
+        closed = true
+    }
+
+    private func fail(_ error: StreamQStorageError) {
+        if failure == nil {
+            failure = error
+            logger.error("shard write failed; refusing writes until reopened", metadata: ["shard": "\(shard)", "error": "\(error.message)"])
+        }
+    }
+
+    private func rollIfNeeded(now: Int64, adding recordCount: Int) throws {
+        let active = segments[segments.count - 1]
+        guard !active.isEmpty else { return }
+        let tooBig = active.byteLength >= configuration.segmentBytes
+        let tooOld = now - active.createdAt >= configuration.segmentMaxAge.milliseconds
+        let sequenceOverflow = active.nextSequence - active.baseSequence + UInt64(recordCount) >= UInt64(UInt32.max)
+        if tooBig || tooOld || sequenceOverflow { try roll() }
+    }
+
+    /// Seals the active segment (sync, write its index) and starts a new one.
+    func roll() throws {
+        var active = segments[segments.count - 1]
+        guard !active.isEmpty, failure == nil else { return }
+        try sync()
+        active.sealed = true
+        try FileSystem.writeAtomically(active.summary.encoded(), to: active.indexPath)
+        segments[segments.count - 1] = active
+        let (segment, file) = try Self.createSegment(
+            in: directory, streamID: streamID, shard: shard, baseSequence: active.nextSequence,
+            createdAt: configuration.clock.nowMilliseconds())
+        segments.append(segment)
+        activeFile = file
+        publish()
+    }
+
+    /// Seals the active segment if it holds data and is older than `segmentMaxAge`.
+    func rollIfAged(now: Int64) throws {
+        let active = segments[segments.count - 1]
+        if !active.isEmpty, now - active.createdAt >= configuration.segmentMaxAge.milliseconds, !closed {
+            try roll()
+        }
+    }
+
+    /// Deletes whole sealed segments older than `maxAge` (by their newest record) or beyond
+    /// `maxBytes` in total, oldest first. The active segment is never deleted.
+    /// - Returns: the number of segments deleted.
+    @discardableResult
+    func applyRetention(now: Int64, maxAge: Duration?, maxBytes: Int?) throws -> Int {
+        var total = segments.reduce(0) { $0 + $1.byteLength }
+        var doomed = 0
+        while doomed < segments.count - 1 {
+            let segment = segments[doomed]
+            let expired = maxAge.map { segment.maxTimestamp < now - $0.milliseconds } ?? false
+            let oversize = maxBytes.map { total > $0 } ?? false
+            guard segment.sealed, expired || oversize else { break }
+            total -= segment.byteLength
+            doomed += 1
+        }
+        guard doomed > 0 else { return 0 }
+        let removed = segments[0..<doomed]
+        segments.removeFirst(doomed)
+        publish()  // readers stop seeing them before the files go
+        for segment in removed {
+            try FileSystem.remove(segment.indexPath)
+            try FileSystem.remove(segment.path)
+        }
+        try FileSystem.syncDirectory(directory)
+        logger.info(
+            "retention deleted segments",
+            metadata: ["shard": "\(shard)", "segments": "\(doomed)", "newStart": "\(segments[0].baseSequence)"])
+        return doomed
+    }
+
+    // MARK: Open and recovery
+
+    /// What opening a shard repaired, for the caller to report.
+    struct RecoveryNote: Sendable, CustomStringConvertible {
+        var path: String
+        var offset: Int
+        var droppedBytes: Int
+        var reason: String
+        var description: String {
+            "truncated torn tail of \(path) at byte \(offset) (\(droppedBytes) bytes: \(reason))"
+        }
+    }
+
+    /// Opens a shard directory, creating its first segment at `baseSequence` if it has none, and
+    /// recovers it: a torn tail of the last segment is truncated; any other damage is reported as a
+    /// corruption error naming the file and byte offset, and nothing is deleted.
+    static func open(
+        directory: String, shard: ShardID, streamID: [UInt8], baseSequence: UInt64,
+        configuration: StorageConfiguration, logger: Logger, notes: inout [RecoveryNote]
+    ) throws -> ShardLog {
+        try FileSystem.createDirectories(directory)
+        var names = try FileSystem.contents(of: directory)
+        for name in names where name.contains(".tmp-") { try FileSystem.remove(directory + "/" + name) }
+        names = names.filter { !$0.contains(".tmp-") }
+        let segmentNames = names.compactMap { name in Segment.baseSequence(fromFileName: name).map { ($0, name) } }
+            .sorted { $0.0 < $1.0 }
+
+        var segments: [Segment] = []
+        var activeFile: FileHandle?
+        for (position, (base, name)) in segmentNames.enumerated() {
+            let path = directory + "/" + name
+            let isLast = position == segmentNames.count - 1
+            let file = try FileHandle.open(path, flags: isLast ? O_RDWR : O_RDONLY)
+            let size = try file.size()
+            let headerBytes = try file.read(count: min(size, SegmentHeader.size), at: 0)
+            let header: SegmentHeader
+            switch SegmentHeader.parse(headerBytes) {
+            case .success(let value): header = value
+            case .failure(let problem):
+                if isLast && size <= SegmentHeader.size && !segments.isEmpty {
+                    // Created but never completed: remove it and continue from the previous segment.
+                    try FileSystem.remove(path)
+                    notes.append(RecoveryNote(path: path, offset: 0, droppedBytes: size, reason: problem.reason))
+                    continue
+                }
+                throw StreamQStorageError.corrupt(path, offset: 0, problem.reason)
+            }
+            guard header.streamID == streamID, header.shard == shard, header.baseSequence == base else {
+                throw StreamQStorageError.corrupt(
+                    path, offset: 0,
+                    "segment header names shard \(header.shard) base \(header.baseSequence), not this file's place")
+            }
+            if let previous = segments.last, previous.nextSequence != base {
+                throw StreamQStorageError.corrupt(
+                    path, offset: 0, "sequence gap: previous segment ends before \(previous.nextSequence), this one starts at \(base)")
+            }
+            var segment = Segment(
+                baseSequence: base, path: path, createdAt: header.createdAt, nextSequence: base,
+                byteLength: SegmentHeader.size, firstTimestamp: nil, maxTimestamp: 0, index: SegmentIndex(),
+                sealed: !isLast)
+            if !isLast, let summary = try? SealedSegmentSummary.parse(FileSystem.readFile(segment.indexPath)),
+                summary.baseSequence == base, summary.byteLength == UInt64(size)
+            {
+                segment.nextSequence = summary.nextSequence
+                segment.byteLength = size
+                segment.firstTimestamp = summary.nextSequence > base ? summary.firstTimestamp : nil
+                segment.maxTimestamp = summary.maxTimestamp
+                segment.index = summary.index
+            } else {
+                try scan(&segment, file: file, size: size, isLast: isLast, configuration: configuration, notes: &notes)
+                if !isLast {  // rebuild the missing or stale index
+                    try FileSystem.writeAtomically(segment.summary.encoded(), to: segment.indexPath)
+                }
+            }
+            segments.append(segment)
+            if isLast { activeFile = file }
+        }
+        if segments.isEmpty || activeFile == nil {
+            let base = segments.last?.nextSequence ?? baseSequence
+            let (segment, file) = try createSegment(
+                in: directory, streamID: streamID, shard: shard, baseSequence: base,
+                createdAt: configuration.clock.nowMilliseconds())
+            if !segments.isEmpty { segments[segments.count - 1].sealed = true }
+            segments.append(segment)
+            activeFile = file
+        }
+        return ShardLog(
+            shard: shard, directory: directory, streamID: streamID, configuration: configuration, logger: logger,
+            segments: segments, activeFile: activeFile!)
+    }
+
+    /// Checks every batch of a segment, filling in its index. Stops at the first invalid batch and
+    /// decides: a torn tail of the last segment is truncated; anything followed by a valid batch, or
+    /// in a sealed segment, is corruption.
+    private static func scan(
+        _ segment: inout Segment, file: FileHandle, size: Int, isLast: Bool, configuration: StorageConfiguration,
+        notes: inout [RecoveryNote]
+    ) throws {
+        var scanner = SegmentScanner(
+            file: file, from: SegmentHeader.size, limit: size, maxBatchLength: configuration.maxStoredBatchBytes)
+        do {
+            while true {
+                let position = scanner.position
+                let header: BatchHeader? = try scanner.next { header, payload in
+                    guard header.baseSequence == segment.nextSequence else {
+                        throw SegmentScanner.Stop.invalid(
+                            position: position,
+                            reason: "batch starts at sequence \(header.baseSequence), expected \(segment.nextSequence)",
+                            extendsPastEnd: false)
+                    }
+                    guard CRC32C.checksum(payload) == header.payloadCRC else {
+                        throw SegmentScanner.Stop.invalid(position: position, reason: "payload checksum mismatch", extendsPastEnd: false)
+                    }
+                    return header
+                }
+                guard let header else { break }
+                segment.recordBatch(header, at: position)
+            }
+        } catch SegmentScanner.Stop.invalid(let position, let reason, let extendsPastEnd) {
+            var torn = extendsPastEnd
+            if !torn { torn = try isZeroFilled(file, from: position, to: size) }
+            if !torn {
+                torn = try !hasValidBatch(
+                    file, after: position, size: size, minimumSequence: segment.nextSequence, configuration: configuration)
+            }
+            guard isLast, torn else {
+                throw StreamQStorageError.corrupt(
+                    segment.path, offset: position,
+                    "\(reason); valid data follows, so the segment is not repaired automatically")
+            }
+            try file.truncate(to: position)
+            try file.sync()
+            notes.append(RecoveryNote(path: segment.path, offset: position, droppedBytes: size - position, reason: reason))
+        }
+    }
+
+    private static func isZeroFilled(_ file: FileHandle, from start: Int, to end: Int) throws -> Bool {
+        var position = start
+        while position < end {
+            let chunk = try file.read(count: min(1 << 20, end - position), at: position)
+            if chunk.contains(where: { $0 != 0 }) { return false }
+            position += chunk.count
+            if chunk.isEmpty { break }
+        }
+        return true
+    }
+
+    /// Whether a plausible batch (magic, valid header CRC, a sequence not before `minimumSequence`)
+    /// starts anywhere after `position`: the sign that damage is in the middle, not at the tail.
+    private static func hasValidBatch(
+        _ file: FileHandle, after position: Int, size: Int, minimumSequence: UInt64, configuration: StorageConfiguration
+    ) throws -> Bool {
+        let bytes = try file.read(count: size - position, at: position)
+        guard bytes.count >= BatchHeader.size + 1 else { return false }
+        return bytes.withUnsafeBytes { raw in
+            for start in 1...(raw.count - BatchHeader.size) {
+                guard raw[start + 8] == 0x53, raw[start + 9] == 0x51, raw[start + 10] == 0x42, raw[start + 11] == 0x31
+                else { continue }
+                let candidate = UnsafeRawBufferPointer(rebasing: raw[start..<(start + BatchHeader.size)])
+                if case .success(let header) = BatchHeader.parse(candidate, maxBatchLength: configuration.maxStoredBatchBytes),
+                    header.baseSequence >= minimumSequence
+                {
+                    return true
+                }
+            }
+            return false
+        }
+    }
+
+    /// Creates a segment file with its header, durably (file and directory synced).
+    private static func createSegment(
+        in directory: String, streamID: [UInt8], shard: ShardID, baseSequence: UInt64, createdAt: Int64
+    ) throws -> (Segment, FileHandle) {
+        let path = directory + "/" + Segment.fileName(baseSequence: baseSequence)
+        let file = try FileHandle.open(path, flags: O_RDWR | O_CREAT | O_TRUNC)
+        let header = SegmentHeader(streamID: streamID, shard: shard, baseSequence: baseSequence, createdAt: createdAt)
+        try file.write(header.encoded(), at: 0)
+        try file.sync()
+        try FileSystem.syncDirectory(directory)
+        let segment = Segment(
+            baseSequence: baseSequence, path: path, createdAt: createdAt, nextSequence: baseSequence,
+            byteLength: SegmentHeader.size, firstTimestamp: nil, maxTimestamp: 0, index: SegmentIndex(), sealed: false)
+        return (segment, file)
+    }
+}

@@ -1,0 +1,179 @@
+import Logging
+import Synchronization
+
+/// One open stream: its metadata, a writer per shard, and the routing table of open shards.
+final class StreamHandle: Sendable {
+    let path: String
+    private let configuration: StorageConfiguration
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    private struct State: Sendable {
+        var metadata: StreamMetadata
+        var writers: [ShardID: ShardWriter]
+        /// Open shards sorted by range start, for binary-search routing.
+        var routes: [(range: HashKeyRange, shard: ShardID)]
+        /// Parents whose reshard is under way (not yet committed), so a second one is refused.
+        var reshardingShards: Set<ShardID> = []
+    }
+
+    private init(path: String, metadata: StreamMetadata, writers: [ShardID: ShardWriter], configuration: StorageConfiguration, logger: Logger) {
+        self.path = path
+        self.configuration = configuration
+        self.logger = logger
+        self.state = Mutex(State(metadata: metadata, writers: writers, routes: Self.routes(for: metadata)))
+    }
+
+    static func open(
+        path: String, metadata: StreamMetadata, configuration: StorageConfiguration, logger: Logger,
+        notes: inout [ShardLog.RecoveryNote]
+    ) throws -> StreamHandle {
+        // Shard directories the metadata does not know come from a reshard that crashed before
+        // its commit; they hold no acknowledged data.
+        let known = Set(metadata.shards.map { $0.id.description })
+        try FileSystem.createDirectory(path + "/shards")
+        for name in try FileSystem.contents(of: path + "/shards") where !known.contains(name) {
+            try FileSystem.removeTree(path + "/shards/" + name)
+        }
+        var writers: [ShardID: ShardWriter] = [:]
+        for shard in metadata.shards {
+            let log = try ShardLog.open(
+                directory: path + "/shards/" + shard.id.description, shard: shard.id, streamID: metadata.streamIDBytes,
+                baseSequence: shard.baseSequence, configuration: configuration,
+                logger: logger, notes: &notes)
+            if let end = shard.endSequence {
+                guard log.bounds.next == end else {
+                    throw StreamQStorageError.corrupt(
+                        log.directory, offset: 0,
+                        "closed shard should end before sequence \(end) but its log ends before \(log.bounds.next)")
+                }
+                try log.close()
+            }
+            writers[shard.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy)
+        }
+        return StreamHandle(path: path, metadata: metadata, writers: writers, configuration: configuration, logger: logger)
+    }
+
+    private static func routes(for metadata: StreamMetadata) -> [(range: HashKeyRange, shard: ShardID)] {
+        metadata.shards.filter(\.isOpen).map { ($0.range, $0.id) }.sorted { $0.range.start < $1.range.start }
+    }
+
+    var currentMetadata: StreamMetadata { state.withLock { $0.metadata } }
+    var allWriters: [ShardWriter] { state.withLock { Array($0.writers.values) } }
+    func metadata(_ shard: ShardID) -> ShardMetadata? { state.withLock { $0.metadata.shard(shard) } }
+
+    func log(_ shard: ShardID) throws -> ShardLog {
+        guard let writer = state.withLock({ $0.writers[shard] }) else {
+            throw StreamQStorageError(.shardNotFound, "stream '\(currentMetadata.name)' has no shard \(shard)")
+        }
+        return writer.log
+    }
+
+    /// Groups record indices by the open shard owning each record's hash key, keeping their order.
+    func route(_ records: [AppendRecord], indices: [Int]) -> [ShardID: (ShardWriter, [Int])] {
+        state.withLock { state in
+            var groups: [ShardID: (ShardWriter, [Int])] = [:]
+            for (record, index) in zip(records, indices) {
+                let key = record.hashKey
+                var low = 0
+                var high = state.routes.count - 1
+                while low < high {  // last route whose start <= key
+                    let mid = (low + high + 1) / 2
+                    if state.routes[mid].range.start <= key { low = mid } else { high = mid - 1 }
+                }
+                let shard = state.routes[low].shard
+                groups[shard, default: (state.writers[shard]!, [])].1.append(index)
+            }
+            return groups
+        }
+    }
+
+    /// Closes `parents` and opens children with the ranges `childRanges` computes from them.
+    /// The new metadata generation, written atomically, is the commit point.
+    func reshard(
+        parents parentIDs: [ShardID], childRanges: ([ShardMetadata]) throws -> [HashKeyRange]
+    ) async throws -> [ShardID] {
+        let (parents, writers, firstChild) = try state.withLock { state in
+            let parents = try parentIDs.map { id in
+                guard let shard = state.metadata.shard(id) else {
+                    throw StreamQStorageError(.shardNotFound, "stream '\(state.metadata.name)' has no shard \(id)")
+                }
+                guard shard.isOpen, !state.reshardingShards.contains(id) else {
+                    throw StreamQStorageError(.shardClosed, "\(id) is closed or already being resharded")
+                }
+                return shard
+            }
+            _ = try childRanges(parents)
+            state.reshardingShards.formUnion(parentIDs)
+            let first = state.metadata.nextShardNumber
+            state.metadata.nextShardNumber += 2  // reserved, never reused even if this reshard fails
+            return (parents, parentIDs.map { state.writers[$0]! }, first)
+        }
+        defer { state.withLock { $0.reshardingShards.subtract(parentIDs) } }
+        let ranges = try childRanges(parents)
+
+        // Stop the parents after everything already queued for them, and learn where they end.
+        var ends: [UInt64] = []
+        for writer in writers {
+            ends.append(try await writer.perform { log in
+                try log.close()
+                return log.bounds.next
+            })
+        }
+        let base = ends.max()!
+        let metadata = currentMetadata
+        var children: [ShardMetadata] = []
+        var childWriters: [ShardID: ShardWriter] = [:]
+        for (offset, range) in ranges.enumerated() {
+            let child = ShardMetadata(id: ShardID(firstChild + UInt32(offset)), range: range, parents: parentIDs, baseSequence: base)
+            var notes: [ShardLog.RecoveryNote] = []
+            let log = try ShardLog.open(
+                directory: path + "/shards/" + child.id.description, shard: child.id,
+                streamID: metadata.streamIDBytes, baseSequence: base, configuration: configuration, logger: logger,
+                notes: &notes)
+            children.append(child)
+            childWriters[child.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy)
+        }
+        try state.withLock { state in
+            var updated = state.metadata
+            for (parent, end) in zip(parents, ends) {
+                var closed = parent
+                closed.endSequence = end
+                closed.children = children.map(\.id)
+                updated.update(closed)
+            }
+            for child in children { updated.update(child) }
+            updated.generation += 1
+            try FileSystem.writeAtomically(updated.encoded(), to: path + "/stream.meta")
+            state.metadata = updated
+            state.writers.merge(childWriters) { $1 }
+            state.routes = Self.routes(for: updated)
+        }
+        logger.info(
+            "resharded stream",
+            metadata: ["stream": "\(metadata.name)", "parents": "\(parentIDs)", "children": "\(children.map(\.id))"])
+        return children.map(\.id)
+    }
+
+    func describe() throws -> StreamDescription {
+        let (metadata, writers) = state.withLock { ($0.metadata, $0.writers) }
+        let shards = metadata.shards.sorted { $0.id < $1.id }.map { shard in
+            let log = writers[shard.id]!.log
+            let bounds = log.bounds
+            let usage = log.diskUsage
+            return ShardDescription(
+                id: shard.id, hashKeyRange: shard.range, parents: shard.parents, children: shard.children,
+                isOpen: shard.isOpen,
+                startingSequenceNumber: SequenceNumber(sequence: shard.baseSequence, shard: shard.id),
+                endingSequenceNumber: shard.endSequence.flatMap { end in
+                    end > shard.baseSequence ? SequenceNumber(sequence: end - 1, shard: shard.id) : nil
+                },
+                storedSequences: bounds.start..<bounds.next, bytesOnDisk: usage.bytes, segmentCount: usage.segments,
+                newestArrivalMilliseconds: log.newestArrival)
+        }
+        return StreamDescription(
+            name: StreamName(rawValue: metadata.name)!, createdAtMilliseconds: metadata.createdAt,
+            retention: .milliseconds(metadata.retentionMilliseconds), retentionBytes: metadata.retentionBytes,
+            shards: shards)
+    }
+}

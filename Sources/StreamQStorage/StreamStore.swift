@@ -1,0 +1,352 @@
+import Dispatch
+import Logging
+import Metrics
+import Synchronization
+
+/// An open data directory: the streams in it, their shards, and every read and write.
+///
+/// One process at a time holds a data directory open for writing (see ``DataDirectoryLock``). All
+/// methods are safe to call from any task. Close the store with ``close()`` to sync and release
+/// the lock; a process that dies without closing loses nothing acknowledged under the default
+/// fsync policy.
+public final class StreamStore: Sendable {
+    /// The data directory's path.
+    public let directory: String
+    public let configuration: StorageConfiguration
+    /// Repairs made while opening (torn tails truncated), for the caller to report.
+    public let recoveryNotes: [String]
+
+    private let logger: Logger
+    private let lock: DataDirectoryLock
+    private let streams: Mutex<[StreamName: StreamHandle]>
+    private let isClosed = Atomic<Bool>(false)
+    private let recordsAppended: Counter
+
+    private var streamsDirectory: String { directory + "/streams" }
+    private var temporaryDirectory: String { directory + "/tmp" }
+
+    /// Opens (creating if needed) the data directory at `directory` and recovers every shard.
+    /// - Throws: `StreamQStorageError` with code `.locked` if another process holds it, `.corruption`
+    ///   naming file and offset if stored data is damaged anywhere but a torn tail.
+    public init(directory: String, configuration: StorageConfiguration = .init(), logger: Logger = Logger(label: "streamq.storage")) throws {
+        try configuration.validate()
+        self.directory = directory
+        self.configuration = configuration
+        self.logger = logger
+        self.recordsAppended = Counter(label: "streamq_records_appended_total")
+        try FileSystem.createDirectories(directory)
+        self.lock = try DataDirectoryLock(directory: directory)
+        try Self.checkFormat(directory)
+        try FileSystem.removeTree(directory + "/tmp")
+        try FileSystem.createDirectory(directory + "/tmp")
+        try FileSystem.createDirectory(directory + "/streams")
+
+        var handles: [StreamName: StreamHandle] = [:]
+        var notes: [ShardLog.RecoveryNote] = []
+        for name in try FileSystem.contents(of: directory + "/streams") {
+            guard let streamName = StreamName(rawValue: name) else { continue }
+            let path = directory + "/streams/" + name
+            let metadata = try StreamMetadata.decode(FileSystem.readFile(path + "/stream.meta"), path: path + "/stream.meta")
+            handles[streamName] = try StreamHandle.open(
+                path: path, metadata: metadata, configuration: configuration, logger: logger, notes: &notes)
+        }
+        self.streams = Mutex(handles)
+        self.recoveryNotes = notes.map(\.description)
+        for note in notes { logger.warning("recovered shard", metadata: ["repair": "\(note)"]) }
+        scheduleMaintenance()
+    }
+
+    private static func checkFormat(_ directory: String) throws {
+        let path = directory + "/FORMAT"
+        let expected = Array("streamq data directory\nformat 1\n".utf8)
+        guard FileSystem.exists(path) else { return try FileSystem.writeAtomically(expected, to: path) }
+        let found = try FileSystem.readFile(path)
+        guard found == expected else {
+            throw StreamQStorageError(
+                .unsupportedFormat, "\(path) does not describe a streamq data directory of format 1")
+        }
+    }
+
+    // MARK: Stream administration
+
+    /// Creates a stream whose `shardCount` shards split the hash-key space evenly.
+    /// - Parameters:
+    ///   - retention: how long records are kept (by arrival time); 1 second to 365 days. Default 24 h.
+    ///   - retentionBytes: optional cap on bytes per shard; the oldest sealed segments go first.
+    public func createStream(
+        _ name: StreamName, shardCount: Int, retention: Duration = .seconds(24 * 3600), retentionBytes: Int? = nil
+    ) throws {
+        try checkOpen()
+        guard (1...1024).contains(shardCount) else { throw StreamQStorageError.invalid("shard count must be 1 to 1024, got \(shardCount)") }
+        guard retention >= .seconds(1), retention <= .seconds(365 * 24 * 3600) else {
+            throw StreamQStorageError.invalid("retention must be between 1 second and 365 days")
+        }
+        if let retentionBytes, retentionBytes < 1 { throw StreamQStorageError.invalid("retention bytes must be positive") }
+        var generator = SystemRandomNumberGenerator()
+        let streamID = (0..<16).map { _ in String(format2hex: UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let metadata = StreamMetadata(
+            name: name.rawValue, streamID: streamID, createdAt: configuration.clock.nowMilliseconds(),
+            retentionMilliseconds: retention.milliseconds, retentionBytes: retentionBytes, generation: 1,
+            nextShardNumber: UInt32(shardCount),
+            shards: HashKeyRange.evenSplit(into: shardCount).enumerated().map { index, range in
+                ShardMetadata(id: ShardID(UInt32(index)), range: range, parents: [], baseSequence: 0)
+            })
+        try streams.withLock { streams in
+            guard streams[name] == nil else { throw StreamQStorageError(.streamExists, "stream '\(name)' already exists") }
+            // Build it under tmp/ and rename into place: a crash leaves no half-made stream.
+            let staging = temporaryDirectory + "/create-" + name.rawValue
+            try FileSystem.removeTree(staging)
+            try FileSystem.createDirectory(staging)
+            try FileSystem.writeAtomically(metadata.encoded(), to: staging + "/stream.meta")
+            let final = streamsDirectory + "/" + name.rawValue
+            try FileSystem.rename(staging, to: final)
+            try FileSystem.syncDirectory(streamsDirectory)
+            var notes: [ShardLog.RecoveryNote] = []
+            streams[name] = try StreamHandle.open(
+                path: final, metadata: metadata, configuration: configuration, logger: logger, notes: &notes)
+        }
+        logger.info("created stream", metadata: ["stream": "\(name)", "shards": "\(shardCount)"])
+    }
+
+    /// Deletes a stream and all its data.
+    public func deleteStream(_ name: StreamName) async throws {
+        try checkOpen()
+        let handle = try streams.withLock { streams in
+            guard let handle = streams.removeValue(forKey: name) else { throw Self.notFound(name) }
+            return handle
+        }
+        for writer in handle.allWriters { _ = try? await writer.perform { try $0.close() } }
+        let graveyard = temporaryDirectory + "/delete-" + name.rawValue
+        try FileSystem.removeTree(graveyard)
+        try FileSystem.rename(handle.path, to: graveyard)
+        try FileSystem.syncDirectory(streamsDirectory)
+        try FileSystem.removeTree(graveyard)
+        logger.info("deleted stream", metadata: ["stream": "\(name)"])
+    }
+
+    /// The names of all streams, sorted.
+    public func listStreams() -> [StreamName] {
+        streams.withLock { $0.keys.sorted() }
+    }
+
+    /// Shards with hash ranges, lineage, state and stored sequence range.
+    public func describeStream(_ name: StreamName) throws -> StreamDescription {
+        try handle(name).describe()
+    }
+
+    // MARK: Writes
+
+    /// Appends records, routing each by the MD5 of its partition key (or its explicit hash key) to
+    /// the open shard owning that key. Records for one shard are stored in the order given.
+    /// Returns once every record is acknowledged under the fsync policy.
+    /// - Returns: one result per record, in the order given.
+    /// - Throws: `.invalidArgument` or `.recordTooLarge` before anything is written if any record
+    ///   is invalid.
+    public func append(to name: StreamName, _ records: [AppendRecord]) async throws -> [AppendResult] {
+        try checkOpen()
+        for (index, record) in records.enumerated() {
+            do {
+                try record.validate(maxDataBytes: configuration.maxRecordBytes)
+            } catch {
+                throw StreamQStorageError(error.code, "record \(index): \(error.message)")
+            }
+        }
+        let stream = try handle(name)
+        var results = [AppendResult?](repeating: nil, count: records.count)
+        var remaining = Array(records.indices)
+        var attempts = 0
+        while !remaining.isEmpty {
+            let groups = stream.route(remaining.map { records[$0] }, indices: remaining)
+            remaining = []
+            try await withThrowingTaskGroup(of: (ShardID, [Int], UInt64?).self) { tasks in
+                for (shard, (writer, indices)) in groups {
+                    tasks.addTask {
+                        do {
+                            let base = try await writer.append(indices.map { records[$0] })
+                            return (shard, indices, base)
+                        } catch let error as StreamQStorageError where error.code == .shardClosed {
+                            return (shard, indices, nil)  // resharded under us: route again
+                        }
+                    }
+                }
+                for try await (shard, indices, base) in tasks {
+                    guard let base else {
+                        remaining.append(contentsOf: indices)
+                        continue
+                    }
+                    for (offset, index) in indices.enumerated() {
+                        results[index] = AppendResult(
+                            shard: shard, sequenceNumber: SequenceNumber(sequence: base + UInt64(offset), shard: shard))
+                    }
+                }
+            }
+            remaining.sort()
+            attempts += 1
+            if !remaining.isEmpty {
+                guard attempts < 1000 else { throw StreamQStorageError(.shardClosed, "stream '\(name)' kept resharding during the append") }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+        recordsAppended.increment(by: records.count)
+        return results.map { $0! }
+    }
+
+    /// A durability barrier: every append acknowledged before the call is on stable storage after it,
+    /// whatever the fsync policy.
+    public func flush() async throws {
+        for writer in streams.withLock({ $0.values.flatMap(\.allWriters) }) { try await writer.flush() }
+    }
+
+    // MARK: Reads
+
+    /// Resolves a starting position in a shard to a cursor (Kinesis's GetShardIterator).
+    public func cursor(stream name: StreamName, shard: ShardID, at position: StartingPosition) throws -> ShardCursor {
+        let log = try handle(name).log(shard)
+        let bounds = log.bounds
+        let sequence: UInt64
+        switch position {
+        case .trimHorizon: sequence = bounds.start
+        case .latest: sequence = bounds.next
+        case .atSequence(let number), .afterSequence(let number):
+            guard number.shard == shard else {
+                throw StreamQStorageError.invalid("sequence number \(number) belongs to \(number.shard), not \(shard)")
+            }
+            guard number.sequence < bounds.next || (number.sequence == bounds.next && position == .atSequence(number)) else {
+                throw StreamQStorageError.invalid("sequence number \(number) has not been written to \(shard) yet")
+            }
+            if case .afterSequence = position { sequence = number.sequence + 1 } else { sequence = number.sequence }
+        case .atTimestamp(let time):
+            sequence = try log.firstSequence(atOrAfter: time, decoder: BatchDecoder())
+        }
+        return ShardCursor(stream: name, shard: shard, sequence: sequence)
+    }
+
+    /// Reads up to `maxRecords` records (and about `maxBytes` of data) from a cursor
+    /// (Kinesis's GetRecords). Under `FsyncPolicy.always` only durable records are returned.
+    public func read(_ cursor: ShardCursor, maxRecords: Int = 10_000, maxBytes: Int = 10 << 20) throws -> ReadResult {
+        var records: [StoredRecord] = []
+        let scan = try scan(cursor, maxRecords: maxRecords, maxBytes: maxBytes) { view in
+            records.append(view.materialize(shard: cursor.shard))
+        }
+        let log = try handle(cursor.stream).log(cursor.shard)
+        let behind = records.last.map { (log.newestArrival ?? $0.arrivalMilliseconds) - $0.arrivalMilliseconds } ?? 0
+        return ReadResult(
+            records: records, next: scan.next, childShards: scan.childShards, trimmedTo: scan.trimmedTo,
+            millisBehindLatest: behind)
+    }
+
+    /// Like ``read(_:maxRecords:maxBytes:)`` but lends each record to `body` without copying it:
+    /// the fast path for engines that look at a few fields of many records.
+    public func scan(
+        _ cursor: ShardCursor, maxRecords: Int = 10_000, maxBytes: Int = 10 << 20, _ body: (RecordView) throws -> Void
+    ) throws -> ScanResult {
+        guard maxRecords > 0, maxBytes > 0 else { throw StreamQStorageError.invalid("read limits must be positive") }
+        let stream = try handle(cursor.stream)
+        let log = try stream.log(cursor.shard)
+        let progress = try log.read(
+            from: cursor.sequence, maxRecords: maxRecords, maxBytes: maxBytes, decoder: BatchDecoder(), body)
+        var next: ShardCursor? = ShardCursor(stream: cursor.stream, shard: cursor.shard, sequence: progress.nextSequence)
+        var children: [ShardID] = []
+        if let shard = stream.metadata(cursor.shard), let end = shard.endSequence, progress.nextSequence >= end {
+            next = nil
+            children = shard.children
+        }
+        return ScanResult(recordCount: progress.recordCount, next: next, childShards: children, trimmedTo: progress.trimmedTo)
+    }
+
+    // MARK: Resharding
+
+    /// Splits an open shard in two at `newStartingHashKey`: the first child owns the parent's keys
+    /// below it, the second the rest. The parent closes; children continue its sequences.
+    /// - Returns: the two child shards.
+    @discardableResult
+    public func splitShard(_ name: StreamName, shard: ShardID, newStartingHashKey: HashKey) async throws -> [ShardID] {
+        try checkOpen()
+        let stream = try handle(name)
+        return try await stream.reshard(parents: [shard]) { parents in
+            let range = parents[0].range
+            guard newStartingHashKey > range.start, newStartingHashKey <= range.end else {
+                throw StreamQStorageError.invalid(
+                    "new starting hash key must be in \(range.start + 1)...\(range.end) for \(shard)")
+            }
+            return [
+                HashKeyRange(start: range.start, end: newStartingHashKey - 1),
+                HashKeyRange(start: newStartingHashKey, end: range.end),
+            ]
+        }
+    }
+
+    /// Merges two open shards with adjacent hash ranges into one child.
+    @discardableResult
+    public func mergeShards(_ name: StreamName, shard: ShardID, adjacentShard: ShardID) async throws -> ShardID {
+        try checkOpen()
+        guard shard != adjacentShard else { throw StreamQStorageError.invalid("cannot merge \(shard) with itself") }
+        let stream = try handle(name)
+        return try await stream.reshard(parents: [shard, adjacentShard]) { parents in
+            let ranges = parents.map(\.range).sorted { $0.start < $1.start }
+            guard ranges[0].end != .max, ranges[0].end + 1 == ranges[1].start else {
+                throw StreamQStorageError.invalid("\(shard) and \(adjacentShard) do not have adjacent hash key ranges")
+            }
+            return [HashKeyRange(start: ranges[0].start, end: ranges[1].end)]
+        }[0]
+    }
+
+    // MARK: Maintenance and shutdown
+
+    /// Seals segments older than `segmentMaxAge` and deletes what retention allows. Runs by itself
+    /// every `maintenanceInterval`; callable directly.
+    public func runMaintenance() async throws {
+        let now = configuration.clock.nowMilliseconds()
+        for stream in streams.withLock({ Array($0.values) }) {
+            let metadata = stream.currentMetadata
+            for writer in stream.allWriters {
+                try await writer.perform { log in
+                    try log.rollIfAged(now: now)
+                    try log.applyRetention(
+                        now: now, maxAge: .milliseconds(metadata.retentionMilliseconds), maxBytes: metadata.retentionBytes)
+                }
+            }
+        }
+    }
+
+    /// Syncs every shard and releases the data directory. Further calls fail with `.closed`.
+    public func close() async throws {
+        guard !isClosed.exchange(true, ordering: .acquiring) else { return }
+        for writer in streams.withLock({ $0.values.flatMap(\.allWriters) }) {
+            try await writer.perform { try $0.close() }
+        }
+    }
+
+    private func scheduleMaintenance() {
+        let interval = configuration.maintenanceInterval
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(interval.milliseconds))) { [weak self] in
+            guard let self, !self.isClosed.load(ordering: .acquiring) else { return }
+            Task {
+                do { try await self.runMaintenance() } catch {
+                    self.logger.error("maintenance failed", metadata: ["error": "\(error)"])
+                }
+                self.scheduleMaintenance()
+            }
+        }
+    }
+
+    private func checkOpen() throws {
+        if isClosed.load(ordering: .acquiring) { throw StreamQStorageError(.closed, "the store at \(directory) is closed") }
+    }
+
+    private func handle(_ name: StreamName) throws -> StreamHandle {
+        guard let handle = streams.withLock({ $0[name] }) else { throw Self.notFound(name) }
+        return handle
+    }
+
+    private static func notFound(_ name: StreamName) -> StreamQStorageError {
+        StreamQStorageError(.streamNotFound, "stream '\(name)' does not exist")
+    }
+}
+
+extension String {
+    init(format2hex byte: UInt8) {
+        let digits = Array("0123456789abcdef".utf8)
+        self.init(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
+    }
+}

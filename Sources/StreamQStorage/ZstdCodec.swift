@@ -1,0 +1,65 @@
+internal import CZstd
+
+/// Per-batch payload compression: zstd at a chosen level, reusing one context per writer.
+///
+/// Not thread-safe: each shard writer and each reader owns its own instance.
+final class ZstdCompressor {
+    private let context: OpaquePointer
+    let level: Int32
+
+    init(level: Int) {
+        self.context = ZSTD_createCCtx()
+        self.level = Int32(level)
+    }
+
+    deinit { ZSTD_freeCCtx(context) }
+
+    /// Appends the compressed form of `source` to `output`; returns the number of bytes appended.
+    func compress(_ source: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) throws -> Int {
+        let bound = ZSTD_compressBound(source.count)
+        let start = output.count
+        output.reserveCapacity(start + bound)
+        var result = 0
+        output.append(contentsOf: repeatElement(0, count: bound))
+        output.withUnsafeMutableBytes { out in
+            result = ZSTD_compressCCtx(context, out.baseAddress! + start, bound, source.baseAddress, source.count, level)
+        }
+        if streamq_zstd_is_error(result) != 0 {
+            output.removeSubrange(start...)
+            throw StreamQStorageError(.ioFailure, "zstd compression failed: \(String(cString: ZSTD_getErrorName(result)))")
+        }
+        output.removeLast(bound - result)
+        return result
+    }
+}
+
+/// Decompresses batch payloads, checking the frame against the length the batch header promises.
+final class ZstdDecompressor {
+    private let context: OpaquePointer
+
+    init() { self.context = ZSTD_createDCtx() }
+
+    deinit { ZSTD_freeDCtx(context) }
+
+    /// Decompresses `source` into `output` (replacing its contents), which must come to exactly
+    /// `expectedLength` bytes. A frame that claims a different size is reported, never trusted.
+    func decompress(
+        _ source: UnsafeRawBufferPointer, expectedLength: Int, into output: inout [UInt8]
+    ) -> String? {
+        let declared = ZSTD_getFrameContentSize(source.baseAddress, source.count)
+        if declared != UInt64(expectedLength) {
+            return "zstd frame declares \(declared) bytes, batch header says \(expectedLength)"
+        }
+        if output.count < expectedLength {
+            output = [UInt8](repeating: 0, count: expectedLength)
+        }
+        let result = output.withUnsafeMutableBytes { out in
+            ZSTD_decompressDCtx(context, out.baseAddress, expectedLength, source.baseAddress, source.count)
+        }
+        if streamq_zstd_is_error(result) != 0 {
+            return "zstd: \(String(cString: ZSTD_getErrorName(result)))"
+        }
+        if result != expectedLength { return "zstd produced \(result) bytes, expected \(expectedLength)" }
+        return nil
+    }
+}

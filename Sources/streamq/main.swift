@@ -1,0 +1,2 @@
+import StreamQCommands
+await StreamQCommand.main()
