@@ -54,7 +54,10 @@ public enum JSONFieldLookup {
     }
 
     public static func value(of field: String, in json: [UInt8]) throws(SyntaxError) -> Value? {
-        try json.withUnsafeBytes { bytes throws(SyntaxError) in try value(of: field, in: bytes) }
+        let result = json.withUnsafeBytes { bytes in
+            Result { () throws(SyntaxError) -> Value? in try value(of: field, in: bytes) }
+        }
+        return try result.get()
     }
 }
 

@@ -1,0 +1,148 @@
+import ArgumentParser
+import StreamQJSON
+import StreamQStorage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `streamq put`: stdin lines become records.
+struct Put: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Append stdin lines to a stream, one record per line.",
+        discussion: """
+            Each line (without its newline) becomes one record's data, byte for byte. Lines that cannot be
+            stored (too large, or without the --key-field) are not stored: each is reported with its line
+            number on stderr (or to --errors FILE as JSON lines), counted, and the exit status is 1.
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Argument var name: String
+    @Option(name: .customLong("partition-key"), help: "Partition key for every record.") var partitionKey: String?
+    @Option(name: .customLong("key-field"), help: "Use this top-level JSON field of each line as its partition key.")
+    var keyField: String?
+    @Option(name: .customLong("batch-size"), help: "Records per append (each append is one durable commit).")
+    var batchSize: Int = 5000
+    @Option(name: .customLong("errors"), help: "Write rejected lines to this file as JSON lines with the reason.")
+    var errorsPath: String?
+    @Flag(help: "After each durable commit, print the running count of stored records on stderr.")
+    var progress = false
+
+    func validate() throws {
+        if partitionKey != nil && keyField != nil {
+            throw ValidationError("use either --partition-key or --key-field, not both")
+        }
+        guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1 to 100000") }
+    }
+
+    func run() async throws {
+        let name = try streamName(name)
+        var rejections = RejectionLog(path: errorsPath)
+        let stored = try await store.withStore { store -> Int in
+            _ = try store.describeStream(name)  // fail before reading stdin if the stream is missing
+            let maxBytes = store.configuration.maxRecordBytes
+            var keys = RandomPartitionKeys()
+            var reader = LineReader()
+            var batch: [AppendRecord] = []
+            batch.reserveCapacity(batchSize)
+            var batchBytes = 0
+            var stored = 0
+            var lineNumber = 0
+            func commit() async throws {
+                guard !batch.isEmpty else { return }
+                _ = try await store.append(to: name, batch)
+                stored += batch.count
+                batch.removeAll(keepingCapacity: true)
+                batchBytes = 0
+                if progress { StandardStreams.writeError("stored \(stored)\n") }
+            }
+            while let line = try reader.nextLine() {
+                lineNumber += 1
+                guard line.count <= maxBytes else {
+                    try rejections.reject(line: lineNumber, reason: "line is \(line.count) bytes; the record limit is \(maxBytes)", data: line)
+                    continue
+                }
+                let key: String
+                if let partitionKey {
+                    key = partitionKey
+                } else if let keyField {
+                    guard let found = try rejections.keyField(keyField, in: line, lineNumber: lineNumber) else { continue }
+                    key = found
+                } else {
+                    key = keys.next()
+                }
+                batch.append(AppendRecord(partitionKey: key, data: Array(line)))
+                batchBytes += line.count
+                if batch.count >= batchSize || batchBytes >= 4 << 20 { try await commit() }
+            }
+            try await commit()
+            return stored
+        }
+        try rejections.close()
+        let rejected = rejections.count
+        StandardStreams.writeError(
+            "stored \(stored) record\(stored == 1 ? "" : "s") in \(name)"
+                + (rejected > 0 ? "; rejected \(rejected) line\(rejected == 1 ? "" : "s") (not stored)" : "") + "\n")
+        if rejected > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Lines `put` could not store: reported on stderr (the first 20) or written to a file, and counted.
+struct RejectionLog {
+    private let file: UnsafeMutablePointer<FILE>?
+    private(set) var count = 0
+
+    init(path: String?) {
+        file = path.flatMap { fopen($0, "a") }
+    }
+
+    mutating func reject(line: Int, reason: String, data: ArraySlice<UInt8>) throws {
+        count += 1
+        if let file {
+            var json: [UInt8] = Array(#"{"line":\#(line),"reason":"#.utf8)
+            JSONString.append(reason.utf8, to: &json)
+            json.append(contentsOf: Array(#","data":"#.utf8))
+            JSONString.append(data, to: &json)
+            json.append(contentsOf: Array("}\n".utf8))
+            guard fwrite(json, 1, json.count, file) == json.count else {
+                throw CommandFailure("writing to the --errors file failed: \(String(cString: strerror(errno)))")
+            }
+        } else if count <= 20 {
+            StandardStreams.writeError("streamq: line \(line) not stored: \(reason)\n")
+        } else if count == 21 {
+            StandardStreams.writeError("streamq: more lines not stored; use --errors FILE to keep them all\n")
+        }
+    }
+
+    /// The `--key-field` of a line, or nil after rejecting the line.
+    mutating func keyField(_ field: String, in line: ArraySlice<UInt8>, lineNumber: Int) throws -> String? {
+        do {
+            let value = try JSONFieldLookup.value(of: field, in: Array(line))
+            guard let key = value?.text, !key.isEmpty else {
+                try reject(line: lineNumber, reason: "no field '\(field)' (or it is null or empty)", data: line)
+                return nil
+            }
+            return String(key.prefix(256))
+        } catch {
+            try reject(line: lineNumber, reason: "\(error)", data: line)
+            return nil
+        }
+    }
+
+    func close() throws {
+        if let file, fclose(file) != 0 {
+            throw CommandFailure("closing the --errors file failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// Random 16-hex-digit partition keys, so records without a key spread evenly over shards.
+struct RandomPartitionKeys {
+    private var generator = SystemRandomNumberGenerator()
+
+    mutating func next() -> String {
+        let value = generator.next() as UInt64
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

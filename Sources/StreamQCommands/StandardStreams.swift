@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered, unbuffered-on-demand access to stdin, stdout and stderr as bytes.
+enum StandardStreams {
+    static func writeError(_ text: String) {
+        var bytes = Array(text.utf8)
+        write(&bytes, to: 2)
+    }
+
+    static func writeOutput(_ text: String) {
+        var bytes = Array(text.utf8)
+        write(&bytes, to: 1)
+    }
+
+    static func write(_ bytes: inout [UInt8], to descriptor: Int32) {
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let result = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    return  // e.g. EPIPE when the reader went away; nothing more to say to it
+                }
+                offset += result
+            }
+        }
+    }
+
+    static var isOutputTerminal: Bool { isatty(1) == 1 }
+}
+
+/// Collects output and writes it to stdout in large chunks.
+struct OutputBuffer {
+    var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(1 << 16) }
+
+    mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    mutating func flushIfLarge() { if bytes.count >= 1 << 16 { flush() } }
+
+    mutating func flush() {
+        StandardStreams.write(&bytes, to: 1)
+        bytes.removeAll(keepingCapacity: true)
+    }
+}
+
+/// Reads stdin and yields its lines (without the `\n`; a final line without one is yielded too).
+struct LineReader {
+    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    private var start = 0
+    private var end = 0
+    private var finished = false
+    private let descriptor: Int32
+
+    init(descriptor: Int32 = 0) { self.descriptor = descriptor }
+
+    /// The next line's bytes, or nil at end of input.
+    mutating func nextLine() throws -> ArraySlice<UInt8>? {
+        while true {
+            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+                defer { start = newline + 1 }
+                return buffer[start..<newline]
+            }
+            if finished {
+                guard start < end else { return nil }
+                defer { start = end }
+                return buffer[start..<end]
+            }
+            if start > 0 {  // move the partial line to the front
+                buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
+                end -= start
+                start = 0
+            }
+            if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+            let count = buffer.withUnsafeMutableBytes { raw in
+                Glibc.read(descriptor, raw.baseAddress! + end, raw.count - end)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw CommandFailure("reading stdin failed: \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { finished = true } else { end += count }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Logging
+import StreamQStorage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `streamq` command: one binary for streams, records and sample data.
+public struct StreamQCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "streamq",
+        abstract: "Sharded append-only streams on local disk.",
+        discussion: """
+            Data lives in a data directory: --data-dir, or STREAMQ_DATA_DIR, or ./streamq-data.
+            Errors are one line on stderr and a non-zero exit status.
+            """,
+        subcommands: [
+            CreateStream.self, ListStreams.self, DescribeStream.self, DeleteStream.self, Put.self, Read.self,
+            SplitShard.self, MergeShards.self, Generate.self,
+        ])
+
+    public init() {}
+
+    /// Runs the command line, printing failures as one line (`streamq: error: …`) with exit status 1.
+    public static func main() async {
+        bootstrapLogging()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as StreamQStorageError {
+            fail(error.message)
+        } catch let error as CommandFailure {
+            fail(error.message)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// Logs go to stderr at `warning` and above unless `STREAMQ_LOG_LEVEL` says otherwise
+    /// (trace, debug, info, notice, warning, error, critical).
+    private static func bootstrapLogging() {
+        let requested = getenv("STREAMQ_LOG_LEVEL").flatMap { String(validatingCString: $0) }
+        let level = requested.flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+
+    private static func fail(_ message: String) -> Never {
+        StandardStreams.writeError("streamq: error: \(message)\n")
+        Glibc.exit(1)
+    }
+}
+
+/// A command failed for a reason that is already a full sentence for the user.
+struct CommandFailure: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
