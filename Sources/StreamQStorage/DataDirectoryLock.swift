@@ -24,6 +24,11 @@ final class DataDirectoryLock: Sendable {
         try file.write(Array("pid \(getpid()) on \(host)\n".utf8), at: 0)
         self.file = file
     }
+
+    /// Gives the lock up before the process ends (closing the store does this).
+    func release() {
+        flock(file.descriptor, LOCK_UN)
+    }
 }
 
 extension String {

@@ -315,6 +315,7 @@ public final class StreamStore: Sendable {
         for writer in streams.withLock({ $0.values.flatMap(\.allWriters) }) {
             try await writer.perform { try $0.close() }
         }
+        lock.release()
     }
 
     private func scheduleMaintenance() {

@@ -1,0 +1,123 @@
+import PropertyBased
+import Testing
+
+@testable import StreamQStorage
+
+@Suite struct CodecTests {
+    @Test func crc32cMatchesTheStandardCheckValue() {
+        #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+        #expect(CRC32C.checksum([]) == 0)
+    }
+
+    @Test func crc32cCanBeComputedInPieces() async {
+        await propertyCheck(input: Gen<UInt8>.value(in: 0...255).array(of: 0...300), Gen.int(in: 0...300)) { bytes, cut in
+            let split = min(cut, bytes.count)
+            let whole = CRC32C.checksum(bytes)
+            let first = CRC32C.checksum(Array(bytes[..<split]))
+            #expect(CRC32C.checksum(Array(bytes[split...]), seed: first) == whole)
+        }
+    }
+
+    static let recordGenerator = zip(
+        Gen.letterOrNumber.string(of: 1...40),
+        Gen<UInt8>.value(in: 0...255).array(of: 0...600),
+        Gen.bool
+    ).map { key, data, explicit in
+        AppendRecord(partitionKey: key, explicitHashKey: explicit ? HashKey.forPartitionKey(key + "!") : nil, data: data)
+    }
+
+    @Test(arguments: [Compression.none, .zstd(level: 1), .zstd(level: 9)])
+    func batchesRoundTrip(compression: Compression) async {
+        await propertyCheck(input: Self.recordGenerator.array(of: 1...50), Gen.int64(in: 0...Int64.max / 2)) { records, time in
+            var bytes: [UInt8] = []
+            let encoder = BatchEncoder(compression: compression)
+            let written = try encoder.encode(records[...], baseSequence: 1000, timestamp: time, appendingTo: &bytes)
+            let header = try bytes.withUnsafeBytes { try BatchHeader.parse($0, maxBatchLength: 1 << 24).get() }
+            #expect(header == written)
+            #expect(Int(header.batchLength) == bytes.count)
+            var decoded: [StoredRecord] = []
+            let problem = bytes.withUnsafeBytes { raw in
+                BatchDecoder().forEachRecord(header: header, payload: UnsafeRawBufferPointer(rebasing: raw[80...])) {
+                    decoded.append($0.materialize(shard: ShardID(3)))
+                    return true
+                }
+            }
+            #expect(problem == nil)
+            #expect(decoded.map(\.data) == records.map(\.data))
+            #expect(decoded.map(\.partitionKey) == records.map(\.partitionKey))
+            #expect(decoded.map(\.explicitHashKey) == records.map(\.explicitHashKey))
+            #expect(decoded.map(\.sequenceNumber.sequence) == Array(1000..<(1000 + UInt64(records.count))))
+            #expect(decoded.allSatisfy { $0.arrivalMilliseconds == time })
+        }
+    }
+
+    @Test func anyFlippedBitInABatchIsDetected() async {
+        var bytes: [UInt8] = []
+        _ = try? BatchEncoder(compression: .zstd(level: 1)).encode(
+            records(20)[...], baseSequence: 0, timestamp: 5, appendingTo: &bytes)
+        await propertyCheck(input: Gen.int(in: 0...(bytes.count * 8 - 1))) { bit in
+            var damaged = bytes
+            damaged[bit / 8] ^= UInt8(1 << (bit % 8))
+            let detected = damaged.withUnsafeBytes { raw -> Bool in
+                guard case .success(let header) = BatchHeader.parse(raw, maxBatchLength: 1 << 24),
+                    Int(header.batchLength) == raw.count
+                else { return true }
+                return BatchDecoder().forEachRecord(header: header, payload: UnsafeRawBufferPointer(rebasing: raw[80...])) { _ in true } != nil
+            }
+            #expect(detected, "flipping bit \(bit) went unnoticed")
+        }
+    }
+
+    @Test func sequenceNumbersRoundTripThroughTheirDecimalForm() async {
+        await propertyCheck(input: Gen.uint64(in: 0...UInt64.max), Gen.uint32(in: 0...UInt32.max)) { sequence, shard in
+            let number = SequenceNumber(sequence: sequence, shard: ShardID(shard))
+            #expect(SequenceNumber(number.description) == number)
+        }
+        #expect(SequenceNumber("not a number") == nil)
+        #expect(SequenceNumber("-1") == nil)
+    }
+
+    @Test func shardIDsParseInEveryAcceptedSpelling() {
+        #expect(ShardID(parsing: "shardId-000000000007") == ShardID(7))
+        #expect(ShardID(parsing: "shard-7") == ShardID(7))
+        #expect(ShardID(parsing: "7") == ShardID(7))
+        #expect(ShardID(parsing: "shardId-") == nil)
+        #expect(ShardID(parsing: "seven") == nil)
+        #expect(ShardID(7).description == "shardId-000000000007")
+    }
+}
+
+@Suite struct RoutingTests {
+    @Test func partitionKeysHashWithMD5AsKinesisDoes() {
+        // Values computed independently with Python's hashlib.md5, read big-endian.
+        #expect(HashKey.forPartitionKey("a") == HashKey("16955237001963240173058271559858726497"))
+        #expect(HashKey.forPartitionKey("user-1") == HashKey("285573413173782752570879317399258818820"))
+    }
+
+    @Test(arguments: [1, 2, 3, 4, 7, 16, 1024])
+    func evenSplitCoversTheKeySpaceWithoutGapsOrOverlaps(count: Int) {
+        let ranges = HashKeyRange.evenSplit(into: count)
+        #expect(ranges.count == count)
+        #expect(ranges.first?.start == 0)
+        #expect(ranges.last?.end == .max)
+        for (left, right) in zip(ranges, ranges.dropFirst()) { #expect(left.end + 1 == right.start) }
+        let sizes = ranges.map { $0.end - $0.start }
+        #expect(sizes.max()! - sizes.min()! <= UInt128(count))
+    }
+
+    @Test func recordsGoToTheShardOwningTheirHashKey() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try StreamStore(directory: directory, configuration: .testing())
+            try store.createStream(logs, shardCount: 5)
+            let description = try store.describeStream(logs)
+            await propertyCheck(count: 50, input: CodecTests.recordGenerator.array(of: 1...20)) { batch in
+                let results = try await store.append(to: logs, batch)
+                for (record, result) in zip(batch, results) {
+                    let owner = description.shards.first { $0.hashKeyRange.contains(record.hashKey) }
+                    #expect(result.shard == owner?.id)
+                }
+            }
+            try await store.close()
+        }
+    }
+}
