@@ -1,0 +1,170 @@
+import Foundation
+import StreamQSampleData
+import Testing
+
+@Suite(.serialized) struct CommandLineTests {
+    @Test func createPutReadDescribeRoundTrip() throws {
+        try CommandRunner.withScratch { streamq in
+            #expect(try streamq.succeed("create-stream", "logs", "--shards", "4") == "created stream logs with 4 shards\n")
+            #expect(try streamq.succeed("list-streams") == "logs\n")
+            let generated = try streamq.succeed("gen", "access-logs", "--count", "2000", "--seed", "3")
+            #expect(generated.lines.count == 2000)
+            #expect(generated == AccessLogGenerator(count: 2000, seed: 3).map { $0 + "\n" }.joined())
+
+            let put = try streamq.run("put", "logs", "--key-field", "user", input: generated)
+            #expect(put.status == 0)
+            #expect(put.stderr == "stored 2000 records in logs\n")
+
+            let read = try streamq.succeed("read", "logs")
+            #expect(read.lines.sorted() == generated.lines.sorted())
+            #expect(try streamq.succeed("read", "logs", "--limit", "7").lines.count == 7)
+
+            let described = try streamq.succeed("describe-stream", "logs", "--json")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(described.utf8)) as? [String: Any])
+            let shards = try #require(json["Shards"] as? [[String: Any]])
+            #expect(shards.count == 4)
+            #expect(shards.compactMap { $0["StoredRecords"] as? Int }.reduce(0, +) == 2000)
+            #expect((shards[0]["HashKeyRange"] as? [String: String])?["StartingHashKey"] == "0")
+
+            // --key-field routes each user to one shard.
+            let metadata = try streamq.succeed("read", "logs", "--json").lines.map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            var shardOfUser: [String: String] = [:]
+            for record in metadata {
+                let user = try #require(record["partitionKey"] as? String)
+                let shard = try #require(record["shard"] as? String)
+                #expect(shardOfUser.updateValue(shard, forKey: user) ?? shard == shard)
+            }
+        }
+    }
+
+    @Test func readStartsWhereAskedAndFollowsTheLineage() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "events")
+            _ = try streamq.succeed("put", "events", "--partition-key", "k", input: "one\ntwo\nthree\n")
+            let records = try streamq.succeed("read", "events", "--json").lines.map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            let second = try #require(records[1]["sequenceNumber"] as? String)
+            #expect(try streamq.succeed("read", "events", "--from", "at:\(second)") == "two\nthree\n")
+            #expect(try streamq.succeed("read", "events", "--from", "after:\(second)") == "three\n")
+            #expect(try streamq.succeed("read", "events", "--from", "latest") == "")
+            #expect(try streamq.succeed("read", "events", "--from", "time:2000-01-01T00:00:00Z") == "one\ntwo\nthree\n")
+            #expect(try streamq.succeed("read", "events", "--from", "time:2999-01-01T00:00:00Z") == "")
+
+            #expect(try streamq.succeed("split-shard", "events", "--shard", "0")
+                == "split shardId-000000000000 into shardId-000000000001 and shardId-000000000002\n")
+            _ = try streamq.succeed("put", "events", "--partition-key", "k", input: "four\n")
+            #expect(try streamq.succeed("read", "events") == "one\ntwo\nthree\nfour\n")
+            #expect(try streamq.succeed("merge-shards", "events", "--shard", "1", "--adjacent-shard", "2")
+                == "merged shardId-000000000001 and shardId-000000000002 into shardId-000000000003\n")
+            _ = try streamq.succeed("put", "events", "--partition-key", "k", input: "five\n")
+            #expect(try streamq.succeed("read", "events") == "one\ntwo\nthree\nfour\nfive\n")
+            let table = try streamq.succeed("describe-stream", "events")
+            #expect(table.contains("shards     4 (1 open)"))
+        }
+    }
+
+    @Test func errorsAreOneLineWithANonZeroExit() throws {
+        try CommandRunner.withScratch { streamq in
+            for arguments in [
+                ["create-stream", "../escape"], ["read", "missing"], ["describe-stream", "missing"],
+                ["put", "missing"], ["create-stream", "ok", "--retention", "forever"],
+            ] {
+                let outcome = try streamq.run(arguments, input: nil)
+                #expect(outcome.status != 0, "\(arguments)")
+                #expect(outcome.stderr.lines.count == 1, "\(arguments): \(outcome.stderr)")
+                #expect(outcome.stderr.hasPrefix("streamq: error: "), "\(arguments): \(outcome.stderr)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: streamq.dataDirectory + "/escape"))
+            _ = try streamq.succeed("create-stream", "dup")
+            let duplicate = try streamq.run("create-stream", "dup")
+            #expect(duplicate.stderr == "streamq: error: stream 'dup' already exists\n")
+        }
+    }
+
+    @Test func putRejectsLinesItCannotStoreAndSaysWhich() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "logs")
+            let input = #"{"user":"a","n":1}"# + "\nnot json\n" + #"{"n":3}"# + "\n" + #"{"user":"b","n":4}"# + "\n"
+            let outcome = try streamq.run("put", "logs", "--key-field", "user", input: input)
+            #expect(outcome.status == 1)
+            #expect(outcome.stderr.contains("line 2 not stored: invalid JSON"))
+            #expect(outcome.stderr.contains("line 3 not stored: no field 'user'"))
+            #expect(outcome.stderr.contains("stored 2 records in logs; rejected 2 lines (not stored)"))
+            #expect(try streamq.succeed("read", "logs").lines.sorted() == [#"{"user":"a","n":1}"#, #"{"user":"b","n":4}"#])
+
+            let errorsFile = streamq.dataDirectory + "-errors.jsonl"
+            let quiet = try streamq.run("put", "logs", "--key-field", "user", "--errors", errorsFile, input: "oops\n")
+            #expect(quiet.status == 1)
+            let saved = try String(contentsOfFile: errorsFile, encoding: .utf8)
+            #expect(saved.hasPrefix(#"{"line":1,"reason":"invalid JSON"#))
+            #expect(saved.contains(#""data":"oops"}"#))
+        }
+    }
+
+    @Test func aSecondWriterProcessIsRefusedWhileTheFirstHoldsTheLock() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "logs")
+            let holder = streamq.process(["put", "logs"])
+            let stdin = Pipe()
+            holder.standardInput = stdin
+            holder.standardError = Pipe()
+            try holder.run()
+            defer {
+                try? stdin.fileHandleForWriting.close()
+                holder.waitUntilExit()
+            }
+            var outcome = try streamq.run("put", "logs", input: "x\n")
+            for _ in 0..<50 where outcome.status == 0 {  // the holder may not have locked yet
+                usleep(20_000)
+                outcome = try streamq.run("put", "logs", input: "x\n")
+            }
+            #expect(outcome.status == 1)
+            #expect(outcome.stderr.contains("is locked for writing by pid \(holder.processIdentifier)"))
+        }
+    }
+
+    @Test func killingPutMidStreamLosesNothingItReportedStored() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "logs", "--shards", "2")
+            let lines = Array(AccessLogGenerator(count: 200_000, seed: 11))
+            let put = streamq.process(["put", "logs", "--partition-key", "k", "--batch-size", "500", "--progress"])
+            let stdin = Pipe()
+            let stderr = Pipe()
+            put.standardInput = stdin
+            put.standardError = stderr
+            try put.run()
+            let feeder = Thread {
+                for chunk in stride(from: 0, to: lines.count, by: 1000) {
+                    let text = lines[chunk..<min(chunk + 1000, lines.count)].joined(separator: "\n") + "\n"
+                    do { try stdin.fileHandleForWriting.write(contentsOf: Data(text.utf8)) } catch { return }
+                }
+            }
+            feeder.start()
+            // Wait for a few durable commits, then kill -9 in the middle of the stream.
+            var reported = 0
+            var pending = Data()
+            while reported < 20_000 {
+                let chunk = stderr.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                pending.append(chunk)
+                for line in String(decoding: pending, as: UTF8.self).lines where line.hasPrefix("stored ") {
+                    reported = max(reported, Int(line.dropFirst(7)) ?? 0)
+                }
+            }
+            kill(put.processIdentifier, SIGKILL)
+            put.waitUntilExit()
+            #expect(put.terminationReason == .uncaughtSignal)
+            #expect(reported >= 20_000)
+
+            // One partition key: one shard, in input order. Every reported record reads back intact.
+            let stored = try streamq.succeed("read", "logs").lines
+            #expect(stored.count >= reported)
+            #expect(stored.count < lines.count, "the kill landed before put finished")
+            #expect(Array(stored.prefix(reported)) == Array(lines.prefix(reported)))
+            #expect(Array(stored) == Array(lines.prefix(stored.count)), "nothing partial or out of order after the kill")
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import Testing
+
+@testable import StreamQJSON
+
+@Suite struct JSONFieldLookupTests {
+    func lookup(_ field: String, _ json: String) throws -> JSONFieldLookup.Value? {
+        try JSONFieldLookup.value(of: field, in: Array(json.utf8))
+    }
+
+    @Test func findsTopLevelFieldsOfEveryType() throws {
+        let json = #"{"a":{"user":"nested"},"list":[1,{"x":"]"}],"user":"u42","n":-1.5e3,"ok":true,"none":null}"#
+        #expect(try lookup("user", json) == .string("u42"))
+        #expect(try lookup("n", json) == .literal("-1.5e3"))
+        #expect(try lookup("ok", json) == .literal("true"))
+        #expect(try lookup("none", json) == .null)
+        #expect(try lookup("list", json) == .literal(#"[1,{"x":"]"}]"#))
+        #expect(try lookup("missing", json) == nil)
+        #expect(try lookup("x", "{}") == nil)
+    }
+
+    @Test func decodesEscapesInKeysAndValues() throws {
+        #expect(try lookup("key", #"{"k\u0065y":"a\"b\\c\n\u00e9\ud83d\ude00"}"#) == .string("a\"b\\c\né😀"))
+        #expect(try lookup("tab", " {\n\t\"tab\" : \"x\" } ") == .string("x"))
+    }
+
+    @Test(arguments: ["", "[]", "not json", #"{"a":}"#, #"{"a":1"#, #"{"a" 1}"#, #"{"a":"unterminated}"#, #"{"a":tru}"#, #"{"a":1,}"#])
+    func malformedDocumentsAreReportedWithAnOffset(json: String) {
+        #expect(throws: JSONFieldLookup.SyntaxError.self) { try lookup("zzz", json) }
+    }
+
+    @Test func stringsAreEscapedForOutput() {
+        #expect(JSONString.quoted("a\"b\\c\n\u{01}é") == #""a\"b\\c\n\u0001é""#)
+    }
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what building and testing streamq needs on a fresh Debian/Ubuntu machine that already
+# has the Swift toolchain: libzstd (headers + pkg-config file), pkg-config, the zstd CLI (benchmark
+# anchor) and python3. Does nothing when everything is present.
+set -euo pipefail
+
+missing=()
+pkg-config --exists libzstd 2>/dev/null || missing+=(libzstd-dev)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+command -v zstd >/dev/null || missing+=(zstd)
+command -v python3 >/dev/null || missing+=(python3)
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+command -v swift >/dev/null || { echo "swift is not on PATH; install the Swift 6 toolchain first" >&2; exit 1; }
