@@ -38,6 +38,11 @@ struct Put: AsyncParsableCommand {
     func run() async throws {
         let name = try streamName(name)
         var rejections = RejectionLog(path: errorsPath)
+        // Plain locals: property-wrapper getters are far too slow for a per-line loop.
+        let fixedKey = partitionKey
+        let keyField = keyField
+        let batchSize = batchSize
+        let progress = progress
         let stored = try await store.withStore { store -> Int in
             _ = try store.describeStream(name)  // fail before reading stdin if the stream is missing
             let maxBytes = store.configuration.maxRecordBytes
@@ -63,8 +68,8 @@ struct Put: AsyncParsableCommand {
                     continue
                 }
                 let key: String
-                if let partitionKey {
-                    key = partitionKey
+                if let fixedKey {
+                    key = fixedKey
                 } else if let keyField {
                     guard let found = try rejections.keyField(keyField, in: line, lineNumber: lineNumber) else { continue }
                     key = found

@@ -60,7 +60,11 @@ struct LineReader {
     /// The next line's bytes, or nil at end of input.
     mutating func nextLine() throws -> ArraySlice<UInt8>? {
         while true {
-            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+            let found = buffer.withUnsafeBytes { raw -> Int? in
+                guard start < end, let hit = memchr(raw.baseAddress! + start, 0x0A, end - start) else { return nil }
+                return UnsafeRawPointer(hit) - UnsafeRawPointer(raw.baseAddress!)
+            }
+            if let newline = found {
                 defer { start = newline + 1 }
                 return buffer[start..<newline]
             }

@@ -12,20 +12,32 @@ final class BatchEncoder {
         }
     }
 
-    /// Encodes `records` as one batch and appends header + payload to `output`.
+    private var recordCount = 0
+
+    /// Uncompressed bytes of the records added since the last `finish`.
+    var pendingBytes: Int { raw.count }
+    var pendingRecords: Int { recordCount }
+
+    /// Adds a record to the batch being built.
+    func add(_ record: AppendRecord) {
+        Self.encodeRecord(record, timestampDelta: 0, into: &raw)
+        recordCount += 1
+    }
+
+    /// Compresses the records added so far into one framed batch appended to `output`, and starts
+    /// a new batch.
     /// - Returns: the batch header that was written.
     @discardableResult
-    func encode(
-        _ records: ArraySlice<AppendRecord>, baseSequence: UInt64, timestamp: Int64, appendingTo output: inout [UInt8]
-    ) throws -> BatchHeader {
-        raw.removeAll(keepingCapacity: true)
-        for record in records { Self.encodeRecord(record, timestampDelta: 0, into: &raw) }
-
+    func finish(baseSequence: UInt64, timestamp: Int64, appendingTo output: inout [UInt8]) throws -> BatchHeader {
+        defer {
+            raw.removeAll(keepingCapacity: true)
+            recordCount = 0
+        }
         let headerOffset = output.count
         output.append(contentsOf: repeatElement(0, count: BatchHeader.size))
         var codec = BatchHeader.Codec.none
         if let compressor {
-            let compressedLength = try raw.withUnsafeBytes { bytes throws in
+            let compressedLength = try raw.withUnsafeBytes { bytes in
                 try compressor.compress(bytes, appendingTo: &output)
             }
             if compressedLength < raw.count {
@@ -40,19 +52,23 @@ final class BatchEncoder {
         }
         let header = BatchHeader(
             batchLength: UInt32(output.count - headerOffset), codec: codec, baseSequence: baseSequence,
-            recordCount: UInt32(records.count), firstTimestamp: timestamp, maxTimestamp: timestamp,
+            recordCount: UInt32(recordCount), firstTimestamp: timestamp, maxTimestamp: timestamp,
             rawLength: UInt32(raw.count), payloadCRC: payloadCRC)
         header.write(into: &output, at: headerOffset)
         return header
     }
 
-    /// The bytes one record takes inside an uncompressed payload (storage notes §3.3):
-    /// `length attributes timestampDelta keyLength key [explicitHashKey] valueLength value`.
-    static func encodedLength(of record: AppendRecord) -> Int {
-        let body = bodyLength(record, timestampDelta: 0)
-        return varintLength(UInt64(body)) + body
+    /// Encodes `records` as one batch and appends header + payload to `output`.
+    @discardableResult
+    func encode(
+        _ records: ArraySlice<AppendRecord>, baseSequence: UInt64, timestamp: Int64, appendingTo output: inout [UInt8]
+    ) throws -> BatchHeader {
+        for record in records { add(record) }
+        return try finish(baseSequence: baseSequence, timestamp: timestamp, appendingTo: &output)
     }
 
+    /// A record inside an uncompressed payload (storage notes §3.3):
+    /// `length attributes timestampDelta keyLength key [explicitHashKey] valueLength value`.
     private static func bodyLength(_ record: AppendRecord, timestampDelta: UInt64) -> Int {
         let keyLength = record.partitionKey.utf8.count
         return 1 + varintLength(timestampDelta) + varintLength(UInt64(keyLength)) + keyLength

@@ -21,12 +21,13 @@ public struct AppendRecord: Sendable, Equatable {
     public var hashKey: HashKey { explicitHashKey ?? .forPartitionKey(partitionKey) }
 
     func validate(maxDataBytes: Int) throws(StreamQStorageError) {
-        let length = partitionKey.count
-        guard (1...256).contains(length) else {
-            throw .invalid("partition key must be 1 to 256 characters, got \(length)")
-        }
-        guard partitionKey.utf8.count <= 1024 else {
-            throw .invalid("partition key must be at most 1024 UTF-8 bytes")
+        // Fast path: 1 to 256 UTF-8 bytes is always 1 to 256 characters.
+        let bytes = partitionKey.utf8.count
+        if bytes == 0 || bytes > 256 {
+            let length = partitionKey.unicodeScalars.count
+            guard (1...256).contains(length) else {
+                throw .invalid("partition key must be 1 to 256 Unicode characters, got \(length)")
+            }
         }
         guard data.count <= maxDataBytes else {
             throw StreamQStorageError(

@@ -188,27 +188,22 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         var next = segments[segments.count - 1].nextSequence
         var bases: [UInt64] = []
         bases.reserveCapacity(groups.count)
-        var pending: [AppendRecord] = []
-        var pendingBytes = 0
-        func flushBatch() throws {
-            guard !pending.isEmpty else { return }
+        func finishBatch() throws {
+            guard encoder.pendingRecords > 0 else { return }
             let offset = writeBuffer.count
-            let header = try encoder.encode(pending[...], baseSequence: next, timestamp: timestamp, appendingTo: &writeBuffer)
+            let count = encoder.pendingRecords
+            let header = try encoder.finish(baseSequence: next, timestamp: timestamp, appendingTo: &writeBuffer)
             headers.append((header, offset))
-            next += UInt64(pending.count)
-            pending.removeAll(keepingCapacity: true)
-            pendingBytes = 0
+            next += UInt64(count)
         }
         for group in groups {
-            bases.append(next + UInt64(pending.count))
+            bases.append(next + UInt64(encoder.pendingRecords))
             for record in group {
-                let size = BatchEncoder.encodedLength(of: record)
-                if pendingBytes + size > configuration.maxBatchBytes { try flushBatch() }
-                pending.append(record)
-                pendingBytes += size
+                encoder.add(record)
+                if encoder.pendingBytes >= configuration.maxBatchBytes { try finishBatch() }
             }
         }
-        try flushBatch()
+        try finishBatch()
 
         let fileOffset = segments[segments.count - 1].byteLength
         do {

@@ -69,12 +69,16 @@ final class StreamHandle: Sendable {
         return writer.log
     }
 
-    /// Groups record indices by the open shard owning each record's hash key, keeping their order.
+    /// Groups the records at `indices` by the open shard owning each one's hash key, keeping their order.
     func route(_ records: [AppendRecord], indices: [Int]) -> [ShardID: (ShardWriter, [Int])] {
         state.withLock { state in
+            if state.routes.count == 1 {  // one open shard: no need to hash the keys
+                let shard = state.routes[0].shard
+                return [shard: (state.writers[shard]!, indices)]
+            }
             var groups: [ShardID: (ShardWriter, [Int])] = [:]
-            for (record, index) in zip(records, indices) {
-                let key = record.hashKey
+            for index in indices {
+                let key = records[index].hashKey
                 var low = 0
                 var high = state.routes.count - 1
                 while low < high {  // last route whose start <= key

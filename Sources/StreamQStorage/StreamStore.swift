@@ -156,13 +156,13 @@ public final class StreamStore: Sendable {
         var remaining = Array(records.indices)
         var attempts = 0
         while !remaining.isEmpty {
-            let groups = stream.route(remaining.map { records[$0] }, indices: remaining)
+            let groups = stream.route(records, indices: remaining)
             remaining = []
             try await withThrowingTaskGroup(of: (ShardID, [Int], UInt64?).self) { tasks in
                 for (shard, (writer, indices)) in groups {
                     tasks.addTask {
                         do {
-                            let base = try await writer.append(indices.map { records[$0] })
+                            let base = try await writer.append(indices.count == records.count ? records : indices.map { records[$0] })
                             return (shard, indices, base)
                         } catch let error as StreamQStorageError where error.code == .shardClosed {
                             return (shard, indices, nil)  // resharded under us: route again

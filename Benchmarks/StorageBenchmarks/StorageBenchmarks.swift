@@ -1,0 +1,113 @@
+import Benchmark
+import StreamQSampleData
+import StreamQStorage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Storage throughput on the sample access logs (about 180-byte JSON records, zstd level 1):
+/// batch appends under each fsync policy on 1 and 4 shards, and a sequential read with
+/// decompression and CRC checks. Each figure is a custom metric in records per second.
+let benchmarks: @Sendable () -> Void = {
+    let recordCount = Int(environment("STREAMQ_BENCH_RECORDS") ?? "") ?? 1_000_000
+    let lines = Array(AccessLogGenerator(count: recordCount, seed: 7)).map { Array($0.utf8) }
+    let records = lines.enumerated().map { index, line in
+        AppendRecord(partitionKey: "u\(index % 5000)", data: line)
+    }
+    let rawBytes = lines.reduce(0) { $0 + $1.count }
+
+    Benchmark.defaultConfiguration = .init(
+        metrics: [StreamQMetrics.recordsPerSecond, StreamQMetrics.megabytesPerSecond],
+        maxDuration: .seconds(30), maxIterations: 3)
+
+    for policy in [FsyncPolicy.always, .interval(.milliseconds(100)), .never] {
+        for shards in [1, 4] {
+            Benchmark("append \(policy) \(shards) shard\(shards == 1 ? "" : "s")") { benchmark in
+                try await withScratchStore(policy: policy) { store in
+                    let stream = try StreamName(validating: "bench")
+                    try store.createStream(stream, shardCount: shards)
+                    let start = ContinuousClock.now
+                    benchmark.startMeasurement()
+                    try await appendConcurrently(records, to: stream, in: store, producers: 4, batchSize: 500)
+                    benchmark.stopMeasurement()
+                    report(benchmark, records: records.count, bytes: rawBytes, since: start)
+                }
+            }
+        }
+    }
+
+    Benchmark("sequential read 1 shard") { benchmark in
+        try await withScratchStore(policy: .never) { store in
+            let stream = try StreamName(validating: "bench")
+            try store.createStream(stream, shardCount: 1)
+            try await appendConcurrently(records, to: stream, in: store, producers: 4, batchSize: 500)
+            try await store.flush()
+            let start = ContinuousClock.now
+            benchmark.startMeasurement()
+            var cursor: ShardCursor? = try store.cursor(stream: stream, shard: ShardID(0), at: .trimHorizon)
+            var seen = 0
+            var bytes = 0
+            while let current = cursor {
+                let result = try store.scan(current, maxRecords: 100_000, maxBytes: 64 << 20) { record in
+                    bytes &+= record.data.count
+                }
+                seen += result.recordCount
+                if result.recordCount == 0 { break }
+                cursor = result.next
+            }
+            benchmark.stopMeasurement()
+            precondition(seen == records.count && bytes == rawBytes, "read \(seen) records, expected \(records.count)")
+            report(benchmark, records: seen, bytes: bytes, since: start)
+        }
+    }
+}
+
+enum StreamQMetrics {
+    static let recordsPerSecond = BenchmarkMetric.custom("records/s", polarity: .prefersLarger, useScalingFactor: false)
+    static let megabytesPerSecond = BenchmarkMetric.custom("raw MB/s", polarity: .prefersLarger, useScalingFactor: false)
+}
+
+func report(_ benchmark: Benchmark, records: Int, bytes: Int, since start: ContinuousClock.Instant) {
+    let elapsed = start.duration(to: .now)
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    benchmark.measurement(StreamQMetrics.recordsPerSecond, Int(Double(records) / seconds))
+    benchmark.measurement(StreamQMetrics.megabytesPerSecond, Int(Double(bytes) / seconds / 1e6))
+}
+
+/// `producers` tasks each append their share of `records` in batches of `batchSize`, the way
+/// several Kinesis PutRecords clients would.
+func appendConcurrently(
+    _ records: [AppendRecord], to stream: StreamName, in store: StreamStore, producers: Int, batchSize: Int
+) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        let share = (records.count + producers - 1) / producers
+        for producer in 0..<producers {
+            let mine = records[min(records.count, producer * share)..<min(records.count, (producer + 1) * share)]
+            tasks.addTask {
+                var index = mine.startIndex
+                while index < mine.endIndex {
+                    let end = min(index + batchSize, mine.endIndex)
+                    _ = try await store.append(to: stream, Array(mine[index..<end]))
+                    index = end
+                }
+            }
+        }
+        try await tasks.waitForAll()
+    }
+}
+
+func withScratchStore(policy: FsyncPolicy, _ body: (StreamStore) async throws -> Void) async throws {
+    var template = Array("\(environment("STREAMQ_BENCH_DIR") ?? "/tmp")/streamq-bench-XXXXXX".utf8CString)
+    let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    defer { _ = system("rm -rf '\(directory)'") }
+    var configuration = StorageConfiguration()
+    configuration.fsyncPolicy = policy
+    let store = try StreamStore(directory: directory, configuration: configuration)
+    try await body(store)
+    try await store.close()
+}
+
+func environment(_ name: String) -> String? {
+    getenv(name).flatMap { String(validatingCString: $0) }
+}

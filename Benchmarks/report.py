@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Prints the benchmark table: streamq's figures (median of the runs) next to the zstd anchor."""
+import csv, os, re, sys
+
+out, records = sys.argv[1], int(sys.argv[2])
+file_bytes = os.path.getsize(os.path.join(out, "access.ndjson"))
+bytes_per_record = file_bytes / records
+
+zstd_line = open(os.path.join(out, "zstd.txt")).read()
+rates = re.findall(r"([\d.]+) MB/s", zstd_line)
+ratio = re.search(r"\(x?([\d.]+)\)", zstd_line)
+compress_mb, decompress_mb = float(rates[0]), float(rates[1])
+compress_rps = compress_mb * 1e6 / bytes_per_record
+decompress_rps = decompress_mb * 1e6 / bytes_per_record
+
+medians = {}
+path = next(os.path.join(out, f) for f in os.listdir(out) if f.endswith(".influx.csv"))
+with open(path) as f:
+    rows = [line for line in f if not line.startswith("#")]
+for row in csv.DictReader(rows):
+    if row["percentile"] == "50.0":
+        medians[(row["test"], row["metric"])] = float(row["value"])
+
+tests = sorted({test for test, _ in medians}, key=lambda t: (not t.startswith("append"), t))
+print(f"\n{records:,} access-log records, {bytes_per_record:.0f} bytes each on average, zstd level 1; "
+      f"median of 3 runs; ratios against the zstd CLI on the same file in the same run.\n")
+print(f"| benchmark | records/s | raw MB/s | anchor | ratio |")
+print(f"|---|---:|---:|---|---:|")
+for test in tests:
+    rps = medians.get((test, "records/s"), 0)
+    mbs = medians.get((test, "rawMB/s"), 0)
+    if test.startswith("append"):
+        anchor, anchor_rps = "zstd -1 compress", compress_rps
+    else:
+        anchor, anchor_rps = "zstd -d decompress", decompress_rps
+    print(f"| {test} | {rps:,.0f} | {mbs:,.0f} | {anchor} | {rps / anchor_rps:.2f}x |")
+print(f"| anchor: zstd -1 compress (1 core) | {compress_rps:,.0f} | {compress_mb:,.0f} | | |")
+print(f"| anchor: zstd -d decompress (1 core) | {decompress_rps:,.0f} | {decompress_mb:,.0f} | | |")
+if ratio:
+    print(f"\nzstd ratio on the whole file: {ratio.group(1)}x")

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# `make bench`: generates the sample access logs, measures the anchor (zstd -1 on the same records)
+# and streamq's storage benchmarks in the same run, and prints one table of figures and ratios.
+# BENCH_RECORDS sets the record count (default 1,000000); results land in bench-output/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+records="${BENCH_RECORDS:-1000000}"
+out="$PWD/bench-output"
+rm -rf "$out"
+mkdir -p "$out"
+
+echo "building streamq (release)..." >&2
+swift build -c release --product streamq >&2
+.build/release/streamq gen access-logs --count "$records" --seed 7 > "$out/access.ndjson"
+
+echo "anchor: zstd -b1 on $records records..." >&2
+zstd -b1 -i3 "$out/access.ndjson" 2>&1 | tr '\r' '\n' | grep -E 'MB/s' | tail -1 > "$out/zstd.txt"
+
+echo "streamq storage benchmarks..." >&2
+(cd Benchmarks && STREAMQ_BENCH_RECORDS="$records" swift package --allow-writing-to-package-directory \
+    benchmark --no-progress --format influx --path "$out" >&2)
+
+python3 Benchmarks/report.py "$out" "$records"
