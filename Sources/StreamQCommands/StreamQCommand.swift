@@ -25,6 +25,9 @@ public struct StreamQCommand: AsyncParsableCommand {
     /// Runs the command line, printing failures as one line (`streamq: error: …`) with exit status 1.
     public static func main() async {
         bootstrapLogging()
+        // A write past a file-size limit must fail with EFBIG, which the storage engine reports,
+        // rather than kill the process mid-batch.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

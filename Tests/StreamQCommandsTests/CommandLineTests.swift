@@ -116,11 +116,13 @@ import Testing
                 try? stdin.fileHandleForWriting.close()
                 holder.waitUntilExit()
             }
-            var outcome = try streamq.run("put", "logs", input: "x\n")
-            for _ in 0..<50 where outcome.status == 0 {  // the holder may not have locked yet
+            // The holder names itself in the LOCK file once it has the lock.
+            let lockFile = streamq.dataDirectory + "/LOCK"
+            for _ in 0..<500 {
+                if let text = try? String(contentsOfFile: lockFile, encoding: .utf8), text.contains("pid \(holder.processIdentifier) ") { break }
                 usleep(20_000)
-                outcome = try streamq.run("put", "logs", input: "x\n")
             }
+            let outcome = try streamq.run("put", "logs", input: "x\n")
             #expect(outcome.status == 1)
             #expect(outcome.stderr.contains("is locked for writing by pid \(holder.processIdentifier)"))
         }
@@ -165,6 +167,32 @@ import Testing
             #expect(stored.count < lines.count, "the kill landed before put finished")
             #expect(Array(stored.prefix(reported)) == Array(lines.prefix(reported)))
             #expect(Array(stored) == Array(lines.prefix(stored.count)), "nothing partial or out of order after the kill")
+        }
+    }
+
+    @Test func aFailedWriteIsReportedAndLosesNothingAcknowledged() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "logs")
+            let lines = Array(AccessLogGenerator(count: 20_000, seed: 5))
+            // A 256 KiB file-size limit makes the segment write fail part way through (EFBIG).
+            let limited = try streamq.run(
+                ["-c", "ulimit -f 256 && exec \"$0\" \"$@\"", CommandRunner.executable.path,
+                 "put", "logs", "--partition-key", "k", "--zstd-level", "0", "--batch-size", "100", "--progress"],
+                input: Data((lines.joined(separator: "\n") + "\n").utf8), executable: URL(fileURLWithPath: "/bin/sh"))
+            #expect(limited.status == 1)
+            let errors = limited.stderr.lines.filter { $0.hasPrefix("streamq: error:") }
+            #expect(errors.count == 1)
+            #expect(errors.first?.contains("pwrite") == true)
+            #expect(errors.first?.contains("File too large") == true)
+            let reported = limited.stderr.lines.compactMap { $0.hasPrefix("stored ") ? Int($0.dropFirst(7)) : nil }.max() ?? 0
+            #expect(reported > 0)
+
+            // Reopened without the limit: everything acknowledged is there, nothing partial, and
+            // writing works again.
+            let stored = try streamq.succeed("read", "logs").lines
+            #expect(stored == Array(lines.prefix(reported)))
+            _ = try streamq.succeed("put", "logs", "--partition-key", "k", input: "after\n")
+            #expect(try streamq.succeed("read", "logs").lines.last == "after")
         }
     }
 }

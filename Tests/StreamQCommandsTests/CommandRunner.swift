@@ -25,10 +25,10 @@ struct CommandRunner {
         return try body(CommandRunner(dataDirectory: directory.appendingPathComponent("data").path))
     }
 
-    func process(_ arguments: [String]) -> Process {
+    func process(_ arguments: [String], executable: URL = CommandRunner.executable) -> Process {
         signal(SIGPIPE, SIG_IGN)  // writing to a child we killed must fail, not end the test run
         let process = Process()
-        process.executableURL = Self.executable
+        process.executableURL = executable
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["STREAMQ_DATA_DIR"] = dataDirectory
@@ -41,8 +41,8 @@ struct CommandRunner {
         try run(arguments, input: input.map { Data($0.utf8) })
     }
 
-    func run(_ arguments: [String], input: Data?) throws -> Outcome {
-        let process = process(arguments)
+    func run(_ arguments: [String], input: Data?, executable: URL = CommandRunner.executable) throws -> Outcome {
+        let process = process(arguments, executable: executable)
         let stdout = Pipe()
         let stderr = Pipe()
         let stdin = Pipe()
@@ -51,7 +51,7 @@ struct CommandRunner {
         process.standardInput = stdin
         try process.run()
         let writer = Thread {
-            if let input { stdin.fileHandleForWriting.write(input) }
+            if let input { try? stdin.fileHandleForWriting.write(contentsOf: input) }
             try? stdin.fileHandleForWriting.close()
         }
         writer.start()
