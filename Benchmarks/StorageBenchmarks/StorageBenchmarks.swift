@@ -16,6 +16,7 @@ let benchmarks: @Sendable () -> Void = {
         AppendRecord(partitionKey: "u\(index % 5000)", data: line)
     }
     let rawBytes = lines.reduce(0) { $0 + $1.count }
+    let producers = Int(environment("STREAMQ_BENCH_PRODUCERS") ?? "") ?? 8
 
     Benchmark.defaultConfiguration = .init(
         metrics: [StreamQMetrics.recordsPerSecond, StreamQMetrics.megabytesPerSecond],
@@ -29,7 +30,7 @@ let benchmarks: @Sendable () -> Void = {
                     try store.createStream(stream, shardCount: shards)
                     let start = ContinuousClock.now
                     benchmark.startMeasurement()
-                    try await appendConcurrently(records, to: stream, in: store, producers: 4, batchSize: 500)
+                    try await appendConcurrently(records, to: stream, in: store, producers: producers, batchSize: 500)
                     benchmark.stopMeasurement()
                     report(benchmark, records: records.count, bytes: rawBytes, since: start)
                 }

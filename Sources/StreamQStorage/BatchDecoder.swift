@@ -48,21 +48,24 @@ final class BatchDecoder {
     ) rethrows -> String? {
         var reader = ByteReader(raw)
         for index in 0..<UInt64(header.recordCount) {
-            guard let length = reader.readVarint(), let recordBytes = reader.readBytes(Int(clamping: length)) else {
+            guard let length = reader.readVarint(), length <= UInt64(reader.remaining) else {
                 return "record \(index) length runs past the payload"
             }
-            var record = ByteReader(recordBytes)
-            guard let attributes = record.readByte(), attributes & ~1 == 0,
-                let timestampDelta = record.readVarint(),
-                let keyLength = record.readVarint(), let key = record.readBytes(Int(clamping: keyLength))
+            let end = reader.offset + Int(length)
+            guard let attributes = reader.readByte(), attributes & ~1 == 0,
+                let timestampDelta = reader.readVarint(),
+                let keyLength = reader.readVarint(), keyLength <= UInt64(end - reader.offset),
+                let key = reader.readBytes(Int(keyLength))
             else { return "record \(index) header is malformed" }
             var hashKey: HashKey?
             if attributes & 1 != 0 {
-                guard let hashBytes = record.readBytes(16) else { return "record \(index) hash key is truncated" }
+                guard end - reader.offset >= 16, let hashBytes = reader.readBytes(16) else {
+                    return "record \(index) hash key is truncated"
+                }
                 hashKey = UInt128(bigEndian: hashBytes.loadUnaligned(as: UInt128.self))
             }
-            guard let valueLength = record.readVarint(), let value = record.readBytes(Int(clamping: valueLength)),
-                record.remaining == 0
+            guard let valueLength = reader.readVarint(), valueLength == UInt64(end - reader.offset),
+                let value = reader.readBytes(Int(valueLength))
             else { return "record \(index) value is malformed" }
             let view = RecordView(
                 sequence: header.baseSequence + index,

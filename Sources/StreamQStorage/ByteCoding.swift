@@ -41,7 +41,11 @@ struct ByteReader {
 
     var remaining: Int { buffer.count - offset }
 
-    mutating func readVarint() -> UInt64? {
+    @inline(__always) mutating func readVarint() -> UInt64? {
+        if offset < buffer.count, buffer[offset] < 0x80 {  // one-byte fast path: most fields
+            defer { offset += 1 }
+            return UInt64(buffer[offset])
+        }
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while offset < buffer.count, shift < 64 {

@@ -16,15 +16,22 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     private let streamID: [UInt8]
     private let logger: Logger
 
-    /// What readers see.
-    private let published: Mutex<[Segment]>
+    /// What readers see, and the sticky failure both writer stages check.
+    private let shared: Mutex<Shared>
+
+    private struct Shared: Sendable {
+        /// The segments as last published by the writer; may include batches not yet durable.
+        var segments: [Segment]
+        /// Readers see sequences below this: under `FsyncPolicy.always` only what is durable.
+        var visibleNext: UInt64
+        var failure: StreamQStorageError?
+    }
 
     // Writer state: touched only on the writer queue (or before the log is shared).
     private var segments: [Segment]
     private var activeFile: FileHandle
     private var lastTimestamp: Int64
     private var unsynced = false
-    private var failure: StreamQStorageError?
     private var closed = false
     private let encoder: BatchEncoder
     private var writeBuffer: [UInt8] = []
@@ -42,24 +49,26 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         self.activeFile = activeFile
         self.lastTimestamp = segments.map(\.maxTimestamp).max() ?? 0
         self.encoder = BatchEncoder(compression: configuration.compression)
-        self.published = Mutex(segments)
+        self.shared = Mutex(Shared(segments: segments, visibleNext: segments[segments.count - 1].nextSequence))
     }
 
     // MARK: Reads (any thread)
 
     /// The first sequence still stored and one past the last visible one.
     var bounds: (start: UInt64, next: UInt64) {
-        published.withLock { ($0[0].baseSequence, $0[$0.count - 1].nextSequence) }
+        shared.withLock { ($0.segments[0].baseSequence, $0.visibleNext) }
     }
 
     /// Arrival time of the newest visible record, if any.
     var newestArrival: Int64? {
-        published.withLock { segments in segments.last(where: { !$0.isEmpty })?.maxTimestamp }
+        shared.withLock { state in
+            state.segments.last(where: { !$0.isEmpty && $0.baseSequence < state.visibleNext })?.maxTimestamp
+        }
     }
 
     /// Bytes on disk across all segments, and the count of segment files.
     var diskUsage: (bytes: Int, segments: Int) {
-        published.withLock { ($0.reduce(0) { $0 + $1.byteLength }, $0.count) }
+        shared.withLock { ($0.segments.reduce(0) { $0 + $1.byteLength }, $0.segments.count) }
     }
 
     struct ReadProgress: Equatable {
@@ -76,7 +85,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         from sequence: UInt64, maxRecords: Int, maxBytes: Int, decoder: BatchDecoder,
         _ body: (RecordView) throws -> Void
     ) throws -> ReadProgress {
-        let snapshot = published.withLock { $0 }
+        let (snapshot, visibleNext) = shared.withLock { ($0.segments, $0.visibleNext) }
         var start = sequence
         var trimmedTo: UInt64?
         if start < snapshot[0].baseSequence {
@@ -86,7 +95,9 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         var progress = ReadProgress(nextSequence: start, recordCount: 0, trimmedTo: trimmedTo)
         var bytes = 0
         guard var segmentIndex = snapshot.lastIndex(where: { $0.baseSequence <= start }) else { return progress }
-        while segmentIndex < snapshot.count, progress.recordCount < maxRecords, bytes < maxBytes {
+        while segmentIndex < snapshot.count, progress.recordCount < maxRecords, bytes < maxBytes,
+            progress.nextSequence < visibleNext
+        {
             let segment = snapshot[segmentIndex]
             segmentIndex += 1
             guard progress.nextSequence < segment.nextSequence else { continue }
@@ -109,8 +120,10 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
                 let batchStart = scanner.position
                 let batch: Bool? = try scanChecked(&scanner, segment: segment) { header, payload in
                     guard header.nextSequence > progress.nextSequence else { return true }
+                    guard header.baseSequence < visibleNext else { return false }
                     let problem = try decoder.forEachRecord(header: header, payload: payload) { record in
                         guard record.sequence >= progress.nextSequence else { return true }
+                        guard record.sequence < visibleNext else { return false }
                         try body(record)
                         progress.recordCount += 1
                         progress.nextSequence = record.sequence + 1
@@ -120,7 +133,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
                     if let problem {
                         throw StreamQStorageError.corrupt(segment.path, offset: batchStart, problem)
                     }
-                    return progress.recordCount < maxRecords && bytes < maxBytes
+                    return progress.recordCount < maxRecords && bytes < maxBytes && progress.nextSequence < visibleNext
                 }
                 done = batch != true
             }
@@ -131,10 +144,9 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// The first visible sequence whose arrival time is at or after `time` (the next sequence to be
     /// written if there is none).
     func firstSequence(atOrAfter time: Int64, decoder: BatchDecoder) throws -> UInt64 {
-        let snapshot = published.withLock { $0 }
-        guard let segment = snapshot.first(where: { !$0.isEmpty && $0.maxTimestamp >= time }) else {
-            return snapshot[snapshot.count - 1].nextSequence
-        }
+        let (snapshot, visibleNext) = shared.withLock { ($0.segments, $0.visibleNext) }
+        guard let segment = snapshot.first(where: { !$0.isEmpty && $0.maxTimestamp >= time && $0.baseSequence < visibleNext })
+        else { return visibleNext }
         let file = try FileHandle.openForReading(segment.path)
         var scanner = SegmentScanner(
             file: file, from: segment.index.position(forTimestamp: time), limit: segment.byteLength,
@@ -144,14 +156,14 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             let more: Bool? = try scanChecked(&scanner, segment: segment) { header, payload in
                 guard header.maxTimestamp >= time else { return true }
                 _ = decoder.forEachRecord(header: header, payload: payload) { record in
-                    if record.arrivalMilliseconds >= time { found = record.sequence }
+                    if record.arrivalMilliseconds >= time { found = min(record.sequence, visibleNext) }
                     return found == nil
                 }
                 return found == nil
             }
             if more != true { break }
         }
-        return found ?? segment.nextSequence
+        return found ?? min(segment.nextSequence, visibleNext)
     }
 
     /// Runs the scanner one batch, turning a framing failure inside published data into a
@@ -171,9 +183,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// Appends groups of records in order, as consecutive batches, without syncing.
     /// - Returns: the first sequence assigned to each group.
     func write(_ groups: [[AppendRecord]]) throws -> [UInt64] {
-        if let failure {
-            throw StreamQStorageError(.shardFailed, "\(shard) refuses writes after an earlier failure: \(failure.message)")
-        }
+        try checkNotFailed()
         guard !closed else { throw StreamQStorageError(.shardClosed, "\(shard) is closed") }
         let recordCount = groups.reduce(0) { $0 + $1.count }
         let now = configuration.clock.nowMilliseconds()
@@ -221,36 +231,71 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         return bases
     }
 
-    /// Makes everything written so far durable. A failure is sticky: the shard refuses further
-    /// writes, and the sync is never retried (a retried fsync can report success for lost data).
+    /// One past the last sequence written (durable or not).
+    var writtenNext: UInt64 { segments[segments.count - 1].nextSequence }
+
+    /// The file appends currently go to, for a sync stage that runs beside the writer.
+    var activeFileHandle: FileHandle { activeFile }
+
+    /// Makes everything written so far durable and visible. A failure is sticky: the shard refuses
+    /// further writes, and the sync is never retried (a retried fsync can report success for data
+    /// the kernel already dropped).
     func sync() throws {
-        if let failure { throw StreamQStorageError(.shardFailed, "\(shard) failed earlier: \(failure.message)") }
-        guard unsynced else { return }
+        try checkNotFailed()
+        if unsynced {
+            do {
+                try activeFile.sync()
+                unsynced = false
+            } catch let error as StreamQStorageError {
+                fail(error)
+                throw error
+            }
+        }
+        publish(durable: true)
+    }
+
+    /// Syncs `file` (the active file when a group was written) and makes sequences below `next`
+    /// visible. Runs on the writer's sync stage, concurrently with further writes.
+    func syncCommitted(_ file: FileHandle, upTo next: UInt64) throws {
+        try checkNotFailed()
         do {
-            try activeFile.sync()
-            unsynced = false
+            try file.sync()
         } catch let error as StreamQStorageError {
             fail(error)
             throw error
         }
+        shared.withLock { $0.visibleNext = max($0.visibleNext, next) }
     }
 
-    /// Makes written batches visible to readers.
-    func publish() {
+    /// Publishes the writer's segment list to readers. With `durable`, everything written becomes
+    /// visible; otherwise visibility waits for a sync.
+    func publish(durable: Bool) {
         let current = segments
-        published.withLock { $0 = current }
+        let written = writtenNext
+        shared.withLock { state in
+            state.segments = current
+            if durable { state.visibleNext = max(state.visibleNext, written) }
+        }
     }
 
     /// Syncs and stops accepting writes (the shard is being closed by a reshard or shutdown).
     func close() throws {
         try sync()
-        publish()
         closed = true
     }
 
+    private func checkNotFailed() throws {
+        if let failure = shared.withLock({ $0.failure }) {
+            throw StreamQStorageError(.shardFailed, "\(shard) refuses writes after an earlier failure: \(failure.message)")
+        }
+    }
+
     private func fail(_ error: StreamQStorageError) {
-        if failure == nil {
-            failure = error
+        let first = shared.withLock { state in
+            defer { if state.failure == nil { state.failure = error } }
+            return state.failure == nil
+        }
+        if first {
             logger.error("shard write failed; refusing writes until reopened", metadata: ["shard": "\(shard)", "error": "\(error.message)"])
         }
     }
@@ -267,7 +312,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// Seals the active segment (sync, write its index) and starts a new one.
     func roll() throws {
         var active = segments[segments.count - 1]
-        guard !active.isEmpty, failure == nil else { return }
+        guard !active.isEmpty else { return }
         try sync()
         active.sealed = true
         try FileSystem.writeAtomically(active.summary.encoded(), to: active.indexPath)
@@ -277,7 +322,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             createdAt: configuration.clock.nowMilliseconds())
         segments.append(segment)
         activeFile = file
-        publish()
+        publish(durable: false)
     }
 
     /// Seals the active segment if it holds data and is older than `segmentMaxAge`.
@@ -306,7 +351,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         guard doomed > 0 else { return 0 }
         let removed = segments[0..<doomed]
         segments.removeFirst(doomed)
-        publish()  // readers stop seeing them before the files go
+        publish(durable: false)  // readers stop seeing them before the files go
         for segment in removed {
             try FileSystem.remove(segment.indexPath)
             try FileSystem.remove(segment.path)

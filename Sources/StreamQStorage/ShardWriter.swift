@@ -1,56 +1,73 @@
 import Dispatch
 import Synchronization
 
-/// Serializes one shard's writes on a dedicated queue and commits them in groups.
+/// Serializes one shard's writes and commits them in groups.
 ///
-/// Callers enqueue records and suspend. The queue takes everything queued so far, writes it as
-/// consecutive batches with one `pwrite`, then (under `FsyncPolicy.always`) one `fdatasync`, and only
-/// then resumes the callers and makes the records visible to readers. Appends that arrive while a
-/// sync is running form the next group, so many concurrent appenders share each fsync.
+/// Callers enqueue records and suspend. The writer queue takes everything queued so far and writes
+/// it as consecutive batches with one `pwrite`. Under `FsyncPolicy.always` the group then passes to
+/// the sync stage, which runs `fdatasync` beside the writer (the next group is compressed while
+/// this one syncs), and only after the sync are the callers resumed and the records made visible.
+/// Groups that finish writing while a sync is running share the next one.
 final class ShardWriter: Sendable {
     let log: ShardLog
-    private let queue: DispatchQueue
     private let policy: FsyncPolicy
-    private let state = Mutex(State())
+    private let writerQueue: DispatchQueue
+    private let syncQueue: DispatchQueue
+    private let writer = Mutex(WriterState())
+    private let syncer = Mutex(SyncState())
 
     private struct Request: Sendable {
         var records: [AppendRecord]
         var continuation: CheckedContinuation<UInt64, any Error>
     }
 
-    private struct State: Sendable {
+    private struct WriterState: Sendable {
         var requests: [Request] = []
         var draining = false
-        var syncScheduled = false
+        var intervalSyncScheduled = false
     }
 
-    /// Requests taken into one group at most (by count of record bytes), so one huge backlog does
-    /// not become one enormous write.
+    /// A written group waiting for its sync.
+    private struct Written: Sendable {
+        var requests: [Request]
+        var bases: [UInt64]
+        var file: FileHandle
+        var next: UInt64
+    }
+
+    private struct SyncState: Sendable {
+        var waiting: [Written] = []
+        var draining = false
+    }
+
+    /// Requests taken into one group at most (by record bytes), so one huge backlog does not become
+    /// one enormous write.
     private static let maxGroupBytes = 16 << 20
 
     init(log: ShardLog, policy: FsyncPolicy) {
         self.log = log
         self.policy = policy
-        self.queue = DispatchQueue(label: "streamq.shard-writer.\(log.shard)")
+        self.writerQueue = DispatchQueue(label: "streamq.shard-writer.\(log.shard)")
+        self.syncQueue = DispatchQueue(label: "streamq.shard-sync.\(log.shard)")
     }
 
     /// Appends `records` as one contiguous run and returns the sequence of the first, once the
     /// records are acknowledged under the fsync policy.
     func append(_ records: [AppendRecord]) async throws -> UInt64 {
         try await withCheckedThrowingContinuation { continuation in
-            let startDrain = state.withLock { state in
+            let startDrain = writer.withLock { state in
                 state.requests.append(Request(records: records, continuation: continuation))
                 defer { state.draining = true }
                 return !state.draining
             }
-            if startDrain { queue.async { self.drain() } }
+            if startDrain { writerQueue.async { self.drainWrites() } }
         }
     }
 
     /// Runs `operation` on the writer queue after every append enqueued before it.
     func perform<T: Sendable>(_ operation: @escaping @Sendable (ShardLog) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            queue.async {
+            writerQueue.async {
                 continuation.resume(with: Result { try operation(self.log) })
             }
         }
@@ -58,15 +75,12 @@ final class ShardWriter: Sendable {
 
     /// A durability barrier: everything acknowledged before this call is on stable storage after it.
     func flush() async throws {
-        try await perform { log in
-            try log.sync()
-            log.publish()
-        }
+        try await perform { try $0.sync() }
     }
 
-    private func drain() {
+    private func drainWrites() {
         while true {
-            let requests: [Request] = state.withLock { state in
+            let requests: [Request] = writer.withLock { state in
                 guard !state.requests.isEmpty else {
                     state.draining = false
                     return []
@@ -82,33 +96,69 @@ final class ShardWriter: Sendable {
                 return group
             }
             guard !requests.isEmpty else { return }
-            commit(requests)
+            write(requests)
         }
     }
 
-    private func commit(_ requests: [Request]) {
+    private func write(_ requests: [Request]) {
+        let bases: [UInt64]
         do {
-            let bases = try log.write(requests.map(\.records))
-            switch policy {
-            case .always: try log.sync()
-            case .interval(let interval): scheduleSync(after: interval)
-            case .never: break
-            }
-            log.publish()
-            for (request, base) in zip(requests, bases) { request.continuation.resume(returning: base) }
+            bases = try log.write(requests.map(\.records))
         } catch {
             for request in requests { request.continuation.resume(throwing: error) }
+            return
+        }
+        switch policy {
+        case .always:
+            log.publish(durable: false)
+            let written = Written(requests: requests, bases: bases, file: log.activeFileHandle, next: log.writtenNext)
+            let startSync = syncer.withLock { state in
+                state.waiting.append(written)
+                defer { state.draining = true }
+                return !state.draining
+            }
+            if startSync { syncQueue.async { self.drainSyncs() } }
+            return
+        case .interval(let interval):
+            scheduleIntervalSync(after: interval)
+        case .never:
+            break
+        }
+        log.publish(durable: true)
+        for (request, base) in zip(requests, bases) { request.continuation.resume(returning: base) }
+    }
+
+    private func drainSyncs() {
+        while true {
+            let groups: [Written] = syncer.withLock { state in
+                if state.waiting.isEmpty { state.draining = false }
+                defer { state.waiting.removeAll() }
+                return state.waiting
+            }
+            guard let last = groups.last else { return }
+            do {
+                // One sync covers every group: they are all in the last group's file, or in an
+                // older segment that was synced when it was sealed.
+                try log.syncCommitted(last.file, upTo: last.next)
+                for group in groups {
+                    for (request, base) in zip(group.requests, group.bases) { request.continuation.resume(returning: base) }
+                }
+            } catch {
+                for group in groups {
+                    for request in group.requests { request.continuation.resume(throwing: error) }
+                }
+            }
         }
     }
 
-    private func scheduleSync(after interval: Duration) {
-        let schedule = state.withLock { state in
-            defer { state.syncScheduled = true }
-            return !state.syncScheduled
+    private func scheduleIntervalSync(after interval: Duration) {
+        let schedule = writer.withLock { state in
+            defer { state.intervalSyncScheduled = true }
+            return !state.intervalSyncScheduled
         }
         guard schedule else { return }
-        queue.asyncAfter(deadline: .now() + .milliseconds(Int(interval.milliseconds))) {
-            self.state.withLock { $0.syncScheduled = false }
+        writerQueue.asyncAfter(deadline: .now() + .milliseconds(Int(interval.milliseconds))) {
+            self.writer.withLock { $0.intervalSyncScheduled = false }
             try? self.log.sync()  // a failure is sticky inside the log and surfaces on the next write
         }
     }
