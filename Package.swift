@@ -52,6 +52,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "streamq", dependencies: ["StreamQCommands"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "storage-tour", dependencies: ["StreamQStorage"], path: "examples/storage-tour",
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "StreamQStorageTests",
             dependencies: [
