@@ -29,7 +29,7 @@ struct ListStreams: AsyncParsableCommand {
     @Flag(help: "Print a JSON array.") var json = false
 
     func run() async throws {
-        let names = try await store.withStore { $0.listStreams() }
+        let names = try await store.withStore { try $0.listStreams() }
         if json {
             StandardStreams.writeOutput("[" + names.map { JSONString.quoted($0.rawValue) }.joined(separator: ",") + "]\n")
         } else {

@@ -18,6 +18,10 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
 
     /// What readers see, and the sticky failure both writer stages check.
     private let shared: Mutex<Shared>
+    /// Wakes in-process followers when more records become visible or the shard closes.
+    let changes = ChangeSignal()
+    /// The `VISIBLE` watermark file that tells readers in other processes how far they may read.
+    private let watermarkFile: FileHandle
 
     private struct Shared: Sendable {
         /// The segments as last published by the writer; may include batches not yet durable.
@@ -38,7 +42,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
 
     private init(
         shard: ShardID, directory: String, streamID: [UInt8], configuration: StorageConfiguration, logger: Logger,
-        segments: [Segment], activeFile: FileHandle
+        segments: [Segment], activeFile: FileHandle, watermarkFile: FileHandle
     ) {
         self.shard = shard
         self.directory = directory
@@ -47,6 +51,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         self.logger = logger
         self.segments = segments
         self.activeFile = activeFile
+        self.watermarkFile = watermarkFile
         self.lastTimestamp = segments.map(\.maxTimestamp).max() ?? 0
         self.encoder = BatchEncoder(compression: configuration.compression)
         self.shared = Mutex(Shared(segments: segments, visibleNext: segments[segments.count - 1].nextSequence))
@@ -59,123 +64,9 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         shared.withLock { ($0.segments[0].baseSequence, $0.visibleNext) }
     }
 
-    /// Arrival time of the newest visible record, if any.
-    var newestArrival: Int64? {
-        shared.withLock { state in
-            state.segments.last(where: { !$0.isEmpty && $0.baseSequence < state.visibleNext })?.maxTimestamp
-        }
-    }
-
-    /// Bytes on disk across all segments, and the count of segment files.
-    var diskUsage: (bytes: Int, segments: Int) {
-        shared.withLock { ($0.segments.reduce(0) { $0 + $1.byteLength }, $0.segments.count) }
-    }
-
-    struct ReadProgress: Equatable {
-        /// Where the next read should start.
-        var nextSequence: UInt64
-        var recordCount: Int
-        /// Set when the requested start had been deleted by retention; reading began here instead.
-        var trimmedTo: UInt64?
-    }
-
-    /// Calls `body` for visible records from `sequence` on, up to `maxRecords` records or about
-    /// `maxBytes` of data (at least one record is returned when any is available).
-    func read(
-        from sequence: UInt64, maxRecords: Int, maxBytes: Int, decoder: BatchDecoder,
-        _ body: (RecordView) throws -> Void
-    ) throws -> ReadProgress {
-        let (snapshot, visibleNext) = shared.withLock { ($0.segments, $0.visibleNext) }
-        var start = sequence
-        var trimmedTo: UInt64?
-        if start < snapshot[0].baseSequence {
-            start = snapshot[0].baseSequence
-            trimmedTo = start
-        }
-        var progress = ReadProgress(nextSequence: start, recordCount: 0, trimmedTo: trimmedTo)
-        var bytes = 0
-        guard var segmentIndex = snapshot.lastIndex(where: { $0.baseSequence <= start }) else { return progress }
-        while segmentIndex < snapshot.count, progress.recordCount < maxRecords, bytes < maxBytes,
-            progress.nextSequence < visibleNext
-        {
-            let segment = snapshot[segmentIndex]
-            segmentIndex += 1
-            guard progress.nextSequence < segment.nextSequence else { continue }
-            let file: FileHandle
-            do {
-                file = try FileHandle.openForReading(segment.path)
-            } catch {
-                // Deleted by retention since the snapshot: start again from the new log start.
-                if !FileSystem.exists(segment.path) && progress.recordCount == 0 {
-                    return try read(from: bounds.start, maxRecords: maxRecords, maxBytes: maxBytes, decoder: decoder, body)
-                }
-                throw error
-            }
-            let position = segment.index.position(forRelativeSequence: progress.nextSequence - segment.baseSequence)
-            var scanner = SegmentScanner(
-                file: file, from: position, limit: segment.byteLength,
-                maxBatchLength: configuration.maxStoredBatchBytes)
-            var done = false
-            while !done {
-                let batchStart = scanner.position
-                let batch: Bool? = try scanChecked(&scanner, segment: segment) { header, payload in
-                    guard header.nextSequence > progress.nextSequence else { return true }
-                    guard header.baseSequence < visibleNext else { return false }
-                    let problem = try decoder.forEachRecord(header: header, payload: payload) { record in
-                        guard record.sequence >= progress.nextSequence else { return true }
-                        guard record.sequence < visibleNext else { return false }
-                        try body(record)
-                        progress.recordCount += 1
-                        progress.nextSequence = record.sequence + 1
-                        bytes += record.data.count + record.partitionKey.count
-                        return progress.recordCount < maxRecords && bytes < maxBytes
-                    }
-                    if let problem {
-                        throw StreamQStorageError.corrupt(segment.path, offset: batchStart, problem)
-                    }
-                    return progress.recordCount < maxRecords && bytes < maxBytes && progress.nextSequence < visibleNext
-                }
-                done = batch != true
-            }
-        }
-        return progress
-    }
-
-    /// The first visible sequence whose arrival time is at or after `time` (the next sequence to be
-    /// written if there is none).
-    func firstSequence(atOrAfter time: Int64, decoder: BatchDecoder) throws -> UInt64 {
-        let (snapshot, visibleNext) = shared.withLock { ($0.segments, $0.visibleNext) }
-        guard let segment = snapshot.first(where: { !$0.isEmpty && $0.maxTimestamp >= time && $0.baseSequence < visibleNext })
-        else { return visibleNext }
-        let file = try FileHandle.openForReading(segment.path)
-        var scanner = SegmentScanner(
-            file: file, from: segment.index.position(forTimestamp: time), limit: segment.byteLength,
-            maxBatchLength: configuration.maxStoredBatchBytes)
-        var found: UInt64?
-        while found == nil {
-            let more: Bool? = try scanChecked(&scanner, segment: segment) { header, payload in
-                guard header.maxTimestamp >= time else { return true }
-                _ = decoder.forEachRecord(header: header, payload: payload) { record in
-                    if record.arrivalMilliseconds >= time { found = min(record.sequence, visibleNext) }
-                    return found == nil
-                }
-                return found == nil
-            }
-            if more != true { break }
-        }
-        return found ?? min(segment.nextSequence, visibleNext)
-    }
-
-    /// Runs the scanner one batch, turning a framing failure inside published data into a
-    /// corruption error with file and offset (published bytes were valid when written).
-    private func scanChecked<R>(
-        _ scanner: inout SegmentScanner, segment: Segment, _ body: (BatchHeader, UnsafeRawBufferPointer) throws -> R
-    ) throws -> R? {
-        do {
-            return try scanner.next(body)
-        } catch SegmentScanner.Stop.invalid(let position, let reason, _) {
-            throw StreamQStorageError.corrupt(segment.path, offset: position, reason)
-        }
+    /// What a reader may see right now.
+    func snapshot() -> ShardSnapshot {
+        shared.withLock { ShardSnapshot(segments: $0.segments, visibleNext: $0.visibleNext, configuration: configuration) }
     }
 
     // MARK: Writes (writer queue only)
@@ -231,9 +122,6 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         return bases
     }
 
-    /// One past the last sequence written (durable or not).
-    var writtenNext: UInt64 { segments[segments.count - 1].nextSequence }
-
     /// The file appends currently go to, for a sync stage that runs beside the writer.
     var activeFileHandle: FileHandle { activeFile }
 
@@ -254,9 +142,15 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         publish(durable: true)
     }
 
-    /// Syncs `file` (the active file when a group was written) and makes sequences below `next`
-    /// visible. Runs on the writer's sync stage, concurrently with further writes.
-    func syncCommitted(_ file: FileHandle, upTo next: UInt64) throws {
+    /// Where readers may read up to once everything written so far is visible.
+    var writtenWatermark: ShardWatermark {
+        let active = segments[segments.count - 1]
+        return ShardWatermark(segmentBase: active.baseSequence, byteLength: UInt64(active.byteLength), next: active.nextSequence)
+    }
+
+    /// Syncs `file` (the active file when a group was written) and makes everything up to
+    /// `watermark` visible. Runs on the writer's sync stage, concurrently with further writes.
+    func syncCommitted(_ file: FileHandle, upTo watermark: ShardWatermark) throws {
         try checkNotFailed()
         do {
             try file.sync()
@@ -264,24 +158,34 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             fail(error)
             throw error
         }
-        shared.withLock { $0.visibleNext = max($0.visibleNext, next) }
+        makeVisible(watermark)
+    }
+
+    /// Advances what readers see (never backwards), here and in other processes.
+    private func makeVisible(_ watermark: ShardWatermark) {
+        let advanced = shared.withLock { state -> Bool in
+            guard watermark.next > state.visibleNext || state.visibleNext == watermark.next else { return false }
+            state.visibleNext = watermark.next
+            // Best effort: a reader that cannot see the watermark only lags; the data is safe.
+            try? watermarkFile.write(watermark.encoded(), at: 0)
+            return true
+        }
+        if advanced { changes.notify() }
     }
 
     /// Publishes the writer's segment list to readers. With `durable`, everything written becomes
     /// visible; otherwise visibility waits for a sync.
     func publish(durable: Bool) {
         let current = segments
-        let written = writtenNext
-        shared.withLock { state in
-            state.segments = current
-            if durable { state.visibleNext = max(state.visibleNext, written) }
-        }
+        shared.withLock { $0.segments = current }
+        if durable { makeVisible(writtenWatermark) }
     }
 
     /// Syncs and stops accepting writes (the shard is being closed by a reshard or shutdown).
     func close() throws {
         try sync()
         closed = true
+        changes.notify()
     }
 
     private func checkNotFailed() throws {
@@ -449,9 +353,12 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             segments.append(segment)
             activeFile = file
         }
-        return ShardLog(
+        let watermarkFile = try FileHandle.open(directory + "/" + ShardWatermark.fileName, flags: O_RDWR | O_CREAT)
+        let log = ShardLog(
             shard: shard, directory: directory, streamID: streamID, configuration: configuration, logger: logger,
-            segments: segments, activeFile: activeFile!)
+            segments: segments, activeFile: activeFile!, watermarkFile: watermarkFile)
+        log.makeVisible(log.writtenWatermark)  // what survived recovery is what readers may see
+        return log
     }
 
     /// Checks every batch of a segment, filling in its index. Stops at the first invalid batch and

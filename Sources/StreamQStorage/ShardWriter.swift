@@ -32,7 +32,7 @@ final class ShardWriter: Sendable {
         var requests: [Request]
         var bases: [UInt64]
         var file: FileHandle
-        var next: UInt64
+        var watermark: ShardWatermark
     }
 
     private struct SyncState: Sendable {
@@ -111,7 +111,7 @@ final class ShardWriter: Sendable {
         switch policy {
         case .always:
             log.publish(durable: false)
-            let written = Written(requests: requests, bases: bases, file: log.activeFileHandle, next: log.writtenNext)
+            let written = Written(requests: requests, bases: bases, file: log.activeFileHandle, watermark: log.writtenWatermark)
             let startSync = syncer.withLock { state in
                 state.waiting.append(written)
                 defer { state.draining = true }
@@ -139,7 +139,7 @@ final class ShardWriter: Sendable {
             do {
                 // One sync covers every group: they are all in the last group's file, or in an
                 // older segment that was synced when it was sealed.
-                try log.syncCommitted(last.file, upTo: last.next)
+                try log.syncCommitted(last.file, upTo: last.watermark)
                 for group in groups {
                     for (request, base) in zip(group.requests, group.bases) { request.continuation.resume(returning: base) }
                 }

@@ -2,26 +2,72 @@ import Logging
 import Synchronization
 
 /// One open stream: its metadata, a writer per shard, and the routing table of open shards.
+///
+/// In a read-only store the stream has no writers: its shards are ``ReadOnlyShard``s and its
+/// metadata is re-read from disk (``refreshFromDisk()``) to follow the writer's reshards.
 final class StreamHandle: Sendable {
     let path: String
     private let configuration: StorageConfiguration
     private let logger: Logger
     private let state: Mutex<State>
+    private let monitor: FileChangeMonitor?
 
     private struct State: Sendable {
         var metadata: StreamMetadata
         var writers: [ShardID: ShardWriter]
+        var sources: [ShardID: any ShardSource]
         /// Open shards sorted by range start, for binary-search routing.
         var routes: [(range: HashKeyRange, shard: ShardID)]
         /// Parents whose reshard is under way (not yet committed), so a second one is refused.
         var reshardingShards: Set<ShardID> = []
     }
 
-    private init(path: String, metadata: StreamMetadata, writers: [ShardID: ShardWriter], configuration: StorageConfiguration, logger: Logger) {
+    private init(
+        path: String, metadata: StreamMetadata, writers: [ShardID: ShardWriter], sources: [ShardID: any ShardSource],
+        configuration: StorageConfiguration, logger: Logger, monitor: FileChangeMonitor?
+    ) {
         self.path = path
         self.configuration = configuration
         self.logger = logger
-        self.state = Mutex(State(metadata: metadata, writers: writers, routes: Self.routes(for: metadata)))
+        self.monitor = monitor
+        self.state = Mutex(
+            State(metadata: metadata, writers: writers, sources: sources, routes: Self.routes(for: metadata)))
+    }
+
+    /// Opens a stream for reading only, in a process that does not hold the write lock.
+    static func openReadOnly(
+        path: String, metadata: StreamMetadata, configuration: StorageConfiguration, logger: Logger,
+        monitor: FileChangeMonitor
+    ) -> StreamHandle {
+        let handle = StreamHandle(
+            path: path, metadata: metadata, writers: [:], sources: [:], configuration: configuration, logger: logger,
+            monitor: monitor)
+        handle.addReadOnlyShards(metadata)
+        return handle
+    }
+
+    private func addReadOnlyShards(_ metadata: StreamMetadata) {
+        state.withLock { state in
+            for shard in metadata.shards where state.sources[shard.id] == nil {
+                let source = ReadOnlyShard(
+                    shard: shard.id, directory: path + "/shards/" + shard.id.description, configuration: configuration)
+                monitor?.watch(source.directory, signal: source.changes)
+                monitor?.watch(path, signal: source.changes)  // stream.meta replaced: a reshard
+                state.sources[shard.id] = source
+            }
+        }
+    }
+
+    /// Re-reads `stream.meta` (read-only stores): picks up reshards and new shards.
+    func refreshFromDisk() throws {
+        let metaPath = path + "/stream.meta"
+        let metadata = try StreamMetadata.decode(FileSystem.readFile(metaPath), path: metaPath)
+        guard metadata.generation != currentMetadata.generation else { return }
+        addReadOnlyShards(metadata)
+        state.withLock { state in
+            state.metadata = metadata
+            state.routes = Self.routes(for: metadata)
+        }
     }
 
     static func open(
@@ -51,7 +97,9 @@ final class StreamHandle: Sendable {
             }
             writers[shard.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy)
         }
-        return StreamHandle(path: path, metadata: metadata, writers: writers, configuration: configuration, logger: logger)
+        return StreamHandle(
+            path: path, metadata: metadata, writers: writers, sources: writers.mapValues { $0.log },
+            configuration: configuration, logger: logger, monitor: nil)
     }
 
     private static func routes(for metadata: StreamMetadata) -> [(range: HashKeyRange, shard: ShardID)] {
@@ -62,11 +110,12 @@ final class StreamHandle: Sendable {
     var allWriters: [ShardWriter] { state.withLock { Array($0.writers.values) } }
     func metadata(_ shard: ShardID) -> ShardMetadata? { state.withLock { $0.metadata.shard(shard) } }
 
-    func log(_ shard: ShardID) throws -> ShardLog {
-        guard let writer = state.withLock({ $0.writers[shard] }) else {
+    /// Where reads of `shard` get their view.
+    func source(_ shard: ShardID) throws -> any ShardSource {
+        guard let source = state.withLock({ $0.sources[shard] }) else {
             throw StreamQStorageError(.shardNotFound, "stream '\(currentMetadata.name)' has no shard \(shard)")
         }
-        return writer.log
+        return source
     }
 
     /// Groups the records at `indices` by the open shard owning each one's hash key, keeping their order.
@@ -151,6 +200,7 @@ final class StreamHandle: Sendable {
             try FileSystem.writeAtomically(updated.encoded(), to: path + "/stream.meta")
             state.metadata = updated
             state.writers.merge(childWriters) { $1 }
+            state.sources.merge(childWriters.mapValues { $0.log }) { $1 }
             state.routes = Self.routes(for: updated)
         }
         logger.info(
@@ -160,11 +210,11 @@ final class StreamHandle: Sendable {
     }
 
     func describe() throws -> StreamDescription {
-        let (metadata, writers) = state.withLock { ($0.metadata, $0.writers) }
-        let shards = metadata.shards.sorted { $0.id < $1.id }.map { shard in
-            let log = writers[shard.id]!.log
-            let bounds = log.bounds
-            let usage = log.diskUsage
+        let (metadata, sources) = state.withLock { ($0.metadata, $0.sources) }
+        let shards = try metadata.shards.sorted { $0.id < $1.id }.map { shard in
+            let snapshot = try sources[shard.id]!.snapshot()
+            let bounds = snapshot.bounds
+            let usage = snapshot.diskUsage
             return ShardDescription(
                 id: shard.id, hashKeyRange: shard.range, parents: shard.parents, children: shard.children,
                 isOpen: shard.isOpen,
@@ -173,7 +223,7 @@ final class StreamHandle: Sendable {
                     end > shard.baseSequence ? SequenceNumber(sequence: end - 1, shard: shard.id) : nil
                 },
                 storedSequences: bounds.start..<bounds.next, bytesOnDisk: usage.bytes, segmentCount: usage.segments,
-                newestArrivalMilliseconds: log.newestArrival)
+                newestArrivalMilliseconds: snapshot.newestArrival)
         }
         return StreamDescription(
             name: StreamName(rawValue: metadata.name)!, createdAtMilliseconds: metadata.createdAt,

@@ -8,7 +8,7 @@ public struct StreamQStorageError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case invalidArgument, streamNotFound, streamExists, shardNotFound, shardClosed
-            case recordTooLarge, corruption, ioFailure, shardFailed, locked, unsupportedFormat, closed
+            case recordTooLarge, corruption, ioFailure, shardFailed, locked, unsupportedFormat, closed, readOnly
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -37,6 +37,8 @@ public struct StreamQStorageError: Error, CustomStringConvertible, Sendable {
         public static let unsupportedFormat = Code(.unsupportedFormat)
         /// The store has been closed.
         public static let closed = Code(.closed)
+        /// A write was attempted through a store opened read-only.
+        public static let readOnly = Code(.readOnly)
 
         public var description: String { value.rawValue }
     }

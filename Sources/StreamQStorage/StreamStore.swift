@@ -16,8 +16,11 @@ public final class StreamStore: Sendable {
     /// Repairs made while opening (torn tails truncated), for the caller to report.
     public let recoveryNotes: [String]
 
+    /// Whether this store may write (holds the lock) or only reads what a writer publishes.
+    public let mode: AccessMode
     private let logger: Logger
-    private let lock: DataDirectoryLock
+    private let lock: DataDirectoryLock?
+    private let monitor: FileChangeMonitor?
     private let streams: Mutex<[StreamName: StreamHandle]>
     private let isClosed = Atomic<Bool>(false)
     private let recordsAppended: Counter
@@ -25,15 +28,44 @@ public final class StreamStore: Sendable {
     private var streamsDirectory: String { directory + "/streams" }
     private var temporaryDirectory: String { directory + "/tmp" }
 
-    /// Opens (creating if needed) the data directory at `directory` and recovers every shard.
+    /// How a store opens its data directory.
+    public enum AccessMode: Sendable, Equatable {
+        /// Holds the write lock (one process at a time); recovers shards; may write.
+        case readWrite
+        /// Takes no lock and changes nothing on disk; sees what the writing process (if any) has
+        /// made visible, as it does. Any number of read-only stores may share a directory with
+        /// one writer.
+        case readOnly
+    }
+
+    /// Opens the data directory at `directory`. For writing (the default) it is created if needed,
+    /// locked, and every shard is recovered.
     /// - Throws: `StreamQStorageError` with code `.locked` if another process holds it, `.corruption`
     ///   naming file and offset if stored data is damaged anywhere but a torn tail.
-    public init(directory: String, configuration: StorageConfiguration = .init(), logger: Logger = Logger(label: "streamq.storage")) throws {
+    public init(
+        directory: String, configuration: StorageConfiguration = .init(), mode: AccessMode = .readWrite,
+        logger: Logger = Logger(label: "streamq.storage")
+    ) throws {
         try configuration.validate()
         self.directory = directory
         self.configuration = configuration
+        self.mode = mode
         self.logger = logger
         self.recordsAppended = Counter(label: "streamq_records_appended_total")
+        if mode == .readOnly {
+            guard FileSystem.exists(directory + "/FORMAT") else {
+                throw StreamQStorageError(.streamNotFound, "\(directory) is not a streamq data directory")
+            }
+            try Self.checkFormat(directory)
+            self.lock = nil
+            let monitor = FileChangeMonitor()
+            self.monitor = monitor
+            self.streams = Mutex([:])
+            self.recoveryNotes = []
+            try refreshStreams()
+            return
+        }
+        self.monitor = nil
         try FileSystem.createDirectories(directory)
         self.lock = try DataDirectoryLock(directory: directory)
         try Self.checkFormat(directory)
@@ -67,6 +99,38 @@ public final class StreamStore: Sendable {
         }
     }
 
+    /// Read-only stores: picks up streams created, deleted or resharded by the writer.
+    private func refreshStreams() throws {
+        guard mode == .readOnly, let monitor else { return }
+        let names = Set(try FileSystem.contents(of: streamsDirectory).compactMap(StreamName.init(rawValue:)))
+        let known = streams.withLock { $0 }
+        var refreshed: [StreamName: StreamHandle] = [:]
+        for name in names {
+            let path = streamsDirectory + "/" + name.rawValue
+            if let handle = known[name] {
+                do {
+                    try handle.refreshFromDisk()
+                    refreshed[name] = handle
+                } catch let error as StreamQStorageError where !FileSystem.exists(path + "/stream.meta") {
+                    _ = error  // deleted while we looked
+                }
+                continue
+            }
+            guard let bytes = try? FileSystem.readFile(path + "/stream.meta") else { continue }
+            let metadata = try StreamMetadata.decode(bytes, path: path + "/stream.meta")
+            refreshed[name] = StreamHandle.openReadOnly(
+                path: path, metadata: metadata, configuration: configuration, logger: logger, monitor: monitor)
+        }
+        streams.withLock { $0 = refreshed }
+    }
+
+    private func checkWritable() throws {
+        try checkOpen()
+        guard mode == .readWrite else {
+            throw StreamQStorageError(.readOnly, "the store at \(directory) is open read-only")
+        }
+    }
+
     // MARK: Stream administration
 
     /// Creates a stream whose `shardCount` shards split the hash-key space evenly.
@@ -76,7 +140,7 @@ public final class StreamStore: Sendable {
     public func createStream(
         _ name: StreamName, shardCount: Int, retention: Duration = .seconds(24 * 3600), retentionBytes: Int? = nil
     ) throws {
-        try checkOpen()
+        try checkWritable()
         guard (1...1024).contains(shardCount) else { throw StreamQStorageError.invalid("shard count must be 1 to 1024, got \(shardCount)") }
         guard retention >= .seconds(1), retention <= .seconds(365 * 24 * 3600) else {
             throw StreamQStorageError.invalid("retention must be between 1 second and 365 days")
@@ -110,7 +174,7 @@ public final class StreamStore: Sendable {
 
     /// Deletes a stream and all its data.
     public func deleteStream(_ name: StreamName) async throws {
-        try checkOpen()
+        try checkWritable()
         let handle = try streams.withLock { streams in
             guard let handle = streams.removeValue(forKey: name) else { throw Self.notFound(name) }
             return handle
@@ -125,13 +189,15 @@ public final class StreamStore: Sendable {
     }
 
     /// The names of all streams, sorted.
-    public func listStreams() -> [StreamName] {
-        streams.withLock { $0.keys.sorted() }
+    public func listStreams() throws -> [StreamName] {
+        try refreshStreams()
+        return streams.withLock { $0.keys.sorted() }
     }
 
     /// Shards with hash ranges, lineage, state and stored sequence range.
     public func describeStream(_ name: StreamName) throws -> StreamDescription {
-        try handle(name).describe()
+        if mode == .readOnly { try refreshStreams() }
+        return try handle(name).describe()
     }
 
     // MARK: Writes
@@ -143,7 +209,7 @@ public final class StreamStore: Sendable {
     /// - Throws: `.invalidArgument` or `.recordTooLarge` before anything is written if any record
     ///   is invalid.
     public func append(to name: StreamName, _ records: [AppendRecord]) async throws -> [AppendResult] {
-        try checkOpen()
+        try checkWritable()
         for (index, record) in records.enumerated() {
             do {
                 try record.validate(maxDataBytes: configuration.maxRecordBytes)
@@ -201,8 +267,8 @@ public final class StreamStore: Sendable {
 
     /// Resolves a starting position in a shard to a cursor (Kinesis's GetShardIterator).
     public func cursor(stream name: StreamName, shard: ShardID, at position: StartingPosition) throws -> ShardCursor {
-        let log = try handle(name).log(shard)
-        let bounds = log.bounds
+        let snapshot = try handle(name).source(shard).snapshot()
+        let bounds = snapshot.bounds
         let sequence: UInt64
         switch position {
         case .trimHorizon: sequence = bounds.start
@@ -216,7 +282,7 @@ public final class StreamStore: Sendable {
             }
             if case .afterSequence = position { sequence = number.sequence + 1 } else { sequence = number.sequence }
         case .atTimestamp(let time):
-            sequence = try log.firstSequence(atOrAfter: time, decoder: BatchDecoder())
+            sequence = try snapshot.firstSequence(atOrAfter: time, decoder: BatchDecoder())
         }
         return ShardCursor(stream: name, shard: shard, sequence: sequence)
     }
@@ -228,8 +294,8 @@ public final class StreamStore: Sendable {
         let scan = try scan(cursor, maxRecords: maxRecords, maxBytes: maxBytes) { view in
             records.append(view.materialize(shard: cursor.shard))
         }
-        let log = try handle(cursor.stream).log(cursor.shard)
-        let behind = records.last.map { (log.newestArrival ?? $0.arrivalMilliseconds) - $0.arrivalMilliseconds } ?? 0
+        let newest = try handle(cursor.stream).source(cursor.shard).snapshot().newestArrival
+        let behind = records.last.map { (newest ?? $0.arrivalMilliseconds) - $0.arrivalMilliseconds } ?? 0
         return ReadResult(
             records: records, next: scan.next, childShards: scan.childShards, trimmedTo: scan.trimmedTo,
             millisBehindLatest: behind)
@@ -242,9 +308,16 @@ public final class StreamStore: Sendable {
     ) throws -> ScanResult {
         guard maxRecords > 0, maxBytes > 0 else { throw StreamQStorageError.invalid("read limits must be positive") }
         let stream = try handle(cursor.stream)
-        let log = try stream.log(cursor.shard)
-        let progress = try log.read(
-            from: cursor.sequence, maxRecords: maxRecords, maxBytes: maxBytes, decoder: BatchDecoder(), body)
+        let source = try stream.source(cursor.shard)
+        let decoder = BatchDecoder()
+        var progress: ShardSnapshot.ReadProgress
+        do {
+            progress = try source.snapshot().read(
+                from: cursor.sequence, maxRecords: maxRecords, maxBytes: maxBytes, decoder: decoder, body)
+        } catch is ShardSnapshot.SegmentDeleted {  // retention removed it meanwhile: read the new view
+            progress = try source.snapshot().read(
+                from: cursor.sequence, maxRecords: maxRecords, maxBytes: maxBytes, decoder: decoder, body)
+        }
         var next: ShardCursor? = ShardCursor(stream: cursor.stream, shard: cursor.shard, sequence: progress.nextSequence)
         var children: [ShardID] = []
         if let shard = stream.metadata(cursor.shard), let end = shard.endSequence, progress.nextSequence >= end {
@@ -254,6 +327,31 @@ public final class StreamStore: Sendable {
         return ScanResult(recordCount: progress.recordCount, next: next, childShards: children, trimmedTo: progress.trimmedTo)
     }
 
+    /// Waits until the shard may have records at or after `cursor` (or has closed), up to `timeout`.
+    /// Returns at once if it already has. Woken by the writer in this process, or through inotify
+    /// when another process writes: no polling loop.
+    /// - Returns: true if there is something new to read (records, or the end of a closed shard).
+    @discardableResult
+    public func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
+        let stream = try handle(cursor.stream)
+        let source = try stream.source(cursor.shard)
+        func ready() throws -> Bool {
+            if mode == .readOnly { try stream.refreshFromDisk() }
+            if stream.metadata(cursor.shard)?.endSequence.map({ cursor.sequence >= $0 }) == true { return true }
+            return try source.snapshot().visibleNext > cursor.sequence
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let version = source.changes.version
+            if try ready() { return true }
+            let remaining = clock.now.duration(to: deadline)
+            guard remaining > .zero, !Task.isCancelled else { return false }
+            // Other changes (a segment file growing before its sync) wake us too: check again.
+            await source.changes.wait(afterVersion: version, timeout: remaining)
+        }
+    }
+
     // MARK: Resharding
 
     /// Splits an open shard in two at `newStartingHashKey`: the first child owns the parent's keys
@@ -261,7 +359,7 @@ public final class StreamStore: Sendable {
     /// - Returns: the two child shards.
     @discardableResult
     public func splitShard(_ name: StreamName, shard: ShardID, newStartingHashKey: HashKey) async throws -> [ShardID] {
-        try checkOpen()
+        try checkWritable()
         let stream = try handle(name)
         return try await stream.reshard(parents: [shard]) { parents in
             let range = parents[0].range
@@ -279,7 +377,7 @@ public final class StreamStore: Sendable {
     /// Merges two open shards with adjacent hash ranges into one child.
     @discardableResult
     public func mergeShards(_ name: StreamName, shard: ShardID, adjacentShard: ShardID) async throws -> ShardID {
-        try checkOpen()
+        try checkWritable()
         guard shard != adjacentShard else { throw StreamQStorageError.invalid("cannot merge \(shard) with itself") }
         let stream = try handle(name)
         return try await stream.reshard(parents: [shard, adjacentShard]) { parents in
@@ -297,6 +395,7 @@ public final class StreamStore: Sendable {
     /// every `maintenanceInterval`; callable directly.
     public func runMaintenance() async throws {
         let now = configuration.clock.nowMilliseconds()
+        guard mode == .readWrite else { return }
         for stream in streams.withLock({ Array($0.values) }) {
             let metadata = stream.currentMetadata
             for writer in stream.allWriters {
@@ -312,13 +411,15 @@ public final class StreamStore: Sendable {
     /// Syncs every shard and releases the data directory. Further calls fail with `.closed`.
     public func close() async throws {
         guard !isClosed.exchange(true, ordering: .acquiring) else { return }
+        monitor?.stop()
         for writer in streams.withLock({ $0.values.flatMap(\.allWriters) }) {
             try await writer.perform { try $0.close() }
         }
-        lock.release()
+        lock?.release()
     }
 
     private func scheduleMaintenance() {
+        guard mode == .readWrite else { return }
         let interval = configuration.maintenanceInterval
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(interval.milliseconds))) { [weak self] in
             guard let self, !self.isClosed.load(ordering: .acquiring) else { return }
@@ -336,8 +437,12 @@ public final class StreamStore: Sendable {
     }
 
     private func handle(_ name: StreamName) throws -> StreamHandle {
-        guard let handle = streams.withLock({ $0[name] }) else { throw Self.notFound(name) }
-        return handle
+        if let handle = streams.withLock({ $0[name] }) { return handle }
+        if mode == .readOnly {  // created by the writer since we last looked?
+            try refreshStreams()
+            if let handle = streams.withLock({ $0[name] }) { return handle }
+        }
+        throw Self.notFound(name)
     }
 
     private static func notFound(_ name: StreamName) -> StreamQStorageError {

@@ -7,7 +7,7 @@ import StreamQStorage
 let directory = CommandLine.arguments.dropFirst().first ?? "./tour-data"
 let store = try StreamStore(directory: directory)
 let clicks = try StreamName(validating: "clicks")
-if !store.listStreams().contains(clicks) {
+if try !store.listStreams().contains(clicks) {
     try store.createStream(clicks, shardCount: 2, retention: .seconds(24 * 3600))
 }
 
