@@ -28,7 +28,9 @@ final class BatchEncoder {
     /// a new batch.
     /// - Returns: the batch header that was written.
     @discardableResult
-    func finish(baseSequence: UInt64, timestamp: Int64, appendingTo output: inout [UInt8]) throws -> BatchHeader {
+    func finish(
+        baseSequence: UInt64, timestamp: Int64, producer: ProducerStamp? = nil, appendingTo output: inout [UInt8]
+    ) throws -> BatchHeader {
         defer {
             raw.removeAll(keepingCapacity: true)
             recordCount = 0
@@ -53,6 +55,7 @@ final class BatchEncoder {
         let header = BatchHeader(
             batchLength: UInt32(output.count - headerOffset), codec: codec, baseSequence: baseSequence,
             recordCount: UInt32(recordCount), firstTimestamp: timestamp, maxTimestamp: timestamp,
+            producerID: producer?.producerID ?? 0, producerSequence: producer?.sequence ?? 0,
             rawLength: UInt32(raw.count), payloadCRC: payloadCRC)
         header.write(into: &output, at: headerOffset)
         return header

@@ -39,11 +39,13 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     private var closed = false
     private let encoder: BatchEncoder
     private var writeBuffer: [UInt8] = []
+    private var deduplication: ProducerDeduplication
 
     private init(
         shard: ShardID, directory: String, streamID: [UInt8], configuration: StorageConfiguration, logger: Logger,
-        segments: [Segment], activeFile: FileHandle, watermarkFile: FileHandle
+        segments: [Segment], activeFile: FileHandle, watermarkFile: FileHandle, deduplication: ProducerDeduplication
     ) {
+        self.deduplication = deduplication
         self.shard = shard
         self.directory = directory
         self.streamID = streamID
@@ -73,10 +75,10 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
 
     /// Appends groups of records in order, as consecutive batches, without syncing.
     /// - Returns: the first sequence assigned to each group.
-    func write(_ groups: [[AppendRecord]]) throws -> [UInt64] {
+    func write(_ groups: [ShardAppend]) throws -> [Result<UInt64, StreamQStorageError>] {
         try checkNotFailed()
         guard !closed else { throw StreamQStorageError(.shardClosed, "\(shard) is closed") }
-        let recordCount = groups.reduce(0) { $0 + $1.count }
+        let recordCount = groups.reduce(0) { $0 + $1.records.count }
         let now = configuration.clock.nowMilliseconds()
         try rollIfNeeded(now: now, adding: recordCount)
         if now < lastTimestamp {
@@ -87,19 +89,37 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         writeBuffer.removeAll(keepingCapacity: true)
         var headers: [(BatchHeader, Int)] = []
         var next = segments[segments.count - 1].nextSequence
-        var bases: [UInt64] = []
-        bases.reserveCapacity(groups.count)
+        var results: [Result<UInt64, StreamQStorageError>] = []
+        results.reserveCapacity(groups.count)
+        var stamp: ProducerStamp?
+        var pendingDeduplication = deduplication
         func finishBatch() throws {
             guard encoder.pendingRecords > 0 else { return }
             let offset = writeBuffer.count
             let count = encoder.pendingRecords
-            let header = try encoder.finish(baseSequence: next, timestamp: timestamp, appendingTo: &writeBuffer)
+            let header = try encoder.finish(baseSequence: next, timestamp: timestamp, producer: stamp, appendingTo: &writeBuffer)
             headers.append((header, offset))
+            if let stamp { pendingDeduplication.record(stamp, base: next, count: UInt64(count)) }
             next += UInt64(count)
         }
         for group in groups {
-            bases.append(next + UInt64(encoder.pendingRecords))
-            for record in group {
+            if group.producer != nil || stamp != nil {  // an idempotent append gets batches of its own
+                try finishBatch()
+                stamp = group.producer
+            }
+            if let producer = group.producer {
+                do {
+                    if case .duplicate(let base) = try pendingDeduplication.check(producer, count: group.records.count) {
+                        results.append(.success(base))
+                        continue
+                    }
+                } catch let error as StreamQStorageError {
+                    results.append(.failure(error))
+                    continue
+                }
+            }
+            results.append(.success(next + UInt64(encoder.pendingRecords)))
+            for record in group.records {
                 encoder.add(record)
                 if encoder.pendingBytes >= configuration.maxBatchBytes { try finishBatch() }
             }
@@ -119,7 +139,8 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         }
         lastTimestamp = timestamp
         unsynced = true
-        return bases
+        deduplication = pendingDeduplication
+        return results
     }
 
     /// The file appends currently go to, for a sync stage that runs beside the writer.
@@ -356,9 +377,25 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         let watermarkFile = try FileHandle.open(directory + "/" + ShardWatermark.fileName, flags: O_RDWR | O_CREAT)
         let log = ShardLog(
             shard: shard, directory: directory, streamID: streamID, configuration: configuration, logger: logger,
-            segments: segments, activeFile: activeFile!, watermarkFile: watermarkFile)
+            segments: segments, activeFile: activeFile!, watermarkFile: watermarkFile,
+            deduplication: try rebuildDeduplication(from: segments.suffix(2), configuration: configuration))
         log.makeVisible(log.writtenWatermark)  // what survived recovery is what readers may see
         return log
+    }
+
+    /// Replays the batch headers of the newest segments: where a producer retrying after a crash
+    /// will find its last appends.
+    private static func rebuildDeduplication(
+        from segments: ArraySlice<Segment>, configuration: StorageConfiguration
+    ) throws -> ProducerDeduplication {
+        var deduplication = ProducerDeduplication()
+        for segment in segments where !segment.isEmpty {
+            var scanner = SegmentScanner(
+                file: try FileHandle.openForReading(segment.path), from: SegmentHeader.size, limit: segment.byteLength,
+                maxBatchLength: configuration.maxStoredBatchBytes)
+            while let header = try scanner.next({ header, _ in header }) { deduplication.replay(header) }
+        }
+        return deduplication
     }
 
     /// Checks every batch of a segment, filling in its index. Stops at the first invalid batch and

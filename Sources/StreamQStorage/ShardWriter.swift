@@ -17,7 +17,7 @@ final class ShardWriter: Sendable {
     private let syncer = Mutex(SyncState())
 
     private struct Request: Sendable {
-        var records: [AppendRecord]
+        var append: ShardAppend
         var continuation: CheckedContinuation<UInt64, any Error>
     }
 
@@ -30,7 +30,7 @@ final class ShardWriter: Sendable {
     /// A written group waiting for its sync.
     private struct Written: Sendable {
         var requests: [Request]
-        var bases: [UInt64]
+        var results: [Result<UInt64, StreamQStorageError>]
         var file: FileHandle
         var watermark: ShardWatermark
     }
@@ -53,10 +53,10 @@ final class ShardWriter: Sendable {
 
     /// Appends `records` as one contiguous run and returns the sequence of the first, once the
     /// records are acknowledged under the fsync policy.
-    func append(_ records: [AppendRecord]) async throws -> UInt64 {
+    func append(_ records: [AppendRecord], producer: ProducerStamp? = nil) async throws -> UInt64 {
         try await withCheckedThrowingContinuation { continuation in
             let startDrain = writer.withLock { state in
-                state.requests.append(Request(records: records, continuation: continuation))
+                state.requests.append(Request(append: ShardAppend(records: records, producer: producer), continuation: continuation))
                 defer { state.draining = true }
                 return !state.draining
             }
@@ -88,7 +88,7 @@ final class ShardWriter: Sendable {
                 var taken = 0
                 var bytes = 0
                 while taken < state.requests.count && (taken == 0 || bytes < Self.maxGroupBytes) {
-                    bytes += state.requests[taken].records.reduce(0) { $0 + $1.data.count }
+                    bytes += state.requests[taken].append.records.reduce(0) { $0 + $1.data.count }
                     taken += 1
                 }
                 let group = Array(state.requests[0..<taken])
@@ -101,9 +101,9 @@ final class ShardWriter: Sendable {
     }
 
     private func write(_ requests: [Request]) {
-        let bases: [UInt64]
+        let results: [Result<UInt64, StreamQStorageError>]
         do {
-            bases = try log.write(requests.map(\.records))
+            results = try log.write(requests.map(\.append))
         } catch {
             for request in requests { request.continuation.resume(throwing: error) }
             return
@@ -111,7 +111,7 @@ final class ShardWriter: Sendable {
         switch policy {
         case .always:
             log.publish(durable: false)
-            let written = Written(requests: requests, bases: bases, file: log.activeFileHandle, watermark: log.writtenWatermark)
+            let written = Written(requests: requests, results: results, file: log.activeFileHandle, watermark: log.writtenWatermark)
             let startSync = syncer.withLock { state in
                 state.waiting.append(written)
                 defer { state.draining = true }
@@ -125,7 +125,7 @@ final class ShardWriter: Sendable {
             break
         }
         log.publish(durable: true)
-        for (request, base) in zip(requests, bases) { request.continuation.resume(returning: base) }
+        for (request, result) in zip(requests, results) { request.continuation.resume(with: result) }
     }
 
     private func drainSyncs() {
@@ -141,7 +141,7 @@ final class ShardWriter: Sendable {
                 // older segment that was synced when it was sealed.
                 try log.syncCommitted(last.file, upTo: last.watermark)
                 for group in groups {
-                    for (request, base) in zip(group.requests, group.bases) { request.continuation.resume(returning: base) }
+                    for (request, result) in zip(group.requests, group.results) { request.continuation.resume(with: result) }
                 }
             } catch {
                 for group in groups {

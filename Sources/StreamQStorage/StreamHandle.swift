@@ -118,6 +118,27 @@ final class StreamHandle: Sendable {
         return source
     }
 
+    func writer(_ shard: ShardID) throws -> ShardWriter {
+        guard let writer = state.withLock({ $0.writers[shard] }) else {
+            throw StreamQStorageError(.shardNotFound, "stream '\(currentMetadata.name)' has no shard \(shard)")
+        }
+        return writer
+    }
+
+    func openShard(for key: HashKey) -> ShardID {
+        state.withLock { state in state.routes[Self.routeIndex(for: key, in: state.routes)].shard }
+    }
+
+    private static func routeIndex(for key: HashKey, in routes: [(range: HashKeyRange, shard: ShardID)]) -> Int {
+        var low = 0
+        var high = routes.count - 1
+        while low < high {  // last route whose start <= key
+            let mid = (low + high + 1) / 2
+            if routes[mid].range.start <= key { low = mid } else { high = mid - 1 }
+        }
+        return low
+    }
+
     /// Groups the records at `indices` by the open shard owning each one's hash key, keeping their order.
     func route(_ records: [AppendRecord], indices: [Int]) -> [ShardID: (ShardWriter, [Int])] {
         state.withLock { state in
@@ -127,14 +148,7 @@ final class StreamHandle: Sendable {
             }
             var groups: [ShardID: (ShardWriter, [Int])] = [:]
             for index in indices {
-                let key = records[index].hashKey
-                var low = 0
-                var high = state.routes.count - 1
-                while low < high {  // last route whose start <= key
-                    let mid = (low + high + 1) / 2
-                    if state.routes[mid].range.start <= key { low = mid } else { high = mid - 1 }
-                }
-                let shard = state.routes[low].shard
+                let shard = state.routes[Self.routeIndex(for: records[index].hashKey, in: state.routes)].shard
                 groups[shard, default: (state.writers[shard]!, [])].1.append(index)
             }
             return groups

@@ -8,7 +8,7 @@ public struct StreamQStorageError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case invalidArgument, streamNotFound, streamExists, shardNotFound, shardClosed
-            case recordTooLarge, corruption, ioFailure, shardFailed, locked, unsupportedFormat, closed, readOnly
+            case recordTooLarge, corruption, ioFailure, shardFailed, locked, unsupportedFormat, closed, readOnly, duplicateSequence, outOfOrderSequence
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -39,6 +39,10 @@ public struct StreamQStorageError: Error, CustomStringConvertible, Sendable {
         public static let closed = Code(.closed)
         /// A write was attempted through a store opened read-only.
         public static let readOnly = Code(.readOnly)
+        /// An idempotent producer retried an append older than the shard's deduplication window.
+        public static let duplicateSequence = Code(.duplicateSequence)
+        /// An idempotent producer's append skips ahead of the next expected sequence.
+        public static let outOfOrderSequence = Code(.outOfOrderSequence)
 
         public var description: String { value.rawValue }
     }

@@ -257,6 +257,35 @@ public final class StreamStore: Sendable {
         return results.map { $0! }
     }
 
+    /// Appends records to one shard as one run, optionally stamped by an idempotent producer: a
+    /// retry of an append this shard already stored returns the original first sequence and
+    /// stores nothing.
+    /// - Returns: the sequence of the first record; the rest follow densely.
+    /// - Throws: `.shardClosed` if a reshard closed the shard (route again), `.duplicateSequence` or
+    ///   `.outOfOrderSequence` for stamps outside the deduplication window, validation errors.
+    public func append(
+        to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp? = nil
+    ) async throws -> SequenceNumber {
+        try checkWritable()
+        for (index, record) in records.enumerated() {
+            do {
+                try record.validate(maxDataBytes: configuration.maxRecordBytes)
+            } catch {
+                throw StreamQStorageError(error.code, "record \(index): \(error.message)")
+            }
+        }
+        if let producer, producer.producerID == 0 { throw StreamQStorageError.invalid("producer id 0 is reserved") }
+        let writer = try handle(name).writer(shard)
+        let base = try await writer.append(records, producer: producer)
+        recordsAppended.increment(by: records.count)
+        return SequenceNumber(sequence: base, shard: shard)
+    }
+
+    /// The open shard of `stream` that owns `hashKey` now.
+    public func shard(for hashKey: HashKey, in name: StreamName) throws -> ShardID {
+        try handle(name).openShard(for: hashKey)
+    }
+
     /// A durability barrier: every append acknowledged before the call is on stable storage after it,
     /// whatever the fsync policy.
     public func flush() async throws {

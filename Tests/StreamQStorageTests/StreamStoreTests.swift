@@ -215,3 +215,41 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+
+@Suite struct IdempotentAppendTests {
+    @Test func aRetriedAppendIsStoredOnceEvenAcrossARestart() async throws {
+        try await withTemporaryDirectory { directory in
+            let shard = ShardID(0)
+            do {
+                let store = try StreamStore(directory: directory, configuration: .testing())
+                try store.createStream(logs, shardCount: 1)
+                let first = try await store.append(to: logs, shard: shard, records(3), producer: ProducerStamp(producerID: 42, sequence: 0))
+                let retry = try await store.append(to: logs, shard: shard, records(3), producer: ProducerStamp(producerID: 42, sequence: 0))
+                #expect(retry == first)
+                _ = try await store.append(to: logs, shard: shard, records(2), producer: ProducerStamp(producerID: 42, sequence: 1))
+                // Another producer and plain appends interleave freely.
+                _ = try await store.append(to: logs, shard: shard, records(1), producer: ProducerStamp(producerID: 7, sequence: 0))
+                _ = try await store.append(to: logs, records(1))
+                try await store.close()
+            }
+            let store = try StreamStore(directory: directory, configuration: .testing())
+            let again = try await store.append(to: logs, shard: shard, records(2), producer: ProducerStamp(producerID: 42, sequence: 1))
+            #expect(again.sequence == 3, "the retry after a restart returns the original position")
+            #expect(try readAll(store, logs).count == 7)
+
+            let gap = await #expect(throws: StreamQStorageError.self) {
+                try await store.append(to: logs, shard: shard, records(1), producer: ProducerStamp(producerID: 42, sequence: 5))
+            }
+            #expect(gap?.code == .outOfOrderSequence)
+            for sequence in 2...7 as ClosedRange<UInt64> {
+                _ = try await store.append(to: logs, shard: shard, records(1), producer: ProducerStamp(producerID: 42, sequence: sequence))
+            }
+            let stale = await #expect(throws: StreamQStorageError.self) {
+                try await store.append(to: logs, shard: shard, records(3), producer: ProducerStamp(producerID: 42, sequence: 0))
+            }
+            #expect(stale?.code == .duplicateSequence)
+            #expect(try readAll(store, logs).count == 13)
+            try await store.close()
+        }
+    }
+}
