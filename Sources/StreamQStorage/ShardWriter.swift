@@ -18,7 +18,7 @@ final class ShardWriter: Sendable {
 
     private struct Request: Sendable {
         var append: ShardAppend
-        var continuation: CheckedContinuation<UInt64, any Error>
+        var complete: @Sendable (Result<UInt64, any Error>) -> Void
     }
 
     private struct WriterState: Sendable {
@@ -55,13 +55,21 @@ final class ShardWriter: Sendable {
     /// records are acknowledged under the fsync policy.
     func append(_ records: [AppendRecord], producer: ProducerStamp? = nil) async throws -> UInt64 {
         try await withCheckedThrowingContinuation { continuation in
-            let startDrain = writer.withLock { state in
-                state.requests.append(Request(append: ShardAppend(records: records, producer: producer), continuation: continuation))
-                defer { state.draining = true }
-                return !state.draining
-            }
-            if startDrain { writerQueue.async { self.drainWrites() } }
+            enqueue(records, producer: producer) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Queues an append and returns at once; `completion` runs when it is acknowledged or failed.
+    /// Appends queued by one caller are stored in the order queued.
+    func enqueue(
+        _ records: [AppendRecord], producer: ProducerStamp?, completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void
+    ) {
+        let startDrain = writer.withLock { state in
+            state.requests.append(Request(append: ShardAppend(records: records, producer: producer), complete: completion))
+            defer { state.draining = true }
+            return !state.draining
+        }
+        if startDrain { writerQueue.async { self.drainWrites() } }
     }
 
     /// Runs `operation` on the writer queue after every append enqueued before it.
@@ -105,7 +113,7 @@ final class ShardWriter: Sendable {
         do {
             results = try log.write(requests.map(\.append))
         } catch {
-            for request in requests { request.continuation.resume(throwing: error) }
+            for request in requests { request.complete(.failure(error)) }
             return
         }
         switch policy {
@@ -125,7 +133,7 @@ final class ShardWriter: Sendable {
             break
         }
         log.publish(durable: true)
-        for (request, result) in zip(requests, results) { request.continuation.resume(with: result) }
+        for (request, result) in zip(requests, results) { request.complete(result.mapError { $0 }) }
     }
 
     private func drainSyncs() {
@@ -141,11 +149,11 @@ final class ShardWriter: Sendable {
                 // older segment that was synced when it was sealed.
                 try log.syncCommitted(last.file, upTo: last.watermark)
                 for group in groups {
-                    for (request, result) in zip(group.requests, group.results) { request.continuation.resume(with: result) }
+                    for (request, result) in zip(group.requests, group.results) { request.complete(result.mapError { $0 }) }
                 }
             } catch {
                 for group in groups {
-                    for request in group.requests { request.continuation.resume(throwing: error) }
+                    for request in group.requests { request.complete(.failure(error)) }
                 }
             }
         }

@@ -210,13 +210,7 @@ public final class StreamStore: Sendable {
     ///   is invalid.
     public func append(to name: StreamName, _ records: [AppendRecord]) async throws -> [AppendResult] {
         try checkWritable()
-        for (index, record) in records.enumerated() {
-            do {
-                try record.validate(maxDataBytes: configuration.maxRecordBytes)
-            } catch {
-                throw StreamQStorageError(error.code, "record \(index): \(error.message)")
-            }
-        }
+        try validate(records)
         let stream = try handle(name)
         var results = [AppendResult?](repeating: nil, count: records.count)
         var remaining = Array(records.indices)
@@ -266,19 +260,32 @@ public final class StreamStore: Sendable {
     public func append(
         to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp? = nil
     ) async throws -> SequenceNumber {
-        try checkWritable()
-        for (index, record) in records.enumerated() {
+        try await withCheckedThrowingContinuation { continuation in
             do {
-                try record.validate(maxDataBytes: configuration.maxRecordBytes)
+                try enqueueAppend(to: name, shard: shard, records, producer: producer) { continuation.resume(with: $0) }
             } catch {
-                throw StreamQStorageError(error.code, "record \(index): \(error.message)")
+                continuation.resume(throwing: error)
             }
         }
+    }
+
+    /// Queues an append to one shard and returns at once; `completion` runs with the first
+    /// sequence once the records are acknowledged under the fsync policy, or with the error.
+    /// Appends queued by one caller to one shard are stored in the order queued, which lets a
+    /// producer keep several appends in flight without reordering them.
+    /// - Throws: validation errors, before anything is queued.
+    public func enqueueAppend(
+        to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp? = nil,
+        completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
+    ) throws {
+        try checkWritable()
+        try validate(records)
         if let producer, producer.producerID == 0 { throw StreamQStorageError.invalid("producer id 0 is reserved") }
-        let writer = try handle(name).writer(shard)
-        let base = try await writer.append(records, producer: producer)
-        recordsAppended.increment(by: records.count)
-        return SequenceNumber(sequence: base, shard: shard)
+        let counter = recordsAppended
+        try handle(name).writer(shard).enqueue(records, producer: producer) { result in
+            if case .success = result { counter.increment(by: records.count) }
+            completion(result.map { SequenceNumber(sequence: $0, shard: shard) })
+        }
     }
 
     /// The open shard of `stream` that owns `hashKey` now.
@@ -457,6 +464,17 @@ public final class StreamStore: Sendable {
                     self.logger.error("maintenance failed", metadata: ["error": "\(error)"])
                 }
                 self.scheduleMaintenance()
+            }
+        }
+    }
+
+    /// Checks every record before anything is written, naming the first bad one.
+    private func validate(_ records: [AppendRecord]) throws {
+        for (index, record) in records.enumerated() {
+            do {
+                try record.validate(maxDataBytes: configuration.maxRecordBytes)
+            } catch {
+                throw StreamQStorageError(error.code, "record \(index): \(error.message)")
             }
         }
     }
