@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "StreamQStorage", targets: ["StreamQStorage"]),
+        .library(name: "StreamQClient", targets: ["StreamQClient"]),
         .library(name: "StreamQJSON", targets: ["StreamQJSON"]),
         .library(name: "StreamQSampleData", targets: ["StreamQSampleData"]),
         .executable(name: "streamq", targets: ["streamq"]),
@@ -21,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms.git", from: "1.1.4"),
     ],
     targets: [
         .systemLibrary(
@@ -35,6 +38,17 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StreamQClient",
+            dependencies: [
+                "StreamQStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -65,6 +79,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StreamQJSONTests", dependencies: ["StreamQJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StreamQClientTests", dependencies: ["StreamQClient", "StreamQStorage"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StreamQCommandsTests",
             dependencies: ["StreamQStorage", "StreamQSampleData"],

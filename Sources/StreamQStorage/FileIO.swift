@@ -8,9 +8,9 @@ import Darwin
 ///
 /// Writes go to explicit offsets (`pwrite`, never `O_APPEND`), so a failed partial write is simply
 /// overwritten by the next attempt; short reads and writes and `EINTR` are looped over.
-final class FileHandle: @unchecked Sendable {  // an fd is safe to use from any thread; no mutable state
-    let descriptor: Int32
-    let path: String
+package final class FileHandle: @unchecked Sendable {  // an fd is safe to use from any thread; no mutable state
+    package let descriptor: Int32
+    package let path: String
 
     private init(descriptor: Int32, path: String) {
         self.descriptor = descriptor
@@ -19,7 +19,7 @@ final class FileHandle: @unchecked Sendable {  // an fd is safe to use from any 
 
     deinit { close(descriptor) }
 
-    static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws -> FileHandle {
+    package static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws -> FileHandle {
         let fd = path.withCString { Glibc.open($0, flags | O_CLOEXEC, mode) }
         guard fd >= 0 else { throw StreamQStorageError.io("open", path) }
         return FileHandle(descriptor: fd, path: path)
@@ -47,7 +47,7 @@ final class FileHandle: @unchecked Sendable {  // an fd is safe to use from any 
         }
     }
 
-    func write(_ bytes: [UInt8], at offset: Int) throws {
+    package func write(_ bytes: [UInt8], at offset: Int) throws {
         try bytes.withUnsafeBytes { buffer throws in try write(buffer, at: offset) }
     }
 
@@ -85,26 +85,26 @@ final class FileHandle: @unchecked Sendable {  // an fd is safe to use from any 
         #endif
     }
 
-    func truncate(to length: Int) throws {
+    package func truncate(to length: Int) throws {
         guard ftruncate(descriptor, off_t(length)) == 0 else { throw StreamQStorageError.io("ftruncate", path) }
     }
 }
 
 /// Directory and path operations, each reporting the path and the errno text when it fails.
-enum FileSystem {
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+package enum FileSystem {
+    package static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
-    static func createDirectory(_ path: String) throws {
+    package static func createDirectory(_ path: String) throws {
         if mkdir(path, 0o755) != 0 && errno != EEXIST { throw StreamQStorageError.io("mkdir", path) }
     }
 
     /// Creates `path` and any missing parents.
-    static func createDirectories(_ path: String) throws {
+    package static func createDirectories(_ path: String) throws {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
@@ -112,7 +112,7 @@ enum FileSystem {
         }
     }
 
-    static func contents(of directory: String) throws -> [String] {
+    package static func contents(of directory: String) throws -> [String] {
         guard let dir = opendir(directory) else { throw StreamQStorageError.io("opendir", directory) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -125,12 +125,12 @@ enum FileSystem {
         return names.sorted()
     }
 
-    static func remove(_ path: String) throws {
+    package static func remove(_ path: String) throws {
         if unlink(path) != 0 && errno != ENOENT { throw StreamQStorageError.io("unlink", path) }
     }
 
     /// Removes a directory tree. Only ever called on paths the engine built itself.
-    static func removeTree(_ path: String) throws {
+    package static func removeTree(_ path: String) throws {
         guard isDirectory(path) else { return try remove(path) }
         for name in try contents(of: path) { try removeTree(path + "/" + name) }
         if rmdir(path) != 0 && errno != ENOENT { throw StreamQStorageError.io("rmdir", path) }
@@ -148,7 +148,7 @@ enum FileSystem {
 
     /// Atomically replaces `path` with `bytes`: temp file in the same directory, fsync, rename,
     /// fsync of the directory. A crash leaves either the old or the new content, never a mix.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    package static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let directory = parent(of: path)
         let temporary = "\(path).tmp-\(getpid())"
         let handle = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
@@ -158,7 +158,7 @@ enum FileSystem {
         try syncDirectory(directory)
     }
 
-    static func readFile(_ path: String) throws -> [UInt8] {
+    package static func readFile(_ path: String) throws -> [UInt8] {
         let handle = try FileHandle.openForReading(path)
         return try handle.read(count: try handle.size(), at: 0)
     }

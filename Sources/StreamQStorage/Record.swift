@@ -62,4 +62,9 @@ public struct StoredRecord: Sendable, Equatable {
 public struct AppendResult: Sendable, Equatable {
     public var shard: ShardID
     public var sequenceNumber: SequenceNumber
+
+    public init(shard: ShardID, sequenceNumber: SequenceNumber) {
+        self.shard = shard
+        self.sequenceNumber = sequenceNumber
+    }
 }

@@ -8,7 +8,7 @@ public struct StreamQStorageError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case invalidArgument, streamNotFound, streamExists, shardNotFound, shardClosed
-            case recordTooLarge, corruption, ioFailure, shardFailed, locked, unsupportedFormat, closed, readOnly, duplicateSequence, outOfOrderSequence
+            case recordTooLarge, corruption, ioFailure, shardFailed, locked, unsupportedFormat, closed, readOnly, duplicateSequence, outOfOrderSequence, leaseLost
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -43,6 +43,8 @@ public struct StreamQStorageError: Error, CustomStringConvertible, Sendable {
         public static let duplicateSequence = Code(.duplicateSequence)
         /// An idempotent producer's append skips ahead of the next expected sequence.
         public static let outOfOrderSequence = Code(.outOfOrderSequence)
+        /// A consumer-group member no longer holds the lease on a shard (another member took it).
+        public static let leaseLost = Code(.leaseLost)
 
         public var description: String { value.rawValue }
     }

@@ -26,6 +26,9 @@ public final class StreamStore: Sendable {
     private let recordsAppended: Counter
 
     private var streamsDirectory: String { directory + "/streams" }
+
+    /// Where a stream keeps the state of its consumer groups (leases and checkpoints).
+    package func groupsDirectory(of name: StreamName) -> String { streamsDirectory + "/" + name.rawValue + "/groups" }
     private var temporaryDirectory: String { directory + "/tmp" }
 
     /// How a store opens its data directory.

@@ -1,0 +1,315 @@
+import AsyncAlgorithms
+import Logging
+import ServiceLifecycle
+import StreamQStorage
+import Synchronization
+
+/// Reads a stream's records across all its shards as an `AsyncSequence`, alone or as a member of a
+/// consumer group.
+///
+/// Run the consumer (it is a `Service`: `run()` does the reading) and iterate ``records`` in
+/// another task. Readers hand batches over one at a time, so a slow consumer holds back the
+/// readers instead of growing memory (bounded prefetch: one batch per shard). A shard's children
+/// are read only after all its parents have been read to their end, so per-key order holds across
+/// splits and merges. In follow mode new records arrive as they become visible, by notification.
+public final class StreamQConsumer: Service, Sendable {
+    public let configuration: StreamQConsumerConfiguration
+    private let backend: any StreamBackend
+    private let coordinator: GroupCoordinator?
+    private let channel = AsyncThrowingChannel<[StoredRecord], any Error>()
+    private let progress = Mutex(Progress())
+    private let stopped = Atomic<Bool>(false)
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - groupsDirectory: where group state lives (``StreamQEngine`` passes the data directory's).
+    public init(
+        backend: any StreamBackend, configuration: StreamQConsumerConfiguration, groupsDirectory: String?,
+        logger: Logger = Logger(label: "streamq.consumer")
+    ) throws {
+        self.backend = backend
+        self.configuration = configuration
+        self.logger = logger
+        if let group = configuration.group {
+            guard let groupsDirectory else {
+                throw StreamQStorageError(.invalidArgument, "consumer groups need a groups directory")
+            }
+            coordinator = try GroupCoordinator(groupsDirectory: groupsDirectory, configuration: group)
+        } else {
+            coordinator = nil
+        }
+    }
+
+    /// The records, in order per shard; ends when `run()` ends.
+    public var records: ConsumerRecords { ConsumerRecords(channel: channel, consumer: self) }
+
+    /// Reads until stopped (follow mode), or until every shard is read to its current end.
+    public func run() async throws {
+        do {
+            try await withGracefulShutdownHandler {
+                if coordinator != nil { try await runGroupMember() } else { try await runAlone() }
+            } onGracefulShutdown: {
+                self.stop()
+            }
+            channel.finish()
+        } catch {
+            channel.fail(error)
+            throw error
+        }
+    }
+
+    /// Stops reading; `run()` commits (in a group) and returns.
+    public func stop() {
+        stopped.store(true, ordering: .releasing)
+    }
+
+    /// Commits `record` and everything before it in its shard as processed (group members only).
+    /// - Throws: `.leaseLost` if another member holds the shard now.
+    public func commit(_ record: StoredRecord) async throws {
+        guard let coordinator else { throw StreamQStorageError(.invalidArgument, "commit needs a consumer group") }
+        let shard = record.sequenceNumber.shard
+        try coordinator.commit(
+            shard: shard, checkpoint: GroupState.Checkpoint(sequence: record.sequenceNumber.sequence, arrival: record.arrivalMilliseconds),
+            ended: false)
+        progress.withLock { $0.committed[shard] = max($0.committed[shard] ?? 0, record.sequenceNumber.sequence) }
+    }
+
+    // MARK: Progress
+
+    struct Progress: Sendable {
+        /// The last record handed over to the iterator, per shard.
+        var delivered: [ShardID: UInt64] = [:]
+        /// The last record the application moved past, per shard.
+        var processed: [ShardID: GroupState.Checkpoint] = [:]
+        var committed: [ShardID: UInt64] = [:]
+        var processedSinceCommit = 0
+        /// Closed shards read to their end: one past their last sequence.
+        var ends: [ShardID: UInt64] = [:]
+        /// Shards read to their end or (not following) to their current end.
+        var finished: Set<ShardID> = []
+        var readerFailure: (any Error)?
+    }
+
+    /// Called by the iterator when the application asks for the record after `record`.
+    func markProcessed(_ record: StoredRecord, count: Int) {
+        progress.withLock { progress in
+            progress.processed[record.sequenceNumber.shard] = GroupState.Checkpoint(
+                sequence: record.sequenceNumber.sequence, arrival: record.arrivalMilliseconds)
+            progress.processedSinceCommit += count
+        }
+    }
+
+    // MARK: Reading one shard
+
+    enum ShardOutcome: Sendable {
+        /// A closed shard read to its end; its children may be read now.
+        case ended(ShardID, end: UInt64, children: [ShardID])
+        /// Read to its current end (not following).
+        case caughtUp(ShardID)
+        case stopped(ShardID)
+    }
+
+    /// A flag one shard's reader checks, so a group member can stop reading a shard it lost.
+    final class ReaderControl: Sendable {
+        let stopped = Atomic<Bool>(false)
+    }
+
+    private func readShard(_ shard: ShardID, from position: StartingPosition, control: ReaderControl) async throws -> ShardOutcome {
+        var cursor = try await backend.cursor(stream: configuration.stream, shard: shard, at: position)
+        while !stopped.load(ordering: .acquiring) && !control.stopped.load(ordering: .acquiring) {
+            let result = try await backend.read(cursor, maxRecords: configuration.maxRecordsPerRead, maxBytes: 8 << 20)
+            if let last = result.records.last {
+                await channel.send(result.records)
+                progress.withLock { $0.delivered[shard] = last.sequenceNumber.sequence }
+            }
+            guard let next = result.next else {
+                return .ended(shard, end: result.records.last.map { $0.sequenceNumber.sequence + 1 } ?? cursor.sequence, children: result.childShards)
+            }
+            cursor = next
+            if result.records.isEmpty {
+                guard configuration.follow else { return .caughtUp(shard) }
+                _ = try await backend.waitForRecords(at: cursor, timeout: configuration.idleCheckInterval)
+            }
+        }
+        return .stopped(shard)
+    }
+
+    // MARK: Alone
+
+    private func runAlone() async throws {
+        let description = try await backend.describeStream(configuration.stream)
+        let byID = Dictionary(uniqueKeysWithValues: description.shards.map { ($0.id, $0) })
+        var ended = Set<ShardID>()
+        var started = Set<ShardID>()
+        let initial: [ShardDescription]
+        if configuration.startingPosition == .latest {
+            initial = description.openShards  // history, including closed shards, is skipped
+        } else {
+            initial = description.shards.filter { $0.parents.allSatisfy { byID[$0] == nil } }
+        }
+        try await withThrowingTaskGroup(of: ShardOutcome.self) { readers in
+            let control = ReaderControl()
+            for shard in initial {
+                started.insert(shard.id)
+                readers.addTask { try await self.readShard(shard.id, from: self.configuration.startingPosition, control: control) }
+            }
+            for try await outcome in readers {
+                guard case .ended(let shard, _, let children) = outcome else { continue }
+                ended.insert(shard)
+                let current = try await backend.describeStream(configuration.stream)
+                for child in children where !started.contains(child) {
+                    let parents = current.shards.first { $0.id == child }?.parents ?? [shard]
+                    guard parents.allSatisfy(ended.contains) else { continue }  // a merge waits for both
+                    started.insert(child)
+                    readers.addTask { try await self.readShard(child, from: .trimHorizon, control: control) }
+                }
+            }
+        }
+    }
+
+    // MARK: In a group
+
+    private func runGroupMember() async throws {
+        guard let coordinator, let group = configuration.group else { return }
+        var readers: [ShardID: ReaderControl] = [:]
+        var nextRenew = ContinuousClock.now
+        var lastCommit = ContinuousClock.now
+        var firstRenew = true
+        defer { try? coordinator.leave() }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            while !stopped.load(ordering: .acquiring) {
+                let (finished, failure) = progress.withLock { ($0.finished, $0.readerFailure) }
+                if let failure { throw failure }
+                for shard in readers.keys where finished.contains(shard) { readers.removeValue(forKey: shard) }
+                if progress.withLock({ !$0.ends.isEmpty }), try recordEnds(coordinator) {
+                    nextRenew = .now  // hand out the children
+                }
+                if ContinuousClock.now >= nextRenew {
+                    nextRenew = .now + group.renewInterval
+                    let description = try await backend.describeStream(configuration.stream)
+                    var latest: [ShardID: UInt64]?
+                    if firstRenew, configuration.startingPosition == .latest {
+                        latest = Dictionary(uniqueKeysWithValues: description.openShards.map { ($0.id, $0.storedSequences.upperBound) })
+                    }
+                    firstRenew = false
+                    let assignments = try coordinator.renew(shards: description.shards, latest: latest)
+                    let held = Set(assignments.map(\.shard))
+                    for (shard, control) in readers where !held.contains(shard) {
+                        control.stopped.store(true, ordering: .releasing)  // lost, or given back to balance
+                        readers.removeValue(forKey: shard)
+                    }
+                    for assignment in assignments where readers[assignment.shard] == nil && !finished.contains(assignment.shard) {
+                        let control = ReaderControl()
+                        readers[assignment.shard] = control
+                        let position = startingPosition(for: assignment, in: description)
+                        tasks.addTask { await self.readGroupShard(assignment.shard, from: position, control: control) }
+                    }
+                    if !configuration.follow && readers.isEmpty && held.isSubset(of: finished) {
+                        break  // everything this member can read is read
+                    }
+                }
+                let dueByTime = group.autoCommit.map { ContinuousClock.now - lastCommit >= $0.interval } ?? false
+                if try commitDue(force: dueByTime, coordinator) || dueByTime { lastCommit = .now }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            for control in readers.values { control.stopped.store(true, ordering: .releasing) }
+            try await tasks.waitForAll()
+        }
+        _ = try? commitDue(force: true, coordinator)
+    }
+
+    private func startingPosition(for assignment: GroupCoordinator.Assignment, in description: StreamDescription) -> StartingPosition {
+        if let after = assignment.after { return .afterSequence(SequenceNumber(sequence: after, shard: assignment.shard)) }
+        if let start = assignment.start { return .atSequence(SequenceNumber(sequence: start, shard: assignment.shard)) }
+        let hasParents = description.shards.first { $0.id == assignment.shard }?.parents.isEmpty == false
+        return hasParents ? .trimHorizon : configuration.startingPosition  // children start where their parents ended
+    }
+
+    /// Reads one leased shard, recording how it ended for the group loop.
+    private func readGroupShard(_ shard: ShardID, from position: StartingPosition, control: ReaderControl) async {
+        do {
+            switch try await readShard(shard, from: position, control: control) {
+            case .ended(_, let end, _): progress.withLock { $0.ends[shard] = end; $0.finished.insert(shard) }
+            case .caughtUp: progress.withLock { _ = $0.finished.insert(shard) }
+            case .stopped: break
+            }
+        } catch {
+            progress.withLock { $0.readerFailure = error }
+        }
+    }
+
+    /// Commits processed positions when auto-commit is on and due (or `force`d), and shard ends.
+    /// Returns true if it wrote anything.
+    private func commitDue(force: Bool, _ coordinator: GroupCoordinator) throws -> Bool {
+        let autoCommit = configuration.group?.autoCommit
+        let snapshot = progress.withLock { $0 }
+        var wrote = false
+        if let autoCommit, force || snapshot.processedSinceCommit >= autoCommit.records {
+            for (shard, checkpoint) in snapshot.processed where snapshot.committed[shard].map({ $0 < checkpoint.sequence }) ?? true {
+                do {
+                    try coordinator.commit(shard: shard, checkpoint: checkpoint, ended: false)
+                    progress.withLock { $0.committed[shard] = checkpoint.sequence }
+                    wrote = true
+                } catch let error as StreamQStorageError where error.code == .leaseLost {
+                    logger.info("lease lost before commit; another member continues", metadata: ["shard": "\(shard)"])
+                }
+            }
+            progress.withLock { $0.processedSinceCommit = 0 }
+        }
+        return try recordEnds(coordinator) || wrote
+    }
+
+    /// Records the end of every closed shard whose delivered records were all processed
+    /// (auto-commit) or committed, which lets the group hand out its children.
+    private func recordEnds(_ coordinator: GroupCoordinator) throws -> Bool {
+        let autoCommit = configuration.group?.autoCommit
+        var wrote = false
+        for shard in progress.withLock({ Array($0.ends.keys) }) {
+            let (delivered, done) = progress.withLock { progress in
+                (progress.delivered[shard], autoCommit != nil ? progress.processed[shard]?.sequence : progress.committed[shard])
+            }
+            if let delivered, (done ?? 0) < delivered || done == nil { continue }  // still being processed
+            do {
+                try coordinator.commit(shard: shard, checkpoint: progress.withLock { $0.processed[shard] }, ended: true)
+                wrote = true
+            } catch let error as StreamQStorageError where error.code == .leaseLost {
+                logger.info("lease lost before the end of the shard was recorded", metadata: ["shard": "\(shard)"])
+            }
+            progress.withLock { _ = $0.ends.removeValue(forKey: shard) }
+        }
+        return wrote
+    }
+}
+
+/// The records a ``StreamQConsumer`` delivers. A record counts as processed (for auto-commit) once
+/// the next one is asked for.
+public struct ConsumerRecords: AsyncSequence, Sendable {
+    public typealias Element = StoredRecord
+    let channel: AsyncThrowingChannel<[StoredRecord], any Error>
+    let consumer: StreamQConsumer
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(batches: channel.makeAsyncIterator(), consumer: consumer)
+    }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        var batches: AsyncThrowingChannel<[StoredRecord], any Error>.Iterator
+        let consumer: StreamQConsumer
+        var batch: [StoredRecord] = []
+        var index = 0
+
+        public mutating func next() async throws -> StoredRecord? {
+            if index < batch.count {
+                defer { index += 1 }
+                return batch[index]
+            }
+            if let last = batch.last { consumer.markProcessed(last, count: batch.count) }
+            batch = []
+            index = 0
+            guard let next = try await batches.next() else { return nil }
+            batch = next
+            index = 1
+            return batch[0]
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import StreamQClient
+import StreamQStorage
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func withEngine<T>(
+    shards: Int = 4, configure: (inout StorageConfiguration) -> Void = { _ in }, _ body: (StreamQEngine, String) async throws -> T
+) async throws -> T {
+    var template = Array("/tmp/streamq-client-test-XXXXXX".utf8CString)
+    let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
+    defer { _ = system("rm -rf '\(directory)'") }
+    var configuration = StorageConfiguration()
+    configuration.maintenanceInterval = .seconds(3600)
+    configure(&configuration)
+    let engine = try StreamQEngine(directory: directory, configuration: configuration)
+    try engine.createStream(events, shardCount: shards)
+    do {
+        let result = try await body(engine, directory)
+        try await engine.shutdown()
+        return result
+    } catch {
+        try? await engine.shutdown()
+        throw error
+    }
+}
+
+let events = StreamName(rawValue: "events")!
+
+/// Runs `consumer` and collects what it delivers until `run()` returns (bounded mode).
+func collect(_ consumer: StreamQConsumer) async throws -> [StoredRecord] {
+    try await withThrowingTaskGroup(of: [StoredRecord].self) { tasks in
+        tasks.addTask {
+            try await consumer.run()
+            return []
+        }
+        tasks.addTask {
+            var all: [StoredRecord] = []
+            for try await record in consumer.records { all.append(record) }
+            return all
+        }
+        return try await tasks.reduce(into: []) { $0 += $1 }
+    }
+}
+
+extension StoredRecord {
+    var text: String { String(decoding: data, as: UTF8.self) }
+}
+
+/// "key#n" records: checks that each key's numbers arrive in order, once each, none missing.
+func expectPerKeyOrder(_ records: [StoredRecord], keys: Int, perKey: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+    var seen: [String: [Int]] = [:]
+    for record in records {
+        let parts = record.text.split(separator: "#")
+        seen[String(parts[0]), default: []].append(Int(parts[1])!)
+    }
+    #expect(seen.count == keys, sourceLocation: sourceLocation)
+    for (key, numbers) in seen {
+        #expect(numbers == Array(0..<perKey), "\(key): \(numbers.prefix(20))…", sourceLocation: sourceLocation)
+    }
+}
+
+/// A backend that loses some acknowledgements (stores, then reports a transient failure) and
+/// refuses some batches outright, to exercise retries.
+final class FlakyBackend: StreamBackend {
+    struct Transient: RetryableError {}
+    let store: StreamStore
+    private let counter = Atomic<Int>(0)
+    init(store: StreamStore) { self.store = store }
+
+    func describeStream(_ name: StreamName) async throws -> StreamDescription { try store.describeStream(name) }
+    func enqueueAppend(
+        to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp?,
+        completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
+    ) throws {
+        let n = counter.add(1, ordering: .relaxed).newValue
+        if n % 7 == 0 {  // refused before storing
+            DispatchQueue.global().async { completion(.failure(Transient())) }
+            return
+        }
+        try store.enqueueAppend(to: name, shard: shard, records, producer: producer) { result in
+            if n % 5 == 0, case .success = result { completion(.failure(Transient())) } else { completion(result) }  // lost ack
+        }
+    }
+    func cursor(stream name: StreamName, shard: ShardID, at position: StartingPosition) async throws -> ShardCursor {
+        try store.cursor(stream: name, shard: shard, at: position)
+    }
+    func read(_ cursor: ShardCursor, maxRecords: Int, maxBytes: Int) async throws -> ReadResult {
+        try store.read(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
+    }
+    func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
+        try await store.waitForRecords(at: cursor, timeout: timeout)
+    }
+}
+
+/// A backend that holds every acknowledgement until released: a stand-in for a slow store.
+final class GatedBackend: StreamBackend {
+    let store: StreamStore
+    private let held = Mutex<[@Sendable () -> Void]>([])
+    init(store: StreamStore) { self.store = store }
+
+    func release() {
+        for completion in held.withLock({ held in defer { held = [] }; return held }) { completion() }
+    }
+    func describeStream(_ name: StreamName) async throws -> StreamDescription { try store.describeStream(name) }
+    func enqueueAppend(
+        to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp?,
+        completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
+    ) throws {
+        try store.enqueueAppend(to: name, shard: shard, records, producer: producer) { result in
+            self.held.withLock { $0.append { completion(result) } }
+        }
+    }
+    func cursor(stream name: StreamName, shard: ShardID, at position: StartingPosition) async throws -> ShardCursor {
+        try store.cursor(stream: name, shard: shard, at: position)
+    }
+    func read(_ cursor: ShardCursor, maxRecords: Int, maxBytes: Int) async throws -> ReadResult {
+        try store.read(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
+    }
+    func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
+        try await store.waitForRecords(at: cursor, timeout: timeout)
+    }
+}
+
+import Dispatch
+
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
