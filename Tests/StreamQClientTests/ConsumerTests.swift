@@ -1,0 +1,159 @@
+import StreamQClient
+import StreamQStorage
+import Synchronization
+import Testing
+
+@Suite struct ConsumerTests {
+    @Test func followModeDeliversNewRecordsAndFollowsAReshard() async throws {
+        try await withEngine(shards: 1) { engine, _ in
+            var configuration = StreamQConsumerConfiguration(stream: events)
+            configuration.follow = true
+            let consumer = try engine.makeConsumer(configuration: configuration)
+            let producer = engine.makeProducer()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await consumer.run() }
+                var iterator = consumer.records.makeAsyncIterator()
+                _ = try await producer.sendAndWait(ProducerRecord(stream: events, partitionKey: "k", data: "k#0"))
+                #expect(try await iterator.next()?.text == "k#0")
+
+                try await engine.splitShard(events, shard: ShardID(0), newStartingHashKey: HashKey(1) << 127)
+                for n in 1..<20 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k", data: "k#\(n)")) }
+                try await producer.flush()
+                var texts: [String] = []
+                for _ in 1..<20 { texts.append(try await iterator.next()?.text ?? "") }
+                #expect(texts == (1..<20).map { "k#\($0)" })
+                consumer.stop()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
+    @Test func startingAtLatestSkipsHistory() async throws {
+        try await withEngine(shards: 2) { engine, _ in
+            let producer = engine.makeProducer()
+            for n in 0..<10 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n)", data: "old#\(n)")) }
+            try await producer.flush()
+            var configuration = StreamQConsumerConfiguration(stream: events)
+            configuration.startingPosition = .latest
+            #expect(try await collect(try engine.makeConsumer(configuration: configuration)).isEmpty)
+        }
+    }
+
+    func groupConfiguration(_ name: String, member: String, autoCommit: Bool = true) -> StreamQConsumerConfiguration {
+        var configuration = StreamQConsumerConfiguration(stream: events)
+        var group = ConsumerGroupConfiguration(name: name, memberID: member)
+        group.renewInterval = .milliseconds(100)
+        group.leaseDuration = .seconds(2)
+        if !autoCommit { group.autoCommit = nil }
+        configuration.group = group
+        return configuration
+    }
+
+    @Test func aRestartedGroupContinuesAfterItsCheckpoint() async throws {
+        try await withEngine(shards: 3) { engine, _ in
+            let producer = engine.makeProducer()
+            for n in 0..<30 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n % 5)", data: "k\(n % 5)#\(n / 5)")) }
+            try await producer.flush()
+            let first = try await collect(try engine.makeConsumer(configuration: groupConfiguration("billing", member: "a")))
+            #expect(first.count == 30)
+            #expect(try await collect(try engine.makeConsumer(configuration: groupConfiguration("billing", member: "a"))).isEmpty)
+            for n in 30..<40 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n % 5)", data: "k\(n % 5)#\(n / 5)")) }
+            try await producer.flush()
+            let second = try await collect(try engine.makeConsumer(configuration: groupConfiguration("billing", member: "b")))
+            expectPerKeyOrder(first + second, keys: 5, perKey: 8)
+            // Another group starts from the beginning on its own.
+            #expect(try await collect(try engine.makeConsumer(configuration: groupConfiguration("audit", member: "a"))).count == 40)
+
+            let described = try engine.describeGroup(events, group: "billing")
+            #expect(described.shards.allSatisfy { $0.lagRecords == 0 })
+            #expect(try engine.listGroups(events).sorted() == ["audit", "billing"])
+        }
+    }
+
+    @Test func uncommittedRecordsAreDeliveredAgainAfterACrashAndNothingIsSkipped() async throws {
+        try await withEngine(shards: 1) { engine, _ in
+            let producer = engine.makeProducer()
+            for n in 0..<20 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k", data: "k#\(n)")) }
+            try await producer.flush()
+            let consumer = try engine.makeConsumer(configuration: groupConfiguration("jobs", member: "a", autoCommit: false))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await consumer.run() }
+                var iterator = consumer.records.makeAsyncIterator()
+                for n in 0..<12 {
+                    let record = try #require(try await iterator.next())
+                    #expect(record.text == "k#\(n)")
+                    if n == 7 { try await consumer.commit(record) }  // processed 0...7, then "crash" while doing 8...11
+                }
+                consumer.stop()
+                tasks.cancelAll()
+                try? await tasks.waitForAll()
+            }
+            let again = try await collect(try engine.makeConsumer(configuration: groupConfiguration("jobs", member: "b")))
+            #expect(again.map(\.text) == (8..<20).map { "k#\($0)" })
+        }
+    }
+
+    @Test func membersShareShardsWithoutOverlapAndCoverThemAll() async throws {
+        try await withEngine(shards: 4) { engine, _ in
+            let producer = engine.makeProducer()
+            let seen = ShardsSeen()
+            let members = ["m1", "m2"]
+            var consumers: [StreamQConsumer] = []
+            for member in members {
+                var configuration = groupConfiguration("shared", member: member)
+                configuration.follow = true
+                consumers.append(try engine.makeConsumer(configuration: configuration))
+            }
+            let total = Counter()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for (member, consumer) in zip(members, consumers) {
+                    tasks.addTask { try await consumer.run() }
+                    tasks.addTask {
+                        for try await record in consumer.records {
+                            seen.value.withLock { _ = $0[member, default: []].insert(record.sequenceNumber.shard) }
+                            total.value.add(1, ordering: .relaxed)
+                        }
+                    }
+                }
+                // Both members hold leases at once, two shards each, disjoint.
+                var balanced = false
+                for _ in 0..<100 {
+                    try await Task.sleep(for: .milliseconds(50))
+                    let group = try engine.describeGroup(events, group: "shared")
+                    let owners = group.shards.compactMap(\.owner)
+                    if owners.count == 4 && Set(owners) == Set(members) && members.allSatisfy({ m in owners.filter { $0 == m }.count == 2 }) {
+                        balanced = true
+                        break
+                    }
+                }
+                #expect(balanced, "four shards split two and two between the members")
+                // Records written now are read by exactly one member per shard.
+                for n in 0..<400 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n % 40)", data: "k\(n % 40)#\(n / 40)")) }
+                try await producer.flush()
+                while total.value.load(ordering: .relaxed) < 400 { try await Task.sleep(for: .milliseconds(20)) }
+                let shards = seen.value.withLock { $0 }
+                #expect(shards["m1", default: []].isDisjoint(with: shards["m2", default: []]))
+                #expect(shards.values.reduce(into: Set<ShardID>()) { $0.formUnion($1) }.count == 4)
+
+                // One member leaves: the other takes every shard.
+                consumers[0].stop()
+                var tookOver = false
+                for _ in 0..<100 {
+                    try await Task.sleep(for: .milliseconds(50))
+                    if try engine.describeGroup(events, group: "shared").shards.allSatisfy({ $0.owner == "m2" }) {
+                        tookOver = true
+                        break
+                    }
+                }
+                #expect(tookOver)
+                consumers[1].stop()
+                try await tasks.waitForAll()
+            }
+            #expect(total.value.load(ordering: .relaxed) >= 400)
+        }
+    }
+}
+
+final class ShardsSeen: Sendable {
+    let value = Mutex<[String: Set<ShardID>]>([:])
+}
