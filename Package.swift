@@ -58,10 +58,13 @@ let package = Package(
             name: "StreamQCommands",
             dependencies: [
                 "StreamQStorage",
+                "StreamQClient",
                 "StreamQJSON",
                 "StreamQSampleData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -19,6 +19,7 @@ public final class StreamQConsumer: Service, Sendable {
     private let channel = AsyncThrowingChannel<[StoredRecord], any Error>()
     private let progress = Mutex(Progress())
     private let stopped = Atomic<Bool>(false)
+    private let stopWaiters = Mutex<[UInt64: CheckedContinuation<Void, Never>]>([:])
     private let logger: Logger
 
     /// - Parameters:
@@ -47,7 +48,16 @@ public final class StreamQConsumer: Service, Sendable {
     public func run() async throws {
         do {
             try await withGracefulShutdownHandler {
-                if coordinator != nil { try await runGroupMember() } else { try await runAlone() }
+                // Reading races `stop()`: a stop cancels readers even while they wait to hand over
+                // a batch nobody will take.
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask {
+                        if self.coordinator != nil { try await self.runGroupMember() } else { try await self.runAlone() }
+                    }
+                    tasks.addTask { await self.waitUntilStopped() }
+                    try await tasks.next()
+                    tasks.cancelAll()
+                }
             } onGracefulShutdown: {
                 self.stop()
             }
@@ -61,6 +71,25 @@ public final class StreamQConsumer: Service, Sendable {
     /// Stops reading; `run()` commits (in a group) and returns.
     public func stop() {
         stopped.store(true, ordering: .releasing)
+        for waiter in stopWaiters.withLock({ waiters in defer { waiters = [:] }; return Array(waiters.values) }) {
+            waiter.resume()
+        }
+    }
+
+    private func waitUntilStopped() async {
+        let id = UInt64.random(in: 0...UInt64.max)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let already = stopWaiters.withLock { waiters -> Bool in
+                    if stopped.load(ordering: .acquiring) || Task.isCancelled { return true }
+                    waiters[id] = continuation
+                    return false
+                }
+                if already { continuation.resume() }
+            }
+        } onCancel: {
+            stopWaiters.withLock { $0.removeValue(forKey: id) }?.resume()
+        }
     }
 
     /// Commits `record` and everything before it in its shard as processed (group members only).
@@ -175,9 +204,12 @@ public final class StreamQConsumer: Service, Sendable {
         var nextRenew = ContinuousClock.now
         var lastCommit = ContinuousClock.now
         var firstRenew = true
-        defer { try? coordinator.leave() }
+        defer {  // however reading ends (even cancelled): commit what was processed, then leave
+            _ = try? commitDue(force: true, coordinator)
+            try? coordinator.leave()
+        }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            while !stopped.load(ordering: .acquiring) {
+            while !stopped.load(ordering: .acquiring) && !Task.isCancelled {
                 let (finished, failure) = progress.withLock { ($0.finished, $0.readerFailure) }
                 if let failure { throw failure }
                 for shard in readers.keys where finished.contains(shard) { readers.removeValue(forKey: shard) }
@@ -210,12 +242,17 @@ public final class StreamQConsumer: Service, Sendable {
                 }
                 let dueByTime = group.autoCommit.map { ContinuousClock.now - lastCommit >= $0.interval } ?? false
                 if try commitDue(force: dueByTime, coordinator) || dueByTime { lastCommit = .now }
-                try await Task.sleep(for: .milliseconds(20))
+                try? await Task.sleep(for: .milliseconds(20))
             }
             for control in readers.values { control.stopped.store(true, ordering: .releasing) }
             try await tasks.waitForAll()
         }
-        _ = try? commitDue(force: true, coordinator)
+        // Not stopped early: let the application take the last batches before the final commit.
+        while !stopped.load(ordering: .acquiring) && !Task.isCancelled,
+            progress.withLock({ p in p.delivered.contains { p.processed[$0.key]?.sequence != $0.value } })
+        {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     private func startingPosition(for assignment: GroupCoordinator.Assignment, in description: StreamDescription) -> StartingPosition {

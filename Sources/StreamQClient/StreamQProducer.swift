@@ -20,6 +20,10 @@ public final class StreamQProducer: Sendable {
     private let configuration: StreamQProducerConfiguration
     private let logger: Logger
     private let state = Mutex(State())
+    private let acknowledged = Atomic<Int>(0)
+
+    /// Records acknowledged so far (stored under the store's fsync policy).
+    public var acknowledgedRecords: Int { acknowledged.load(ordering: .relaxed) }
 
     public init(backend: any StreamBackend, configuration: StreamQProducerConfiguration = .init(), logger: Logger = Logger(label: "streamq.producer")) {
         var generator = SystemRandomNumberGenerator()
@@ -251,6 +255,7 @@ public final class StreamQProducer: Sendable {
             if batch.attempt > 1 { queue.resentInFlight -= 1 }
             switch result {
             case .success(let first):
+                acknowledged.add(batch.records.count, ordering: .relaxed)
                 for (offset, target) in batch.targets.enumerated() {
                     target.promise.resolve(
                         target.index,

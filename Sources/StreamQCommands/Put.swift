@@ -1,4 +1,5 @@
 import ArgumentParser
+import StreamQClient
 import StreamQJSON
 import StreamQStorage
 
@@ -41,25 +42,24 @@ struct Put: AsyncParsableCommand {
         // Plain locals: property-wrapper getters are far too slow for a per-line loop.
         let fixedKey = partitionKey
         let keyField = keyField
-        let batchSize = batchSize
         let progress = progress
-        let stored = try await store.withStore { store -> Int in
-            _ = try store.describeStream(name)  // fail before reading stdin if the stream is missing
-            let maxBytes = store.configuration.maxRecordBytes
+        var producerConfiguration = StreamQProducerConfiguration()
+        producerConfiguration.maxBatchRecords = batchSize
+        let (sent, stored, failure) = try await store.withEngine { engine -> (Int, Int, ProducerFlushError?) in
+            _ = try engine.describeStream(name)  // fail before reading stdin if the stream is missing
+            let maxBytes = engine.store.configuration.maxRecordBytes
+            let producer = engine.makeProducer(configuration: producerConfiguration)
             var keys = RandomPartitionKeys()
             var reader = LineReader()
-            var batch: [AppendRecord] = []
-            batch.reserveCapacity(batchSize)
-            var batchBytes = 0
-            var stored = 0
             var lineNumber = 0
-            func commit() async throws {
-                guard !batch.isEmpty else { return }
-                _ = try await store.append(to: name, batch)
-                stored += batch.count
-                batch.removeAll(keepingCapacity: true)
-                batchBytes = 0
-                if progress { StandardStreams.writeError("stored \(stored)\n") }
+            var sent = 0
+            var reported = 0
+            func reportProgress() {
+                let acknowledged = producer.acknowledgedRecords
+                if progress && acknowledged > reported {
+                    reported = acknowledged
+                    StandardStreams.writeError("stored \(acknowledged)\n")
+                }
             }
             while let line = try reader.nextLine() {
                 lineNumber += 1
@@ -76,19 +76,25 @@ struct Put: AsyncParsableCommand {
                 } else {
                     key = keys.next()
                 }
-                batch.append(AppendRecord(partitionKey: key, data: Array(line)))
-                batchBytes += line.count
-                if batch.count >= batchSize || batchBytes >= 4 << 20 { try await commit() }
+                _ = try await producer.send(ProducerRecord(stream: name, partitionKey: key, data: Array(line)))
+                sent += 1
+                if sent % 1000 == 0 { reportProgress() }
             }
-            try await commit()
-            return stored
+            var failure: ProducerFlushError?
+            do { try await producer.close() } catch let error as ProducerFlushError { failure = error }
+            reportProgress()
+            return (sent, producer.acknowledgedRecords, failure)
         }
         try rejections.close()
         let rejected = rejections.count
+        if let failure {
+            StandardStreams.writeError("streamq: \(failure)\n")
+        }
         StandardStreams.writeError(
             "stored \(stored) record\(stored == 1 ? "" : "s") in \(name)"
-                + (rejected > 0 ? "; rejected \(rejected) line\(rejected == 1 ? "" : "s") (not stored)" : "") + "\n")
-        if rejected > 0 { throw ExitCode(1) }
+                + (rejected > 0 ? "; rejected \(rejected) line\(rejected == 1 ? "" : "s") (not stored)" : "")
+                + (sent > stored ? "; \(sent - stored) failed" : "") + "\n")
+        if rejected > 0 || failure != nil { throw ExitCode(1) }
     }
 }
 

@@ -1,4 +1,8 @@
 import ArgumentParser
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import StreamQClient
 import StreamQJSON
 import StreamQStorage
 
@@ -8,7 +12,8 @@ struct Read: AsyncParsableCommand {
         abstract: "Print a stream's records, one per line.",
         discussion: """
             Without --shard every shard is read, parents before children. --from takes trim-horizon (default),
-            latest, at:SEQ, after:SEQ (a sequence number names its shard) or time:ISO8601.
+            latest, at:SEQ, after:SEQ (a sequence number names its shard) or time:ISO8601. Reading never
+            blocks a writer: read runs beside `streamq put` on the same data directory.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -16,59 +21,117 @@ struct Read: AsyncParsableCommand {
     @Option(help: "Where to start: trim-horizon, latest, at:SEQ, after:SEQ, time:ISO8601.") var from: String = "trim-horizon"
     @Option(help: "Read only this shard.") var shard: String?
     @Option(help: "Stop after this many records.") var limit: Int?
+    @Flag(help: "Keep printing new records as they are stored, until interrupted.") var follow = false
+    @Option(help: "Read as a member of this consumer group: shards are shared with other members and each run continues after the last one's checkpoint.")
+    var group: String?
     @Flag(help: "Print each record as JSON with its shard, sequence number, partition key and arrival time.")
     var json = false
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
+        if group != nil && shard != nil { throw ValidationError("--group reads the shards the group assigns; drop --shard") }
+    }
 
     func run() async throws {
         let name = try streamName(name)
         let start = try StartSpec(parsing: from)
-        if let limit, limit < 1 { throw CommandFailure("--limit must be positive") }
         let onlyShard = try shard.map(shardID)
-        try await store.withStore { store in
-            let description = try store.describeStream(name)
-            var shards = description.shards.map(\.id)  // ascending ids: parents before children
-            if let onlyShard {
-                guard shards.contains(onlyShard) else { throw CommandFailure("stream '\(name)' has no shard \(onlyShard)") }
-                shards = [onlyShard]
-            } else if let named = start.sequenceShard {
-                shards = [named]
-            }
-            var output = OutputBuffer()
-            var remaining = limit ?? Int.max
-            for shard in shards where remaining > 0 {
-                var cursor: ShardCursor? = try store.cursor(stream: name, shard: shard, at: start.position(for: shard))
-                while let current = cursor, remaining > 0 {
-                    let result = try store.read(current, maxRecords: min(remaining, 10_000))
-                    for record in result.records {
-                        write(record, to: &output)
-                        output.flushIfLarge()
-                    }
-                    remaining -= result.records.count
-                    if result.records.isEmpty { break }
-                    cursor = result.next
-                }
+        let json = json
+        let limit = limit ?? Int.max
+        try await store.withEngine(mode: .readOnly) { engine in
+            var output = RecordPrinter(json: json, flushEachRecord: follow)
+            if onlyShard != nil || start.sequenceShard != nil {
+                try await readOneShard(engine.store, name, shard: onlyShard ?? start.sequenceShard!, start: start, limit: limit, output: &output)
+            } else {
+                try await readWithConsumer(engine, name, start: start, limit: limit, output: &output)
             }
             output.flush()
         }
     }
 
-    private func write(_ record: StoredRecord, to output: inout OutputBuffer) {
-        guard json else {
+    /// Every shard through a consumer: lineage order, follow and groups.
+    private func readWithConsumer(
+        _ engine: StreamQEngine, _ name: StreamName, start: StartSpec, limit: Int, output: inout RecordPrinter
+    ) async throws {
+        var configuration = StreamQConsumerConfiguration(stream: name)
+        configuration.startingPosition = start.position(for: ShardID(0))
+        configuration.follow = follow
+        if let group { configuration.group = ConsumerGroupConfiguration(name: group) }
+        let consumer = try engine.makeConsumer(configuration: configuration)
+        // Ctrl-C or SIGTERM stops the consumer gracefully (a group member commits first); the
+        // group ends when the consumer does.
+        let services = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "streamq.read")))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await services.run() }
+            var count = 0
+            for try await record in consumer.records {
+                output.write(record)
+                count += 1
+                if count >= limit {
+                    if group != nil { try await consumer.commit(record) }
+                    consumer.stop()
+                    break
+                }
+            }
+            output.flush()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// One shard from any position, optionally following it.
+    private func readOneShard(
+        _ store: StreamStore, _ name: StreamName, shard: ShardID, start: StartSpec, limit: Int, output: inout RecordPrinter
+    ) async throws {
+        var remaining = limit
+        var cursor: ShardCursor? = try store.cursor(stream: name, shard: shard, at: start.position(for: shard))
+        while let current = cursor, remaining > 0 {
+            let result = try store.read(current, maxRecords: min(remaining, 10_000))
+            for record in result.records { output.write(record) }
+            remaining -= result.records.count
+            cursor = result.next
+            if result.records.isEmpty, let next = result.next {
+                guard follow else { break }
+                output.flush()
+                try await store.waitForRecords(at: next, timeout: .seconds(1))
+            }
+        }
+    }
+}
+
+/// Writes records to stdout, raw or as JSON lines.
+struct RecordPrinter {
+    let json: Bool
+    let flushEachRecord: Bool
+    private var output = OutputBuffer()
+
+    init(json: Bool, flushEachRecord: Bool) {
+        self.json = json
+        self.flushEachRecord = flushEachRecord
+    }
+
+    mutating func flush() { output.flush() }
+
+    mutating func write(_ record: StoredRecord) {
+        if json {
+            output.append(#"{"shard":"\#(record.sequenceNumber.shard)","sequenceNumber":"\#(record.sequenceNumber)","#)
+            output.append(#""sequence":\#(record.sequenceNumber.sequence),"partitionKey":"#)
+            JSONString.append(record.partitionKey.utf8, to: &output.bytes)
+            output.append(#","arrival":"\#(formatTimestamp(record.arrivalMilliseconds))","#)
+            if let text = String(validating: record.data, as: UTF8.self) {
+                output.append(#""data":"#)
+                JSONString.append(text.utf8, to: &output.bytes)
+            } else {
+                output.append(#""dataBase64":""# + base64(record.data) + "\"")
+            }
+            output.append("}\n")
+        } else {
             output.bytes.append(contentsOf: record.data)
             output.bytes.append(0x0A)
-            return
         }
-        output.append(#"{"shard":"\#(record.sequenceNumber.shard)","sequenceNumber":"\#(record.sequenceNumber)","#)
-        output.append(#""sequence":\#(record.sequenceNumber.sequence),"partitionKey":"#)
-        JSONString.append(record.partitionKey.utf8, to: &output.bytes)
-        output.append(#","arrival":"\#(formatTimestamp(record.arrivalMilliseconds))","#)
-        if let text = String(validating: record.data, as: UTF8.self) {
-            output.append(#""data":"#)
-            JSONString.append(text.utf8, to: &output.bytes)
-        } else {
-            output.append(#""dataBase64":""# + base64(record.data) + "\"")
-        }
-        output.append("}\n")
+        if flushEachRecord { output.flush() } else { output.flushIfLarge() }
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import StreamQClient
 import StreamQStorage
 
 #if canImport(Glibc)
@@ -24,19 +25,39 @@ struct StoreOptions: ParsableArguments {
         return "./streamq-data"
     }
 
-    func openStore() throws -> StreamStore {
-        var configuration = StorageConfiguration()
-        guard let policy = FsyncPolicy(parsing: fsync) else {
-            throw CommandFailure("--fsync must be always, never or interval:<ms>, got '\(fsync)'")
+    var storageConfiguration: StorageConfiguration {
+        get throws {
+            var configuration = StorageConfiguration()
+            guard let policy = FsyncPolicy(parsing: fsync) else {
+                throw CommandFailure("--fsync must be always, never or interval:<ms>, got '\(fsync)'")
+            }
+            configuration.fsyncPolicy = policy
+            configuration.compression = zstdLevel == 0 ? .none : .zstd(level: zstdLevel)
+            return configuration
         }
-        configuration.fsyncPolicy = policy
-        configuration.compression = zstdLevel == 0 ? .none : .zstd(level: zstdLevel)
-        return try StreamStore(directory: resolvedDirectory, configuration: configuration)
+    }
+
+    /// Opens an engine on the data directory, runs `body`, and shuts the engine down (flushing
+    /// producers, committing consumers, syncing) whether `body` failed or not.
+    func withEngine<T>(mode: StreamStore.AccessMode = .readWrite, _ body: (StreamQEngine) async throws -> T) async throws -> T {
+        let engine = try StreamQEngine(directory: resolvedDirectory, configuration: try storageConfiguration, mode: mode)
+        do {
+            let result = try await body(engine)
+            try await engine.shutdown()
+            return result
+        } catch {
+            try? await engine.shutdown()
+            throw error
+        }
+    }
+
+    func openStore(mode: StreamStore.AccessMode = .readWrite) throws -> StreamStore {
+        try StreamStore(directory: resolvedDirectory, configuration: try storageConfiguration, mode: mode)
     }
 
     /// Opens the store, runs `body`, and closes the store (syncing it) whether `body` failed or not.
-    func withStore<T>(_ body: (StreamStore) async throws -> T) async throws -> T {
-        let store = try openStore()
+    func withStore<T>(mode: StreamStore.AccessMode = .readWrite, _ body: (StreamStore) async throws -> T) async throws -> T {
+        let store = try openStore(mode: mode)
         do {
             let result = try await body(store)
             try await store.close()

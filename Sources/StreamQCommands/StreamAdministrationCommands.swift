@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import StreamQClient
 import StreamQJSON
 import StreamQStorage
 
@@ -29,7 +30,7 @@ struct ListStreams: AsyncParsableCommand {
     @Flag(help: "Print a JSON array.") var json = false
 
     func run() async throws {
-        let names = try await store.withStore { try $0.listStreams() }
+        let names = try await store.withStore(mode: .readOnly) { try $0.listStreams() }
         if json {
             StandardStreams.writeOutput("[" + names.map { JSONString.quoted($0.rawValue) }.joined(separator: ",") + "]\n")
         } else {
@@ -48,7 +49,7 @@ struct DescribeStream: AsyncParsableCommand {
 
     func run() async throws {
         let name = try streamName(name)
-        let description = try await store.withStore { try $0.describeStream(name) }
+        let description = try await store.withStore(mode: .readOnly) { try $0.describeStream(name) }
         StandardStreams.writeOutput(json ? try Self.json(description) : Self.table(description))
     }
 
@@ -192,5 +193,24 @@ struct MergeShards: AsyncParsableCommand {
         let second = try shardID(adjacentShard)
         let child = try await store.withStore { try await $0.mergeShards(name, shard: first, adjacentShard: second) }
         StandardStreams.writeOutput("merged \(first) and \(second) into \(child)\n")
+    }
+}
+
+struct UpdateShardCount: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "update-shard-count",
+        abstract: "Split or merge shards until the stream has the target number of open shards, evenly.")
+
+    @OptionGroup var store: StoreOptions
+    @Argument var name: String
+    @Option(name: .customLong("target"), help: "Open shards wanted (1-1024).") var target: Int
+
+    func run() async throws {
+        let name = try streamName(name)
+        let open = try await store.withEngine { engine -> Int in
+            try await engine.updateShardCount(name, target: target)
+            return try engine.describeStream(name).openShards.count
+        }
+        StandardStreams.writeOutput("\(name) now has \(open) open shard\(open == 1 ? "" : "s")\n")
     }
 }

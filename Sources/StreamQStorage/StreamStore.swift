@@ -302,6 +302,16 @@ public final class StreamStore: Sendable {
         for writer in streams.withLock({ $0.values.flatMap(\.allWriters) }) { try await writer.flush() }
     }
 
+    /// Per shard: records, bytes on disk, compression, arrival times and the last minute's writes.
+    public func statistics(_ name: StreamName) throws -> [ShardStatistics] {
+        let description = try describeStream(name)
+        let stream = try handle(name)
+        let now = configuration.clock.nowMilliseconds()
+        return try description.shards.map { shard in
+            try stream.source(shard.id).snapshot().statistics(shard: shard.id, isOpen: shard.isOpen, now: now)
+        }
+    }
+
     // MARK: Reads
 
     /// Resolves a starting position in a shard to a cursor (Kinesis's GetShardIterator).

@@ -195,4 +195,56 @@ import Testing
             #expect(try streamq.succeed("read", "logs").lines.last == "after")
         }
     }
+
+    @Test func aFollowingReaderInAnotherProcessSeesRecordsAsTheyAreStored() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "logs", "--shards", "2")
+            let follower = streamq.process(["read", "logs", "--follow"])
+            let stdout = Pipe()
+            follower.standardOutput = stdout
+            follower.standardError = Pipe()
+            try follower.run()
+            usleep(300_000)
+            _ = try streamq.succeed("put", "logs", "--partition-key", "k", input: "one\ntwo\nthree\n")
+            var received = ""
+            let deadline = Date().addingTimeInterval(20)
+            while received.lines.count < 3 && Date() < deadline {
+                let chunk = stdout.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                received += String(decoding: chunk, as: UTF8.self)
+            }
+            #expect(received.lines == ["one", "two", "three"])
+            kill(follower.processIdentifier, SIGTERM)
+            follower.waitUntilExit()
+            #expect(follower.terminationStatus == 0, "SIGTERM stops a follower cleanly")
+        }
+    }
+
+    @Test func groupReadsContinueWhereTheLastRunStopped() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "logs", "--shards", "3")
+            let first = (0..<10).map { #"{"n":\#($0),"user":"u\#($0 % 4)"}"# }
+            _ = try streamq.succeed("put", "logs", "--key-field", "user", input: first.joined(separator: "\n") + "\n")
+            #expect(try streamq.succeed("read", "logs", "--group", "billing").lines.sorted() == first.sorted())
+            #expect(try streamq.succeed("read", "logs", "--group", "billing") == "")
+            let second = (10..<15).map { #"{"n":\#($0),"user":"u\#($0 % 4)"}"# }
+            _ = try streamq.succeed("put", "logs", "--key-field", "user", input: second.joined(separator: "\n") + "\n")
+            let limited = try streamq.succeed("read", "logs", "--group", "billing", "--limit", "2").lines
+            #expect(limited.count == 2)
+            let rest = try streamq.succeed("read", "logs", "--group", "billing").lines
+            #expect(Set(limited + rest) == Set(second), "nothing skipped, nothing repeated after a clean stop")
+            #expect(limited.count + rest.count == 5)
+
+            let groups = try streamq.succeed("groups", "logs")
+            #expect(groups.contains("group billing"))
+            #expect(groups.lines.filter { $0.hasPrefix("shardId-") }.count == 3)
+            #expect(groups.lines.filter { $0.hasPrefix("shardId-") }.allSatisfy { $0.contains("  0  ") || $0.hasSuffix(" 0 ms") })
+
+            let stats = try streamq.succeed("stats", "logs")
+            #expect(stats.contains("total"))
+            let totalLine = try #require(stats.lines.first { $0.hasPrefix("total") })
+            #expect(totalLine.contains(" 15 "))
+            #expect(try streamq.succeed("update-shard-count", "logs", "--target", "5") == "logs now has 5 open shards\n")
+        }
+    }
 }
