@@ -20,6 +20,17 @@ let package = Package(
             ],
             path: "StorageBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "ClientBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "StreamQClient", package: "streamq"),
+                .product(name: "StreamQStorage", package: "streamq"),
+                .product(name: "StreamQSampleData", package: "streamq"),
+            ],
+            path: "ClientBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -11,8 +11,8 @@ public struct StreamQConsumerConfiguration: Sendable {
     public var follow: Bool = false
     /// Read as a member of a consumer group that shares the shards and checkpoints progress.
     public var group: ConsumerGroupConfiguration?
-    /// Records per read from one shard. Default 1,000.
-    public var maxRecordsPerRead: Int = 1000
+    /// Records per read from one shard (and per batch handed to the iterator). Default 10,000.
+    public var maxRecordsPerRead: Int = 10_000
     /// In follow mode, the longest wait between checks of a quiet shard. New records wake readers
     /// at once (notification), so this only bounds how long a lost lease or a stop takes to notice.
     /// Default 1 s.

@@ -212,7 +212,9 @@ public final class StreamQConsumer: Service, Sendable {
             while !stopped.load(ordering: .acquiring) && !Task.isCancelled {
                 let (finished, failure) = progress.withLock { ($0.finished, $0.readerFailure) }
                 if let failure { throw failure }
+                let reading = readers.count
                 for shard in readers.keys where finished.contains(shard) { readers.removeValue(forKey: shard) }
+                if reading > 0 && readers.isEmpty { nextRenew = .now }  // all read: look for more (or finish) now
                 if progress.withLock({ !$0.ends.isEmpty }), try recordEnds(coordinator) {
                     nextRenew = .now  // hand out the children
                 }

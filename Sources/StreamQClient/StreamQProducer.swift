@@ -126,12 +126,25 @@ public final class StreamQProducer: Sendable {
         var attempt: Int
     }
 
-    struct ShardQueue: Sendable {
+    /// Records buffered for a shard, cut into batches as they arrive.
+    struct PendingBatch: Sendable {
         var records: [AppendRecord] = []
         var targets: [Target] = []
         var bytes = 0
-        var promise: BatchPromise?
-        var promiseCount = 0
+        let promise = BatchPromise()
+    }
+
+    struct ShardQueue: Sendable {
+        /// Full batches waiting for an in-flight slot, oldest first.
+        var ready: [PendingBatch] = []
+        /// The batch being filled.
+        var filling = PendingBatch()
+        var isEmpty: Bool { ready.isEmpty && filling.records.isEmpty }
+        /// Everything buffered, in order.
+        var bufferedRecords: (records: [AppendRecord], targets: [Target], bytes: Int) {
+            let all = ready + [filling]
+            return (all.flatMap(\.records), all.flatMap(\.targets), all.reduce(0) { $0 + $1.bytes })
+        }
         var inFlight = 0
         var nextStamp: UInt64 = 0
         var lingerArmed = false
@@ -173,17 +186,10 @@ public final class StreamQProducer: Sendable {
     }
 
     private func enqueue(_ record: AppendRecord, size: Int, for key: ShardKey, state: inout State) -> SendHandle {
-        var queue = state.queues[key] ?? ShardQueue()
-        let promise = queue.promise ?? BatchPromise()
-        let handle = SendHandle(promise: promise, index: queue.promiseCount)
-        queue.promise = promise
-        queue.promiseCount += 1
-        queue.records.append(record)
-        queue.targets.append(Target(promise: promise, index: handle.index))
-        queue.bytes += size
-        let armLinger = !queue.lingerArmed
-        queue.lingerArmed = true
-        state.queues[key] = queue
+        // Mutated in place through the dictionary: one hash, and the arrays stay uniquely
+        // referenced (a copy out and back would copy them on every append).
+        let (handle, armLinger, canDispatch) = Self.append(
+            record, size: size, to: &state.queues[key, default: ShardQueue()], configuration: configuration)
         state.bufferedBytes += size
         state.outstanding += 1
         if armLinger {
@@ -191,43 +197,53 @@ public final class StreamQProducer: Sendable {
                 self.state.withLock { state in
                     guard state.queues[key] != nil else { return }
                     state.queues[key]!.lingerArmed = false
-                    if !state.queues[key]!.records.isEmpty { state.queues[key]!.urgent = true }
+                    if !state.queues[key]!.isEmpty { state.queues[key]!.urgent = true }
                     self.dispatchReady(key, state: &state)
                 }
             }
         }
-        dispatchReady(key, state: &state)
+        if canDispatch { dispatchReady(key, state: &state) }
         return handle
+    }
+
+    private static func append(
+        _ record: AppendRecord, size: Int, to queue: inout ShardQueue, configuration: StreamQProducerConfiguration
+    ) -> (SendHandle, armLinger: Bool, canDispatch: Bool) {
+        let handle = SendHandle(promise: queue.filling.promise, index: queue.filling.records.count)
+        queue.filling.records.append(record)
+        queue.filling.targets.append(Target(promise: queue.filling.promise, index: handle.index))
+        queue.filling.bytes += size
+        if queue.filling.records.count >= configuration.maxBatchRecords || queue.filling.bytes >= configuration.maxBatchBytes {
+            queue.ready.append(queue.filling)
+            queue.filling = PendingBatch()
+        }
+        let armLinger = !queue.lingerArmed
+        queue.lingerArmed = true
+        let canDispatch = queue.inFlight < configuration.maxInFlightPerShard && (!queue.ready.isEmpty || queue.urgent)
+        return (handle, armLinger, canDispatch)
     }
 
     /// Sends the queue's full batches (or everything, when urgent) while in-flight slots are free.
     /// Runs under the lock, so batches reach storage in the order they were cut.
     private func dispatchReady(_ key: ShardKey, state: inout State) {
-        guard var queue = state.queues[key] else { return }
-        while queue.inFlight < configuration.maxInFlightPerShard, !queue.records.isEmpty, !queue.closed,
-            queue.retrying.isEmpty, queue.resentInFlight == 0,
-            queue.urgent || queue.records.count >= configuration.maxBatchRecords || queue.bytes >= configuration.maxBatchBytes
+        guard var queue = state.queues.removeValue(forKey: key) else { return }
+        while queue.inFlight < configuration.maxInFlightPerShard, !queue.closed, queue.retrying.isEmpty,
+            queue.resentInFlight == 0
         {
-            var count = 0
-            var bytes = 0
-            while count < queue.records.count && count < configuration.maxBatchRecords
-                && (count == 0 || bytes + queue.records[count].data.count <= configuration.maxBatchBytes)
-            {
-                bytes += queue.records[count].data.count + queue.records[count].partitionKey.utf8.count
-                count += 1
+            let pending: PendingBatch
+            if !queue.ready.isEmpty {
+                pending = queue.ready.removeFirst()
+            } else if queue.urgent && !queue.filling.records.isEmpty {
+                pending = queue.filling
+                queue.filling = PendingBatch()
+            } else {
+                break
             }
+            if queue.isEmpty { queue.urgent = false }
             let batch = Batch(
-                key: key, records: Array(queue.records[0..<count]), targets: Array(queue.targets[0..<count]), bytes: bytes,
+                key: key, records: pending.records, targets: pending.targets, bytes: pending.bytes,
                 stamp: configuration.idempotent ? ProducerStamp(producerID: id, sequence: queue.nextStamp) : nil, attempt: 1)
-            queue.records.removeFirst(count)
-            queue.targets.removeFirst(count)
-            queue.bytes -= bytes
             queue.nextStamp += 1
-            if queue.records.isEmpty {
-                queue.urgent = false
-                queue.promise = nil
-                queue.promiseCount = 0
-            }
             queue.inFlight += 1
             submit(batch, queue: &queue, state: &state)
         }
@@ -250,7 +266,7 @@ public final class StreamQProducer: Sendable {
         var reroute = false
         var retryAfter: Duration?
         state.withLock { state in
-            guard var queue = state.queues[batch.key] else { return }
+            guard var queue = state.queues.removeValue(forKey: batch.key) else { return }
             queue.inFlight -= 1
             if batch.attempt > 1 { queue.resentInFlight -= 1 }
             switch result {
@@ -294,7 +310,7 @@ public final class StreamQProducer: Sendable {
 
     private func resendRetries(_ key: ShardKey) {
         state.withLock { state in
-            guard var queue = state.queues[key] else { return }
+            guard var queue = state.queues.removeValue(forKey: key) else { return }
             // Completions can arrive out of order from a remote backend: resend in stamp order.
             let batches = queue.retrying.sorted { ($0.stamp?.sequence ?? 0) < ($1.stamp?.sequence ?? 0) }
             queue.retrying = []
@@ -418,10 +434,9 @@ public final class StreamQProducer: Sendable {
                 for key in state.queues.keys where key.stream == stream && state.queues[key]!.closed {
                     let queue = state.queues.removeValue(forKey: key)!
                     for batch in queue.refused { fail(batch, error, state: &state) }
-                    if !queue.records.isEmpty {
-                        let buffered = Batch(
-                            key: key, records: queue.records, targets: queue.targets, bytes: queue.bytes, stamp: nil, attempt: 1)
-                        fail(buffered, error, state: &state)
+                    if !queue.isEmpty {
+                        let buffered = queue.bufferedRecords
+                        fail(Batch(key: key, records: buffered.records, targets: buffered.targets, bytes: buffered.bytes, stamp: nil, attempt: 1), error, state: &state)
                     }
                 }
             }
@@ -440,8 +455,9 @@ public final class StreamQProducer: Sendable {
             }
             var moved: [ShardKey: (records: [AppendRecord], targets: [Target], bytes: Int)] = [:]
             for (key, queue) in closing.sorted(by: { $0.key.shard < $1.key.shard }) {
-                var records = queue.refused.flatMap(\.records) + queue.records
-                var targets = queue.refused.flatMap(\.targets) + queue.targets
+                let buffered = queue.bufferedRecords
+                let records = queue.refused.flatMap(\.records) + buffered.records
+                let targets = queue.refused.flatMap(\.targets) + buffered.targets
                 for (record, target) in zip(records, targets) {
                     let child = ShardKey(stream: stream, shard: Self.route(
                         ProducerRecord(stream: stream, partitionKey: record.partitionKey, explicitHashKey: record.explicitHashKey, data: []),
@@ -450,16 +466,22 @@ public final class StreamQProducer: Sendable {
                     moved[child]!.targets.append(target)
                     moved[child]!.bytes += record.data.count + record.partitionKey.utf8.count
                 }
-                records = []
-                targets = []
                 state.queues.removeValue(forKey: key)
             }
             state.routes[stream] = routes
             for (key, run) in moved {
-                var queue = state.queues[key] ?? ShardQueue()
-                queue.records = run.records + queue.records
-                queue.targets = run.targets + queue.targets
-                queue.bytes += run.bytes
+                var queue = state.queues.removeValue(forKey: key) ?? ShardQueue()
+                // Rerouted records go first, cut into batches of their own.
+                var rerouted: [PendingBatch] = []
+                for start in stride(from: 0, to: run.records.count, by: configuration.maxBatchRecords) {
+                    var batch = PendingBatch()
+                    let end = min(start + configuration.maxBatchRecords, run.records.count)
+                    batch.records = Array(run.records[start..<end])
+                    batch.targets = Array(run.targets[start..<end])
+                    batch.bytes = batch.records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
+                    rerouted.append(batch)
+                }
+                queue.ready = rerouted + queue.ready
                 queue.urgent = true
                 state.queues[key] = queue
                 dispatchReady(key, state: &state)
