@@ -16,7 +16,7 @@ swift build -c release --product streamq >&2
 echo "anchor: zstd -b1 on $records records..." >&2
 zstd -b1 -i3 "$out/access.ndjson" 2>&1 | tr '\r' '\n' | grep -E 'MB/s' | tail -1 > "$out/zstd.txt"
 
-echo "streamq storage benchmarks..." >&2
+echo "streamq storage and client benchmarks..." >&2
 (cd Benchmarks && STREAMQ_BENCH_RECORDS="$records" swift package --allow-writing-to-package-directory \
     benchmark --no-progress --format influx --path "$out" >&2)
 
