@@ -72,6 +72,10 @@ let package = Package(
         .executableTarget(
             name: "storage-tour", dependencies: ["StreamQStorage"], path: "examples/storage-tour",
             swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "producer-consumer",
+            dependencies: ["StreamQClient", "StreamQStorage"],
+            path: "examples/producer-consumer", swiftSettings: swiftSettings),
         .testTarget(
             name: "StreamQStorageTests",
             dependencies: [

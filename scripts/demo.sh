@@ -31,6 +31,15 @@ echo "== streamq read access --limit 3"
 $streamq read access --limit 3
 
 echo
+echo "== streamq read access --group dashboard --limit 50000 (a consumer group: the next run continues)"
+$streamq read access --group dashboard --limit 50000 | wc -l | awk '{print "   " $1 " records"}'
+$streamq read access --group dashboard | wc -l | awk '{print "   then " $1 " more (the rest, not the first 50,000 again)"}'
+$streamq groups access
+
+echo "== streamq stats access"
+$streamq stats access
+
+echo
 echo "== read everything back and check it against what was generated"
 $streamq read access | sort > "$out/read-back.ndjson"
 $streamq gen access-logs --count "$count" --seed 7 | sort > "$out/generated.ndjson"
