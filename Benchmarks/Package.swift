@@ -11,9 +11,15 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [.product(name: "Benchmark", package: "benchmark")],
+            path: "BenchmarkSupport"
+        ),
         .executableTarget(
             name: "StorageBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "StreamQStorage", package: "streamq"),
                 .product(name: "StreamQSampleData", package: "streamq"),
@@ -24,6 +30,7 @@ let package = Package(
         .executableTarget(
             name: "ClientBenchmarks",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "StreamQClient", package: "streamq"),
                 .product(name: "StreamQStorage", package: "streamq"),

@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import StreamQClient
 import StreamQSampleData
 import StreamQStorage
@@ -20,7 +21,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark.defaultConfiguration = .init(
-        metrics: [ClientMetrics.recordsPerSecond, ClientMetrics.megabytesPerSecond],
+        metrics: [ThroughputMetrics.recordsPerSecond, ThroughputMetrics.megabytesPerSecond],
         maxDuration: .seconds(30), maxIterations: 3)
 
     Benchmark("producer send always 4 shards") { benchmark in
@@ -32,7 +33,7 @@ let benchmarks: @Sendable () -> Void = {
             for record in records { _ = try await producer.send(record) }
             try await producer.flush()
             benchmark.stopMeasurement()
-            report(benchmark, records: records.count, bytes: rawBytes, since: start)
+            ThroughputMetrics.report(benchmark, records: records.count, bytes: rawBytes, since: start)
         }
     }
 
@@ -65,7 +66,7 @@ let benchmarks: @Sendable () -> Void = {
             }
             benchmark.stopMeasurement()
             precondition(count == records.count, "consumed \(count) of \(records.count)")
-            report(benchmark, records: count, bytes: bytes, since: start)
+            ThroughputMetrics.report(benchmark, records: count, bytes: bytes, since: start)
         }
     }
 
@@ -98,28 +99,17 @@ let benchmarks: @Sendable () -> Void = {
     }
 }
 
+
+
+func withScratchEngine(_ body: (StreamQEngine) async throws -> Void) async throws {
+    try await withScratchDirectory { directory in
+        let engine = try StreamQEngine(directory: directory)
+        try await body(engine)
+        try await engine.shutdown()
+    }
+}
+
 enum ClientMetrics {
-    static let recordsPerSecond = BenchmarkMetric.custom("records/s", polarity: .prefersLarger, useScalingFactor: false)
-    static let megabytesPerSecond = BenchmarkMetric.custom("raw MB/s", polarity: .prefersLarger, useScalingFactor: false)
     static let latency = BenchmarkMetric.custom("latency us", polarity: .prefersSmaller, useScalingFactor: false)
 }
 
-func report(_ benchmark: Benchmark, records: Int, bytes: Int, since start: ContinuousClock.Instant) {
-    let elapsed = start.duration(to: .now)
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    benchmark.measurement(ClientMetrics.recordsPerSecond, Int(Double(records) / seconds))
-    benchmark.measurement(ClientMetrics.megabytesPerSecond, Int(Double(bytes) / seconds / 1e6))
-}
-
-func withScratchEngine(_ body: (StreamQEngine) async throws -> Void) async throws {
-    var template = Array("\(environment("STREAMQ_BENCH_DIR") ?? "/tmp")/streamq-bench-XXXXXX".utf8CString)
-    let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-    defer { _ = system("rm -rf '\(directory)'") }
-    let engine = try StreamQEngine(directory: directory)
-    try await body(engine)
-    try await engine.shutdown()
-}
-
-func environment(_ name: String) -> String? {
-    getenv(name).flatMap { String(validatingCString: $0) }
-}

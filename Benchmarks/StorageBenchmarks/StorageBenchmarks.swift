@@ -1,4 +1,5 @@
 import Benchmark
+import BenchmarkSupport
 import StreamQSampleData
 import StreamQStorage
 
@@ -19,7 +20,7 @@ let benchmarks: @Sendable () -> Void = {
     let producers = Int(environment("STREAMQ_BENCH_PRODUCERS") ?? "") ?? 8
 
     Benchmark.defaultConfiguration = .init(
-        metrics: [StreamQMetrics.recordsPerSecond, StreamQMetrics.megabytesPerSecond],
+        metrics: [ThroughputMetrics.recordsPerSecond, ThroughputMetrics.megabytesPerSecond],
         maxDuration: .seconds(30), maxIterations: 3)
 
     for policy in [FsyncPolicy.always, .interval(.milliseconds(100)), .never] {
@@ -32,7 +33,7 @@ let benchmarks: @Sendable () -> Void = {
                     benchmark.startMeasurement()
                     try await appendConcurrently(records, to: stream, in: store, producers: producers, batchSize: 500)
                     benchmark.stopMeasurement()
-                    report(benchmark, records: records.count, bytes: rawBytes, since: start)
+                    ThroughputMetrics.report(benchmark, records: records.count, bytes: rawBytes, since: start)
                 }
             }
         }
@@ -59,22 +60,12 @@ let benchmarks: @Sendable () -> Void = {
             }
             benchmark.stopMeasurement()
             precondition(seen == records.count && bytes == rawBytes, "read \(seen) records, expected \(records.count)")
-            report(benchmark, records: seen, bytes: bytes, since: start)
+            ThroughputMetrics.report(benchmark, records: seen, bytes: bytes, since: start)
         }
     }
 }
 
-enum StreamQMetrics {
-    static let recordsPerSecond = BenchmarkMetric.custom("records/s", polarity: .prefersLarger, useScalingFactor: false)
-    static let megabytesPerSecond = BenchmarkMetric.custom("raw MB/s", polarity: .prefersLarger, useScalingFactor: false)
-}
 
-func report(_ benchmark: Benchmark, records: Int, bytes: Int, since start: ContinuousClock.Instant) {
-    let elapsed = start.duration(to: .now)
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    benchmark.measurement(StreamQMetrics.recordsPerSecond, Int(Double(records) / seconds))
-    benchmark.measurement(StreamQMetrics.megabytesPerSecond, Int(Double(bytes) / seconds / 1e6))
-}
 
 /// `producers` tasks each append their share of `records` in batches of `batchSize`, the way
 /// several Kinesis PutRecords clients would.
@@ -99,16 +90,12 @@ func appendConcurrently(
 }
 
 func withScratchStore(policy: FsyncPolicy, _ body: (StreamStore) async throws -> Void) async throws {
-    var template = Array("\(environment("STREAMQ_BENCH_DIR") ?? "/tmp")/streamq-bench-XXXXXX".utf8CString)
-    let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
-    defer { _ = system("rm -rf '\(directory)'") }
-    var configuration = StorageConfiguration()
-    configuration.fsyncPolicy = policy
-    let store = try StreamStore(directory: directory, configuration: configuration)
-    try await body(store)
-    try await store.close()
+    try await withScratchDirectory { directory in
+        var configuration = StorageConfiguration()
+        configuration.fsyncPolicy = policy
+        let store = try StreamStore(directory: directory, configuration: configuration)
+        try await body(store)
+        try await store.close()
+    }
 }
 
-func environment(_ name: String) -> String? {
-    getenv(name).flatMap { String(validatingCString: $0) }
-}

@@ -63,15 +63,32 @@ func expectPerKeyOrder(_ records: [StoredRecord], keys: Int, perKey: Int, source
     }
 }
 
+/// A test backend that changes how appends behave and passes everything else to a real store.
+protocol StoreWrappingBackend: StreamBackend {
+    var store: StreamStore { get }
+}
+
+extension StoreWrappingBackend {
+    func describeStream(_ name: StreamName) async throws -> StreamDescription { try store.describeStream(name) }
+    func cursor(stream name: StreamName, shard: ShardID, at position: StartingPosition) async throws -> ShardCursor {
+        try store.cursor(stream: name, shard: shard, at: position)
+    }
+    func read(_ cursor: ShardCursor, maxRecords: Int, maxBytes: Int) async throws -> ReadResult {
+        try store.read(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
+    }
+    func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
+        try await store.waitForRecords(at: cursor, timeout: timeout)
+    }
+}
+
 /// A backend that loses some acknowledgements (stores, then reports a transient failure) and
 /// refuses some batches outright, to exercise retries.
-final class FlakyBackend: StreamBackend {
+final class FlakyBackend: StoreWrappingBackend {
     struct Transient: RetryableError {}
     let store: StreamStore
     private let counter = Atomic<Int>(0)
     init(store: StreamStore) { self.store = store }
 
-    func describeStream(_ name: StreamName) async throws -> StreamDescription { try store.describeStream(name) }
     func enqueueAppend(
         to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp?,
         completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
@@ -85,19 +102,10 @@ final class FlakyBackend: StreamBackend {
             if n % 5 == 0, case .success = result { completion(.failure(Transient())) } else { completion(result) }  // lost ack
         }
     }
-    func cursor(stream name: StreamName, shard: ShardID, at position: StartingPosition) async throws -> ShardCursor {
-        try store.cursor(stream: name, shard: shard, at: position)
-    }
-    func read(_ cursor: ShardCursor, maxRecords: Int, maxBytes: Int) async throws -> ReadResult {
-        try store.read(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
-    }
-    func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
-        try await store.waitForRecords(at: cursor, timeout: timeout)
-    }
 }
 
 /// A backend that holds every acknowledgement until released: a stand-in for a slow store.
-final class GatedBackend: StreamBackend {
+final class GatedBackend: StoreWrappingBackend {
     let store: StreamStore
     private let held = Mutex<[@Sendable () -> Void]>([])
     init(store: StreamStore) { self.store = store }
@@ -105,7 +113,6 @@ final class GatedBackend: StreamBackend {
     func release() {
         for completion in held.withLock({ held in defer { held = [] }; return held }) { completion() }
     }
-    func describeStream(_ name: StreamName) async throws -> StreamDescription { try store.describeStream(name) }
     func enqueueAppend(
         to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp?,
         completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
@@ -113,15 +120,6 @@ final class GatedBackend: StreamBackend {
         try store.enqueueAppend(to: name, shard: shard, records, producer: producer) { result in
             self.held.withLock { $0.append { completion(result) } }
         }
-    }
-    func cursor(stream name: StreamName, shard: ShardID, at position: StartingPosition) async throws -> ShardCursor {
-        try store.cursor(stream: name, shard: shard, at: position)
-    }
-    func read(_ cursor: ShardCursor, maxRecords: Int, maxBytes: Int) async throws -> ReadResult {
-        try store.read(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
-    }
-    func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
-        try await store.waitForRecords(at: cursor, timeout: timeout)
     }
 }
 
