@@ -38,12 +38,20 @@ struct GroupCoordinator: Sendable {
         var start: UInt64?
     }
 
+    /// What a renewal leaves this member with.
+    struct Renewal: Sendable {
+        var assignments: [Assignment]
+        /// Shards still leased to members that stopped renewing (crashed?): they come free when
+        /// the lease expires, so a member reading what is there now should wait for them.
+        var awaitingExpiry: Int
+    }
+
     /// Heartbeats, renews this member's leases, takes or gives back shards to balance the group.
     /// - Parameters:
     ///   - shards: the stream's shards now.
     ///   - latest: for a new group starting at LATEST, the current end of each open shard.
-    /// - Returns: the shards this member holds after the call.
-    func renew(shards: [ShardDescription], latest: [ShardID: UInt64]?) throws -> [Assignment] {
+    ///   - staleAfter: a member that has not renewed for this long is presumed gone.
+    func renew(shards: [ShardDescription], latest: [ShardID: UInt64]?, staleAfter: Duration) throws -> Renewal {
         try withLockedState { state in
             let now = Self.nowMilliseconds()
             let lease = leaseDuration.milliseconds
@@ -96,12 +104,19 @@ struct GroupCoordinator: Sendable {
             for (key, entry) in state.shards where entry.owner == memberID && !mine.contains(key) {
                 state.shards[key]!.owner = nil
             }
-            return mine.compactMap { key in
+            let staleBefore = now - staleAfter.milliseconds
+            let awaiting = available.filter { key in
+                let entry = state.shards[key]!
+                guard let owner = entry.owner, owner != memberID, entry.expiry > now else { return false }
+                return (state.members[owner]?.heartbeat ?? 0) < staleBefore
+            }.count
+            let assignments = mine.compactMap { key in
                 let entry = state.shards[key]!
                 return ShardID(parsing: key).map {
                     Assignment(shard: $0, counter: entry.counter, after: entry.checkpoint?.sequence, start: entry.startSequence)
                 }
             }.sorted { $0.shard < $1.shard }
+            return Renewal(assignments: assignments, awaitingExpiry: awaiting)
         }
     }
 

@@ -1,5 +1,6 @@
 import AsyncAlgorithms
 import Logging
+import Metrics
 import ServiceLifecycle
 import StreamQStorage
 import Synchronization
@@ -21,6 +22,7 @@ public final class StreamQConsumer: Service, Sendable {
     private let stopped = Atomic<Bool>(false)
     private let stopWaiters = Mutex<[UInt64: CheckedContinuation<Void, Never>]>([:])
     private let logger: Logger
+    private let delivered: Counter
 
     /// - Parameters:
     ///   - groupsDirectory: where group state lives (``StreamQEngine`` passes the data directory's).
@@ -31,6 +33,7 @@ public final class StreamQConsumer: Service, Sendable {
         self.backend = backend
         self.configuration = configuration
         self.logger = logger
+        self.delivered = Counter(label: "streamq_consumer_records_delivered_total", dimensions: [("stream", configuration.stream.rawValue)])
         if let group = configuration.group {
             guard let groupsDirectory else {
                 throw StreamQStorageError(.invalidArgument, "consumer groups need a groups directory")
@@ -149,6 +152,7 @@ public final class StreamQConsumer: Service, Sendable {
             let result = try await backend.read(cursor, maxRecords: configuration.maxRecordsPerRead, maxBytes: 8 << 20)
             if let last = result.records.last {
                 await channel.send(result.records)
+                delivered.increment(by: result.records.count)
                 progress.withLock { $0.delivered[shard] = last.sequenceNumber.sequence }
             }
             guard let next = result.next else {
@@ -226,7 +230,9 @@ public final class StreamQConsumer: Service, Sendable {
                         latest = Dictionary(uniqueKeysWithValues: description.openShards.map { ($0.id, $0.storedSequences.upperBound) })
                     }
                     firstRenew = false
-                    let assignments = try coordinator.renew(shards: description.shards, latest: latest)
+                    let renewal = try coordinator.renew(
+                        shards: description.shards, latest: latest, staleAfter: group.renewInterval * 3)
+                    let assignments = renewal.assignments
                     let held = Set(assignments.map(\.shard))
                     for (shard, control) in readers where !held.contains(shard) {
                         control.stopped.store(true, ordering: .releasing)  // lost, or given back to balance
@@ -238,7 +244,7 @@ public final class StreamQConsumer: Service, Sendable {
                         let position = startingPosition(for: assignment, in: description)
                         tasks.addTask { await self.readGroupShard(assignment.shard, from: position, control: control) }
                     }
-                    if !configuration.follow && readers.isEmpty && held.isSubset(of: finished) {
+                    if !configuration.follow && readers.isEmpty && held.isSubset(of: finished) && renewal.awaitingExpiry == 0 {
                         break  // everything this member can read is read
                     }
                 }

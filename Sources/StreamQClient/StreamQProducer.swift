@@ -1,5 +1,6 @@
 import Dispatch
 import Logging
+import Metrics
 import StreamQStorage
 import Synchronization
 
@@ -21,6 +22,8 @@ public final class StreamQProducer: Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let acknowledged = Atomic<Int>(0)
+    private let acknowledgedCounter = Counter(label: "streamq_producer_records_acknowledged_total")
+    private let failedCounter = Counter(label: "streamq_producer_records_failed_total")
 
     /// Records acknowledged so far (stored under the store's fsync policy).
     public var acknowledgedRecords: Int { acknowledged.load(ordering: .relaxed) }
@@ -272,6 +275,7 @@ public final class StreamQProducer: Sendable {
             switch result {
             case .success(let first):
                 acknowledged.add(batch.records.count, ordering: .relaxed)
+                acknowledgedCounter.increment(by: batch.records.count)
                 for (offset, target) in batch.targets.enumerated() {
                     target.promise.resolve(
                         target.index,
@@ -343,6 +347,7 @@ public final class StreamQProducer: Sendable {
             if state.failures.firstErrors.count < 10 { state.failures.firstErrors.append(failure) }
         }
         state.failures.failedCount += batch.records.count
+        failedCounter.increment(by: batch.records.count)
         logger.error("records failed", metadata: ["stream": "\(batch.key.stream)", "count": "\(batch.records.count)", "error": "\(error)"])
         release(batch, state: &state)
     }
