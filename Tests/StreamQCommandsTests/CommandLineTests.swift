@@ -277,4 +277,38 @@ import Testing
             #expect(rest.count < lines.count, "the restart continued after a checkpoint instead of from the start")
         }
     }
+
+    @Test func groupMembersInTwoProcessesSplitTheShards() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "logs", "--shards", "4")
+            var members: [Process] = []
+            for _ in 0..<2 {
+                let member = streamq.process(["read", "logs", "--group", "g", "--follow"])
+                member.standardOutput = Pipe()
+                member.standardError = Pipe()
+                try member.run()
+                members.append(member)
+            }
+            defer {
+                for member in members {
+                    kill(member.processIdentifier, SIGTERM)
+                    member.waitUntilExit()
+                }
+            }
+            var owners: [String] = []
+            for _ in 0..<100 {
+                usleep(100_000)
+                let table = try streamq.succeed("groups", "logs").lines.filter { $0.hasPrefix("shardId-") }
+                owners = table.map { String($0.split(separator: " ", omittingEmptySubsequences: true)[1]) }
+                if owners.count == 4 && Set(owners).count == 2 && !owners.contains("-")
+                    && Dictionary(grouping: owners, by: { $0 }).values.allSatisfy({ $0.count == 2 })
+                {
+                    break
+                }
+            }
+            #expect(owners.count == 4)
+            #expect(Set(owners).count == 2, "two processes, one group: \(owners)")
+            #expect(Dictionary(grouping: owners, by: { $0 }).values.map(\.count).sorted() == [2, 2])
+        }
+    }
 }
