@@ -53,6 +53,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "StreamQJSON", swiftSettings: swiftSettings),
+        .target(name: "StreamQSQL", swiftSettings: swiftSettings),
         .target(name: "StreamQSampleData", swiftSettings: swiftSettings),
         .target(
             name: "StreamQCommands",
@@ -86,6 +87,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StreamQJSONTests", dependencies: ["StreamQJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "StreamQSQLTests", dependencies: ["StreamQSQL"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StreamQClientTests", dependencies: ["StreamQClient", "StreamQStorage"], swiftSettings: swiftSettings),
         .testTarget(
