@@ -32,3 +32,21 @@ import Testing
         #expect(JSONString.quoted("a\"b\\c\n\u{01}é") == #""a\"b\\c\n\u0001é""#)
     }
 }
+
+@Suite struct JSONPathLookupTests {
+    func lookup(_ path: [JSONPathStep], _ json: String) throws -> JSONFieldLookup.Value? {
+        try Array(json.utf8).withUnsafeBytes { bytes in try JSONFieldLookup.value(at: path, in: bytes) }
+    }
+
+    @Test func walksObjectsAndArrays() throws {
+        let json = #"{"client":{"ip":"10.0.0.1","geo":{"cc":"DE"}},"tags":["a",{"k":"v"},3],"n":1}"#
+        #expect(try lookup([.key("client"), .key("ip")], json) == .string("10.0.0.1"))
+        #expect(try lookup([.key("client"), .key("geo"), .key("cc")], json) == .string("DE"))
+        #expect(try lookup([.key("tags"), .index(1), .key("k")], json) == .string("v"))
+        #expect(try lookup([.key("tags"), .index(2)], json) == .literal("3"))
+        #expect(try lookup([.key("tags"), .index(3)], json) == nil)
+        #expect(try lookup([.key("n"), .key("x")], json) == nil, "a key into a number is missing, not an error")
+        #expect(try lookup([.key("client")], json) == .literal(#"{"ip":"10.0.0.1","geo":{"cc":"DE"}}"#))
+        #expect(try lookup([], "[1,2]") == .literal("[1,2]"))
+    }
+}

@@ -1,0 +1,86 @@
+/// One step of a path into a JSON document: an object key or an array index.
+public enum JSONPathStep: Sendable, Hashable {
+    case key(String)
+    case index(Int)
+}
+
+extension JSONFieldLookup {
+    /// The value at `path` (keys into objects, indexes into arrays) of the JSON document `json`,
+    /// skipping everything else by structure. Nil when any step is missing or of the wrong kind.
+    /// - Throws: `SyntaxError` when the document is malformed up to the value found.
+    public static func value(at path: [JSONPathStep], in json: UnsafeRawBufferPointer) throws(SyntaxError) -> Value? {
+        var scanner = Scanner(bytes: json)
+        scanner.skipWhitespace()
+        for step in path {
+            switch step {
+            case .key(let key):
+                guard scanner.peek == UInt8(ascii: "{") else {
+                    try scanner.skipValue()
+                    return nil
+                }
+                guard try scanner.enterObject(findingKey: Array(key.utf8)) else { return nil }
+            case .index(let index):
+                guard scanner.peek == UInt8(ascii: "[") else {
+                    try scanner.skipValue()
+                    return nil
+                }
+                guard try scanner.enterArray(findingIndex: index) else { return nil }
+            }
+            scanner.skipWhitespace()
+        }
+        return try scanner.readValue()
+    }
+}
+
+extension Scanner {
+    /// Positioned on `{`: moves to the value of `key` and returns true, or past the object and
+    /// returns false.
+    mutating func enterObject(findingKey wanted: [UInt8]) throws(JSONFieldLookup.SyntaxError) -> Bool {
+        try expect(UInt8(ascii: "{"))
+        skipWhitespace()
+        if peek == UInt8(ascii: "}") {
+            offset += 1
+            return false
+        }
+        while true {
+            skipWhitespace()
+            let key = try readString()
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            if key == wanted { return true }
+            try skipValue()
+            skipWhitespace()
+            if peek == UInt8(ascii: ",") {
+                offset += 1
+                continue
+            }
+            try expect(UInt8(ascii: "}"))
+            return false
+        }
+    }
+
+    /// Positioned on `[`: moves to element `index` and returns true, or past the array and returns false.
+    mutating func enterArray(findingIndex wanted: Int) throws(JSONFieldLookup.SyntaxError) -> Bool {
+        try expect(UInt8(ascii: "["))
+        skipWhitespace()
+        if peek == UInt8(ascii: "]") {
+            offset += 1
+            return false
+        }
+        var index = 0
+        while true {
+            skipWhitespace()
+            if index == wanted { return true }
+            try skipValue()
+            skipWhitespace()
+            index += 1
+            if peek == UInt8(ascii: ",") {
+                offset += 1
+                continue
+            }
+            try expect(UInt8(ascii: "]"))
+            return false
+        }
+    }
+}
