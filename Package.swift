@@ -53,7 +53,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "StreamQJSON", swiftSettings: swiftSettings),
-        .target(name: "StreamQSQL", swiftSettings: swiftSettings),
+        .target(name: "StreamQSQL", dependencies: ["StreamQJSON"], swiftSettings: swiftSettings),
         .target(name: "StreamQSampleData", swiftSettings: swiftSettings),
         .target(
             name: "StreamQCommands",

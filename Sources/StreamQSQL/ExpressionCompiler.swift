@@ -1,0 +1,397 @@
+import StreamQJSON
+
+/// An expression turned into a function of a row.
+public struct CompiledExpression: Sendable {
+    let evaluate: @Sendable (SQLRow) throws -> SQLValue
+
+    public func callAsFunction(_ row: SQLRow) throws -> SQLValue { try evaluate(row) }
+}
+
+/// Compiles scalar expressions (no aggregates) into closures over rows, resolving names and
+/// functions up front so that unknown ones are reported before any record is read.
+///
+/// Semantics follow DuckDB where the dialect is silent: NULL propagates, AND/OR are three-valued,
+/// `/` of two integers is a DOUBLE, division or modulo by zero is NULL, integer overflow is an error.
+public enum ExpressionCompiler {
+    public static func compile(_ expression: Expression) throws(SQLError) -> CompiledExpression {
+        do {
+            return try build(expression)
+        } catch let error as SQLError {
+            throw error
+        } catch {
+            throw SQLError("\(error)", at: expression.location)
+        }
+    }
+
+    private static func build(_ expression: Expression) throws -> CompiledExpression {
+        switch expression {
+        case .literal(let literal, _):
+            let value = constant(literal)
+            return CompiledExpression { _ in value }
+        case .field(let path, let location):
+            return try field(path, location)
+        case .unary(.not, let operand, _):
+            let inner = try build(operand)
+            return CompiledExpression { row in
+                switch try inner(row) {
+                case .null: .null
+                case .boolean(let value): .boolean(!value)
+                default: throw EvaluationError(message: "NOT needs a boolean", location: operand.location)
+                }
+            }
+        case .unary(.negate, let operand, let location):
+            let inner = try build(operand)
+            return CompiledExpression { row in
+                switch try inner(row) {
+                case .null: return .null
+                case .integer(let value):
+                    let (result, overflow) = Int64(0).subtractingReportingOverflow(value)
+                    if overflow { throw EvaluationError(message: "integer overflow", location: location) }
+                    return .integer(result)
+                case .double(let value): return .double(-value)
+                case .interval(let value): return .interval(-value)
+                default: throw EvaluationError(message: "cannot negate a non-number", location: location)
+                }
+            }
+        case .binary(let op, let left, let right, let location):
+            return try binary(op, try build(left), try build(right), location)
+        case .between(let value, let low, let high, let negated, let location):
+            let test = try binary(
+                .and, try binary(.greaterOrEqual, try build(value), try build(low), location),
+                try binary(.lessOrEqual, try build(value), try build(high), location), location)
+            return negated ? not(test, location) : test
+        case .inList(let value, let list, let negated, let location):
+            let subject = try build(value)
+            let candidates = try list.map(build)
+            let test = CompiledExpression { row in
+                let left = try subject(row)
+                if left.isNull { return .null }
+                var sawNull = false
+                for candidate in candidates {
+                    let right = try candidate(row)
+                    if right.isNull { sawNull = true; continue }
+                    if try compare(left, right, location) == 0 { return .boolean(true) }
+                }
+                return sawNull ? .null : .boolean(false)
+            }
+            return negated ? not(test, location) : test
+        case .like(let value, let pattern, let caseInsensitive, let negated, let location):
+            let subject = try build(value)
+            let patternValue = try build(pattern)
+            let test = CompiledExpression { row in
+                guard case .string(var text) = try subject(row), case .string(var glob) = try patternValue(row) else {
+                    return .null
+                }
+                if caseInsensitive {
+                    text = text.lowercased()
+                    glob = glob.lowercased()
+                }
+                return .boolean(likeMatches(Array(text.unicodeScalars), Array(glob.unicodeScalars)))
+            }
+            return negated ? not(test, location) : test
+        case .isNull(let value, let negated, _):
+            let subject = try build(value)
+            return CompiledExpression { row in .boolean(try subject(row).isNull != negated) }
+        case .caseWhen(let operand, let branches, let otherwise, let location):
+            let subject = try operand.map(build)
+            let compiled = try branches.map { (try build($0.condition), try build($0.result)) }
+            let fallback = try otherwise.map(build)
+            return CompiledExpression { row in
+                let operandValue = try subject?(row)
+                for (condition, result) in compiled {
+                    let test = try condition(row)
+                    if let operandValue {
+                        if !operandValue.isNull, !test.isNull, try compare(operandValue, test, location) == 0 { return try result(row) }
+                    } else if test == .boolean(true) {
+                        return try result(row)
+                    }
+                }
+                return try fallback?(row) ?? .null
+            }
+        case .cast(let value, let type, let isTry, let location):
+            let inner = try build(value)
+            return CompiledExpression { row in
+                do {
+                    return try cast(try inner(row), to: type, location)
+                } catch let error as EvaluationError where isTry {
+                    _ = error
+                    return .null
+                }
+            }
+        case .call(let call, let location):
+            return try ScalarFunctions.compile(call, arguments: try call.arguments.map(build), location)
+        case .jsonAccess(let base, let key, let asText, let location):
+            let document = try build(base)
+            let keyValue = try build(key)
+            return CompiledExpression { row in
+                let json: String
+                switch try document(row) {
+                case .json(let text): json = text
+                case .string(let text): json = text
+                default: return .null
+                }
+                let step: JSONPathStep
+                switch try keyValue(row) {
+                case .string(let name): step = .key(name)
+                case .integer(let index): step = .index(Int(index))
+                default: return .null
+                }
+                let found = try lookup([step], in: Array(json.utf8), location)
+                guard asText else { return found }
+                return found.isNull ? .null : .string(found.description)
+            }
+        }
+    }
+
+    private static func constant(_ literal: Literal) -> SQLValue {
+        switch literal {
+        case .null: .null
+        case .boolean(let value): .boolean(value)
+        case .integer(let value): .integer(value)
+        case .double(let value): .double(value)
+        case .string(let value): .string(value)
+        case .interval(let interval): .interval(interval.milliseconds)
+        }
+    }
+
+    private static func field(_ path: [PathComponent], _ location: SourceLocation) throws -> CompiledExpression {
+        if path.count == 1, case .key(let name) = path[0] {
+            switch name.lowercased() {
+            case "_arrival": return CompiledExpression { .timestamp($0.arrivalMilliseconds) }
+            case "_partition_key": return CompiledExpression { .string($0.partitionKey) }
+            case "_sequence": return CompiledExpression { .string($0.sequenceNumber) }
+            case "_shard": return CompiledExpression { .string($0.shard) }
+            case "_raw": return CompiledExpression { .string(String(decoding: $0.data, as: UTF8.self)) }
+            default: break
+            }
+        }
+        let steps = path.map { component -> JSONPathStep in
+            switch component {
+            case .key(let key): .key(key)
+            case .index(let index): .index(Int(index))
+            }
+        }
+        return CompiledExpression { row in try lookup(steps, in: row.data, location) }
+    }
+
+    static func lookup(_ steps: [JSONPathStep], in data: [UInt8], _ location: SourceLocation) throws -> SQLValue {
+        do {
+            let found = try data.withUnsafeBytes { bytes throws(JSONFieldLookup.SyntaxError) in
+                try JSONFieldLookup.value(at: steps, in: bytes)
+            }
+            return SQLValue(json: found)
+        } catch {
+            throw EvaluationError(message: "the record is not valid JSON (\(error)); use _raw", location: location)
+        }
+    }
+
+    private static func not(_ test: CompiledExpression, _ location: SourceLocation) -> CompiledExpression {
+        CompiledExpression { row in
+            switch try test(row) {
+            case .boolean(let value): .boolean(!value)
+            default: .null
+            }
+        }
+    }
+
+    // MARK: Operators
+
+    private static func binary(
+        _ op: BinaryOperator, _ left: CompiledExpression, _ right: CompiledExpression, _ location: SourceLocation
+    ) throws -> CompiledExpression {
+        switch op {
+        case .and:
+            return CompiledExpression { row in
+                let a = try left(row)
+                if a == .boolean(false) { return .boolean(false) }
+                let b = try right(row)
+                if b == .boolean(false) { return .boolean(false) }
+                return a.isNull || b.isNull ? .null : .boolean(true)
+            }
+        case .or:
+            return CompiledExpression { row in
+                let a = try left(row)
+                if a == .boolean(true) { return .boolean(true) }
+                let b = try right(row)
+                if b == .boolean(true) { return .boolean(true) }
+                return a.isNull || b.isNull ? .null : .boolean(false)
+            }
+        case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual:
+            return CompiledExpression { row in
+                let a = try left(row)
+                let b = try right(row)
+                if a.isNull || b.isNull { return .null }
+                let order = try compare(a, b, location)
+                switch op {
+                case .equal: return .boolean(order == 0)
+                case .notEqual: return .boolean(order != 0)
+                case .less: return .boolean(order < 0)
+                case .lessOrEqual: return .boolean(order <= 0)
+                case .greater: return .boolean(order > 0)
+                default: return .boolean(order >= 0)
+                }
+            }
+        case .concatenate:
+            return CompiledExpression { row in
+                let a = try left(row)
+                let b = try right(row)
+                if a.isNull || b.isNull { return .null }
+                return .string(a.description + b.description)
+            }
+        case .add, .subtract, .multiply, .divide, .modulo:
+            return CompiledExpression { row in try arithmetic(op, try left(row), try right(row), location) }
+        }
+    }
+
+    static func arithmetic(_ op: BinaryOperator, _ a: SQLValue, _ b: SQLValue, _ location: SourceLocation) throws -> SQLValue {
+        switch (a, b) {
+        case (.null, _), (_, .null): return .null
+        case (.integer(let x), .integer(let y)):
+            let result: (Int64, Bool)
+            switch op {
+            case .add: result = x.addingReportingOverflow(y)
+            case .subtract: result = x.subtractingReportingOverflow(y)
+            case .multiply: result = x.multipliedReportingOverflow(by: y)
+            case .divide: return y == 0 ? .null : .double(Double(x) / Double(y))
+            default: return y == 0 ? .null : .integer(x % y)
+            }
+            if result.1 { throw EvaluationError(message: "integer overflow in \(x) \(op.rawValue) \(y)", location: location) }
+            return .integer(result.0)
+        case (.timestamp(let t), .interval(let i)) where op == .add || op == .subtract:
+            return .timestamp(op == .add ? t + i : t - i)
+        case (.interval(let i), .timestamp(let t)) where op == .add:
+            return .timestamp(t + i)
+        case (.timestamp(let x), .timestamp(let y)) where op == .subtract:
+            return .interval(x - y)
+        case (.interval(let x), .interval(let y)) where op == .add || op == .subtract:
+            return .interval(op == .add ? x + y : x - y)
+        default:
+            guard let x = number(a), let y = number(b) else {
+                throw EvaluationError(message: "cannot apply \(op.rawValue) to \(a) and \(b)", location: location)
+            }
+            switch op {
+            case .add: return .double(x + y)
+            case .subtract: return .double(x - y)
+            case .multiply: return .double(x * y)
+            case .divide: return y == 0 ? .null : .double(x / y)
+            default: return y == 0 ? .null : .double(x.truncatingRemainder(dividingBy: y))
+            }
+        }
+    }
+
+    static func number(_ value: SQLValue) -> Double? {
+        switch value {
+        case .integer(let value): Double(value)
+        case .double(let value): value
+        default: nil
+        }
+    }
+
+    /// Orders two non-NULL values of comparable types; numbers compare across BIGINT and DOUBLE.
+    static func compare(_ a: SQLValue, _ b: SQLValue, _ location: SourceLocation) throws -> Int {
+        func order<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : (x == y ? 0 : 1) }
+        switch (a, b) {
+        case (.integer(let x), .integer(let y)): return order(x, y)
+        case (.string(let x), .string(let y)): return x == y ? 0 : (x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1)
+        case (.boolean(let x), .boolean(let y)): return order(x ? 1 : 0, y ? 1 : 0)
+        case (.timestamp(let x), .timestamp(let y)), (.interval(let x), .interval(let y)): return order(x, y)
+        case (.timestamp(let x), .string(let y)):
+            guard let parsed = EventTime.milliseconds(fromText: y) else { break }
+            return order(x, parsed)
+        case (.string, .timestamp):
+            return -(try compare(b, a, location))
+        case (.json(let x), .json(let y)): return order(x, y)
+        default:
+            if let x = number(a), let y = number(b) { return order(x, y) }
+        }
+        throw EvaluationError(message: "cannot compare \(a) with \(b)", location: location)
+    }
+
+    /// `LIKE` with `%` (any run) and `_` (one character), matched by dynamic programming.
+    static func likeMatches(_ text: [Unicode.Scalar], _ pattern: [Unicode.Scalar]) -> Bool {
+        var previous = [Bool](repeating: false, count: text.count + 1)
+        previous[0] = true
+        for symbol in pattern {
+            var current = [Bool](repeating: false, count: text.count + 1)
+            if symbol == "%" { current[0] = previous[0] }
+            for index in 1...max(1, text.count) where index <= text.count {
+                switch symbol {
+                case "%": current[index] = current[index - 1] || previous[index]
+                case "_": current[index] = previous[index - 1]
+                default: current[index] = previous[index - 1] && text[index - 1] == symbol
+                }
+            }
+            previous = current
+        }
+        return previous[text.count]
+    }
+
+    // MARK: Casts
+
+    static func cast(_ value: SQLValue, to type: SQLType, _ location: SourceLocation) throws -> SQLValue {
+        func fail() -> EvaluationError { EvaluationError(message: "cannot cast \(value) to \(type.rawValue)", location: location) }
+        if value.isNull { return .null }
+        switch type {
+        case .varchar:
+            if case .timestamp(let ms) = value { return .string(EventTime.iso8601(ms)) }
+            return .string(value.description)
+        case .bigint:
+            switch value {
+            case .integer: return value
+            case .double(let x):
+                guard x.isFinite, abs(x) < 9.2e18 else { throw fail() }
+                return .integer(Int64(x.rounded(.toNearestOrAwayFromZero)))
+            case .boolean(let x): return .integer(x ? 1 : 0)
+            case .string(let text):
+                let trimmed = text.trimmingSpaces
+                if let integer = Int64(trimmed) { return .integer(integer) }
+                throw fail()
+            case .timestamp(let ms), .interval(let ms): return .integer(ms)
+            default: throw fail()
+            }
+        case .double:
+            switch value {
+            case .integer(let x): return .double(Double(x))
+            case .double: return value
+            case .string(let text):
+                guard let parsed = Double(text.trimmingSpaces) else { throw fail() }
+                return .double(parsed)
+            case .boolean(let x): return .double(x ? 1 : 0)
+            default: throw fail()
+            }
+        case .boolean:
+            switch value {
+            case .boolean: return value
+            case .integer(let x): return .boolean(x != 0)
+            case .string(let text):
+                switch text.trimmingSpaces.lowercased() {
+                case "true", "t", "1", "yes", "y": return .boolean(true)
+                case "false", "f", "0", "no", "n": return .boolean(false)
+                default: throw fail()
+                }
+            default: throw fail()
+            }
+        case .timestamp:
+            guard let ms = EventTime.milliseconds(from: value) else { throw fail() }
+            return .timestamp(ms)
+        case .interval:
+            switch value {
+            case .interval: return value
+            case .integer(let ms): return .interval(ms)
+            default: throw fail()
+            }
+        case .json:
+            switch value {
+            case .json: return value
+            case .string(let text): return .json(JSONString.quoted(text))
+            default: return .json(value.description)
+            }
+        }
+    }
+}
+
+extension String {
+    var trimmingSpaces: String {
+        String(unicodeScalars.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed().map(Character.init))
+    }
+}

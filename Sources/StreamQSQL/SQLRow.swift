@@ -1,0 +1,17 @@
+/// One stream record as the SQL engine sees it: its data (JSON or not) and the pseudo-columns
+/// `_arrival` (alias `ROWTIME`), `_partition_key`, `_sequence`, `_shard` and `_raw`.
+public struct SQLRow: Sendable {
+    public var data: [UInt8]
+    public var arrivalMilliseconds: Int64
+    public var partitionKey: String
+    public var sequenceNumber: String
+    public var shard: String
+
+    public init(data: [UInt8], arrivalMilliseconds: Int64 = 0, partitionKey: String = "", sequenceNumber: String = "", shard: String = "") {
+        self.data = data
+        self.arrivalMilliseconds = arrivalMilliseconds
+        self.partitionKey = partitionKey
+        self.sequenceNumber = sequenceNumber
+        self.shard = shard
+    }
+}
