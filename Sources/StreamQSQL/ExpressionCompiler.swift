@@ -13,9 +13,15 @@ public struct CompiledExpression: Sendable {
 /// Semantics follow DuckDB where the dialect is silent: NULL propagates, AND/OR are three-valued,
 /// `/` of two integers is a DOUBLE, division or modulo by zero is NULL, integer overflow is an error.
 public enum ExpressionCompiler {
+    /// - Parameter slots: names that read a computed value of the row (`SQLRow.slots`) instead of
+    ///   a field of the record: group keys, aggregates and window bounds after aggregation.
     public static func compile(_ expression: Expression) throws(SQLError) -> CompiledExpression {
+        try compile(expression, slots: [:])
+    }
+
+    static func compile(_ expression: Expression, slots: [String: Int]) throws(SQLError) -> CompiledExpression {
         do {
-            return try build(expression)
+            return try SlotNames.$current.withValue(slots) { try build(expression) }
         } catch let error as SQLError {
             throw error
         } catch {
@@ -155,6 +161,9 @@ public enum ExpressionCompiler {
     }
 
     private static func field(_ path: [PathComponent], _ location: SourceLocation) throws -> CompiledExpression {
+        if path.count == 1, case .key(let name) = path[0], let slot = SlotNames.current[name] {
+            return CompiledExpression { $0.slots[slot] }
+        }
         if path.count == 1, case .key(let name) = path[0] {
             switch name.lowercased() {
             case "_arrival": return CompiledExpression { .timestamp($0.arrivalMilliseconds) }
@@ -394,4 +403,9 @@ extension String {
     var trimmingSpaces: String {
         String(unicodeScalars.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed().map(Character.init))
     }
+}
+
+/// The slot names in effect while compiling (a task-local, so `build` need not thread them through).
+enum SlotNames {
+    @TaskLocal static var current: [String: Int] = [:]
 }

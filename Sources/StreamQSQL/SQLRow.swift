@@ -6,8 +6,16 @@ public struct SQLRow: Sendable {
     public var partitionKey: String
     public var sequenceNumber: String
     public var shard: String
+    /// Values a grouped query computed (group keys, aggregates, window bounds), read by the
+    /// expressions evaluated after aggregation.
+    var slots: [SQLValue] = []
 
     public init(data: [UInt8], arrivalMilliseconds: Int64 = 0, partitionKey: String = "", sequenceNumber: String = "", shard: String = "") {
+        self.init(data: data, arrivalMilliseconds: arrivalMilliseconds, partitionKey: partitionKey, sequenceNumber: sequenceNumber, shard: shard, slots: [])
+    }
+
+    init(data: [UInt8], arrivalMilliseconds: Int64 = 0, partitionKey: String = "", sequenceNumber: String = "", shard: String = "", slots: [SQLValue]) {
+        self.slots = slots
         self.data = data
         self.arrivalMilliseconds = arrivalMilliseconds
         self.partitionKey = partitionKey

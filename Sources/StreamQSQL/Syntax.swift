@@ -38,7 +38,7 @@ public struct Source: Sendable, Equatable {
 public struct SortItem: Sendable, Equatable {
     public var expression: Expression
     public var descending = false
-    /// nil: the default for the direction (NULLS LAST for ASC, NULLS FIRST for DESC, as in DuckDB).
+    /// nil: NULLS LAST, DuckDB's default for both directions.
     public var nullsFirst: Bool?
 }
 
