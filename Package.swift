@@ -61,6 +61,7 @@ let package = Package(
                 "StreamQStorage",
                 "StreamQClient",
                 "StreamQJSON",
+                "StreamQSQL",
                 "StreamQSampleData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -18,4 +18,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# DuckDB (Python) is the reference the SQL engine's differential tests compare against.
+if ! python3 -c 'import duckdb' 2>/dev/null; then
+    echo "installing: duckdb (PyPI)" >&2
+    python3 -m pip install -q duckdb >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages duckdb >/dev/null
+fi
+
 command -v swift >/dev/null || { echo "swift is not on PATH; install the Swift 6 toolchain first" >&2; exit 1; }

@@ -16,7 +16,7 @@ public struct StreamQCommand: AsyncParsableCommand {
             Errors are one line on stderr and a non-zero exit status.
             """,
         subcommands: [
-            CreateStream.self, ListStreams.self, DescribeStream.self, DeleteStream.self, Put.self, Read.self,
+            CreateStream.self, ListStreams.self, DescribeStream.self, DeleteStream.self, Put.self, Read.self, Query.self,
             SplitShard.self, MergeShards.self, UpdateShardCount.self, Groups.self, Stats.self, Generate.self,
         ])
 
