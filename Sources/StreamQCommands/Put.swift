@@ -26,7 +26,7 @@ struct Put: AsyncParsableCommand {
     var batchSize: Int = 5000
     @Option(name: .customLong("errors"), help: "Write rejected lines to this file as JSON lines with the reason.")
     var errorsPath: String?
-    @Flag(help: "After each durable commit, print the running count of stored records on stderr.")
+    @Flag(help: "Print the running count of acknowledged (durable) records on stderr as it grows.")
     var progress = false
 
     func validate() throws {
@@ -46,21 +46,27 @@ struct Put: AsyncParsableCommand {
         var producerConfiguration = StreamQProducerConfiguration()
         producerConfiguration.maxBatchRecords = batchSize
         let (sent, stored, failure) = try await store.withEngine { engine -> (Int, Int, ProducerFlushError?) in
+            let producer = engine.makeProducer(configuration: producerConfiguration)
+            // --progress: a ticker reports acknowledged (durable) records as they grow, also while
+            // stdin is quiet.
+            let ticker = progress ? Task {
+                var reported = 0
+                while !Task.isCancelled {
+                    let acknowledged = producer.acknowledgedRecords
+                    if acknowledged > reported {
+                        reported = acknowledged
+                        StandardStreams.writeError("stored \(acknowledged)\n")
+                    }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            } : nil
+            defer { ticker?.cancel() }
             _ = try engine.describeStream(name)  // fail before reading stdin if the stream is missing
             let maxBytes = engine.store.configuration.maxRecordBytes
-            let producer = engine.makeProducer(configuration: producerConfiguration)
             var keys = RandomPartitionKeys()
             var reader = LineReader()
             var lineNumber = 0
             var sent = 0
-            var reported = 0
-            func reportProgress() {
-                let acknowledged = producer.acknowledgedRecords
-                if progress && acknowledged > reported {
-                    reported = acknowledged
-                    StandardStreams.writeError("stored \(acknowledged)\n")
-                }
-            }
             while let line = try reader.nextLine() {
                 lineNumber += 1
                 guard line.count <= maxBytes else {
@@ -78,11 +84,10 @@ struct Put: AsyncParsableCommand {
                 }
                 _ = try await producer.send(ProducerRecord(stream: name, partitionKey: key, data: Array(line)))
                 sent += 1
-                if sent % 1000 == 0 { reportProgress() }
             }
             var failure: ProducerFlushError?
             do { try await producer.close() } catch let error as ProducerFlushError { failure = error }
-            reportProgress()
+            if progress { StandardStreams.writeError("stored \(producer.acknowledgedRecords)\n") }
             return (sent, producer.acknowledgedRecords, failure)
         }
         try rejections.close()

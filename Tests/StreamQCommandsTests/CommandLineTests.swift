@@ -142,6 +142,7 @@ import Testing
                 for chunk in stride(from: 0, to: lines.count, by: 1000) {
                     let text = lines[chunk..<min(chunk + 1000, lines.count)].joined(separator: "\n") + "\n"
                     do { try stdin.fileHandleForWriting.write(contentsOf: Data(text.utf8)) } catch { return }
+                    usleep(5_000)  // a steady stream, so the kill lands mid-way
                 }
             }
             feeder.start()
