@@ -147,17 +147,12 @@ import Testing
             }
             feeder.start()
             // Wait for a few durable commits, then kill -9 in the middle of the stream.
-            var reported = 0
-            var pending = Data()
-            while reported < 20_000 {
-                let chunk = stderr.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                pending.append(chunk)
-                for line in String(decoding: pending, as: UTF8.self).lines where line.hasPrefix("stored ") {
-                    reported = max(reported, Int(line.dropFirst(7)) ?? 0)
-                }
+            @Sendable func highest(_ text: String) -> Int {
+                text.lines.compactMap { $0.hasPrefix("stored ") ? Int($0.dropFirst(7)) : nil }.max() ?? 0
             }
+            let progress = readOutput(stderr.fileHandleForReading) { highest($0) >= 20_000 }
             kill(put.processIdentifier, SIGKILL)
+            let reported = highest(progress)
             put.waitUntilExit()
             #expect(put.terminationReason == .uncaughtSignal)
             #expect(reported >= 20_000)
@@ -207,13 +202,7 @@ import Testing
             try follower.run()
             usleep(300_000)
             _ = try streamq.succeed("put", "logs", "--partition-key", "k", input: "one\ntwo\nthree\n")
-            var received = ""
-            let deadline = Date().addingTimeInterval(20)
-            while received.lines.count < 3 && Date() < deadline {
-                let chunk = stdout.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                received += String(decoding: chunk, as: UTF8.self)
-            }
+            let received = readOutput(stdout.fileHandleForReading) { $0.lines.count >= 3 }
             #expect(received.lines == ["one", "two", "three"])
             kill(follower.processIdentifier, SIGTERM)
             follower.waitUntilExit()
@@ -259,12 +248,7 @@ import Testing
             member.standardOutput = stdout
             member.standardError = Pipe()
             try member.run()
-            var seen = ""
-            while seen.lines.count < 5_000 {
-                let chunk = stdout.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                seen += String(decoding: chunk, as: UTF8.self)
-            }
+            var seen = readOutput(stdout.fileHandleForReading) { $0.lines.count >= 5_000 }
             usleep(200_000)  // let auto-commit run at least once more, mid-stream
             kill(member.processIdentifier, SIGKILL)
             member.waitUntilExit()

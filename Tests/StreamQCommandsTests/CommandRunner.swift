@@ -74,6 +74,26 @@ struct CommandRunner {
     }
 }
 
+/// Reads `handle` until `done` says the text so far is enough, the writer closes it, or `timeout`
+/// passes, so a child that goes silent makes a test fail instead of hang.
+func readOutput(_ handle: FileHandle, timeout: TimeInterval = 30, until done: @escaping @Sendable (String) -> Bool) -> String {
+    let collected = Locked("")
+    let finished = DispatchSemaphore(value: 0)
+    Thread {
+        var text = ""
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+            collected.set(text)
+            if done(text) { break }
+        }
+        finished.signal()
+    }.start()
+    _ = finished.wait(timeout: .now() + timeout)
+    return collected.value
+}
+
 /// A value one thread sets and another waits for.
 final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
