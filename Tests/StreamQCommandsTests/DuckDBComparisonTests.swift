@@ -26,6 +26,14 @@ import Testing
          "SELECT DISTINCT user_agent FROM access ORDER BY user_agent"),
         ("SELECT count(*) AS n, sum(bytes) AS b, max(path) AS last_path, min(ts) AS first_ts FROM access WHERE status IN (404, 500) OR latency_ms BETWEEN 1 AND 2",
          "SELECT count(*) AS n, sum(bytes) AS b, max(path) AS last_path, min(ts) AS first_ts FROM access WHERE status IN (404, 500) OR latency_ms BETWEEN 1 AND 2"),
+        ("SELECT window_start, count(*) AS n, max(bytes) AS biggest FROM access GROUP BY HOP(ts, INTERVAL '30' SECOND, INTERVAL '1' MINUTE) ORDER BY window_start",
+         "SELECT to_timestamp(ws / 1000) AS window_start, count(*) AS n, max(bytes) AS biggest FROM (SELECT unnest([floor(ts / 30000) * 30000, floor(ts / 30000) * 30000 - 30000]) AS ws, bytes FROM access) GROUP BY ws ORDER BY ws"),
+        ("SELECT count(nullif(status, 200)) AS not_ok, avg(nullif(bytes, 0)) AS mean_bytes, count(*) FILTER (WHERE nullif(method, 'GET') IS NULL) AS gets FROM access",
+         "SELECT count(nullif(status, 200)) AS not_ok, avg(nullif(bytes, 0)) AS mean_bytes, count(*) FILTER (WHERE nullif(method, 'GET') IS NULL) AS gets FROM access"),
+        ("SELECT split_part(path, '/', 2) AS top, count(*) AS n, avg(latency_ms) AS mean FROM access GROUP BY top ORDER BY top",
+         "SELECT split_part(path, '/', 2) AS top, count(*) AS n, avg(latency_ms) AS mean FROM access GROUP BY top ORDER BY top"),
+        ("SELECT substr(user, 2) AS id, strpos(user_agent, '/') AS slash, coalesce(NULL, host) AS h FROM access WHERE starts_with(path, '/static') ORDER BY ts, user LIMIT 10",
+         "SELECT substr(user, 2) AS id, strpos(user_agent, '/') AS slash, coalesce(NULL, host) AS h FROM access WHERE starts_with(path, '/static') ORDER BY ts, user LIMIT 10"),
     ]
 
     @Test func streamqAgreesWithDuckDB() throws {
