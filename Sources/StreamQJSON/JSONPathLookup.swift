@@ -84,3 +84,35 @@ extension Scanner {
         }
     }
 }
+
+extension JSONFieldLookup {
+    /// Calls `body` with each top-level key of the object `json` and its value's raw bytes, in
+    /// document order, until `body` returns true.
+    /// - Throws: `SyntaxError` when `json` is not a well-formed object (up to where it stopped).
+    public static func forEachTopLevelField(
+        in json: UnsafeRawBufferPointer, _ body: (String, UnsafeRawBufferPointer) throws(SyntaxError) -> Bool
+    ) throws(SyntaxError) {
+        var scanner = Scanner(bytes: json)
+        scanner.skipWhitespace()
+        try scanner.expect(UInt8(ascii: "{"))
+        scanner.skipWhitespace()
+        if scanner.peek == UInt8(ascii: "}") { return }
+        while true {
+            scanner.skipWhitespace()
+            let key = String(decoding: try scanner.readString(), as: UTF8.self)
+            scanner.skipWhitespace()
+            try scanner.expect(UInt8(ascii: ":"))
+            scanner.skipWhitespace()
+            let start = scanner.offset
+            try scanner.skipValue()
+            if try body(key, UnsafeRawBufferPointer(rebasing: json[start..<scanner.offset])) { return }
+            scanner.skipWhitespace()
+            if scanner.peek == UInt8(ascii: ",") {
+                scanner.offset += 1
+                continue
+            }
+            try scanner.expect(UInt8(ascii: "}"))
+            return
+        }
+    }
+}

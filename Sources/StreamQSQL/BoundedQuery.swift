@@ -18,7 +18,15 @@ public struct BoundedQuery {
     /// Feeds one record.
     public mutating func add(_ row: SQLRow) {
         statistics.rowsIn += 1
+        var row = row
         do {
+            if !plan.extractor.paths.isEmpty {
+                do {
+                    row.fields = try plan.extractor.extract(from: row.data)
+                } catch {
+                    throw EvaluationError(message: "the record is not valid JSON (\(error)); use _raw", location: plan.statement.source.location)
+                }
+            }
             if let filter = plan.filter, try filter(row) != .boolean(true) { return }
             guard plan.isAggregate else {
                 let output = try plan.outputs.map { try $0(row) }

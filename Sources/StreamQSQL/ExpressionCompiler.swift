@@ -180,6 +180,13 @@ public enum ExpressionCompiler {
             case .index(let index): .index(Int(index))
             }
         }
+        if let registry = FieldRegistry.current {  // extracted once per row with the query's other paths
+            let index = registry.index(of: steps)
+            return CompiledExpression { row in
+                if let fields = row.fields { return fields[index] }
+                return try lookup(steps, in: row.data, location)
+            }
+        }
         return CompiledExpression { row in try lookup(steps, in: row.data, location) }
     }
 

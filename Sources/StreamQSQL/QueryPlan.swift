@@ -14,6 +14,8 @@ public struct QueryPlan: Sendable {
     let distinct: Bool
     public var isAggregate: Bool { window != nil || !groupKeys.isEmpty || !aggregates.isEmpty }
     public var statement: SelectStatement
+    /// Extracts every JSON path the query reads in one pass per record.
+    var extractor = FieldExtractor(paths: [])
 }
 
 /// `TUMBLE(t, size)` or `HOP(t, slide, size)`: which windows a row's time falls in.

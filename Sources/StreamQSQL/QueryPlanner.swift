@@ -8,7 +8,10 @@ public enum QueryPlanner {
 
     public static func plan(_ statement: SelectStatement) throws(SQLError) -> QueryPlan {
         do {
-            return try build(statement)
+            let registry = FieldRegistry()
+            var plan = try FieldRegistry.$current.withValue(registry) { try build(statement) }
+            plan.extractor = FieldExtractor(paths: registry.paths)
+            return plan
         } catch let error as SQLError {
             throw error
         } catch {

@@ -9,6 +9,8 @@ public struct SQLRow: Sendable {
     /// Values a grouped query computed (group keys, aggregates, window bounds), read by the
     /// expressions evaluated after aggregation.
     var slots: [SQLValue] = []
+    /// The query's JSON paths, extracted in one pass (nil: look each field up on its own).
+    var fields: [SQLValue]?
 
     public init(data: [UInt8], arrivalMilliseconds: Int64 = 0, partitionKey: String = "", sequenceNumber: String = "", shard: String = "") {
         self.init(data: data, arrivalMilliseconds: arrivalMilliseconds, partitionKey: partitionKey, sequenceNumber: sequenceNumber, shard: shard, slots: [])
