@@ -37,12 +37,18 @@ struct Query: AsyncParsableCommand {
             let consumer = try engine.makeConsumer(configuration: StreamQConsumerConfiguration(stream: stream))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await consumer.run() }
+                let readsPosition = plan.readsPosition
                 for try await record in consumer.records {
+                    // Row errors name the record's position, so it is always given when cheap enough:
+                    // formatting it costs two strings per record, paid only when the query reads it
+                    // or when the row fails (see BoundedQuery.errors).
                     query.add(
                         SQLRow(
                             data: record.data, arrivalMilliseconds: record.arrivalMilliseconds,
-                            partitionKey: record.partitionKey, sequenceNumber: record.sequenceNumber.description,
-                            shard: record.sequenceNumber.shard.description))
+                            partitionKey: record.partitionKey,
+                            sequenceNumber: readsPosition ? record.sequenceNumber.description : "",
+                            shard: readsPosition ? record.sequenceNumber.shard.description : ""),
+                        position: readsPosition ? nil : { (record.sequenceNumber.description, record.sequenceNumber.shard.description) })
                 }
                 try await tasks.waitForAll()
             }

@@ -53,6 +53,20 @@ public enum JSONFieldLookup {
         }
     }
 
+    /// Decodes the raw bytes between a string's quotes (escapes resolved).
+    public static func decodeString(_ raw: UnsafeRawBufferPointer) throws(SyntaxError) -> [UInt8] {
+        var quoted: [UInt8] = [UInt8(ascii: "\"")]
+        quoted.append(contentsOf: raw)
+        quoted.append(UInt8(ascii: "\""))
+        let result = quoted.withUnsafeBytes { bytes in
+            Result { () throws(SyntaxError) -> [UInt8] in
+                var scanner = Scanner(bytes: bytes)
+                return try scanner.readString()
+            }
+        }
+        return try result.get()
+    }
+
     public static func value(of field: String, in json: [UInt8]) throws(SyntaxError) -> Value? {
         let result = json.withUnsafeBytes { bytes in
             Result { () throws(SyntaxError) -> Value? in try value(of: field, in: bytes) }

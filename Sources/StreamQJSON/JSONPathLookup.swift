@@ -86,11 +86,13 @@ extension Scanner {
 }
 
 extension JSONFieldLookup {
-    /// Calls `body` with each top-level key of the object `json` and its value's raw bytes, in
-    /// document order, until `body` returns true.
+    /// Calls `body` with each top-level key of the object `json` (its raw bytes between the quotes,
+    /// and whether they contain escapes) and its value's raw bytes, in document order, until `body`
+    /// returns true. Keys are not decoded or copied: the caller compares bytes.
     /// - Throws: `SyntaxError` when `json` is not a well-formed object (up to where it stopped).
     public static func forEachTopLevelField(
-        in json: UnsafeRawBufferPointer, _ body: (String, UnsafeRawBufferPointer) throws(SyntaxError) -> Bool
+        in json: UnsafeRawBufferPointer,
+        _ body: (_ key: UnsafeRawBufferPointer, _ keyHasEscapes: Bool, _ value: UnsafeRawBufferPointer) throws(SyntaxError) -> Bool
     ) throws(SyntaxError) {
         var scanner = Scanner(bytes: json)
         scanner.skipWhitespace()
@@ -99,13 +101,15 @@ extension JSONFieldLookup {
         if scanner.peek == UInt8(ascii: "}") { return }
         while true {
             scanner.skipWhitespace()
-            let key = String(decoding: try scanner.readString(), as: UTF8.self)
+            let keyStart = scanner.offset + 1
+            let hasEscapes = try scanner.skipString()
+            let key = UnsafeRawBufferPointer(rebasing: json[keyStart..<(scanner.offset - 1)])
             scanner.skipWhitespace()
             try scanner.expect(UInt8(ascii: ":"))
             scanner.skipWhitespace()
             let start = scanner.offset
             try scanner.skipValue()
-            if try body(key, UnsafeRawBufferPointer(rebasing: json[start..<scanner.offset])) { return }
+            if try body(key, hasEscapes, UnsafeRawBufferPointer(rebasing: json[start..<scanner.offset])) { return }
             scanner.skipWhitespace()
             if scanner.peek == UInt8(ascii: ",") {
                 scanner.offset += 1
@@ -114,5 +118,25 @@ extension JSONFieldLookup {
             try scanner.expect(UInt8(ascii: "}"))
             return
         }
+    }
+}
+
+extension Scanner {
+    /// Moves past a string without decoding it; returns whether it contained escapes.
+    mutating func skipString() throws(JSONFieldLookup.SyntaxError) -> Bool {
+        try expect(UInt8(ascii: "\""))
+        var escapes = false
+        while let byte = peek {
+            offset += 1
+            if byte == UInt8(ascii: "\"") { return escapes }
+            if byte == UInt8(ascii: "\\") {
+                escapes = true
+                guard peek != nil else { break }
+                offset += 1
+            } else if byte < 0x20 {
+                throw fail("control character in string")
+            }
+        }
+        throw fail("unterminated string")
     }
 }

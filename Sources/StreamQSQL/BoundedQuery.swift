@@ -16,7 +16,9 @@ public struct BoundedQuery {
     public init(plan: QueryPlan) { self.plan = plan }
 
     /// Feeds one record.
-    public mutating func add(_ row: SQLRow) {
+    /// - Parameter position: the record's sequence number and shard, for error reports, when the
+    ///   row does not carry them (computed only if the row fails).
+    public mutating func add(_ row: SQLRow, position: (() -> (sequenceNumber: String, shard: String))? = nil) {
         statistics.rowsIn += 1
         var row = row
         do {
@@ -47,7 +49,8 @@ public struct BoundedQuery {
         } catch {
             statistics.errors += 1
             if errors.count < 100 {
-                errors.append(RowError(sequenceNumber: row.sequenceNumber, shard: row.shard, message: "\(error)"))
+                let (sequenceNumber, shard) = position?() ?? (row.sequenceNumber, row.shard)
+                errors.append(RowError(sequenceNumber: sequenceNumber, shard: shard, message: "\(error)"))
             }
         }
     }

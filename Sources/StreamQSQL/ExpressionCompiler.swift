@@ -1,4 +1,5 @@
 import StreamQJSON
+import Synchronization
 
 /// An expression turned into a function of a row.
 public struct CompiledExpression: Sendable {
@@ -168,8 +169,12 @@ public enum ExpressionCompiler {
             switch name.lowercased() {
             case "_arrival": return CompiledExpression { .timestamp($0.arrivalMilliseconds) }
             case "_partition_key": return CompiledExpression { .string($0.partitionKey) }
-            case "_sequence": return CompiledExpression { .string($0.sequenceNumber) }
-            case "_shard": return CompiledExpression { .string($0.shard) }
+            case "_sequence":
+                FieldRegistry.current?.readsPosition.store(true, ordering: .relaxed)
+                return CompiledExpression { .string($0.sequenceNumber) }
+            case "_shard":
+                FieldRegistry.current?.readsPosition.store(true, ordering: .relaxed)
+                return CompiledExpression { .string($0.shard) }
             case "_raw": return CompiledExpression { .string(String(decoding: $0.data, as: UTF8.self)) }
             default: break
             }

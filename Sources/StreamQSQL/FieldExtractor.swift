@@ -5,6 +5,8 @@ import Synchronization
 /// each record's top-level object is scanned once for all of them, instead of once per field.
 final class FieldRegistry: Sendable {
     private let registered = Mutex<[[JSONPathStep]]>([])
+    /// Whether the query reads `_sequence` or `_shard`, which cost a string per record to provide.
+    let readsPosition = Atomic<Bool>(false)
 
     /// The index of `path` in the extracted values, registering it if new.
     func index(of path: [JSONPathStep]) -> Int {
@@ -24,16 +26,31 @@ final class FieldRegistry: Sendable {
 /// Extracts a fixed set of paths from records in one scan of each record's top-level object.
 struct FieldExtractor: Sendable {
     let paths: [[JSONPathStep]]
-    /// Top-level key → the paths that start with it.
-    private let byFirstKey: [String: [Int]]
+    /// Each distinct top-level key (as UTF-8) with the paths that start with it.
+    private let firstKeys: [(key: [UInt8], paths: [Int])]
 
     init(paths: [[JSONPathStep]]) {
         self.paths = paths
-        var byFirstKey: [String: [Int]] = [:]
+        var firstKeys: [(key: [UInt8], paths: [Int])] = []
         for (index, path) in paths.enumerated() {
-            if case .key(let key) = path.first { byFirstKey[key, default: []].append(index) }
+            guard case .key(let key) = path.first else { continue }
+            let bytes = Array(key.utf8)
+            if let existing = firstKeys.firstIndex(where: { $0.key == bytes }) {
+                firstKeys[existing].paths.append(index)
+            } else {
+                firstKeys.append((bytes, [index]))
+            }
         }
-        self.byFirstKey = byFirstKey
+        self.firstKeys = firstKeys
+    }
+
+    /// The entry for a raw key from the document, comparing bytes (decoding only escaped keys).
+    private func entry(for key: UnsafeRawBufferPointer, hasEscapes: Bool) throws(JSONFieldLookup.SyntaxError) -> Int? {
+        if hasEscapes {
+            let decoded = try JSONFieldLookup.decodeString(key)
+            return firstKeys.firstIndex { $0.key == decoded }
+        }
+        return firstKeys.firstIndex { $0.key.count == key.count && $0.key.elementsEqual(key) }
     }
 
     /// The values of every path in `data` (NULL where missing).
@@ -42,9 +59,9 @@ struct FieldExtractor: Sendable {
         var values = [SQLValue](repeating: .null, count: paths.count)
         let result = data.withUnsafeBytes { bytes in
             Result { () throws(JSONFieldLookup.SyntaxError) in
-                try JSONFieldLookup.forEachTopLevelField(in: bytes) { (key, value) throws(JSONFieldLookup.SyntaxError) -> Bool in
-                    guard let indices = byFirstKey[key] else { return false }
-                    for index in indices {
+                try JSONFieldLookup.forEachTopLevelField(in: bytes) { (key, escaped, value) throws(JSONFieldLookup.SyntaxError) -> Bool in
+                    guard let found = try entry(for: key, hasEscapes: escaped) else { return false }
+                    for index in firstKeys[found].paths {
                         let rest = Array(paths[index].dropFirst())
                         values[index] = rest.isEmpty
                             ? SQLValue(json: try JSONFieldLookup.value(at: [], in: value))

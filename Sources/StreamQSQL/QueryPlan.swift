@@ -16,6 +16,8 @@ public struct QueryPlan: Sendable {
     public var statement: SelectStatement
     /// Extracts every JSON path the query reads in one pass per record.
     var extractor = FieldExtractor(paths: [])
+    /// The query reads `_sequence` or `_shard`: callers must fill them in (otherwise they may not).
+    public internal(set) var readsPosition = false
 }
 
 /// `TUMBLE(t, size)` or `HOP(t, slide, size)`: which windows a row's time falls in.

@@ -1,3 +1,4 @@
+import Synchronization
 /// Turns a parsed statement into a ``QueryPlan``: resolves aliases, separates group keys,
 /// window and aggregates, and compiles every expression, so that every name and function is
 /// checked before a record is read.
@@ -11,6 +12,7 @@ public enum QueryPlanner {
             let registry = FieldRegistry()
             var plan = try FieldRegistry.$current.withValue(registry) { try build(statement) }
             plan.extractor = FieldExtractor(paths: registry.paths)
+            plan.readsPosition = registry.readsPosition.load(ordering: .relaxed)
             return plan
         } catch let error as SQLError {
             throw error
