@@ -107,7 +107,7 @@ import Testing
 
     @Test func recordsGoToTheShardOwningTheirHashKey() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             try store.createStream(logs, shardCount: 5)
             let description = try store.describeStream(logs)
             await propertyCheck(count: 50, input: CodecTests.recordGenerator.array(of: 1...20)) { batch in

@@ -5,11 +5,11 @@ import Testing
 @Suite struct ReadOnlyStoreTests {
     @Test func aReaderSeesWhatTheWriterPublishesAsItDoes() async throws {
         try await withTemporaryDirectory { directory in
-            let writer = try StreamStore(directory: directory, configuration: .testing())
+            let writer = try StreamStore(directory: directory, configuration: .forTesting())
             try writer.createStream(logs, shardCount: 2)
             _ = try await writer.append(to: logs, records(10))
 
-            let reader = try StreamStore(directory: directory, configuration: .testing(), mode: .readOnly)
+            let reader = try StreamStore(directory: directory, configuration: .forTesting(), mode: .readOnly)
             #expect(try reader.listStreams() == [logs])
             #expect(try readAll(reader, logs).count == 10)
 
@@ -42,9 +42,9 @@ import Testing
 
     @Test func aReaderWaitingForRecordsIsWokenByTheWriter() async throws {
         try await withTemporaryDirectory { directory in
-            let writer = try StreamStore(directory: directory, configuration: .testing())
+            let writer = try StreamStore(directory: directory, configuration: .forTesting())
             try writer.createStream(logs, shardCount: 1)
-            let reader = try StreamStore(directory: directory, configuration: .testing(), mode: .readOnly)
+            let reader = try StreamStore(directory: directory, configuration: .forTesting(), mode: .readOnly)
             let cursor = try reader.cursor(stream: logs, shard: ShardID(0), at: .latest)
             #expect(try await reader.waitForRecords(at: cursor, timeout: .milliseconds(50)) == false)
 
@@ -70,7 +70,7 @@ import Testing
 
     @Test func aReaderNeverSeesABatchStillBeingWritten() async throws {
         try await withTemporaryDirectory { directory in
-            let writer = try StreamStore(directory: directory, configuration: .testing())
+            let writer = try StreamStore(directory: directory, configuration: .forTesting())
             try writer.createStream(logs, shardCount: 1)
             _ = try await writer.append(to: logs, records(5))
             try await writer.close()
@@ -85,7 +85,7 @@ import Testing
             let lying = ShardWatermark(segmentBase: 0, byteLength: UInt64(complete.count + 50), next: 99)
             try FileHandle.open(shardDirectory + "/VISIBLE", flags: O_WRONLY).write(lying.encoded(), at: 0)
 
-            let reader = try StreamStore(directory: directory, configuration: .testing(), mode: .readOnly)
+            let reader = try StreamStore(directory: directory, configuration: .forTesting(), mode: .readOnly)
             #expect(try readAll(reader, logs).map(\.text) == (0..<5).map { "record-\($0)" })
             #expect(try FileSystem.readFile(path).count == complete.count + 50, "a reader changes nothing on disk")
             try await reader.close()
@@ -95,7 +95,7 @@ import Testing
     @Test func aReadOnlyStoreNeedsAnExistingDataDirectory() async throws {
         try await withTemporaryDirectory { directory in
             #expect(throws: StreamQStorageError.self) {
-                try StreamStore(directory: directory + "/missing", configuration: .testing(), mode: .readOnly)
+                try StreamStore(directory: directory + "/missing", configuration: .forTesting(), mode: .readOnly)
             }
         }
     }

@@ -5,7 +5,7 @@ import Testing
 @Suite struct RecoveryTests {
     /// Writes `batches` appends of 5 records each to a one-shard stream and closes the store.
     /// - Returns: the active segment's path and the byte offset where each batch starts.
-    func makeShard(in directory: String, batches: Int, configuration: StorageConfiguration = .testing()) async throws -> (path: String, starts: [Int]) {
+    func makeShard(in directory: String, batches: Int, configuration: StorageConfiguration = .forTesting()) async throws -> (path: String, starts: [Int]) {
         let store = try StreamStore(directory: directory, configuration: configuration)
         try store.createStream(logs, shardCount: 1)
         for batch in 0..<batches {
@@ -39,14 +39,14 @@ import Testing
             let expected = (0..<3).flatMap { batch in (0..<5).map { "b\(batch)-\($0)" } }
             for cut in lastStart..<original.count {
                 try overwrite(path, with: Array(original[..<cut]))
-                let store = try StreamStore(directory: directory, configuration: .testing())
+                let store = try StreamStore(directory: directory, configuration: .forTesting())
                 #expect(try readAll(store, logs).map(\.text) == expected, "cut at \(cut)")
                 #expect(store.recoveryNotes.count == (cut == lastStart ? 0 : 1))
                 try await store.close()
                 #expect(try FileSystem.readFile(path).count == lastStart, "the torn tail is gone after open")
             }
             // After recovery, appends continue at the right sequence.
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             let next = try await store.append(to: logs, records(1, key: { _ in "k" }))
             #expect(next[0].sequenceNumber.sequence == 15)
             try await store.close()
@@ -61,7 +61,7 @@ import Testing
         try await withTemporaryDirectory { directory in
             let (path, _) = try await makeShard(in: directory, batches: 3)
             try overwrite(path, with: try FileSystem.readFile(path) + junk)
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             #expect(try readAll(store, logs).count == 15)
             #expect(store.recoveryNotes.count == 1)
             try await store.close()
@@ -75,7 +75,7 @@ import Testing
             let damaged = starts[1]
             bytes[damaged + 90] ^= 0x40  // inside batch 1's payload
             try overwrite(path, with: bytes)
-            let error = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .testing()) }
+            let error = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .forTesting()) }
             #expect(error?.code == .corruption)
             #expect(error?.message.contains(path) == true)
             #expect(error?.message.contains("at byte \(damaged)") == true)
@@ -85,14 +85,14 @@ import Testing
             bytes[damaged + 90] ^= 0x40
             bytes[damaged + 5] ^= 0x01
             try overwrite(path, with: bytes)
-            let headerError = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .testing()) }
+            let headerError = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .forTesting()) }
             #expect(headerError?.message.contains("at byte \(damaged)") == true)
         }
     }
 
     @Test func damageInASealedSegmentIsReportedWhenReadNeverReturnedAsData() async throws {
         try await withTemporaryDirectory { directory in
-            var configuration = StorageConfiguration.testing(segmentBytes: 4096)
+            var configuration = StorageConfiguration.forTesting(segmentBytes: 4096)
             configuration.compression = .none
             let store = try StreamStore(directory: directory, configuration: configuration)
             try store.createStream(logs, shardCount: 1)
@@ -120,7 +120,7 @@ import Testing
             let (path, _) = try await makeShard(in: directory, batches: 2)
             let misplaced = FileSystem.parent(of: path) + "/" + Segment.fileName(baseSequence: 1_000)
             try FileSystem.rename(path, to: misplaced)
-            let error = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .testing()) }
+            let error = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .forTesting()) }
             #expect(error?.code == .corruption)
             #expect(error?.message.contains("base 0") == true)
         }
@@ -133,7 +133,7 @@ import Testing
             var meta = try FileSystem.readFile(metaPath)
             meta[10] ^= 0x01
             try overwrite(metaPath, with: meta)
-            let error = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .testing()) }
+            let error = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .forTesting()) }
             #expect(error?.code == .corruption)
             #expect(FileSystem.exists(directory + "/streams/logs/shards/shardId-000000000000"))
         }

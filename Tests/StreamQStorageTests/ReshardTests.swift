@@ -5,7 +5,7 @@ import Testing
 @Suite struct ReshardTests {
     @Test func splitClosesTheParentAndChildrenContinueItsSequences() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             try store.createStream(logs, shardCount: 1)
             let before = try await store.append(to: logs, records(100))
             let middle = HashKey(1) << 127
@@ -44,7 +44,7 @@ import Testing
 
     @Test func mergeJoinsAdjacentShardsAndKeyOrderHoldsAlongTheLineage() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             try store.createStream(logs, shardCount: 2)
             let keys = (0..<20).map { "user-\($0)" }
             func write(_ round: Int) async throws {
@@ -73,7 +73,7 @@ import Testing
             try await store.close()
 
             // The shard map survives a restart.
-            let reopened = try StreamStore(directory: directory, configuration: .testing())
+            let reopened = try StreamStore(directory: directory, configuration: .forTesting())
             #expect(try reopened.describeStream(logs) .shards.map(\.isOpen) == description.shards.map(\.isOpen))
             #expect(try readAll(reopened, logs).count == 80)
             try await reopened.close()
@@ -82,7 +82,7 @@ import Testing
 
     @Test func appendsDuringASplitAreNeitherLostNorDuplicated() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             try store.createStream(logs, shardCount: 1)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 for producer in 0..<4 {
@@ -107,7 +107,7 @@ import Testing
 
     @Test func invalidReshardsAreRefused() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             try store.createStream(logs, shardCount: 3)
             let ranges = try store.describeStream(logs).shards.map(\.hashKeyRange)
             await #expect(throws: StreamQStorageError.self) {

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct RetentionTests {
     func configuration(_ clock: ManualClock) -> StorageConfiguration {
-        var configuration = StorageConfiguration.testing(clock: clock, segmentBytes: 4096)
+        var configuration = StorageConfiguration.forTesting(clock: clock, segmentBytes: 4096)
         configuration.compression = .none
         configuration.segmentMaxAge = .seconds(600)
         return configuration

@@ -5,7 +5,7 @@ import Testing
 @Suite struct StreamStoreTests {
     @Test func appendedRecordsReadBackInOrderWithDenseSequences() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             try store.createStream(logs, shardCount: 1)
             let first = try await store.append(to: logs, records(3, prefix: "a"))
             let second = try await store.append(to: logs, records(2, prefix: "b"))
@@ -20,12 +20,12 @@ import Testing
     @Test func streamsSurviveReopening() async throws {
         try await withTemporaryDirectory { directory in
             do {
-                let store = try StreamStore(directory: directory, configuration: .testing())
+                let store = try StreamStore(directory: directory, configuration: .forTesting())
                 try store.createStream(logs, shardCount: 3, retention: .seconds(7200))
                 _ = try await store.append(to: logs, records(100))
                 try await store.close()
             }
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             #expect(try store.listStreams() == [logs])
             let description = try store.describeStream(logs)
             #expect(description.shards.count == 3)
@@ -41,7 +41,7 @@ import Testing
     @Test func theFiveStartingPositions() async throws {
         try await withTemporaryDirectory { directory in
             let clock = ManualClock()
-            let store = try StreamStore(directory: directory, configuration: .testing(clock: clock))
+            let store = try StreamStore(directory: directory, configuration: .forTesting(clock: clock))
             try store.createStream(logs, shardCount: 1)
             let shard = ShardID(0)
             var appended: [AppendResult] = []
@@ -80,7 +80,7 @@ import Testing
 
     @Test func readsHonourRecordAndByteLimitsAndContinue() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             try store.createStream(logs, shardCount: 1)
             _ = try await store.append(to: logs, records(25, key: { _ in "k" }))
             let start = try store.cursor(stream: logs, shard: ShardID(0), at: .trimHorizon)
@@ -97,7 +97,7 @@ import Testing
     @Test func arrivalTimesNeverGoBackwardsWhenTheClockDoes() async throws {
         try await withTemporaryDirectory { directory in
             let clock = ManualClock(10_000)
-            let store = try StreamStore(directory: directory, configuration: .testing(clock: clock))
+            let store = try StreamStore(directory: directory, configuration: .forTesting(clock: clock))
             try store.createStream(logs, shardCount: 1)
             _ = try await store.append(to: logs, records(1))
             clock.set(5_000)
@@ -111,7 +111,7 @@ import Testing
 
     @Test func concurrentAppendersGetDenseUniqueSequencesAndLoseNothing() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             try store.createStream(logs, shardCount: 2)
             let results = try await withThrowingTaskGroup(of: [AppendResult].self) { tasks in
                 for producer in 0..<8 {
@@ -145,14 +145,14 @@ import Testing
     func everyFsyncPolicyStoresAndReopens(policy: FsyncPolicy) async throws {
         try await withTemporaryDirectory { directory in
             do {
-                let store = try StreamStore(directory: directory, configuration: .testing(fsync: policy))
+                let store = try StreamStore(directory: directory, configuration: .forTesting(fsync: policy))
                 try store.createStream(logs, shardCount: 2)
                 _ = try await store.append(to: logs, records(500))
                 try await store.flush()
                 #expect(try readAll(store, logs).count == 500)
                 try await store.close()
             }
-            let store = try StreamStore(directory: directory, configuration: .testing(fsync: policy))
+            let store = try StreamStore(directory: directory, configuration: .forTesting(fsync: policy))
             #expect(try readAll(store, logs).count == 500)
             try await store.close()
         }
@@ -160,7 +160,7 @@ import Testing
 
     @Test func segmentsRollBySizeAndReadsUseTheirIndexes() async throws {
         try await withTemporaryDirectory { directory in
-            var configuration = StorageConfiguration.testing(segmentBytes: 4096)
+            var configuration = StorageConfiguration.forTesting(segmentBytes: 4096)
             configuration.maxBatchBytes = 2048
             configuration.compression = .none
             do {
@@ -187,9 +187,9 @@ import Testing
 
     @Test func aSecondWriterIsRefusedWithTheHolderNamed() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             let error = #expect(throws: StreamQStorageError.self) {
-                try StreamStore(directory: directory, configuration: .testing())
+                try StreamStore(directory: directory, configuration: .forTesting())
             }
             #expect(error?.code == .locked)
             #expect(error?.message.contains("pid \(getpid())") == true)
@@ -199,7 +199,7 @@ import Testing
 
     @Test func deletedStreamsAreGoneAndTheirNameCanBeReused() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             try store.createStream(logs, shardCount: 2)
             _ = try await store.append(to: logs, records(10))
             try await store.deleteStream(logs)
@@ -221,7 +221,7 @@ import Glibc
         try await withTemporaryDirectory { directory in
             let shard = ShardID(0)
             do {
-                let store = try StreamStore(directory: directory, configuration: .testing())
+                let store = try StreamStore(directory: directory, configuration: .forTesting())
                 try store.createStream(logs, shardCount: 1)
                 let first = try await store.append(to: logs, shard: shard, records(3), producer: ProducerStamp(producerID: 42, sequence: 0))
                 let retry = try await store.append(to: logs, shard: shard, records(3), producer: ProducerStamp(producerID: 42, sequence: 0))
@@ -232,7 +232,7 @@ import Glibc
                 _ = try await store.append(to: logs, records(1))
                 try await store.close()
             }
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             let again = try await store.append(to: logs, shard: shard, records(2), producer: ProducerStamp(producerID: 42, sequence: 1))
             #expect(again.sequence == 3, "the retry after a restart returns the original position")
             #expect(try readAll(store, logs).count == 7)

@@ -15,7 +15,7 @@ import Testing
 
     @Test func invalidRecordsAreRefusedAndNothingIsWritten() async throws {
         try await withTemporaryDirectory { directory in
-            var configuration = StorageConfiguration.testing()
+            var configuration = StorageConfiguration.forTesting()
             configuration.maxRecordBytes = 100
             let store = try StreamStore(directory: directory, configuration: configuration)
             try store.createStream(logs, shardCount: 1)
@@ -36,7 +36,7 @@ import Testing
 
     @Test func badStreamSettingsAreRefused() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             #expect(throws: StreamQStorageError.self) { try store.createStream(logs, shardCount: 0) }
             #expect(throws: StreamQStorageError.self) { try store.createStream(logs, shardCount: 1, retention: .milliseconds(10)) }
             #expect(throws: StreamQStorageError.self) { try store.createStream(logs, shardCount: 1, retention: .seconds(366 * 86400)) }
@@ -51,10 +51,10 @@ import Testing
 
     @Test func badConfigurationsAreRefusedOnOpen() async throws {
         try await withTemporaryDirectory { directory in
-            var configuration = StorageConfiguration.testing()
+            var configuration = StorageConfiguration.forTesting()
             configuration.compression = .zstd(level: 40)
             #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: configuration) }
-            configuration = .testing(segmentBytes: 2 << 30)
+            configuration = .forTesting(segmentBytes: 2 << 30)
             #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: configuration) }
         }
     }
@@ -70,13 +70,13 @@ import Testing
 
     @Test func aClosedStoreRefusesWork() async throws {
         try await withTemporaryDirectory { directory in
-            let store = try StreamStore(directory: directory, configuration: .testing())
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
             try store.createStream(logs, shardCount: 1)
             try await store.close()
             let error = await #expect(throws: StreamQStorageError.self) { try await store.append(to: logs, records(1)) }
             #expect(error?.code == .closed)
             // The lock is released: the directory opens again.
-            let reopened = try StreamStore(directory: directory, configuration: .testing())
+            let reopened = try StreamStore(directory: directory, configuration: .forTesting())
             try await reopened.close()
         }
     }
