@@ -40,6 +40,12 @@ echo "== streamq stats access"
 $streamq stats access
 
 echo
+echo "== streamq query: requests, server errors and mean latency per minute (first 5 minutes)"
+$streamq query "SELECT window_start, count(*) AS requests, count(*) FILTER (WHERE status >= 500) AS server_errors,
+                       round(avg(latency_ms), 1) AS mean_latency_ms
+                FROM access GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE) ORDER BY window_start LIMIT 5" --format table
+
+echo
 echo "== read everything back and check it against what was generated"
 $streamq read access | sort > "$out/read-back.ndjson"
 $streamq gen access-logs --count "$count" --seed 7 | sort > "$out/generated.ndjson"
