@@ -111,13 +111,12 @@ struct AggregateSpec: Sendable {
         case .count(let n): return .integer(n)
         case .distinct(let values):
             if name == "count" || name == "approx_count_distinct" { return .integer(Int64(values.count)) }
-            var folded = AggregateSpec(name: name, arguments: [], distinct: false, star: false, location: location).initial()
-            for value in values {  // the same aggregate over the distinct values
-                let row = SQLRow(data: [], slots: [value])
-                try? AggregateSpec(name: name, arguments: [CompiledExpression { $0.slots[0] }], distinct: false, star: false, location: location)
-                    .add(row, to: &folded)
-            }
-            return AggregateSpec(name: name, arguments: [], distinct: false, star: false, location: location).result(folded)
+            // The same aggregate, without DISTINCT, over the distinct values.
+            let plain = AggregateSpec(
+                name: name, arguments: [CompiledExpression { $0.slots[0] }], distinct: false, star: false, location: location)
+            var folded = plain.initial()
+            for value in values { try? plain.add(SQLRow(data: [], slots: [value]), to: &folded) }
+            return plain.result(folded)
         case .sum(let integer, let double, let isDouble, let seen): return !seen ? .null : isDouble ? .double(double) : .integer(integer)
         case .average(let sum, let count): return count == 0 ? .null : .double(sum / Double(count))
         case .extreme(let value, _): return value
