@@ -53,7 +53,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "StreamQJSON", swiftSettings: swiftSettings),
-        .target(name: "StreamQSQL", dependencies: ["StreamQJSON"], swiftSettings: swiftSettings),
+        .target(
+            name: "StreamQSQL",
+            dependencies: [
+                "StreamQJSON", "StreamQStorage", "StreamQClient",
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .target(name: "StreamQSampleData", swiftSettings: swiftSettings),
         .target(
             name: "StreamQCommands",
@@ -88,7 +95,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StreamQJSONTests", dependencies: ["StreamQJSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "StreamQSQLTests", dependencies: ["StreamQSQL"], swiftSettings: swiftSettings),
+        .testTarget(name: "StreamQSQLTests", dependencies: ["StreamQSQL", "StreamQStorage"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StreamQClientTests", dependencies: ["StreamQClient", "StreamQStorage"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,24 +1,29 @@
 import ArgumentParser
-import StreamQClient
+import FoundationEssentials
 import StreamQJSON
 import StreamQSQL
 import StreamQStorage
 
-/// `streamq query`: run SQL over a stream's history.
+/// `streamq query`: run SQL over a stream's history, or continuously with `--follow`.
 struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a SQL query over a stream's history (bounded: every window fires at the end).",
+        abstract: "Run a SQL query over a stream (bounded by default; --follow keeps running and emits windows as they close).",
         discussion: """
             Example: streamq query "SELECT window_start, status, count(*) AS n FROM access
                                     GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), status ORDER BY window_start, status"
-            Rows that cannot be evaluated (not JSON, no event time, a failed CAST) are counted and the first ones
-            reported on stderr; the exit status is then 3 so scripts notice.
+            Rows that cannot be evaluated (not JSON, no event time, a failed CAST) and late rows are counted, the
+            first ones reported on stderr, and all of them written to --errors FILE when given; the exit status
+            is then 3 so scripts notice.
             """)
 
     @OptionGroup var store: StoreOptions
     @Argument(help: "The query.") var sql: String
     @Option(help: "table (default on a terminal), jsonl or csv.") var format: String?
-    @Flag(help: "Print rows in and out, errors and elapsed time on stderr.") var stats = false
+    @Flag(help: "Print rows in and out, late rows, errors and elapsed time on stderr.") var stats = false
+    @Option(help: "Only records that arrived at or after this time (ISO-8601 or epoch ms).") var from: String?
+    @Option(help: "Only records that arrived before this time (ISO-8601 or epoch ms).") var until: String?
+    @Option(help: "Append rows the query could not use (errors, late rows) to this JSON-lines file.") var errors: String?
+    @Option(help: "Shards scanned at once (default: the number of CPUs).") var parallel: Int?
 
     func run() async throws {
         let plan: QueryPlan
@@ -30,51 +35,45 @@ struct Query: AsyncParsableCommand {
         let format = format ?? (StandardStreams.isOutputTerminal ? "table" : "jsonl")
         guard ["table", "jsonl", "csv"].contains(format) else { throw CommandFailure("--format must be table, jsonl or csv") }
         let stream = try streamName(plan.stream)
+        let from = try from.map { try timeOption($0, name: "--from") }
+        let until = try until.map { try timeOption($0, name: "--until") }
         let clock = ContinuousClock()
         let started = clock.now
-        var query = BoundedQuery(plan: plan)
-        try await store.withEngine(mode: .readOnly) { engine in
-            let consumer = try engine.makeConsumer(configuration: StreamQConsumerConfiguration(stream: stream))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await consumer.run() }
-                let readsPosition = plan.readsPosition
-                for try await record in consumer.records {
-                    // Row errors name the record's position, so it is always given when cheap enough:
-                    // formatting it costs two strings per record, paid only when the query reads it
-                    // or when the row fails (see BoundedQuery.errors).
-                    query.add(
-                        SQLRow(
-                            data: record.data, arrivalMilliseconds: record.arrivalMilliseconds,
-                            partitionKey: record.partitionKey,
-                            sequenceNumber: readsPosition ? record.sequenceNumber.description : "",
-                            shard: readsPosition ? record.sequenceNumber.shard.description : ""),
-                        position: readsPosition ? nil : { (record.sequenceNumber.description, record.sequenceNumber.shard.description) })
-                }
-                try await tasks.waitForAll()
-            }
+        let writer = ResultWriter(columns: plan.columns, format: format)
+        let reporter = try ErrorReporter(path: errors)
+        let summary = try await store.withStore(mode: .readOnly) { store in
+            let runner = BoundedQueryRunner(
+                plan: plan, store: store, stream: stream, from: from, until: until,
+                parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount)
+            return try await runner.run(emit: { writer.write($0) }, reportErrors: { reporter.report($0) })
         }
-        let result = query.finish()
-        var output = OutputBuffer()
-        ResultFormatter.write(result, format: format, to: &output)
-        output.flush()
-        let elapsed = started.duration(to: clock.now)
+        writer.finish()
+        try reporter.finish()
+        let statistics = summary.statistics
         if stats {
             StandardStreams.writeError(
-                "rows in \(query.statistics.rowsIn), rows out \(query.statistics.rowsOut), errors \(query.statistics.errors), elapsed \(elapsed)\n")
+                "rows in \(statistics.rowsIn), rows out \(statistics.rowsOut), late \(statistics.late), errors \(statistics.errors), elapsed \(started.duration(to: clock.now))\n")
         }
-        if query.statistics.errors > 0 {
-            for error in query.errors.prefix(5) {
-                StandardStreams.writeError("streamq: row \(error.shard) \(error.sequenceNumber) skipped: \(error.message)\n")
-            }
-            StandardStreams.writeError("streamq: \(query.statistics.errors) row\(query.statistics.errors == 1 ? "" : "s") could not be evaluated\n")
+        let skipped = statistics.errors + statistics.late
+        if skipped > 0 {
+            StandardStreams.writeError(
+                "streamq: \(skipped) row\(skipped == 1 ? "" : "s") skipped (\(statistics.errors) could not be evaluated, \(statistics.late) late)\(errors.map { "; see \($0)" } ?? "")\n")
             throw ExitCode(3)
         }
     }
 }
 
+/// A time given on the command line: ISO-8601, or epoch seconds/ms/µs.
+func timeOption(_ text: String, name: String) throws -> Int64 {
+    guard let milliseconds = EventTime.milliseconds(fromText: text) else {
+        throw CommandFailure("\(name) must be an ISO-8601 time (2026-01-01T00:00:00Z) or epoch milliseconds, got '\(text)'")
+    }
+    return milliseconds
+}
+
 /// Renders result rows as a table, JSON lines or CSV (RFC 4180).
 enum ResultFormatter {
-    static func write(_ result: ResultSet, format: String, to output: inout OutputBuffer) {
+    static func write(_ result: ResultSet, format: String, to output: inout OutputBuffer, header: Bool = true) {
         switch format {
         case "jsonl":
             for row in result.rows {
@@ -88,7 +87,7 @@ enum ResultFormatter {
                 output.flushIfLarge()
             }
         case "csv":
-            output.append(result.columns.map(csvField).joined(separator: ",") + "\r\n")
+            if header { output.append(result.columns.map(csvField).joined(separator: ",") + "\r\n") }
             for row in result.rows {
                 output.append(row.map { $0.isNull ? "" : csvField(text($0)) }.joined(separator: ",") + "\r\n")
                 output.flushIfLarge()

@@ -166,7 +166,7 @@ struct Scanner {
     mutating func skipValue() throws(JSONFieldLookup.SyntaxError) {
         guard let byte = peek else { throw fail("expected a value") }
         switch byte {
-        case UInt8(ascii: "\""): _ = try readString()
+        case UInt8(ascii: "\""): _ = try skipString()
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             let close = byte == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
             offset += 1
@@ -178,7 +178,7 @@ struct Scanner {
             while true {
                 skipWhitespace()
                 if close == UInt8(ascii: "}") {
-                    _ = try readString()
+                    _ = try skipString()
                     skipWhitespace()
                     try expect(UInt8(ascii: ":"))
                     skipWhitespace()

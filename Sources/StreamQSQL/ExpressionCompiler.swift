@@ -1,11 +1,17 @@
 import StreamQJSON
+import StreamQStorage
 import Synchronization
 
 /// An expression turned into a function of a row.
 public struct CompiledExpression: Sendable {
     let evaluate: @Sendable (SQLRow) throws -> SQLValue
 
-    public func callAsFunction(_ row: SQLRow) throws -> SQLValue { try evaluate(row) }
+    init(_ evaluate: @escaping @Sendable (SQLRow) throws -> SQLValue) { self.evaluate = evaluate }
+
+    func callAsFunction(_ row: SQLRow) throws -> SQLValue { try evaluate(row) }
+
+    /// Evaluates the expression over one record.
+    public func callAsFunction(_ record: SQLRecord) throws -> SQLValue { try record.withRow { try evaluate($0) } }
 }
 
 /// Compiles scalar expressions (no aggregates) into closures over rows, resolving names and
@@ -143,7 +149,7 @@ public enum ExpressionCompiler {
                 case .integer(let index): step = .index(Int(index))
                 default: return .null
                 }
-                let found = try lookup([step], in: Array(json.utf8), location)
+                let found = try Array(json.utf8).withUnsafeBytes { try lookup([step], in: $0, location) }
                 guard asText else { return found }
                 return found.isNull ? .null : .string(found.description)
             }
@@ -168,13 +174,9 @@ public enum ExpressionCompiler {
         if path.count == 1, case .key(let name) = path[0] {
             switch name.lowercased() {
             case "_arrival": return CompiledExpression { .timestamp($0.arrivalMilliseconds) }
-            case "_partition_key": return CompiledExpression { .string($0.partitionKey) }
-            case "_sequence":
-                FieldRegistry.current?.readsPosition.store(true, ordering: .relaxed)
-                return CompiledExpression { .string($0.sequenceNumber) }
-            case "_shard":
-                FieldRegistry.current?.readsPosition.store(true, ordering: .relaxed)
-                return CompiledExpression { .string($0.shard) }
+            case "_partition_key": return CompiledExpression { .string(String(decoding: $0.partitionKey, as: UTF8.self)) }
+            case "_sequence": return CompiledExpression { row in row.position.map { .string($0.description) } ?? .null }
+            case "_shard": return CompiledExpression { row in row.position.map { .string($0.shard.description) } ?? .null }
             case "_raw": return CompiledExpression { .string(String(decoding: $0.data, as: UTF8.self)) }
             default: break
             }
@@ -195,12 +197,9 @@ public enum ExpressionCompiler {
         return CompiledExpression { row in try lookup(steps, in: row.data, location) }
     }
 
-    static func lookup(_ steps: [JSONPathStep], in data: [UInt8], _ location: SourceLocation) throws -> SQLValue {
+    static func lookup(_ steps: [JSONPathStep], in data: UnsafeRawBufferPointer, _ location: SourceLocation) throws -> SQLValue {
         do {
-            let found = try data.withUnsafeBytes { bytes throws(JSONFieldLookup.SyntaxError) in
-                try JSONFieldLookup.value(at: steps, in: bytes)
-            }
-            return SQLValue(json: found)
+            return SQLValue(json: try JSONFieldLookup.value(at: steps, in: data))
         } catch {
             throw EvaluationError(message: "the record is not valid JSON (\(error)); use _raw", location: location)
         }

@@ -5,8 +5,6 @@ import Synchronization
 /// each record's top-level object is scanned once for all of them, instead of once per field.
 final class FieldRegistry: Sendable {
     private let registered = Mutex<[[JSONPathStep]]>([])
-    /// Whether the query reads `_sequence` or `_shard`, which cost a string per record to provide.
-    let readsPosition = Atomic<Bool>(false)
 
     /// The index of `path` in the extracted values, registering it if new.
     func index(of path: [JSONPathStep]) -> Int {
@@ -26,22 +24,27 @@ final class FieldRegistry: Sendable {
 /// Extracts a fixed set of paths from records in one scan of each record's top-level object.
 struct FieldExtractor: Sendable {
     let paths: [[JSONPathStep]]
-    /// Each distinct top-level key (as UTF-8) with the paths that start with it.
-    private let firstKeys: [(key: [UInt8], paths: [Int])]
+    /// Each distinct top-level key (as UTF-8) with the paths that start with it, and the rest of
+    /// each path below that key.
+    private let firstKeys: [(key: [UInt8], paths: [(index: Int, rest: [JSONPathStep])])]
+    /// Per first key: the one path that is just that key (the common case), or -1.
+    private let wholeValueIndex: [Int]
 
     init(paths: [[JSONPathStep]]) {
         self.paths = paths
-        var firstKeys: [(key: [UInt8], paths: [Int])] = []
+        var firstKeys: [(key: [UInt8], paths: [(index: Int, rest: [JSONPathStep])])] = []
         for (index, path) in paths.enumerated() {
             guard case .key(let key) = path.first else { continue }
             let bytes = Array(key.utf8)
+            let entry = (index: index, rest: Array(path.dropFirst()))
             if let existing = firstKeys.firstIndex(where: { $0.key == bytes }) {
-                firstKeys[existing].paths.append(index)
+                firstKeys[existing].paths.append(entry)
             } else {
-                firstKeys.append((bytes, [index]))
+                firstKeys.append((bytes, [entry]))
             }
         }
         self.firstKeys = firstKeys
+        wholeValueIndex = firstKeys.map { $0.paths.count == 1 && $0.paths[0].rest.isEmpty ? $0.paths[0].index : -1 }
     }
 
     /// The entry for a raw key from the document, comparing bytes (decoding only escaped keys).
@@ -50,28 +53,42 @@ struct FieldExtractor: Sendable {
             let decoded = try JSONFieldLookup.decodeString(key)
             return firstKeys.firstIndex { $0.key == decoded }
         }
-        return firstKeys.firstIndex { $0.key.count == key.count && $0.key.elementsEqual(key) }
+        for index in firstKeys.indices {
+            let wanted = firstKeys[index].key
+            if wanted.count == key.count, wanted.withUnsafeBytes({ $0.elementsEqual(key) }) { return index }
+        }
+        return nil
+    }
+
+    /// Writes the value of every path in `data` into `values` (NULL where missing), reusing its storage.
+    /// - Throws: `JSONFieldLookup.SyntaxError` when the record is not a JSON object.
+    func extract(from data: UnsafeRawBufferPointer, into values: inout [SQLValue]) throws(JSONFieldLookup.SyntaxError) {
+        if values.count != paths.count {
+            values = [SQLValue](repeating: .null, count: paths.count)
+        } else {
+            for index in values.indices { values[index] = .null }
+        }
+        // The whole record is scanned even after the last wanted key, so a malformed tail is an error.
+        try JSONFieldLookup.forEachTopLevelField(in: data) { (key, escaped, value) throws(JSONFieldLookup.SyntaxError) -> Bool in
+            guard let entry = try entry(for: key, hasEscapes: escaped) else { return false }
+            let index = wholeValueIndex[entry]
+            if index >= 0 {
+                values[index] = try SQLValue(rawJSON: value)
+            } else {
+                for (index, rest) in firstKeys[entry].paths {
+                    values[index] = rest.isEmpty
+                        ? try SQLValue(rawJSON: value)
+                        : SQLValue(json: try JSONFieldLookup.value(at: rest, in: value))
+                }
+            }
+            return false
+        }
     }
 
     /// The values of every path in `data` (NULL where missing).
-    /// - Throws: `JSONFieldLookup.SyntaxError` when the record is not a JSON object.
-    func extract(from data: [UInt8]) throws(JSONFieldLookup.SyntaxError) -> [SQLValue] {
-        var values = [SQLValue](repeating: .null, count: paths.count)
-        let result = data.withUnsafeBytes { bytes in
-            Result { () throws(JSONFieldLookup.SyntaxError) in
-                try JSONFieldLookup.forEachTopLevelField(in: bytes) { (key, escaped, value) throws(JSONFieldLookup.SyntaxError) -> Bool in
-                    guard let found = try entry(for: key, hasEscapes: escaped) else { return false }
-                    for index in firstKeys[found].paths {
-                        let rest = Array(paths[index].dropFirst())
-                        values[index] = rest.isEmpty
-                            ? SQLValue(json: try JSONFieldLookup.value(at: [], in: value))
-                            : SQLValue(json: try JSONFieldLookup.value(at: rest, in: value))
-                    }
-                    return false
-                }
-            }
-        }
-        try result.get()
+    func extract(from data: UnsafeRawBufferPointer) throws(JSONFieldLookup.SyntaxError) -> [SQLValue] {
+        var values: [SQLValue] = []
+        try extract(from: data, into: &values)
         return values
     }
 }

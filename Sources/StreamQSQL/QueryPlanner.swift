@@ -12,7 +12,6 @@ public enum QueryPlanner {
             let registry = FieldRegistry()
             var plan = try FieldRegistry.$current.withValue(registry) { try build(statement) }
             plan.extractor = FieldExtractor(paths: registry.paths)
-            plan.readsPosition = registry.readsPosition.load(ordering: .relaxed)
             return plan
         } catch let error as SQLError {
             throw error
@@ -130,17 +129,18 @@ public enum QueryPlanner {
             guard arity.contains(call.arguments.count) else {
                 throw SQLError("\(call.name)() takes \(arity.lowerBound == arity.upperBound ? "\(arity.lowerBound)" : "\(arity)") argument(s)", at: location)
             }
-            var spec = AggregateSpec(
+            var fraction = 0.5
+            if call.name == "approx_percentile" {
+                guard case .literal(let literal, _) = call.arguments[1], let value = ExpressionCompiler.number(literalValue(literal)),
+                    (0...1).contains(value)
+                else { throw SQLError("approx_percentile needs a constant fraction between 0 and 1", at: call.arguments[1].location) }
+                fraction = value
+            }
+            return AggregateSpec(
                 name: call.name,
                 arguments: try (call.name == "approx_percentile" ? [call.arguments[0]] : call.arguments).map(ExpressionCompiler.compile),
-                distinct: call.distinct, star: call.star, filter: try call.filter.map(ExpressionCompiler.compile), location: location)
-            if call.name == "approx_percentile" {
-                guard case .literal(let literal, _) = call.arguments[1], let fraction = ExpressionCompiler.number(literalValue(literal)),
-                    (0...1).contains(fraction)
-                else { throw SQLError("approx_percentile needs a constant fraction between 0 and 1", at: call.arguments[1].location) }
-                spec.fraction = fraction
-            }
-            return spec
+                distinct: call.distinct, star: call.star, filter: try call.filter.map(ExpressionCompiler.compile), fraction: fraction,
+                location: location)
         }
         return QueryPlan(
             stream: statement.source.stream, columns: columns, filter: try statement.filter.map(ExpressionCompiler.compile),
@@ -175,19 +175,27 @@ public enum QueryPlanner {
             }
             return interval.milliseconds
         }
+        guard let timeArgument = call.arguments.first else { throw SQLError("\(call.name.uppercased()) needs a time column", at: location) }
+        let time = try ExpressionCompiler.compile(timeArgument)
+        var isProcessingTime = false
+        if case .field(let path, _) = timeArgument, path.count == 1, case .key(let name) = path[0] {
+            isProcessingTime = ["_arrival", "rowtime"].contains(name.lowercased())
+        }
         switch call.name {
         case "tumble":
             guard call.arguments.count == 2 else { throw SQLError("TUMBLE(time, size) takes 2 arguments", at: location) }
             let size = try interval(call.arguments[1])
-            return WindowSpec(time: try ExpressionCompiler.compile(call.arguments[0]), size: size, slide: size, description: "TUMBLE(\(size) ms)")
+            return WindowSpec(kind: .tumble, time: time, size: size, slide: size, isProcessingTime: isProcessingTime)
         case "hop":
             guard call.arguments.count == 3 else { throw SQLError("HOP(time, slide, size) takes 3 arguments", at: location) }
             let slide = try interval(call.arguments[1])
             let size = try interval(call.arguments[2])
             guard size % slide == 0 else { throw SQLError("HOP size must be a multiple of its slide", at: call.arguments[2].location) }
-            return WindowSpec(time: try ExpressionCompiler.compile(call.arguments[0]), size: size, slide: slide, description: "HOP(\(slide) ms, \(size) ms)")
+            return WindowSpec(kind: .hop, time: time, size: size, slide: slide, isProcessingTime: isProcessingTime)
         default:
-            throw SQLError("SESSION windows are not implemented yet", at: location)
+            guard call.arguments.count == 2 else { throw SQLError("SESSION(time, gap) takes 2 arguments", at: location) }
+            let gap = try interval(call.arguments[1])
+            return WindowSpec(kind: .session, time: time, size: gap, slide: gap, isProcessingTime: isProcessingTime)
         }
     }
 

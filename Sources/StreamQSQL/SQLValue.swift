@@ -53,3 +53,49 @@ public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension SQLValue {
+    /// A JSON value from its raw bytes, without an intermediate string for numbers: strings
+    /// become VARCHAR, integers BIGINT, other numbers DOUBLE, objects and arrays JSON.
+    init(rawJSON raw: UnsafeRawBufferPointer) throws(JSONFieldLookup.SyntaxError) {
+        guard let first = raw.first else { self = .null; return }
+        switch first {
+        case UInt8(ascii: "\""):
+            let inner = UnsafeRawBufferPointer(rebasing: raw[1..<(raw.count - 1)])
+            if inner.contains(UInt8(ascii: "\\")) {
+                self = .string(String(decoding: try JSONFieldLookup.decodeString(inner), as: UTF8.self))
+            } else {
+                self = .string(String(decoding: inner, as: UTF8.self))
+            }
+        case UInt8(ascii: "t"): self = .boolean(true)
+        case UInt8(ascii: "f"): self = .boolean(false)
+        case UInt8(ascii: "n"): self = .null
+        case UInt8(ascii: "{"), UInt8(ascii: "["): self = .json(String(decoding: raw, as: UTF8.self))
+        default:
+            if let integer = Self.parseInteger(raw) {
+                self = .integer(integer)
+            } else if let double = Double(String(decoding: raw, as: UTF8.self)) {
+                self = .double(double)
+            } else {
+                self = .json(String(decoding: raw, as: UTF8.self))
+            }
+        }
+    }
+
+    /// Decimal digits with an optional minus sign that fit a BIGINT.
+    private static func parseInteger(_ raw: UnsafeRawBufferPointer) -> Int64? {
+        var index = 0
+        let negative = raw[0] == UInt8(ascii: "-")
+        if negative { index = 1 }
+        guard index < raw.count, raw.count - index <= 19 else { return nil }
+        var value: Int64 = 0
+        while index < raw.count {
+            let digit = raw[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            value = value &* 10 &+ Int64(digit)
+            index += 1
+        }
+        if value < 0 { return nil }  // 19 digits past Int64.max
+        return negative ? -value : value
+    }
+}

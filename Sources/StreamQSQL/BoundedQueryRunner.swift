@@ -1,0 +1,123 @@
+import Synchronization
+import StreamQStorage
+
+/// Runs a bounded query over a stream in a ``StreamStore``: every shard (open or closed) from its
+/// oldest record (or `from`) to its end as of the start (or `until`), the shards scanned in
+/// parallel without copying records, each worker aggregating its own partial state, merged at
+/// the end.
+public struct BoundedQueryRunner: Sendable {
+    public var plan: QueryPlan
+    public var store: StreamStore
+    public var stream: StreamName
+    /// Only records that arrived at or after this time (ms since the epoch).
+    public var from: Int64?
+    /// Only records that arrived before this time.
+    public var until: Int64?
+    /// Shards scanned at once.
+    public var parallelism: Int
+
+    public init(plan: QueryPlan, store: StreamStore, stream: StreamName, from: Int64? = nil, until: Int64? = nil, parallelism: Int = 2) {
+        self.plan = plan
+        self.store = store
+        self.stream = stream
+        self.from = from
+        self.until = until
+        self.parallelism = max(1, parallelism)
+    }
+
+    /// What the query did, once it has run.
+    public struct Summary: Sendable {
+        public var statistics: QueryStatistics
+    }
+
+    /// Runs the query.
+    /// - Parameters:
+    ///   - emit: receives result rows; a plain query without ORDER BY or DISTINCT streams them as
+    ///     they are found (in no particular order across shards), others deliver all at the end.
+    ///   - reportErrors: receives every row that could not be evaluated, in batches.
+    public func run(
+        emit: @escaping @Sendable ([[SQLValue]]) throws -> Void, reportErrors: @escaping @Sendable ([RowError]) -> Void
+    ) async throws -> Summary {
+        let description = try store.describeStream(stream)
+        let streaming = !plan.isAggregate && plan.order.isEmpty && !plan.distinct
+        let emitted = RowCounter()
+        let limit = plan.limit.map(Int.init)
+        let shards = description.shards.filter { !$0.storedSequences.isEmpty }
+        let plan = self.plan
+        var merged = BoundedQuery(plan: plan)
+        try await withThrowingTaskGroup(of: BoundedQuery.self) { group in
+            var pending = shards[...]
+            func startNext() {
+                guard let shard = pending.popFirst() else { return }
+                group.addTask {
+                    try await scan(shard, streaming: streaming, emitted: emitted, limit: limit, emit: emit, reportErrors: reportErrors)
+                }
+            }
+            for _ in 0..<parallelism { startNext() }
+            while let partial = try await group.next() {
+                merged.merge(partial)
+                startNext()
+            }
+        }
+        reportErrors(merged.takeErrors())
+        var statistics = merged.statistics
+        if streaming {
+            statistics.rowsOut = min(emitted.count.load(ordering: .relaxed), limit ?? .max)
+        } else {
+            let result = merged.finish()
+            statistics = merged.statistics
+            try emit(result.rows)
+        }
+        return Summary(statistics: statistics)
+    }
+
+    /// Scans one shard into a partial query.
+    private func scan(
+        _ shard: ShardDescription, streaming: Bool, emitted: RowCounter, limit: Int?,
+        emit: @Sendable ([[SQLValue]]) throws -> Void, reportErrors: @Sendable ([RowError]) -> Void
+    ) async throws -> BoundedQuery {
+        var query = BoundedQuery(plan: plan)
+        var pipeline = RowPipeline(plan: plan)
+        let end = shard.storedSequences.upperBound
+        var cursor: ShardCursor? = try store.cursor(stream: stream, shard: shard.id, at: from.map { .atTimestamp($0) } ?? .trimHorizon)
+        let until = self.until ?? .max
+        var passedUntil = false
+        while let current = cursor, current.sequence < end, !passedUntil {
+            try Task.checkCancellation()
+            let result = try store.scan(current, maxRecords: min(10_000, Int(end - current.sequence))) { record in
+                guard record.arrivalMilliseconds < until else {
+                    passedUntil = true  // arrival times only grow within a shard
+                    return
+                }
+                query.add(
+                    SQLRow(
+                        data: record.data, arrivalMilliseconds: record.arrivalMilliseconds, partitionKey: record.partitionKey,
+                        position: SequenceNumber(sequence: record.sequence, shard: shard.id)),
+                    pipeline: &pipeline)
+            }
+            cursor = result.next
+            let errors = query.takeErrors()
+            if !errors.isEmpty { reportErrors(errors) }
+            if streaming {
+                let rows = query.takePlainRows()
+                if !rows.isEmpty {
+                    let before = emitted.count.add(rows.count, ordering: .relaxed).oldValue
+                    if let limit {
+                        if before < limit { try emit(Array(rows.prefix(limit - before))) }
+                        if before + rows.count >= limit { break }
+                    } else {
+                        try emit(rows)
+                    }
+                }
+            }
+            if result.recordCount == 0 { break }
+            await Task.yield()
+        }
+        return query
+    }
+}
+
+/// Rows emitted so far by all workers, for LIMIT.
+final class RowCounter: Sendable {
+    let count = Atomic<Int>(0)
+}

@@ -1,0 +1,56 @@
+/// Group keys to dense group numbers: an open-addressing hash table whose keys live in one flat
+/// array, so looking up a row's key costs a hash and a comparison, with no allocation unless
+/// the group is new.
+struct GroupTable: Sendable {
+    let width: Int
+    /// Keys of group g at `keys[g * width ..< (g + 1) * width]`.
+    private(set) var keys: [SQLValue] = []
+    private var hashes: [Int] = []
+    /// Group number + 1 per bucket (0: empty); the bucket count is a power of two.
+    private var buckets: [Int32] = [Int32](repeating: 0, count: 16)
+
+    init(width: Int) { self.width = width }
+
+    var count: Int { hashes.count }
+
+    /// The key of group `group`.
+    func key(_ group: Int) -> ArraySlice<SQLValue> { keys[(group * width)..<((group + 1) * width)] }
+
+    /// The group number of `key`, adding it when new.
+    mutating func group(for key: [SQLValue]) -> (group: Int, isNew: Bool) {
+        var hasher = Hasher()
+        for value in key { hasher.combine(value) }
+        let hash = hasher.finalize()
+        let mask = buckets.count - 1
+        var bucket = hash & mask
+        while true {
+            let entry = Int(buckets[bucket])
+            if entry == 0 { break }
+            let group = entry - 1
+            if hashes[group] == hash, equalKeys(group, key) { return (group, false) }
+            bucket = (bucket + 1) & mask
+        }
+        let group = hashes.count
+        hashes.append(hash)
+        keys.append(contentsOf: key)
+        buckets[bucket] = Int32(group + 1)
+        if hashes.count * 2 > buckets.count { grow() }
+        return (group, true)
+    }
+
+    private func equalKeys(_ group: Int, _ key: [SQLValue]) -> Bool {
+        let base = group * width
+        for index in 0..<width where keys[base + index] != key[index] { return false }
+        return true
+    }
+
+    private mutating func grow() {
+        buckets = [Int32](repeating: 0, count: buckets.count * 2)
+        let mask = buckets.count - 1
+        for (group, hash) in hashes.enumerated() {
+            var bucket = hash & mask
+            while buckets[bucket] != 0 { bucket = (bucket + 1) & mask }
+            buckets[bucket] = Int32(group + 1)
+        }
+    }
+}
