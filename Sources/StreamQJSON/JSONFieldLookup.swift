@@ -80,12 +80,16 @@ struct Scanner {
     let bytes: UnsafeRawBufferPointer
     var offset = 0
 
-    var peek: UInt8? { offset < bytes.count ? bytes[offset] : nil }
+    var peek: UInt8? {
+        @inline(__always) get { offset < bytes.count ? bytes.load(fromByteOffset: offset, as: UInt8.self) : nil }
+    }
 
+    @inline(__always)
     mutating func skipWhitespace() {
         while let byte = peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { offset += 1 }
     }
 
+    @inline(__always)
     mutating func expect(_ byte: UInt8) throws(JSONFieldLookup.SyntaxError) {
         guard peek == byte else { throw fail("expected '\(Character(UnicodeScalar(byte)))'") }
         offset += 1
@@ -197,16 +201,16 @@ struct Scanner {
         case UInt8(ascii: "n"): try skipWord("null")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = offset
-            while let next = peek,
-                (next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9")) || next == UInt8(ascii: "-")
-                    || next == UInt8(ascii: "+") || next == UInt8(ascii: ".") || next == UInt8(ascii: "e")
-                    || next == UInt8(ascii: "E")
-            {
-                offset += 1
-            }
+            let count = bytes.count
+            while offset < count, Self.numberBytes[Int(bytes.load(fromByteOffset: offset, as: UInt8.self))] { offset += 1 }
             if offset == start { throw fail("invalid number") }
         default: throw fail("unexpected character")
         }
+    }
+
+    /// Bytes that can appear in a JSON number.
+    private static let numberBytes: [Bool] = (0..<256).map { byte in
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(UInt8(byte)) || "-+.eE".utf8.contains(UInt8(byte))
     }
 
     private mutating func skipWord(_ word: StaticString) throws(JSONFieldLookup.SyntaxError) {

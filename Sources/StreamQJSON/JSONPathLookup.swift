@@ -123,20 +123,29 @@ extension JSONFieldLookup {
 
 extension Scanner {
     /// Moves past a string without decoding it; returns whether it contained escapes.
+    @inline(__always)
     mutating func skipString() throws(JSONFieldLookup.SyntaxError) -> Bool {
         try expect(UInt8(ascii: "\""))
         var escapes = false
-        while let byte = peek {
-            offset += 1
-            if byte == UInt8(ascii: "\"") { return escapes }
+        guard let base = bytes.baseAddress else { throw fail("unterminated string") }
+        let count = bytes.count
+        var index = offset
+        while index < count {
+            let byte = base.load(fromByteOffset: index, as: UInt8.self)
+            index += 1
+            if byte == UInt8(ascii: "\"") {
+                offset = index
+                return escapes
+            }
             if byte == UInt8(ascii: "\\") {
                 escapes = true
-                guard peek != nil else { break }
-                offset += 1
+                index += 1
             } else if byte < 0x20 {
+                offset = index - 1
                 throw fail("control character in string")
             }
         }
+        offset = count
         throw fail("unterminated string")
     }
 }

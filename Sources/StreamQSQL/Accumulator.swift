@@ -74,11 +74,11 @@ final class AggregateSpec: Sendable {
     }
 
     /// Evaluates FILTER and the arguments, checking their types.
-    func input(_ row: SQLRow) throws -> Input {
+    func input(_ row: SQLRow, fields: [SQLValue]) throws -> Input {
         if let filter, try filter(row) != .boolean(true) { return .skip }
         if star { return .one(.boolean(true)) }
-        let value = try arguments[0](row)
-        if arguments.count > 1 { return .two(value, try arguments[1](row)) }
+        let value = try arguments[0].value(row, fields: fields)
+        if arguments.count > 1 { return .two(value, try arguments[1].value(row, fields: fields)) }
         if numericInput, !value.isNull, ExpressionCompiler.number(value) == nil {
             throw EvaluationError(message: "\(name) needs numbers, got \(value)", location: location)
         }

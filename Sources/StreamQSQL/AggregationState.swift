@@ -42,9 +42,7 @@ struct AggregationState: Sendable {
         let aggregates = self.aggregates
         let width = keyWidth
         let tracksChanges = self.tracksChanges
-        let fresh = windows[start] == nil
-        if fresh { windows[start] = WindowGroups(table: GroupTable(width: width)) }
-        Self.fold(into: &windows[start]!, key: key, inputs: inputs, arrival: arrival, aggregates: aggregates, tracksChanges: tracksChanges)
+        Self.fold(into: &windows[start, default: WindowGroups(table: GroupTable(width: width))], key: key, inputs: inputs, arrival: arrival, aggregates: aggregates, tracksChanges: tracksChanges)
     }
 
     private static func fold(

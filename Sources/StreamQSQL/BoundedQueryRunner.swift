@@ -42,15 +42,15 @@ public struct BoundedQueryRunner: Sendable {
         let streaming = !plan.isAggregate && plan.order.isEmpty && !plan.distinct
         let emitted = RowCounter()
         let limit = plan.limit.map(Int.init)
-        let shards = description.shards.filter { !$0.storedSequences.isEmpty }
         let plan = self.plan
         var merged = BoundedQuery(plan: plan)
+        let work = try workItems(description)
         try await withThrowingTaskGroup(of: BoundedQuery.self) { group in
-            var pending = shards[...]
+            var pending = work[...]
             func startNext() {
-                guard let shard = pending.popFirst() else { return }
+                guard let item = pending.popFirst() else { return }
                 group.addTask {
-                    try await scan(shard, streaming: streaming, emitted: emitted, limit: limit, emit: emit, reportErrors: reportErrors)
+                    try await scan(item, streaming: streaming, emitted: emitted, limit: limit, emit: emit, reportErrors: reportErrors)
                 }
             }
             for _ in 0..<parallelism { startNext() }
@@ -71,19 +71,48 @@ public struct BoundedQueryRunner: Sendable {
         return Summary(statistics: statistics)
     }
 
-    /// Scans one shard into a partial query.
+    /// A range of one shard's sequences for one worker.
+    struct WorkItem: Sendable {
+        var shard: ShardID
+        var sequences: Range<UInt64>
+    }
+
+    /// Every shard's records as of now, cut into ranges small enough to keep all workers busy to the
+    /// end however unevenly keys spread over shards.
+    private func workItems(_ description: StreamDescription) throws -> [WorkItem] {
+        var ranges: [WorkItem] = []
+        for shard in description.shards where !shard.storedSequences.isEmpty {
+            let start = try from.map { try store.cursor(stream: stream, shard: shard.id, at: .atTimestamp($0)).sequence }
+                ?? shard.storedSequences.lowerBound
+            ranges.append(WorkItem(shard: shard.id, sequences: start..<max(start, shard.storedSequences.upperBound)))
+        }
+        let total = ranges.reduce(0) { $0 + Int($1.sequences.count) }
+        let chunk = UInt64(max(20_000, total / (parallelism * 8)))
+        return ranges.flatMap { item in
+            stride(from: item.sequences.lowerBound, to: item.sequences.upperBound, by: Int(chunk)).map { start in
+                WorkItem(shard: item.shard, sequences: start..<min(start + chunk, item.sequences.upperBound))
+            }
+        }
+    }
+
+    /// Scans one range of a shard into a partial query.
     private func scan(
-        _ shard: ShardDescription, streaming: Bool, emitted: RowCounter, limit: Int?,
+        _ item: WorkItem, streaming: Bool, emitted: RowCounter, limit: Int?,
         emit: @Sendable ([[SQLValue]]) throws -> Void, reportErrors: @Sendable ([RowError]) -> Void
     ) async throws -> BoundedQuery {
+        // Each worker compiles its own copy of the plan: sharing one would make the cores contend
+        // on the reference counts of its closures and arrays, which costs more than the work.
+        let plan = try QueryPlanner.plan(self.plan.statement)
         var query = BoundedQuery(plan: plan)
         var pipeline = RowPipeline(plan: plan)
-        let end = shard.storedSequences.upperBound
-        var cursor: ShardCursor? = try store.cursor(stream: stream, shard: shard.id, at: from.map { .atTimestamp($0) } ?? .trimHorizon)
+        let end = item.sequences.upperBound
+        let shard = item.shard
+        var cursor: ShardCursor? = ShardCursor(stream: stream, shard: shard, sequence: item.sequences.lowerBound)
         let until = self.until ?? .max
         var passedUntil = false
         while let current = cursor, current.sequence < end, !passedUntil {
             try Task.checkCancellation()
+            if let limit, streaming, emitted.count.load(ordering: .relaxed) >= limit { break }
             let result = try store.scan(current, maxRecords: min(10_000, Int(end - current.sequence))) { record in
                 guard record.arrivalMilliseconds < until else {
                     passedUntil = true  // arrival times only grow within a shard
@@ -92,7 +121,7 @@ public struct BoundedQueryRunner: Sendable {
                 query.add(
                     SQLRow(
                         data: record.data, arrivalMilliseconds: record.arrivalMilliseconds, partitionKey: record.partitionKey,
-                        position: SequenceNumber(sequence: record.sequence, shard: shard.id)),
+                        position: SequenceNumber(sequence: record.sequence, shard: shard)),
                     pipeline: &pipeline)
             }
             cursor = result.next

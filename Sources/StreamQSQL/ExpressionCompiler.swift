@@ -5,8 +5,21 @@ import Synchronization
 /// An expression turned into a function of a row.
 public struct CompiledExpression: Sendable {
     let evaluate: @Sendable (SQLRow) throws -> SQLValue
+    /// When the expression is just a JSON field, its index in the row's extracted fields: hot
+    /// loops read it directly instead of calling `evaluate`.
+    let fieldIndex: Int?
 
-    init(_ evaluate: @escaping @Sendable (SQLRow) throws -> SQLValue) { self.evaluate = evaluate }
+    init(fieldIndex: Int? = nil, _ evaluate: @escaping @Sendable (SQLRow) throws -> SQLValue) {
+        self.evaluate = evaluate
+        self.fieldIndex = fieldIndex
+    }
+
+    /// The value for `row`, whose fields are `fields` (extracted by the plan's FieldExtractor).
+    @inline(__always)
+    func value(_ row: SQLRow, fields: [SQLValue]) throws -> SQLValue {
+        if let fieldIndex { return fields[fieldIndex] }
+        return try evaluate(row)
+    }
 
     func callAsFunction(_ row: SQLRow) throws -> SQLValue { try evaluate(row) }
 
@@ -189,7 +202,7 @@ public enum ExpressionCompiler {
         }
         if let registry = FieldRegistry.current {  // extracted once per row with the query's other paths
             let index = registry.index(of: steps)
-            return CompiledExpression { row in
+            return CompiledExpression(fieldIndex: index) { row in
                 if let fields = row.fields { return fields[index] }
                 return try lookup(steps, in: row.data, location)
             }

@@ -1,4 +1,8 @@
 import StreamQJSON
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// The JSON paths a query reads, gathered while it is compiled, and their one-pass extraction:
@@ -27,6 +31,8 @@ struct FieldExtractor: Sendable {
     /// Each distinct top-level key (as UTF-8) with the paths that start with it, and the rest of
     /// each path below that key.
     private let firstKeys: [(key: [UInt8], paths: [(index: Int, rest: [JSONPathStep])])]
+    /// Wanted keys by a 6-bit signature of their bytes, so most other keys are dismissed at once.
+    private let keySignatures: [[Int]]
     /// Per first key: the one path that is just that key (the common case), or -1.
     private let wholeValueIndex: [Int]
 
@@ -44,7 +50,20 @@ struct FieldExtractor: Sendable {
             }
         }
         self.firstKeys = firstKeys
+        var signatures = [[Int]](repeating: [], count: 64)
+        for (index, entry) in firstKeys.enumerated() where !entry.key.isEmpty {
+            entry.key.withUnsafeBytes { signatures[Self.signature($0)].append(index) }
+        }
+        keySignatures = signatures
         wholeValueIndex = firstKeys.map { $0.paths.count == 1 && $0.paths[0].rest.isEmpty ? $0.paths[0].index : -1 }
+    }
+
+    /// Length, first and last byte, folded into 0..<64.
+    @inline(__always)
+    private static func signature(_ key: UnsafeRawBufferPointer) -> Int {
+        let first = Int(key.load(fromByteOffset: 0, as: UInt8.self))
+        let last = Int(key.load(fromByteOffset: key.count - 1, as: UInt8.self))
+        return (key.count &* 7 &+ first &* 3 &+ last) & 63
     }
 
     /// The entry for a raw key from the document, comparing bytes (decoding only escaped keys).
@@ -53,9 +72,12 @@ struct FieldExtractor: Sendable {
             let decoded = try JSONFieldLookup.decodeString(key)
             return firstKeys.firstIndex { $0.key == decoded }
         }
-        for index in firstKeys.indices {
+        guard key.count > 0 else { return firstKeys.firstIndex { $0.key.isEmpty } }
+        let candidates = keySignatures[Self.signature(key)]
+        if candidates.isEmpty { return nil }
+        for index in candidates {
             let wanted = firstKeys[index].key
-            if wanted.count == key.count, wanted.withUnsafeBytes({ $0.elementsEqual(key) }) { return index }
+            if wanted.count == key.count, wanted.withUnsafeBytes({ memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }) { return index }
         }
         return nil
     }

@@ -11,8 +11,15 @@ struct RowPipeline {
     /// The aggregate inputs of that row.
     private(set) var inputs: [AggregateSpec.Input]
 
+    private let groupKeys: [CompiledExpression]
+    private let aggregates: [AggregateSpec]
+    private let windowTime: CompiledExpression?
+
     init(plan: QueryPlan) {
         self.plan = plan
+        groupKeys = plan.groupKeys
+        aggregates = plan.aggregates
+        windowTime = plan.window?.time
         key = []
         inputs = []
         key.reserveCapacity(plan.groupKeys.count)
@@ -47,11 +54,11 @@ struct RowPipeline {
     /// - Throws: when any of them fails, before anything is folded: a row counts whole or not at all.
     mutating func evaluateGrouping(_ row: SQLRow) throws -> Int64? {
         key.removeAll(keepingCapacity: true)
-        for expression in plan.groupKeys { key.append(try expression(row)) }
+        for expression in groupKeys { key.append(try expression.value(row, fields: fields)) }
         inputs.removeAll(keepingCapacity: true)
-        for aggregate in plan.aggregates { inputs.append(try aggregate.input(row)) }
-        guard let window = plan.window else { return nil }
-        let timeValue = try window.time(row)
+        for aggregate in aggregates { inputs.append(try aggregate.input(row, fields: fields)) }
+        guard let windowTime else { return nil }
+        let timeValue = try windowTime.value(row, fields: fields)
         guard let time = EventTime.milliseconds(from: timeValue) else {
             throw EvaluationError(
                 message: timeValue.isNull ? "the event time is missing" : "event time \(timeValue) is not a time",

@@ -74,12 +74,51 @@ extension SQLValue {
         default:
             if let integer = Self.parseInteger(raw) {
                 self = .integer(integer)
+            } else if let double = Self.parseSimpleDecimal(raw) {
+                self = .double(double)
             } else if let double = Double(String(decoding: raw, as: UTF8.self)) {
                 self = .double(double)
             } else {
                 self = .json(String(decoding: raw, as: UTF8.self))
             }
         }
+    }
+
+    /// `[-]digits.digits` with at most 15 significant digits, computed exactly (Clinger's fast
+    /// path: the digits and the power of ten are exact doubles, so one division rounds correctly).
+    /// Nil for anything else (exponents, long mantissas), which the full parser handles.
+    private static func parseSimpleDecimal(_ raw: UnsafeRawBufferPointer) -> Double? {
+        var index = 0
+        let negative = raw[0] == UInt8(ascii: "-")
+        if negative { index = 1 }
+        var mantissa: Int64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var seenPoint = false
+        while index < raw.count {
+            let byte = raw[index]
+            if byte == UInt8(ascii: ".") {
+                guard !seenPoint, digits > 0 else { return nil }
+                seenPoint = true
+            } else {
+                let digit = byte &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                mantissa = mantissa * 10 + Int64(digit)
+                digits += 1
+                if seenPoint { fractionDigits += 1 }
+                guard digits <= 15 else { return nil }
+            }
+            index += 1
+        }
+        guard seenPoint, fractionDigits > 0 else { return nil }
+        let value = Double(mantissa) / powersOfTen[fractionDigits]
+        return negative ? -value : value
+    }
+
+    private static let powersOfTen: [Double] = (0...15).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
     }
 
     /// Decimal digits with an optional minus sign that fit a BIGINT.

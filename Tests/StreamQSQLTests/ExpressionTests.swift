@@ -1,11 +1,12 @@
+import StreamQStorage
 import Testing
 
 @testable import StreamQSQL
 
 @Suite struct ExpressionTests {
-    let record = SQLRow(
+    let record = SQLRecord(
         data: Array(#"{"status":503,"path":"/api/v1/items","latency_ms":12.5,"ok":false,"user":null,"client":{"ip":"10.0.0.1"},"tags":["a","b"],"ts":"2026-01-01T00:00:01.500Z"}"#.utf8),
-        arrivalMilliseconds: 1_767_225_600_000, partitionKey: "u1", sequenceNumber: "42", shard: "shardId-000000000001")
+        arrivalMilliseconds: 1_767_225_600_000, partitionKey: "u1", position: SequenceNumber(sequence: 42, shard: ShardID(1)))
 
     func evaluate(_ text: String) throws -> SQLValue {
         try ExpressionCompiler.compile(Parser.parseExpression(text))(record)
@@ -65,7 +66,7 @@ import Testing
         #expect(throws: EvaluationError.self) { try evaluate("9223372036854775807 + 1") }
         #expect(throws: EvaluationError.self) { try evaluate("CAST('x' AS BIGINT)") }
         #expect(throws: EvaluationError.self) { try evaluate("path + 1") }
-        let notJSON = SQLRow(data: Array("plain text line".utf8))
+        let notJSON = SQLRecord("plain text line")
         let compiled = try ExpressionCompiler.compile(Parser.parseExpression("status"))
         #expect(throws: EvaluationError.self) { try compiled(notJSON) }
         #expect(try ExpressionCompiler.compile(Parser.parseExpression("_raw"))(notJSON) == .string("plain text line"))

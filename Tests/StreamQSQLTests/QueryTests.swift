@@ -1,17 +1,20 @@
+import StreamQStorage
 import Testing
 
 @testable import StreamQSQL
 
 @Suite struct QueryTests {
     /// Five requests in two minutes (ts in epoch ms), one not JSON.
-    let rows: [SQLRow] = [
+    let rows: [SQLRecord] = [
         #"{"ts":1767225600000,"status":200,"path":"/","latency_ms":10}"#,
         #"{"ts":1767225610000,"status":500,"path":"/api","latency_ms":30}"#,
         #"{"ts":1767225650000,"status":200,"path":"/api","latency_ms":20}"#,
         #"{"ts":1767225670000,"status":404,"path":"/","latency_ms":null}"#,
         #"{"ts":1767225680000,"status":200,"path":"/","latency_ms":40}"#,
         "not json",
-    ].enumerated().map { index, text in SQLRow(data: Array(text.utf8), sequenceNumber: String(index), shard: "shardId-000000000000") }
+    ].enumerated().map { index, text in
+        SQLRecord(text, arrivalMilliseconds: Int64(index), position: SequenceNumber(sequence: UInt64(index), shard: ShardID(0)))
+    }
 
     func run(_ sql: String) throws -> (ResultSet, BoundedQuery) {
         var query = BoundedQuery(plan: try QueryPlanner.plan(sql))
@@ -25,7 +28,7 @@ import Testing
         #expect(result.columns == ["path", "doubled"])
         #expect(result.rows == [[.string("/"), .integer(80)], [.string("/api"), .integer(40)], [.string("/"), .integer(20)]])
         #expect(query.statistics.errors == 1, "the line that is not JSON is counted, not dropped silently")
-        #expect(query.errors.first?.sequenceNumber == "5")
+        #expect(query.errors.first?.position?.sequence == 5)
     }
 
     @Test func tumblingWindowsWithAggregatesFilterAndHaving() throws {
