@@ -3,6 +3,7 @@ import FoundationEssentials
 import StreamQJSON
 import StreamQSQL
 import StreamQStorage
+import UnixSignals
 
 /// `streamq query`: run SQL over a stream's history, or continuously with `--follow`.
 struct Query: AsyncParsableCommand {
@@ -20,7 +21,12 @@ struct Query: AsyncParsableCommand {
     @Argument(help: "The query.") var sql: String
     @Option(help: "table (default on a terminal), jsonl or csv.") var format: String?
     @Flag(help: "Print rows in and out, late rows, errors and elapsed time on stderr.") var stats = false
-    @Option(help: "Only records that arrived at or after this time (ISO-8601 or epoch ms).") var from: String?
+    @Flag(help: "Keep running: emit each window when the watermark passes its end, until Ctrl-C or LIMIT.") var follow = false
+    @Option(help: "With --follow: save progress under this name and resume from it on the next run.") var name: String?
+    @Option(name: .customLong("idle-timeout"), help: "With --follow: a shard silent this long stops holding the watermark (default 30s).")
+    var idleTimeout: String = "30s"
+    @Option(help: "Only records that arrived at or after this time (ISO-8601 or epoch ms); with --follow also trim-horizon or latest.")
+    var from: String?
     @Option(help: "Only records that arrived before this time (ISO-8601 or epoch ms).") var until: String?
     @Option(help: "Append rows the query could not use (errors, late rows) to this JSON-lines file.") var errors: String?
     @Option(help: "Shards scanned at once (default: the number of CPUs).") var parallel: Int?
@@ -35,21 +41,26 @@ struct Query: AsyncParsableCommand {
         let format = format ?? (StandardStreams.isOutputTerminal ? "table" : "jsonl")
         guard ["table", "jsonl", "csv"].contains(format) else { throw CommandFailure("--format must be table, jsonl or csv") }
         let stream = try streamName(plan.stream)
-        let from = try from.map { try timeOption($0, name: "--from") }
-        let until = try until.map { try timeOption($0, name: "--until") }
+        guard name == nil || follow else { throw CommandFailure("--name needs --follow (a bounded query has nothing to resume)") }
         let clock = ContinuousClock()
         let started = clock.now
-        let writer = ResultWriter(columns: plan.columns, format: format)
+        let writer = ResultWriter(columns: plan.columns, format: format, streaming: follow)
         let reporter = try ErrorReporter(path: errors)
-        let summary = try await store.withStore(mode: .readOnly) { store in
-            let runner = BoundedQueryRunner(
-                plan: plan, store: store, stream: stream, from: from, until: until,
-                parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount)
-            return try await runner.run(emit: { writer.write($0) }, reportErrors: { reporter.report($0) })
+        let statistics: QueryStatistics
+        if follow {
+            statistics = try await runFollowing(plan, stream: stream, writer: writer, reporter: reporter)
+        } else {
+            let from = try from.map { try timeOption($0, name: "--from") }
+            let until = try until.map { try timeOption($0, name: "--until") }
+            statistics = try await store.withStore(mode: .readOnly) { store in
+                let runner = BoundedQueryRunner(
+                    plan: plan, store: store, stream: stream, from: from, until: until,
+                    parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount)
+                return try await runner.run(emit: { writer.write($0) }, reportErrors: { reporter.report($0) }).statistics
+            }
         }
         writer.finish()
         try reporter.finish()
-        let statistics = summary.statistics
         if stats {
             StandardStreams.writeError(
                 "rows in \(statistics.rowsIn), rows out \(statistics.rowsOut), late \(statistics.late), errors \(statistics.errors), elapsed \(started.duration(to: clock.now))\n")
@@ -59,6 +70,56 @@ struct Query: AsyncParsableCommand {
             StandardStreams.writeError(
                 "streamq: \(skipped) row\(skipped == 1 ? "" : "s") skipped (\(statistics.errors) could not be evaluated, \(statistics.late) late)\(errors.map { "; see \($0)" } ?? "")\n")
             throw ExitCode(3)
+        }
+    }
+}
+
+extension Query {
+    /// Follows the stream until Ctrl-C / SIGTERM (then saves the checkpoint) or LIMIT.
+    private func runFollowing(_ plan: QueryPlan, stream: StreamName, writer: ResultWriter, reporter: ErrorReporter) async throws -> QueryStatistics {
+        guard until == nil else { throw CommandFailure("--until cannot be used with --follow") }
+        let start: StartingPosition
+        switch from {
+        case nil, "trim-horizon": start = .trimHorizon
+        case "latest": start = .latest
+        case let text?: start = .atTimestamp(try timeOption(text, name: "--from"))
+        }
+        let (seconds, attoseconds) = try parseDuration(idleTimeout).components
+        let idle = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        guard idle > 0 else { throw CommandFailure("--idle-timeout must be positive") }
+        var checkpoint: QueryCheckpoint?
+        if let name {
+            do {
+                checkpoint = try QueryCheckpoint(name: name, dataDirectory: store.resolvedDirectory)
+            } catch {
+                throw CommandFailure(error.message)
+            }
+        }
+        return try await store.withStore(mode: .readOnly) { store in
+            let runner = FollowQueryRunner(plan: plan, store: store, stream: stream, start: start, idleTimeout: idle, checkpoint: checkpoint)
+            return try await withThrowingTaskGroup(of: QueryStatistics?.self) { group in
+                group.addTask {
+                    do {
+                        return try await runner.run(
+                            emit: { rows in
+                                writer.write(rows)
+                                writer.flush()
+                            }, reportErrors: { reporter.report($0) })
+                    } catch let error as SQLError {
+                        throw CommandFailure(error.message)
+                    }
+                }
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+                    return nil
+                }
+                var statistics: QueryStatistics?
+                while let result = try await group.next() {
+                    group.cancelAll()
+                    if let result { statistics = result }
+                }
+                return statistics ?? QueryStatistics()
+            }
         }
     }
 }

@@ -18,18 +18,26 @@ final class ResultWriter: Sendable {
 
     let columns: [String]
     let format: String
+    /// Rows keep coming (follow mode): a table is drawn per batch instead of once at the end.
+    let streaming: Bool
     private let state = Mutex(State())
 
-    init(columns: [String], format: String) {
+    init(columns: [String], format: String, streaming: Bool = false) {
         self.columns = columns
         self.format = format
+        self.streaming = streaming
     }
 
     func write(_ rows: [[SQLValue]]) {
         state.withLock { state in
             switch format {
             case "table":
-                state.tableRows += rows
+                if streaming {
+                    let lines = TextTable.render(header: columns, rows: rows.map { $0.map(ResultFormatter.text) })
+                    state.output.append(lines.joined(separator: "\n") + "\n")
+                } else {
+                    state.tableRows += rows
+                }
                 return
             case "csv":
                 if !state.wroteHeader {
@@ -48,7 +56,7 @@ final class ResultWriter: Sendable {
     /// Draws the table (if that is the format) and flushes.
     func finish() {
         state.withLock { state in
-            if format == "table" {
+            if format == "table" && !streaming {
                 ResultFormatter.write(ResultSet(columns: columns, rows: state.tableRows), format: "table", to: &state.output, header: true)
             } else if format == "csv" && !state.wroteHeader {
                 state.output.append(columns.map(ResultFormatter.csvField).joined(separator: ",") + "\r\n")

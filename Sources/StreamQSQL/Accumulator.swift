@@ -1,7 +1,7 @@
 /// An aggregate function's running state for one group (and window). Every state can absorb
 /// another of its kind (``AggregateSpec/merge(_:into:)``): shards are aggregated in parallel and
 /// session windows merge as gaps fill.
-enum Accumulator: Sendable, Hashable {
+enum Accumulator: Sendable, Hashable, Codable {
     case count(Int64)
     /// The distinct values of an aggregate with DISTINCT, folded at the end.
     case distinct(Set<SQLValue>)

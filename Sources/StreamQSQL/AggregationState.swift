@@ -19,7 +19,7 @@ struct AggregationState: Sendable {
     }
 
     /// The groups of one TUMBLE/HOP window (or of a query without a window).
-    struct WindowGroups: Sendable {
+    struct WindowGroups: Sendable, Codable {
         var table: GroupTable
         var states: [Accumulator] = []
         /// Groups changed since the last ``AggregationState/takeChanges()``.
@@ -169,6 +169,19 @@ struct AggregationState: Sendable {
         }
         for (group, session) in sessions.takeChanges(firedOnly: firedOnly) { results.append(sessionResult(group, session)) }
         return results
+    }
+
+    /// The windows and sessions, for a checkpoint.
+    struct Snapshot: Codable, Sendable {
+        var windows: [Int64: WindowGroups]
+        var sessions: SessionGroups
+    }
+
+    var snapshot: Snapshot { Snapshot(windows: windows, sessions: sessions) }
+
+    mutating func restore(_ snapshot: Snapshot) {
+        windows = snapshot.windows
+        sessions = snapshot.sessions
     }
 
     /// Open windows and groups, for `--stats` and `explain`.

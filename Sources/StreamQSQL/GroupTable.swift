@@ -1,11 +1,29 @@
 /// Group keys to dense group numbers: an open-addressing hash table whose keys live in one flat
 /// array, so looking up a row's key costs a hash and a comparison, with no allocation unless
 /// the group is new.
-struct GroupTable: Sendable {
+struct GroupTable: Sendable, Codable {
     let width: Int
     /// Keys of group g at `keys[g * width ..< (g + 1) * width]`.
     private(set) var keys: [SQLValue] = []
     private var hashes: [Int] = []
+
+    private enum CodingKeys: String, CodingKey { case width, keys, count }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let width = try container.decode(Int.self, forKey: .width)
+        self.init(width: width)
+        let keys = try container.decode([SQLValue].self, forKey: .keys)
+        let count = try container.decode(Int.self, forKey: .count)
+        for group in 0..<count { _ = self.group(for: Array(keys[(group * width)..<((group + 1) * width)])) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(width, forKey: .width)
+        try container.encode(keys, forKey: .keys)
+        try container.encode(count, forKey: .count)
+    }
     /// Group number + 1 per bucket (0: empty); the bucket count is a power of two.
     private var buckets: [Int32] = [Int32](repeating: 0, count: 16)
 

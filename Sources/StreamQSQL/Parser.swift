@@ -10,7 +10,8 @@ public struct Parser {
     /// Parses one `SELECT` statement (a trailing `;` is allowed).
     public static func parseSelect(_ text: String) throws(SQLError) -> SelectStatement {
         var parser = Parser(tokens: try Lexer.tokenize(text))
-        let statement = try parser.selectStatement()
+        var statement = try parser.selectStatement()
+        statement.text = text
         _ = parser.acceptSymbol(";")
         guard parser.current.kind == .end else { throw parser.unexpected("the end of the query") }
         return statement

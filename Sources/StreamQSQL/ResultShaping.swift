@@ -13,7 +13,8 @@ enum ResultShaping {
     }
 
     /// DISTINCT, ORDER BY and LIMIT.
-    static func finish(_ rows: [ProjectedRow], plan: QueryPlan) -> [[SQLValue]] {
+    /// - Parameter limit: how many rows may still be returned (default: the plan's LIMIT).
+    static func finish(_ rows: [ProjectedRow], plan: QueryPlan, limit: Int? = nil) -> [[SQLValue]] {
         var rows = rows
         if plan.distinct {
             var seen = Set<[SQLValue]>()
@@ -32,7 +33,7 @@ enum ResultShaping {
                 return false
             }
         }
-        if let limit = plan.limit { rows = Array(rows.prefix(Int(limit))) }
+        if let limit = limit ?? plan.limit.map(Int.init) { rows = Array(rows.prefix(limit)) }
         return rows.map(\.output)
     }
 }

@@ -101,6 +101,13 @@ public struct QueryStatistics: Sendable, Equatable {
     public var errors = 0
     public var late = 0
 
+    public init(rowsIn: Int = 0, rowsOut: Int = 0, errors: Int = 0, late: Int = 0) {
+        self.rowsIn = rowsIn
+        self.rowsOut = rowsOut
+        self.errors = errors
+        self.late = late
+    }
+
     public mutating func add(_ other: QueryStatistics) {
         rowsIn += other.rowsIn
         rowsOut += other.rowsOut

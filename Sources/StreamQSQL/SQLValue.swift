@@ -1,7 +1,7 @@
 import StreamQJSON
 
 /// A value during evaluation, with SQL's NULL.
-public enum SQLValue: Sendable, Hashable, CustomStringConvertible {
+public enum SQLValue: Sendable, Hashable, Codable, CustomStringConvertible {
     case null
     case boolean(Bool)
     case integer(Int64)

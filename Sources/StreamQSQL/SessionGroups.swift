@@ -1,6 +1,6 @@
 /// One session window of one group key: rows whose event times are less than the gap apart.
 /// It spans `[start, last + gap)`.
-struct Session: Sendable {
+struct Session: Sendable, Codable {
     var start: Int64
     var last: Int64
     var states: [Accumulator]
@@ -9,7 +9,7 @@ struct Session: Sendable {
 }
 
 /// The open session windows of every group key of a `SESSION(t, gap)` query.
-struct SessionGroups: Sendable {
+struct SessionGroups: Sendable, Codable {
     var table: GroupTable
     /// Sessions of group g, ordered by start and never overlapping.
     private(set) var byGroup: [[Session]] = []

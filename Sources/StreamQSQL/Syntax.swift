@@ -14,6 +14,8 @@ public struct SelectStatement: Sendable, Equatable {
     public var late: LatePolicy = .drop
     /// `INTO 'file:///…'`, if given.
     public var into: String?
+    /// The query as written.
+    public var text = ""
 }
 
 public struct SelectItem: Sendable, Equatable {

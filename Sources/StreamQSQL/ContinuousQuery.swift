@@ -1,0 +1,140 @@
+import StreamQStorage
+
+/// Runs a ``QueryPlan`` continuously: rows come in as shards deliver them, windows are emitted
+/// once each when the watermark passes their end (`EMIT FINAL`) or on every change (`EMIT
+/// CHANGES`), and late rows are dropped and reported, or, under `ON LATE UPDATE WITHIN g`,
+/// folded into their kept window and its corrected row emitted again.
+///
+/// A grouped query without a window emits its changed groups as they change.
+public struct ContinuousQuery: Sendable {
+    public let plan: QueryPlan
+    /// How long fired windows are kept for late rows (`ON LATE UPDATE WITHIN`), in ms.
+    public let allowedLateness: Int64
+    public private(set) var statistics = QueryStatistics()
+    private(set) var watermarks: WatermarkTracker
+    private(set) var aggregation: AggregationState
+    private var pipeline: RowPipeline
+    private var pendingRows: [ProjectedRow] = []
+    private var pendingErrors: [RowError] = []
+
+    /// The default watermark delay, when the query does not say `WATERMARK DELAY`.
+    public static let defaultDelay: Int64 = 5000
+    /// The default time after which a shard that delivers nothing no longer holds the watermark.
+    public static let defaultIdleTimeout: Int64 = 30_000
+
+    public init(plan: QueryPlan, idleTimeout: Int64 = defaultIdleTimeout) {
+        self.plan = plan
+        let delay = plan.statement.source.watermarkDelay?.milliseconds ?? (plan.window?.isProcessingTime == true ? 0 : Self.defaultDelay)
+        watermarks = WatermarkTracker(delay: delay, idleTimeout: idleTimeout)
+        if case .updateWithin(let interval) = plan.statement.late { allowedLateness = interval.milliseconds } else { allowedLateness = 0 }
+        aggregation = AggregationState(aggregates: plan.aggregates, keyWidth: plan.groupKeys.count, window: plan.window)
+        aggregation.tracksChanges = plan.statement.emit == .changes || allowedLateness > 0 || (plan.isAggregate && plan.window == nil)
+        pipeline = RowPipeline(plan: plan)
+    }
+
+    /// The query's event-time watermark (nil until every active shard has delivered a row).
+    public var watermark: Int64? { watermarks.current == .min ? nil : watermarks.current }
+
+    /// The query has emitted its LIMIT of rows: nothing more will come out.
+    public var isComplete: Bool { plan.limit.map { statistics.rowsOut >= Int($0) } ?? false }
+
+    /// Open windows × groups held in memory.
+    public var openGroups: Int { aggregation.openGroupCount }
+
+    /// A shard the query starts reading.
+    public mutating func register(shard: ShardID, now: Int64) { watermarks.register(shard, now: now) }
+
+    /// A shard that ended (after a split or merge); its children are registered when they start.
+    public mutating func close(shard: ShardID) { watermarks.close(shard) }
+
+    /// Continues from a checkpoint.
+    mutating func restore(watermarks: WatermarkTracker, aggregation snapshot: AggregationState.Snapshot, statistics: QueryStatistics) {
+        self.watermarks = watermarks
+        aggregation.restore(snapshot)
+        self.statistics = statistics
+    }
+
+    /// Feeds one record from `shard`, read at wall-clock time `now` (ms).
+    mutating func add(_ row: SQLRow, shard: ShardID, now: Int64) {
+        statistics.rowsIn += 1
+        watermarks.touch(shard, now: now)
+        var row = row
+        do {
+            guard try pipeline.prepare(&row) else { return }
+            guard plan.isAggregate else {
+                if !isComplete { pendingRows.append(try pipeline.project(row)) }
+                return
+            }
+            let time = try pipeline.evaluateGrouping(row)
+            guard let time, let window = plan.window else {
+                aggregation.add(key: pipeline.key, windowStart: 0, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
+                return
+            }
+            let watermark = watermarks.current
+            if aggregation.isLate(time: time, watermark: watermark, retention: allowedLateness) {
+                statistics.late += 1
+                pendingErrors.append(
+                    RowError(
+                        kind: .late, position: row.position,
+                        message: "event time \(EventTime.iso8601(time)) is behind the watermark \(EventTime.iso8601(watermark)): its window had closed"))
+                return
+            }
+            watermarks.observe(shard, eventTime: time, now: now)
+            if window.kind == .session {
+                aggregation.addToSession(key: pipeline.key, time: time, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
+            } else {
+                let key = pipeline.key, inputs = pipeline.inputs
+                window.forEachStart(containing: time) { start in
+                    // A HOP row also belongs to older windows; those that closed (and were dropped, or
+                    // are kept only for UPDATE WITHIN) take it only as a correction.
+                    let closed = start + window.size <= watermark
+                    guard !closed || (allowedLateness > 0 && aggregation.windows[start] != nil) else { return }
+                    aggregation.add(key: key, windowStart: start, inputs: inputs, arrival: row.arrivalMilliseconds)
+                }
+            }
+        } catch {
+            statistics.errors += 1
+            pendingErrors.append(RowError(kind: .evaluation, position: row.position, message: "\(error)"))
+        }
+    }
+
+    /// Feeds one record owned by the caller.
+    public mutating func add(_ record: SQLRecord, shard: ShardID, now: Int64) {
+        record.withRow { add($0, shard: shard, now: now) }
+    }
+
+    /// Advances the watermark to `now`, fires the windows it passed, and hands over the rows to
+    /// emit (in emission order; ORDER BY sorts the rows of one firing) and the rows skipped.
+    public mutating func advance(now: Int64) -> (rows: [[SQLValue]], errors: [RowError]) {
+        let watermark = watermarks.advance(now: now)
+        var rows = pendingRows
+        pendingRows = []
+        if plan.isAggregate {
+            var results: [AggregationState.GroupResult] = []
+            if aggregation.tracksChanges {
+                // EMIT CHANGES: every changed group; EMIT FINAL: corrections of fired windows only.
+                results += aggregation.takeChanges(firedOnly: plan.statement.emit == .final && plan.window != nil)
+            }
+            if plan.window != nil {
+                let fired = aggregation.fire(upTo: watermark, retention: allowedLateness)
+                if plan.statement.emit == .final { results += fired }
+            }
+            var grouped: [ProjectedRow] = []
+            for result in results {
+                do {
+                    if let row = try ResultShaping.project(result, plan: plan) { grouped.append(row) }
+                } catch {
+                    statistics.errors += 1
+                    pendingErrors.append(RowError(kind: .evaluation, position: nil, message: "\(error)"))
+                }
+            }
+            rows += grouped
+        }
+        var output = ResultShaping.finish(rows, plan: plan, limit: plan.limit.map { max(0, Int($0) - statistics.rowsOut) })
+        if isComplete { output = [] }
+        statistics.rowsOut += output.count
+        let errors = pendingErrors
+        pendingErrors = []
+        return (output, errors)
+    }
+}
