@@ -10,14 +10,14 @@ import Glibc
 public struct StreamQCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "streamq",
-        abstract: "Sharded append-only streams on local disk.",
+        abstract: "Sharded append-only streams on local disk, and SQL over them.",
         discussion: """
             Data lives in a data directory: --data-dir, or STREAMQ_DATA_DIR, or ./streamq-data.
             Errors are one line on stderr and a non-zero exit status.
             """,
         subcommands: [
             CreateStream.self, ListStreams.self, DescribeStream.self, DeleteStream.self, Put.self, Read.self, Query.self,
-            SplitShard.self, MergeShards.self, UpdateShardCount.self, Groups.self, Stats.self, Generate.self,
+            Explain.self, SQLShell.self, SplitShard.self, MergeShards.self, UpdateShardCount.self, Groups.self, Stats.self, Generate.self,
         ])
 
     public init() {}

@@ -100,6 +100,7 @@ public struct Parser {
         }
         if acceptKeyword("HAVING") { statement.having = try expression() }
         if acceptKeyword("EMIT") { try emitClause(&statement) }
+        if acceptKeyword("ON") { try lateClause(&statement) }
         if acceptKeyword("ORDER") {
             try expectKeyword("BY")
             statement.orderBy = [try sortItem()]
@@ -111,6 +112,7 @@ public struct Parser {
             statement.limit = count
         }
         if acceptKeyword("EMIT") { try emitClause(&statement) }
+        if acceptKeyword("ON") { try lateClause(&statement) }
         if acceptKeyword("INTO") {
             guard case .string(let url) = current.kind else { throw unexpected("a 'file:///…' URL after INTO") }
             _ = advance()
@@ -127,16 +129,19 @@ public struct Parser {
         } else {
             throw unexpected("FINAL or CHANGES after EMIT")
         }
-        if acceptKeyword("ON") {
-            try expectKeyword("LATE")
-            if acceptKeyword("DROP") {
-                statement.late = .drop
-            } else if acceptKeyword("UPDATE") {
-                try expectKeyword("WITHIN")
-                statement.late = .updateWithin(try intervalValue())
-            } else {
-                throw unexpected("DROP or UPDATE WITHIN after ON LATE")
-            }
+        if acceptKeyword("ON") { try lateClause(&statement) }
+    }
+
+    /// `ON LATE DROP | ON LATE UPDATE WITHIN interval` (after `ON`).
+    private mutating func lateClause(_ statement: inout SelectStatement) throws(SQLError) {
+        try expectKeyword("LATE")
+        if acceptKeyword("DROP") {
+            statement.late = .drop
+        } else if acceptKeyword("UPDATE") {
+            try expectKeyword("WITHIN")
+            statement.late = .updateWithin(try intervalValue())
+        } else {
+            throw unexpected("DROP or UPDATE WITHIN after ON LATE")
         }
     }
 
@@ -369,6 +374,18 @@ public struct Parser {
             case "ROWTIME":
                 _ = advance()
                 return .field([.key("_arrival")], token.location)
+            case "EXTRACT":
+                // EXTRACT(field FROM time) is extract('field', time).
+                guard peek(1).kind == .symbol("(") else { fallthrough }
+                _ = advance()
+                _ = advance()
+                guard case .identifier(let field) = current.kind else { throw unexpected("a field such as HOUR or DAY") }
+                let fieldLocation = current.location
+                _ = advance()
+                try expectKeyword("FROM")
+                let value = try expression()
+                try expectSymbol(")")
+                return .call(FunctionCall(name: "extract", arguments: [.literal(.string(field.lowercased()), fieldLocation), value]), token.location)
             default:
                 if peek(1).kind == .symbol("(") { return try call(word, token.location) }
                 if Self.reserved.contains(word.uppercased()) { throw unexpected("an expression") }

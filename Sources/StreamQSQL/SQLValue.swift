@@ -23,8 +23,8 @@ public enum SQLValue: Sendable, Hashable, Codable, CustomStringConvertible {
         case .integer(let value): String(value)
         case .double(let value): String(value)
         case .string(let value): value
-        case .timestamp(let value): "timestamp(\(value))"
-        case .interval(let value): "interval(\(value) ms)"
+        case .timestamp(let value): EventTime.iso8601(value)
+        case .interval(let value): IntervalText.format(value)
         case .json(let text): text
         }
     }

@@ -83,6 +83,37 @@ enum ScalarFunctions {
             guard let seconds = ExpressionCompiler.number(args[0]) else { throw EvaluationError(message: "to_timestamp needs epoch seconds", location: location) }
             return .timestamp(Int64((seconds * 1000).rounded()))
         }),
+        "date_trunc": (2...2, { args, location in
+            guard let time = EventTime.milliseconds(from: args[1]) else { throw EvaluationError(message: "date_trunc needs a time", location: location) }
+            return .timestamp(try CalendarFunctions.truncate(time, to: args[0].description, location))
+        }),
+        "extract": (2...2, { args, location in
+            guard let time = EventTime.milliseconds(from: args[1]) else { throw EvaluationError(message: "extract needs a time", location: location) }
+            return try CalendarFunctions.extract(args[0].description, from: time, location)
+        }),
+        "time_bucket": (2...2, { args, location in
+            guard case .interval(let width) = args[0], width > 0 else {
+                throw EvaluationError(message: "time_bucket needs a positive INTERVAL first", location: location)
+            }
+            guard let time = EventTime.milliseconds(from: args[1]) else { throw EvaluationError(message: "time_bucket needs a time", location: location) }
+            return .timestamp(CalendarFunctions.bucket(time, width: width))
+        }),
+        "json_value": (2...2, { args, location in
+            guard case .string(let path) = args[1] else { throw EvaluationError(message: "json_value needs a path such as '$.a.b[0]'", location: location) }
+            let steps = try JSONPathText.parse(path, location)
+            let text: String
+            switch args[0] {
+            case .json(let json), .string(let json): text = json
+            default: return .null
+            }
+            do {
+                var bytes = Array(text.utf8)
+                let found = try bytes.withUnsafeMutableBytes { try JSONFieldLookup.value(at: steps, in: UnsafeRawBufferPointer($0)) }
+                return SQLValue(json: found)
+            } catch {
+                throw EvaluationError(message: "json_value: \(error)", location: location)
+            }
+        }),
         "json_typeof": (1...1, { args, _ in
             switch args[0] {
             case .json(let text): return .string(text.hasPrefix("[") ? "array" : "object")
@@ -100,6 +131,11 @@ enum ScalarFunctions {
         "greatest": { args, location in try extreme(args, location, keepGreater: true) },
         "least": { args, location in try extreme(args, location, keepGreater: false) },
         "concat": { args, _ in .string(args.filter { !$0.isNull }.map(\.description).joined()) },
+        "date_part": { args, location in
+            guard args.count == 2 else { throw EvaluationError(message: "date_part(part, time) takes 2 arguments", location: location) }
+            guard !args[1].isNull, let time = EventTime.milliseconds(from: args[1]) else { return .null }
+            return try CalendarFunctions.extract(args[0].description, from: time, location)
+        },
     ]
 
     static let aggregates: Set<String> = [
@@ -116,12 +152,18 @@ enum ScalarFunctions {
         if windows.contains(call.name) {
             throw SQLError("window function \(call.name)() belongs in GROUP BY", at: location)
         }
+        if call.name == "now" || call.name == "current_timestamp" {
+            guard arguments.isEmpty else { throw SQLError("\(call.name)() takes no arguments", at: location) }
+            let started = SQLValue.timestamp(FollowQueryRunner.wallClock())  // fixed for the query, as in DuckDB
+            return CompiledExpression { _ in started }
+        }
+        if let regex = try RegexFunctions.compile(call, arguments: arguments, location) { return regex }
         if let body = nullTolerant[call.name] {
             guard !arguments.isEmpty else { throw SQLError("\(call.name)() needs at least one argument", at: location) }
             return CompiledExpression { row in try body(try arguments.map { try $0(row) }, location) }
         }
         guard let entry = table[call.name] else {
-            let known = Array(table.keys) + Array(nullTolerant.keys) + Array(aggregates)
+            let known = Array(table.keys) + Array(nullTolerant.keys) + Array(aggregates) + RegexFunctions.names + ["now"]
             let suggestion = closest(call.name, in: known).map { "; did you mean \($0)()?" } ?? ""
             throw SQLError("unknown function \(call.name)()\(suggestion)", at: location)
         }
