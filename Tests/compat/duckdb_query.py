@@ -1,19 +1,33 @@
 #!/usr/bin/env python3
-"""Runs one query with DuckDB over an NDJSON file (as table `access`) and prints the rows as
-JSON lines, timestamps as ISO-8601 UTC with milliseconds, for comparison with streamq."""
-import datetime, json, sys
+"""Runs queries with DuckDB over an NDJSON file (as table `access`) for comparison with streamq.
+
+    duckdb_query.py FILE QUERIES.json
+
+QUERIES.json holds a JSON list of SQL strings. For each query one line is printed: a JSON object
+{"rows": [...]} with every row as an object (timestamps as ISO-8601 UTC with milliseconds), or
+{"error": "..."}."""
+import datetime, decimal, json, sys
 import duckdb
 
-path, sql = sys.argv[1], sys.argv[2]
+path, queries_path = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
 con.execute(f"CREATE TABLE access AS SELECT * FROM read_json_auto('{path}', format='newline_delimited')")
-cursor = con.execute(sql)
-columns = [d[0] for d in cursor.description]
-for row in cursor.fetchall():
-    out = {}
-    for name, value in zip(columns, row):
-        if isinstance(value, datetime.datetime):
-            value = value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-        out[name] = value
-    print(json.dumps(out))
+
+
+def plain(value):
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    return value
+
+
+for sql in json.load(open(queries_path)):
+    try:
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description]
+        rows = [{name: plain(value) for name, value in zip(columns, row)} for row in cursor.fetchall()]
+        print(json.dumps({"rows": rows}))
+    except Exception as error:  # reported per query, so one bad query does not hide the others
+        print(json.dumps({"error": str(error)}))
