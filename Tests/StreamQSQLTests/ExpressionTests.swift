@@ -62,6 +62,32 @@ import Testing
         #expect(try evaluate(expression) == expected, "\(expression)")
     }
 
+    @Test(arguments: [
+        ("json_value(client, '$.ip')", SQLValue.string("10.0.0.1")),
+        ("json_value(tags, '$[1]')", .string("b")),
+        ("json_value('{\"a\": {\"b c\": [1, 2.5]}}', '$.a[''b c''][1]')", .double(2.5)),
+        ("json_value(client, '$.missing')", .null),
+        ("date_trunc('hour', ts)", .timestamp(1_767_225_600_000)),
+        ("date_trunc('month', '2026-03-17T10:00:00Z')", .timestamp(1_772_323_200_000)),
+        ("date_trunc('week', '2026-01-01T10:00:00Z')", .timestamp(1_767_571_200_000 - 7 * 86_400_000)),
+        ("extract(year FROM ts) * 100 + extract(month FROM ts)", .integer(202_601)),
+        ("EXTRACT(millisecond FROM ts)", .integer(1500)),
+        ("date_part('dow', ts)", .integer(4)),
+        ("time_bucket(INTERVAL '15 minutes', '2026-01-01T00:29:59Z')", .timestamp(1_767_225_600_000 + 900_000)),
+        ("regexp_like(path, '^/api/v[0-9]+/')", .boolean(true)),
+        ("regexp_extract(path, '/v([0-9]+)/', 1)", .string("1")),
+        ("regexp_extract(path, 'nomatch')", .string("")),
+        ("regexp_replace(path, '/', '.', 'g')", .string(".api.v1.items")),
+        ("regexp_replace(path, '/', '.')", .string(".api/v1/items")),
+        ("now() > ts", .boolean(true)),
+        ("replace(path, 'items', 'things')", .string("/api/v1/things")),
+        ("trim('  x  ')", .string("x")),
+        ("least(3, 1, NULL)", .integer(1)),
+    ])
+    func evaluatesTimeRegexAndJSONFunctions(expression: String, expected: SQLValue) throws {
+        #expect(try evaluate(expression) == expected, "\(expression)")
+    }
+
     @Test func rowErrorsAreReportedNotCrashes() throws {
         #expect(throws: EvaluationError.self) { try evaluate("9223372036854775807 + 1") }
         #expect(throws: EvaluationError.self) { try evaluate("CAST('x' AS BIGINT)") }
