@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: generates the sample access logs, measures the anchor (zstd -1 on the same records)
 # and streamq's storage benchmarks in the same run, and prints one table of figures and ratios.
-# BENCH_RECORDS sets the record count (default 1,000000); results land in bench-output/.
+# BENCH_RECORDS sets the record count (default 1,000,000), BENCH_SQL_RECORDS the SQL benchmarks'
+# (default 2,000,000); results land in bench-output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records="${BENCH_RECORDS:-1000000}"
@@ -21,3 +22,6 @@ echo "streamq storage and client benchmarks..." >&2
     benchmark --no-progress --format influx --path "$out" >&2)
 
 python3 Benchmarks/report.py "$out" "$records"
+
+echo "SQL benchmarks (streamq and DuckDB side by side)..." >&2
+python3 Benchmarks/sql_bench.py .build/release/streamq "$out" "${BENCH_SQL_RECORDS:-2000000}"

@@ -202,15 +202,17 @@ struct Scanner {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = offset
             let count = bytes.count
-            while offset < count, Self.numberBytes[Int(bytes.load(fromByteOffset: offset, as: UInt8.self))] { offset += 1 }
+            while offset < count, Self.isNumberByte(bytes.load(fromByteOffset: offset, as: UInt8.self)) { offset += 1 }
             if offset == start { throw fail("invalid number") }
         default: throw fail("unexpected character")
         }
     }
 
     /// Bytes that can appear in a JSON number.
-    private static let numberBytes: [Bool] = (0..<256).map { byte in
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(UInt8(byte)) || "-+.eE".utf8.contains(UInt8(byte))
+    @inline(__always)
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "e")
+            || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+")
     }
 
     private mutating func skipWord(_ word: StaticString) throws(JSONFieldLookup.SyntaxError) {

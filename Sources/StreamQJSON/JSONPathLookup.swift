@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// One step of a path into a JSON document: an object key or an array index.
 public enum JSONPathStep: Sendable, Hashable {
     case key(String)
@@ -123,27 +129,44 @@ extension JSONFieldLookup {
 
 extension Scanner {
     /// Moves past a string without decoding it; returns whether it contained escapes.
+    /// Control characters inside a skipped string are not checked (values that are extracted
+    /// are decoded strictly); finding the closing quote uses `memchr`, which is what makes
+    /// skipping long values cheap.
     @inline(__always)
     mutating func skipString() throws(JSONFieldLookup.SyntaxError) -> Bool {
         try expect(UInt8(ascii: "\""))
-        var escapes = false
         guard let base = bytes.baseAddress else { throw fail("unterminated string") }
         let count = bytes.count
         var index = offset
-        while index < count {
+        // Keys and short values end within a few bytes: look at those directly before calling memchr.
+        let direct = min(count, index + 16)
+        while index < direct {
             let byte = base.load(fromByteOffset: index, as: UInt8.self)
-            index += 1
             if byte == UInt8(ascii: "\"") {
-                offset = index
+                offset = index + 1
+                return false
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            index += 1
+        }
+        var escapes = false
+        while index < count {
+            guard let quote = memchr(base + index, Int32(UInt8(ascii: "\"")), count - index) else { break }
+            let quoteIndex = UnsafeRawPointer(quote) - base
+            guard memchr(base + index, Int32(UInt8(ascii: "\\")), quoteIndex - index) != nil else {
+                offset = quoteIndex + 1
                 return escapes
             }
-            if byte == UInt8(ascii: "\\") {
-                escapes = true
-                index += 1
-            } else if byte < 0x20 {
-                offset = index - 1
-                throw fail("control character in string")
+            // An escape before the quote: walk this stretch byte by byte.
+            escapes = true
+            while index < quoteIndex {
+                if base.load(fromByteOffset: index, as: UInt8.self) == UInt8(ascii: "\\") { index += 2 } else { index += 1 }
             }
+            if index == quoteIndex {
+                offset = quoteIndex + 1
+                return escapes
+            }
+            index = quoteIndex + 1  // the quote was escaped: keep looking
         }
         offset = count
         throw fail("unterminated string")

@@ -17,8 +17,14 @@ public struct BoundedQuery: Sendable {
     private var aggregation: AggregationState
     private var plainRows: [ProjectedRow] = []
 
+    /// The window's kind and size, kept apart from the plan so the per-row path copies no closures.
+    private let windowKind: WindowSpec.Kind?
+    private let windowSize: Int64
+
     public init(plan: QueryPlan) {
         self.plan = plan
+        windowKind = plan.window?.kind
+        windowSize = plan.window?.size ?? 0
         aggregation = AggregationState(aggregates: plan.aggregates, keyWidth: plan.groupKeys.count, window: plan.window)
     }
 
@@ -39,11 +45,16 @@ public struct BoundedQuery: Sendable {
                 return
             }
             let time = try pipeline.evaluateGrouping(row)
-            if let time, let window = plan.window {
-                if window.kind == .session {
+            if let time, let windowKind {
+                switch windowKind {
+                case .session:
                     aggregation.addToSession(key: pipeline.key, time: time, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
-                } else {
-                    window.forEachStart(containing: time) { start in
+                case .tumble:
+                    let (quotient, remainder) = time.quotientAndRemainder(dividingBy: windowSize)
+                    let start = (remainder < 0 ? quotient - 1 : quotient) * windowSize
+                    aggregation.add(key: pipeline.key, windowStart: start, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
+                case .hop:
+                    plan.window!.forEachStart(containing: time) { start in
                         aggregation.add(key: pipeline.key, windowStart: start, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
                     }
                 }

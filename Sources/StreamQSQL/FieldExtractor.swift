@@ -31,8 +31,9 @@ struct FieldExtractor: Sendable {
     /// Each distinct top-level key (as UTF-8) with the paths that start with it, and the rest of
     /// each path below that key.
     private let firstKeys: [(key: [UInt8], paths: [(index: Int, rest: [JSONPathStep])])]
-    /// Wanted keys by a 6-bit signature of their bytes, so most other keys are dismissed at once.
-    private let keySignatures: [[Int]]
+    /// Wanted keys by a 6-bit signature of their bytes, so most other keys are dismissed at once:
+    /// -1 none, -2 several, else the one wanted key's entry.
+    private let keySignatures: [Int]
     /// Per first key: the one path that is just that key (the common case), or -1.
     private let wholeValueIndex: [Int]
 
@@ -50,9 +51,12 @@ struct FieldExtractor: Sendable {
             }
         }
         self.firstKeys = firstKeys
-        var signatures = [[Int]](repeating: [], count: 64)
+        var signatures = [Int](repeating: -1, count: 64)
         for (index, entry) in firstKeys.enumerated() where !entry.key.isEmpty {
-            entry.key.withUnsafeBytes { signatures[Self.signature($0)].append(index) }
+            entry.key.withUnsafeBytes { key in
+                let signature = Self.signature(key)
+                signatures[signature] = signatures[signature] == -1 ? index : -2
+            }
         }
         keySignatures = signatures
         wholeValueIndex = firstKeys.map { $0.paths.count == 1 && $0.paths[0].rest.isEmpty ? $0.paths[0].index : -1 }
@@ -73,11 +77,16 @@ struct FieldExtractor: Sendable {
             return firstKeys.firstIndex { $0.key == decoded }
         }
         guard key.count > 0 else { return firstKeys.firstIndex { $0.key.isEmpty } }
-        let candidates = keySignatures[Self.signature(key)]
-        if candidates.isEmpty { return nil }
-        for index in candidates {
-            let wanted = firstKeys[index].key
-            if wanted.count == key.count, wanted.withUnsafeBytes({ memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }) { return index }
+        let slot = keySignatures[Self.signature(key)]
+        if slot == -1 { return nil }
+        // One wanted key with this signature (the usual case), or several (-2): compare with all.
+        let candidates = slot >= 0 ? slot..<(slot + 1) : 0..<firstKeys.count
+        for index in candidates where firstKeys[index].key.count == key.count {
+            let matches = firstKeys[index].key.withUnsafeBufferPointer { wanted in
+                for offset in 0..<key.count where wanted[offset] != key[offset] { return false }
+                return true
+            }
+            if matches { return index }
         }
         return nil
     }

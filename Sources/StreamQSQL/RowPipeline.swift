@@ -14,12 +14,26 @@ struct RowPipeline {
     private let groupKeys: [CompiledExpression]
     private let aggregates: [AggregateSpec]
     private let windowTime: CompiledExpression?
+    /// Per group key, the extracted field it reads directly, or -1 (evaluate the expression).
+    private let keyFieldIndexes: [Int]
+    /// Per aggregate, the common shapes taken without calling closures: `count(*)` and a plain
+    /// field argument without FILTER or DISTINCT (`field` -1 otherwise).
+    private let aggregateShapes: [(star: Bool, field: Int, numeric: Bool)]
 
     init(plan: QueryPlan) {
         self.plan = plan
         groupKeys = plan.groupKeys
         aggregates = plan.aggregates
         windowTime = plan.window?.time
+        keyFieldIndexes = plan.groupKeys.map { $0.fieldIndex ?? -1 }
+        aggregateShapes = plan.aggregates.map { aggregate in
+            let simple = aggregate.filter == nil && aggregate.arguments.count <= 1
+            return (
+                star: simple && aggregate.star,
+                field: simple && !aggregate.star ? aggregate.arguments.first?.fieldIndex ?? -1 : -1,
+                numeric: aggregate.numericInput
+            )
+        }
         key = []
         inputs = []
         key.reserveCapacity(plan.groupKeys.count)
@@ -54,9 +68,25 @@ struct RowPipeline {
     /// - Throws: when any of them fails, before anything is folded: a row counts whole or not at all.
     mutating func evaluateGrouping(_ row: SQLRow) throws -> Int64? {
         key.removeAll(keepingCapacity: true)
-        for expression in groupKeys { key.append(try expression.value(row, fields: fields)) }
+        for index in 0..<keyFieldIndexes.count {
+            let field = keyFieldIndexes[index]
+            key.append(field >= 0 ? fields[field] : try groupKeys[index].evaluate(row))
+        }
         inputs.removeAll(keepingCapacity: true)
-        for aggregate in aggregates { inputs.append(try aggregate.input(row, fields: fields)) }
+        for index in 0..<aggregateShapes.count {
+            let shape = aggregateShapes[index]
+            if shape.star {
+                inputs.append(.one(.boolean(true)))
+            } else if shape.field >= 0 {
+                let value = fields[shape.field]
+                if shape.numeric, ExpressionCompiler.number(value) == nil, !value.isNull {
+                    throw EvaluationError(message: "\(aggregates[index].name) needs numbers, got \(value)", location: aggregates[index].location)
+                }
+                inputs.append(.one(value))
+            } else {
+                inputs.append(try aggregates[index].input(row, fields: fields))
+            }
+        }
         guard let windowTime else { return nil }
         let timeValue = try windowTime.value(row, fields: fields)
         guard let time = EventTime.milliseconds(from: timeValue) else {
