@@ -1,11 +1,18 @@
-/// The state of a grouped query: for each window, its groups' accumulators. A query without a
-/// window keeps one window (start 0). Memory is bounded by open windows × groups, not by rows.
+/// The state of a grouped query. TUMBLE and HOP rows are folded once, into the pane of width
+/// `slide` holding their time (a TUMBLE pane is its window); a HOP window's result merges its
+/// size/slide panes when it is emitted, so a row is never copied into every window it is in.
+/// SESSION windows are kept per group key. A query without a window keeps one pane (start 0).
+/// Memory is bounded by open panes × groups, not by rows.
 struct AggregationState: Sendable {
     let aggregates: [AggregateSpec]
     let keyWidth: Int
     let window: WindowSpec?
-    /// TUMBLE and HOP windows by start (or the one window of a query without a window).
-    private(set) var windows: [Int64: WindowGroups] = [:]
+    /// Panes by start.
+    private(set) var panes: [Int64: Pane] = [:]
+    /// Starts of windows already emitted (follow mode), above `firedBelow`.
+    private(set) var fired: Set<Int64> = []
+    /// Every window starting below this has been emitted.
+    private(set) var firedBelow: Int64 = .min
     /// SESSION windows per group key.
     private(set) var sessions: SessionGroups
     /// Record which groups changed, for EMIT CHANGES and late updates.
@@ -18,14 +25,12 @@ struct AggregationState: Sendable {
         sessions = SessionGroups(width: keyWidth)
     }
 
-    /// The groups of one TUMBLE/HOP window (or of a query without a window).
-    struct WindowGroups: Sendable, Codable {
+    /// The groups of one pane.
+    struct Pane: Sendable, Codable {
         var table: GroupTable
         var states: [Accumulator] = []
-        /// Groups changed since the last ``AggregationState/takeChanges()``.
+        /// Groups changed since the last ``AggregationState/takeChanges(firedOnly:)``.
         var changed: Set<Int> = []
-        /// Emitted once already: later changes are corrections (late rows within UPDATE WITHIN).
-        var fired = false
     }
 
     /// One group's result: its key, its aggregates' values and its window.
@@ -35,82 +40,124 @@ struct AggregationState: Sendable {
         var window: (start: Int64, end: Int64)?
     }
 
+    private var size: Int64 { window?.size ?? 0 }
+    private var slide: Int64 { window?.slide ?? 1 }
+    private var hasPanes: Bool { window?.kind != .session }
+
     private func initialStates() -> [Accumulator] { aggregates.map { $0.initial() } }
 
-    /// Folds one row's aggregate inputs into the group `key` of the window starting at `start`.
-    mutating func add(key: [SQLValue], windowStart start: Int64, inputs: [AggregateSpec.Input], arrival: Int64) {
+    /// The start of the pane holding `time`.
+    func paneStart(containing time: Int64) -> Int64 {
+        let (quotient, remainder) = time.quotientAndRemainder(dividingBy: slide)
+        return (remainder < 0 ? quotient - 1 : quotient) * slide
+    }
+
+    /// Folds one row's aggregate inputs into the group `key` of the pane starting at `start`.
+    mutating func add(key: [SQLValue], paneStart start: Int64, inputs: [AggregateSpec.Input], arrival: Int64) {
         let aggregates = self.aggregates
         let width = keyWidth
         let tracksChanges = self.tracksChanges
-        Self.fold(into: &windows[start, default: WindowGroups(table: GroupTable(width: width))], key: key, inputs: inputs, arrival: arrival, aggregates: aggregates, tracksChanges: tracksChanges)
+        Self.fold(into: &panes[start, default: Pane(table: GroupTable(width: width))], key: key, inputs: inputs, arrival: arrival, aggregates: aggregates, tracksChanges: tracksChanges)
     }
 
     private static func fold(
-        into groups: inout WindowGroups, key: [SQLValue], inputs: [AggregateSpec.Input], arrival: Int64, aggregates: [AggregateSpec],
-        tracksChanges: Bool
+        into pane: inout Pane, key: [SQLValue], inputs: [AggregateSpec.Input], arrival: Int64, aggregates: [AggregateSpec], tracksChanges: Bool
     ) {
-        let (group, isNew) = groups.table.group(for: key)
-        if isNew { groups.states.append(contentsOf: aggregates.map { $0.initial() }) }
+        let (group, isNew) = pane.table.group(for: key)
+        if isNew { pane.states.append(contentsOf: aggregates.map { $0.initial() }) }
         let base = group * aggregates.count
         for index in aggregates.indices {
-            aggregates[index].fold(inputs[index], arrival: arrival, into: &groups.states[base + index])
+            aggregates[index].fold(inputs[index], arrival: arrival, into: &pane.states[base + index])
         }
-        if tracksChanges { groups.changed.insert(group) }
+        if tracksChanges { pane.changed.insert(group) }
     }
 
     /// Folds one row into its session for `key` at event time `time`, merging sessions it bridges.
     mutating func addToSession(key: [SQLValue], time: Int64, inputs: [AggregateSpec.Input], arrival: Int64) {
         var states = initialStates()
         for index in aggregates.indices { aggregates[index].fold(inputs[index], arrival: arrival, into: &states[index]) }
-        sessions.insert(Session(start: time, last: time, states: states), key: key, gap: window?.size ?? 0, aggregates: aggregates, tracksChanges: tracksChanges)
+        sessions.insert(Session(start: time, last: time, states: states), key: key, gap: size, aggregates: aggregates, tracksChanges: tracksChanges)
     }
 
     /// Absorbs another partial state of the same query (another shard's rows).
     mutating func merge(_ other: AggregationState) {
-        for (start, theirs) in other.windows {
-            if windows[start] == nil {
-                windows[start] = theirs
+        for (start, theirs) in other.panes {
+            if panes[start] == nil {
+                panes[start] = theirs
                 continue
             }
             for group in 0..<theirs.table.count {
                 let key = Array(theirs.table.key(group))
-                let (mine, isNew) = windows[start]!.table.group(for: key)
-                if isNew { windows[start]!.states.append(contentsOf: initialStates()) }
+                let (mine, isNew) = panes[start]!.table.group(for: key)
+                if isNew { panes[start]!.states.append(contentsOf: initialStates()) }
                 for index in aggregates.indices {
-                    aggregates[index].merge(
-                        theirs.states[group * aggregates.count + index], into: &windows[start]!.states[mine * aggregates.count + index])
+                    aggregates[index].merge(theirs.states[group * aggregates.count + index], into: &panes[start]!.states[mine * aggregates.count + index])
                 }
             }
         }
         for group in 0..<other.sessions.table.count {
             let key = Array(other.sessions.table.key(group))
             for session in other.sessions.byGroup[group] {
-                sessions.insert(session, key: key, gap: window?.size ?? 0, aggregates: aggregates, tracksChanges: tracksChanges)
+                sessions.insert(session, key: key, gap: size, aggregates: aggregates, tracksChanges: tracksChanges)
             }
         }
     }
 
-    /// The end of the window starting at `start`.
-    private func end(of start: Int64) -> Int64 { start + (window?.size ?? 0) }
+    /// The pane starts making up the window that starts at `start`.
+    private func panes(ofWindow start: Int64) -> StrideTo<Int64> {
+        window == nil ? stride(from: start, to: start + 1, by: 1) : stride(from: start, to: start + size, by: Int(slide))
+    }
 
-    private func results(of groups: WindowGroups, start: Int64, only: Set<Int>? = nil) -> [GroupResult] {
-        var results: [GroupResult] = []
-        let members = only.map { $0.sorted() } ?? Array(0..<groups.table.count)
-        for group in members {
-            let base = group * aggregates.count
-            results.append(
-                GroupResult(
-                    key: Array(groups.table.key(group)),
-                    values: aggregates.indices.map { aggregates[$0].result(groups.states[base + $0]) },
-                    window: window.map { _ in (start, end(of: start)) }))
+    /// Starts of the windows containing the pane at `pane`.
+    private func windows(containingPane pane: Int64) -> StrideThrough<Int64> {
+        window == nil ? stride(from: pane, through: pane, by: 1) : stride(from: pane - size + slide, through: pane, by: Int(slide))
+    }
+
+    /// The results of the window starting at `start`: its panes merged per group key (only `keys`
+    /// when given), groups in order of first appearance.
+    private func windowResults(_ start: Int64, keys: [[SQLValue]]? = nil) -> [GroupResult] {
+        let members = panes(ofWindow: start).compactMap { panes[$0] }
+        guard !members.isEmpty else { return [] }
+        let bounds: (start: Int64, end: Int64)? = window.map { _ in (start, start + size) }
+        if members.count == 1, keys == nil {  // TUMBLE, or no window: no merging
+            let pane = members[0]
+            return (0..<pane.table.count).map { group in
+                let base = group * aggregates.count
+                return GroupResult(
+                    key: Array(pane.table.key(group)), values: aggregates.indices.map { aggregates[$0].result(pane.states[base + $0]) },
+                    window: bounds)
+            }
         }
-        return results
+        var merged = Pane(table: GroupTable(width: keyWidth))
+        let wanted = keys.map(Set.init)
+        for pane in members {
+            for group in 0..<pane.table.count {
+                let key = Array(pane.table.key(group))
+                if let wanted, !wanted.contains(key) { continue }
+                let (target, isNew) = merged.table.group(for: key)
+                if isNew { merged.states.append(contentsOf: initialStates()) }
+                for index in aggregates.indices {
+                    aggregates[index].merge(pane.states[group * aggregates.count + index], into: &merged.states[target * aggregates.count + index])
+                }
+            }
+        }
+        return (0..<merged.table.count).map { group in
+            let base = group * aggregates.count
+            return GroupResult(
+                key: Array(merged.table.key(group)), values: aggregates.indices.map { aggregates[$0].result(merged.states[base + $0]) },
+                window: bounds)
+        }
+    }
+
+    /// Every window start with at least one pane, oldest first.
+    private var windowStarts: [Int64] {
+        Set(panes.keys.flatMap { windows(containingPane: $0) }).sorted()
     }
 
     /// Every group of every window, oldest window first (bounded queries, at the end).
     func allResults() -> [GroupResult] {
         var results: [GroupResult] = []
-        for start in windows.keys.sorted() { results += self.results(of: windows[start]!, start: start) }
+        for start in windowStarts { results += windowResults(start) }
         for group in 0..<sessions.table.count {
             for session in sessions.byGroup[group] { results.append(sessionResult(group, session)) }
         }
@@ -120,70 +167,84 @@ struct AggregationState: Sendable {
     private func sessionResult(_ group: Int, _ session: Session) -> GroupResult {
         GroupResult(
             key: Array(sessions.table.key(group)), values: aggregates.indices.map { aggregates[$0].result(session.states[$0]) },
-            window: (session.start, session.last + (window?.size ?? 0)))
+            window: (session.start, session.last + size))
     }
 
+    private func hasFired(_ start: Int64) -> Bool { start < firedBelow || fired.contains(start) }
+
     /// Results of the windows whose end is at or before `watermark` and that have not fired yet,
-    /// oldest first. Their state is kept `retention` longer for late corrections, then dropped.
+    /// oldest first. Panes are kept until every window using them has ended `retention` ago (for
+    /// late corrections), then dropped.
     mutating func fire(upTo watermark: Int64, retention: Int64) -> [GroupResult] {
         var results: [GroupResult] = []
-        for start in windows.keys.sorted() where end(of: start) <= watermark {
-            if !windows[start]!.fired {
-                results += self.results(of: windows[start]!, start: start)
-                windows[start]!.fired = true
-                windows[start]!.changed = []
+        guard watermark > .min else { return results }  // no watermark yet
+        if hasPanes {
+            for start in windowStarts where start + size <= watermark && !hasFired(start) {
+                results += windowResults(start)
+                fired.insert(start)
             }
-            if end(of: start) + retention <= watermark { windows[start] = nil }
+            for start in Array(panes.keys) where start + size + retention <= watermark { panes[start] = nil }
+            // Fired starts below the oldest pane's first window can never come back.
+            let oldest = panes.keys.min().map { $0 - size + slide } ?? watermark - size + 1
+            if oldest > firedBelow {
+                firedBelow = oldest
+                fired = fired.filter { $0 >= oldest }
+            }
         }
-        results += sessions.fire(upTo: watermark, retention: retention, gap: window?.size ?? 0).map { sessionResult($0.group, $0.session) }
+        results += sessions.fire(upTo: watermark, retention: retention, gap: size).map { sessionResult($0.group, $0.session) }
         return results
     }
 
-    /// Whether the window(s) a row at `time` belongs to have all closed (the row is late and its
-    /// state is gone or final).
+    /// Whether every window a row at `time` belongs to has ended `retention` before `watermark`
+    /// (the row is late: its state is gone or final).
     func isLate(time: Int64, watermark: Int64, retention: Int64) -> Bool {
         guard let window else { return false }
         switch window.kind {
         case .session: return time + window.size + retention <= watermark
-        case .tumble, .hop: return window.latestStart(containing: time) + window.size + retention <= watermark
+        case .tumble, .hop: return paneStart(containing: time) + window.size + retention <= watermark
         }
     }
 
-    /// Whether `time` only reaches windows that have already fired (a correction, under UPDATE WITHIN).
-    func isCorrection(time: Int64, watermark: Int64) -> Bool {
-        guard let window else { return false }
-        switch window.kind {
-        case .session: return time + window.size <= watermark
-        case .tumble, .hop: return window.latestStart(containing: time) + window.size <= watermark
-        }
-    }
-
-    /// The groups that changed since the last call (EMIT CHANGES, and corrections of fired windows).
+    /// The changed groups since the last call, in the windows they change (EMIT CHANGES, and
+    /// corrections of fired windows).
     /// - Parameter firedOnly: only windows that have fired (corrections under EMIT FINAL).
     mutating func takeChanges(firedOnly: Bool) -> [GroupResult] {
         var results: [GroupResult] = []
-        for start in windows.keys.sorted() where !windows[start]!.changed.isEmpty {
-            guard !firedOnly || windows[start]!.fired else { continue }
-            results += self.results(of: windows[start]!, start: start, only: windows[start]!.changed)
-            windows[start]!.changed = []
+        var changedKeys: [Int64: [[SQLValue]]] = [:]  // window start -> keys
+        for start in panes.keys.sorted() where !panes[start]!.changed.isEmpty {
+            let pane = panes[start]!
+            let keys = pane.changed.sorted().map { Array(pane.table.key($0)) }
+            panes[start]!.changed = []
+            for windowStart in windows(containingPane: start) where !firedOnly || hasFired(windowStart) {
+                changedKeys[windowStart, default: []] += keys
+            }
+        }
+        for start in changedKeys.keys.sorted() {
+            var seen = Set<[SQLValue]>()
+            let keys = changedKeys[start]!.filter { seen.insert($0).inserted }
+            results += windowResults(start, keys: keys)
         }
         for (group, session) in sessions.takeChanges(firedOnly: firedOnly) { results.append(sessionResult(group, session)) }
         return results
     }
 
-    /// The windows and sessions, for a checkpoint.
+    /// The panes and sessions, for a checkpoint.
     struct Snapshot: Codable, Sendable {
-        var windows: [Int64: WindowGroups]
+        var panes: [Int64: Pane]
+        var fired: Set<Int64>
+        var firedBelow: Int64
         var sessions: SessionGroups
     }
 
-    var snapshot: Snapshot { Snapshot(windows: windows, sessions: sessions) }
+    var snapshot: Snapshot { Snapshot(panes: panes, fired: fired, firedBelow: firedBelow, sessions: sessions) }
 
     mutating func restore(_ snapshot: Snapshot) {
-        windows = snapshot.windows
+        panes = snapshot.panes
+        fired = snapshot.fired
+        firedBelow = snapshot.firedBelow
         sessions = snapshot.sessions
     }
 
-    /// Open windows and groups, for `--stats` and `explain`.
-    var openGroupCount: Int { windows.values.reduce(0) { $0 + $1.table.count } + sessions.byGroup.reduce(0) { $0 + $1.count } }
+    /// Open panes × groups plus sessions, for `--stats` and `explain`.
+    var openGroupCount: Int { panes.values.reduce(0) { $0 + $1.table.count } + sessions.byGroup.reduce(0) { $0 + $1.count } }
 }

@@ -19,12 +19,13 @@ public struct BoundedQuery: Sendable {
 
     /// The window's kind and size, kept apart from the plan so the per-row path copies no closures.
     private let windowKind: WindowSpec.Kind?
-    private let windowSize: Int64
+    /// TUMBLE: the size; HOP: the slide.
+    private let paneWidth: Int64
 
     public init(plan: QueryPlan) {
         self.plan = plan
         windowKind = plan.window?.kind
-        windowSize = plan.window?.size ?? 0
+        paneWidth = plan.window?.slide ?? 1
         aggregation = AggregationState(aggregates: plan.aggregates, keyWidth: plan.groupKeys.count, window: plan.window)
     }
 
@@ -49,17 +50,13 @@ public struct BoundedQuery: Sendable {
                 switch windowKind {
                 case .session:
                     aggregation.addToSession(key: pipeline.key, time: time, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
-                case .tumble:
-                    let (quotient, remainder) = time.quotientAndRemainder(dividingBy: windowSize)
-                    let start = (remainder < 0 ? quotient - 1 : quotient) * windowSize
-                    aggregation.add(key: pipeline.key, windowStart: start, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
-                case .hop:
-                    plan.window!.forEachStart(containing: time) { start in
-                        aggregation.add(key: pipeline.key, windowStart: start, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
-                    }
+                case .tumble, .hop:
+                    let (quotient, remainder) = time.quotientAndRemainder(dividingBy: paneWidth)
+                    let start = (remainder < 0 ? quotient - 1 : quotient) * paneWidth
+                    aggregation.add(key: pipeline.key, paneStart: start, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
                 }
             } else {
-                aggregation.add(key: pipeline.key, windowStart: 0, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
+                aggregation.add(key: pipeline.key, paneStart: 0, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
             }
         } catch {
             record(RowError(kind: .evaluation, position: row.position, message: "\(error)"))

@@ -67,7 +67,7 @@ public struct ContinuousQuery: Sendable {
             }
             let time = try pipeline.evaluateGrouping(row)
             guard let time, let window = plan.window else {
-                aggregation.add(key: pipeline.key, windowStart: 0, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
+                aggregation.add(key: pipeline.key, paneStart: 0, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
                 return
             }
             let watermark = watermarks.current
@@ -83,14 +83,8 @@ public struct ContinuousQuery: Sendable {
             if window.kind == .session {
                 aggregation.addToSession(key: pipeline.key, time: time, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
             } else {
-                let key = pipeline.key, inputs = pipeline.inputs
-                window.forEachStart(containing: time) { start in
-                    // A HOP row also belongs to older windows; those that closed (and were dropped, or
-                    // are kept only for UPDATE WITHIN) take it only as a correction.
-                    let closed = start + window.size <= watermark
-                    guard !closed || (allowedLateness > 0 && aggregation.windows[start] != nil) else { return }
-                    aggregation.add(key: key, windowStart: start, inputs: inputs, arrival: row.arrivalMilliseconds)
-                }
+                // One pane; windows that already fired see the row only as a correction (UPDATE WITHIN).
+                aggregation.add(key: pipeline.key, paneStart: aggregation.paneStart(containing: time), inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
             }
         } catch {
             statistics.errors += 1

@@ -26,22 +26,6 @@ struct WindowSpec: Sendable {
         case .session: "SESSION(gap \(IntervalText.format(size)))"
         }
     }
-
-    /// The newest window start containing `time` (TUMBLE, HOP; aligned to the epoch).
-    func latestStart(containing time: Int64) -> Int64 {
-        let (quotient, remainder) = time.quotientAndRemainder(dividingBy: slide)
-        return (remainder < 0 ? quotient - 1 : quotient) * slide
-    }
-
-    /// Calls `body` with each window start containing `time`, oldest first (TUMBLE, HOP).
-    func forEachStart(containing time: Int64, _ body: (Int64) throws -> Void) rethrows {
-        let latest = latestStart(containing: time)
-        var start = latest - (size / slide - 1) * slide
-        while start <= latest {
-            if start + size > time { try body(start) }
-            start += slide
-        }
-    }
 }
 
 /// Intervals as people write them: `1 minute`, `10 seconds`, `250 ms`.
