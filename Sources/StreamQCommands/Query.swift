@@ -137,14 +137,20 @@ enum ResultFormatter {
     static func write(_ result: ResultSet, format: String, to output: inout OutputBuffer, header: Bool = true) {
         switch format {
         case "jsonl":
+            // `{"column":` and `,"column":` once, then bytes appended per value.
+            let prefixes = result.columns.enumerated().map { index, column -> [UInt8] in
+                var prefix: [UInt8] = [index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
+                JSONString.append(column.utf8, to: &prefix)
+                prefix.append(UInt8(ascii: ":"))
+                return prefix
+            }
             for row in result.rows {
-                output.append("{")
-                for (index, (column, value)) in zip(result.columns, row).enumerated() {
-                    if index > 0 { output.append(",") }
-                    JSONString.append(column.utf8, to: &output.bytes)
-                    output.append(":" + json(value))
+                for (prefix, value) in zip(prefixes, row) {
+                    output.bytes.append(contentsOf: prefix)
+                    appendJSON(value, to: &output.bytes)
                 }
-                output.append("}\n")
+                if row.isEmpty { output.bytes.append(UInt8(ascii: "{")) }
+                output.bytes.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
                 output.flushIfLarge()
             }
         case "csv":
@@ -164,6 +170,14 @@ enum ResultFormatter {
         case .null: "NULL"
         case .timestamp(let ms): EventTime.iso8601(ms)
         default: value.description
+        }
+    }
+
+    static func appendJSON(_ value: SQLValue, to bytes: inout [UInt8]) {
+        switch value {
+        case .integer(let number): bytes.append(contentsOf: String(number).utf8)
+        case .string(let text): JSONString.append(text.utf8, to: &bytes)
+        default: bytes.append(contentsOf: json(value).utf8)
         }
     }
 

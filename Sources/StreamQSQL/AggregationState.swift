@@ -74,6 +74,11 @@ struct AggregationState: Sendable {
 
     /// Folds one row into its session for `key` at event time `time`, merging sessions it bridges.
     mutating func addToSession(key: [SQLValue], time: Int64, inputs: [AggregateSpec.Input], arrival: Int64) {
+        if sessions.foldIntoNewest(
+            key: key, time: time, gap: size, inputs: inputs, arrival: arrival, aggregates: aggregates, tracksChanges: tracksChanges)
+        {
+            return
+        }
         var states = initialStates()
         for index in aggregates.indices { aggregates[index].fold(inputs[index], arrival: arrival, into: &states[index]) }
         sessions.insert(Session(start: time, last: time, states: states), key: key, gap: size, aggregates: aggregates, tracksChanges: tracksChanges)

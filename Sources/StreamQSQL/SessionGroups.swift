@@ -16,29 +16,62 @@ struct SessionGroups: Sendable, Codable {
 
     init(width: Int) { table = GroupTable(width: width) }
 
+    /// Folds one row at `time` into the newest session of `key` when it falls within that session's
+    /// reach and bridges nothing (rows mostly arrive in time order); returns false otherwise.
+    mutating func foldIntoNewest(
+        key: [SQLValue], time: Int64, gap: Int64, inputs: [AggregateSpec.Input], arrival: Int64, aggregates: [AggregateSpec], tracksChanges: Bool
+    ) -> Bool {
+        let (group, isNew) = table.group(for: key)
+        if isNew {
+            byGroup.append([])
+            return false
+        }
+        guard let newest = byGroup[group].indices.last else { return false }
+        let session = byGroup[group][newest]
+        guard time > session.start - gap, time < session.last + gap else { return false }
+        if newest > 0, time - byGroup[group][newest - 1].last < gap { return false }  // would bridge to the one before
+        byGroup[group][newest].start = min(session.start, time)
+        byGroup[group][newest].last = max(session.last, time)
+        for index in aggregates.indices { aggregates[index].fold(inputs[index], arrival: arrival, into: &byGroup[group][newest].states[index]) }
+        if tracksChanges { byGroup[group][newest].changed = true }
+        return true
+    }
+
     /// Adds `session` (one row's, or a partial state's) to `key`'s sessions, merging every session
     /// it comes within `gap` of: a row can bridge two sessions into one.
     mutating func insert(_ session: Session, key: [SQLValue], gap: Int64, aggregates: [AggregateSpec], tracksChanges: Bool) {
         let (group, isNew) = table.group(for: key)
         if isNew { byGroup.append([]) }
+        var sessions = byGroup[group]
+        byGroup[group] = []  // keeps `sessions` uniquely referenced while it changes
+        func overlaps(_ a: Session, _ b: Session) -> Bool { a.start - b.last < gap && b.start - a.last < gap }
+        func combine(_ earlier: Session, _ later: Session) -> Session {
+            var states = earlier.states
+            for index in aggregates.indices { aggregates[index].merge(later.states[index], into: &states[index]) }
+            return Session(
+                start: min(earlier.start, later.start), last: max(earlier.last, later.last), states: states,
+                fired: earlier.fired || later.fired, changed: tracksChanges)
+        }
         var merged = session
         merged.changed = tracksChanges
-        var kept: [Session] = []
-        for existing in byGroup[group] {
-            if existing.start - merged.last < gap && merged.start - existing.last < gap {
-                // Overlapping: fold the earlier states first, so first/last keep their order.
-                var states = existing.states
-                for index in aggregates.indices { aggregates[index].merge(merged.states[index], into: &states[index]) }
-                merged = Session(
-                    start: min(existing.start, merged.start), last: max(existing.last, merged.last), states: states,
-                    fired: existing.fired || merged.fired, changed: tracksChanges)
-            } else {
-                kept.append(existing)
-            }
+        // Sessions are sorted by start and never overlap, so only neighbours of the insertion point can merge.
+        var low = 0, high = sessions.count
+        while low < high {
+            let middle = (low + high) / 2
+            if sessions[middle].start <= merged.start { low = middle + 1 } else { high = middle }
         }
-        let position = kept.firstIndex { $0.start > merged.start } ?? kept.count
-        kept.insert(merged, at: position)
-        byGroup[group] = kept
+        var position = low
+        while position > 0, overlaps(sessions[position - 1], merged) {
+            merged = combine(sessions[position - 1], merged)
+            sessions.remove(at: position - 1)
+            position -= 1
+        }
+        while position < sessions.count, overlaps(sessions[position], merged) {
+            merged = combine(merged, sessions[position])
+            sessions.remove(at: position)
+        }
+        sessions.insert(merged, at: position)
+        byGroup[group] = sessions
     }
 
     /// Sessions whose end (last row + gap) is at or before `watermark` and have not fired yet;
