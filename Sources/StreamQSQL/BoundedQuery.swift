@@ -32,13 +32,15 @@ public struct BoundedQuery: Sendable {
     /// Feeds one record.
     public mutating func add(_ record: SQLRecord) {
         var pipeline = RowPipeline(plan: plan)
-        record.withRow { add($0, pipeline: &pipeline) }
+        record.withRow { row in
+            var row = row
+            add(&row, pipeline: &pipeline)
+        }
     }
 
     /// Feeds one borrowed row through a worker's pipeline.
-    mutating func add(_ row: SQLRow, pipeline: inout RowPipeline) {
+    mutating func add(_ row: inout SQLRow, pipeline: inout RowPipeline) {
         statistics.rowsIn += 1
-        var row = row
         do {
             guard try pipeline.prepare(&row) else { return }
             guard plan.isAggregate else {

@@ -118,11 +118,10 @@ public struct BoundedQueryRunner: Sendable {
                     passedUntil = true  // arrival times only grow within a shard
                     return
                 }
-                query.add(
-                    SQLRow(
-                        data: record.data, arrivalMilliseconds: record.arrivalMilliseconds, partitionKey: record.partitionKey,
-                        position: SequenceNumber(sequence: record.sequence, shard: shard)),
-                    pipeline: &pipeline)
+                var row = SQLRow(
+                    data: record.data, arrivalMilliseconds: record.arrivalMilliseconds, partitionKey: record.partitionKey,
+                    position: SequenceNumber(sequence: record.sequence, shard: shard))
+                query.add(&row, pipeline: &pipeline)
             }
             cursor = result.next
             let errors = query.takeErrors()

@@ -27,6 +27,9 @@ struct GroupTable: Sendable, Codable {
     /// Group number + 1 per bucket (0: empty); the bucket count is a power of two.
     private var buckets: [Int32] = [Int32](repeating: 0, count: 16)
 
+    /// Mixed into every hash; random per table.
+    private let seed = UInt64.random(in: 1...UInt64.max)
+
     init(width: Int) { self.width = width }
 
     var count: Int { hashes.count }
@@ -36,9 +39,14 @@ struct GroupTable: Sendable, Codable {
 
     /// The group number of `key`, adding it when new.
     mutating func group(for key: [SQLValue]) -> (group: Int, isNew: Bool) {
-        var hasher = Hasher()
-        for value in key { hasher.combine(value) }
-        let hash = hasher.finalize()
+        if width == 0 {  // a global aggregate: one group
+            if hashes.isEmpty {
+                hashes.append(0)
+                return (0, true)
+            }
+            return (0, false)
+        }
+        let hash = hash(key)
         let mask = buckets.count - 1
         var bucket = hash & mask
         while true {
@@ -54,6 +62,44 @@ struct GroupTable: Sendable, Codable {
         buckets[bucket] = Int32(group + 1)
         if hashes.count * 2 > buckets.count { grow() }
         return (group, true)
+    }
+
+    /// A fast hash of a key: values are mixed with a per-process seed (so crafted keys cannot
+    /// aim at collisions across runs) by multiply-xorshift, strings eight bytes at a time.
+    @inline(__always)
+    private func hash(_ key: [SQLValue]) -> Int {
+        var hash = seed
+        @inline(__always) func mix(_ value: UInt64) {
+            hash = (hash ^ value) &* 0x9E37_79B9_7F4A_7C15
+            hash ^= hash >> 29
+        }
+        for value in key {
+            switch value {
+            case .null: mix(1)
+            case .boolean(let flag): mix(flag ? 3 : 2)
+            case .integer(let number): mix(UInt64(bitPattern: number))
+            case .double(let number): mix(number.bitPattern ^ 0x5555)
+            case .timestamp(let number): mix(UInt64(bitPattern: number) ^ 0x7777)
+            case .interval(let number): mix(UInt64(bitPattern: number) ^ 0x9999)
+            case .string(var text), .json(var text):
+                text.withUTF8 { bytes in
+                    var index = 0
+                    while index + 8 <= bytes.count {
+                        mix(UnsafeRawBufferPointer(bytes).loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                        index += 8
+                    }
+                    var tail: UInt64 = UInt64(bytes.count) << 56
+                    var shift: UInt64 = 0
+                    while index < bytes.count {
+                        tail |= UInt64(bytes[index]) << shift
+                        shift += 8
+                        index += 1
+                    }
+                    mix(tail)
+                }
+            }
+        }
+        return Int(bitPattern: UInt(truncatingIfNeeded: hash))
     }
 
     private func equalKeys(_ group: Int, _ key: [SQLValue]) -> Bool {
