@@ -85,6 +85,9 @@ let package = Package(
             name: "producer-consumer",
             dependencies: ["StreamQClient", "StreamQStorage"],
             path: "examples/producer-consumer", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "windowed-query", dependencies: ["StreamQSQL", "StreamQStorage"], path: "examples/windowed-query",
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "StreamQStorageTests",
             dependencies: [

@@ -88,11 +88,18 @@ public struct BoundedQueryRunner: Sendable {
         }
         let total = ranges.reduce(0) { $0 + Int($1.sequences.count) }
         let chunk = UInt64(max(20_000, total / (parallelism * 8)))
-        return ranges.flatMap { item in
+        let perShard = ranges.map { item in
             stride(from: item.sequences.lowerBound, to: item.sequences.upperBound, by: Int(chunk)).map { start in
                 WorkItem(shard: item.shard, sequences: start..<min(start + chunk, item.sequences.upperBound))
             }
         }
+        // Round-robin over shards, so workers start on different shards (each shard's first read
+        // indexes its open segment, under that shard's lock).
+        var items: [WorkItem] = []
+        for round in 0..<(perShard.map(\.count).max() ?? 0) {
+            for shard in perShard where round < shard.count { items.append(shard[round]) }
+        }
+        return items
     }
 
     /// Scans one range of a shard into a partial query.
