@@ -53,6 +53,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "StreamQJSON", swiftSettings: swiftSettings),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "StreamQSinks",
+            dependencies: ["CZstd", "CZlib", "StreamQSQL", "StreamQStorage", "StreamQJSON"],
+            swiftSettings: swiftSettings),
         .target(
             name: "StreamQSQL",
             dependencies: [
@@ -69,6 +74,7 @@ let package = Package(
                 "StreamQClient",
                 "StreamQJSON",
                 "StreamQSQL",
+                "StreamQSinks",
                 "StreamQSampleData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

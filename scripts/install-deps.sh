@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what building and testing streamq needs on a fresh Debian/Ubuntu machine that already
-# has the Swift toolchain: libzstd (headers + pkg-config file), pkg-config, the zstd CLI (benchmark
-# anchor) and python3. Does nothing when everything is present.
+# has the Swift toolchain: libzstd and zlib (headers + pkg-config files), pkg-config, the zstd CLI
+# (benchmark anchor) and python3. Does nothing when everything is present.
 set -euo pipefail
 
 missing=()
 pkg-config --exists libzstd 2>/dev/null || missing+=(libzstd-dev)
+pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v zstd >/dev/null || missing+=(zstd)
 command -v python3 >/dev/null || missing+=(python3)
@@ -18,10 +19,12 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# DuckDB (Python) is the reference the SQL engine's differential tests compare against.
-if ! python3 -c 'import duckdb' 2>/dev/null; then
-    echo "installing: duckdb (PyPI)" >&2
-    python3 -m pip install -q duckdb >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages duckdb >/dev/null
-fi
+# DuckDB and pyarrow (Python) are the references the SQL and sink tests compare against.
+for module in duckdb pyarrow; do
+    if ! python3 -c "import $module" 2>/dev/null; then
+        echo "installing: $module (PyPI)" >&2
+        python3 -m pip install -q "$module" >/dev/null 2>&1 || python3 -m pip install -q --break-system-packages "$module" >/dev/null
+    fi
+done
 
 command -v swift >/dev/null || { echo "swift is not on PATH; install the Swift 6 toolchain first" >&2; exit 1; }

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import StreamQJSON
 import StreamQSQL
+import StreamQSinks
 import StreamQStorage
 import UnixSignals
 
@@ -19,7 +20,8 @@ struct Query: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @Argument(help: "The query.") var sql: String
-    @Option(help: "table (default on a terminal), jsonl or csv.") var format: String?
+    @Option(help: "table (default on a terminal), jsonl or csv; with --into: jsonl (default), csv or parquet.") var format: String?
+    @OptionGroup var sinkOptions: SinkCommandOptions
     @Flag(help: "Print rows in and out, late rows, errors and elapsed time on stderr.") var stats = false
     @Flag(help: "Keep running: emit each window when the watermark passes its end, until Ctrl-C or LIMIT.") var follow = false
     @Option(help: "With --follow: save progress under this name and resume from it on the next run.") var name: String?
@@ -38,17 +40,44 @@ struct Query: AsyncParsableCommand {
         } catch {
             throw CommandFailure(error.rendered(in: sql))
         }
-        let format = format ?? (StandardStreams.isOutputTerminal ? "table" : "jsonl")
-        guard ["table", "jsonl", "csv"].contains(format) else { throw CommandFailure("--format must be table, jsonl or csv") }
         let stream = try streamName(plan.stream)
         guard name == nil || follow else { throw CommandFailure("--name needs --follow (a bounded query has nothing to resume)") }
         let clock = ContinuousClock()
         let started = clock.now
-        let writer = ResultWriter(columns: plan.columns, format: format, streaming: follow)
         let reporter = try ErrorReporter(path: errors)
+        let into = sinkOptions.into ?? plan.statement.into
+        if let into {
+            let sink = try sinkOptions.makeSink(
+                url: into, format: format, columns: plan.columns, names: ["stream": stream.rawValue, "query": name ?? "query"],
+                timeColumn: "window_start")
+            let statistics = try await follow
+                ? runFollowing(plan, stream: stream, output: FileSinkOutput(sink: sink), reporter: reporter)
+                : runBoundedIntoSink(plan, stream: stream, sink: sink, reporter: reporter)
+            try reporter.finish()
+            StandardStreams.writeError(
+                "streamq: \(sink.statistics.rows) rows in \(sink.statistics.files) files committed under \(sink.destination.root)"
+                    + (sink.statistics.errors > 0 ? "; \(sink.statistics.errors) rows could not be written (see _errors/)" : "") + "\n")
+            try finish(statistics, started: started, clock: clock, extraFailures: sink.statistics.errors)
+            return
+        }
+        let format = format ?? (StandardStreams.isOutputTerminal ? "table" : "jsonl")
+        guard ["table", "jsonl", "csv"].contains(format) else { throw CommandFailure("--format must be table, jsonl or csv (parquet needs --into)") }
+        let writer = ResultWriter(columns: plan.columns, format: format, streaming: follow)
         let statistics: QueryStatistics
         if follow {
-            statistics = try await runFollowing(plan, stream: stream, writer: writer, reporter: reporter)
+            var checkpoint: QueryCheckpoint?
+            if let name {
+                do {
+                    checkpoint = try QueryCheckpoint(name: name, dataDirectory: store.resolvedDirectory)
+                } catch {
+                    throw CommandFailure(error.message)
+                }
+            }
+            let output = StandardFollowOutput(checkpoint: checkpoint) { rows in
+                writer.write(rows)
+                writer.flush()
+            }
+            statistics = try await runFollowing(plan, stream: stream, output: output, reporter: reporter)
         } else {
             let from = try from.map { try timeOption($0, name: "--from") }
             let until = try until.map { try timeOption($0, name: "--until") }
@@ -61,6 +90,11 @@ struct Query: AsyncParsableCommand {
         }
         writer.finish()
         try reporter.finish()
+        try finish(statistics, started: started, clock: clock, extraFailures: 0)
+    }
+
+    /// Prints `--stats` and fails with status 3 when rows were skipped.
+    private func finish(_ statistics: QueryStatistics, started: ContinuousClock.Instant, clock: ContinuousClock, extraFailures: Int) throws {
         if stats {
             StandardStreams.writeError(
                 "rows in \(statistics.rowsIn), rows out \(statistics.rowsOut), late \(statistics.late), errors \(statistics.errors), elapsed \(started.duration(to: clock.now))\n")
@@ -69,14 +103,16 @@ struct Query: AsyncParsableCommand {
         if skipped > 0 {
             StandardStreams.writeError(
                 "streamq: \(skipped) row\(skipped == 1 ? "" : "s") skipped (\(statistics.errors) could not be evaluated, \(statistics.late) late)\(errors.map { "; see \($0)" } ?? "")\n")
-            throw ExitCode(3)
         }
+        if skipped + extraFailures > 0 { throw ExitCode(3) }
     }
 }
 
 extension Query {
-    /// Follows the stream until Ctrl-C / SIGTERM (then saves the checkpoint) or LIMIT.
-    private func runFollowing(_ plan: QueryPlan, stream: StreamName, writer: ResultWriter, reporter: ErrorReporter) async throws -> QueryStatistics {
+    /// Follows the stream until Ctrl-C / SIGTERM (then commits its progress) or LIMIT.
+    private func runFollowing(_ plan: QueryPlan, stream: StreamName, output: some FollowOutput & Sendable, reporter: ErrorReporter) async throws
+        -> QueryStatistics
+    {
         guard until == nil else { throw CommandFailure("--until cannot be used with --follow") }
         let start: StartingPosition
         switch from {
@@ -84,28 +120,16 @@ extension Query {
         case "latest": start = .latest
         case let text?: start = .atTimestamp(try timeOption(text, name: "--from"))
         }
-        let (seconds, attoseconds) = try parseDuration(idleTimeout).components
-        let idle = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        guard idle > 0 else { throw CommandFailure("--idle-timeout must be positive") }
-        var checkpoint: QueryCheckpoint?
-        if let name {
-            do {
-                checkpoint = try QueryCheckpoint(name: name, dataDirectory: store.resolvedDirectory)
-            } catch {
-                throw CommandFailure(error.message)
-            }
-        }
+        let idle = try milliseconds(idleTimeout, option: "--idle-timeout")
         return try await store.withStore(mode: .readOnly) { store in
-            let runner = FollowQueryRunner(plan: plan, store: store, stream: stream, start: start, idleTimeout: idle, checkpoint: checkpoint)
+            let runner = FollowQueryRunner(plan: plan, store: store, stream: stream, start: start, idleTimeout: idle)
             return try await withThrowingTaskGroup(of: QueryStatistics?.self) { group in
                 group.addTask {
                     do {
-                        return try await runner.run(
-                            emit: { rows in
-                                writer.write(rows)
-                                writer.flush()
-                            }, reportErrors: { reporter.report($0) })
+                        return try await runner.run(output: output, reportErrors: { reporter.report($0) })
                     } catch let error as SQLError {
+                        throw CommandFailure(error.message)
+                    } catch let error as SinkError {
                         throw CommandFailure(error.message)
                     }
                 }
@@ -121,6 +145,38 @@ extension Query {
                 return statistics ?? QueryStatistics()
             }
         }
+    }
+
+    /// A bounded query into files: rows are written as they come (rolling by size), and committed
+    /// at the end.
+    private func runBoundedIntoSink(_ plan: QueryPlan, stream: StreamName, sink: FileSink, reporter: ErrorReporter) async throws -> QueryStatistics {
+        do {
+            guard try sink.recover() == nil, !sink.hasCommits else {
+                throw CommandFailure(
+                    "\(sink.destination.root) already holds committed results; choose another directory or remove it (follow queries resume there instead)")
+            }
+        } catch let error as SinkError {
+            throw CommandFailure(error.message)
+        }
+        let from = try from.map { try timeOption($0, name: "--from") }
+        let until = try until.map { try timeOption($0, name: "--until") }
+        let guarded = LockedSink(sink)
+        let statistics = try await store.withStore(mode: .readOnly) { store in
+            let runner = BoundedQueryRunner(
+                plan: plan, store: store, stream: stream, from: from, until: until,
+                parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount)
+            return try await runner.run(
+                emit: { rows in
+                    try guarded.withSink { sink in
+                        let now = FollowQueryRunner.wallClock()
+                        try sink.write(rows, now: now)
+                        if sink.shouldCommit(now: now) { try sink.commit(state: nil) }
+                    }
+                }, reportErrors: { reporter.report($0) }
+            ).statistics
+        }
+        try guarded.withSink { sink in if sink.hasOpenFiles || !sink.hasCommits { try sink.commit(state: nil) } }
+        return statistics
     }
 }
 

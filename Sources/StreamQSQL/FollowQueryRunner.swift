@@ -13,11 +13,10 @@ public struct FollowQueryRunner: Sendable {
     public var start: StartingPosition
     public var idleTimeout: Int64
     public var tick: Duration
-    public var checkpoint: QueryCheckpoint?
 
     public init(
         plan: QueryPlan, store: StreamStore, stream: StreamName, start: StartingPosition = .trimHorizon,
-        idleTimeout: Int64 = ContinuousQuery.defaultIdleTimeout, tick: Duration = .milliseconds(250), checkpoint: QueryCheckpoint? = nil
+        idleTimeout: Int64 = ContinuousQuery.defaultIdleTimeout, tick: Duration = .milliseconds(250)
     ) {
         self.plan = plan
         self.store = store
@@ -25,39 +24,43 @@ public struct FollowQueryRunner: Sendable {
         self.start = start
         self.idleTimeout = idleTimeout
         self.tick = tick
-        self.checkpoint = checkpoint
     }
 
-    /// Runs until the task is cancelled or the query's LIMIT is reached.
-    /// - Parameters:
-    ///   - emit: receives each batch of result rows, in emission order.
-    ///   - reportErrors: receives rows skipped (errors and late rows) as they happen.
-    /// - Returns: the counts, when it stops.
+    /// Runs until the task is cancelled or the query's LIMIT is reached, handing rows to `emit`.
+    /// - Parameter checkpoint: when given, progress is saved there after every batch of rows (and
+    ///   at least every second while reading), and a new run resumes from it.
     public func run(
-        emit: @Sendable ([[SQLValue]]) throws -> Void, reportErrors: @Sendable ([RowError]) -> Void
+        checkpoint: QueryCheckpoint? = nil, emit: @escaping @Sendable ([[SQLValue]]) throws -> Void,
+        reportErrors: @escaping @Sendable ([RowError]) -> Void
     ) async throws -> QueryStatistics {
+        try await run(output: StandardFollowOutput(checkpoint: checkpoint, emit: emit), reportErrors: reportErrors)
+    }
+
+    /// Runs until the task is cancelled or the query's LIMIT is reached, handing rows to `output`
+    /// and committing its progress whenever `output` asks (and when it stops).
+    public func run(output: some FollowOutput, reportErrors: @Sendable ([RowError]) -> Void) async throws -> QueryStatistics {
         var state: FollowState
-        if let saved = try checkpoint?.load(plan: plan, idleTimeout: idleTimeout) {
-            state = saved
+        if let saved = try output.restore() {
+            state = try FollowState(decoding: saved, plan: plan, idleTimeout: idleTimeout, origin: output.stateOrigin)
         } else {
             state = FollowState(query: ContinuousQuery(plan: plan, idleTimeout: idleTimeout))
         }
         try startReadyShards(&state)
-        let clock = ContinuousClock()
-        var lastSaved = clock.now
+        var uncommitted = false
         while !Task.isCancelled && !state.query.isComplete {
             let progressed = try readAvailable(&state)
-            let (rows, errors) = state.query.advance(now: Self.wallClock())
+            let now = Self.wallClock()
+            let (rows, errors) = state.query.advance(now: now)
             if !errors.isEmpty { reportErrors(errors) }
-            if !rows.isEmpty { try emit(rows) }
-            // Saved right after rows go out, so a restart emits nothing twice (see QueryCheckpoint).
-            if let checkpoint, !rows.isEmpty || progressed && clock.now - lastSaved > .seconds(1) {
-                try checkpoint.save(state)
-                lastSaved = clock.now
+            if !rows.isEmpty { try output.emit(rows, now: now) }
+            uncommitted = uncommitted || progressed || !rows.isEmpty
+            if uncommitted && output.shouldCommit(now: now, emitted: !rows.isEmpty) {
+                try output.commit(state: try state.encoded())
+                uncommitted = false
             }
             if !progressed { await waitForRecords(state) }
         }
-        if let checkpoint { try checkpoint.save(state) }
+        try output.commit(state: try state.encoded())
         return state.query.statistics
     }
 
@@ -116,10 +119,47 @@ public struct FollowQueryRunner: Sendable {
         }
     }
 
-    static func wallClock() -> Int64 {
+    /// Milliseconds since the epoch, from the real-time clock.
+    public static func wallClock() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+}
+
+/// Where a follow query's rows go, and where its progress is saved with them.
+public protocol FollowOutput: AnyObject {
+    /// Names where the state comes from, for errors (a checkpoint file, a sink's manifest).
+    var stateOrigin: String { get }
+    /// The state saved by the last commit, to resume from; nil for a first run.
+    func restore() throws -> [UInt8]?
+    func emit(_ rows: [[SQLValue]], now: Int64) throws
+    /// Whether to commit now (`emitted`: rows went out in this round).
+    func shouldCommit(now: Int64, emitted: Bool) -> Bool
+    /// Makes the rows emitted so far durable together with `state`.
+    func commit(state: [UInt8]) throws
+}
+
+/// Rows to a closure (stdout); the state, when named, to a ``QueryCheckpoint`` after every batch
+/// of rows and at least every second.
+public final class StandardFollowOutput: FollowOutput, @unchecked Sendable {
+    let checkpoint: QueryCheckpoint?
+    let emitRows: ([[SQLValue]]) throws -> Void
+    private var lastCommit: Int64 = 0
+
+    public init(checkpoint: QueryCheckpoint?, emit: @escaping ([[SQLValue]]) throws -> Void) {
+        self.checkpoint = checkpoint
+        emitRows = emit
+    }
+
+    public var stateOrigin: String { checkpoint?.path ?? "" }
+    public func restore() throws -> [UInt8]? { try checkpoint?.load() }
+    public func emit(_ rows: [[SQLValue]], now: Int64) throws { try emitRows(rows) }
+    public func shouldCommit(now: Int64, emitted: Bool) -> Bool { checkpoint != nil && (emitted || now - lastCommit >= 1000) }
+
+    public func commit(state: [UInt8]) throws {
+        lastCommit = FollowQueryRunner.wallClock()
+        try checkpoint?.save(state)
     }
 }
 

@@ -5,10 +5,10 @@ import StreamQStorage
 /// next sequence to read, the shards finished, the watermarks, the open windows' state and the
 /// counts, in `<data-dir>/queries/<name>/checkpoint.json`, replaced atomically.
 ///
-/// It is saved right after each batch of rows is emitted, so a restarted query neither re-reads
-/// records already folded into its state nor emits a window twice. The one gap: a crash between
-/// writing rows to stdout and saving can repeat that last batch (file sinks close that gap by
-/// committing files and positions together).
+/// ``StandardFollowOutput`` saves it right after each batch of rows is written, so a restarted query
+/// neither re-reads records already folded into its state nor emits a window twice. The one gap: a
+/// crash between writing rows to stdout and saving can repeat that last batch (file sinks close that
+/// gap by committing files and state together).
 public struct QueryCheckpoint: Sendable {
     public let name: String
     public let path: String
@@ -28,6 +28,20 @@ public struct QueryCheckpoint: Sendable {
         path = dataDirectory + "/queries/" + name + "/checkpoint.json"
     }
 
+    /// The saved state, or nil when this query has not run before.
+    public func load() throws -> [UInt8]? {
+        guard FileSystem.exists(path) else { return nil }
+        return try FileSystem.readFile(path)
+    }
+
+    public func save(_ state: [UInt8]) throws {
+        let directory = String(path[..<path.lastIndex(of: "/")!])
+        try FileSystem.createDirectories(directory)
+        try FileSystem.writeAtomically(state, to: path)
+    }
+}
+
+extension FollowState {
     private struct Saved: Codable {
         var sql: String
         var positions: [ShardID: UInt64]
@@ -41,35 +55,31 @@ public struct QueryCheckpoint: Sendable {
         var late: Int
     }
 
-    func save(_ state: FollowState) throws {
-        let query = state.query
+    /// The state as JSON, with the query text it belongs to.
+    func encoded() throws -> [UInt8] {
         let saved = Saved(
-            sql: query.plan.statement.text, positions: state.positions, finished: state.finished, startedAny: state.startedAny,
+            sql: query.plan.statement.text, positions: positions, finished: finished, startedAny: startedAny,
             watermarks: query.watermarks, aggregation: query.aggregation.snapshot, rowsIn: query.statistics.rowsIn,
             rowsOut: query.statistics.rowsOut, errors: query.statistics.errors, late: query.statistics.late)
-        let directory = String(path[..<path.lastIndex(of: "/")!])
-        try FileSystem.createDirectories(directory)
-        try FileSystem.writeAtomically(Array(try JSONEncoder().encode(saved)), to: path)
+        return Array(try JSONEncoder().encode(saved))
     }
 
-    /// The saved state, or nil when this query has not run before.
-    func load(plan: QueryPlan, idleTimeout: Int64) throws -> FollowState? {
-        guard FileSystem.exists(path) else { return nil }
+    /// A state saved by ``encoded()``; refused when it belongs to another query text.
+    init(decoding bytes: [UInt8], plan: QueryPlan, idleTimeout: Int64, origin: String) throws {
         let saved: Saved
         do {
-            saved = try JSONDecoder().decode(Saved.self, from: Data(try FileSystem.readFile(path)))
+            saved = try JSONDecoder().decode(Saved.self, from: Data(bytes))
         } catch {
-            throw SQLError("checkpoint \(path) is unreadable (\(error)); remove it to start over", at: plan.statement.source.location)
+            throw SQLError("the saved state in \(origin) is unreadable (\(error)); remove it to start over", at: plan.statement.source.location)
         }
         guard saved.sql == plan.statement.text else {
             throw SQLError(
-                "query '\(name)' was saved for a different query text; use another --name or remove \(path)",
-                at: plan.statement.source.location)
+                "\(origin) was saved by a different query; use another name or destination, or remove it", at: plan.statement.source.location)
         }
         var query = ContinuousQuery(plan: plan, idleTimeout: idleTimeout)
         query.restore(
             watermarks: saved.watermarks, aggregation: saved.aggregation,
             statistics: QueryStatistics(rowsIn: saved.rowsIn, rowsOut: saved.rowsOut, errors: saved.errors, late: saved.late))
-        return FollowState(query: query, positions: saved.positions, finished: saved.finished, startedAny: saved.startedAny)
+        self.init(query: query, positions: saved.positions, finished: saved.finished, startedAny: saved.startedAny)
     }
 }

@@ -155,3 +155,12 @@ extension SQLValue {
         return negative ? -value : value
     }
 }
+
+extension SQLValue {
+    /// A total order over values of any kinds, as ORDER BY and MIN/MAX use it: SQL's comparison
+    /// where it applies, otherwise by kind. Negative, zero or positive.
+    public static func ordering(_ a: SQLValue, _ b: SQLValue) -> Int { AggregateSpec.order(a, b) }
+
+    /// The value as a DOUBLE when it is a number.
+    public var doubleValue: Double? { ExpressionCompiler.number(self) }
+}

@@ -25,11 +25,11 @@ package final class FileHandle: @unchecked Sendable {  // an fd is safe to use f
         return FileHandle(descriptor: fd, path: path)
     }
 
-    static func openForReading(_ path: String) throws -> FileHandle {
+    package static func openForReading(_ path: String) throws -> FileHandle {
         try open(path, flags: O_RDONLY)
     }
 
-    func size() throws -> Int {
+    package func size() throws -> Int {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { throw StreamQStorageError.io("fstat", path) }
         return Int(info.st_size)
@@ -77,7 +77,7 @@ package final class FileHandle: @unchecked Sendable {  // an fd is safe to use f
     }
 
     /// Makes written data durable (`fdatasync` on Linux, `F_FULLFSYNC` on Darwin).
-    func sync() throws {
+    package func sync() throws {
         #if canImport(Darwin)
         guard fcntl(descriptor, F_FULLFSYNC) == 0 else { throw StreamQStorageError.io("fcntl(F_FULLFSYNC)", path) }
         #else
@@ -94,7 +94,7 @@ package final class FileHandle: @unchecked Sendable {  // an fd is safe to use f
 package enum FileSystem {
     package static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
@@ -136,12 +136,12 @@ package enum FileSystem {
         if rmdir(path) != 0 && errno != ENOENT { throw StreamQStorageError.io("rmdir", path) }
     }
 
-    static func rename(_ from: String, to: String) throws {
+    package static func rename(_ from: String, to: String) throws {
         guard Glibc.rename(from, to) == 0 else { throw StreamQStorageError.io("rename to \(to)", from) }
     }
 
     /// fsyncs a directory so that entries created, renamed or removed in it survive a crash.
-    static func syncDirectory(_ path: String) throws {
+    package static func syncDirectory(_ path: String) throws {
         let handle = try FileHandle.open(path, flags: O_RDONLY | O_DIRECTORY)
         guard fsync(handle.descriptor) == 0 else { throw StreamQStorageError.io("fsync", path) }
     }

@@ -1,0 +1,286 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import StreamQJSON
+import StreamQSQL
+import StreamQStorage
+
+/// Writes result rows into files that appear complete and exactly once.
+///
+/// Rows go to an open, hidden in-progress file per partition directory. A commit finishes every
+/// open file (flush, fsync), renames each to its final name (`part-<commit>-<n>.<ext>`), fsyncs
+/// the directories, and then writes a manifest (`_manifest/<commit>.json`, atomically) listing the
+/// files and the caller's state (a follow query's positions and windows). On restart,
+/// ``recover()`` deletes in-progress files and any file no manifest lists, and returns the newest
+/// manifest's state: output resumes exactly after the last commit, so no file is partial and no
+/// row is duplicated or lost.
+///
+/// Rows that cannot be written (a value that does not fit the Parquet column's type) go to
+/// `_errors/part-<commit>.jsonl` with the reason, in the same commit.
+///
+/// Not thread-safe: one task at a time uses a sink (hence the unchecked `Sendable`, so it can be
+/// handed to that task).
+public final class FileSink: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var format: SinkFormat = .jsonl
+        public var compression: SinkCompression = .none
+        /// A commit closes the files once any holds this many bytes (before compression).
+        public var rollBytes = 128 << 20
+        /// … or once the oldest open file is this old (ms).
+        public var rollAge: Int64 = 300_000
+        /// … or after this long (ms) without rows.
+        public var inactivity: Int64 = 60_000
+
+        public init(format: SinkFormat = .jsonl, compression: SinkCompression = .none) {
+            self.format = format
+            self.compression = compression
+        }
+    }
+
+    /// Counts since this sink was created.
+    public struct Statistics: Sendable {
+        public var files = 0
+        public var rows = 0
+        public var bytes = 0
+        public var errors = 0
+        public var commits = 0
+    }
+
+    public let destination: SinkDestination
+    public let columns: [String]
+    public let options: Options
+    /// `{stream}` and `{query}` in the path template.
+    public let names: [String: String]
+    /// The column holding each row's partition time (`window_start`, or a record's arrival).
+    let timeColumn: Int?
+    /// When set, JSON-lines files hold this column's text as is (raw records), nothing else.
+    let rawColumn: Int?
+    public private(set) var statistics = Statistics()
+    /// The next commit's number.
+    public private(set) var nextCommit = 0
+
+    private var open: [String: OpenFile] = [:]
+    private var errorLines: [UInt8] = []
+    private var errorCount = 0
+    private var lastWrite: Int64 = 0
+    private let jsonPrefixes: [[UInt8]]
+
+    public init(
+        destination: SinkDestination, columns: [String], options: Options, names: [String: String] = [:], timeColumn: String? = "window_start",
+        rawColumn: String? = nil
+    ) {
+        self.destination = destination
+        self.columns = columns
+        self.options = options
+        self.names = names
+        self.timeColumn = timeColumn.flatMap { columns.firstIndex(of: $0) }
+        self.rawColumn = rawColumn.flatMap { columns.firstIndex(of: $0) }
+        jsonPrefixes = RowText.jsonPrefixes(columns)
+    }
+
+    private var manifestDirectory: String { destination.root + "/_manifest" }
+
+    /// Deletes what no manifest covers (in-progress files, files of an unfinished commit) and
+    /// returns the state saved with the newest commit, or nil when there is none.
+    public func recover() throws -> [UInt8]? {
+        try FileSystem.createDirectories(manifestDirectory)
+        let manifests = try FileSystem.contents(of: manifestDirectory).filter { $0.hasSuffix(".json") }.sorted()
+        var committed = Set<String>()
+        var newest: SinkManifest?
+        for name in manifests {
+            let manifest = try SinkManifest.read(manifestDirectory + "/" + name)
+            committed.formUnion(manifest.files.map(\.path))
+            if let errors = manifest.errorFile { committed.insert(errors) }
+            newest = manifest
+        }
+        try removeUncommitted(in: destination.root, relative: "", keeping: committed)
+        nextCommit = (newest?.commit ?? -1) + 1
+        return newest?.state.map { Array($0.utf8) }
+    }
+
+    private func removeUncommitted(in directory: String, relative: String, keeping committed: Set<String>) throws {
+        guard FileSystem.exists(directory) else { return }
+        for name in try FileSystem.contents(of: directory) where name != "_manifest" {
+            let path = directory + "/" + name
+            let relativePath = relative.isEmpty ? name : relative + "/" + name
+            if FileSystem.isDirectory(path) {
+                try removeUncommitted(in: path, relative: relativePath, keeping: committed)
+            } else if name.hasSuffix(".inprogress") || (name.hasPrefix("part-") && !committed.contains(relativePath)) {
+                try FileSystem.remove(path)
+            }
+        }
+    }
+
+    /// Whether the manifest directory already holds commits (a finished run's output).
+    public var hasCommits: Bool { nextCommit > 0 }
+
+    /// Adds rows (values in column order) at wall-clock time `now` (ms).
+    public func write(_ rows: [[SQLValue]], now: Int64) throws {
+        guard !rows.isEmpty else { return }
+        lastWrite = now
+        // Group by partition, keeping row order within each.
+        var byPartition: [(String, [[SQLValue]])] = []
+        var index: [String: Int] = [:]
+        for row in rows {
+            let time: Int64? = timeColumn.flatMap { column -> Int64? in
+                if case .timestamp(let ms) = row[column] { return ms }
+                return nil
+            }
+            let partition = try destination.render(names: names, time: time)
+            if let position = index[partition] {
+                byPartition[position].1.append(row)
+            } else {
+                index[partition] = byPartition.count
+                byPartition.append((partition, [row]))
+            }
+        }
+        for (partition, rows) in byPartition {
+            if open[partition] == nil { open[partition] = try OpenFile(sink: self, partition: partition, firstRows: rows, now: now) }
+            let file = open[partition]!
+            for row in rows {
+                if let problem = try file.append(row) {
+                    recordError(row, reason: problem)
+                } else {
+                    statistics.rows += 1
+                }
+            }
+        }
+    }
+
+    private func recordError(_ row: [SQLValue], reason: String) {
+        errorCount += 1
+        statistics.errors += 1
+        errorLines += Array(#"{"reason":"#.utf8)
+        JSONString.append(reason.utf8, to: &errorLines)
+        errorLines += Array(#","row":"#.utf8)
+        RowText.appendJSONLine(columns: jsonPrefixes, row: row, to: &errorLines)
+        errorLines.removeLast()  // the newline
+        errorLines += Array("}\n".utf8)
+    }
+
+    /// Whether a roll is due: a file past the size, the oldest past the age, or no rows for the
+    /// inactivity time. Call it on a timer, not only when rows arrive.
+    public func shouldCommit(now: Int64) -> Bool {
+        guard !open.isEmpty || errorCount > 0 else { return false }
+        if open.values.contains(where: { $0.uncompressedBytes >= options.rollBytes }) { return true }
+        if let oldest = open.values.map(\.opened).min(), now - oldest >= options.rollAge { return true }
+        return now - lastWrite >= options.inactivity
+    }
+
+    /// Whether any file is open (rows written since the last commit).
+    public var hasOpenFiles: Bool { !open.isEmpty || errorCount > 0 }
+
+    /// Finishes and publishes every open file, then records them (and `state`) in a manifest.
+    @discardableResult
+    public func commit(state: [UInt8]?) throws -> [String] {
+        let commit = nextCommit
+        var files: [SinkManifest.File] = []
+        var directories = Set<String>()
+        for (number, partition) in open.keys.sorted().enumerated() {
+            let file = open[partition]!
+            let name = "part-" + zeroPadded(commit, 8) + "-" + zeroPadded(number, 4) + "." + options.format.fileExtension(options.compression)
+            let relative = partition.isEmpty ? name : partition + "/" + name
+            let bytes = try file.finish(finalPath: destination.root + "/" + relative)
+            files.append(SinkManifest.File(path: relative, rows: file.rows, bytes: bytes))
+            directories.insert(file.directory)
+            statistics.files += 1
+            statistics.bytes += bytes
+        }
+        var errorFile: String?
+        if errorCount > 0 {
+            let relative = "_errors/part-" + zeroPadded(commit, 8) + ".jsonl"
+            try FileSystem.createDirectories(destination.root + "/_errors")
+            let temporary = destination.root + "/_errors/." + relative.dropFirst("_errors/".count) + ".inprogress"
+            let handle = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
+            try handle.write(errorLines, at: 0)
+            try handle.sync()
+            try FileSystem.rename(temporary, to: destination.root + "/" + relative)
+            directories.insert(destination.root + "/_errors")
+            errorFile = relative
+        }
+        for directory in directories { try FileSystem.syncDirectory(directory) }
+        let manifest = SinkManifest(
+            commit: commit, files: files, errorFile: errorFile, errors: errorCount, state: state.map { String(decoding: $0, as: UTF8.self) })
+        try manifest.write(to: manifestDirectory)
+        open = [:]
+        errorLines = []
+        errorCount = 0
+        nextCommit += 1
+        statistics.commits += 1
+        return files.map(\.path)
+    }
+}
+
+/// One file being written: hidden until its commit renames it.
+final class OpenFile {
+    let directory: String
+    let inProgressPath: String
+    let opened: Int64
+    private(set) var rows = 0
+    private let text: CompressedFileWriter?
+    private let parquet: ParquetWriter?
+    private let format: SinkFormat
+    private let jsonPrefixes: [[UInt8]]
+    private let rawColumn: Int?
+
+    init(sink: FileSink, partition: String, firstRows: [[SQLValue]], now: Int64) throws {
+        directory = partition.isEmpty ? sink.destination.root : sink.destination.root + "/" + partition
+        try FileSystem.createDirectories(directory)
+        inProgressPath = directory + "/.part-\(sink.nextCommit)-\(UInt32.random(in: 0...UInt32.max)).inprogress"
+        opened = now
+        format = sink.options.format
+        jsonPrefixes = RowText.jsonPrefixes(sink.columns)
+        rawColumn = sink.rawColumn
+        switch format {
+        case .parquet:
+            let types = sink.columns.indices.map { column in ColumnType.infer(firstRows.lazy.map { $0[column] }) }
+            parquet = try ParquetWriter(path: inProgressPath, columns: zip(sink.columns, types).map { ParquetWriter.Column(name: $0, type: $1) })
+            text = nil
+        case .jsonl, .csv:
+            text = try CompressedFileWriter(path: inProgressPath, compression: sink.options.compression)
+            parquet = nil
+            if format == .csv { try text!.write(Array(RowText.csvLine(sink.columns).utf8)) }
+        }
+    }
+
+    var uncompressedBytes: Int { text?.uncompressedBytes ?? parquet?.approximateBytes ?? 0 }
+
+    /// Appends a row, or returns why it cannot be written.
+    func append(_ row: [SQLValue]) throws -> String? {
+        switch format {
+        case .parquet:
+            for (column, value) in zip(parquet!.columns, row) where !column.type.accepts(value) {
+                return "column \(column.name) is \(column.type.rawValue.uppercased()) in this file; \(value) does not fit"
+            }
+            try parquet!.append(row)
+        case .jsonl:
+            var bytes: [UInt8] = []
+            if let rawColumn {
+                bytes = row[rawColumn].isNull ? [] : Array(RowText.text(row[rawColumn]).utf8)
+                bytes.append(UInt8(ascii: "\n"))
+            } else {
+                RowText.appendJSONLine(columns: jsonPrefixes, row: row, to: &bytes)
+            }
+            try text!.write(bytes)
+        case .csv:
+            try text!.write(Array(RowText.csvLine(row.map { $0.isNull ? nil : RowText.text($0) }).utf8))
+        }
+        rows += 1
+        return nil
+    }
+
+    /// Completes the file (fsync) and renames it; returns its size.
+    func finish(finalPath: String) throws -> Int {
+        let size: Int
+        if let parquet {
+            try parquet.finish()
+            size = parquet.approximateBytes
+        } else {
+            try text!.finish()
+            size = text!.fileBytes
+        }
+        try FileSystem.rename(inProgressPath, to: finalPath)
+        return size
+    }
+}

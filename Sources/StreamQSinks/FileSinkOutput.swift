@@ -1,0 +1,17 @@
+import StreamQSQL
+
+/// A follow query's output into a ``FileSink``: rows go into the open files, and a commit (when the
+/// sink rolls: size, age, inactivity, or the query stopping) publishes them together with the
+/// query's state in one manifest entry. A restarted query resumes from that entry, so the files
+/// hold each row exactly once. Used by one task at a time, like its sink.
+public final class FileSinkOutput: FollowOutput, @unchecked Sendable {
+    public let sink: FileSink
+
+    public init(sink: FileSink) { self.sink = sink }
+
+    public var stateOrigin: String { sink.destination.root + "/_manifest" }
+    public func restore() throws -> [UInt8]? { try sink.recover() }
+    public func emit(_ rows: [[SQLValue]], now: Int64) throws { try sink.write(rows, now: now) }
+    public func shouldCommit(now: Int64, emitted: Bool) -> Bool { sink.shouldCommit(now: now) }
+    public func commit(state: [UInt8]) throws { try sink.commit(state: state) }
+}

@@ -1,0 +1,60 @@
+import StreamQJSON
+import StreamQSQL
+
+/// Result values as JSON and CSV text: shared by the CLI's output and the file sinks, so a file
+/// holds exactly what `streamq query --format jsonl|csv` prints.
+public enum RowText {
+    /// Appends `{"column":value,…}\n`.
+    public static func appendJSONLine(columns prefixes: [[UInt8]], row: [SQLValue], to bytes: inout [UInt8]) {
+        for (prefix, value) in zip(prefixes, row) {
+            bytes.append(contentsOf: prefix)
+            appendJSON(value, to: &bytes)
+        }
+        if row.isEmpty { bytes.append(UInt8(ascii: "{")) }
+        bytes.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// `{"a":` and `,"b":` for each column, computed once per output.
+    public static func jsonPrefixes(_ columns: [String]) -> [[UInt8]] {
+        columns.enumerated().map { index, column in
+            var prefix: [UInt8] = [index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
+            JSONString.append(column.utf8, to: &prefix)
+            prefix.append(UInt8(ascii: ":"))
+            return prefix
+        }
+    }
+
+    public static func appendJSON(_ value: SQLValue, to bytes: inout [UInt8]) {
+        switch value {
+        case .null: bytes.append(contentsOf: "null".utf8)
+        case .boolean(let flag): bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .integer(let number): bytes.append(contentsOf: String(number).utf8)
+        case .double(let number): bytes.append(contentsOf: (number.isFinite ? String(number) : "null").utf8)
+        case .string(let text): JSONString.append(text.utf8, to: &bytes)
+        case .timestamp(let ms): JSONString.append(EventTime.iso8601(ms).utf8, to: &bytes)
+        case .interval(let ms): bytes.append(contentsOf: String(ms).utf8)
+        case .json(let text): bytes.append(contentsOf: text.utf8)
+        }
+    }
+
+    /// The value as text: what a table or CSV cell shows (timestamps in ISO 8601).
+    public static func text(_ value: SQLValue) -> String {
+        switch value {
+        case .null: "NULL"
+        case .timestamp(let ms): EventTime.iso8601(ms)
+        default: value.description
+        }
+    }
+
+    /// A CSV header or row with CRLF (NULL is an empty field).
+    public static func csvLine(_ fields: [String?]) -> String {
+        fields.map { $0.map(csvField) ?? "" }.joined(separator: ",") + "\r\n"
+    }
+
+    /// A field quoted as RFC 4180 requires (when it holds `,`, `"`, CR or LF).
+    public static func csvField(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        return "\"" + text.replacing("\"", with: "\"\"") + "\""
+    }
+}
