@@ -14,6 +14,8 @@ struct SinkCommandOptions: ParsableArguments {
     var rollInterval: String = "300s"
     @Option(name: .customLong("roll-inactivity"), help: "With --into: commit files after this long without rows (default 60s).")
     var rollInactivity: String = "60s"
+    @Option(name: .customLong("row-group-rows"), help: "With --format parquet: rows per row group (default 1000000).")
+    var rowGroupRows: Int = 1_000_000
 
     func makeSink(url: String, format: String?, columns: [String], names: [String: String], timeColumn: String?, rawColumn: String? = nil) throws
         -> FileSink
@@ -28,6 +30,8 @@ struct SinkCommandOptions: ParsableArguments {
         options.rollBytes = try byteCount(rollSize, option: "--roll-size")
         options.rollAge = try milliseconds(rollInterval, option: "--roll-interval")
         options.inactivity = try milliseconds(rollInactivity, option: "--roll-inactivity")
+        guard rowGroupRows > 0 else { throw CommandFailure("--row-group-rows must be positive") }
+        options.rowGroupRows = rowGroupRows
         do {
             return FileSink(
                 destination: try SinkDestination(url: url), columns: columns, options: options, names: names, timeColumn: timeColumn,

@@ -13,11 +13,14 @@ public struct FollowQueryRunner: Sendable {
     public var start: StartingPosition
     public var idleTimeout: Int64
     public var tick: Duration
+    /// Stop (committing) once every shard has been read to its end, instead of waiting for more.
+    public var stopWhenCaughtUp: Bool
 
     public init(
         plan: QueryPlan, store: StreamStore, stream: StreamName, start: StartingPosition = .trimHorizon,
-        idleTimeout: Int64 = ContinuousQuery.defaultIdleTimeout, tick: Duration = .milliseconds(250)
+        idleTimeout: Int64 = ContinuousQuery.defaultIdleTimeout, tick: Duration = .milliseconds(250), stopWhenCaughtUp: Bool = false
     ) {
+        self.stopWhenCaughtUp = stopWhenCaughtUp
         self.plan = plan
         self.store = store
         self.stream = stream
@@ -58,7 +61,10 @@ public struct FollowQueryRunner: Sendable {
                 try output.commit(state: try state.encoded())
                 uncommitted = false
             }
-            if !progressed { await waitForRecords(state) }
+            if !progressed {
+                if stopWhenCaughtUp { break }
+                await waitForRecords(state)
+            }
         }
         try output.commit(state: try state.encoded())
         return state.query.statistics

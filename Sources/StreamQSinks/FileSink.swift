@@ -31,6 +31,8 @@ public final class FileSink: @unchecked Sendable {
         public var rollAge: Int64 = 300_000
         /// … or after this long (ms) without rows.
         public var inactivity: Int64 = 60_000
+        /// Rows per Parquet row group (also capped at 64 MiB of values).
+        public var rowGroupRows = 1_000_000
 
         public init(format: SinkFormat = .jsonl, compression: SinkCompression = .none) {
             self.format = format
@@ -148,6 +150,22 @@ public final class FileSink: @unchecked Sendable {
         }
     }
 
+    /// Sends a record that never became a row (not JSON, a failed cast) to the error output, with
+    /// where it came from; it is committed with the next files.
+    public func reject(_ error: RowError) {
+        errorCount += 1
+        statistics.errors += 1
+        errorLines += Array(#"{"reason":"#.utf8)
+        JSONString.append(error.message.utf8, to: &errorLines)
+        if let position = error.position {
+            errorLines += Array(#","shard":"#.utf8)
+            JSONString.append(position.shard.description.utf8, to: &errorLines)
+            errorLines += Array(#","sequence_number":"#.utf8)
+            JSONString.append(position.description.utf8, to: &errorLines)
+        }
+        errorLines += Array("}\n".utf8)
+    }
+
     private func recordError(_ row: [SQLValue], reason: String) {
         errorCount += 1
         statistics.errors += 1
@@ -235,7 +253,9 @@ final class OpenFile {
         switch format {
         case .parquet:
             let types = sink.columns.indices.map { column in ColumnType.infer(firstRows.lazy.map { $0[column] }) }
-            parquet = try ParquetWriter(path: inProgressPath, columns: zip(sink.columns, types).map { ParquetWriter.Column(name: $0, type: $1) })
+            parquet = try ParquetWriter(
+                path: inProgressPath, columns: zip(sink.columns, types).map { ParquetWriter.Column(name: $0, type: $1) },
+                rowGroupRows: sink.options.rowGroupRows)
             text = nil
         case .jsonl, .csv:
             text = try CompressedFileWriter(path: inProgressPath, compression: sink.options.compression)

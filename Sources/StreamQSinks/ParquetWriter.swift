@@ -23,12 +23,13 @@ final class ParquetWriter {
     private var rowsInGroup = 0
     private var rowGroups: [RowGroupMetadata] = []
     private(set) var rowCount = 0
-    static let rowGroupRows = 1_000_000
+    let rowGroupRows: Int
     static let rowGroupBytes = 64 << 20
     static let pageBytes = 1 << 20
 
-    init(path: String, columns: [Column]) throws {
+    init(path: String, columns: [Column], rowGroupRows: Int = 1_000_000) throws {
         self.path = path
+        self.rowGroupRows = max(1, rowGroupRows)
         self.columns = columns
         file = try FileHandle.open(path, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
         buffers = columns.map { ColumnBuffer(type: $0.type) }
@@ -43,7 +44,7 @@ final class ParquetWriter {
         for (index, value) in row.enumerated() { buffers[index].append(value) }
         rowsInGroup += 1
         rowCount += 1
-        if rowsInGroup >= Self.rowGroupRows || buffers.reduce(0, { $0 + $1.byteCount }) >= Self.rowGroupBytes { try flushRowGroup() }
+        if rowsInGroup >= rowGroupRows || buffers.reduce(0, { $0 + $1.byteCount }) >= Self.rowGroupBytes { try flushRowGroup() }
     }
 
     /// Writes the last row group and the footer, and fsyncs.

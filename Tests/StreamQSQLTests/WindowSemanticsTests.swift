@@ -229,9 +229,10 @@ import Testing
         first.query.add(SQLRecord(#"{"ts":\#(Self.base + 13000),"k":"x","v":2}"#), shard: shard0, now: 1)
         first.positions[shard0] = 4
         #expect(first.query.advance(now: 1).rows == [[.timestamp(Self.base), .integer(2), .integer(2)]])
-        try checkpoint.save(first)
+        try checkpoint.save(try first.encoded())
 
-        var resumed = try #require(try checkpoint.load(plan: plan, idleTimeout: 30_000))
+        let saved = try #require(try checkpoint.load())
+        var resumed = try FollowState(decoding: saved, plan: plan, idleTimeout: 30_000, origin: checkpoint.path)
         #expect(resumed.positions[shard0] == 4)
         #expect(resumed.query.statistics.rowsOut == 1)
         resumed.query.add(record(21), shard: shard0, now: 2)
@@ -241,6 +242,7 @@ import Testing
         #expect(resumed.query.statistics.late == 1, "the restored watermark still makes old rows late")
 
         #expect(throws: SQLError.self) { try QueryCheckpoint(name: "../escape", dataDirectory: directory) }
-        #expect(throws: SQLError.self) { try checkpoint.load(plan: try QueryPlanner.plan("SELECT 1 AS x FROM s"), idleTimeout: 1) }
+        let other = try QueryPlanner.plan("SELECT 1 AS x FROM s")
+        #expect(throws: SQLError.self) { try FollowState(decoding: saved, plan: other, idleTimeout: 1, origin: checkpoint.path) }
     }
 }

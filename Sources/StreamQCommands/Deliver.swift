@@ -1,0 +1,111 @@
+import ArgumentParser
+import StreamQSQL
+import StreamQSinks
+import StreamQStorage
+import UnixSignals
+
+/// `streamq deliver`: Firehose-style continuous delivery of a stream's records into files.
+struct Deliver: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Deliver a stream's records into files (JSON lines, CSV or Parquet), exactly once, resuming from the last commit.",
+        discussion: """
+            Files are published complete (hidden while written, fsynced, renamed) and listed in DEST/_manifest/ with the
+            stream positions they cover; a restarted deliver continues after the last commit, so no record is
+            duplicated or lost. Partitions {dt}/{hr} come from each record's arrival time (stored, so replays land
+            in the same place). Example:
+              streamq deliver access --into 'file:///data/access/dt={dt}/hr={hr}' --format parquet
+            """)
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The stream.") var stream: String
+    @Option(help: "jsonl (default: each record's bytes as a line), csv or parquet (columns from --schema or a sample).")
+    var format: String = "jsonl"
+    @Flag(help: "With jsonl: wrap each record with its shard, sequence number, partition key and arrival time.") var metadata = false
+    @Option(help: "For csv and parquet: the columns, such as 'ts BIGINT, host VARCHAR, latency_ms DOUBLE' (default: inferred from 1,000 records).")
+    var schema: String?
+    @Option(name: .customLong("buffer-size"), help: "Commit files once one holds this much (default 64MiB).") var bufferSize: String = "64MiB"
+    @Option(name: .customLong("buffer-interval"), help: "Commit files at least this often while records arrive (default 60s).")
+    var bufferInterval: String = "60s"
+    @Option(help: "Where to start the first time: trim-horizon (default) or latest.") var from: String = "trim-horizon"
+    @Flag(help: "Deliver what is stored now, commit and exit, instead of following the stream.") var once = false
+    @OptionGroup var sinkOptions: SinkCommandOptions
+
+    func run() async throws {
+        let name = try streamName(stream)
+        guard let into = sinkOptions.into else { throw CommandFailure("deliver needs --into file:///dir/…") }
+        let start: StartingPosition
+        switch from {
+        case "trim-horizon": start = .trimHorizon
+        case "latest": start = .latest
+        default: throw CommandFailure("--from must be trim-horizon or latest")
+        }
+        try await store.withStore(mode: .readOnly) { store in
+            let (sql, rawColumn) = try query(for: name, store: store)
+            let plan: QueryPlan
+            do {
+                plan = try QueryPlanner.plan(sql)
+            } catch let error as SQLError {
+                throw CommandFailure("the column list does not make a valid query: \(error.rendered(in: sql))")
+            }
+            var sinkOptions = self.sinkOptions
+            sinkOptions.rollSize = bufferSize
+            sinkOptions.rollInterval = bufferInterval
+            sinkOptions.rollInactivity = bufferInterval
+            let sink = try sinkOptions.makeSink(
+                url: into, format: format, columns: plan.columns, names: ["stream": name.rawValue, "query": name.rawValue],
+                timeColumn: metadata ? "arrival" : "_arrival", rawColumn: rawColumn)
+            let output = FileSinkOutput(sink: sink)
+            let runner = FollowQueryRunner(plan: plan, store: store, stream: name, start: start, stopWhenCaughtUp: once)
+            let statistics = try await withThrowingTaskGroup(of: QueryStatistics?.self) { group in
+                group.addTask {
+                    do {
+                        // Records that never became rows are committed to _errors/ with the files.
+                        return try await runner.run(output: output, reportErrors: { errors in errors.forEach(sink.reject) })
+                    } catch let error as SinkError {
+                        throw CommandFailure(error.message)
+                    } catch let error as SQLError {
+                        throw CommandFailure(error.message)
+                    }
+                }
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+                    return nil
+                }
+                var statistics: QueryStatistics?
+                while let result = try await group.next() {
+                    group.cancelAll()
+                    if let result { statistics = result }
+                }
+                return statistics ?? QueryStatistics()
+            }
+            StandardStreams.writeError(
+                "delivered \(sink.statistics.rows) records in \(sink.statistics.files) files under \(sink.destination.root)"
+                    + " (\(statistics.rowsIn) records read since the first run)"
+                    + (sink.statistics.errors > 0 ? "; \(sink.statistics.errors) could not be written (see _errors/)" : "") + "\n")
+        }
+    }
+
+    /// The query that turns records into rows, and the raw column for plain JSON lines.
+    private func query(for name: StreamName, store: StreamStore) throws -> (String, String?) {
+        let source = "\"\(name.rawValue)\""
+        if format == "jsonl" {
+            if metadata {
+                return ("SELECT _shard AS shard, _sequence AS sequence_number, _partition_key AS partition_key, _arrival AS arrival, _raw AS data FROM \(source)", nil)
+            }
+            return ("SELECT _raw, _arrival FROM \(source)", "_raw")
+        }
+        var columns: [String]
+        if let schema {
+            columns = try schema.split(separator: ",").map { column in
+                let parts = column.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+                guard parts.count == 2 else { throw CommandFailure("--schema wants 'name TYPE, …', got '\(column)'") }
+                return "CAST(\"\(parts[0])\" AS \(parts[1])) AS \"\(parts[0])\""
+            }
+        } else {
+            let sample = try SchemaInference.sample(store, stream: name)
+            columns = sample.fields.map { "\"\($0.name)\"" }
+            guard !columns.isEmpty else { throw CommandFailure("no JSON fields in \(name.rawValue) to infer columns from; give --schema") }
+        }
+        return ("SELECT " + (columns + ["_arrival AS _arrival"]).joined(separator: ", ") + " FROM \(source)", nil)
+    }
+}
