@@ -104,6 +104,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StreamQJSONTests", dependencies: ["StreamQJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "StreamQSinksTests", dependencies: ["StreamQSinks", "StreamQSQL", "StreamQStorage"], swiftSettings: swiftSettings),
         .testTarget(name: "StreamQSQLTests", dependencies: ["StreamQSQL", "StreamQStorage"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StreamQClientTests", dependencies: ["StreamQClient", "StreamQStorage"], swiftSettings: swiftSettings),
