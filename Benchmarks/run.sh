@@ -25,3 +25,6 @@ python3 Benchmarks/report.py "$out" "$records"
 
 echo "SQL benchmarks (streamq and DuckDB side by side)..." >&2
 python3 Benchmarks/sql_bench.py .build/release/streamq "$out" "${BENCH_SQL_RECORDS:-2000000}"
+
+echo "file sink benchmarks..." >&2
+python3 Benchmarks/sink_bench.py .build/release/streamq "$out"
