@@ -98,6 +98,27 @@ final class ParquetWriter {
         var compressed = 0
         var row = 0
         let rows = buffer.definitionLevels.count
+        // Strings are dictionary-encoded when that is smaller: a PLAIN dictionary page, then data
+        // pages of bit-packed indices.
+        let dictionary = buffer.type == .varchar ? Dictionary(buffer.strings) : nil
+        var dictionaryOffset: Int?
+        if let dictionary {
+            dictionaryOffset = offset
+            var body: [UInt8] = []
+            for value in dictionary.values {
+                var length = UInt32(value.count).littleEndian
+                withUnsafeBytes(of: &length) { body.append(contentsOf: $0) }
+                body.append(contentsOf: value)
+            }
+            let (headerBytes, packedBytes) = try writePage(type: 2, headerField: 7, body: body) { page in  // DICTIONARY_PAGE
+                page.i32(1, Int32(dictionary.values.count))
+                page.i32(2, 2)  // PLAIN_DICTIONARY: the entries in PLAIN encoding
+            }
+            uncompressed += headerBytes + body.count
+            compressed += headerBytes + packedBytes
+        }
+        let dataStart = offset
+        var valueIndex = 0
         repeat {
             // A page holds rows until its values pass about pageBytes.
             var end = row
@@ -107,29 +128,46 @@ final class ParquetWriter {
                 end += 1
             }
             var body = Self.definitionLevels(buffer.definitionLevels[row..<end])
-            buffer.appendPlainValues(rows: row..<end, to: &body)
-            let packed = try Self.zstd(body)
-            var header = ThriftCompactWriter()
-            header.beginStruct()
-            header.i32(1, 0)  // DATA_PAGE
-            header.i32(2, Int32(body.count))
-            header.i32(3, Int32(packed.count))
-            header.structField(5) { page in
-                page.i32(1, Int32(end - row))  // values, nulls included
-                page.i32(2, 0)  // PLAIN
+            let present = buffer.definitionLevels[row..<end].reduce(0) { $0 + Int($1) }
+            if let dictionary {
+                dictionary.appendIndices(valueIndex..<(valueIndex + present), to: &body)
+            } else {
+                buffer.appendPlainValues(values: valueIndex..<(valueIndex + present), to: &body)
+            }
+            valueIndex += present
+            let pageRows = end - row
+            let encoding: Int32 = dictionary == nil ? 0 : 8  // PLAIN or RLE_DICTIONARY
+            let (headerBytes, packedBytes) = try writePage(type: 0, headerField: 5, body: body) { page in  // DATA_PAGE
+                page.i32(1, Int32(pageRows))  // values, nulls included
+                page.i32(2, encoding)
                 page.i32(3, 3)  // RLE definition levels
                 page.i32(4, 3)  // RLE repetition levels (none: flat columns)
             }
-            header.endStruct()
-            try write(header.bytes)
-            try write(packed)
-            uncompressed += header.bytes.count + body.count
-            compressed += header.bytes.count + packed.count
+            uncompressed += headerBytes + body.count
+            compressed += headerBytes + packedBytes
             row = end
         } while row < rows
         return ColumnChunkMetadata(
-            dataPageOffset: start, values: rows, uncompressedBytes: uncompressed, compressedBytes: compressed,
-            nullCount: buffer.nullCount, minimum: buffer.minimum, maximum: buffer.maximum)
+            dataPageOffset: dataStart, dictionaryPageOffset: dictionaryOffset, values: rows, uncompressedBytes: uncompressed,
+            compressedBytes: compressed, nullCount: buffer.nullCount, minimum: buffer.minimum, maximum: buffer.maximum)
+    }
+
+    /// Compresses `body` and writes it after a page header of `type` whose type-specific header
+    /// (field `headerField`) `pageFields` fills; returns the header's size and the compressed body's.
+    private func writePage(
+        type: Int32, headerField: Int16, body: [UInt8], _ pageFields: (inout ThriftCompactWriter) -> Void
+    ) throws -> (Int, Int) {
+        let packed = try Self.zstd(body)
+        var header = ThriftCompactWriter()
+        header.beginStruct()
+        header.i32(1, type)
+        header.i32(2, Int32(body.count))
+        header.i32(3, Int32(packed.count))
+        header.structField(headerField, pageFields)
+        header.endStruct()
+        try write(header.bytes)
+        try write(packed)
+        return (header.bytes.count, packed.count)
     }
 
     /// The RLE/bit-packing hybrid encoding of definition levels (bit width 1) with its 4-byte
@@ -217,11 +255,9 @@ struct ColumnBuffer {
         }
     }
 
-    /// Appends the PLAIN encoding of the non-NULL values among `rows`.
-    func appendPlainValues(rows: Range<Int>, to bytes: inout [UInt8]) {
-        let first = definitionLevels[0..<rows.lowerBound].reduce(0) { $0 + Int($1) }
-        let count = definitionLevels[rows].reduce(0) { $0 + Int($1) }
-        let values = first..<(first + count)
+    /// Appends the PLAIN encoding of the non-NULL values numbered `values` (in order of appearance).
+    func appendPlainValues(values: Range<Int>, to bytes: inout [UInt8]) {
+        let count = values.count
         switch type {
         case .boolean:
             var byte: UInt8 = 0
@@ -256,6 +292,7 @@ struct ColumnBuffer {
 /// What the footer says about one column chunk.
 struct ColumnChunkMetadata {
     var dataPageOffset: Int
+    var dictionaryPageOffset: Int?
     var values: Int
     var uncompressedBytes: Int
     var compressedBytes: Int
@@ -276,13 +313,14 @@ struct RowGroupMetadata {
             writer.i64(2, 0)  // file_offset: deprecated
             writer.structField(3) { meta in
                 meta.i32(1, column.type.physicalType)
-                meta.i32List(2, [0, 3])  // PLAIN, RLE
+                meta.i32List(2, chunk.dictionaryPageOffset == nil ? [0, 3] : [2, 3, 8])  // PLAIN, RLE (+ dictionary encodings)
                 meta.stringList(3, [column.name])
                 meta.i32(4, 6)  // ZSTD
                 meta.i64(5, Int64(chunk.values))
                 meta.i64(6, Int64(chunk.uncompressedBytes))
                 meta.i64(7, Int64(chunk.compressedBytes))
                 meta.i64(9, Int64(chunk.dataPageOffset))
+                if let dictionaryOffset = chunk.dictionaryPageOffset { meta.i64(11, Int64(dictionaryOffset)) }
                 meta.structField(12) { statistics in
                     statistics.i64(3, Int64(chunk.nullCount))
                     if let maximum = column.type.statisticsBytes(chunk.maximum), let minimum = column.type.statisticsBytes(chunk.minimum) {
@@ -344,5 +382,65 @@ extension ColumnType {
         case (.varchar, .string(let text)) where text.utf8.count <= 256: return Array(text.utf8)
         default: return nil
         }
+    }
+}
+
+/// A column chunk's distinct strings and each value's index into them, used when that is smaller
+/// than the strings themselves (at most 65,536 entries).
+struct Dictionary {
+    private(set) var values: [[UInt8]] = []
+    private var indices: [UInt32] = []
+    let bitWidth: Int
+
+    /// Nil when dictionary encoding does not pay.
+    init?(_ strings: [[UInt8]]) {
+        var positions: [[UInt8]: UInt32] = [:]
+        var plainBytes = 0
+        var dictionaryBytes = 0
+        indices.reserveCapacity(strings.count)
+        for string in strings {
+            plainBytes += 4 + string.count
+            if let index = positions[string] {
+                indices.append(index)
+                continue
+            }
+            guard values.count < 1 << 16 else { return nil }
+            positions[string] = UInt32(values.count)
+            indices.append(UInt32(values.count))
+            values.append(string)
+            dictionaryBytes += 4 + string.count
+        }
+        var width = 0
+        while (1 << width) < values.count { width += 1 }
+        bitWidth = max(1, width)
+        guard !strings.isEmpty, dictionaryBytes + strings.count * bitWidth / 8 < plainBytes * 3 / 4 else { return nil }
+    }
+
+    /// The bit width byte, then the indices of `values` as bit-packed groups of eight (the
+    /// RLE/bit-packing hybrid's packed runs; the last group is padded with zeros).
+    func appendIndices(_ range: Range<Int>, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(bitWidth))
+        guard !range.isEmpty else { return }
+        let groups = (range.count + 7) / 8
+        var header = UInt64(groups) << 1 | 1
+        while header >= 0x80 {
+            bytes.append(UInt8(header & 0x7F) | 0x80)
+            header >>= 7
+        }
+        bytes.append(UInt8(header))
+        var accumulator: UInt64 = 0
+        var bits = 0
+        for position in 0..<(groups * 8) {
+            let index = range.lowerBound + position
+            let value = index < range.upperBound ? UInt64(indices[index]) : 0
+            accumulator |= value << UInt64(bits)
+            bits += bitWidth
+            while bits >= 8 {
+                bytes.append(UInt8(truncatingIfNeeded: accumulator))
+                accumulator >>= 8
+                bits -= 8
+            }
+        }
+        if bits > 0 { bytes.append(UInt8(truncatingIfNeeded: accumulator)) }
     }
 }

@@ -128,9 +128,13 @@ import Testing
                 query.waitUntilExit()
                 _ = round
             }
-            // A last run sees everything, waits for the shards to idle so every window closes, and stops.
+            // A last run sees everything and, once the shards idle, closes every window; it is stopped
+            // when its manifests list as many rows as the bounded query has (or after 60 s).
+            let expectedCount = try streamq.succeed("query", sql, "--format", "jsonl").lines.count
             let last = try start()
-            usleep(3_500_000)
+            let deadline = Date().addingTimeInterval(60)
+            while Self.committedRows(root + "/q/_manifest") < expectedCount && Date() < deadline { usleep(200_000) }
+            usleep(500_000)  // anything beyond the expected rows would be a duplicate: give it a chance to show
             kill(last.processIdentifier, SIGTERM)
             last.waitUntilExit()
 
@@ -145,6 +149,18 @@ import Testing
             #expect(Self.canonical(committed) == Self.canonical(bounded), "the committed files equal the bounded query")
             let leftovers = try FileManager.default.subpathsOfDirectory(atPath: root).filter { $0.hasSuffix(".inprogress") }
             #expect(leftovers.isEmpty || leftovers.count <= 1, "at most the open file of the last run remains hidden: \(leftovers)")
+        }
+    }
+
+    /// Rows listed in a sink's manifests.
+    static func committedRows(_ manifests: String) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: manifests)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.reduce(0) { total, name in
+            guard let data = FileManager.default.contents(atPath: manifests + "/" + name),
+                let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let files = manifest["files"] as? [[String: Any]]
+            else { return total }
+            return total + files.reduce(0) { $0 + ($1["rows"] as? Int ?? 0) }
         }
     }
 
