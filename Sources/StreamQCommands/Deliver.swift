@@ -56,6 +56,8 @@ struct Deliver: AsyncParsableCommand {
                 timeColumn: metadata ? "arrival" : "_arrival", rawColumn: rawColumn)
             let output = FileSinkOutput(sink: sink)
             let runner = FollowQueryRunner(plan: plan, store: store, stream: name, start: start, stopWhenCaughtUp: once)
+            // Trapped before any record is read, so Ctrl-C or SIGTERM always commits before exiting.
+            let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
             let statistics = try await withThrowingTaskGroup(of: QueryStatistics?.self) { group in
                 group.addTask {
                     do {
@@ -68,7 +70,7 @@ struct Deliver: AsyncParsableCommand {
                     }
                 }
                 group.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+                    for await _ in signals { break }
                     return nil
                 }
                 var statistics: QueryStatistics?

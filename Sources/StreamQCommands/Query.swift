@@ -123,6 +123,8 @@ extension Query {
         let idle = try milliseconds(idleTimeout, option: "--idle-timeout")
         return try await store.withStore(mode: .readOnly) { store in
             let runner = FollowQueryRunner(plan: plan, store: store, stream: stream, start: start, idleTimeout: idle)
+            // Trapped before any row goes out, so Ctrl-C or SIGTERM always commits before exiting.
+            let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
             return try await withThrowingTaskGroup(of: QueryStatistics?.self) { group in
                 group.addTask {
                     do {
@@ -134,7 +136,7 @@ extension Query {
                     }
                 }
                 group.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
+                    for await _ in signals { break }
                     return nil
                 }
                 var statistics: QueryStatistics?
@@ -188,70 +190,26 @@ func timeOption(_ text: String, name: String) throws -> Int64 {
     return milliseconds
 }
 
-/// Renders result rows as a table, JSON lines or CSV (RFC 4180).
+/// Renders result rows as a table, JSON lines or CSV (RFC 4180): the same text as the file sinks
+/// write (``RowText``).
 enum ResultFormatter {
     static func write(_ result: ResultSet, format: String, to output: inout OutputBuffer, header: Bool = true) {
         switch format {
         case "jsonl":
-            // `{"column":` and `,"column":` once, then bytes appended per value.
-            let prefixes = result.columns.enumerated().map { index, column -> [UInt8] in
-                var prefix: [UInt8] = [index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
-                JSONString.append(column.utf8, to: &prefix)
-                prefix.append(UInt8(ascii: ":"))
-                return prefix
-            }
+            let prefixes = RowText.jsonPrefixes(result.columns)
             for row in result.rows {
-                for (prefix, value) in zip(prefixes, row) {
-                    output.bytes.append(contentsOf: prefix)
-                    appendJSON(value, to: &output.bytes)
-                }
-                if row.isEmpty { output.bytes.append(UInt8(ascii: "{")) }
-                output.bytes.append(contentsOf: [UInt8(ascii: "}"), UInt8(ascii: "\n")])
+                RowText.appendJSONLine(columns: prefixes, row: row, to: &output.bytes)
                 output.flushIfLarge()
             }
         case "csv":
-            if header { output.append(result.columns.map(csvField).joined(separator: ",") + "\r\n") }
+            if header { output.append(RowText.csvLine(result.columns)) }
             for row in result.rows {
-                output.append(row.map { $0.isNull ? "" : csvField(text($0)) }.joined(separator: ",") + "\r\n")
+                RowText.appendCSVLine(row, to: &output.bytes)
                 output.flushIfLarge()
             }
         default:
-            let lines = TextTable.render(header: result.columns, rows: result.rows.map { $0.map(text) })
+            let lines = TextTable.render(header: result.columns, rows: result.rows.map { $0.map(RowText.text) })
             output.append(lines.joined(separator: "\n") + "\n(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))\n")
         }
-    }
-
-    static func text(_ value: SQLValue) -> String {
-        switch value {
-        case .null: "NULL"
-        case .timestamp(let ms): EventTime.iso8601(ms)
-        default: value.description
-        }
-    }
-
-    static func appendJSON(_ value: SQLValue, to bytes: inout [UInt8]) {
-        switch value {
-        case .integer(let number): bytes.append(contentsOf: String(number).utf8)
-        case .string(let text): JSONString.append(text.utf8, to: &bytes)
-        default: bytes.append(contentsOf: json(value).utf8)
-        }
-    }
-
-    static func json(_ value: SQLValue) -> String {
-        switch value {
-        case .null: "null"
-        case .boolean(let flag): flag ? "true" : "false"
-        case .integer(let number): String(number)
-        case .double(let number): number.isFinite ? String(number) : "null"
-        case .string(let text): JSONString.quoted(text)
-        case .timestamp(let ms): JSONString.quoted(EventTime.iso8601(ms))
-        case .interval(let ms): String(ms)
-        case .json(let text): text
-        }
-    }
-
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacing("\"", with: "\"\"") + "\""
     }
 }

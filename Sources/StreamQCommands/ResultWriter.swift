@@ -1,5 +1,6 @@
 import StreamQJSON
 import StreamQSQL
+import StreamQSinks
 import StreamQStorage
 import Synchronization
 
@@ -33,7 +34,7 @@ final class ResultWriter: Sendable {
             switch format {
             case "table":
                 if streaming {
-                    let lines = TextTable.render(header: columns, rows: rows.map { $0.map(ResultFormatter.text) })
+                    let lines = TextTable.render(header: columns, rows: rows.map { $0.map(RowText.text) })
                     state.output.append(lines.joined(separator: "\n") + "\n")
                 } else {
                     state.tableRows += rows
@@ -41,7 +42,7 @@ final class ResultWriter: Sendable {
                 return
             case "csv":
                 if !state.wroteHeader {
-                    state.output.append(columns.map(ResultFormatter.csvField).joined(separator: ",") + "\r\n")
+                    state.output.append(RowText.csvLine(columns))
                     state.wroteHeader = true
                 }
             default: break
@@ -59,7 +60,7 @@ final class ResultWriter: Sendable {
             if format == "table" && !streaming {
                 ResultFormatter.write(ResultSet(columns: columns, rows: state.tableRows), format: "table", to: &state.output, header: true)
             } else if format == "csv" && !state.wroteHeader {
-                state.output.append(columns.map(ResultFormatter.csvField).joined(separator: ",") + "\r\n")
+                state.output.append(RowText.csvLine(columns))
             }
             state.output.flush()
         }

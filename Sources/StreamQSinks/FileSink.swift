@@ -284,7 +284,9 @@ final class OpenFile {
             }
             try text!.write(bytes)
         case .csv:
-            try text!.write(Array(RowText.csvLine(row.map { $0.isNull ? nil : RowText.text($0) }).utf8))
+            var bytes: [UInt8] = []
+            RowText.appendCSVLine(row, to: &bytes)
+            try text!.write(bytes)
         }
         rows += 1
         return nil

@@ -106,9 +106,9 @@ final class ParquetWriter {
             dictionaryOffset = offset
             var body: [UInt8] = []
             for value in dictionary.values {
-                var length = UInt32(value.count).littleEndian
+                var length = UInt32(value.utf8.count).littleEndian
                 withUnsafeBytes(of: &length) { body.append(contentsOf: $0) }
-                body.append(contentsOf: value)
+                body.append(contentsOf: value.utf8)
             }
             let (headerBytes, packedBytes) = try writePage(type: 2, headerField: 7, body: body) { page in  // DICTIONARY_PAGE
                 page.i32(1, Int32(dictionary.values.count))
@@ -211,7 +211,7 @@ struct ColumnBuffer {
     var integers: [Int64] = []
     var doubles: [Double] = []
     var booleans: [Bool] = []
-    var strings: [[UInt8]] = []
+    var strings: [String] = []
     var nullCount = 0
     var byteCount = 0
     var minimum: SQLValue = .null
@@ -237,7 +237,7 @@ struct ColumnBuffer {
             byteCount += 8
         default:
             let text = RowText.text(value)
-            strings.append(Array(text.utf8))
+            strings.append(text)
             stored = .string(text)
             byteCount += 4 + text.utf8.count
         }
@@ -281,9 +281,9 @@ struct ColumnBuffer {
             }
         case .varchar:
             for text in strings[values] {
-                var length = UInt32(text.count).littleEndian
+                var length = UInt32(text.utf8.count).littleEndian
                 withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }
-                bytes.append(contentsOf: text)
+                bytes.append(contentsOf: text.utf8)
             }
         }
     }
@@ -388,18 +388,19 @@ extension ColumnType {
 /// A column chunk's distinct strings and each value's index into them, used when that is smaller
 /// than the strings themselves (at most 65,536 entries).
 struct Dictionary {
-    private(set) var values: [[UInt8]] = []
+    private(set) var values: [String] = []
     private var indices: [UInt32] = []
     let bitWidth: Int
 
     /// Nil when dictionary encoding does not pay.
-    init?(_ strings: [[UInt8]]) {
-        var positions: [[UInt8]: UInt32] = [:]
+    init?(_ strings: [String]) {
+        var positions: [String: UInt32] = [:]
         var plainBytes = 0
         var dictionaryBytes = 0
         indices.reserveCapacity(strings.count)
         for string in strings {
-            plainBytes += 4 + string.count
+            let length = string.utf8.count
+            plainBytes += 4 + length
             if let index = positions[string] {
                 indices.append(index)
                 continue
@@ -408,7 +409,7 @@ struct Dictionary {
             positions[string] = UInt32(values.count)
             indices.append(UInt32(values.count))
             values.append(string)
-            dictionaryBytes += 4 + string.count
+            dictionaryBytes += 4 + length
         }
         var width = 0
         while (1 << width) < values.count { width += 1 }

@@ -47,6 +47,32 @@ public enum RowText {
         }
     }
 
+    /// Appends a CSV row with CRLF (NULL is an empty field), without building a String per line.
+    public static func appendCSVLine(_ row: [SQLValue], to bytes: inout [UInt8]) {
+        for (index, value) in row.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            switch value {
+            case .null: continue
+            case .integer(let number): bytes.append(contentsOf: String(number).utf8)
+            default:
+                let text = self.text(value)
+                let needsQuotes = text.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+                if needsQuotes {
+                    bytes.append(UInt8(ascii: "\""))
+                    for byte in text.utf8 {
+                        if byte == UInt8(ascii: "\"") { bytes.append(byte) }
+                        bytes.append(byte)
+                    }
+                    bytes.append(UInt8(ascii: "\""))
+                } else {
+                    bytes.append(contentsOf: text.utf8)
+                }
+            }
+        }
+        bytes.append(0x0D)
+        bytes.append(0x0A)
+    }
+
     /// A CSV header or row with CRLF (NULL is an empty field).
     public static func csvLine(_ fields: [String?]) -> String {
         fields.map { $0.map(csvField) ?? "" }.joined(separator: ",") + "\r\n"
