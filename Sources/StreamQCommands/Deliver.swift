@@ -40,7 +40,8 @@ struct Deliver: AsyncParsableCommand {
         default: throw CommandFailure("--from must be trim-horizon or latest")
         }
         try await store.withStore(mode: .readOnly) { store in
-            let (sql, rawColumn) = try query(for: name, store: store)
+            let usesShard = (try? SinkDestination(url: into))?.uses("shard") ?? false
+            let (sql, rawColumn, types) = try query(for: name, store: store, withShard: usesShard)
             let plan: QueryPlan
             do {
                 plan = try QueryPlanner.plan(sql)
@@ -53,7 +54,7 @@ struct Deliver: AsyncParsableCommand {
             sinkOptions.rollInactivity = bufferInterval
             let sink = try sinkOptions.makeSink(
                 url: into, format: format, columns: plan.columns, names: ["stream": name.rawValue, "query": name.rawValue],
-                timeColumn: metadata ? "arrival" : "_arrival", rawColumn: rawColumn)
+                timeColumn: metadata ? "arrival" : "_arrival", rawColumn: rawColumn, columnTypes: types)
             let output = FileSinkOutput(sink: sink)
             let runner = FollowQueryRunner(plan: plan, store: store, stream: name, start: start, stopWhenCaughtUp: once)
             // Trapped before any record is read, so Ctrl-C or SIGTERM always commits before exiting.
@@ -87,27 +88,36 @@ struct Deliver: AsyncParsableCommand {
         }
     }
 
-    /// The query that turns records into rows, and the raw column for plain JSON lines.
-    private func query(for name: StreamName, store: StreamStore) throws -> (String, String?) {
+    /// The query that turns records into rows, the raw column for plain JSON lines, and the
+    /// column types (from --schema or a sample) so every Parquet file has the same schema.
+    private func query(for name: StreamName, store: StreamStore, withShard: Bool) throws -> (String, String?, [ColumnType]?) {
         let source = "\"\(name.rawValue)\""
         if format == "jsonl" {
             if metadata {
-                return ("SELECT _shard AS shard, _sequence AS sequence_number, _partition_key AS partition_key, _arrival AS arrival, _raw AS data FROM \(source)", nil)
+                return ("SELECT _shard AS shard, _sequence AS sequence_number, _partition_key AS partition_key, _arrival AS arrival, _raw AS data FROM \(source)", nil, nil)
             }
-            return ("SELECT _raw, _arrival FROM \(source)", "_raw")
+            return ("SELECT _raw, _arrival\(withShard ? ", _shard" : "") FROM \(source)", "_raw", nil)
         }
         var columns: [String]
+        var types: [ColumnType]
         if let schema {
             columns = try schema.split(separator: ",").map { column in
                 let parts = column.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
                 guard parts.count == 2 else { throw CommandFailure("--schema wants 'name TYPE, …', got '\(column)'") }
                 return "CAST(\"\(parts[0])\" AS \(parts[1])) AS \"\(parts[0])\""
             }
+            types = try schema.split(separator: ",").map { column in
+                ColumnType(sqlTypes: String(column.split(separator: " ", omittingEmptySubsequences: true).last ?? ""))
+            }
         } else {
             let sample = try SchemaInference.sample(store, stream: name)
             columns = sample.fields.map { "\"\($0.name)\"" }
+            types = sample.fields.map { ColumnType(sqlTypes: $0.type) }
             guard !columns.isEmpty else { throw CommandFailure("no JSON fields in \(name.rawValue) to infer columns from; give --schema") }
         }
-        return ("SELECT " + (columns + ["_arrival AS _arrival"]).joined(separator: ", ") + " FROM \(source)", nil)
+        return (
+            "SELECT " + (columns + ["_arrival AS _arrival"] + (withShard ? ["_shard AS _shard"] : [])).joined(separator: ", ") + " FROM \(source)", nil,
+            types + [.timestamp] + (withShard ? [.varchar] : [])
+        )
     }
 }

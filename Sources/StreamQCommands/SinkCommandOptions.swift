@@ -17,9 +17,10 @@ struct SinkCommandOptions: ParsableArguments {
     @Option(name: .customLong("row-group-rows"), help: "With --format parquet: rows per row group (default 1000000).")
     var rowGroupRows: Int = 1_000_000
 
-    func makeSink(url: String, format: String?, columns: [String], names: [String: String], timeColumn: String?, rawColumn: String? = nil) throws
-        -> FileSink
-    {
+    func makeSink(
+        url: String, format: String?, columns: [String], names: [String: String], timeColumn: String?, rawColumn: String? = nil,
+        columnTypes: [ColumnType]? = nil
+    ) throws -> FileSink {
         guard let fileFormat = SinkFormat(rawValue: format ?? "jsonl") else {
             throw CommandFailure("--format with --into must be jsonl, csv or parquet, got '\(format ?? "")'")
         }
@@ -35,7 +36,7 @@ struct SinkCommandOptions: ParsableArguments {
         do {
             return FileSink(
                 destination: try SinkDestination(url: url), columns: columns, options: options, names: names, timeColumn: timeColumn,
-                rawColumn: rawColumn)
+                rawColumn: rawColumn, columnTypes: columnTypes)
         } catch {
             throw CommandFailure(error.message)
         }

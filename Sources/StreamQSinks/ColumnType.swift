@@ -38,3 +38,19 @@ public enum ColumnType: String, Sendable, Codable {
         }
     }
 }
+
+extension ColumnType {
+    /// The column type for a SQL type name (`BIGINT`, `DOUBLE`, `VARCHAR`, `BOOLEAN`, `TIMESTAMP`)
+    /// or a `|`-joined list of them as schema sampling reports: numbers widen to DOUBLE, anything
+    /// else mixed is VARCHAR.
+    public init(sqlTypes: String) {
+        let names = Set(sqlTypes.uppercased().split(separator: "|").map(String.init))
+        switch names {
+        case ["BOOLEAN"]: self = .boolean
+        case ["BIGINT"], ["INTEGER"], ["INT"]: self = .bigint
+        case ["DOUBLE"], ["BIGINT", "DOUBLE"]: self = .double
+        case ["TIMESTAMP"] where !sqlTypes.contains("|"): self = .timestamp
+        default: self = .varchar
+        }
+    }
+}

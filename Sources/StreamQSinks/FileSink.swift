@@ -58,7 +58,14 @@ public final class FileSink: @unchecked Sendable {
     let timeColumn: Int?
     /// When set, JSON-lines files hold this column's text as is (raw records), nothing else.
     let rawColumn: Int?
+    /// The column holding each row's shard, for `{shard}` in the path.
+    let shardColumn: Int?
+    /// A row arrived for a partition newer than every open one: the next check rolls the files.
+    private var partitionAdvanced = false
     public private(set) var statistics = Statistics()
+    /// Parquet column types: given, or taken from the first rows the sink writes and kept for
+    /// every later file (and across restarts, through the manifest), so all files share one schema.
+    public private(set) var columnTypes: [ColumnType]?
     /// The next commit's number.
     public private(set) var nextCommit = 0
 
@@ -70,14 +77,16 @@ public final class FileSink: @unchecked Sendable {
 
     public init(
         destination: SinkDestination, columns: [String], options: Options, names: [String: String] = [:], timeColumn: String? = "window_start",
-        rawColumn: String? = nil
+        rawColumn: String? = nil, columnTypes: [ColumnType]? = nil
     ) {
+        self.columnTypes = columnTypes
         self.destination = destination
         self.columns = columns
         self.options = options
         self.names = names
         self.timeColumn = timeColumn.flatMap { columns.firstIndex(of: $0) }
         self.rawColumn = rawColumn.flatMap { columns.firstIndex(of: $0) }
+        shardColumn = columns.firstIndex(of: "_shard") ?? columns.firstIndex(of: "shard")
         jsonPrefixes = RowText.jsonPrefixes(columns)
     }
 
@@ -96,6 +105,7 @@ public final class FileSink: @unchecked Sendable {
             if let errors = manifest.errorFile { committed.insert(errors) }
             newest = manifest
         }
+        if columnTypes == nil, let saved = newest?.columnTypes, saved.count == columns.count { columnTypes = saved }
         try removeUncommitted(in: destination.root, relative: "", keeping: committed)
         nextCommit = (newest?.commit ?? -1) + 1
         return newest?.state.map { Array($0.utf8) }
@@ -124,12 +134,14 @@ public final class FileSink: @unchecked Sendable {
         // Group by partition, keeping row order within each.
         var byPartition: [(String, [[SQLValue]])] = []
         var index: [String: Int] = [:]
+        var rowNames = names
         for row in rows {
             let time: Int64? = timeColumn.flatMap { column -> Int64? in
                 if case .timestamp(let ms) = row[column] { return ms }
                 return nil
             }
-            let partition = try destination.render(names: names, time: time)
+            if let shardColumn, case .string(let shard) = row[shardColumn] { rowNames["shard"] = shard }
+            let partition = try destination.render(names: rowNames, time: time)
             if let position = index[partition] {
                 byPartition[position].1.append(row)
             } else {
@@ -138,7 +150,14 @@ public final class FileSink: @unchecked Sendable {
             }
         }
         for (partition, rows) in byPartition {
-            if open[partition] == nil { open[partition] = try OpenFile(sink: self, partition: partition, firstRows: rows, now: now) }
+            if options.format == .parquet && columnTypes == nil {
+                columnTypes = columns.indices.map { column in ColumnType.infer(rows.lazy.map { $0[column] }) }
+            }
+            if open[partition] == nil {
+                // A partition after every open one (the hour moved on): roll at the next check.
+                if !open.isEmpty, open.keys.allSatisfy({ $0 < partition }) { partitionAdvanced = true }
+                open[partition] = try OpenFile(sink: self, partition: partition, firstRows: rows, now: now)
+            }
             let file = open[partition]!
             for row in rows {
                 if let problem = try file.append(row) {
@@ -177,10 +196,12 @@ public final class FileSink: @unchecked Sendable {
         errorLines += Array("}\n".utf8)
     }
 
-    /// Whether a roll is due: a file past the size, the oldest past the age, or no rows for the
-    /// inactivity time. Call it on a timer, not only when rows arrive.
+    /// Whether a roll is due: a file past the size, the oldest past the age, no rows for the
+    /// inactivity time, or rows for a new, later partition. Call it on a timer, not only when rows
+    /// arrive.
     public func shouldCommit(now: Int64) -> Bool {
         guard !open.isEmpty || errorCount > 0 else { return false }
+        if partitionAdvanced { return true }
         if open.values.contains(where: { $0.uncompressedBytes >= options.rollBytes }) { return true }
         if let oldest = open.values.map(\.opened).min(), now - oldest >= options.rollAge { return true }
         return now - lastWrite >= options.inactivity
@@ -219,9 +240,11 @@ public final class FileSink: @unchecked Sendable {
         }
         for directory in directories { try FileSystem.syncDirectory(directory) }
         let manifest = SinkManifest(
-            commit: commit, files: files, errorFile: errorFile, errors: errorCount, state: state.map { String(decoding: $0, as: UTF8.self) })
+            commit: commit, files: files, errorFile: errorFile, errors: errorCount, state: state.map { String(decoding: $0, as: UTF8.self) },
+            columnTypes: columnTypes)
         try manifest.write(to: manifestDirectory)
         open = [:]
+        partitionAdvanced = false
         errorLines = []
         errorCount = 0
         nextCommit += 1
@@ -252,7 +275,7 @@ final class OpenFile {
         rawColumn = sink.rawColumn
         switch format {
         case .parquet:
-            let types = sink.columns.indices.map { column in ColumnType.infer(firstRows.lazy.map { $0[column] }) }
+            let types = sink.columnTypes ?? sink.columns.indices.map { column in ColumnType.infer(firstRows.lazy.map { $0[column] }) }
             parquet = try ParquetWriter(
                 path: inProgressPath, columns: zip(sink.columns, types).map { ParquetWriter.Column(name: $0, type: $1) },
                 rowGroupRows: sink.options.rowGroupRows)

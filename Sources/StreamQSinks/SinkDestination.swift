@@ -4,7 +4,8 @@ import StreamQSQL
 /// first `{` is the sink's root (it holds `_manifest/` and `_errors/`); the rest is rendered per
 /// row into a partition directory:
 ///
-/// - `{stream}`, `{query}`: names given by the caller;
+/// - `{stream}`, `{query}`: names given by the caller; `{shard}`: the row's shard (delivered
+///   records), from a `_shard` or `shard` column;
 /// - `{dt}` and `{hr}`: the UTC date (`YYYY-MM-DD`) and hour (`HH`) of the row's time (a query's
 ///   `window_start`, a delivered record's arrival), for Hive partitions `dt={dt}/hr={hr}`;
 /// - `{window_start:%Y/%m/%d/%H}`: the time with `%Y %m %d %H %M %S`.
@@ -53,7 +54,7 @@ public struct SinkDestination: Sendable, Equatable {
     private func value(of variable: Substring, names: [String: String], time: Int64?) throws(SinkError) -> String {
         let parts = variable.split(separator: ":", maxSplits: 1).map(String.init)
         switch parts[0] {
-        case "stream", "query":
+        case "stream", "query", "shard":
             return Self.safe(names[parts[0]] ?? "__none__")
         case "dt", "hr", "window_start":
             guard let time else { return "__HIVE_DEFAULT_PARTITION__" }
@@ -65,7 +66,7 @@ public struct SinkDestination: Sendable, Equatable {
             for (key, value) in fields { text = text.replacing(key, with: String(value)) }
             return text
         default:
-            throw SinkError("unknown variable {\(variable)} in sink path; use {stream}, {query}, {dt}, {hr} or {window_start:%Y/%m/%d/%H}")
+            throw SinkError("unknown variable {\(variable)} in sink path; use {stream}, {query}, {shard}, {dt}, {hr} or {window_start:%Y/%m/%d/%H}")
         }
     }
 
@@ -74,4 +75,9 @@ public struct SinkDestination: Sendable, Equatable {
         let cleaned = String(name.map { $0 == "/" || $0 == "\0" ? "_" : $0 })
         return cleaned == "." || cleaned == ".." || cleaned.isEmpty ? "_" : cleaned
     }
+}
+
+extension SinkDestination {
+    /// Whether the template names `variable` (so the writer can provide it).
+    public func uses(_ variable: String) -> Bool { template.contains("{" + variable) }
 }

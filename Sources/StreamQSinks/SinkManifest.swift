@@ -16,6 +16,8 @@ struct SinkManifest: Codable {
     var errors: Int
     /// The writer's progress (a follow query's checkpoint, JSON), saved with the files it produced.
     var state: String?
+    /// The Parquet schema the sink's files share.
+    var columnTypes: [ColumnType]?
 
     static func read(_ path: String) throws -> SinkManifest {
         do {

@@ -87,8 +87,12 @@ import Testing
             let expected = try streamq.succeed("query", "SELECT ts, k, n FROM events ORDER BY ts", "--format", "jsonl").lines.map {
                 try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
             }
+            let pyarrow = seen["pyarrow"] as? [[String: Any]] ?? []
+            #expect(pyarrow.count == 300, "pyarrow reads them too")
             if format == "jsonl" {
                 #expect(Self.canonical(duckdb) == Self.canonical(expected))
+                let sorted = pyarrow.sorted { ($0["ts"] as? Int ?? 0) < ($1["ts"] as? Int ?? 0) }
+                #expect(sorted.map { $0["k"] as? String } == expected.map { $0["k"] as? String })
             } else {
                 // CSV is text: compare as text, NULL as an empty field.
                 let text = expected.map { row in ["ts", "k", "n"].map { key -> String in row[key].map { $0 is NSNull ? "" : "\($0)" } ?? "" } }
@@ -194,22 +198,35 @@ import Testing
         try CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "2")
             let root = streamq.dataDirectory + "-out"
-            _ = try streamq.succeed("put", "events", input: (Self.records.prefix(100) + ["not json"]).joined(separator: "\n") + "\n")
-            let first = try streamq.run("deliver", "events", "--into", "file://\(root)/d/dt={dt}", "--format", "parquet", "--once")
+            let mismatch = #"{"ts":\#(Self.base),"k":"x","n":"not a number","x":1.0,"ok":true}"#
+            _ = try streamq.succeed(
+                "put", "events", "--partition-key", "p", input: (Self.records.prefix(100) + ["not json", mismatch]).joined(separator: "\n") + "\n")
+            let first = try streamq.run("deliver", "events", "--into", "file://\(root)/d/{shard}/dt={dt}", "--format", "parquet", "--once")
             #expect(first.status == 0, "\(first.stderr)")
             _ = try streamq.succeed("put", "events", input: Self.records.dropFirst(100).prefix(50).joined(separator: "\n") + "\n")
-            let second = try streamq.run("deliver", "events", "--into", "file://\(root)/d/dt={dt}", "--format", "parquet", "--once")
-            #expect(second.stderr.contains("delivered 50 records") && second.stderr.contains("151 records read since the first run"), "\(second.stderr)")
+            let second = try streamq.run("deliver", "events", "--into", "file://\(root)/d/{shard}/dt={dt}", "--format", "parquet", "--once")
+            #expect(second.stderr.contains("delivered 50 records") && second.stderr.contains("152 records read since the first run"), "\(second.stderr)")
             let seen = try Self.readBack("parquet", root + "/d/**/*.parquet")
-            #expect((seen["duckdb"] as? [[String: Any]] ?? []).count == 150, "each record once across two runs")
+            #expect((seen["duckdb"] as? [[String: Any]] ?? []).count == 151, "each record once across two runs (n sampled as mixed: VARCHAR)")
             let errors = try FileManager.default.contentsOfDirectory(atPath: root + "/d/_errors")
             let text = try errors.map { try String(contentsOfFile: root + "/d/_errors/" + $0, encoding: .utf8) }.joined()
             #expect(text.contains("not valid JSON") && text.contains("sequence_number"), "\(text)")
+            // With a given schema the record whose n is not a number goes to _errors/ too.
+            _ = try streamq.run(
+                "deliver", "events", "--into", "file://\(root)/typed", "--format", "parquet", "--once", "--schema", "ts BIGINT, k VARCHAR, n BIGINT")
+            let typed = try Self.readBack("parquet", root + "/typed/*.parquet")
+            #expect((typed["types"] as? [String: String])?["n"] == "int64")
+            #expect((typed["duckdb"] as? [[String: Any]] ?? []).count == 150)
+            let typedErrors = try FileManager.default.contentsOfDirectory(atPath: root + "/typed/_errors").map {
+                try String(contentsOfFile: root + "/typed/_errors/" + $0, encoding: .utf8)
+            }.joined()
+            #expect(typedErrors.contains("not a number") && typedErrors.contains("BIGINT"), "\(typedErrors)")
+            #expect(FileManager.default.fileExists(atPath: root + "/d/shardId-000000000000") || FileManager.default.fileExists(atPath: root + "/d/shardId-000000000001"))
 
             _ = try streamq.succeed("deliver", "events", "--into", "file://\(root)/raw", "--once", "--metadata", "--compression", "gzip")
             let raw = try Self.readBack("jsonl", root + "/raw/*.jsonl.gz")["duckdb"] as? [[String: Any]] ?? []
-            #expect(raw.count == 151)
-            #expect(Set(raw.compactMap { $0["sequence_number"] as? String }).count == 151)
+            #expect(raw.count == 152)
+            #expect(Set(raw.compactMap { $0["sequence_number"] as? String }).count == 152)
         }
     }
 

@@ -3,7 +3,7 @@
 
     read_sink.py FORMAT 'GLOB' [ORDER_BY]
 
-Prints one JSON object: {"duckdb": [rows...], "pyarrow": [rows...] (parquet and csv), "types":
+Prints one JSON object: {"duckdb": [rows...], "pyarrow": [rows...], "types" (parquet):
 {column: type}}. Rows are objects; timestamps become ISO-8601 UTC strings with milliseconds."""
 import datetime, glob, json, sys
 import duckdb
@@ -41,12 +41,17 @@ if fmt == "parquet":
     result["row_groups"] = sum(pq.ParquetFile(path).num_row_groups for path in glob.glob(pattern, recursive=True))
     rows = table.to_pylist() if table is not None else []
     result["pyarrow"] = [{c: plain(v) for c, v in row.items()} for row in rows]
-elif fmt == "csv":
-    import pyarrow.csv as pcsv
+else:
     import pyarrow as pa
+    import pyarrow.csv as pcsv
+    import pyarrow.json as pjson
     rows = []
     for path in sorted(glob.glob(pattern, recursive=True)):
-        options = pcsv.ConvertOptions(strings_can_be_null=False, column_types=None)
-        rows += pcsv.read_csv(path, convert_options=options).to_pylist()
+        stream = pa.input_stream(path, compression="detect")
+        if fmt == "csv":
+            table = pcsv.read_csv(stream, convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
+        else:
+            table = pjson.read_json(stream)
+        rows += table.to_pylist()
     result["pyarrow"] = [{c: plain(v) for c, v in row.items()} for row in rows]
 print(json.dumps(result, default=str))
