@@ -85,8 +85,9 @@ final class AggregateSpec: Sendable {
         return .one(value)
     }
 
-    /// Folds one row's evaluated input into `state`.
-    func fold(_ input: Input, arrival: Int64, into state: inout Accumulator) {
+    /// Folds one row's evaluated input into `state`. The state's case says which aggregate it is,
+    /// so this needs no spec (and the per-row loop touches no object).
+    static func fold(_ input: Input, arrival: Int64, into state: inout Accumulator) {
         let value: SQLValue
         switch input {
         case .skip: return
@@ -152,7 +153,7 @@ final class AggregateSpec: Sendable {
         case (.sum(let i1, let d1, let f1, let s1), .sum(let i2, let d2, let f2, let s2)):
             state = .sum(integer: i1 + i2, double: d1 + d2, isDouble: f1 || f2, seen: s1 || s2)
         case (.average(let s1, let c1), .average(let s2, let c2)): state = .average(sum: s1 + s2, count: c1 + c2)
-        case (.extreme, .extreme(let value, _)): fold(.one(value), arrival: 0, into: &state)
+        case (.extreme, .extreme(let value, _)): Self.fold(.one(value), arrival: 0, into: &state)
         case (.variance(let n1, let mean1, let m1, let sd), .variance(let n2, let mean2, let m2, _)):
             guard n2 > 0 else { return }
             guard n1 > 0 else { state = other; return }
@@ -162,8 +163,8 @@ final class AggregateSpec: Sendable {
                 count: n, mean: mean1 + delta * Double(n2) / Double(n),
                 m2: m1 + m2 + delta * delta * Double(n1) * Double(n2) / Double(n), standardDeviation: sd)
         case (.firstLast, .firstLast(let value, let arrival, _)):
-            if let value { fold(.one(value), arrival: arrival, into: &state) }
-        case (.extremeBy, .extremeBy(let value, let key, _)): fold(.two(value, key), arrival: 0, into: &state)
+            if let value { Self.fold(.one(value), arrival: arrival, into: &state) }
+        case (.extremeBy, .extremeBy(let value, let key, _)): Self.fold(.two(value, key), arrival: 0, into: &state)
         case (.distinctCount(var a), .distinctCount(let b)):
             state = .count(0)
             a.merge(b)
@@ -184,7 +185,7 @@ final class AggregateSpec: Sendable {
             // The same aggregate, without DISTINCT, over the distinct values.
             let plain = AggregateSpec(name: name, arguments: [], distinct: false, star: false, location: location)
             var folded = plain.initial()
-            for value in values { plain.fold(.one(value), arrival: 0, into: &folded) }
+            for value in values { Self.fold(.one(value), arrival: 0, into: &folded) }
             return plain.result(folded)
         case .sum(let integer, let double, let isDouble, let seen):
             if !seen { return .null }

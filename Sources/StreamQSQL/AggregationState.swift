@@ -65,9 +65,9 @@ struct AggregationState: Sendable {
     ) {
         let (group, isNew) = pane.table.group(for: key)
         if isNew { pane.states.append(contentsOf: aggregates.map { $0.initial() }) }
-        let base = group * aggregates.count
-        for index in aggregates.indices {
-            aggregates[index].fold(inputs[index], arrival: arrival, into: &pane.states[base + index])
+        let base = group * inputs.count
+        for index in inputs.indices {
+            AggregateSpec.fold(inputs[index], arrival: arrival, into: &pane.states[base + index])
         }
         if tracksChanges { pane.changed.insert(group) }
     }
@@ -80,7 +80,7 @@ struct AggregationState: Sendable {
             return
         }
         var states = initialStates()
-        for index in aggregates.indices { aggregates[index].fold(inputs[index], arrival: arrival, into: &states[index]) }
+        for index in aggregates.indices { AggregateSpec.fold(inputs[index], arrival: arrival, into: &states[index]) }
         sessions.insert(Session(start: time, last: time, states: states), key: key, gap: size, aggregates: aggregates, tracksChanges: tracksChanges)
     }
 

@@ -32,7 +32,7 @@ struct SessionGroups: Sendable, Codable {
         if newest > 0, time - byGroup[group][newest - 1].last < gap { return false }  // would bridge to the one before
         byGroup[group][newest].start = min(session.start, time)
         byGroup[group][newest].last = max(session.last, time)
-        for index in aggregates.indices { aggregates[index].fold(inputs[index], arrival: arrival, into: &byGroup[group][newest].states[index]) }
+        for index in aggregates.indices { AggregateSpec.fold(inputs[index], arrival: arrival, into: &byGroup[group][newest].states[index]) }
         if tracksChanges { byGroup[group][newest].changed = true }
         return true
     }
