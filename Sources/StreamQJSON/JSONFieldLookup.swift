@@ -76,25 +76,31 @@ public enum JSONFieldLookup {
 }
 
 /// A cursor over JSON bytes that reads strings and skips values by their structure.
+@usableFromInline
 struct Scanner {
-    let bytes: UnsafeRawBufferPointer
-    var offset = 0
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline var offset = 0
 
+    @usableFromInline
+    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    @inlinable
     var peek: UInt8? {
         @inline(__always) get { offset < bytes.count ? bytes.load(fromByteOffset: offset, as: UInt8.self) : nil }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func skipWhitespace() {
         while let byte = peek, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { offset += 1 }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func expect(_ byte: UInt8) throws(JSONFieldLookup.SyntaxError) {
         guard peek == byte else { throw fail("expected '\(Character(UnicodeScalar(byte)))'") }
         offset += 1
     }
 
+    @usableFromInline
     func fail(_ reason: String) -> JSONFieldLookup.SyntaxError {
         JSONFieldLookup.SyntaxError(offset: offset, reason: peek == nil ? reason + " but the text ended" : reason)
     }
@@ -167,6 +173,7 @@ struct Scanner {
         return text == "null" ? .null : .literal(text)
     }
 
+    @inlinable
     mutating func skipValue() throws(JSONFieldLookup.SyntaxError) {
         guard let byte = peek else { throw fail("expected a value") }
         switch byte {
@@ -209,13 +216,14 @@ struct Scanner {
     }
 
     /// Bytes that can appear in a JSON number.
-    @inline(__always)
-    private static func isNumberByte(_ byte: UInt8) -> Bool {
+    @inlinable @inline(__always)
+    static func isNumberByte(_ byte: UInt8) -> Bool {
         byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "e")
             || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+")
     }
 
-    private mutating func skipWord(_ word: StaticString) throws(JSONFieldLookup.SyntaxError) {
+    @inlinable
+    mutating func skipWord(_ word: StaticString) throws(JSONFieldLookup.SyntaxError) {
         let count = word.utf8CodeUnitCount
         guard offset + count <= bytes.count else { throw fail("expected \(word)") }
         for index in 0..<count where bytes[offset + index] != word.utf8Start[index] { throw fail("expected \(word)") }

@@ -96,6 +96,7 @@ extension JSONFieldLookup {
     /// and whether they contain escapes) and its value's raw bytes, in document order, until `body`
     /// returns true. Keys are not decoded or copied: the caller compares bytes.
     /// - Throws: `SyntaxError` when `json` is not a well-formed object (up to where it stopped).
+    @inlinable
     public static func forEachTopLevelField(
         in json: UnsafeRawBufferPointer,
         _ body: (_ key: UnsafeRawBufferPointer, _ keyHasEscapes: Bool, _ value: UnsafeRawBufferPointer) throws(SyntaxError) -> Bool
@@ -132,7 +133,7 @@ extension Scanner {
     /// Control characters inside a skipped string are not checked (values that are extracted
     /// are decoded strictly); finding the closing quote uses `memchr`, which is what makes
     /// skipping long values cheap.
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func skipString() throws(JSONFieldLookup.SyntaxError) -> Bool {
         try expect(UInt8(ascii: "\""))
         guard let base = bytes.baseAddress else { throw fail("unterminated string") }

@@ -26,7 +26,7 @@ final class FieldRegistry: Sendable {
 }
 
 /// Extracts a fixed set of paths from records in one scan of each record's top-level object.
-struct FieldExtractor: Sendable {
+final class FieldExtractor: Sendable {
     let paths: [[JSONPathStep]]
     /// Each distinct top-level key (as UTF-8) with the paths that start with it, and the rest of
     /// each path below that key.
@@ -36,6 +36,10 @@ struct FieldExtractor: Sendable {
     private let keySignatures: [Int]
     /// Per first key: the one path that is just that key (the common case), or -1.
     private let wholeValueIndex: [Int]
+    /// Every first key's bytes, back to back, and where each starts (one more entry: the end), so
+    /// the per-field lookup reads raw memory instead of arrays of arrays.
+    private let keyBytes: [UInt8]
+    private let keyStarts: [Int]
 
     init(paths: [[JSONPathStep]]) {
         self.paths = paths
@@ -60,6 +64,10 @@ struct FieldExtractor: Sendable {
         }
         keySignatures = signatures
         wholeValueIndex = firstKeys.map { $0.paths.count == 1 && $0.paths[0].rest.isEmpty ? $0.paths[0].index : -1 }
+        keyBytes = firstKeys.flatMap(\.key)
+        var starts = [0]
+        for entry in firstKeys { starts.append(starts.last! + entry.key.count) }
+        keyStarts = starts
     }
 
     /// Length, first and last byte, folded into 0..<64.
@@ -70,21 +78,31 @@ struct FieldExtractor: Sendable {
         return (key.count &* 7 &+ first &* 3 &+ last) & 63
     }
 
-    /// The entry for a raw key from the document, comparing bytes (decoding only escaped keys).
-    private func entry(for key: UnsafeRawBufferPointer, hasEscapes: Bool) throws(JSONFieldLookup.SyntaxError) -> Int? {
-        if hasEscapes {
-            let decoded = try JSONFieldLookup.decodeString(key)
-            return firstKeys.firstIndex { $0.key == decoded }
+    /// The entry for a key with escapes (rare): decoded, then compared.
+    private func entry(forEscaped key: UnsafeRawBufferPointer) throws(JSONFieldLookup.SyntaxError) -> Int? {
+        let decoded = try JSONFieldLookup.decodeString(key)
+        return firstKeys.firstIndex { $0.key == decoded }
+    }
+
+    /// The entry for a raw key (no escapes), by its signature and then its bytes.
+    @inline(__always)
+    private static func entry(
+        for key: UnsafeRawBufferPointer, signatures: UnsafeBufferPointer<Int>, keyBytes: UnsafeBufferPointer<UInt8>,
+        keyStarts: UnsafeBufferPointer<Int>
+    ) -> Int? {
+        guard key.count > 0 else {
+            return (0..<(keyStarts.count - 1)).first { keyStarts[$0] == keyStarts[$0 + 1] }
         }
-        guard key.count > 0 else { return firstKeys.firstIndex { $0.key.isEmpty } }
-        let slot = keySignatures[Self.signature(key)]
+        let slot = signatures[signature(key)]
         if slot == -1 { return nil }
         // One wanted key with this signature (the usual case), or several (-2): compare with all.
-        let candidates = slot >= 0 ? slot..<(slot + 1) : 0..<firstKeys.count
-        for index in candidates where firstKeys[index].key.count == key.count {
-            let matches = firstKeys[index].key.withUnsafeBufferPointer { wanted in
-                for offset in 0..<key.count where wanted[offset] != key[offset] { return false }
-                return true
+        let candidates = slot >= 0 ? slot..<(slot + 1) : 0..<(keyStarts.count - 1)
+        for index in candidates where keyStarts[index + 1] - keyStarts[index] == key.count {
+            let start = keyStarts[index]
+            var matches = true
+            for offset in 0..<key.count where keyBytes[start + offset] != key[offset] {
+                matches = false
+                break
             }
             if matches { return index }
         }
@@ -100,8 +118,27 @@ struct FieldExtractor: Sendable {
             for index in values.indices { values[index] = .null }
         }
         // The whole record is scanned even after the last wanted key, so a malformed tail is an error.
+        let result = keySignatures.withUnsafeBufferPointer { signatures in
+            keyBytes.withUnsafeBufferPointer { keyBytes in
+                keyStarts.withUnsafeBufferPointer { keyStarts in
+                    Result { () throws(JSONFieldLookup.SyntaxError) in
+                        try extract(from: data, into: &values, signatures: signatures, keyBytes: keyBytes, keyStarts: keyStarts)
+                    }
+                }
+            }
+        }
+        try result.get()
+    }
+
+    @inline(__always)
+    private func extract(
+        from data: UnsafeRawBufferPointer, into values: inout [SQLValue], signatures: UnsafeBufferPointer<Int>,
+        keyBytes: UnsafeBufferPointer<UInt8>, keyStarts: UnsafeBufferPointer<Int>
+    ) throws(JSONFieldLookup.SyntaxError) {
         try JSONFieldLookup.forEachTopLevelField(in: data) { (key, escaped, value) throws(JSONFieldLookup.SyntaxError) -> Bool in
-            guard let entry = try entry(for: key, hasEscapes: escaped) else { return false }
+            let found = escaped
+                ? try entry(forEscaped: key) : Self.entry(for: key, signatures: signatures, keyBytes: keyBytes, keyStarts: keyStarts)
+            guard let entry = found else { return false }
             let index = wholeValueIndex[entry]
             if index >= 0 {
                 values[index] = try SQLValue(rawJSON: value)
