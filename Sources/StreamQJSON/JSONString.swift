@@ -2,7 +2,23 @@
 /// (including non-ASCII UTF-8) passed through.
 public enum JSONString {
     /// Appends `text` as a quoted JSON string to `output`.
+    @inlinable
     public static func append<Bytes: Collection<UInt8>>(_ text: Bytes, to output: inout [UInt8]) {
+        // Contiguous text without anything to escape (the usual case) is copied in one go.
+        let copied = text.withContiguousStorageIfAvailable { bytes -> Bool in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            output.append(UInt8(ascii: "\""))
+            output.append(contentsOf: bytes)
+            output.append(UInt8(ascii: "\""))
+            return true
+        }
+        if copied == true { return }
+        appendEscaping(text, to: &output)
+    }
+
+    /// Appends `text` quoted, byte by byte, escaping what JSON requires.
+    @usableFromInline
+    static func appendEscaping<Bytes: Collection<UInt8>>(_ text: Bytes, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         for byte in text {
             switch byte {

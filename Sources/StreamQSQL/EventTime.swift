@@ -84,14 +84,44 @@ public enum EventTime {
     public static func iso8601(_ milliseconds: Int64) -> String {
         let (days, remainder) = milliseconds.quotientAndRemainder(dividingBy: 86_400_000)
         let dayNumber = remainder < 0 ? days - 1 : days
-        let inDay = remainder < 0 ? remainder + 86_400_000 : remainder
+        let inDay = Int(remainder < 0 ? remainder + 86_400_000 : remainder)
         let (year, month, day) = civilFromDays(Int(dayNumber))
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        guard (0...9999).contains(year) else { return String(year) + String(iso8601(Self.sameDayIn2000(milliseconds)).dropFirst(4)) }
+        // Written digit by digit into a fixed buffer: this runs for every timestamp printed.
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            func put(_ value: Int, _ width: Int, at offset: Int) {
+                var value = value
+                for position in stride(from: offset + width - 1, through: offset, by: -1) {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+            }
+            put(year, 4, at: 0)
+            buffer[4] = UInt8(ascii: "-")
+            put(month, 2, at: 5)
+            buffer[7] = UInt8(ascii: "-")
+            put(day, 2, at: 8)
+            buffer[10] = UInt8(ascii: "T")
+            put(inDay / 3_600_000, 2, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            put(inDay / 60_000 % 60, 2, at: 14)
+            buffer[16] = UInt8(ascii: ":")
+            put(inDay / 1000 % 60, 2, at: 17)
+            buffer[19] = UInt8(ascii: ".")
+            put(inDay % 1000, 3, at: 20)
+            buffer[23] = UInt8(ascii: "Z")
+            return 24
         }
-        return "\(pad(Int64(year), 4))-\(pad(Int64(month), 2))-\(pad(Int64(day), 2))T\(pad(inDay / 3_600_000, 2)):"
-            + "\(pad(inDay / 60_000 % 60, 2)):\(pad(inDay / 1000 % 60, 2)).\(pad(inDay % 1000, 3))Z"
+    }
+
+    /// The same time of day and date in the year 2000, for years outside 0...9999 (which keep
+    /// their own digits in front).
+    private static func sameDayIn2000(_ milliseconds: Int64) -> Int64 {
+        let (days, remainder) = milliseconds.quotientAndRemainder(dividingBy: 86_400_000)
+        let dayNumber = remainder < 0 ? days - 1 : days
+        let inDay = remainder < 0 ? remainder + 86_400_000 : remainder
+        let (_, month, day) = civilFromDays(Int(dayNumber))
+        return Int64(daysFromCivil(year: 2000, month: month, day: day)) * 86_400_000 + inDay
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
