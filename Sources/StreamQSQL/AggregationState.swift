@@ -249,7 +249,4 @@ struct AggregationState: Sendable {
         firedBelow = snapshot.firedBelow
         sessions = snapshot.sessions
     }
-
-    /// Open panes × groups plus sessions, for `--stats` and `explain`.
-    var openGroupCount: Int { panes.values.reduce(0) { $0 + $1.table.count } + sessions.byGroup.reduce(0) { $0 + $1.count } }
 }

@@ -38,9 +38,6 @@ public struct ContinuousQuery: Sendable {
     /// The query has emitted its LIMIT of rows: nothing more will come out.
     public var isComplete: Bool { plan.limit.map { statistics.rowsOut >= Int($0) } ?? false }
 
-    /// Open windows × groups held in memory.
-    public var openGroups: Int { aggregation.openGroupCount }
-
     /// A shard the query starts reading.
     public mutating func register(shard: ShardID, now: Int64) { watermarks.register(shard, now: now) }
 

@@ -152,11 +152,4 @@ final class FieldExtractor: Sendable {
             return false
         }
     }
-
-    /// The values of every path in `data` (NULL where missing).
-    func extract(from data: UnsafeRawBufferPointer) throws(JSONFieldLookup.SyntaxError) -> [SQLValue] {
-        var values: [SQLValue] = []
-        try extract(from: data, into: &values)
-        return values
-    }
 }
