@@ -24,9 +24,14 @@ public enum EventTime {
 
     /// Parses `YYYY-MM-DD[(T| )HH:MM[:SS[.fff…]]][Z|±HH[:MM]]`, or epoch digits.
     public static func milliseconds(fromText text: String) -> Int64? {
-        let bytes = Array(text.utf8)
-        if let number = Double(text), bytes.allSatisfy({ $0 != UInt8(ascii: "-") || $0 == bytes.first }) {
-            return fromEpoch(number)
+        var contiguous = text
+        return contiguous.withUTF8 { milliseconds(fromUTF8: $0, text: text) }
+    }
+
+    private static func milliseconds(fromUTF8 bytes: UnsafeBufferPointer<UInt8>, text: String) -> Int64? {
+        // Epoch digits: a number whose only '-' is a leading sign (a date has '-' after 4 digits).
+        if bytes.count < 5 || bytes[4] != UInt8(ascii: "-") {
+            if let number = Double(text), bytes.dropFirst().allSatisfy({ $0 != UInt8(ascii: "-") }) { return fromEpoch(number) }
         }
         var index = 0
         func digits(_ count: Int) -> Int? {
