@@ -22,6 +22,11 @@ public enum JSONFieldLookup {
     public struct SyntaxError: Error, Equatable, Sendable, CustomStringConvertible {
         public var offset: Int
         public var reason: String
+
+        public init(offset: Int, reason: String) {
+            self.offset = offset
+            self.reason = reason
+        }
         public var description: String { "invalid JSON at byte \(offset): \(reason)" }
     }
 

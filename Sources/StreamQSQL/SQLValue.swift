@@ -63,9 +63,20 @@ extension SQLValue {
         case UInt8(ascii: "\""):
             let inner = UnsafeRawBufferPointer(rebasing: raw[1..<(raw.count - 1)])
             if inner.contains(UInt8(ascii: "\\")) {
-                self = .string(String(decoding: try JSONFieldLookup.decodeString(inner), as: UTF8.self))
+                guard let text = String(validating: try JSONFieldLookup.decodeString(inner), as: UTF8.self) else {
+                    throw JSONFieldLookup.SyntaxError(offset: 0, reason: "a string is not valid UTF-8")
+                }
+                self = .string(text)
             } else {
-                self = .string(String(decoding: inner, as: UTF8.self))
+                // JSON text is UTF-8; a string that is not is an error, not silently repaired.
+                // ASCII (the usual case) needs no further check.
+                if Self.isASCII(inner) {
+                    self = .string(String(decoding: inner, as: UTF8.self))
+                } else if let text = String(validating: inner, as: UTF8.self) {
+                    self = .string(text)
+                } else {
+                    throw JSONFieldLookup.SyntaxError(offset: 0, reason: "a string is not valid UTF-8")
+                }
             }
         case UInt8(ascii: "t"): self = .boolean(true)
         case UInt8(ascii: "f"): self = .boolean(false)
@@ -136,6 +147,22 @@ extension SQLValue {
         case 15: 1e15
         default: 1
         }
+    }
+
+    /// Whether every byte is below 0x80, checked eight at a time.
+    @inline(__always)
+    private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        var bits: UInt64 = 0
+        while index + 8 <= bytes.count {
+            bits |= bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < bytes.count {
+            bits |= UInt64(bytes[index])
+            index += 1
+        }
+        return bits & 0x8080_8080_8080_8080 == 0
     }
 
     /// Decimal digits with an optional minus sign that fit a BIGINT.

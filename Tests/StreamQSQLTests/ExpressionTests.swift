@@ -96,6 +96,13 @@ import Testing
         let compiled = try ExpressionCompiler.compile(Parser.parseExpression("status"))
         #expect(throws: EvaluationError.self) { try compiled(notJSON) }
         #expect(try ExpressionCompiler.compile(Parser.parseExpression("_raw"))(notJSON) == .string("plain text line"))
+        // Invalid UTF-8 inside a JSON string is an error for the row, never silently repaired.
+        let badText = SQLRecord(data: Array(#"{"status":"#.utf8) + [0x22, 0xFF, 0xFE, 0x22] + Array("}".utf8))
+        let extracted = try QueryPlanner.plan("SELECT status FROM s")
+        var query = BoundedQuery(plan: extracted)
+        query.add(badText)
+        #expect(query.statistics.errors == 1)
+        #expect(query.errors.first?.message.contains("UTF-8") == true)
     }
 
     @Test func unknownFunctionsAreCaughtBeforeAnyRowWithASuggestion() {
