@@ -106,7 +106,7 @@ struct Deliver: AsyncParsableCommand {
                 guard parts.count == 2 else { throw CommandFailure("--schema wants 'name TYPE, …', got '\(column)'") }
                 return "CAST(\"\(parts[0])\" AS \(parts[1])) AS \"\(parts[0])\""
             }
-            types = try schema.split(separator: ",").map { column in
+            types = schema.split(separator: ",").map { column in
                 ColumnType(sqlTypes: String(column.split(separator: " ", omittingEmptySubsequences: true).last ?? ""))
             }
         } else {

@@ -82,7 +82,7 @@ final class ParquetWriter {
         var chunks: [ColumnChunkMetadata] = []
         var totalBytes = 0
         for index in buffers.indices {
-            let chunk = try writeColumnChunk(buffers[index], column: columns[index])
+            let chunk = try writeColumnChunk(buffers[index])
             totalBytes += chunk.uncompressedBytes
             chunks.append(chunk)
             buffers[index] = ColumnBuffer(type: columns[index].type)
@@ -92,8 +92,7 @@ final class ParquetWriter {
     }
 
     /// Writes a column's values as data pages; returns its metadata.
-    private func writeColumnChunk(_ buffer: ColumnBuffer, column: Column) throws -> ColumnChunkMetadata {
-        let start = offset
+    private func writeColumnChunk(_ buffer: ColumnBuffer) throws -> ColumnChunkMetadata {
         var uncompressed = 0
         var compressed = 0
         var row = 0
