@@ -130,7 +130,9 @@ struct DescribeStream: AsyncParsableCommand {
             })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+        let text = String(decoding: try encoder.encode(value), as: UTF8.self)
+        // The pretty printer writes an empty array over three lines; print it as [].
+        return text.replacing(/\[\s*\n\s*\]/, with: "[]") + "\n"
     }
 }
 

@@ -64,6 +64,9 @@ extension QueryPlan {
             lines.append("order by    " + statement.orderBy.map { "\($0.expression.sqlText)\($0.descending ? " DESC" : "")" }.joined(separator: ", "))
         }
         if let limit { lines.append("limit       \(limit)") }
+        if let into = statement.into {
+            lines.append("output      files under \(into): committed atomically with a manifest, exactly once across restarts")
+        }
         lines.append("columns     " + columns.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }
