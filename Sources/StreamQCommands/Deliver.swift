@@ -2,7 +2,6 @@ import ArgumentParser
 import StreamQSQL
 import StreamQSinks
 import StreamQStorage
-import UnixSignals
 
 /// `streamq deliver`: Firehose-style continuous delivery of a stream's records into files.
 struct Deliver: AsyncParsableCommand {
@@ -57,30 +56,8 @@ struct Deliver: AsyncParsableCommand {
                 timeColumn: metadata ? "arrival" : "_arrival", rawColumn: rawColumn, columnTypes: types)
             let output = FileSinkOutput(sink: sink)
             let runner = FollowQueryRunner(plan: plan, store: store, stream: name, start: start, stopWhenCaughtUp: once)
-            // Trapped before any record is read, so Ctrl-C or SIGTERM always commits before exiting.
-            let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-            let statistics = try await withThrowingTaskGroup(of: QueryStatistics?.self) { group in
-                group.addTask {
-                    do {
-                        // Records that never became rows are committed to _errors/ with the files.
-                        return try await runner.run(output: output, reportErrors: { errors in errors.forEach(sink.reject) })
-                    } catch let error as SinkError {
-                        throw CommandFailure(error.message)
-                    } catch let error as SQLError {
-                        throw CommandFailure(error.message)
-                    }
-                }
-                group.addTask {
-                    for await _ in signals { break }
-                    return nil
-                }
-                var statistics: QueryStatistics?
-                while let result = try await group.next() {
-                    group.cancelAll()
-                    if let result { statistics = result }
-                }
-                return statistics ?? QueryStatistics()
-            }
+            // Records that never became rows are committed to _errors/ with the files.
+            let statistics = try await runner.runUntilStopped(output: output, reportErrors: { errors in errors.forEach(sink.reject) })
             StandardStreams.writeError(
                 "delivered \(sink.statistics.rows) records in \(sink.statistics.files) files under \(sink.destination.root)"
                     + " (\(statistics.rowsIn) records read since the first run)"

@@ -4,7 +4,6 @@ import StreamQJSON
 import StreamQSQL
 import StreamQSinks
 import StreamQStorage
-import UnixSignals
 
 /// `streamq query`: run SQL over a stream's history, or continuously with `--follow`.
 struct Query: AsyncParsableCommand {
@@ -123,29 +122,7 @@ extension Query {
         let idle = try milliseconds(idleTimeout, option: "--idle-timeout")
         return try await store.withStore(mode: .readOnly) { store in
             let runner = FollowQueryRunner(plan: plan, store: store, stream: stream, start: start, idleTimeout: idle)
-            // Trapped before any row goes out, so Ctrl-C or SIGTERM always commits before exiting.
-            let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-            return try await withThrowingTaskGroup(of: QueryStatistics?.self) { group in
-                group.addTask {
-                    do {
-                        return try await runner.run(output: output, reportErrors: { reporter.report($0) })
-                    } catch let error as SQLError {
-                        throw CommandFailure(error.message)
-                    } catch let error as SinkError {
-                        throw CommandFailure(error.message)
-                    }
-                }
-                group.addTask {
-                    for await _ in signals { break }
-                    return nil
-                }
-                var statistics: QueryStatistics?
-                while let result = try await group.next() {
-                    group.cancelAll()
-                    if let result { statistics = result }
-                }
-                return statistics ?? QueryStatistics()
-            }
+            return try await runner.runUntilStopped(output: output, reportErrors: { reporter.report($0) })
         }
     }
 

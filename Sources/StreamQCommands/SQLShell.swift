@@ -100,12 +100,8 @@ struct SQLShell: AsyncParsableCommand {
             default:
                 throw CommandFailure("unknown command \(parts[0]); .help lists them")
             }
-        } catch let error as CommandFailure {
-            StandardStreams.writeError("error: \(error.message)\n")
-        } catch let error as StreamQStorageError {
-            StandardStreams.writeError("error: \(error.message)\n")
         } catch {
-            StandardStreams.writeError("error: \(error)\n")
+            Self.report(error)
         }
     }
 
@@ -129,13 +125,22 @@ struct SQLShell: AsyncParsableCommand {
             writer.finish()
             let skipped = statistics.errors > 0 ? ", \(statistics.errors) rows skipped" : ""
             StandardStreams.writeOutput("(\(statistics.rowsIn) records read in \(started.duration(to: clock.now))\(skipped))\n")
-        } catch let error as CommandFailure {
-            StandardStreams.writeError("error: \(error.message)\n")
-        } catch let error as StreamQStorageError {
-            StandardStreams.writeError("error: \(error.message)\n")
         } catch {
-            StandardStreams.writeError("error: \(error)\n")
+            Self.report(error)
         }
+    }
+}
+
+extension SQLShell {
+    /// A failed statement or command: one line on stderr; the shell goes on.
+    static func report(_ error: any Error) {
+        let message =
+            switch error {
+            case let failure as CommandFailure: failure.message
+            case let failure as StreamQStorageError: failure.message
+            default: "\(error)"
+            }
+        StandardStreams.writeError("error: \(message)\n")
     }
 }
 
