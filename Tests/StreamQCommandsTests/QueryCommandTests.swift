@@ -68,6 +68,34 @@ import Testing
         }
     }
 
+    @Test func aFollowedQueryCarriesOnThroughASplitWithoutLosingOrRepeatingWindows() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "events", "--shards", "1")
+            func put(_ range: Range<Int>) throws {
+                _ = try streamq.succeed(
+                    "put", "events", "--key-field", "k", input: range.map { Self.line(Double($0) / 10, key: "k\($0 % 5)") }.joined(separator: "\n") + "\n")
+            }
+            try put(0..<50)
+            let query = streamq.process([
+                "query", "SELECT window_start, count(*) AS n FROM events WATERMARK DELAY INTERVAL '0' SECOND GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)",
+                "--follow", "--idle-timeout", "1s", "--format", "jsonl",
+            ])
+            let stdout = Pipe()
+            query.standardOutput = stdout
+            query.standardError = Pipe()
+            try query.run()
+            _ = readOutput(stdout.fileHandleForReading, timeout: 10) { $0.lines.count >= 4 }
+            _ = try streamq.succeed("split-shard", "events", "--shard", "0")
+            try put(50..<100)  // into the two children, which are read after their parent
+            let received = readOutput(stdout.fileHandleForReading, timeout: 20) { $0.lines.count >= 6 }
+            kill(query.processIdentifier, SIGTERM)
+            query.waitUntilExit()
+            let windows = received.lines
+            #expect(windows.count == 6, "\(windows)")
+            #expect(windows.allSatisfy { $0.hasSuffix(#""n":10}"#) }, "every window complete, once: \(windows)")
+        }
+    }
+
     @Test func boundedQueriesHonourFromAndUntilAndRefuseBadOptions() throws {
         try CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
