@@ -33,6 +33,9 @@ public final class FileSink: @unchecked Sendable {
         public var inactivity: Int64 = 60_000
         /// Rows per Parquet row group (also capped at 64 MiB of values).
         public var rowGroupRows = 1_000_000
+        /// Partitions with a file open at once (Firehose's default quota); rows for more go to the
+        /// error output instead of exhausting file descriptors and memory.
+        public var maxOpenPartitions = 500
 
         public init(format: SinkFormat = .jsonl, compression: SinkCompression = .none) {
             self.format = format
@@ -152,6 +155,10 @@ public final class FileSink: @unchecked Sendable {
         for (partition, rows) in byPartition {
             if options.format == .parquet && columnTypes == nil {
                 columnTypes = columns.indices.map { column in ColumnType.infer(rows.lazy.map { $0[column] }) }
+            }
+            if open[partition] == nil && open.count >= options.maxOpenPartitions {
+                for row in rows { recordError(row, reason: "more than \(options.maxOpenPartitions) partitions open at once; not written to \(partition)") }
+                continue
             }
             if open[partition] == nil {
                 // A partition after every open one (the hour moved on): roll at the next check.

@@ -65,4 +65,20 @@ import Testing
         let text = String(decoding: try FileSystem.readFile(root + "/1970-01-01/part-00000000-0000.jsonl"), as: UTF8.self)
         #expect(text == #"{"window_start":"1970-01-01T00:00:00.000Z","n":1}"# + "\n")
     }
+
+    @Test func rowsBeyondTheOpenPartitionLimitGoToTheErrorOutput() throws {
+        let root = "/tmp/streamq-sink-\(UInt64.random(in: 0...UInt64.max))"
+        defer { try? FileSystem.removeTree(root) }
+        var options = FileSink.Options()
+        options.maxOpenPartitions = 2
+        let sink = FileSink(destination: try SinkDestination(url: "file://\(root)/{hr}"), columns: ["window_start"], options: options)
+        _ = try sink.recover()
+        try sink.write((0..<3).map { [SQLValue.timestamp(Int64($0) * 3_600_000)] }, now: 0)
+        #expect(sink.statistics.rows == 2)
+        #expect(sink.statistics.errors == 1)
+        let files = try sink.commit(state: nil)
+        #expect(files.count == 2)
+        let errors = String(decoding: try FileSystem.readFile(root + "/_errors/part-00000000.jsonl"), as: UTF8.self)
+        #expect(errors.contains("partitions open at once") && errors.contains("1970-01-01T02:00:00.000Z"))
+    }
 }
