@@ -477,7 +477,12 @@ public struct Parser {
         guard let unitName, let scale = Self.unitMilliseconds(unitName) else {
             throw SQLError("interval '\(text)' needs a unit (MILLISECOND, SECOND, MINUTE, HOUR, DAY)", at: location)
         }
-        return IntervalLiteral(milliseconds: Int64((amount * Double(scale)).rounded()))
+        let milliseconds = (amount * Double(scale)).rounded()
+        // Within ±100 years: anything longer is a typo, and would overflow time arithmetic.
+        guard milliseconds.isFinite, abs(milliseconds) <= 3_155_760_000_000 else {
+            throw SQLError("interval '\(text)' is out of range (at most 100 years)", at: location)
+        }
+        return IntervalLiteral(milliseconds: Int64(milliseconds))
     }
 
     private static func unitMilliseconds(_ word: String) -> Int64? {

@@ -191,6 +191,8 @@ public enum QueryPlanner {
             let slide = try interval(call.arguments[1])
             let size = try interval(call.arguments[2])
             guard size % slide == 0 else { throw SQLError("HOP size must be a multiple of its slide", at: call.arguments[2].location) }
+            // Each window merges size/slide panes when it is emitted; past this it would be a typo.
+            guard size / slide <= 1000 else { throw SQLError("HOP size may be at most 1000 slides", at: call.arguments[2].location) }
             return WindowSpec(kind: .hop, time: time, size: size, slide: slide, isProcessingTime: isProcessingTime)
         default:
             guard call.arguments.count == 2 else { throw SQLError("SESSION(time, gap) takes 2 arguments", at: location) }

@@ -31,7 +31,8 @@ enum ScalarFunctions {
                 length = given
             }
             // 1-based; positions before the start of the string still count (as in DuckDB).
-            let from = max(1, start), to = min(Int64(text.count) + 1, start + max(0, length))
+            let (end, overflow) = start.addingReportingOverflow(max(0, length))
+            let from = max(1, start), to = min(Int64(text.count) + 1, overflow ? .max : end)
             return .string(from < to ? String(text[Int(from - 1)..<Int(to - 1)]) : "")
         }),
         "split_part": (3...3, { args, location in
@@ -81,7 +82,11 @@ enum ScalarFunctions {
         }),
         "to_timestamp": (1...1, { args, location in
             guard let seconds = ExpressionCompiler.number(args[0]) else { throw EvaluationError(message: "to_timestamp needs epoch seconds", location: location) }
-            return .timestamp(Int64((seconds * 1000).rounded()))
+            let milliseconds = (seconds * 1000).rounded()
+            guard milliseconds.isFinite, abs(milliseconds) < 9.2e18 else {
+                throw EvaluationError(message: "to_timestamp: \(seconds) seconds is out of range", location: location)
+            }
+            return .timestamp(Int64(milliseconds))
         }),
         "date_trunc": (2...2, { args, location in
             guard let time = EventTime.milliseconds(from: args[1]) else { throw EvaluationError(message: "date_trunc needs a time", location: location) }

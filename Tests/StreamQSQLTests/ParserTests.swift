@@ -92,6 +92,7 @@ import Testing
         ("SELECT a FROM logs LIMIT ten", "line 1, column 26: expected a row count after LIMIT, found 'ten'"),
         ("SELECT a FROM logs EMIT SOON", "line 1, column 25: expected FINAL or CHANGES after EMIT, found 'SOON'"),
         ("SELECT CAST(a AS money) FROM logs", "line 1, column 18: expected a type (BOOLEAN, BIGINT, DOUBLE, VARCHAR, TIMESTAMP, INTERVAL, JSON), found 'money'"),
+        ("SELECT a FROM logs WATERMARK DELAY INTERVAL '59223372036854775808' SECOND", "line 1, column 45: interval '59223372036854775808' is out of range (at most 100 years)"),
         ("SELECT a FROM logs WATERMARK DELAY '5'", "line 1, column 36: interval '5' needs a unit (MILLISECOND, SECOND, MINUTE, HOUR, DAY)"),
         ("SELECT 1 FROM logs extra words", "line 1, column 26: expected the end of the query, found 'words'"),
         ("SELECT a # b FROM logs", "line 1, column 10: unexpected character '#'"),
