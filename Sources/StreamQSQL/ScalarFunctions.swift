@@ -52,14 +52,19 @@ enum ScalarFunctions {
             }
         }),
         "round": (1...2, { args, location in
-            let places = args.count == 2 ? (ExpressionCompiler.number(args[1]).map(Int.init) ?? 0) : 0
+            // Places beyond what a double can show are clamped: round(x, 1000) is x, round(x, -1000) is 0.
+            let requested = args.count == 2 ? (ExpressionCompiler.number(args[1]) ?? 0) : 0
+            guard requested.isFinite else { throw EvaluationError(message: "round needs a finite number of places", location: location) }
+            let places = Int(max(-400, min(400, requested.rounded(.towardZero))))
             switch args[0] {
             case .integer: return args[0]
             case .double(let x):
+                if places > 17 { return .double(x) }
+                if places < -308 { return .double(0) }
                 var scale = 1.0
                 for _ in 0..<abs(places) { scale *= 10 }
                 let rounded = places >= 0 ? (x * scale).rounded(.toNearestOrAwayFromZero) / scale : (x / scale).rounded(.toNearestOrAwayFromZero) * scale
-                return .double(rounded)
+                return .double(rounded.isFinite ? rounded : x)
             default: throw EvaluationError(message: "round needs a number", location: location)
             }
         }),

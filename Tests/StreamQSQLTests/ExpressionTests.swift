@@ -93,6 +93,8 @@ import Testing
         #expect(throws: EvaluationError.self) { try evaluate("CAST('x' AS BIGINT)") }
         #expect(throws: EvaluationError.self) { try evaluate("path + 1") }
         #expect(throws: EvaluationError.self) { try evaluate("to_timestamp(1e300)") }
+        #expect(try evaluate("round(2.5, -9223372036854775807)") == .double(0))
+        #expect(try evaluate("round(2.5, 1e308)") == .double(2.5))
         #expect(try evaluate("substr(path, 9223372036854775807, 10)") == .string(""), "no overflow at the end of the range")
         let notJSON = SQLRecord("plain text line")
         let compiled = try ExpressionCompiler.compile(Parser.parseExpression("status"))
