@@ -42,6 +42,46 @@ import Testing
     }
 }
 
+/// Mutated query texts are planned or refused with an SQLError (line and column), never a trap.
+@Suite struct MalformedQueryTests {
+    static let base = """
+        SELECT window_start, status, count(*) FILTER (WHERE x > 1) AS n, approx_percentile(latency_ms, 0.9) p,
+               first(CASE WHEN a IN (1, 2) THEN 'x' ELSE NULL END) c, sum(CAST(b AS BIGINT)::DOUBLE) d, max(a->>'k') e,
+               max(tags[0]) t, min(regexp_extract(p, '(a)', 1)) r
+        FROM s WATERMARK DELAY INTERVAL '5' SECOND WHERE path LIKE '/a%' AND NOT ok
+        GROUP BY HOP(ts, INTERVAL '10 seconds', INTERVAL '1' MINUTE), status HAVING count(*) > 2
+        EMIT CHANGES ON LATE UPDATE WITHIN INTERVAL '1' MINUTE ORDER BY n DESC NULLS FIRST LIMIT 10 INTO 'file:///tmp/x/{dt}'
+        """
+    static let tokens = [
+        "(", ")", ",", "'", "\"", "--", "/*", "*", "::", "->", "->>", "INTERVAL", "SELECT", "FROM", "GROUP BY", "TUMBLE(", "SESSION(", "0",
+        "1e999", "-", "||", ".", "[", "]", "9223372036854775808", "€", "\\", ";", "'0.0000001 ms'", "[-1]", "HOP(", "NULLS", "{",
+    ]
+
+    @Test func mutatedQueriesArePlannedOrRefusedWithAPosition() throws {
+        _ = try QueryPlanner.plan(Self.base)  // the unmutated query is valid
+        var generator = SplitMix(seed: 99)
+        var planned = 0
+        for _ in 0..<2000 {
+            var text = Array(Self.base)
+            for _ in 0..<(1 + generator.next(below: 4)) {
+                let position = generator.next(below: text.count)
+                switch generator.next(below: 3) {
+                case 0: text.insert(contentsOf: Self.tokens[generator.next(below: Self.tokens.count)], at: position)
+                case 1: text.removeSubrange(position..<min(text.count, position + 1 + generator.next(below: 8)))
+                default: text[position] = Self.tokens[generator.next(below: Self.tokens.count)].first ?? " "
+                }
+            }
+            do {
+                _ = try QueryPlanner.plan(String(text))
+                planned += 1
+            } catch {
+                #expect(error.location.line >= 1 && !error.message.isEmpty)
+            }
+        }
+        #expect(planned > 0 && planned < 2000)
+    }
+}
+
 /// Mutated records (bytes changed, dropped, inserted) through a query reading many paths: each
 /// record is either evaluated or counted as an error; the scanner never reads out of bounds.
 @Suite struct MalformedRecordTests {
