@@ -40,7 +40,16 @@ struct Deliver: AsyncParsableCommand {
         }
         try await store.withStore(mode: .readOnly) { store in
             let usesShard = (try? SinkDestination(url: into))?.uses("shard") ?? false
-            let (sql, rawColumn, types) = try query(for: name, store: store, withShard: usesShard)
+            var (sql, rawColumn, types) = try query(for: name, store: store, withShard: usesShard)
+            // A destination that already has commits keeps its columns: a fresh sample could differ
+            // (retention moved the oldest records on) and the saved progress belongs to the old query.
+            if schema == nil, format != "jsonl", let destination = try? SinkDestination(url: into),
+                let last = try? FileSink.lastCommit(at: destination), let state = last.state,
+                let savedSQL = FollowQueryRunner.queryText(ofSavedState: state)
+            {
+                sql = savedSQL
+                types = last.columnTypes
+            }
             let plan: QueryPlan
             do {
                 plan = try QueryPlanner.plan(sql)

@@ -55,6 +55,11 @@ extension FollowState {
         var late: Int
     }
 
+    /// The query text a saved state belongs to.
+    static func queryText(of bytes: [UInt8]) -> String? {
+        (try? JSONDecoder().decode(Saved.self, from: Data(bytes)))?.sql
+    }
+
     /// The state as JSON, with the query text it belongs to.
     func encoded() throws -> [UInt8] {
         let saved = Saved(
@@ -82,4 +87,10 @@ extension FollowState {
             statistics: QueryStatistics(rowsIn: saved.rowsIn, rowsOut: saved.rowsOut, errors: saved.errors, late: saved.late))
         self.init(query: query, positions: saved.positions, finished: saved.finished, startedAny: saved.startedAny)
     }
+}
+
+extension FollowQueryRunner {
+    /// The query text of a state a run saved (a checkpoint or a sink's manifest), so a writer that
+    /// derived its query (deliver's sampled columns) resumes with the same one.
+    public static func queryText(ofSavedState bytes: [UInt8]) -> String? { FollowState.queryText(of: bytes) }
 }

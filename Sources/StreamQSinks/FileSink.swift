@@ -114,6 +114,16 @@ public final class FileSink: @unchecked Sendable {
         return newest?.state.map { Array($0.utf8) }
     }
 
+    /// The state and column types of the newest commit at `destination`, read without changing
+    /// anything (nil when nothing was committed there).
+    public static func lastCommit(at destination: SinkDestination) throws -> (state: [UInt8]?, columnTypes: [ColumnType]?)? {
+        let directory = destination.root + "/_manifest"
+        guard FileSystem.exists(directory) else { return nil }
+        guard let newest = try FileSystem.contents(of: directory).filter({ $0.hasSuffix(".json") }).max() else { return nil }
+        let manifest = try SinkManifest.read(directory + "/" + newest)
+        return (manifest.state.map { Array($0.utf8) }, manifest.columnTypes)
+    }
+
     private func removeUncommitted(in directory: String, relative: String, keeping committed: Set<String>) throws {
         guard FileSystem.exists(directory) else { return }
         for name in try FileSystem.contents(of: directory) where name != "_manifest" {
