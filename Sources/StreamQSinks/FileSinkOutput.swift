@@ -10,7 +10,14 @@ public final class FileSinkOutput: FollowOutput, @unchecked Sendable {
     public init(sink: FileSink) { self.sink = sink }
 
     public var stateOrigin: String { sink.destination.root + "/_manifest" }
-    public func restore() throws -> [UInt8]? { try sink.recover() }
+    public func restore() throws -> [UInt8]? {
+        let state = try sink.recover()
+        // Commits without a state are a bounded run's: following on would write its rows again.
+        if state == nil && sink.hasCommits {
+            throw SinkError("\(sink.destination.root) holds a bounded query's results; follow into another directory")
+        }
+        return state
+    }
     public func emit(_ rows: [[SQLValue]], now: Int64) throws { try sink.write(rows, now: now) }
     public func shouldCommit(now: Int64, emitted: Bool) -> Bool { sink.shouldCommit(now: now) }
     public func commit(state: [UInt8]) throws { try sink.commit(state: state) }

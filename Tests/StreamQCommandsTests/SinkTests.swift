@@ -255,6 +255,8 @@ import Testing
             _ = try streamq.succeed("query", "SELECT k FROM events", "--into", "file://\(root)/once")
             let again = try streamq.run("query", "SELECT k FROM events", "--into", "file://\(root)/once")
             #expect(again.status != 0 && again.stderr.contains("already holds committed results"))
+            let follow = try streamq.run("query", "SELECT k FROM events", "--into", "file://\(root)/once", "--follow")
+            #expect(follow.status != 0 && follow.stderr.contains("bounded query's results"), "\(follow.stderr)")
         }
     }
 }
