@@ -179,7 +179,7 @@ enum ResultFormatter {
                 output.flushIfLarge()
             }
         case "csv":
-            if header { output.append(RowText.csvLine(result.columns)) }
+            if header { output.bytes += RowText.csvHeader(result.columns) }
             for row in result.rows {
                 RowText.appendCSVLine(row, to: &output.bytes)
                 output.flushIfLarge()

@@ -42,7 +42,7 @@ final class ResultWriter: Sendable {
                 return
             case "csv":
                 if !state.wroteHeader {
-                    state.output.append(RowText.csvLine(columns))
+                    state.output.bytes += RowText.csvHeader(columns)
                     state.wroteHeader = true
                 }
             default: break
@@ -60,7 +60,7 @@ final class ResultWriter: Sendable {
             if format == "table" && !streaming {
                 ResultFormatter.write(ResultSet(columns: columns, rows: state.tableRows), format: "table", to: &state.output, header: true)
             } else if format == "csv" && !state.wroteHeader {
-                state.output.append(RowText.csvLine(columns))
+                state.output.bytes += RowText.csvHeader(columns)
             }
             state.output.flush()
         }

@@ -16,6 +16,8 @@ public struct BoundedQuery: Sendable {
 
     private var aggregation: AggregationState
     private var plainRows: [ProjectedRow] = []
+    /// The pipeline (and its scratch buffers) for records fed one at a time through ``add(_:)``.
+    private var ownPipeline: RowPipeline?
 
     /// The window's kind and size, kept apart from the plan so the per-row path copies no closures.
     private let windowKind: WindowSpec.Kind?
@@ -31,11 +33,13 @@ public struct BoundedQuery: Sendable {
 
     /// Feeds one record.
     public mutating func add(_ record: SQLRecord) {
-        var pipeline = RowPipeline(plan: plan)
+        var pipeline = ownPipeline ?? RowPipeline(plan: plan)
+        ownPipeline = nil  // moved out while in use, so its buffers stay uniquely referenced
         record.withRow { row in
             var row = row
             add(&row, pipeline: &pipeline)
         }
+        ownPipeline = pipeline
     }
 
     /// Feeds one borrowed row through a worker's pipeline.

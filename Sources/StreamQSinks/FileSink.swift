@@ -300,7 +300,7 @@ final class OpenFile {
         case .jsonl, .csv:
             text = try CompressedFileWriter(path: inProgressPath, compression: sink.options.compression)
             parquet = nil
-            if format == .csv { try text!.write(Array(RowText.csvLine(sink.columns).utf8)) }
+            if format == .csv { try text!.write(RowText.csvHeader(sink.columns)) }
         }
     }
 

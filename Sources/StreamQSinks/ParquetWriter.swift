@@ -99,7 +99,7 @@ final class ParquetWriter {
         let rows = buffer.definitionLevels.count
         // Strings are dictionary-encoded when that is smaller: a PLAIN dictionary page, then data
         // pages of bit-packed indices.
-        let dictionary = buffer.type == .varchar ? Dictionary(buffer.strings) : nil
+        let dictionary = buffer.type == .varchar ? DictionaryEncoding(buffer.strings) : nil
         var dictionaryOffset: Int?
         if let dictionary {
             dictionaryOffset = offset
@@ -386,7 +386,7 @@ extension ColumnType {
 
 /// A column chunk's distinct strings and each value's index into them, used when that is smaller
 /// than the strings themselves (at most 65,536 entries).
-struct Dictionary {
+struct DictionaryEncoding {
     private(set) var values: [String] = []
     private var indices: [UInt32] = []
     let bitWidth: Int

@@ -73,14 +73,10 @@ public enum RowText {
         bytes.append(0x0A)
     }
 
-    /// A CSV header or row with CRLF (NULL is an empty field).
-    public static func csvLine(_ fields: [String?]) -> String {
-        fields.map { $0.map(csvField) ?? "" }.joined(separator: ",") + "\r\n"
-    }
-
-    /// A field quoted as RFC 4180 requires (when it holds `,`, `"`, CR or LF).
-    public static func csvField(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacing("\"", with: "\"\"") + "\""
+    /// The CSV header line for `columns` (quoted by the same rules as the rows).
+    public static func csvHeader(_ columns: [String]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendCSVLine(columns.map(SQLValue.string), to: &bytes)
+        return bytes
     }
 }
