@@ -32,6 +32,10 @@ struct Deliver: AsyncParsableCommand {
     func run() async throws {
         let name = try streamName(stream)
         guard let into = sinkOptions.into else { throw CommandFailure("deliver needs --into file:///dir/…") }
+        let defaults = try SinkCommandOptions.parse([])
+        guard sinkOptions.rollSize == defaults.rollSize, sinkOptions.rollInterval == defaults.rollInterval,
+            sinkOptions.rollInactivity == defaults.rollInactivity
+        else { throw CommandFailure("deliver rolls files by --buffer-size and --buffer-interval, not --roll-*") }
         let start: StartingPosition
         switch from {
         case "trim-horizon": start = .trimHorizon
