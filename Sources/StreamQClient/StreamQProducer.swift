@@ -43,22 +43,100 @@ public final class StreamQProducer: Sendable {
     public func send(_ record: ProducerRecord) async throws -> SendHandle {
         let size = record.data.count + record.partitionKey.utf8.count
         while true {
-            let step = try state.withLock { state -> SendStep in
-                guard !state.closed else { throw StreamQStorageError(.closed, "the producer is closed") }
-                if state.bufferedBytes > 0 && state.bufferedBytes + size > configuration.maxBufferedBytes { return .waitForRoom }
-                guard !state.rerouting.contains(record.stream), let routes = state.routes[record.stream] else {
-                    return .waitForRoutes
+            let step = try state.withLock { state -> SendStep<SendHandle> in
+                let routes: [(range: HashKeyRange, shard: ShardID)]
+                switch try readiness(of: record.stream, adding: size, state: state) {
+                case .ready(let open): routes = open
+                case .waitForRoom: return .waitForRoom
+                case .waitForRoutes: return .waitForRoutes
                 }
-                let key = ShardKey(stream: record.stream, shard: Self.route(record, in: routes))
-                let handle = enqueue(record.appendRecord, size: size, for: key, state: &state)
-                return .sent(handle)
+                let key = ShardKey(stream: record.stream, shard: Self.route(record.explicitHashKey, record.partitionKey, in: routes))
+                var handle: SendHandle?
+                enqueue(for: key, records: 1, bytes: size, state: &state) { queue in
+                    handle = Self.append(record.appendRecord, size: size, withHandle: true, to: &queue, configuration: configuration)
+                }
+                return .sent(handle!)
             }
             switch step {
             case .sent(let handle): return handle
             case .waitForRoom: await waitForRoom(size)
             case .waitForRoutes: try await loadRoutes(record.stream)
+            case .hashKeys: preconditionFailure("a single record is hashed under the lock")
             }
         }
+    }
+
+    /// Buffers many records for one stream at once, in order: what ``send(_:)`` does for each, with
+    /// one lock per call and no handle per record, for callers that follow the outcome through
+    /// ``acknowledgedRecords`` and ``flush()`` (which reports failures). Suspends while the buffer
+    /// is full; the buffer bound applies to the whole call.
+    public func send(_ records: [AppendRecord], to stream: StreamName) async throws {
+        guard !records.isEmpty else { return }
+        let size = records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
+        var hashKeys: [HashKey]?  // computed outside the lock, once, and only when there is a choice
+        while true {
+            let step = try state.withLock { state -> SendStep<Void> in
+                let routes: [(range: HashKeyRange, shard: ShardID)]
+                switch try readiness(of: stream, adding: size, state: state) {
+                case .ready(let open): routes = open
+                case .waitForRoom: return .waitForRoom
+                case .waitForRoutes: return .waitForRoutes
+                }
+                if routes.count == 1 {
+                    enqueue(for: ShardKey(stream: stream, shard: routes[0].shard), records: records.count, bytes: size, state: &state) { queue in
+                        for record in records {
+                            _ = Self.append(
+                                record, size: record.data.count + record.partitionKey.utf8.count, withHandle: false, to: &queue,
+                                configuration: configuration)
+                        }
+                    }
+                    return .sent(())
+                }
+                guard let hashKeys else { return .hashKeys }
+                var byShard: [ShardID: [Int]] = [:]
+                for (index, hashKey) in hashKeys.enumerated() {
+                    byShard[Self.route(hashKey, in: routes), default: []].append(index)
+                }
+                for (shard, indices) in byShard.sorted(by: { $0.key < $1.key }) {
+                    let bytes = indices.reduce(0) { $0 + records[$1].data.count + records[$1].partitionKey.utf8.count }
+                    enqueue(for: ShardKey(stream: stream, shard: shard), records: indices.count, bytes: bytes, state: &state) { queue in
+                        for index in indices {
+                            let record = records[index]
+                            _ = Self.append(
+                                record, size: record.data.count + record.partitionKey.utf8.count, withHandle: false, to: &queue,
+                                configuration: configuration)
+                        }
+                    }
+                }
+                return .sent(())
+            }
+            switch step {
+            case .sent: return
+            case .hashKeys: hashKeys = Self.hashKeys(of: records)
+            case .waitForRoom: await waitForRoom(size)
+            case .waitForRoutes: try await loadRoutes(stream)
+            }
+        }
+    }
+
+    /// MD5 of each record's partition key (or its explicit hash key); consecutive records with the
+    /// same key are hashed once.
+    private static func hashKeys(of records: [AppendRecord]) -> [HashKey] {
+        var keys: [HashKey] = []
+        keys.reserveCapacity(records.count)
+        var previous: (key: String, hash: HashKey)?
+        for record in records {
+            if let explicit = record.explicitHashKey {
+                keys.append(explicit)
+            } else if let previous, previous.key == record.partitionKey {
+                keys.append(previous.hash)
+            } else {
+                let hash = HashKey.forPartitionKey(record.partitionKey)
+                previous = (record.partitionKey, hash)
+                keys.append(hash)
+            }
+        }
+        return keys
     }
 
     /// Sends and waits for the acknowledgement.
@@ -104,8 +182,16 @@ public final class StreamQProducer: Sendable {
 
     // MARK: State
 
-    private enum SendStep {
-        case sent(SendHandle)
+    private enum SendStep<Sent> {
+        case sent(Sent)
+        case waitForRoom
+        case waitForRoutes
+        /// Partition keys must be hashed (outside the lock) before the records can be routed.
+        case hashKeys
+    }
+
+    private enum Readiness {
+        case ready([(range: HashKeyRange, shard: ShardID)])
         case waitForRoom
         case waitForRoutes
     }
@@ -115,15 +201,10 @@ public final class StreamQProducer: Sendable {
         var shard: ShardID
     }
 
-    struct Target: Sendable {
-        var promise: BatchPromise
-        var index: Int
-    }
-
     struct Batch: Sendable {
         var key: ShardKey
         var records: [AppendRecord]
-        var targets: [Target]
+        var targets: RecordTargets
         var bytes: Int
         var stamp: ProducerStamp?
         var attempt: Int
@@ -132,7 +213,7 @@ public final class StreamQProducer: Sendable {
     /// Records buffered for a shard, cut into batches as they arrive.
     struct PendingBatch: Sendable {
         var records: [AppendRecord] = []
-        var targets: [Target] = []
+        var targets = RecordTargets()
         var bytes = 0
         let promise = BatchPromise()
     }
@@ -144,9 +225,10 @@ public final class StreamQProducer: Sendable {
         var filling = PendingBatch()
         var isEmpty: Bool { ready.isEmpty && filling.records.isEmpty }
         /// Everything buffered, in order.
-        var bufferedRecords: (records: [AppendRecord], targets: [Target], bytes: Int) {
+        var bufferedRecords: (records: [AppendRecord], targets: RecordTargets, bytes: Int) {
             let all = ready + [filling]
-            return (all.flatMap(\.records), all.flatMap(\.targets), all.reduce(0) { $0 + $1.bytes })
+            let targets = all.reduce(into: RecordTargets()) { $0.append(contentsOf: $1.targets) }
+            return (all.flatMap(\.records), targets, all.reduce(0) { $0 + $1.bytes })
         }
         var inFlight = 0
         var nextStamp: UInt64 = 0
@@ -176,9 +258,22 @@ public final class StreamQProducer: Sendable {
         var closed = false
     }
 
-    private static func route(_ record: ProducerRecord, in routes: [(range: HashKeyRange, shard: ShardID)]) -> ShardID {
+    /// Whether `bytes` more for `stream` may be buffered now, and its open shards if so.
+    private func readiness(of stream: StreamName, adding bytes: Int, state: State) throws -> Readiness {
+        guard !state.closed else { throw StreamQStorageError(.closed, "the producer is closed") }
+        if state.bufferedBytes > 0 && state.bufferedBytes + bytes > configuration.maxBufferedBytes { return .waitForRoom }
+        guard !state.rerouting.contains(stream), let routes = state.routes[stream] else { return .waitForRoutes }
+        return .ready(routes)
+    }
+
+    private static func route(
+        _ explicitHashKey: HashKey?, _ partitionKey: String, in routes: [(range: HashKeyRange, shard: ShardID)]
+    ) -> ShardID {
         if routes.count == 1 { return routes[0].shard }
-        let key = record.explicitHashKey ?? .forPartitionKey(record.partitionKey)
+        return route(explicitHashKey ?? .forPartitionKey(partitionKey), in: routes)
+    }
+
+    private static func route(_ key: HashKey, in routes: [(range: HashKeyRange, shard: ShardID)]) -> ShardID {
         var low = 0
         var high = routes.count - 1
         while low < high {
@@ -188,13 +283,16 @@ public final class StreamQProducer: Sendable {
         return routes[low].shard
     }
 
-    private func enqueue(_ record: AppendRecord, size: Int, for key: ShardKey, state: inout State) -> SendHandle {
+    /// Adds records to one shard's queue through `fill`, then arms its linger timer and sends what
+    /// is ready.
+    private func enqueue(
+        for key: ShardKey, records: Int, bytes: Int, state: inout State, _ fill: (inout ShardQueue) -> Void
+    ) {
         // Mutated in place through the dictionary: one hash, and the arrays stay uniquely
         // referenced (a copy out and back would copy them on every append).
-        let (handle, armLinger, canDispatch) = Self.append(
-            record, size: size, to: &state.queues[key, default: ShardQueue()], configuration: configuration)
-        state.bufferedBytes += size
-        state.outstanding += 1
+        let (armLinger, canDispatch) = Self.fill(&state.queues[key, default: ShardQueue()], configuration: configuration, fill)
+        state.bufferedBytes += bytes
+        state.outstanding += records
         if armLinger {
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(configuration.linger.milliseconds))) {
                 self.state.withLock { state in
@@ -206,24 +304,33 @@ public final class StreamQProducer: Sendable {
             }
         }
         if canDispatch { dispatchReady(key, state: &state) }
-        return handle
     }
 
+    private static func fill(
+        _ queue: inout ShardQueue, configuration: StreamQProducerConfiguration, _ fill: (inout ShardQueue) -> Void
+    ) -> (armLinger: Bool, canDispatch: Bool) {
+        fill(&queue)
+        let armLinger = !queue.lingerArmed
+        queue.lingerArmed = true
+        let canDispatch = queue.inFlight < configuration.maxInFlightPerShard && (!queue.ready.isEmpty || queue.urgent)
+        return (armLinger, canDispatch)
+    }
+
+    /// Appends one record to the batch being filled, cutting it when full.
     private static func append(
-        _ record: AppendRecord, size: Int, to queue: inout ShardQueue, configuration: StreamQProducerConfiguration
-    ) -> (SendHandle, armLinger: Bool, canDispatch: Bool) {
-        let handle = SendHandle(promise: queue.filling.promise, index: queue.filling.records.count)
+        _ record: AppendRecord, size: Int, withHandle: Bool, to queue: inout ShardQueue,
+        configuration: StreamQProducerConfiguration
+    ) -> SendHandle? {
+        let index = queue.filling.records.count
+        let handle = withHandle ? SendHandle(promise: queue.filling.promise, index: index) : nil
         queue.filling.records.append(record)
-        queue.filling.targets.append(Target(promise: queue.filling.promise, index: handle.index))
+        queue.filling.targets.append(handle?.promise, index: index)
         queue.filling.bytes += size
         if queue.filling.records.count >= configuration.maxBatchRecords || queue.filling.bytes >= configuration.maxBatchBytes {
             queue.ready.append(queue.filling)
             queue.filling = PendingBatch()
         }
-        let armLinger = !queue.lingerArmed
-        queue.lingerArmed = true
-        let canDispatch = queue.inFlight < configuration.maxInFlightPerShard && (!queue.ready.isEmpty || queue.urgent)
-        return (handle, armLinger, canDispatch)
+        return handle
     }
 
     /// Sends the queue's full batches (or everything, when urgent) while in-flight slots are free.
@@ -276,11 +383,7 @@ public final class StreamQProducer: Sendable {
             case .success(let first):
                 acknowledged.add(batch.records.count, ordering: .relaxed)
                 acknowledgedCounter.increment(by: batch.records.count)
-                for (offset, target) in batch.targets.enumerated() {
-                    target.promise.resolve(
-                        target.index,
-                        .success(AppendResult(shard: first.shard, sequenceNumber: SequenceNumber(sequence: first.sequence + UInt64(offset), shard: first.shard))))
-                }
+                batch.targets.resolveStored(first: first)
                 release(batch, state: &state)
             case .failure(let error as StreamQStorageError) where error.code == .shardClosed:
                 queue.closed = true
@@ -341,9 +444,9 @@ public final class StreamQProducer: Sendable {
     }
 
     private func fail(_ batch: Batch, _ error: any Error, state: inout State) {
-        for (record, target) in zip(batch.records, batch.targets) {
+        for (record, target) in zip(batch.records, batch.targets.perRecord) {
             let failure = ProducerError(record: record, stream: batch.key.stream, underlying: error)
-            target.promise.resolve(target.index, .failure(failure))
+            target.promise?.resolveFailed(target.index, failure)
             if state.failures.firstErrors.count < 10 { state.failures.firstErrors.append(failure) }
         }
         state.failures.failedCount += batch.records.count
@@ -458,17 +561,16 @@ public final class StreamQProducer: Sendable {
                 if let busy = closing.first(where: { $0.value.inFlight > 0 }) { state.queues[busy.key]!.closed = true }
                 return false
             }
-            var moved: [ShardKey: (records: [AppendRecord], targets: [Target], bytes: Int)] = [:]
+            var moved: [ShardKey: (records: [AppendRecord], targets: RecordTargets, bytes: Int)] = [:]
             for (key, queue) in closing.sorted(by: { $0.key.shard < $1.key.shard }) {
                 let buffered = queue.bufferedRecords
                 let records = queue.refused.flatMap(\.records) + buffered.records
-                let targets = queue.refused.flatMap(\.targets) + buffered.targets
-                for (record, target) in zip(records, targets) {
-                    let child = ShardKey(stream: stream, shard: Self.route(
-                        ProducerRecord(stream: stream, partitionKey: record.partitionKey, explicitHashKey: record.explicitHashKey, data: []),
-                        in: routes))
-                    moved[child, default: ([], [], 0)].records.append(record)
-                    moved[child]!.targets.append(target)
+                var targets = queue.refused.reduce(into: RecordTargets()) { $0.append(contentsOf: $1.targets) }
+                targets.append(contentsOf: buffered.targets)
+                for (record, target) in zip(records, targets.perRecord) {
+                    let child = ShardKey(stream: stream, shard: Self.route(record.explicitHashKey, record.partitionKey, in: routes))
+                    moved[child, default: ([], RecordTargets(), 0)].records.append(record)
+                    moved[child]!.targets.append(target.promise, index: target.index)
                     moved[child]!.bytes += record.data.count + record.partitionKey.utf8.count
                 }
                 state.queues.removeValue(forKey: key)
@@ -482,7 +584,7 @@ public final class StreamQProducer: Sendable {
                     var batch = PendingBatch()
                     let end = min(start + configuration.maxBatchRecords, run.records.count)
                     batch.records = Array(run.records[start..<end])
-                    batch.targets = Array(run.targets[start..<end])
+                    batch.targets = run.targets.slice(start..<end)
                     batch.bytes = batch.records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
                     rerouted.append(batch)
                 }

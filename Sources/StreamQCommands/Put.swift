@@ -22,8 +22,8 @@ struct Put: AsyncParsableCommand {
     @Option(name: .customLong("partition-key"), help: "Partition key for every record.") var partitionKey: String?
     @Option(name: .customLong("key-field"), help: "Use this top-level JSON field of each line as its partition key.")
     var keyField: String?
-    @Option(name: .customLong("batch-size"), help: "Records per append (each append is one durable commit).")
-    var batchSize: Int = 5000
+    @Option(name: .customLong("batch-size"), help: "Records per append at most (an append is also cut at 1 MiB; each is one durable commit).")
+    var batchSize: Int = 10_000
     @Option(name: .customLong("errors"), help: "Write rejected lines to this file as JSON lines with the reason.")
     var errorsPath: String?
     @Flag(help: "Print the running count of acknowledged (durable) records on stderr as it grows.")
@@ -43,16 +43,16 @@ struct Put: AsyncParsableCommand {
         let fixedKey = partitionKey
         let keyField = keyField
         let progress = progress
-        var producerConfiguration = StreamQProducerConfiguration()
-        producerConfiguration.maxBatchRecords = batchSize
-        let (sent, stored, failure) = try await store.withEngine { engine -> (Int, Int, ProducerFlushError?) in
-            let producer = engine.makeProducer(configuration: producerConfiguration)
+        let batchSize = batchSize
+        let (sent, stored, failure) = try await store.withStore { store -> (Int, Int, (any Error)?) in
+            let appender = try BulkAppender(store: store, stream: name, maxBatchRecords: batchSize)
             // --progress: a ticker reports acknowledged (durable) records as they grow, also while
             // stdin is quiet.
+            let acknowledgedCount = appender.acknowledged
             let ticker = progress ? Task {
                 var reported = 0
                 while !Task.isCancelled {
-                    let acknowledged = producer.acknowledgedRecords
+                    let acknowledged = acknowledgedCount.value
                     if acknowledged > reported {
                         reported = acknowledged
                         StandardStreams.writeError("stored \(acknowledged)\n")
@@ -61,34 +61,40 @@ struct Put: AsyncParsableCommand {
                 }
             } : nil
             defer { ticker?.cancel() }
-            _ = try engine.describeStream(name)  // fail before reading stdin if the stream is missing
-            let maxBytes = engine.store.configuration.maxRecordBytes
+            let maxBytes = store.configuration.maxRecordBytes
             var keys = RandomPartitionKeys()
             var reader = LineReader()
             var lineNumber = 0
             var sent = 0
-            while let line = try reader.nextLine() {
-                lineNumber += 1
-                guard line.count <= maxBytes else {
-                    try rejections.reject(line: lineNumber, reason: "line is \(line.count) bytes; the record limit is \(maxBytes)", data: line)
-                    continue
+            var failure: (any Error)?
+            do {
+                // Whenever stdin has nothing more for now (a `tail -F` between lines), what is
+                // buffered is appended, so records never wait for a batch to fill.
+                while let line = try await reader.nextLine(whenIdle: { try await appender.appendBuffered() }) {
+                    lineNumber += 1
+                    guard line.count <= maxBytes else {
+                        try rejections.reject(line: lineNumber, reason: "line is \(line.count) bytes; the record limit is \(maxBytes)", data: line)
+                        continue
+                    }
+                    let key: String
+                    if let fixedKey {
+                        key = fixedKey
+                    } else if let keyField {
+                        guard let found = try rejections.keyField(keyField, in: line, lineNumber: lineNumber) else { continue }
+                        key = found
+                    } else {
+                        key = keys.next()
+                    }
+                    try await appender.append(partitionKey: key, data: line)
+                    sent += 1
                 }
-                let key: String
-                if let fixedKey {
-                    key = fixedKey
-                } else if let keyField {
-                    guard let found = try rejections.keyField(keyField, in: line, lineNumber: lineNumber) else { continue }
-                    key = found
-                } else {
-                    key = keys.next()
-                }
-                _ = try await producer.send(ProducerRecord(stream: name, partitionKey: key, data: Array(line)))
-                sent += 1
+                try await appender.finish()
+            } catch let error as StreamQStorageError {
+                failure = error  // a failed append: report what was stored, then fail
+                _ = try? await appender.finish()
             }
-            var failure: ProducerFlushError?
-            do { try await producer.close() } catch let error as ProducerFlushError { failure = error }
-            if progress { StandardStreams.writeError("stored \(producer.acknowledgedRecords)\n") }
-            return (sent, producer.acknowledgedRecords, failure)
+            if progress { StandardStreams.writeError("stored \(appender.acknowledgedRecords)\n") }
+            return (sent, appender.acknowledgedRecords, failure)
         }
         try rejections.close()
         let rejected = rejections.count
@@ -133,7 +139,9 @@ struct RejectionLog {
     /// The `--key-field` of a line, or nil after rejecting the line.
     mutating func keyField(_ field: String, in line: ArraySlice<UInt8>, lineNumber: Int) throws -> String? {
         do {
-            let value = try JSONFieldLookup.value(of: field, in: Array(line))
+            let value = try line.withUnsafeBytes { json in
+                Result { () throws(JSONFieldLookup.SyntaxError) in try JSONFieldLookup.value(of: field, in: json) }
+            }.get()
             guard let key = value?.text, !key.isEmpty else {
                 try reject(line: lineNumber, reason: "no field '\(field)' (or it is null or empty)", data: line)
                 return nil
@@ -152,13 +160,44 @@ struct RejectionLog {
     }
 }
 
-/// Random 16-hex-digit partition keys, so records without a key spread evenly over shards.
+/// Random partition keys, so records without a key spread evenly over shards: 15 hex digits (60
+/// bits, short enough to be stored inline in a Swift string, so a key costs no allocation) from a
+/// xoshiro256** generator seeded once from the system's random source. The keys only need to be
+/// uniform, not secret; a system call per line would cost more than storing the line.
 struct RandomPartitionKeys {
-    private var generator = SystemRandomNumberGenerator()
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    init() {
+        var system = SystemRandomNumberGenerator()
+        state = (system.next(), system.next(), system.next(), system.next())
+        if state == (0, 0, 0, 0) { state.0 = 1 }  // the one state xoshiro cannot leave
+    }
 
     mutating func next() -> String {
-        let value = generator.next() as UInt64
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        let value = nextRandom() >> 4
+        return String(unsafeUninitializedCapacity: 15) { buffer in
+            for position in 0..<15 {
+                let digit = UInt8(truncatingIfNeeded: value >> UInt64(4 * (14 - position))) & 0xF
+                buffer[position] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+            }
+            return 15
+        }
     }
+
+    /// xoshiro256** (Blackman and Vigna).
+    private mutating func nextRandom() -> UInt64 {
+        let result = (state.1 &* 5).rotatedLeft(by: 7) &* 9
+        let shifted = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= shifted
+        state.3 = state.3.rotatedLeft(by: 45)
+        return result
+    }
+}
+
+extension UInt64 {
+    fileprivate func rotatedLeft(by count: UInt64) -> UInt64 { (self << count) | (self >> (64 - count)) }
 }

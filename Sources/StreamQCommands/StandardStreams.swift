@@ -57,28 +57,53 @@ struct LineReader {
 
     init(descriptor: Int32 = 0) { self.descriptor = descriptor }
 
+    /// The next line's bytes, or nil at end of input. Before it would wait for more input, it runs
+    /// `whenIdle`: the moment to hand on what the caller has buffered.
+    mutating func nextLine(whenIdle: () async throws -> Void) async throws -> ArraySlice<UInt8>? {
+        while true {
+            if let line = takeLine() { return line }
+            if finished { return takeRest() }
+            if !isInputReady() { try await whenIdle() }
+            try fill()
+        }
+    }
+
     /// The next line's bytes, or nil at end of input.
     mutating func nextLine() throws -> ArraySlice<UInt8>? {
         while true {
-            let found = buffer.withUnsafeBytes { raw -> Int? in
-                guard start < end, let hit = memchr(raw.baseAddress! + start, 0x0A, end - start) else { return nil }
-                return UnsafeRawPointer(hit) - UnsafeRawPointer(raw.baseAddress!)
-            }
-            if let newline = found {
-                defer { start = newline + 1 }
-                return buffer[start..<newline]
-            }
-            if finished {
-                guard start < end else { return nil }
-                defer { start = end }
-                return buffer[start..<end]
-            }
-            if start > 0 {  // move the partial line to the front
-                buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
-                end -= start
-                start = 0
-            }
-            if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+            if let line = takeLine() { return line }
+            if finished { return takeRest() }
+            try fill()
+        }
+    }
+
+    /// A complete line from the buffer, if it holds one.
+    private mutating func takeLine() -> ArraySlice<UInt8>? {
+        let found = buffer.withUnsafeBytes { raw -> Int? in
+            guard start < end, let hit = memchr(raw.baseAddress! + start, 0x0A, end - start) else { return nil }
+            return UnsafeRawPointer(hit) - UnsafeRawPointer(raw.baseAddress!)
+        }
+        guard let newline = found else { return nil }
+        defer { start = newline + 1 }
+        return buffer[start..<newline]
+    }
+
+    /// At end of input: the last line if it had no newline.
+    private mutating func takeRest() -> ArraySlice<UInt8>? {
+        guard start < end else { return nil }
+        defer { start = end }
+        return buffer[start..<end]
+    }
+
+    /// Reads more input after what is buffered (blocking until some arrives or input ends).
+    private mutating func fill() throws {
+        if start > 0 {  // move the partial line to the front
+            buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
+            end -= start
+            start = 0
+        }
+        if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+        while true {
             let count = buffer.withUnsafeMutableBytes { raw in
                 Glibc.read(descriptor, raw.baseAddress! + end, raw.count - end)
             }
@@ -87,6 +112,13 @@ struct LineReader {
                 throw CommandFailure("reading stdin failed: \(String(cString: strerror(errno)))")
             }
             if count == 0 { finished = true } else { end += count }
+            return
         }
+    }
+
+    /// Whether a read would return at once (data or end of input).
+    private func isInputReady() -> Bool {
+        var descriptor = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) != 0
     }
 }

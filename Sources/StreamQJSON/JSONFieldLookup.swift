@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// Finds one top-level field of a JSON object in raw bytes without parsing the rest of the document
 /// into values: the scanner skips over other fields' values by structure alone.
 public enum JSONFieldLookup {
@@ -39,14 +45,20 @@ public enum JSONFieldLookup {
         try scanner.expect(UInt8(ascii: "{"))
         scanner.skipWhitespace()
         if scanner.peek == UInt8(ascii: "}") { return nil }
-        let wanted = Array(field.utf8)
+        var wanted = field
         while true {
             scanner.skipWhitespace()
-            let key = try scanner.readString()
+            // Keys are compared in place; only a key with escapes is decoded first.
+            let keyStart = scanner.offset + 1
+            let escaped = try scanner.skipString()
+            let key = UnsafeRawBufferPointer(rebasing: json[keyStart..<(scanner.offset - 1)])
+            let matches = try escaped
+                ? decodeString(key).elementsEqual(field.utf8)
+                : wanted.withUTF8 { $0.count == key.count && ($0.isEmpty || memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0) }
             scanner.skipWhitespace()
             try scanner.expect(UInt8(ascii: ":"))
             scanner.skipWhitespace()
-            if key == wanted { return try scanner.readValue() }
+            if matches { return try scanner.readValue() }
             try scanner.skipValue()
             scanner.skipWhitespace()
             if scanner.peek == UInt8(ascii: ",") {

@@ -1,9 +1,10 @@
 /// Turns records into framed, compressed batches ready to be written to a segment.
 ///
 /// Owned by one shard writer; it keeps its buffers between calls so the hot path does not allocate.
+/// Large appends arrive already compressed (see ``CompressedPayload``) and are only framed here.
 final class BatchEncoder {
     private let compressor: ZstdCompressor?
-    private var raw: [UInt8] = []
+    private var pending = EncodedRecords()
 
     init(compression: Compression) {
         switch compression {
@@ -12,16 +13,18 @@ final class BatchEncoder {
         }
     }
 
-    private var recordCount = 0
-
     /// Uncompressed bytes of the records added since the last `finish`.
-    var pendingBytes: Int { raw.count }
-    var pendingRecords: Int { recordCount }
+    var pendingBytes: Int { pending.byteCount }
+    var pendingRecords: Int { pending.count }
 
     /// Adds a record to the batch being built.
     func add(_ record: AppendRecord) {
-        Self.encodeRecord(record, timestampDelta: 0, into: &raw)
-        recordCount += 1
+        pending.append(record)
+    }
+
+    /// Adds already encoded records to the batch being built.
+    func add(_ records: EncodedRecords) {
+        pending.append(contentsOf: records)
     }
 
     /// Compresses the records added so far into one framed batch appended to `output`, and starts
@@ -31,34 +34,26 @@ final class BatchEncoder {
     func finish(
         baseSequence: UInt64, timestamp: Int64, producer: ProducerStamp? = nil, appendingTo output: inout [UInt8]
     ) throws -> BatchHeader {
-        defer {
-            raw.removeAll(keepingCapacity: true)
-            recordCount = 0
-        }
+        defer { pending.removeAll(keepingCapacity: true) }
         let headerOffset = output.count
         output.append(contentsOf: repeatElement(0, count: BatchHeader.size))
-        var codec = BatchHeader.Codec.none
-        if let compressor {
-            let compressedLength = try raw.withUnsafeBytes { bytes in
-                try compressor.compress(bytes, appendingTo: &output)
-            }
-            if compressedLength < raw.count {
-                codec = .zstd
-            } else {  // incompressible: store as is, reads then skip decompression
-                output.removeSubrange((headerOffset + BatchHeader.size)...)
-            }
-        }
-        if codec == .none { output.append(contentsOf: raw) }
-        let payloadCRC = output.withUnsafeBytes {
-            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(headerOffset + BatchHeader.size)...]))
-        }
-        let header = BatchHeader(
-            batchLength: UInt32(output.count - headerOffset), codec: codec, baseSequence: baseSequence,
-            recordCount: UInt32(recordCount), firstTimestamp: timestamp, maxTimestamp: timestamp,
-            producerID: producer?.producerID ?? 0, producerSequence: producer?.sequence ?? 0,
-            rawLength: UInt32(raw.count), payloadCRC: payloadCRC)
-        header.write(into: &output, at: headerOffset)
-        return header
+        let codec = try CompressedPayload.compress(pending.bytes, with: compressor, appendingTo: &output)
+        return Self.writeHeader(
+            at: headerOffset, in: &output, codec: codec, baseSequence: baseSequence, recordCount: pending.count,
+            rawLength: pending.byteCount, timestamp: timestamp, producer: producer)
+    }
+
+    /// Frames a payload compressed ahead of the writer as one batch appended to `output`.
+    static func frame(
+        _ payload: CompressedPayload, baseSequence: UInt64, timestamp: Int64, producer: ProducerStamp?,
+        appendingTo output: inout [UInt8]
+    ) -> BatchHeader {
+        let headerOffset = output.count
+        output.append(contentsOf: repeatElement(0, count: BatchHeader.size))
+        output.append(contentsOf: payload.bytes)
+        return writeHeader(
+            at: headerOffset, in: &output, codec: payload.codec, baseSequence: baseSequence,
+            recordCount: payload.recordCount, rawLength: payload.rawLength, timestamp: timestamp, producer: producer)
     }
 
     /// Encodes `records` as one batch and appends header + payload to `output`.
@@ -70,25 +65,21 @@ final class BatchEncoder {
         return try finish(baseSequence: baseSequence, timestamp: timestamp, appendingTo: &output)
     }
 
-    /// A record inside an uncompressed payload (storage notes §3.3):
-    /// `length attributes timestampDelta keyLength key [explicitHashKey] valueLength value`.
-    private static func bodyLength(_ record: AppendRecord, timestampDelta: UInt64) -> Int {
-        let keyLength = record.partitionKey.utf8.count
-        return 1 + varintLength(timestampDelta) + varintLength(UInt64(keyLength)) + keyLength
-            + (record.explicitHashKey == nil ? 0 : 16) + varintLength(UInt64(record.data.count)) + record.data.count
-    }
-
-    static func encodeRecord(_ record: AppendRecord, timestampDelta: UInt64, into buffer: inout [UInt8]) {
-        buffer.appendVarint(UInt64(bodyLength(record, timestampDelta: timestampDelta)))
-        buffer.append(record.explicitHashKey == nil ? 0 : 1)
-        buffer.appendVarint(timestampDelta)
-        buffer.appendVarint(UInt64(record.partitionKey.utf8.count))
-        buffer.append(contentsOf: record.partitionKey.utf8)
-        if let hashKey = record.explicitHashKey {
-            withUnsafeBytes(of: hashKey.bigEndian) { buffer.append(contentsOf: $0) }
+    /// Fills in the header in front of the payload that ends `output`, payload checksum included.
+    private static func writeHeader(
+        at headerOffset: Int, in output: inout [UInt8], codec: BatchHeader.Codec, baseSequence: UInt64,
+        recordCount: Int, rawLength: Int, timestamp: Int64, producer: ProducerStamp?
+    ) -> BatchHeader {
+        let payloadCRC = output.withUnsafeBytes {
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(headerOffset + BatchHeader.size)...]))
         }
-        buffer.appendVarint(UInt64(record.data.count))
-        buffer.append(contentsOf: record.data)
+        let header = BatchHeader(
+            batchLength: UInt32(output.count - headerOffset), codec: codec, baseSequence: baseSequence,
+            recordCount: UInt32(recordCount), firstTimestamp: timestamp, maxTimestamp: timestamp,
+            producerID: producer?.producerID ?? 0, producerSequence: producer?.sequence ?? 0,
+            rawLength: UInt32(rawLength), payloadCRC: payloadCRC)
+        header.write(into: &output, at: headerOffset)
+        return header
     }
 }
 

@@ -78,9 +78,3 @@ struct ProducerDeduplication {
             count: UInt64(header.recordCount))
     }
 }
-
-/// Records for one shard, optionally stamped by an idempotent producer.
-struct ShardAppend: Sendable {
-    var records: [AppendRecord]
-    var producer: ProducerStamp?
-}

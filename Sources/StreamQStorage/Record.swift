@@ -21,18 +21,21 @@ public struct AppendRecord: Sendable, Equatable {
     public var hashKey: HashKey { explicitHashKey ?? .forPartitionKey(partitionKey) }
 
     func validate(maxDataBytes: Int) throws(StreamQStorageError) {
-        // Fast path: 1 to 256 UTF-8 bytes is always 1 to 256 characters.
-        let bytes = partitionKey.utf8.count
-        if bytes == 0 || bytes > 256 {
-            let length = partitionKey.unicodeScalars.count
-            guard (1...256).contains(length) else {
-                throw .invalid("partition key must be 1 to 256 Unicode characters, got \(length)")
-            }
+        guard Self.isValidPartitionKey(partitionKey) else {
+            throw .invalid("partition key must be 1 to 256 Unicode characters, got \(partitionKey.unicodeScalars.count)")
         }
         guard data.count <= maxDataBytes else {
             throw StreamQStorageError(
                 .recordTooLarge, "record data is \(data.count) bytes; the limit is \(maxDataBytes)")
         }
+    }
+
+    /// Whether `key` has 1 to 256 Unicode characters, as Kinesis requires.
+    static func isValidPartitionKey(_ key: String) -> Bool {
+        // Fast path: 1 to 256 UTF-8 bytes is always 1 to 256 characters.
+        let bytes = key.utf8.count
+        if bytes >= 1 && bytes <= 256 { return true }
+        return (1...256).contains(key.unicodeScalars.count)
     }
 }
 

@@ -78,7 +78,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     func write(_ groups: [ShardAppend]) throws -> [Result<UInt64, StreamQStorageError>] {
         try checkNotFailed()
         guard !closed else { throw StreamQStorageError(.shardClosed, "\(shard) is closed") }
-        let recordCount = groups.reduce(0) { $0 + $1.records.count }
+        let recordCount = groups.reduce(0) { $0 + $1.recordCount }
         let now = configuration.clock.nowMilliseconds()
         try rollIfNeeded(now: now, adding: recordCount)
         if now < lastTimestamp {
@@ -109,7 +109,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             }
             if let producer = group.producer {
                 do {
-                    if case .duplicate(let base) = try pendingDeduplication.check(producer, count: group.records.count) {
+                    if case .duplicate(let base) = try pendingDeduplication.check(producer, count: group.recordCount) {
                         results.append(.success(base))
                         continue
                     }
@@ -118,9 +118,30 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
                     continue
                 }
             }
+            if let payloads = group.compressed {  // compressed ahead: frame each payload as it is
+                try finishBatch()
+                results.append(.success(next))
+                for payload in payloads {
+                    let offset = writeBuffer.count
+                    let header = BatchEncoder.frame(
+                        payload, baseSequence: next, timestamp: timestamp, producer: stamp, appendingTo: &writeBuffer)
+                    headers.append((header, offset))
+                    if let stamp { pendingDeduplication.record(stamp, base: next, count: UInt64(payload.recordCount)) }
+                    next += UInt64(payload.recordCount)
+                }
+                continue
+            }
             results.append(.success(next + UInt64(encoder.pendingRecords)))
-            for record in group.records {
-                encoder.add(record)
+            switch group.records {
+            case .records(let records):
+                for record in records {
+                    encoder.add(record)
+                    if encoder.pendingBytes >= configuration.maxBatchBytes { try finishBatch() }
+                }
+            case .encoded(let encoded):
+                // Never past the batch size readers accept: start a new batch first if need be.
+                if encoder.pendingBytes + encoded.byteCount > configuration.maxBatchBytes { try finishBatch() }
+                encoder.add(encoded)
                 if encoder.pendingBytes >= configuration.maxBatchBytes { try finishBatch() }
             }
         }

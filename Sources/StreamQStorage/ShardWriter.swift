@@ -19,6 +19,15 @@ final class ShardWriter: Sendable {
     private struct Request: Sendable {
         var append: ShardAppend
         var complete: @Sendable (Result<UInt64, any Error>) -> Void
+        /// Set for an append being compressed ahead of the writer; it is written once that is done.
+        var compression: PendingCompression?
+        /// Compressing ahead failed: the append is not written and its caller learns why.
+        var compressionFailure: StreamQStorageError?
+    }
+
+    /// The outcome of compressing one append ahead of the writer.
+    private final class PendingCompression: Sendable {
+        let result = Mutex<Result<[CompressedPayload], StreamQStorageError>?>(nil)
     }
 
     private struct WriterState: Sendable {
@@ -43,6 +52,9 @@ final class ShardWriter: Sendable {
     /// Requests taken into one group at most (by record bytes), so one huge backlog does not become
     /// one enormous write.
     private static let maxGroupBytes = 16 << 20
+    /// Appends at least this large (before compression) are compressed ahead of the writer, in
+    /// parallel with other appends; smaller ones are merged into shared batches by the writer.
+    private static let compressAheadBytes = 32 << 10
 
     init(log: ShardLog, policy: FsyncPolicy) {
         self.log = log
@@ -64,12 +76,41 @@ final class ShardWriter: Sendable {
     func enqueue(
         _ records: [AppendRecord], producer: ProducerStamp?, completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void
     ) {
-        let startDrain = writer.withLock { state in
-            state.requests.append(Request(append: ShardAppend(records: records, producer: producer), complete: completion))
-            defer { state.draining = true }
-            return !state.draining
+        enqueue(ShardAppend(.records(records), producer: producer), completion: completion)
+    }
+
+    func enqueue(_ append: ShardAppend, completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void) {
+        var request = Request(append: append, complete: completion)
+        let configuration = log.configuration
+        if configuration.compression != .none, append.byteCount >= Self.compressAheadBytes {
+            let pending = PendingCompression()
+            request.compression = pending
+            CompressorPool.shared.queue.async {
+                let result: Result<[CompressedPayload], StreamQStorageError>
+                do {
+                    result = .success(
+                        try append.compress(maxBatchBytes: configuration.maxBatchBytes, compression: configuration.compression))
+                } catch let error as StreamQStorageError {
+                    result = .failure(error)
+                } catch {
+                    result = .failure(StreamQStorageError(.ioFailure, "compressing an append failed: \(error)"))
+                }
+                pending.result.withLock { $0 = result }
+                self.startDraining()
+            }
         }
-        if startDrain { writerQueue.async { self.drainWrites() } }
+        writer.withLock { $0.requests.append(request) }
+        startDraining()
+    }
+
+    /// Starts the writer on what is queued, unless it is already running.
+    private func startDraining() {
+        let start = writer.withLock { state in
+            guard !state.draining && !state.requests.isEmpty else { return false }
+            state.draining = true
+            return true
+        }
+        if start { writerQueue.async { self.drainWrites() } }
     }
 
     /// Runs `operation` on the writer queue after every append enqueued before it.
@@ -89,15 +130,19 @@ final class ShardWriter: Sendable {
     private func drainWrites() {
         while true {
             let requests: [Request] = writer.withLock { state in
-                guard !state.requests.isEmpty else {
-                    state.draining = false
-                    return []
-                }
+                // Take requests in order, up to the first still being compressed.
                 var taken = 0
                 var bytes = 0
                 while taken < state.requests.count && (taken == 0 || bytes < Self.maxGroupBytes) {
-                    bytes += state.requests[taken].append.records.reduce(0) { $0 + $1.data.count }
+                    guard let request = Self.ready(state.requests[taken]) else { break }
+                    state.requests[taken] = request
+                    bytes += request.append.byteCount
                     taken += 1
+                }
+                guard taken > 0 else {
+                    // Empty, or the next append is still being compressed: its completion restarts us.
+                    state.draining = false
+                    return []
                 }
                 let group = Array(state.requests[0..<taken])
                 state.requests.removeFirst(taken)
@@ -108,7 +153,24 @@ final class ShardWriter: Sendable {
         }
     }
 
+    /// The request with its compressed payloads in place, or nil while they are being made.
+    private static func ready(_ request: Request) -> Request? {
+        guard let compression = request.compression else { return request }
+        guard let result = compression.result.withLock({ $0 }) else { return nil }
+        var ready = request
+        ready.compression = nil
+        switch result {
+        case .success(let payloads): ready.append.compressed = payloads
+        case .failure(let error): ready.compressionFailure = error
+        }
+        return ready
+    }
+
     private func write(_ requests: [Request]) {
+        let failed = requests.filter { $0.compressionFailure != nil }
+        for request in failed { request.complete(.failure(request.compressionFailure!)) }
+        let requests = failed.isEmpty ? requests : requests.filter { $0.compressionFailure == nil }
+        guard !requests.isEmpty else { return }
         let results: [Result<UInt64, StreamQStorageError>]
         do {
             results = try log.write(requests.map(\.append))

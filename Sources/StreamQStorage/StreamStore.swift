@@ -291,6 +291,38 @@ public final class StreamStore: Sendable {
         }
     }
 
+    /// Queues records already encoded together (see ``EncodedRecords``) as one append to one shard,
+    /// stored as one batch, and returns at once; `completion` runs with the first record's sequence
+    /// once they are acknowledged under the fsync policy. The bulk-ingest path: no per-record
+    /// objects, and compression runs off the shard's writer thread.
+    /// - Throws: validation errors (empty, a partition key outside 1 to 256 characters, data over
+    ///   the record limit, more than one batch's worth of bytes) before anything is queued.
+    public func enqueueAppend(
+        to name: StreamName, shard: ShardID, encoded records: EncodedRecords,
+        completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
+    ) throws {
+        try checkWritable()
+        guard !records.isEmpty else { throw StreamQStorageError.invalid("an append needs at least one record") }
+        if let key = records.invalidKey {
+            throw StreamQStorageError.invalid(
+                "partition key must be 1 to 256 Unicode characters, got \(key.unicodeScalars.count)")
+        }
+        guard records.largestData <= configuration.maxRecordBytes else {
+            throw StreamQStorageError(
+                .recordTooLarge, "record data is \(records.largestData) bytes; the limit is \(configuration.maxRecordBytes)")
+        }
+        let limit = configuration.maxBatchBytes + configuration.maxRecordBytes
+        guard records.byteCount <= limit else {
+            throw StreamQStorageError.invalid("\(records.byteCount) bytes of encoded records; one append takes at most \(limit)")
+        }
+        let counter = recordsAppended
+        let count = records.count
+        try handle(name).writer(shard).enqueue(ShardAppend(.encoded(records), producer: nil)) { result in
+            if case .success = result { counter.increment(by: count) }
+            completion(result.map { SequenceNumber(sequence: $0, shard: shard) })
+        }
+    }
+
     /// The open shard of `stream` that owns `hashKey` now.
     public func shard(for hashKey: HashKey, in name: StreamName) throws -> ShardID {
         try handle(name).openShard(for: hashKey)

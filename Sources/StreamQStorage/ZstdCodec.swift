@@ -2,8 +2,9 @@ internal import CZstd
 
 /// Per-batch payload compression: zstd at a chosen level, reusing one context per writer.
 ///
-/// Not thread-safe: each shard writer and each reader owns its own instance.
-final class ZstdCompressor {
+/// Not thread-safe: used by one thread at a time (its shard writer, or whichever thread took it
+/// from the ``CompressorPool``).
+final class ZstdCompressor: @unchecked Sendable {
     private let context: OpaquePointer
     let level: Int32
 

@@ -1,0 +1,76 @@
+/// Records already in the storage engine's on-disk record encoding, ready to become one batch.
+///
+/// The bulk-ingest path: a caller that has many records at hand (`streamq put` reading stdin)
+/// encodes them here straight from its own buffers, with no ``AppendRecord`` (and no allocation)
+/// per record, and appends them with
+/// ``StreamStore/enqueueAppend(to:shard:encoded:completion:)``. The store compresses them off the
+/// shard's writer thread. Keep one under about `maxBatchBytes` (1 MiB by default) of encoded bytes:
+/// it is stored as a single batch.
+public struct EncodedRecords: Sendable {
+    /// The encoded records (storage notes §3.3), one after another.
+    private(set) var bytes: [UInt8] = []
+    /// Records encoded so far.
+    public private(set) var count = 0
+    /// The largest record data added, checked against the store's record limit on append.
+    private(set) var largestData = 0
+    /// A partition key outside 1 to 256 characters, reported on append (the first one found).
+    private(set) var invalidKey: String?
+
+    public init(reservingCapacity capacity: Int = 0) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// Encoded bytes so far (the batch's uncompressed size).
+    public var byteCount: Int { bytes.count }
+    public var isEmpty: Bool { count == 0 }
+
+    /// Adds a record whose data is `data`, stored byte for byte.
+    public mutating func append(partitionKey: String, data: UnsafeRawBufferPointer) {
+        var key = partitionKey
+        key.withUTF8 { keyBytes in append(key: UnsafeRawBufferPointer(keyBytes), explicitHashKey: nil, data: data) }
+        if invalidKey == nil, !AppendRecord.isValidPartitionKey(partitionKey) { invalidKey = partitionKey }
+    }
+
+    mutating func append(_ record: AppendRecord) {
+        var key = record.partitionKey
+        key.withUTF8 { keyBytes in
+            record.data.withUnsafeBytes { data in
+                append(key: UnsafeRawBufferPointer(keyBytes), explicitHashKey: record.explicitHashKey, data: data)
+            }
+        }
+    }
+
+    /// Adds `other`'s records after these.
+    mutating func append(contentsOf other: EncodedRecords) {
+        bytes.append(contentsOf: other.bytes)
+        count += other.count
+        largestData = max(largestData, other.largestData)
+        if invalidKey == nil { invalidKey = other.invalidKey }
+    }
+
+    mutating func removeAll(keepingCapacity: Bool) {
+        bytes.removeAll(keepingCapacity: keepingCapacity)
+        count = 0
+        largestData = 0
+        invalidKey = nil
+    }
+
+    /// One record: `length attributes timestampDelta keyLength key [explicitHashKey] valueLength
+    /// value`. Every record of a batch shares the batch's arrival time, so the delta is 0.
+    private mutating func append(key: UnsafeRawBufferPointer, explicitHashKey: HashKey?, data: UnsafeRawBufferPointer) {
+        let body = 1 + 1 + varintLength(UInt64(key.count)) + key.count + (explicitHashKey == nil ? 0 : 16)
+            + varintLength(UInt64(data.count)) + data.count
+        bytes.appendVarint(UInt64(body))
+        bytes.append(explicitHashKey == nil ? 0 : 1)
+        bytes.append(0)  // timestamp delta
+        bytes.appendVarint(UInt64(key.count))
+        bytes.append(contentsOf: key)
+        if let explicitHashKey {
+            withUnsafeBytes(of: explicitHashKey.bigEndian) { bytes.append(contentsOf: $0) }
+        }
+        bytes.appendVarint(UInt64(data.count))
+        bytes.append(contentsOf: data)
+        count += 1
+        largestData = max(largestData, data.count)
+    }
+}
