@@ -84,7 +84,8 @@ final class StreamHandle: Sendable {
         var writers: [ShardID: ShardWriter] = [:]
         for shard in metadata.shards {
             let log = try ShardLog.open(
-                directory: path + "/shards/" + shard.id.description, shard: shard.id, streamID: metadata.streamIDBytes,
+                directory: path + "/shards/" + shard.id.description, stream: StreamName(rawValue: metadata.name)!,
+                shard: shard.id, streamID: metadata.streamIDBytes,
                 baseSequence: shard.baseSequence, configuration: configuration,
                 logger: logger, notes: &notes)
             if let end = shard.endSequence {
@@ -195,8 +196,8 @@ final class StreamHandle: Sendable {
             let child = ShardMetadata(id: ShardID(firstChild + UInt32(offset)), range: range, parents: parentIDs, baseSequence: base)
             var notes: [ShardLog.RecoveryNote] = []
             let log = try ShardLog.open(
-                directory: path + "/shards/" + child.id.description, shard: child.id,
-                streamID: metadata.streamIDBytes, baseSequence: base, configuration: configuration, logger: logger,
+                directory: path + "/shards/" + child.id.description, stream: StreamName(rawValue: metadata.name)!,
+                shard: child.id, streamID: metadata.streamIDBytes, baseSequence: base, configuration: configuration, logger: logger,
                 notes: &notes)
             children.append(child)
             childWriters[child.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy)
