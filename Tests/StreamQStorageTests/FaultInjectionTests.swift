@@ -20,7 +20,7 @@ import Glibc
         }
     }
 
-    /// The records a test appends to shard `shard` as append number `batch`.
+    /// The records of append number `batch`: `b<batch>-0`, `b<batch>-1`, ...
     func batch(_ batch: Int, count: Int = 10) -> [AppendRecord] {
         records(count, key: { _ in "k" }, prefix: "b\(batch)")
     }

@@ -2,9 +2,8 @@ import Testing
 
 @testable import StreamQStorage
 
-#if canImport(Glibc)
+#if os(Linux)  // mount(2) and tmpfs
 import Glibc
-#endif
 
 /// A real disk full: the store fills a small tmpfs until `ENOSPC`.
 @Suite struct TmpfsDiskFullTests {
@@ -115,3 +114,4 @@ struct SizeLimitedFileSystem {
         }
     }
 }
+#endif
