@@ -210,6 +210,11 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         changes.notify()
     }
 
+    /// Takes writes again after a reshard closed the shard but failed before committing.
+    func reopenAfterFailedReshard() {
+        closed = false
+    }
+
     private func checkNotFailed() throws {
         if let failure = shared.withLock({ $0.failure }) {
             throw StreamQStorageError(

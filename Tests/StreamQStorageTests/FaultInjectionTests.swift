@@ -184,6 +184,9 @@ import Glibc
             #expect(error?.message.contains("stream.meta") == true)
             #expect(error?.message.contains("No space left on device") == true)
             #expect(try readAll(store, logs).count == 20)
+            // Not committed: the parent takes writes again and the children's files are gone.
+            #expect(try FileSystem.contents(of: directory + "/streams/logs/shards") == ["shardId-000000000000"])
+            #expect(try await store.append(to: logs, records(1, prefix: "after"))[0].sequenceNumber.sequence == 20)
             try await store.close()
 
             FaultInjection.reset()
@@ -191,9 +194,10 @@ import Glibc
             let shards = try reopened.describeStream(logs).shards
             #expect(shards.map(\.id) == [ShardID(0)])
             #expect(shards[0].isOpen)
-            #expect(try readAll(reopened, logs).map(\.text) == (0..<20).map { "record-\($0)" })
-            let next = try await reopened.append(to: logs, records(1))
-            #expect(next[0].sequenceNumber.sequence == 20)
+            #expect(try readAll(reopened, logs).map(\.text) == (0..<20).map { "record-\($0)" } + ["after-0"])
+            let children = try await reopened.splitShard(logs, shard: ShardID(0), newStartingHashKey: HashKey(1) << 127)
+            _ = try await reopened.append(to: logs, records(10, prefix: "split"))
+            #expect(try children.flatMap { try readAll(reopened, logs, shard: $0) }.count == 10)
             try await reopened.close()
         }
     }
