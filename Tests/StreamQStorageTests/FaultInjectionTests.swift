@@ -138,7 +138,9 @@ import Glibc
             #expect(try readAll(store, logs).map(\.text) == texts(0..<acknowledged, count: 40))
             _ = try? await store.close()
 
+            // Reopened with larger segments, so the next appends go on into the first segment.
             FaultInjection.reset()
+            configuration.segmentBytes = 1 << 20
             let reopened = try StreamStore(directory: directory, configuration: configuration)
             #expect(try readAll(reopened, logs).map(\.text) == texts(0..<acknowledged, count: 40))
             let next = try await reopened.append(to: logs, shard: ShardID(0), batch(acknowledged, count: 40))
