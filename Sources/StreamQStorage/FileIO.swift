@@ -36,15 +36,26 @@ package final class FileHandle: @unchecked Sendable {  // an fd is safe to use f
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        var count = bytes.count
+        #if DEBUG
+        let fault = FaultInjection.fault(for: .write, path: path)
+        if let fault { count = min(count, fault.bytesBeforeFailure) }
+        #endif
         var written = 0
-        while written < bytes.count {
-            let result = pwrite(descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(offset + written))
+        while written < count {
+            let result = pwrite(descriptor, bytes.baseAddress! + written, count - written, off_t(offset + written))
             if result < 0 {
                 if errno == EINTR { continue }
-                throw StreamQStorageError.io("pwrite", path)
+                throw StreamQStorageError.io("pwrite", path, offset: offset + written)
             }
             written += result
         }
+        #if DEBUG
+        if let fault {
+            errno = fault.errorNumber
+            throw StreamQStorageError.io("pwrite", path, offset: offset + written)
+        }
+        #endif
     }
 
     package func write(_ bytes: [UInt8], at offset: Int) throws {
@@ -54,12 +65,15 @@ package final class FileHandle: @unchecked Sendable {  // an fd is safe to use f
     /// Reads up to `count` bytes at `offset` into `buffer` (from its start); returns how many were read
     /// (fewer only at end of file).
     func read(into buffer: UnsafeMutableRawBufferPointer, count: Int, at offset: Int) throws -> Int {
+        #if DEBUG
+        try failIfInjected(.read, "pread", offset: offset)
+        #endif
         var done = 0
         while done < count {
             let result = pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
             if result < 0 {
                 if errno == EINTR { continue }
-                throw StreamQStorageError.io("pread", path)
+                throw StreamQStorageError.io("pread", path, offset: offset + done)
             }
             if result == 0 { break }
             done += result
@@ -79,15 +93,42 @@ package final class FileHandle: @unchecked Sendable {  // an fd is safe to use f
     /// Makes written data durable (`fdatasync` on Linux, `F_FULLFSYNC` on Darwin).
     package func sync() throws {
         #if canImport(Darwin)
+        #if DEBUG
+        try failIfInjected(.sync, "fcntl(F_FULLFSYNC)")
+        #endif
         guard fcntl(descriptor, F_FULLFSYNC) == 0 else { throw StreamQStorageError.io("fcntl(F_FULLFSYNC)", path) }
         #else
+        #if DEBUG
+        try failIfInjected(.sync, "fdatasync")
+        #endif
         guard fdatasync(descriptor) == 0 else { throw StreamQStorageError.io("fdatasync", path) }
         #endif
     }
 
+    /// Makes the file's data and metadata durable (`fsync`): for directories and new files.
+    func syncAll() throws {
+        #if DEBUG
+        try failIfInjected(.sync, "fsync")
+        #endif
+        guard fsync(descriptor) == 0 else { throw StreamQStorageError.io("fsync", path) }
+    }
+
     package func truncate(to length: Int) throws {
+        #if DEBUG
+        try failIfInjected(.truncate, "ftruncate")
+        #endif
         guard ftruncate(descriptor, off_t(length)) == 0 else { throw StreamQStorageError.io("ftruncate", path) }
     }
+
+    #if DEBUG
+    /// Throws the error a test injected for `operation` on this file, as `call` would have failed.
+    private func failIfInjected(_ operation: FaultInjection.Operation, _ call: String, offset: Int? = nil) throws {
+        if let fault = FaultInjection.fault(for: operation, path: path) {
+            errno = fault.errorNumber
+            throw StreamQStorageError.io(call, path, offset: offset)
+        }
+    }
+    #endif
 }
 
 /// Directory and path operations, each reporting the path and the errno text when it fails.
@@ -142,8 +183,7 @@ package enum FileSystem {
 
     /// fsyncs a directory so that entries created, renamed or removed in it survive a crash.
     package static func syncDirectory(_ path: String) throws {
-        let handle = try FileHandle.open(path, flags: O_RDONLY | O_DIRECTORY)
-        guard fsync(handle.descriptor) == 0 else { throw StreamQStorageError.io("fsync", path) }
+        try FileHandle.open(path, flags: O_RDONLY | O_DIRECTORY).syncAll()
     }
 
     /// Atomically replaces `path` with `bytes`: temp file in the same directory, fsync, rename,
@@ -151,10 +191,15 @@ package enum FileSystem {
     package static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let directory = parent(of: path)
         let temporary = "\(path).tmp-\(getpid())"
-        let handle = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
-        try handle.write(bytes, at: 0)
-        guard fsync(handle.descriptor) == 0 else { throw StreamQStorageError.io("fsync", temporary) }
-        try rename(temporary, to: path)
+        do {
+            let handle = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC)
+            try handle.write(bytes, at: 0)
+            try handle.syncAll()
+            try rename(temporary, to: path)
+        } catch {
+            try? remove(temporary)  // on a full disk, do not leave a partial copy taking space
+            throw error
+        }
         try syncDirectory(directory)
     }
 
@@ -170,9 +215,11 @@ package enum FileSystem {
 }
 
 extension StreamQStorageError {
-    /// An I/O failure with the operation, the path and the current errno's text.
-    static func io(_ operation: String, _ path: String) -> Self {
+    /// An I/O failure with the operation, the path (and byte offset, if given) and the current
+    /// errno's text.
+    static func io(_ operation: String, _ path: String, offset: Int? = nil) -> Self {
         let code = errno
-        return .init(.ioFailure, "\(operation) \(path): \(String(cString: strerror(code))) (errno \(code))")
+        let place = offset.map { "\(path) at byte \($0)" } ?? path
+        return .init(.ioFailure, "\(operation) \(place): \(String(cString: strerror(code))) (errno \(code))")
     }
 }

@@ -37,13 +37,17 @@ final class ReadOnlyShard: ShardSource {
     }
 
     private func refresh(_ segments: inout [Segment], upTo watermark: ShardWatermark?) throws {
-        // Segments deleted by retention disappear from the front.
-        while segments.count > 1, !FileSystem.exists(segments[0].path) { segments.removeFirst() }
+        // Segments deleted by retention disappear from the front (retention deletes oldest first):
+        // all that were known, when the writer has moved on by more than retention keeps.
+        while let first = segments.first, !FileSystem.exists(first.path) { segments.removeFirst() }
         let known = segments.last?.baseSequence
         if known == nil || (watermark.map { $0.segmentBase > known! } ?? true) {
             let bases = try FileSystem.contents(of: directory).compactMap(Segment.baseSequence(fromFileName:)).sorted()
             for base in bases where known == nil || base > known! {
-                if let watermark, base > watermark.segmentBase { break }  // created, not yet written to
+                // Past the watermark: created, not yet written to. Still taken when nothing before
+                // it is left (the watermark's segment was deleted since it was written), for the
+                // shard's bounds; `visibleNext` keeps its records hidden.
+                if let watermark, base > watermark.segmentBase, !segments.isEmpty { break }
                 if !segments.isEmpty { try extend(&segments[segments.count - 1], limit: nil) }
                 segments.append(try open(base: base))
             }
@@ -53,6 +57,8 @@ final class ReadOnlyShard: ShardSource {
         let limit = watermark.flatMap { $0.segmentBase == last.baseSequence ? Int($0.byteLength) : nil }
         try extend(&last, limit: limit)
         segments[segments.count - 1] = last
+        // One deleted while this ran (`extend` skipped it) goes too, unless it is the only one left.
+        while segments.count > 1, !FileSystem.exists(segments[0].path) { segments.removeFirst() }
     }
 
     private func open(base: UInt64) throws -> Segment {
@@ -74,7 +80,13 @@ final class ReadOnlyShard: ShardSource {
     /// Scans complete, valid batches after the segment's known end, up to `limit` bytes if given.
     private func extend(_ segment: inout Segment, limit: Int?) throws {
         guard !segment.sealed else { return }
-        let file = try FileHandle.openForReading(segment.path)
+        let file: FileHandle
+        do {
+            file = try FileHandle.openForReading(segment.path)
+        } catch {
+            guard !FileSystem.exists(segment.path) else { throw error }
+            return  // deleted by retention just now; refresh drops it
+        }
         let end = min(limit ?? Int.max, try file.size())
         guard end > segment.byteLength else { return }
         var scanner = SegmentScanner(

@@ -10,6 +10,7 @@ import Synchronization
 /// sequences and file offsets); reads may run on any thread at any time and only ever see what has
 /// been published: complete batches, and under `FsyncPolicy.always` only durable ones.
 final class ShardLog: @unchecked Sendable {  // writer state is confined to the ShardWriter's queue
+    let stream: StreamName
     let shard: ShardID
     let directory: String
     let configuration: StorageConfiguration
@@ -42,10 +43,12 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     private var deduplication: ProducerDeduplication
 
     private init(
-        shard: ShardID, directory: String, streamID: [UInt8], configuration: StorageConfiguration, logger: Logger,
-        segments: [Segment], activeFile: FileHandle, watermarkFile: FileHandle, deduplication: ProducerDeduplication
+        stream: StreamName, shard: ShardID, directory: String, streamID: [UInt8], configuration: StorageConfiguration,
+        logger: Logger, segments: [Segment], activeFile: FileHandle, watermarkFile: FileHandle,
+        deduplication: ProducerDeduplication
     ) {
         self.deduplication = deduplication
+        self.stream = stream
         self.shard = shard
         self.directory = directory
         self.streamID = streamID
@@ -151,9 +154,9 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         do {
             try activeFile.write(writeBuffer, at: fileOffset)
         } catch let error as StreamQStorageError {
-            fail(error)
+            // Whatever part reached the file is cut off now, or as a torn tail on the next open.
             try? activeFile.truncate(to: fileOffset)
-            throw error
+            throw fail(error, while: "appending \(recordCount) records")
         }
         for (header, offset) in headers {
             segments[segments.count - 1].recordBatch(header, at: fileOffset + offset)
@@ -177,8 +180,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
                 try activeFile.sync()
                 unsynced = false
             } catch let error as StreamQStorageError {
-                fail(error)
-                throw error
+                throw fail(error, while: "syncing")
             }
         }
         publish(durable: true)
@@ -197,8 +199,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         do {
             try file.sync()
         } catch let error as StreamQStorageError {
-            fail(error)
-            throw error
+            throw fail(error, while: "syncing")
         }
         makeVisible(watermark)
     }
@@ -230,20 +231,32 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         changes.notify()
     }
 
+    /// Takes writes again after a reshard closed the shard but failed before committing.
+    func reopenAfterFailedReshard() {
+        closed = false
+    }
+
     private func checkNotFailed() throws {
         if let failure = shared.withLock({ $0.failure }) {
-            throw StreamQStorageError(.shardFailed, "\(shard) refuses writes after an earlier failure: \(failure.message)")
+            throw StreamQStorageError(
+                .shardFailed, "\(failure.message); the shard refuses writes until the store is reopened")
         }
     }
 
-    private func fail(_ error: StreamQStorageError) {
+    /// Makes the shard refuse further writes after `error` (only the first failure is kept) and
+    /// returns it with the stream, the shard and what was being done, for the caller to throw.
+    private func fail(_ error: StreamQStorageError, while action: String) -> StreamQStorageError {
+        let described = StreamQStorageError(error.code, "stream '\(stream)' \(shard): \(action) failed: \(error.message)")
         let first = shared.withLock { state in
-            defer { if state.failure == nil { state.failure = error } }
+            defer { if state.failure == nil { state.failure = described } }
             return state.failure == nil
         }
         if first {
-            logger.error("shard write failed; refusing writes until reopened", metadata: ["shard": "\(shard)", "error": "\(error.message)"])
+            logger.error(
+                "shard write failed; refusing writes until reopened",
+                metadata: ["stream": "\(stream)", "shard": "\(shard)", "error": "\(described.message)"])
         }
+        return described
     }
 
     private func rollIfNeeded(now: Int64, adding recordCount: Int) throws {
@@ -255,19 +268,25 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         if tooBig || tooOld || sequenceOverflow { try roll() }
     }
 
-    /// Seals the active segment (sync, write its index) and starts a new one.
+    /// Seals the active segment (sync, write its index) and starts a new one. A failure is sticky
+    /// like a failed write: the writer's view of its segments may no longer match the files, and
+    /// reopening rebuilds it from them (an index or segment file left half-made is redone).
     func roll() throws {
         var active = segments[segments.count - 1]
         guard !active.isEmpty else { return }
         try sync()
         active.sealed = true
-        try FileSystem.writeAtomically(active.summary.encoded(), to: active.indexPath)
-        segments[segments.count - 1] = active
-        let (segment, file) = try Self.createSegment(
-            in: directory, streamID: streamID, shard: shard, baseSequence: active.nextSequence,
-            createdAt: configuration.clock.nowMilliseconds())
-        segments.append(segment)
-        activeFile = file
+        do {
+            try FileSystem.writeAtomically(active.summary.encoded(), to: active.indexPath)
+            segments[segments.count - 1] = active
+            let (segment, file) = try Self.createSegment(
+                in: directory, streamID: streamID, shard: shard, baseSequence: active.nextSequence,
+                createdAt: configuration.clock.nowMilliseconds())
+            segments.append(segment)
+            activeFile = file
+        } catch let error as StreamQStorageError {
+            throw fail(error, while: "starting a new segment after \(active.path)")
+        }
         publish(durable: false)
     }
 
@@ -326,7 +345,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// recovers it: a torn tail of the last segment is truncated; any other damage is reported as a
     /// corruption error naming the file and byte offset, and nothing is deleted.
     static func open(
-        directory: String, shard: ShardID, streamID: [UInt8], baseSequence: UInt64,
+        directory: String, stream: StreamName, shard: ShardID, streamID: [UInt8], baseSequence: UInt64,
         configuration: StorageConfiguration, logger: Logger, notes: inout [RecoveryNote]
     ) throws -> ShardLog {
         try FileSystem.createDirectories(directory)
@@ -378,6 +397,9 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
                 segment.maxTimestamp = summary.maxTimestamp
                 segment.index = summary.index
             } else {
+                // The active segment has no index; one beside it is left from a roll that failed
+                // after writing it, and a reader would take the segment for sealed at that length.
+                if isLast { try FileSystem.remove(segment.indexPath) }
                 try scan(&segment, file: file, size: size, isLast: isLast, configuration: configuration, notes: &notes)
                 if !isLast {  // rebuild the missing or stale index
                     try FileSystem.writeAtomically(segment.summary.encoded(), to: segment.indexPath)
@@ -397,7 +419,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         }
         let watermarkFile = try FileHandle.open(directory + "/" + ShardWatermark.fileName, flags: O_RDWR | O_CREAT)
         let log = ShardLog(
-            shard: shard, directory: directory, streamID: streamID, configuration: configuration, logger: logger,
+            stream: stream, shard: shard, directory: directory, streamID: streamID, configuration: configuration, logger: logger,
             segments: segments, activeFile: activeFile!, watermarkFile: watermarkFile,
             deduplication: try rebuildDeduplication(from: segments.suffix(2), configuration: configuration))
         log.makeVisible(log.writtenWatermark)  // what survived recovery is what readers may see

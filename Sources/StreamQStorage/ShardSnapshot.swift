@@ -58,11 +58,11 @@ struct ShardSnapshot: Sendable {
             do {
                 file = try FileHandle.openForReading(segment.path)
             } catch {
-                // Deleted by retention since the snapshot was taken.
-                if !FileSystem.exists(segment.path) && progress.recordCount == 0 {
-                    throw SegmentDeleted()
-                }
-                throw error
+                // Deleted by retention since the snapshot was taken: read again from a new view,
+                // or return what was read (the next read starts at the new trim horizon).
+                guard !FileSystem.exists(segment.path) else { throw error }
+                if progress.recordCount == 0 { throw SegmentDeleted() }
+                return progress
             }
             let position = segment.index.position(forRelativeSequence: progress.nextSequence - segment.baseSequence)
             var scanner = SegmentScanner(

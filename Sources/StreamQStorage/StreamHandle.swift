@@ -84,7 +84,8 @@ final class StreamHandle: Sendable {
         var writers: [ShardID: ShardWriter] = [:]
         for shard in metadata.shards {
             let log = try ShardLog.open(
-                directory: path + "/shards/" + shard.id.description, shard: shard.id, streamID: metadata.streamIDBytes,
+                directory: path + "/shards/" + shard.id.description, stream: StreamName(rawValue: metadata.name)!,
+                shard: shard.id, streamID: metadata.streamIDBytes,
                 baseSequence: shard.baseSequence, configuration: configuration,
                 logger: logger, notes: &notes)
             if let end = shard.endSequence {
@@ -179,6 +180,28 @@ final class StreamHandle: Sendable {
         defer { state.withLock { $0.reshardingShards.subtract(parentIDs) } }
         let ranges = try childRanges(parents)
 
+        do {
+            return try await commitReshard(parents, writers: writers, into: ranges, firstChild: firstChild)
+        } catch {
+            // Not committed (the shard map on disk is still the old one): the parents take writes
+            // again, and the children's files go (reopening would remove them too).
+            let metaPath = path + "/stream.meta"
+            let onDisk = try? StreamMetadata.decode(FileSystem.readFile(metaPath), path: metaPath)
+            if onDisk?.generation == currentMetadata.generation {
+                for writer in writers { try? await writer.perform { $0.reopenAfterFailedReshard() } }
+                for offset in ranges.indices {
+                    try? FileSystem.removeTree(path + "/shards/" + ShardID(firstChild + UInt32(offset)).description)
+                }
+            }
+            throw error
+        }
+    }
+
+    /// Closes the parents, opens the children and commits the new shard map.
+    private func commitReshard(
+        _ parents: [ShardMetadata], writers: [ShardWriter], into ranges: [HashKeyRange], firstChild: UInt32
+    ) async throws -> [ShardID] {
+        let parentIDs = parents.map(\.id)
         // Stop the parents after everything already queued for them, and learn where they end.
         var ends: [UInt64] = []
         for writer in writers {
@@ -195,8 +218,8 @@ final class StreamHandle: Sendable {
             let child = ShardMetadata(id: ShardID(firstChild + UInt32(offset)), range: range, parents: parentIDs, baseSequence: base)
             var notes: [ShardLog.RecoveryNote] = []
             let log = try ShardLog.open(
-                directory: path + "/shards/" + child.id.description, shard: child.id,
-                streamID: metadata.streamIDBytes, baseSequence: base, configuration: configuration, logger: logger,
+                directory: path + "/shards/" + child.id.description, stream: StreamName(rawValue: metadata.name)!,
+                shard: child.id, streamID: metadata.streamIDBytes, baseSequence: base, configuration: configuration, logger: logger,
                 notes: &notes)
             children.append(child)
             childWriters[child.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy)

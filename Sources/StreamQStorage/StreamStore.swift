@@ -490,13 +490,21 @@ public final class StreamStore: Sendable {
     }
 
     /// Syncs every shard and releases the data directory. Further calls fail with `.closed`.
+    /// - Throws: the first shard's failure (a failed shard cannot sync); every other shard is still
+    ///   synced and the directory released, so it can be reopened.
     public func close() async throws {
         guard !isClosed.exchange(true, ordering: .acquiring) else { return }
         monitor?.stop()
+        var firstFailure: (any Error)?
         for writer in streams.withLock({ $0.values.flatMap(\.allWriters) }) {
-            try await writer.perform { try $0.close() }
+            do {
+                try await writer.perform { try $0.close() }
+            } catch {
+                firstFailure = firstFailure ?? error
+            }
         }
         lock?.release()
+        if let firstFailure { throw firstFailure }
     }
 
     private func scheduleMaintenance() {
