@@ -14,8 +14,8 @@ echo "building streamq (release)..." >&2
 swift build -c release --product streamq >&2
 .build/release/streamq gen access-logs --count "$records" --seed 7 > "$out/access.ndjson"
 
-echo "anchor: zstd -b1 on $records records..." >&2
-zstd -b1 -i3 "$out/access.ndjson" 2>&1 | tr '\r' '\n' | grep -E 'MB/s' | tail -1 > "$out/zstd.txt"
+echo "anchor: zstd -1 and zstd -d on $records records (one core, best of 3)..." >&2
+python3 Benchmarks/zstd_anchor.py "$out/access.ndjson" "$records" "$out/zstd-anchor.json"
 
 echo "streamq storage and client benchmarks..." >&2
 (cd Benchmarks && STREAMQ_BENCH_RECORDS="$records" swift package --allow-writing-to-package-directory \
