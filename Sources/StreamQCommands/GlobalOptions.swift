@@ -13,7 +13,10 @@ enum GlobalOptions {
     /// moved, in their order, to just after the subcommand's path (`gen access-logs` for a nested
     /// one). Arguments are returned unchanged when no global option leads or no subcommand follows,
     /// so ArgumentParser reports those cases itself.
-    static func placedAfterSubcommand(_ arguments: [String], root: any ParsableCommand.Type = StreamQCommand.self) -> [String] {
+    static func placedAfterSubcommand(
+        _ arguments: [String],
+        root: any ParsableCommand.Type = StreamQCommand.self
+    ) -> [String] {
         var index = arguments.startIndex
         var moved: [String] = []
         var kept: [String] = []
@@ -43,7 +46,8 @@ enum GlobalOptions {
     /// The global options with their value names (`--data-dir <data-dir>, --fsync <fsync>, …`), as
     /// `streamq --help` lists them.
     static var summary: String {
-        options.map { $0.spellings.joined(separator: ", ") + ($0.valueName.map { " <\($0)>" } ?? "") }.joined(separator: ", ")
+        let spelled = options.map { $0.spellings.joined(separator: ", ") + ($0.valueName.map { " <\($0)>" } ?? "") }
+        return spelled.joined(separator: ", ")
     }
 
     /// The options of ``StoreOptions``, read from ArgumentParser's description of it (the tool-info
@@ -65,7 +69,9 @@ enum GlobalOptions {
             guard argument.kind != "positional", let names = argument.names, !names.isEmpty else { return nil }
             return Description(
                 spellings: names.map { $0.kind == "long" ? "--\($0.name)" : "-\($0.name)" },
-                takesValue: argument.kind == "option", valueName: argument.kind == "option" ? argument.valueName : nil)
+                takesValue: argument.kind == "option",
+                valueName: argument.kind == "option" ? argument.valueName : nil
+            )
         }
     }
 
