@@ -1,5 +1,5 @@
 # The two commands a new user types are `make demo` and `make test`; each installs what is missing.
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench format lint clean
 
 deps:
 	@scripts/install-deps.sh
@@ -16,6 +16,16 @@ test: deps
 
 bench: deps
 	@Benchmarks/run.sh
+
+# The formatting of .swift-format (swift-nio's): `make format` rewrites the tree in place, `make lint`
+# lists what it would change.
+FORMATTED = Sources Tests Benchmarks examples Package.swift
+
+format:
+	swift format --in-place --parallel --recursive $(FORMATTED)
+
+lint:
+	swift format lint --strict --parallel --recursive $(FORMATTED)
 
 clean:
 	rm -rf .build demo-output bench-output

@@ -110,7 +110,7 @@ let package = Package(
             name: "StreamQClientTests", dependencies: ["StreamQClient", "StreamQStorage"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StreamQCommandsTests",
-            dependencies: ["StreamQStorage", "StreamQSampleData"],
+            dependencies: ["StreamQCommands", "StreamQStorage", "StreamQSampleData"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Prints the benchmark table: streamq's figures (median of the runs) next to the zstd anchor."""
-import csv, os, re, sys
+import csv, json, os, sys
 
 out, records = sys.argv[1], int(sys.argv[2])
 file_bytes = os.path.getsize(os.path.join(out, "access.ndjson"))
 bytes_per_record = file_bytes / records
 
-zstd_line = open(os.path.join(out, "zstd.txt")).read()
-rates = re.findall(r"([\d.]+) MB/s", zstd_line)
-ratio = re.search(r"\(x?([\d.]+)\)", zstd_line)
-compress_mb, decompress_mb = float(rates[0]), float(rates[1])
-compress_rps = compress_mb * 1e6 / bytes_per_record
-decompress_rps = decompress_mb * 1e6 / bytes_per_record
+try:
+    with open(os.path.join(out, "zstd-anchor.json")) as f:
+        zstd = json.load(f)
+    compress_mb, decompress_mb = zstd["compress_mb_per_second"], zstd["decompress_mb_per_second"]
+    compress_rps, decompress_rps = zstd["compress_records_per_second"], zstd["decompress_records_per_second"]
+    ratio = zstd["ratio"]
+except (OSError, ValueError, KeyError) as error:
+    sys.exit(f"make bench: no zstd anchor to compare with ({error}); zstd_anchor.py measures it")
 
 medians = {}
 percentiles = {}
@@ -27,7 +29,7 @@ for name in os.listdir(out):
 
 tests = sorted({test for test, metric in medians if metric == "records/s"}, key=lambda t: (not t.startswith("append"), t))
 print(f"\n{records:,} access-log records, {bytes_per_record:.0f} bytes each on average, zstd level 1; "
-      f"median of 3 runs; ratios against the zstd CLI on the same file in the same run.\n")
+      f"median of 3 runs (zstd: best of 3); ratios against the zstd CLI on the same file in the same run.\n")
 print(f"| benchmark | records/s | raw MB/s | anchor | ratio |")
 print(f"|---|---:|---:|---|---:|")
 for test in tests:
@@ -40,8 +42,7 @@ for test in tests:
     print(f"| {test} | {rps:,.0f} | {mbs:,.0f} | {anchor} | {rps / anchor_rps:.2f}x |")
 print(f"| anchor: zstd -1 compress (1 core) | {compress_rps:,.0f} | {compress_mb:,.0f} | | |")
 print(f"| anchor: zstd -d decompress (1 core) | {decompress_rps:,.0f} | {decompress_mb:,.0f} | | |")
-if ratio:
-    print(f"\nzstd ratio on the whole file: {ratio.group(1)}x")
+print(f"\nzstd ratio on the whole file: {ratio:.2f}x")
 
 latency = [(test, metric) for (test, metric) in medians if metric.startswith("latency")]
 for test, metric in latency:

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: generates the sample access logs, measures the anchor (zstd -1 on the same records)
 # and streamq's storage benchmarks in the same run, and prints one table of figures and ratios.
-# BENCH_RECORDS sets the record count (default 1,000,000), BENCH_SQL_RECORDS the SQL benchmarks'
-# (default 2,000,000); results land in bench-output/.
+# BENCH_RECORDS sets the record count (default 1,000,000), BENCH_PUT_RECORDS the `streamq put` benchmarks'
+# (default BENCH_RECORDS), BENCH_SQL_RECORDS the SQL benchmarks' (default 2,000,000); results land in
+# bench-output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records="${BENCH_RECORDS:-1000000}"
@@ -14,14 +15,17 @@ echo "building streamq (release)..." >&2
 swift build -c release --product streamq >&2
 .build/release/streamq gen access-logs --count "$records" --seed 7 > "$out/access.ndjson"
 
-echo "anchor: zstd -b1 on $records records..." >&2
-zstd -b1 -i3 "$out/access.ndjson" 2>&1 | tr '\r' '\n' | grep -E 'MB/s' | tail -1 > "$out/zstd.txt"
+echo "anchor: zstd -1 and zstd -d on $records records (one core, best of 3)..." >&2
+python3 Benchmarks/zstd_anchor.py "$out/access.ndjson" "$records" "$out/zstd-anchor.json"
 
 echo "streamq storage and client benchmarks..." >&2
 (cd Benchmarks && STREAMQ_BENCH_RECORDS="$records" swift package --allow-writing-to-package-directory \
     benchmark --no-progress --format influx --path "$out" >&2)
 
 python3 Benchmarks/report.py "$out" "$records"
+
+echo "streamq put benchmarks (stdin to durable, each key mode, 1 and 4 shards)..." >&2
+python3 Benchmarks/put_bench.py .build/release/streamq "$out" "$records"
 
 echo "SQL benchmarks (streamq and DuckDB side by side)..." >&2
 python3 Benchmarks/sql_bench.py .build/release/streamq "$out" "${BENCH_SQL_RECORDS:-2000000}"

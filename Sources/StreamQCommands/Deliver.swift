@@ -8,11 +8,14 @@ struct Deliver: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Deliver a stream's records into files (JSON lines, CSV or Parquet), exactly once, resuming from the last commit.",
         discussion: """
-            Files are published complete (hidden while written, fsynced, renamed) and listed in DEST/_manifest/ with the
-            stream positions they cover; a restarted deliver continues after the last commit, so no record is
-            duplicated or lost. Partitions {dt}/{hr} come from each record's arrival time (stored, so replays land
-            in the same place). Example:
-              streamq deliver access --into 'file:///data/access/dt={dt}/hr={hr}' --format parquet
+            Files are published complete (hidden while written, fsynced, renamed) and listed in DEST/_manifest/ with the \
+            stream positions they cover; a restarted deliver continues after the last commit, so no record is \
+            duplicated or lost. Partitions {dt}/{hr} come from each record's arrival time (stored, so replays land \
+            in the same place).
+
+            Example:
+              streamq deliver access --format parquet \\
+                --into 'file:///data/access/dt={dt}/hr={hr}'
             """)
 
     @OptionGroup var store: StoreOptions

@@ -12,8 +12,8 @@ struct Put: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Append stdin lines to a stream, one record per line.",
         discussion: """
-            Each line (without its newline) becomes one record's data, byte for byte. Lines that cannot be
-            stored (too large, or without the --key-field) are not stored: each is reported with its line
+            Each line (without its newline) becomes one record's data, byte for byte. Lines that cannot be \
+            stored (too large, or without the --key-field) are not stored: each is reported with its line \
             number on stderr (or to --errors FILE as JSON lines), counted, and the exit status is 1.
             """)
 

@@ -10,10 +10,13 @@ struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a SQL query over a stream (bounded by default; --follow keeps running and emits windows as they close).",
         discussion: """
-            Example: streamq query "SELECT window_start, status, count(*) AS n FROM access
-                                    GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), status ORDER BY window_start, status"
-            Rows that cannot be evaluated (not JSON, no event time, a failed CAST) and late rows are counted, the
-            first ones reported on stderr, and all of them written to --errors FILE when given; the exit status
+            Example:
+              streamq query "SELECT window_start, status, count(*) AS n FROM access
+                GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), status
+                ORDER BY window_start, status"
+
+            Rows that cannot be evaluated (not JSON, no event time, a failed CAST) and late rows are counted, the \
+            first ones reported on stderr, and all of them written to --errors FILE when given; the exit status \
             is then 3 so scripts notice.
             """)
 

@@ -11,8 +11,8 @@ struct Read: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a stream's records, one per line.",
         discussion: """
-            Without --shard every shard is read, parents before children. --from takes trim-horizon (default),
-            latest, at:SEQ, after:SEQ (a sequence number names its shard) or time:ISO8601. Reading never
+            Without --shard every shard is read, parents before children. --from takes trim-horizon (default), \
+            latest, at:SEQ, after:SEQ (a sequence number names its shard) or time:ISO8601. Reading never \
             blocks a writer: read runs beside `streamq put` on the same data directory.
             """)
 

@@ -13,7 +13,7 @@ struct SQLShell: AsyncParsableCommand {
         commandName: "sql",
         abstract: "Interactive SQL shell (statements end with ';'; .help lists the commands).",
         discussion: """
-            History is kept in ~/.streamq_history (.history lists it, !N runs entry N again). The shell reads
+            History is kept in ~/.streamq_history (.history lists it, !N runs entry N again). The shell reads \
             plain lines: for arrow-key editing run it under rlwrap (rlwrap streamq sql).
             """)
 

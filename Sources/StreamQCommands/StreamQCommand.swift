@@ -12,8 +12,11 @@ public struct StreamQCommand: AsyncParsableCommand {
         commandName: "streamq",
         abstract: "Sharded append-only streams on local disk, and SQL over them.",
         discussion: """
-            Data lives in a data directory: --data-dir, or STREAMQ_DATA_DIR, or ./streamq-data.
+            Data lives in a data directory: --data-dir, or STREAMQ_DATA_DIR, or ./streamq-data. \
             Errors are one line on stderr and a non-zero exit status.
+
+            Global options, accepted before or after the subcommand by every command that opens a data directory \
+            (see its --help): \(GlobalOptions.summary).
             """,
         subcommands: [
             CreateStream.self, ListStreams.self, DescribeStream.self, DeleteStream.self, Put.self, Read.self, Query.self,
@@ -29,7 +32,7 @@ public struct StreamQCommand: AsyncParsableCommand {
         // rather than kill the process mid-batch.
         signal(SIGXFSZ, SIG_IGN)
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(GlobalOptions.placedAfterSubcommand(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
