@@ -25,11 +25,12 @@ final class BatchEncoder {
     }
 
     /// Compresses the records added so far into one framed batch appended to `output`, and starts
-    /// a new batch.
+    /// a new batch. With a `sealer`, the compressed payload is then encrypted.
     /// - Returns: the batch header that was written.
     @discardableResult
     func finish(
-        baseSequence: UInt64, timestamp: Int64, producer: ProducerStamp? = nil, appendingTo output: inout [UInt8]
+        baseSequence: UInt64, timestamp: Int64, producer: ProducerStamp? = nil, sealer: BatchSealer? = nil,
+        appendingTo output: inout [UInt8]
     ) throws -> BatchHeader {
         defer {
             raw.removeAll(keepingCapacity: true)
@@ -49,14 +50,14 @@ final class BatchEncoder {
             }
         }
         if codec == .none { output.append(contentsOf: raw) }
-        let payloadCRC = output.withUnsafeBytes {
-            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(headerOffset + BatchHeader.size)...]))
-        }
-        let header = BatchHeader(
-            batchLength: UInt32(output.count - headerOffset), codec: codec, baseSequence: baseSequence,
-            recordCount: UInt32(recordCount), firstTimestamp: timestamp, maxTimestamp: timestamp,
-            producerID: producer?.producerID ?? 0, producerSequence: producer?.sequence ?? 0,
-            rawLength: UInt32(raw.count), payloadCRC: payloadCRC)
+        let payloadStart = headerOffset + BatchHeader.size
+        var header = BatchHeader(
+            batchLength: UInt32(output.count - headerOffset + (sealer == nil ? 0 : BatchEnvelope.overhead)), codec: codec,
+            baseSequence: baseSequence, recordCount: UInt32(recordCount), firstTimestamp: timestamp,
+            maxTimestamp: timestamp, producerID: producer?.producerID ?? 0, producerSequence: producer?.sequence ?? 0,
+            rawLength: UInt32(raw.count), payloadCRC: 0, isEncrypted: sealer != nil)
+        try sealer?.seal(&output, payloadStart: payloadStart, header: header)
+        header.payloadCRC = output.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[payloadStart...])) }
         header.write(into: &output, at: headerOffset)
         return header
     }
@@ -64,10 +65,11 @@ final class BatchEncoder {
     /// Encodes `records` as one batch and appends header + payload to `output`.
     @discardableResult
     func encode(
-        _ records: ArraySlice<AppendRecord>, baseSequence: UInt64, timestamp: Int64, appendingTo output: inout [UInt8]
+        _ records: ArraySlice<AppendRecord>, baseSequence: UInt64, timestamp: Int64, sealer: BatchSealer? = nil,
+        appendingTo output: inout [UInt8]
     ) throws -> BatchHeader {
         for record in records { add(record) }
-        return try finish(baseSequence: baseSequence, timestamp: timestamp, appendingTo: &output)
+        return try finish(baseSequence: baseSequence, timestamp: timestamp, sealer: sealer, appendingTo: &output)
     }
 
     /// A record inside an uncompressed payload (storage notes §3.3):

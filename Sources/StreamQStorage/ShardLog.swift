@@ -40,6 +40,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     private let encoder: BatchEncoder
     private var writeBuffer: [UInt8] = []
     private var deduplication: ProducerDeduplication
+    private var writeEncryption = ShardWriteEncryption.off
 
     private init(
         shard: ShardID, directory: String, streamID: [UInt8], configuration: StorageConfiguration, logger: Logger,
@@ -78,6 +79,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     func write(_ groups: [ShardAppend]) throws -> [Result<UInt64, StreamQStorageError>] {
         try checkNotFailed()
         guard !closed else { throw StreamQStorageError(.shardClosed, "\(shard) is closed") }
+        let sealer = try writeEncryption.sealer(shard: shard)
         let recordCount = groups.reduce(0) { $0 + $1.records.count }
         let now = configuration.clock.nowMilliseconds()
         try rollIfNeeded(now: now, adding: recordCount)
@@ -97,7 +99,8 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             guard encoder.pendingRecords > 0 else { return }
             let offset = writeBuffer.count
             let count = encoder.pendingRecords
-            let header = try encoder.finish(baseSequence: next, timestamp: timestamp, producer: stamp, appendingTo: &writeBuffer)
+            let header = try encoder.finish(
+                baseSequence: next, timestamp: timestamp, producer: stamp, sealer: sealer, appendingTo: &writeBuffer)
             headers.append((header, offset))
             if let stamp { pendingDeduplication.record(stamp, base: next, count: UInt64(count)) }
             next += UInt64(count)
@@ -141,6 +144,13 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         unsynced = true
         deduplication = pendingDeduplication
         return results
+    }
+
+    /// Sets whether the batches written from now on are encrypted. Call on the writer queue
+    /// (``ShardWriter/perform(_:)``) or before the log is shared, so appends queued earlier keep
+    /// the old setting.
+    func setWriteEncryption(_ encryption: ShardWriteEncryption) {
+        writeEncryption = encryption
     }
 
     /// The file appends currently go to, for a sync stage that runs beside the writer.
