@@ -7,4 +7,7 @@ import Crypto
 struct DataKey: @unchecked Sendable {
     let key: SymmetricKey
     init(_ key: SymmetricKey) { self.key = key }
+
+    /// A new random 256-bit key.
+    static func random() -> DataKey { DataKey(SymmetricKey(size: .bits256)) }
 }

@@ -18,13 +18,13 @@ struct WrappedDataKey: Codable, Sendable, Equatable {
     static func generate(
         index: UInt32, streamID: [UInt8], masterKeyID: String, masterKey: SymmetricKey, createdAt: Int64
     ) throws -> (DataKey, WrappedDataKey) {
-        let dataKey = SymmetricKey(size: .bits256)
-        let box = try dataKey.withUnsafeBytes { bytes in
+        let dataKey = DataKey.random()
+        let box = try dataKey.key.withUnsafeBytes { bytes in
             try AES.GCM.seal(bytes, using: masterKey, authenticating: authenticatedData(streamID: streamID, index: index))
         }
         let wrapped = WrappedDataKey(
             index: index, masterKeyID: masterKeyID, wrapped: box.combined!.base64EncodedString(), createdAt: createdAt)
-        return (DataKey(dataKey), wrapped)
+        return (dataKey, wrapped)
     }
 
     /// The data key, or nil when `masterKey` is not the key that wrapped it (or the entry was edited).
