@@ -9,7 +9,8 @@ import Glibc
 
 /// Storage throughput on the sample access logs (about 180-byte JSON records, zstd level 1):
 /// batch appends under each fsync policy on 1 and 4 shards, and a sequential read with
-/// decompression and CRC checks. Each figure is a custom metric in records per second.
+/// decompression and CRC checks; the `always` 1-shard append and the read again on an encrypted
+/// stream (AES-256-GCM), named with " (encrypted)". Each figure is a custom metric in records per second.
 let benchmarks: @Sendable () -> Void = {
     let recordCount = Int(environment("STREAMQ_BENCH_RECORDS") ?? "") ?? 1_000_000
     let lines = Array(AccessLogGenerator(count: recordCount, seed: 7)).map { Array($0.utf8) }
@@ -23,44 +24,48 @@ let benchmarks: @Sendable () -> Void = {
         metrics: [ThroughputMetrics.recordsPerSecond, ThroughputMetrics.megabytesPerSecond],
         maxDuration: .seconds(30), maxIterations: 3)
 
-    for policy in [FsyncPolicy.always, .interval(.milliseconds(100)), .never] {
-        for shards in [1, 4] {
-            Benchmark("append \(policy) \(shards) shard\(shards == 1 ? "" : "s")") { benchmark in
-                try await withScratchStore(policy: policy) { store in
-                    let stream = try StreamName(validating: "bench")
-                    try store.createStream(stream, shardCount: shards)
-                    let start = ContinuousClock.now
-                    benchmark.startMeasurement()
-                    try await appendConcurrently(records, to: stream, in: store, producers: producers, batchSize: 500)
-                    benchmark.stopMeasurement()
-                    ThroughputMetrics.report(benchmark, records: records.count, bytes: rawBytes, since: start)
-                }
+    func append(policy: FsyncPolicy, shards: Int, encrypted: Bool) {
+        Benchmark("append \(policy) \(shards) shard\(shards == 1 ? "" : "s")\(encrypted ? " (encrypted)" : "")") { benchmark in
+            try await withScratchStore(policy: policy, encrypted: encrypted) { store, keyID in
+                let stream = try StreamName(validating: "bench")
+                try store.createStream(stream, shardCount: shards, encryptWith: keyID)
+                let start = ContinuousClock.now
+                benchmark.startMeasurement()
+                try await appendConcurrently(records, to: stream, in: store, producers: producers, batchSize: 500)
+                benchmark.stopMeasurement()
+                ThroughputMetrics.report(benchmark, records: records.count, bytes: rawBytes, since: start)
             }
         }
     }
+    for policy in [FsyncPolicy.always, .interval(.milliseconds(100)), .never] {
+        for shards in [1, 4] { append(policy: policy, shards: shards, encrypted: false) }
+    }
+    append(policy: .always, shards: 1, encrypted: true)
 
-    Benchmark("sequential read 1 shard") { benchmark in
-        try await withScratchStore(policy: .never) { store in
-            let stream = try StreamName(validating: "bench")
-            try store.createStream(stream, shardCount: 1)
-            try await appendConcurrently(records, to: stream, in: store, producers: 4, batchSize: 500)
-            try await store.flush()
-            let start = ContinuousClock.now
-            benchmark.startMeasurement()
-            var cursor: ShardCursor? = try store.cursor(stream: stream, shard: ShardID(0), at: .trimHorizon)
-            var seen = 0
-            var bytes = 0
-            while let current = cursor {
-                let result = try store.scan(current, maxRecords: 100_000, maxBytes: 64 << 20) { record in
-                    bytes &+= record.data.count
+    for encrypted in [false, true] {
+        Benchmark("sequential read 1 shard\(encrypted ? " (encrypted)" : "")") { benchmark in
+            try await withScratchStore(policy: .never, encrypted: encrypted) { store, keyID in
+                let stream = try StreamName(validating: "bench")
+                try store.createStream(stream, shardCount: 1, encryptWith: keyID)
+                try await appendConcurrently(records, to: stream, in: store, producers: 4, batchSize: 500)
+                try await store.flush()
+                let start = ContinuousClock.now
+                benchmark.startMeasurement()
+                var cursor: ShardCursor? = try store.cursor(stream: stream, shard: ShardID(0), at: .trimHorizon)
+                var seen = 0
+                var bytes = 0
+                while let current = cursor {
+                    let result = try store.scan(current, maxRecords: 100_000, maxBytes: 64 << 20) { record in
+                        bytes &+= record.data.count
+                    }
+                    seen += result.recordCount
+                    if result.recordCount == 0 { break }
+                    cursor = result.next
                 }
-                seen += result.recordCount
-                if result.recordCount == 0 { break }
-                cursor = result.next
+                benchmark.stopMeasurement()
+                precondition(seen == records.count && bytes == rawBytes, "read \(seen) records, expected \(records.count)")
+                ThroughputMetrics.report(benchmark, records: seen, bytes: bytes, since: start)
             }
-            benchmark.stopMeasurement()
-            precondition(seen == records.count && bytes == rawBytes, "read \(seen) records, expected \(records.count)")
-            ThroughputMetrics.report(benchmark, records: seen, bytes: bytes, since: start)
         }
     }
 }
@@ -89,12 +94,23 @@ func appendConcurrently(
     }
 }
 
-func withScratchStore(policy: FsyncPolicy, _ body: (StreamStore) async throws -> Void) async throws {
+/// A store in a scratch directory; `encrypted` adds a master key file beside the data directory
+/// and passes `body` the key id to encrypt with (nil otherwise).
+func withScratchStore(
+    policy: FsyncPolicy, encrypted: Bool = false, _ body: (StreamStore, String?) async throws -> Void
+) async throws {
     try await withScratchDirectory { directory in
         var configuration = StorageConfiguration()
         configuration.fsyncPolicy = policy
-        let store = try StreamStore(directory: directory, configuration: configuration)
-        try await body(store)
+        let dataDirectory = directory + "/data"
+        var keyID: String?
+        if encrypted {
+            keyID = "alias/bench"
+            configuration.masterKeyFile = directory + "/master.keys"
+            try MasterKeyFile.createKey(named: "alias/bench", in: directory + "/master.keys", dataDirectory: dataDirectory)
+        }
+        let store = try StreamStore(directory: dataDirectory, configuration: configuration)
+        try await body(store, keyID)
         try await store.close()
     }
 }

@@ -17,12 +17,26 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .customLong("zstd-level"), help: "zstd level for new batches (1-19, 0 for no compression).")
     var zstdLevel: Int = 1
 
+    @Option(
+        name: .customLong("master-key-file"),
+        help: "Master key file, outside the data directory (default: $STREAMQ_MASTER_KEY_FILE or ~/.streamq/master.keys).")
+    var masterKeyFile: String?
+
     var resolvedDirectory: String {
         if let dataDirectory { return dataDirectory }
         if let value = getenv("STREAMQ_DATA_DIR"), let text = String(validatingCString: value), !text.isEmpty {
             return text
         }
         return "./streamq-data"
+    }
+
+    var resolvedMasterKeyFile: String {
+        if let masterKeyFile { return masterKeyFile }
+        if let value = getenv("STREAMQ_MASTER_KEY_FILE"), let text = String(validatingCString: value), !text.isEmpty {
+            return text
+        }
+        let home = getenv("HOME").flatMap { String(validatingCString: $0) } ?? "."
+        return home + "/.streamq/master.keys"
     }
 
     var storageConfiguration: StorageConfiguration {
@@ -33,6 +47,7 @@ struct StoreOptions: ParsableArguments {
             }
             configuration.fsyncPolicy = policy
             configuration.compression = zstdLevel == 0 ? .none : .zstd(level: zstdLevel)
+            configuration.masterKeyFile = resolvedMasterKeyFile
             return configuration
         }
     }

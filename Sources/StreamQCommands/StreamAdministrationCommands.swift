@@ -12,12 +12,15 @@ struct CreateStream: AsyncParsableCommand {
     @Option(help: "Number of shards (1-1024).") var shards: Int = 1
     @Option(help: "How long records are kept, e.g. 24h, 7d (1s to 365d).") var retention: String = "24h"
     @Option(name: .customLong("retention-bytes"), help: "Optional cap on stored bytes per shard.") var retentionBytes: Int?
+    @Option(name: .customLong("encrypt-with"), help: "Encrypt from the first record with this master key, e.g. alias/logs.")
+    var encryptWith: String?
 
     func run() async throws {
         let name = try streamName(name)
         let retention = try parseDuration(retention)
         try await store.withStore { store in
-            try store.createStream(name, shardCount: shards, retention: retention, retentionBytes: retentionBytes)
+            try store.createStream(
+                name, shardCount: shards, retention: retention, retentionBytes: retentionBytes, encryptWith: encryptWith)
         }
         StandardStreams.writeOutput("created stream \(name) with \(shards) shard\(shards == 1 ? "" : "s")\n")
     }
@@ -60,6 +63,7 @@ struct DescribeStream: AsyncParsableCommand {
             "retention  \(formatDuration(stream.retention))"
                 + (stream.retentionBytes.map { " or \($0) bytes per shard" } ?? ""),
             "shards     \(stream.shards.count) (\(stream.openShards.count) open)",
+            "encryption \(stream.encryption.type.rawValue)" + (stream.encryption.keyID.map { " (key \($0))" } ?? ""),
             "",
         ]
         let rows = stream.shards.map { shard in
@@ -105,6 +109,8 @@ struct DescribeStream: AsyncParsableCommand {
         var StreamCreationTimestamp: String
         var RetentionPeriodHours: Double
         var RetentionBytesPerShard: Int?
+        var EncryptionType: String
+        var KeyId: String?
         var Shards: [Shard]
     }
 
@@ -113,6 +119,7 @@ struct DescribeStream: AsyncParsableCommand {
             StreamName: stream.name.rawValue, StreamCreationTimestamp: formatTimestamp(stream.createdAtMilliseconds),
             RetentionPeriodHours: Double(stream.retention.components.seconds) / 3600,
             RetentionBytesPerShard: stream.retentionBytes,
+            EncryptionType: stream.encryption.type.rawValue, KeyId: stream.encryption.keyID,
             Shards: stream.shards.map { shard in
                 JSONStream.Shard(
                     ShardId: shard.id.description, ParentShardId: shard.parents.first?.description,

@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// A record inside a decoded batch, borrowed from the decoder's buffer: valid only inside the
 /// closure it is passed to. Copy what you keep (`StoredRecord` does).
 public struct RecordView {
@@ -18,17 +20,39 @@ public struct RecordView {
 }
 
 /// Checks and decodes batch payloads. Owned by one reader; keeps its decompression buffer.
+///
+/// Encrypted batches are opened with `opener`, the keys of the stream and shard being read.
 final class BatchDecoder {
     private let decompressor = ZstdDecompressor()
     private var scratch: [UInt8] = []
+    private let opener: BatchOpener?
 
-    /// Verifies the payload CRC, decompresses if needed, and calls `body` for each record in order.
-    /// `body` returns false to stop early.
+    init(opener: BatchOpener? = nil) {
+        self.opener = opener
+    }
+
+    /// Verifies the payload CRC, decrypts and decompresses if needed, and calls `body` for each
+    /// record in order. `body` returns false to stop early.
     /// - Returns: nil on success, or what is wrong with the batch.
+    /// - Throws: what `body` throws, or `.encryptionKeyUnavailable` when the batch is encrypted
+    ///   and its key cannot be had.
     func forEachRecord(
         header: BatchHeader, payload: UnsafeRawBufferPointer, _ body: (RecordView) throws -> Bool
-    ) rethrows -> String? {
+    ) throws -> String? {
         guard CRC32C.checksum(payload) == header.payloadCRC else { return "payload checksum mismatch" }
+        guard header.isEncrypted else { return try decodePlaintext(header: header, payload: payload, body) }
+        guard let opener else { return "batch is encrypted and the reader has no keys for it" }
+        switch try opener.open(header, payload: payload) {
+        case .problem(let problem): return problem
+        case .plaintext(let plaintext):
+            return try plaintext.withUnsafeBytes { try decodePlaintext(header: header, payload: $0, body) }
+        }
+    }
+
+    /// Decompresses if needed and decodes a payload as an unencrypted batch stores it.
+    private func decodePlaintext(
+        header: BatchHeader, payload: UnsafeRawBufferPointer, _ body: (RecordView) throws -> Bool
+    ) throws -> String? {
         switch header.codec {
         case .none:
             guard payload.count == Int(header.rawLength) else { return "raw length does not match payload" }

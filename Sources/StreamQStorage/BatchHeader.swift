@@ -2,7 +2,11 @@
 ///
 /// `headerCRC` covers bytes 4..<80 and is checked before `batchLength` is trusted, so a torn or
 /// bit-flipped length can never send a reader to an arbitrary offset; `payloadCRC` covers the stored
-/// (compressed) payload exactly as it is on disk.
+/// (compressed, and for an encrypted batch encrypted) payload exactly as it is on disk.
+///
+/// A header is canonical: every byte of 4..<76 follows from the parsed fields (the derived last
+/// offset delta and the reserved word are checked), so re-encoding a parsed header reproduces the
+/// exact bytes an encrypted batch authenticates (``authenticatedData``).
 struct BatchHeader: Equatable {
     static let size = 80
     /// "SQB1" as it appears in the file.
@@ -14,6 +18,10 @@ struct BatchHeader: Equatable {
         case zstd = 1
     }
 
+    /// Bit 0 of the flags field (bytes 14..<16): the payload is sealed with AES-256-GCM
+    /// (see ``BatchEnvelope``).
+    static let encryptedFlag: UInt16 = 1
+
     var batchLength: UInt32
     var codec: Codec
     var baseSequence: UInt64
@@ -23,8 +31,11 @@ struct BatchHeader: Equatable {
     var producerID: UInt64 = 0
     var producerEpoch: UInt32 = 0
     var producerSequence: UInt64 = 0
+    /// Uncompressed length of the records (of the plaintext, for an encrypted batch).
     var rawLength: UInt32
     var payloadCRC: UInt32
+    /// Whether the payload is encrypted; `codec` and `rawLength` then describe the plaintext.
+    var isEncrypted = false
 
     var payloadLength: Int { Int(batchLength) - Self.size }
     /// One past the last sequence in the batch.
@@ -32,11 +43,28 @@ struct BatchHeader: Equatable {
 
     /// Writes the header into `buffer` at `offset` (which must have 80 bytes of room), CRC included.
     func write(into buffer: inout [UInt8], at offset: Int) {
+        writeFields(into: &buffer, at: offset)
+        let crc = buffer.withUnsafeBytes {
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(offset + 4)..<(offset + Self.size)]))
+        }
+        buffer.storeLittleEndian(crc, at: offset)
+    }
+
+    /// Header bytes 4..<76: everything but the two CRCs. An encrypted batch authenticates them, so
+    /// a batch whose length, sequences, timestamps, producer stamp or lengths were edited (even
+    /// with both CRCs recomputed) fails to decrypt.
+    var authenticatedData: [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: Self.size)
+        writeFields(into: &bytes, at: 0)
+        return Array(bytes[4..<76])
+    }
+
+    private func writeFields(into buffer: inout [UInt8], at offset: Int) {
         buffer.storeLittleEndian(batchLength, at: offset + 4)
         buffer.storeLittleEndian(Self.magic, at: offset + 8)
         buffer[offset + 12] = Self.version
         buffer[offset + 13] = codec.rawValue
-        buffer.storeLittleEndian(UInt16(0), at: offset + 14)
+        buffer.storeLittleEndian(isEncrypted ? Self.encryptedFlag : 0, at: offset + 14)
         buffer.storeLittleEndian(baseSequence, at: offset + 16)
         buffer.storeLittleEndian(recordCount, at: offset + 24)
         buffer.storeLittleEndian(recordCount &- 1, at: offset + 28)
@@ -48,10 +76,6 @@ struct BatchHeader: Equatable {
         buffer.storeLittleEndian(producerSequence, at: offset + 64)
         buffer.storeLittleEndian(rawLength, at: offset + 72)
         buffer.storeLittleEndian(payloadCRC, at: offset + 76)
-        let crc = buffer.withUnsafeBytes {
-            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[(offset + 4)..<(offset + Self.size)]))
-        }
-        buffer.storeLittleEndian(crc, at: offset)
     }
 
     /// Why 80 bytes are not a valid batch header.
@@ -71,9 +95,8 @@ struct BatchHeader: Equatable {
         guard bytes.loadLittleEndian(at: 8, as: UInt32.self) == magic else { return .failure(.badMagic) }
         guard bytes[12] == version else { return .failure(.unsupported("batch version \(bytes[12])")) }
         guard let codec = Codec(rawValue: bytes[13]) else { return .failure(.unsupported("codec \(bytes[13])")) }
-        guard bytes.loadLittleEndian(at: 14, as: UInt16.self) == 0 else {
-            return .failure(.unsupported("batch flags \(bytes.loadLittleEndian(at: 14, as: UInt16.self))"))
-        }
+        let flags = bytes.loadLittleEndian(at: 14, as: UInt16.self)
+        guard flags & ~Self.encryptedFlag == 0 else { return .failure(.unsupported("batch flags \(flags)")) }
         let length = bytes.loadLittleEndian(at: 4, as: UInt32.self)
         guard Int(length) > size, Int(length) <= maxBatchLength else { return .failure(.badLength(length)) }
         let header = BatchHeader(
@@ -87,8 +110,15 @@ struct BatchHeader: Equatable {
             producerEpoch: bytes.loadLittleEndian(at: 56, as: UInt32.self),
             producerSequence: bytes.loadLittleEndian(at: 64, as: UInt64.self),
             rawLength: bytes.loadLittleEndian(at: 72, as: UInt32.self),
-            payloadCRC: bytes.loadLittleEndian(at: 76, as: UInt32.self))
+            payloadCRC: bytes.loadLittleEndian(at: 76, as: UInt32.self),
+            isEncrypted: flags & Self.encryptedFlag != 0)
         guard header.recordCount >= 1 else { return .failure(.unsupported("batch with no records")) }
+        guard bytes.loadLittleEndian(at: 28, as: UInt32.self) == header.recordCount &- 1,
+            bytes.loadLittleEndian(at: 60, as: UInt32.self) == 0
+        else { return .failure(.unsupported("non-canonical batch header")) }
+        guard !header.isEncrypted || header.payloadLength >= BatchEnvelope.overhead else {
+            return .failure(.badLength(length))
+        }
         return .success(header)
     }
 }

@@ -41,6 +41,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     private let encoder: BatchEncoder
     private var writeBuffer: [UInt8] = []
     private var deduplication: ProducerDeduplication
+    private var writeEncryption = ShardWriteEncryption.off
 
     private init(
         stream: StreamName, shard: ShardID, directory: String, streamID: [UInt8], configuration: StorageConfiguration,
@@ -81,6 +82,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     func write(_ groups: [ShardAppend]) throws -> [Result<UInt64, StreamQStorageError>] {
         try checkNotFailed()
         guard !closed else { throw StreamQStorageError(.shardClosed, "\(shard) is closed") }
+        let sealer = try writeEncryption.sealer(shard: shard)
         let recordCount = groups.reduce(0) { $0 + $1.recordCount }
         let now = configuration.clock.nowMilliseconds()
         try rollIfNeeded(now: now, adding: recordCount)
@@ -100,7 +102,8 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             guard encoder.pendingRecords > 0 else { return }
             let offset = writeBuffer.count
             let count = encoder.pendingRecords
-            let header = try encoder.finish(baseSequence: next, timestamp: timestamp, producer: stamp, appendingTo: &writeBuffer)
+            let header = try encoder.finish(
+                baseSequence: next, timestamp: timestamp, producer: stamp, sealer: sealer, appendingTo: &writeBuffer)
             headers.append((header, offset))
             if let stamp { pendingDeduplication.record(stamp, base: next, count: UInt64(count)) }
             next += UInt64(count)
@@ -126,8 +129,9 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
                 results.append(.success(next))
                 for payload in payloads {
                     let offset = writeBuffer.count
-                    let header = BatchEncoder.frame(
-                        payload, baseSequence: next, timestamp: timestamp, producer: stamp, appendingTo: &writeBuffer)
+                    let header = try BatchEncoder.frame(
+                        payload, baseSequence: next, timestamp: timestamp, producer: stamp, sealer: sealer,
+                        appendingTo: &writeBuffer)
                     headers.append((header, offset))
                     if let stamp { pendingDeduplication.record(stamp, base: next, count: UInt64(payload.recordCount)) }
                     next += UInt64(payload.recordCount)
@@ -165,6 +169,13 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         unsynced = true
         deduplication = pendingDeduplication
         return results
+    }
+
+    /// Sets whether the batches written from now on are encrypted. Call on the writer queue
+    /// (``ShardWriter/perform(_:)``) or before the log is shared, so appends queued earlier keep
+    /// the old setting.
+    func setWriteEncryption(_ encryption: ShardWriteEncryption) {
+        writeEncryption = encryption
     }
 
     /// The file appends currently go to, for a sync stage that runs beside the writer.

@@ -108,7 +108,7 @@ struct ShardSnapshot: Sendable {
         while found == nil {
             let more: Bool? = try scanChecked(&scanner, segment: segment) { header, payload in
                 guard header.maxTimestamp >= time else { return true }
-                _ = decoder.forEachRecord(header: header, payload: payload) { record in
+                _ = try decoder.forEachRecord(header: header, payload: payload) { record in
                     if record.arrivalMilliseconds >= time { found = min(record.sequence, visibleNext) }
                     return found == nil
                 }

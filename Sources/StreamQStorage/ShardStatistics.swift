@@ -20,8 +20,9 @@ public struct ShardStatistics: Sendable, Equatable {
 }
 
 extension ShardSnapshot {
-    /// Scans batch headers (no decompression) to total the shard's figures.
-    func statistics(shard: ShardID, isOpen: Bool, now: Int64) throws -> ShardStatistics {
+    /// Scans batch headers (no decompression) to total the shard's figures; `decoder` reads the
+    /// arrival times of the last minute's records.
+    func statistics(shard: ShardID, isOpen: Bool, now: Int64, decoder: BatchDecoder) throws -> ShardStatistics {
         var uncompressed = 0
         var stored = 0
         for segment in segments where !segment.isEmpty && segment.baseSequence < visibleNext {
@@ -33,7 +34,7 @@ extension ShardSnapshot {
                 stored += header.payloadLength
             }
         }
-        let lastMinuteStart = try firstSequence(atOrAfter: now - 60_000, decoder: BatchDecoder())
+        let lastMinuteStart = try firstSequence(atOrAfter: now - 60_000, decoder: decoder)
         return ShardStatistics(
             shard: shard, isOpen: isOpen, records: visibleNext - bounds.start, bytesOnDisk: diskUsage.bytes,
             uncompressedBytes: uncompressed, storedPayloadBytes: stored,

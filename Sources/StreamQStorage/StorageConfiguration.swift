@@ -63,6 +63,10 @@ public struct StorageConfiguration: Sendable {
     public var maintenanceInterval: Duration = .seconds(30)
     /// The wall clock that stamps arrival times. Replaceable in tests.
     public var clock: any WallClock = SystemWallClock()
+    /// The file of named master keys that wrap encrypted streams' data keys (see
+    /// ``MasterKeyFile``); read on first need, and refused inside the data directory. Default nil:
+    /// no keys, so encrypted streams cannot be read or written, while plaintext ones work.
+    public var masterKeyFile: String?
 
     public init() {}
 

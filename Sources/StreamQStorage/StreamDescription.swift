@@ -5,6 +5,8 @@ public struct StreamDescription: Sendable, Equatable {
     public var retention: Duration
     public var retentionBytes: Int?
     public var shards: [ShardDescription]
+    /// Whether records written from now on are encrypted, and with which master key.
+    public var encryption: StreamEncryption
 
     /// Shards that accept writes.
     public var openShards: [ShardDescription] { shards.filter(\.isOpen) }

@@ -7,6 +7,8 @@ import Synchronization
 /// metadata is re-read from disk (``refreshFromDisk()``) to follow the writer's reshards.
 final class StreamHandle: Sendable {
     let path: String
+    /// The stream's data keys, for its readers and writers.
+    let keyRing: DataKeyRing
     private let configuration: StorageConfiguration
     private let logger: Logger
     private let state: Mutex<State>
@@ -23,10 +25,11 @@ final class StreamHandle: Sendable {
     }
 
     private init(
-        path: String, metadata: StreamMetadata, writers: [ShardID: ShardWriter], sources: [ShardID: any ShardSource],
-        configuration: StorageConfiguration, logger: Logger, monitor: FileChangeMonitor?
+        path: String, metadata: StreamMetadata, keyRing: DataKeyRing, writers: [ShardID: ShardWriter],
+        sources: [ShardID: any ShardSource], configuration: StorageConfiguration, logger: Logger, monitor: FileChangeMonitor?
     ) {
         self.path = path
+        self.keyRing = keyRing
         self.configuration = configuration
         self.logger = logger
         self.monitor = monitor
@@ -36,12 +39,16 @@ final class StreamHandle: Sendable {
 
     /// Opens a stream for reading only, in a process that does not hold the write lock.
     static func openReadOnly(
-        path: String, metadata: StreamMetadata, configuration: StorageConfiguration, logger: Logger,
-        monitor: FileChangeMonitor
+        path: String, metadata: StreamMetadata, masterKeys: MasterKeySource, configuration: StorageConfiguration,
+        logger: Logger, monitor: FileChangeMonitor
     ) -> StreamHandle {
+        let metaPath = path + "/stream.meta"
+        let keyRing = DataKeyRing(metadata: metadata, masterKeys: masterKeys) {
+            try StreamMetadata.decode(FileSystem.readFile(metaPath), path: metaPath).encryption
+        }
         let handle = StreamHandle(
-            path: path, metadata: metadata, writers: [:], sources: [:], configuration: configuration, logger: logger,
-            monitor: monitor)
+            path: path, metadata: metadata, keyRing: keyRing, writers: [:], sources: [:], configuration: configuration,
+            logger: logger, monitor: monitor)
         handle.addReadOnlyShards(metadata)
         return handle
     }
@@ -68,12 +75,14 @@ final class StreamHandle: Sendable {
             state.metadata = metadata
             state.routes = Self.routes(for: metadata)
         }
+        keyRing.update(metadata.encryption)
     }
 
     static func open(
-        path: String, metadata: StreamMetadata, configuration: StorageConfiguration, logger: Logger,
-        notes: inout [ShardLog.RecoveryNote]
+        path: String, metadata: StreamMetadata, masterKeys: MasterKeySource, configuration: StorageConfiguration,
+        logger: Logger, notes: inout [ShardLog.RecoveryNote]
     ) throws -> StreamHandle {
+        let keyRing = DataKeyRing(metadata: metadata, masterKeys: masterKeys)
         // Shard directories the metadata does not know come from a reshard that crashed before
         // its commit; they hold no acknowledged data.
         let known = Set(metadata.shards.map { $0.id.description })
@@ -96,11 +105,69 @@ final class StreamHandle: Sendable {
                 }
                 try log.close()
             }
+            log.setWriteEncryption(writeEncryption(metadata, keyRing: keyRing))
             writers[shard.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy)
         }
         return StreamHandle(
-            path: path, metadata: metadata, writers: writers, sources: writers.mapValues { $0.log },
+            path: path, metadata: metadata, keyRing: keyRing, writers: writers, sources: writers.mapValues { $0.log },
             configuration: configuration, logger: logger, monitor: nil)
+    }
+
+    /// How the stream's shard logs write under `metadata`: sealed with its active data key, if any.
+    private static func writeEncryption(_ metadata: StreamMetadata, keyRing: DataKeyRing) -> ShardWriteEncryption {
+        metadata.encryption?.activeDataKey.map { .on(index: $0, keyRing: keyRing, sealer: nil) } ?? .off
+    }
+
+    /// Generates a data key wrapped by `masterKey` and makes it the one new batches are sealed with
+    /// (Kinesis's StartStreamEncryption; with `rotating`, a new data key under the current master
+    /// key, refused unless the stream is encrypted with `masterKeyID`).
+    func startDataKey(masterKeyID: String, masterKey: DataKey, now: Int64, rotating: Bool) async throws {
+        try await changeEncryption { encryption in
+            var state = encryption ?? StreamEncryptionState(masterKeyID: nil, activeDataKey: nil, dataKeys: [])
+            if rotating, state.masterKeyID != masterKeyID {
+                throw StreamQStorageError.invalid("stream '\(keyRing.streamName)' is not encrypted with '\(masterKeyID)'")
+            }
+            let (key, wrapped) = try WrappedDataKey.generate(
+                index: state.nextDataKeyIndex, streamID: keyRing.streamID, masterKeyID: masterKeyID,
+                masterKey: masterKey.key, createdAt: now)
+            keyRing.add(key, index: wrapped.index)
+            state.masterKeyID = masterKeyID
+            state.activeDataKey = wrapped.index
+            state.dataKeys.append(wrapped)
+            encryption = state
+        }
+    }
+
+    /// Stops sealing new batches (Kinesis's StopStreamEncryption); data keys stay for old batches.
+    func stopEncryption() async throws {
+        try await changeEncryption { encryption in
+            encryption?.masterKeyID = nil
+            encryption?.activeDataKey = nil
+        }
+    }
+
+    /// Applies `change` to the stream's encryption: the new metadata generation is written
+    /// atomically first (no batch is ever sealed with a data key the metadata lacks), then each
+    /// shard writer switches after the appends queued before it.
+    private func changeEncryption(_ change: (inout StreamEncryptionState?) throws -> Void) async throws {
+        let writers = try state.withLock { state -> [ShardWriter] in
+            var updated = state.metadata
+            try change(&updated.encryption)
+            guard updated.encryption != state.metadata.encryption else { return [] }
+            updated.generation += 1
+            try FileSystem.writeAtomically(updated.encoded(), to: path + "/stream.meta")
+            state.metadata = updated
+            keyRing.update(updated.encryption)
+            return Array(state.writers.values)
+        }
+        for writer in writers {
+            try await writer.perform { [self] log in
+                log.setWriteEncryption(Self.writeEncryption(currentMetadata, keyRing: keyRing))
+            }
+        }
+        logger.info(
+            "changed stream encryption",
+            metadata: ["stream": "\(keyRing.streamName)", "keyID": "\(currentMetadata.encryption?.masterKeyID ?? "none")"])
     }
 
     private static func routes(for metadata: StreamMetadata) -> [(range: HashKeyRange, shard: ShardID)] {
@@ -233,6 +300,9 @@ final class StreamHandle: Sendable {
                 updated.update(closed)
             }
             for child in children { updated.update(child) }
+            for writer in childWriters.values {  // not routed to yet: no append can be queued
+                writer.log.setWriteEncryption(Self.writeEncryption(updated, keyRing: keyRing))
+            }
             updated.generation += 1
             try FileSystem.writeAtomically(updated.encoded(), to: path + "/stream.meta")
             state.metadata = updated
@@ -265,6 +335,7 @@ final class StreamHandle: Sendable {
         return StreamDescription(
             name: StreamName(rawValue: metadata.name)!, createdAtMilliseconds: metadata.createdAt,
             retention: .milliseconds(metadata.retentionMilliseconds), retentionBytes: metadata.retentionBytes,
-            shards: shards)
+            shards: shards,
+            encryption: metadata.encryption?.masterKeyID.map { StreamEncryption(type: .kms, keyID: $0) } ?? .none)
     }
 }

@@ -4,7 +4,11 @@ import FoundationEssentials
 ///
 /// Written only by atomic replace, as JSON followed by a `# crc32c=` line, so a crash leaves the
 /// old or the new version and a damaged file is refused, never taken for an empty stream.
+///
+/// A stream that has ever been encrypted is written as format version 2, which older binaries
+/// refuse rather than write plaintext into it or misread its batches.
 struct StreamMetadata: Codable, Sendable, Equatable {
+    /// Set by ``encoded()``: 1, or 2 once `encryption` is present.
     var formatVersion = 1
     var name: String
     /// 16 random bytes in hex, stamped into every segment header of the stream.
@@ -12,10 +16,13 @@ struct StreamMetadata: Codable, Sendable, Equatable {
     var createdAt: Int64
     var retentionMilliseconds: Int64
     var retentionBytes: Int?
-    /// Increases with every change of the shard map.
+    /// Increases with every change of the shard map or of the encryption.
     var generation: Int
     var nextShardNumber: UInt32
     var shards: [ShardMetadata]
+    /// Present once the stream has been encrypted (it stays after encryption stops: old batches
+    /// still need their data keys).
+    var encryption: StreamEncryptionState?
 
     var streamIDBytes: [UInt8] {
         stride(from: 0, to: streamID.utf8.count, by: 2).map { offset in
@@ -34,7 +41,9 @@ struct StreamMetadata: Codable, Sendable, Equatable {
     func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        var bytes = Array(try encoder.encode(self))
+        var stamped = self
+        stamped.formatVersion = encryption == nil ? 1 : 2
+        var bytes = Array(try encoder.encode(stamped))
         bytes.append(0x0A)
         let checksum = String(CRC32C.checksum(bytes), radix: 16)
         bytes.append(contentsOf: Array("# crc32c=\(checksum)\n".utf8))
@@ -56,7 +65,7 @@ struct StreamMetadata: Codable, Sendable, Equatable {
         } catch {
             throw StreamQStorageError.corrupt(path, offset: 0, "unreadable metadata: \(error)")
         }
-        guard metadata.formatVersion == 1 else {
+        guard metadata.formatVersion == 1 || metadata.formatVersion == 2 else {
             throw StreamQStorageError(.unsupportedFormat, "\(path) has format version \(metadata.formatVersion)")
         }
         return metadata

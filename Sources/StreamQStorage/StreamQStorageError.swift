@@ -9,6 +9,7 @@ public struct StreamQStorageError: Error, CustomStringConvertible, Sendable {
         private enum Value: String, Sendable {
             case invalidArgument, streamNotFound, streamExists, shardNotFound, shardClosed
             case recordTooLarge, corruption, ioFailure, shardFailed, locked, unsupportedFormat, closed, readOnly, duplicateSequence, outOfOrderSequence, leaseLost
+            case encryptionKeyUnavailable
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -45,6 +46,10 @@ public struct StreamQStorageError: Error, CustomStringConvertible, Sendable {
         public static let outOfOrderSequence = Code(.outOfOrderSequence)
         /// A consumer-group member no longer holds the lease on a shard (another member took it).
         public static let leaseLost = Code(.leaseLost)
+        /// An encrypted stream's master key cannot be had: no key file, no key of that name in it,
+        /// or a key that does not unwrap the stream's data key. The message names the stream, the
+        /// key id and the key file. Nothing was read or written, and nothing is deleted.
+        public static let encryptionKeyUnavailable = Code(.encryptionKeyUnavailable)
 
         public var description: String { value.rawValue }
     }

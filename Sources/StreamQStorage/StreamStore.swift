@@ -22,6 +22,7 @@ public final class StreamStore: Sendable {
     private let lock: DataDirectoryLock?
     private let monitor: FileChangeMonitor?
     private let streams: Mutex<[StreamName: StreamHandle]>
+    private let masterKeys: MasterKeySource
     private let isClosed = Atomic<Bool>(false)
     private let recordsAppended: Counter
 
@@ -55,6 +56,7 @@ public final class StreamStore: Sendable {
         self.mode = mode
         self.logger = logger
         self.recordsAppended = Counter(label: "streamq_records_appended_total")
+        self.masterKeys = MasterKeySource(path: configuration.masterKeyFile, dataDirectory: directory)
         if mode == .readOnly {
             guard FileSystem.exists(directory + "/FORMAT") else {
                 throw StreamQStorageError(.streamNotFound, "\(directory) is not a streamq data directory")
@@ -83,7 +85,8 @@ public final class StreamStore: Sendable {
             let path = directory + "/streams/" + name
             let metadata = try StreamMetadata.decode(FileSystem.readFile(path + "/stream.meta"), path: path + "/stream.meta")
             handles[streamName] = try StreamHandle.open(
-                path: path, metadata: metadata, configuration: configuration, logger: logger, notes: &notes)
+                path: path, metadata: metadata, masterKeys: masterKeys, configuration: configuration, logger: logger,
+                notes: &notes)
         }
         self.streams = Mutex(handles)
         self.recoveryNotes = notes.map(\.description)
@@ -122,7 +125,8 @@ public final class StreamStore: Sendable {
             guard let bytes = try? FileSystem.readFile(path + "/stream.meta") else { continue }
             let metadata = try StreamMetadata.decode(bytes, path: path + "/stream.meta")
             refreshed[name] = StreamHandle.openReadOnly(
-                path: path, metadata: metadata, configuration: configuration, logger: logger, monitor: monitor)
+                path: path, metadata: metadata, masterKeys: masterKeys, configuration: configuration, logger: logger,
+                monitor: monitor)
         }
         streams.withLock { $0 = refreshed }
     }
@@ -140,8 +144,12 @@ public final class StreamStore: Sendable {
     /// - Parameters:
     ///   - retention: how long records are kept (by arrival time); 1 second to 365 days. Default 24 h.
     ///   - retentionBytes: optional cap on bytes per shard; the oldest sealed segments go first.
+    ///   - keyID: a master key in the key file: the stream is encrypted from its first record.
+    /// - Throws: `.encryptionKeyUnavailable` naming the key and the file when `keyID` cannot be had;
+    ///   nothing is created then.
     public func createStream(
-        _ name: StreamName, shardCount: Int, retention: Duration = .seconds(24 * 3600), retentionBytes: Int? = nil
+        _ name: StreamName, shardCount: Int, retention: Duration = .seconds(24 * 3600), retentionBytes: Int? = nil,
+        encryptWith keyID: String? = nil
     ) throws {
         try checkWritable()
         guard (1...1024).contains(shardCount) else { throw StreamQStorageError.invalid("shard count must be 1 to 1024, got \(shardCount)") }
@@ -151,13 +159,22 @@ public final class StreamStore: Sendable {
         if let retentionBytes, retentionBytes < 1 { throw StreamQStorageError.invalid("retention bytes must be positive") }
         var generator = SystemRandomNumberGenerator()
         let streamID = (0..<16).map { _ in String(format2hex: UInt8.random(in: 0...255, using: &generator)) }.joined()
-        let metadata = StreamMetadata(
+        var metadata = StreamMetadata(
             name: name.rawValue, streamID: streamID, createdAt: configuration.clock.nowMilliseconds(),
             retentionMilliseconds: retention.milliseconds, retentionBytes: retentionBytes, generation: 1,
             nextShardNumber: UInt32(shardCount),
             shards: HashKeyRange.evenSplit(into: shardCount).enumerated().map { index, range in
                 ShardMetadata(id: ShardID(UInt32(index)), range: range, parents: [], baseSequence: 0)
             })
+        var dataKey: DataKey?
+        if let keyID {
+            try MasterKeyFile.validateKeyName(keyID)
+            let (key, wrapped) = try WrappedDataKey.generate(
+                index: 0, streamID: metadata.streamIDBytes, masterKeyID: keyID,
+                masterKey: masterKeys.key(keyID, for: name.rawValue).key, createdAt: metadata.createdAt)
+            metadata.encryption = StreamEncryptionState(masterKeyID: keyID, activeDataKey: 0, dataKeys: [wrapped])
+            dataKey = key
+        }
         try streams.withLock { streams in
             guard streams[name] == nil else { throw StreamQStorageError(.streamExists, "stream '\(name)' already exists") }
             // Build it under tmp/ and rename into place: a crash leaves no half-made stream.
@@ -169,8 +186,11 @@ public final class StreamStore: Sendable {
             try FileSystem.rename(staging, to: final)
             try FileSystem.syncDirectory(streamsDirectory)
             var notes: [ShardLog.RecoveryNote] = []
-            streams[name] = try StreamHandle.open(
-                path: final, metadata: metadata, configuration: configuration, logger: logger, notes: &notes)
+            let handle = try StreamHandle.open(
+                path: final, metadata: metadata, masterKeys: masterKeys, configuration: configuration, logger: logger,
+                notes: &notes)
+            if let dataKey { handle.keyRing.add(dataKey, index: 0) }
+            streams[name] = handle
         }
         logger.info("created stream", metadata: ["stream": "\(name)", "shards": "\(shardCount)"])
     }
@@ -189,6 +209,41 @@ public final class StreamStore: Sendable {
         try FileSystem.syncDirectory(streamsDirectory)
         try FileSystem.removeTree(graveyard)
         logger.info("deleted stream", metadata: ["stream": "\(name)"])
+    }
+
+    /// Encrypts the records written to the stream from now on (Kinesis's StartStreamEncryption)
+    /// with a new data key wrapped by the master key `keyID`. Records written before stay as they
+    /// are and stay readable; appends queued before the call keep the old setting.
+    /// - Throws: `.encryptionKeyUnavailable` naming the stream, the key and the key file when the
+    ///   key file lacks `keyID` or cannot be read.
+    public func startEncryption(_ name: StreamName, keyID: String) async throws {
+        try checkWritable()
+        try MasterKeyFile.validateKeyName(keyID)
+        let stream = try handle(name)
+        let masterKey = try stream.keyRing.masterKey(keyID)
+        try await stream.startDataKey(
+            masterKeyID: keyID, masterKey: masterKey, now: configuration.clock.nowMilliseconds(), rotating: false)
+    }
+
+    /// Stops encrypting the records written from now on (Kinesis's StopStreamEncryption).
+    /// Encrypted records stay encrypted and readable: their data keys are kept.
+    public func stopEncryption(_ name: StreamName) async throws {
+        try checkWritable()
+        try await handle(name).stopEncryption()
+    }
+
+    /// Starts a new data key, wrapped by the stream's current master key, for the records written
+    /// from now on. Batches sealed with older data keys stay readable.
+    /// - Throws: `.invalidArgument` when the stream is not encrypted.
+    public func rotateDataKey(_ name: StreamName) async throws {
+        try checkWritable()
+        let stream = try handle(name)
+        guard let keyID = stream.currentMetadata.encryption?.masterKeyID else {
+            throw StreamQStorageError.invalid("stream '\(name)' is not encrypted; start encryption before rotating its key")
+        }
+        let masterKey = try stream.keyRing.masterKey(keyID)
+        try await stream.startDataKey(
+            masterKeyID: keyID, masterKey: masterKey, now: configuration.clock.nowMilliseconds(), rotating: true)
     }
 
     /// The names of all streams, sorted.
@@ -340,7 +395,9 @@ public final class StreamStore: Sendable {
         let stream = try handle(name)
         let now = configuration.clock.nowMilliseconds()
         return try description.shards.map { shard in
-            try stream.source(shard.id).snapshot().statistics(shard: shard.id, isOpen: shard.isOpen, now: now)
+            let decoder = BatchDecoder(opener: BatchOpener(keyRing: stream.keyRing, shard: shard.id))
+            return try stream.source(shard.id).snapshot().statistics(
+                shard: shard.id, isOpen: shard.isOpen, now: now, decoder: decoder)
         }
     }
 
@@ -363,7 +420,8 @@ public final class StreamStore: Sendable {
             }
             if case .afterSequence = position { sequence = number.sequence + 1 } else { sequence = number.sequence }
         case .atTimestamp(let time):
-            sequence = try snapshot.firstSequence(atOrAfter: time, decoder: BatchDecoder())
+            let opener = BatchOpener(keyRing: try handle(name).keyRing, shard: shard)
+            sequence = try snapshot.firstSequence(atOrAfter: time, decoder: BatchDecoder(opener: opener))
         }
         return ShardCursor(stream: name, shard: shard, sequence: sequence)
     }
@@ -390,7 +448,7 @@ public final class StreamStore: Sendable {
         guard maxRecords > 0, maxBytes > 0 else { throw StreamQStorageError.invalid("read limits must be positive") }
         let stream = try handle(cursor.stream)
         let source = try stream.source(cursor.shard)
-        let decoder = BatchDecoder()
+        let decoder = BatchDecoder(opener: BatchOpener(keyRing: stream.keyRing, shard: cursor.shard))
         var progress: ShardSnapshot.ReadProgress
         do {
             progress = try source.snapshot().read(

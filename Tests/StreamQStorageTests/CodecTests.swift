@@ -36,8 +36,8 @@ import Testing
             #expect(header == written)
             #expect(Int(header.batchLength) == bytes.count)
             var decoded: [StoredRecord] = []
-            let problem = bytes.withUnsafeBytes { raw in
-                BatchDecoder().forEachRecord(header: header, payload: UnsafeRawBufferPointer(rebasing: raw[80...])) {
+            let problem = try bytes.withUnsafeBytes { raw in
+                try BatchDecoder().forEachRecord(header: header, payload: UnsafeRawBufferPointer(rebasing: raw[80...])) {
                     decoded.append($0.materialize(shard: ShardID(3)))
                     return true
                 }
@@ -58,11 +58,11 @@ import Testing
         await propertyCheck(input: Gen.int(in: 0...(bytes.count * 8 - 1))) { bit in
             var damaged = bytes
             damaged[bit / 8] ^= UInt8(1 << (bit % 8))
-            let detected = damaged.withUnsafeBytes { raw -> Bool in
+            let detected = try damaged.withUnsafeBytes { raw -> Bool in
                 guard case .success(let header) = BatchHeader.parse(raw, maxBatchLength: 1 << 24),
                     Int(header.batchLength) == raw.count
                 else { return true }
-                return BatchDecoder().forEachRecord(header: header, payload: UnsafeRawBufferPointer(rebasing: raw[80...])) { _ in true } != nil
+                return try BatchDecoder().forEachRecord(header: header, payload: UnsafeRawBufferPointer(rebasing: raw[80...])) { _ in true } != nil
             }
             #expect(detected, "flipping bit \(bit) went unnoticed")
         }
