@@ -19,7 +19,8 @@ bench: deps
 
 # The formatting of .swift-format (swift-nio's): `make format` rewrites the tree in place, `make lint`
 # lists what it would change.
-FORMATTED = Sources Tests Benchmarks examples Package.swift
+FORMATTED = Sources Tests examples Package.swift Benchmarks/Package.swift Benchmarks/BenchmarkSupport \
+    Benchmarks/StorageBenchmarks Benchmarks/ClientBenchmarks
 
 format:
 	swift format --in-place --parallel --recursive $(FORMATTED)

@@ -146,7 +146,7 @@ struct RejectionLog {
                 try reject(line: lineNumber, reason: "no field '\(field)' (or it is null or empty)", data: line)
                 return nil
             }
-            return String(key.prefix(256))
+            return key.utf8.count <= 256 ? key : String(key.prefix(256))
         } catch {
             try reject(line: lineNumber, reason: "\(error)", data: line)
             return nil

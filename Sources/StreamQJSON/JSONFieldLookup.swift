@@ -183,7 +183,16 @@ struct Scanner {
     }
 
     mutating func readValue() throws(JSONFieldLookup.SyntaxError) -> JSONFieldLookup.Value {
-        if peek == UInt8(ascii: "\"") { return .string(String(decoding: try readString(), as: UTF8.self)) }
+        if peek == UInt8(ascii: "\"") {
+            let start = offset
+            // Most strings have no escapes: take their bytes as they are (short ones need no allocation).
+            if try !skipString() {
+                let raw = UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<(offset - 1)])
+                if !raw.contains(where: { $0 < 0x20 }) { return .string(String(decoding: raw, as: UTF8.self)) }
+            }
+            offset = start
+            return .string(String(decoding: try readString(), as: UTF8.self))
+        }
         let start = offset
         try skipValue()
         let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)

@@ -227,7 +227,9 @@ import Glibc
             try store.createStream(logs, shardCount: 1)
             _ = try await store.append(to: logs, records(5))
             let reader = try StreamStore(directory: directory, configuration: .forTesting(), mode: .readOnly)
-            let full = FaultInjection.inject(.write, errno: ENOSPC, times: nil) { $0.hasSuffix("/VISIBLE") }
+            let full = FaultInjection.inject(.write, errno: ENOSPC, times: nil) {
+                $0.hasPrefix(directory + "/") && $0.hasSuffix("/VISIBLE")  // this test's files only: tests run in parallel
+            }
             _ = try await store.append(to: logs, records(5, prefix: "more"))
             #expect(try readAll(store, logs).count == 10)
             #expect(try readAll(reader, logs).count == 5, "the old watermark still holds: the reader lags, it never over-reads")

@@ -7,11 +7,9 @@ extension HashKey {
     /// The Kinesis routing hash of a partition key: MD5 of its UTF-8 bytes, read as a big-endian
     /// 128-bit integer.
     public static func forPartitionKey(_ partitionKey: String) -> HashKey {
-        var hasher = Insecure.MD5()
-        hasher.update(data: Array(partitionKey.utf8))
-        var value: UInt128 = 0
-        for byte in hasher.finalize() { value = value << 8 | UInt128(byte) }
-        return value
+        var key = partitionKey
+        let digest = key.withUTF8 { Insecure.MD5.hash(data: UnsafeRawBufferPointer($0)) }
+        return digest.withUnsafeBytes { UInt128(bigEndian: $0.loadUnaligned(as: UInt128.self)) }
     }
 }
 
