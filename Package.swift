@@ -57,7 +57,8 @@ let package = Package(
         .target(
             name: "StreamQSinks",
             dependencies: ["CZstd", "CZlib", "StreamQSQL", "StreamQStorage", "StreamQJSON"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "StreamQSQL",
             dependencies: [
@@ -65,7 +66,8 @@ let package = Package(
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .target(name: "StreamQSampleData", swiftSettings: swiftSettings),
         .target(
             name: "StreamQCommands",
@@ -85,15 +87,23 @@ let package = Package(
         ),
         .executableTarget(name: "streamq", dependencies: ["StreamQCommands"], swiftSettings: swiftSettings),
         .executableTarget(
-            name: "storage-tour", dependencies: ["StreamQStorage"], path: "examples/storage-tour",
-            swiftSettings: swiftSettings),
+            name: "storage-tour",
+            dependencies: ["StreamQStorage"],
+            path: "examples/storage-tour",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "producer-consumer",
             dependencies: ["StreamQClient", "StreamQStorage"],
-            path: "examples/producer-consumer", swiftSettings: swiftSettings),
+            path: "examples/producer-consumer",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
-            name: "windowed-query", dependencies: ["StreamQSQL", "StreamQStorage"], path: "examples/windowed-query",
-            swiftSettings: swiftSettings),
+            name: "windowed-query",
+            dependencies: ["StreamQSQL", "StreamQStorage"],
+            path: "examples/windowed-query",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "StreamQStorageTests",
             dependencies: [
@@ -104,10 +114,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StreamQJSONTests", dependencies: ["StreamQJSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "StreamQSinksTests", dependencies: ["StreamQSinks", "StreamQSQL", "StreamQStorage"], swiftSettings: swiftSettings),
-        .testTarget(name: "StreamQSQLTests", dependencies: ["StreamQSQL", "StreamQStorage"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "StreamQClientTests", dependencies: ["StreamQClient", "StreamQStorage"], swiftSettings: swiftSettings),
+            name: "StreamQSinksTests",
+            dependencies: ["StreamQSinks", "StreamQSQL", "StreamQStorage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StreamQSQLTests",
+            dependencies: ["StreamQSQL", "StreamQStorage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StreamQClientTests",
+            dependencies: ["StreamQClient", "StreamQStorage"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "StreamQCommandsTests",
             dependencies: ["StreamQCommands", "StreamQStorage", "StreamQSampleData"],

@@ -6,8 +6,16 @@ import Glibc
 
 /// Throughput figures every streamq benchmark reports, in records and raw megabytes per second.
 public enum ThroughputMetrics {
-    public static let recordsPerSecond = BenchmarkMetric.custom("records/s", polarity: .prefersLarger, useScalingFactor: false)
-    public static let megabytesPerSecond = BenchmarkMetric.custom("raw MB/s", polarity: .prefersLarger, useScalingFactor: false)
+    public static let recordsPerSecond = BenchmarkMetric.custom(
+        "records/s",
+        polarity: .prefersLarger,
+        useScalingFactor: false
+    )
+    public static let megabytesPerSecond = BenchmarkMetric.custom(
+        "raw MB/s",
+        polarity: .prefersLarger,
+        useScalingFactor: false
+    )
 
     /// Records both figures for `records` records of `bytes` bytes processed since `start`.
     public static func report(_ benchmark: Benchmark, records: Int, bytes: Int, since start: ContinuousClock.Instant) {

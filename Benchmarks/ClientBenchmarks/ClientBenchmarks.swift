@@ -22,7 +22,9 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark.defaultConfiguration = .init(
         metrics: [ThroughputMetrics.recordsPerSecond, ThroughputMetrics.megabytesPerSecond],
-        maxDuration: .seconds(30), maxIterations: 3)
+        maxDuration: .seconds(30),
+        maxIterations: 3
+    )
 
     Benchmark("producer send always 4 shards") { benchmark in
         try await withScratchEngine { engine in
@@ -62,7 +64,10 @@ let benchmarks: @Sendable () -> Void = {
                     }
                     return (count, bytes)
                 }
-                return try await tasks.reduce(into: (0, 0)) { $0.0 += $1.0; $0.1 += $1.1 }
+                return try await tasks.reduce(into: (0, 0)) {
+                    $0.0 += $1.0
+                    $0.1 += $1.1
+                }
             }
             benchmark.stopMeasurement()
             precondition(count == records.count, "consumed \(count) of \(records.count)")
@@ -89,7 +94,11 @@ let benchmarks: @Sendable () -> Void = {
                     _ = try await engine.store.append(to: stream, [AppendRecord(partitionKey: "k", data: "\(n)")])
                     guard try await iterator.next() != nil else { break }
                     let elapsed = sent.duration(to: clock.now)
-                    benchmark.measurement(ClientMetrics.latency, Int(elapsed.components.attoseconds / 1_000_000_000_000) + Int(elapsed.components.seconds) * 1_000_000)
+                    benchmark.measurement(
+                        ClientMetrics.latency,
+                        Int(elapsed.components.attoseconds / 1_000_000_000_000) + Int(elapsed.components.seconds)
+                            * 1_000_000
+                    )
                     if n % 10 == 0 { try await Task.sleep(for: .milliseconds(1)) }  // not a saturated pipe
                 }
                 consumer.stop()
@@ -98,8 +107,6 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 }
-
-
 
 func withScratchEngine(_ body: (StreamQEngine) async throws -> Void) async throws {
     try await withScratchDirectory { directory in
@@ -112,4 +119,3 @@ func withScratchEngine(_ body: (StreamQEngine) async throws -> Void) async throw
 enum ClientMetrics {
     static let latency = BenchmarkMetric.custom("latency us", polarity: .prefersSmaller, useScalingFactor: false)
 }
-

@@ -22,10 +22,13 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark.defaultConfiguration = .init(
         metrics: [ThroughputMetrics.recordsPerSecond, ThroughputMetrics.megabytesPerSecond],
-        maxDuration: .seconds(30), maxIterations: 3)
+        maxDuration: .seconds(30),
+        maxIterations: 3
+    )
 
     func append(policy: FsyncPolicy, shards: Int, encrypted: Bool) {
-        Benchmark("append \(policy) \(shards) shard\(shards == 1 ? "" : "s")\(encrypted ? " (encrypted)" : "")") { benchmark in
+        Benchmark("append \(policy) \(shards) shard\(shards == 1 ? "" : "s")\(encrypted ? " (encrypted)" : "")") {
+            benchmark in
             try await withScratchStore(policy: policy, encrypted: encrypted) { store, keyID in
                 let stream = try StreamName(validating: "bench")
                 try store.createStream(stream, shardCount: shards, encryptWith: keyID)
@@ -63,19 +66,24 @@ let benchmarks: @Sendable () -> Void = {
                     cursor = result.next
                 }
                 benchmark.stopMeasurement()
-                precondition(seen == records.count && bytes == rawBytes, "read \(seen) records, expected \(records.count)")
+                precondition(
+                    seen == records.count && bytes == rawBytes,
+                    "read \(seen) records, expected \(records.count)"
+                )
                 ThroughputMetrics.report(benchmark, records: seen, bytes: bytes, since: start)
             }
         }
     }
 }
 
-
-
 /// `producers` tasks each append their share of `records` in batches of `batchSize`, the way
 /// several Kinesis PutRecords clients would.
 func appendConcurrently(
-    _ records: [AppendRecord], to stream: StreamName, in store: StreamStore, producers: Int, batchSize: Int
+    _ records: [AppendRecord],
+    to stream: StreamName,
+    in store: StreamStore,
+    producers: Int,
+    batchSize: Int
 ) async throws {
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         let share = (records.count + producers - 1) / producers
@@ -97,7 +105,9 @@ func appendConcurrently(
 /// A store in a scratch directory; `encrypted` adds a master key file beside the data directory
 /// and passes `body` the key id to encrypt with (nil otherwise).
 func withScratchStore(
-    policy: FsyncPolicy, encrypted: Bool = false, _ body: (StreamStore, String?) async throws -> Void
+    policy: FsyncPolicy,
+    encrypted: Bool = false,
+    _ body: (StreamStore, String?) async throws -> Void
 ) async throws {
     try await withScratchDirectory { directory in
         var configuration = StorageConfiguration()
@@ -107,11 +117,14 @@ func withScratchStore(
         if encrypted {
             keyID = "alias/bench"
             configuration.masterKeyFile = directory + "/master.keys"
-            try MasterKeyFile.createKey(named: "alias/bench", in: directory + "/master.keys", dataDirectory: dataDirectory)
+            try MasterKeyFile.createKey(
+                named: "alias/bench",
+                in: directory + "/master.keys",
+                dataDirectory: dataDirectory
+            )
         }
         let store = try StreamStore(directory: dataDirectory, configuration: configuration)
         try await body(store, keyID)
         try await store.close()
     }
 }
-

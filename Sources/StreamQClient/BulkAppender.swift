@@ -30,7 +30,10 @@ public final class BulkAppender {
     ///   - maxInFlightBytes: encoded bytes appended but not yet acknowledged, at most; `append`
     ///     suspends beyond it. Default 64 MiB.
     public init(
-        store: StreamStore, stream: StreamName, maxBatchRecords: Int = 10_000, maxInFlightBytes: Int = 64 << 20
+        store: StreamStore,
+        stream: StreamName,
+        maxBatchRecords: Int = 10_000,
+        maxInFlightBytes: Int = 64 << 20
     ) throws {
         self.maxBatchRecords = max(1, maxBatchRecords)
         self.store = store
@@ -39,7 +42,10 @@ public final class BulkAppender {
             .sorted { $0.range.start < $1.range.start }
         self.batchBytes = store.configuration.maxBatchBytes
         self.batches = routes.map { _ in EncodedRecords() }
-        self.inFlight = InFlight(limit: max(maxInFlightBytes, 2 * store.configuration.maxBatchBytes), acknowledged: acknowledged)
+        self.inFlight = InFlight(
+            limit: max(maxInFlightBytes, 2 * store.configuration.maxBatchBytes),
+            acknowledged: acknowledged
+        )
     }
 
     /// Adds a record; appends its shard's batch once that is full (suspending while too many bytes
@@ -150,7 +156,8 @@ public final class BulkAppender {
                 case .failure(let error): if state.failure == nil { state.failure = error }
                 }
                 let (bytes, failed) = (state.bytes, state.failure != nil)
-                let satisfied = { (waiter: (atMost: Int, orFailure: Bool, continuation: CheckedContinuation<Void, Never>)) in
+                let satisfied = {
+                    (waiter: (atMost: Int, orFailure: Bool, continuation: CheckedContinuation<Void, Never>)) in
                     bytes <= waiter.atMost || (waiter.orFailure && failed)
                 }
                 let ready = state.waiters.filter(satisfied)

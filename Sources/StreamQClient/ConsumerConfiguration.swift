@@ -51,7 +51,9 @@ public struct ConsumerGroupConfiguration: Sendable {
     public init(name: String, memberID: String? = nil) {
         self.name = name
         var generator = SystemRandomNumberGenerator()
-        self.memberID = memberID ?? "\(hostName())-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max, using: &generator), radix: 36))"
+        self.memberID =
+            memberID
+            ?? "\(hostName())-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max, using: &generator), radix: 36))"
     }
 }
 

@@ -1,7 +1,8 @@
+import StreamQStorage
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import StreamQStorage
 
 /// Leases and checkpoints of one consumer group, shared through files by members in any number of
 /// processes on this machine.
@@ -20,7 +21,10 @@ struct GroupCoordinator: Sendable {
     /// Validates the group name and prepares its directory.
     init(groupsDirectory: String, configuration: ConsumerGroupConfiguration) throws {
         guard let name = try? StreamName(validating: configuration.name) else {
-            throw StreamQStorageError(.invalidArgument, "group name '\(configuration.name)' may only contain letters, digits, '_', '.' and '-' (1 to 128)")
+            throw StreamQStorageError(
+                .invalidArgument,
+                "group name '\(configuration.name)' may only contain letters, digits, '_', '.' and '-' (1 to 128)"
+            )
         }
         self.directory = groupsDirectory + "/" + name.rawValue
         self.memberID = configuration.memberID
@@ -80,7 +84,9 @@ struct GroupCoordinator: Sendable {
             let known = Set(shards.map(\.id))
             let available = shards.filter { shard in
                 !ended.contains(shard.id.description)
-                    && shard.parents.allSatisfy { parent in ended.contains(parent.description) || !known.contains(parent) }
+                    && shard.parents.allSatisfy { parent in
+                        ended.contains(parent.description) || !known.contains(parent)
+                    }
             }.map(\.id.description)
 
             func isLive(_ entry: GroupState.ShardLease) -> Bool {
@@ -113,7 +119,12 @@ struct GroupCoordinator: Sendable {
             let assignments = mine.compactMap { key in
                 let entry = state.shards[key]!
                 return ShardID(parsing: key).map {
-                    Assignment(shard: $0, counter: entry.counter, after: entry.checkpoint?.sequence, start: entry.startSequence)
+                    Assignment(
+                        shard: $0,
+                        counter: entry.counter,
+                        after: entry.checkpoint?.sequence,
+                        start: entry.startSequence
+                    )
                 }
             }.sorted { $0.shard < $1.shard }
             return Renewal(assignments: assignments, awaitingExpiry: awaiting)

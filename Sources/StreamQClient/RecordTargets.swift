@@ -29,7 +29,9 @@ struct RecordTargets: Sendable {
 
     mutating func append(contentsOf other: RecordTargets) {
         for run in other.runs {
-            if let last = runs.last, last.promise === run.promise, run.promise == nil || last.start + last.count == run.start {
+            if let last = runs.last, last.promise === run.promise,
+                run.promise == nil || last.start + last.count == run.start
+            {
                 runs[runs.count - 1].count += run.count
             } else {
                 runs.append(run)
@@ -61,7 +63,8 @@ struct RecordTargets: Sendable {
         for run in runs {
             run.promise?.resolveStored(
                 run.start..<(run.start + run.count),
-                first: SequenceNumber(sequence: first.sequence + offset, shard: first.shard))
+                first: SequenceNumber(sequence: first.sequence + offset, shard: first.shard)
+            )
             offset += UInt64(run.count)
         }
     }

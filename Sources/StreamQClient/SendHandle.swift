@@ -27,7 +27,11 @@ final class BatchPromise: Sendable {
             if let run = stored.first(where: { $0.range.contains(index) }) {
                 let sequence = run.first.sequence + UInt64(index - run.range.lowerBound)
                 return .success(
-                    AppendResult(shard: run.first.shard, sequenceNumber: SequenceNumber(sequence: sequence, shard: run.first.shard)))
+                    AppendResult(
+                        shard: run.first.shard,
+                        sequenceNumber: SequenceNumber(sequence: sequence, shard: run.first.shard)
+                    )
+                )
             }
             return failed[index].map { .failure($0) }
         }

@@ -9,7 +9,10 @@ public protocol StreamBackend: Sendable {
     /// Queues an append to one shard and returns at once; appends queued to one shard are stored
     /// in the order queued. `completion` runs with the first record's sequence number or the error.
     func enqueueAppend(
-        to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp?,
+        to name: StreamName,
+        shard: ShardID,
+        _ records: [AppendRecord],
+        producer: ProducerStamp?,
         completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
     ) throws
 

@@ -27,13 +27,18 @@ public final class StreamQConsumer: Service, Sendable {
     /// - Parameters:
     ///   - groupsDirectory: where group state lives (``StreamQEngine`` passes the data directory's).
     public init(
-        backend: any StreamBackend, configuration: StreamQConsumerConfiguration, groupsDirectory: String?,
+        backend: any StreamBackend,
+        configuration: StreamQConsumerConfiguration,
+        groupsDirectory: String?,
         logger: Logger = Logger(label: "streamq.consumer")
     ) throws {
         self.backend = backend
         self.configuration = configuration
         self.logger = logger
-        self.delivered = Counter(label: "streamq_consumer_records_delivered_total", dimensions: [("stream", configuration.stream.rawValue)])
+        self.delivered = Counter(
+            label: "streamq_consumer_records_delivered_total",
+            dimensions: [("stream", configuration.stream.rawValue)]
+        )
         if let group = configuration.group {
             guard let groupsDirectory else {
                 throw StreamQStorageError(.invalidArgument, "consumer groups need a groups directory")
@@ -55,7 +60,11 @@ public final class StreamQConsumer: Service, Sendable {
                 // a batch nobody will take.
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask {
-                        if self.coordinator != nil { try await self.runGroupMember() } else { try await self.runAlone() }
+                        if self.coordinator != nil {
+                            try await self.runGroupMember()
+                        } else {
+                            try await self.runAlone()
+                        }
                     }
                     tasks.addTask { await self.waitUntilStopped() }
                     try await tasks.next()
@@ -74,7 +83,10 @@ public final class StreamQConsumer: Service, Sendable {
     /// Stops reading; `run()` commits (in a group) and returns.
     public func stop() {
         stopped.store(true, ordering: .releasing)
-        for waiter in stopWaiters.withLock({ waiters in defer { waiters = [:] }; return Array(waiters.values) }) {
+        for waiter in stopWaiters.withLock({ waiters in
+            defer { waiters = [:] }
+            return Array(waiters.values)
+        }) {
             waiter.resume()
         }
     }
@@ -101,8 +113,13 @@ public final class StreamQConsumer: Service, Sendable {
         guard let coordinator else { throw StreamQStorageError(.invalidArgument, "commit needs a consumer group") }
         let shard = record.sequenceNumber.shard
         try coordinator.commit(
-            shard: shard, checkpoint: GroupState.Checkpoint(sequence: record.sequenceNumber.sequence, arrival: record.arrivalMilliseconds),
-            ended: false)
+            shard: shard,
+            checkpoint: GroupState.Checkpoint(
+                sequence: record.sequenceNumber.sequence,
+                arrival: record.arrivalMilliseconds
+            ),
+            ended: false
+        )
         progress.withLock { $0.committed[shard] = max($0.committed[shard] ?? 0, record.sequenceNumber.sequence) }
     }
 
@@ -126,7 +143,9 @@ public final class StreamQConsumer: Service, Sendable {
     func markProcessed(_ record: StoredRecord, count: Int) {
         progress.withLock { progress in
             progress.processed[record.sequenceNumber.shard] = GroupState.Checkpoint(
-                sequence: record.sequenceNumber.sequence, arrival: record.arrivalMilliseconds)
+                sequence: record.sequenceNumber.sequence,
+                arrival: record.arrivalMilliseconds
+            )
             progress.processedSinceCommit += count
         }
     }
@@ -146,7 +165,11 @@ public final class StreamQConsumer: Service, Sendable {
         let stopped = Atomic<Bool>(false)
     }
 
-    private func readShard(_ shard: ShardID, from position: StartingPosition, control: ReaderControl) async throws -> ShardOutcome {
+    private func readShard(
+        _ shard: ShardID,
+        from position: StartingPosition,
+        control: ReaderControl
+    ) async throws -> ShardOutcome {
         var cursor = try await backend.cursor(stream: configuration.stream, shard: shard, at: position)
         while !stopped.load(ordering: .acquiring) && !control.stopped.load(ordering: .acquiring) {
             let result = try await backend.read(cursor, maxRecords: configuration.maxRecordsPerRead, maxBytes: 8 << 20)
@@ -156,7 +179,11 @@ public final class StreamQConsumer: Service, Sendable {
                 progress.withLock { $0.delivered[shard] = last.sequenceNumber.sequence }
             }
             guard let next = result.next else {
-                return .ended(shard, end: result.records.last.map { $0.sequenceNumber.sequence + 1 } ?? cursor.sequence, children: result.childShards)
+                return .ended(
+                    shard,
+                    end: result.records.last.map { $0.sequenceNumber.sequence + 1 } ?? cursor.sequence,
+                    children: result.childShards
+                )
             }
             cursor = next
             if result.records.isEmpty {
@@ -184,7 +211,9 @@ public final class StreamQConsumer: Service, Sendable {
             let control = ReaderControl()
             for shard in initial {
                 started.insert(shard.id)
-                readers.addTask { try await self.readShard(shard.id, from: self.configuration.startingPosition, control: control) }
+                readers.addTask {
+                    try await self.readShard(shard.id, from: self.configuration.startingPosition, control: control)
+                }
             }
             for try await outcome in readers {
                 guard case .ended(let shard, _, let children) = outcome else { continue }
@@ -227,24 +256,32 @@ public final class StreamQConsumer: Service, Sendable {
                     let description = try await backend.describeStream(configuration.stream)
                     var latest: [ShardID: UInt64]?
                     if firstRenew, configuration.startingPosition == .latest {
-                        latest = Dictionary(uniqueKeysWithValues: description.openShards.map { ($0.id, $0.storedSequences.upperBound) })
+                        latest = Dictionary(
+                            uniqueKeysWithValues: description.openShards.map { ($0.id, $0.storedSequences.upperBound) }
+                        )
                     }
                     firstRenew = false
                     let renewal = try coordinator.renew(
-                        shards: description.shards, latest: latest, staleAfter: group.renewInterval * 3)
+                        shards: description.shards,
+                        latest: latest,
+                        staleAfter: group.renewInterval * 3
+                    )
                     let assignments = renewal.assignments
                     let held = Set(assignments.map(\.shard))
                     for (shard, control) in readers where !held.contains(shard) {
                         control.stopped.store(true, ordering: .releasing)  // lost, or given back to balance
                         readers.removeValue(forKey: shard)
                     }
-                    for assignment in assignments where readers[assignment.shard] == nil && !finished.contains(assignment.shard) {
+                    for assignment in assignments
+                    where readers[assignment.shard] == nil && !finished.contains(assignment.shard) {
                         let control = ReaderControl()
                         readers[assignment.shard] = control
                         let position = startingPosition(for: assignment, in: description)
                         tasks.addTask { await self.readGroupShard(assignment.shard, from: position, control: control) }
                     }
-                    if !configuration.follow && readers.isEmpty && held.isSubset(of: finished) && renewal.awaitingExpiry == 0 {
+                    if !configuration.follow && readers.isEmpty && held.isSubset(of: finished)
+                        && renewal.awaitingExpiry == 0
+                    {
                         break  // everything this member can read is read
                     }
                 }
@@ -263,8 +300,13 @@ public final class StreamQConsumer: Service, Sendable {
         }
     }
 
-    private func startingPosition(for assignment: GroupCoordinator.Assignment, in description: StreamDescription) -> StartingPosition {
-        if let after = assignment.after { return .afterSequence(SequenceNumber(sequence: after, shard: assignment.shard)) }
+    private func startingPosition(
+        for assignment: GroupCoordinator.Assignment,
+        in description: StreamDescription
+    ) -> StartingPosition {
+        if let after = assignment.after {
+            return .afterSequence(SequenceNumber(sequence: after, shard: assignment.shard))
+        }
         if let start = assignment.start { return .atSequence(SequenceNumber(sequence: start, shard: assignment.shard)) }
         let hasParents = description.shards.first { $0.id == assignment.shard }?.parents.isEmpty == false
         return hasParents ? .trimHorizon : configuration.startingPosition  // children start where their parents ended
@@ -274,7 +316,11 @@ public final class StreamQConsumer: Service, Sendable {
     private func readGroupShard(_ shard: ShardID, from position: StartingPosition, control: ReaderControl) async {
         do {
             switch try await readShard(shard, from: position, control: control) {
-            case .ended(_, let end, _): progress.withLock { $0.ends[shard] = end; $0.finished.insert(shard) }
+            case .ended(_, let end, _):
+                progress.withLock {
+                    $0.ends[shard] = end
+                    $0.finished.insert(shard)
+                }
             case .caughtUp: progress.withLock { _ = $0.finished.insert(shard) }
             case .stopped: break
             }
@@ -290,7 +336,8 @@ public final class StreamQConsumer: Service, Sendable {
         let snapshot = progress.withLock { $0 }
         var wrote = false
         if let autoCommit, force || snapshot.processedSinceCommit >= autoCommit.records {
-            for (shard, checkpoint) in snapshot.processed where snapshot.committed[shard].map({ $0 < checkpoint.sequence }) ?? true {
+            for (shard, checkpoint) in snapshot.processed
+            where snapshot.committed[shard].map({ $0 < checkpoint.sequence }) ?? true {
                 do {
                     try coordinator.commit(shard: shard, checkpoint: checkpoint, ended: false)
                     progress.withLock { $0.committed[shard] = checkpoint.sequence }
@@ -311,7 +358,10 @@ public final class StreamQConsumer: Service, Sendable {
         var wrote = false
         for shard in progress.withLock({ Array($0.ends.keys) }) {
             let (delivered, done) = progress.withLock { progress in
-                (progress.delivered[shard], autoCommit != nil ? progress.processed[shard]?.sequence : progress.committed[shard])
+                (
+                    progress.delivered[shard],
+                    autoCommit != nil ? progress.processed[shard]?.sequence : progress.committed[shard]
+                )
             }
             if let delivered, (done ?? 0) < delivered || done == nil { continue }  // still being processed
             do {

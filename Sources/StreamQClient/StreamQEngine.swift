@@ -19,7 +19,9 @@ public final class StreamQEngine: Service, Sendable {
     /// Opens `directory`: for writing (locks it; one process at a time) or read-only (any number
     /// of processes beside the writer; reads, follows and consumer groups, no appends).
     public init(
-        directory: String, configuration: StorageConfiguration = .init(), mode: StreamStore.AccessMode = .readWrite,
+        directory: String,
+        configuration: StorageConfiguration = .init(),
+        mode: StreamStore.AccessMode = .readWrite,
         logger: Logger = Logger(label: "streamq")
     ) throws {
         self.store = try StreamStore(directory: directory, configuration: configuration, mode: mode, logger: logger)
@@ -63,17 +65,32 @@ public final class StreamQEngine: Service, Sendable {
     /// possible (Kinesis's uniform scaling): the widest shard is split at its middle, or the
     /// adjacent pair with the narrowest combined range is merged.
     public func updateShardCount(_ name: StreamName, target: Int) async throws {
-        guard (1...1024).contains(target) else { throw StreamQStorageError(.invalidArgument, "target shard count must be 1 to 1024") }
+        guard (1...1024).contains(target) else {
+            throw StreamQStorageError(.invalidArgument, "target shard count must be 1 to 1024")
+        }
         while true {
-            let open = try store.describeStream(name).openShards.sorted { $0.hashKeyRange.start < $1.hashKeyRange.start }
+            let open = try store.describeStream(name).openShards.sorted {
+                $0.hashKeyRange.start < $1.hashKeyRange.start
+            }
             if open.count < target {
-                let widest = open.max { $0.hashKeyRange.end - $0.hashKeyRange.start < $1.hashKeyRange.end - $1.hashKeyRange.start }!
+                let widest = open.max {
+                    $0.hashKeyRange.end - $0.hashKeyRange.start < $1.hashKeyRange.end - $1.hashKeyRange.start
+                }!
                 let range = widest.hashKeyRange
-                guard range.end > range.start else { throw StreamQStorageError(.invalidArgument, "no shard is wide enough to split") }
-                try await store.splitShard(name, shard: widest.id, newStartingHashKey: range.start + (range.end - range.start) / 2 + 1)
+                guard range.end > range.start else {
+                    throw StreamQStorageError(.invalidArgument, "no shard is wide enough to split")
+                }
+                try await store.splitShard(
+                    name,
+                    shard: widest.id,
+                    newStartingHashKey: range.start + (range.end - range.start) / 2 + 1
+                )
             } else if open.count > target {
                 let pairs = zip(open, open.dropFirst())
-                let narrowest = pairs.min { ($0.1.hashKeyRange.end - $0.0.hashKeyRange.start) < ($1.1.hashKeyRange.end - $1.0.hashKeyRange.start) }!
+                let narrowest = pairs.min {
+                    ($0.1.hashKeyRange.end - $0.0.hashKeyRange.start)
+                        < ($1.1.hashKeyRange.end - $1.0.hashKeyRange.start)
+                }!
                 try await store.mergeShards(name, shard: narrowest.0.id, adjacentShard: narrowest.1.id)
             } else {
                 return
@@ -92,8 +109,11 @@ public final class StreamQEngine: Service, Sendable {
     /// A consumer; run it (it is a `Service`) and iterate its `records`.
     public func makeConsumer(configuration: StreamQConsumerConfiguration) throws -> StreamQConsumer {
         let consumer = try StreamQConsumer(
-            backend: store, configuration: configuration, groupsDirectory: store.groupsDirectory(of: configuration.stream),
-            logger: logger)
+            backend: store,
+            configuration: configuration,
+            groupsDirectory: store.groupsDirectory(of: configuration.stream),
+            logger: logger
+        )
         consumers.withLock { $0.append(consumer) }
         return consumer
     }
@@ -115,19 +135,31 @@ public final class StreamQEngine: Service, Sendable {
         let shards = description.shards.map { shard -> ConsumerGroupDescription.Shard in
             let entry = state.shards[shard.id.description]
             let next = shard.storedSequences.upperBound
-            let position = entry?.checkpoint.map { $0.sequence + 1 } ?? entry?.startSequence ?? shard.storedSequences.lowerBound
+            let position =
+                entry?.checkpoint.map { $0.sequence + 1 } ?? entry?.startSequence ?? shard.storedSequences.lowerBound
             let ended = entry?.ended ?? false
             let lagRecords = ended ? 0 : (next > position ? next - position : 0)
             let lagMilliseconds: Int64? =
-                ended || lagRecords == 0 ? 0
-                : entry?.checkpoint.flatMap { checkpoint in shard.newestArrivalMilliseconds.map { max(0, $0 - checkpoint.arrival) } }
+                ended || lagRecords == 0
+                ? 0
+                : entry?.checkpoint.flatMap { checkpoint in
+                    shard.newestArrivalMilliseconds.map { max(0, $0 - checkpoint.arrival) }
+                }
             let live = entry.map { $0.owner != nil && $0.expiry > now } ?? false
             return .init(
-                shard: shard.id, owner: live ? entry?.owner : nil, checkpoint: entry?.checkpoint?.sequence, ended: ended,
-                lagRecords: lagRecords, lagMilliseconds: lagMilliseconds)
+                shard: shard.id,
+                owner: live ? entry?.owner : nil,
+                checkpoint: entry?.checkpoint?.sequence,
+                ended: ended,
+                lagRecords: lagRecords,
+                lagMilliseconds: lagMilliseconds
+            )
         }
         return ConsumerGroupDescription(
-            name: group, members: state.members.filter { $0.value.heartbeat > now - 10_000 }.keys.sorted(), shards: shards)
+            name: group,
+            members: state.members.filter { $0.value.heartbeat > now - 10_000 }.keys.sorted(),
+            shards: shards
+        )
     }
 }
 

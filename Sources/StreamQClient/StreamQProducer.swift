@@ -28,7 +28,11 @@ public final class StreamQProducer: Sendable {
     /// Records acknowledged so far (stored under the store's fsync policy).
     public var acknowledgedRecords: Int { acknowledged.load(ordering: .relaxed) }
 
-    public init(backend: any StreamBackend, configuration: StreamQProducerConfiguration = .init(), logger: Logger = Logger(label: "streamq.producer")) {
+    public init(
+        backend: any StreamBackend,
+        configuration: StreamQProducerConfiguration = .init(),
+        logger: Logger = Logger(label: "streamq.producer")
+    ) {
         var generator = SystemRandomNumberGenerator()
         self.id = UInt64.random(in: 1...UInt64.max, using: &generator)
         self.backend = backend
@@ -50,10 +54,19 @@ public final class StreamQProducer: Sendable {
                 case .waitForRoom: return .waitForRoom
                 case .waitForRoutes: return .waitForRoutes
                 }
-                let key = ShardKey(stream: record.stream, shard: Self.route(record.explicitHashKey, record.partitionKey, in: routes))
+                let key = ShardKey(
+                    stream: record.stream,
+                    shard: Self.route(record.explicitHashKey, record.partitionKey, in: routes)
+                )
                 var handle: SendHandle?
                 enqueue(for: key, records: 1, bytes: size, state: &state) { queue in
-                    handle = Self.append(record.appendRecord, size: size, withHandle: true, to: &queue, configuration: configuration)
+                    handle = Self.append(
+                        record.appendRecord,
+                        size: size,
+                        withHandle: true,
+                        to: &queue,
+                        configuration: configuration
+                    )
                 }
                 return .sent(handle!)
             }
@@ -83,11 +96,20 @@ public final class StreamQProducer: Sendable {
                 case .waitForRoutes: return .waitForRoutes
                 }
                 if routes.count == 1 {
-                    enqueue(for: ShardKey(stream: stream, shard: routes[0].shard), records: records.count, bytes: size, state: &state) { queue in
+                    enqueue(
+                        for: ShardKey(stream: stream, shard: routes[0].shard),
+                        records: records.count,
+                        bytes: size,
+                        state: &state
+                    ) { queue in
                         for record in records {
                             _ = Self.append(
-                                record, size: record.data.count + record.partitionKey.utf8.count, withHandle: false, to: &queue,
-                                configuration: configuration)
+                                record,
+                                size: record.data.count + record.partitionKey.utf8.count,
+                                withHandle: false,
+                                to: &queue,
+                                configuration: configuration
+                            )
                         }
                     }
                     return .sent(())
@@ -99,12 +121,21 @@ public final class StreamQProducer: Sendable {
                 }
                 for (shard, indices) in byShard.sorted(by: { $0.key < $1.key }) {
                     let bytes = indices.reduce(0) { $0 + records[$1].data.count + records[$1].partitionKey.utf8.count }
-                    enqueue(for: ShardKey(stream: stream, shard: shard), records: indices.count, bytes: bytes, state: &state) { queue in
+                    enqueue(
+                        for: ShardKey(stream: stream, shard: shard),
+                        records: indices.count,
+                        bytes: bytes,
+                        state: &state
+                    ) { queue in
                         for index in indices {
                             let record = records[index]
                             _ = Self.append(
-                                record, size: record.data.count + record.partitionKey.utf8.count, withHandle: false, to: &queue,
-                                configuration: configuration)
+                                record,
+                                size: record.data.count + record.partitionKey.utf8.count,
+                                withHandle: false,
+                                to: &queue,
+                                configuration: configuration
+                            )
                         }
                     }
                 }
@@ -261,13 +292,17 @@ public final class StreamQProducer: Sendable {
     /// Whether `bytes` more for `stream` may be buffered now, and its open shards if so.
     private func readiness(of stream: StreamName, adding bytes: Int, state: State) throws -> Readiness {
         guard !state.closed else { throw StreamQStorageError(.closed, "the producer is closed") }
-        if state.bufferedBytes > 0 && state.bufferedBytes + bytes > configuration.maxBufferedBytes { return .waitForRoom }
+        if state.bufferedBytes > 0 && state.bufferedBytes + bytes > configuration.maxBufferedBytes {
+            return .waitForRoom
+        }
         guard !state.rerouting.contains(stream), let routes = state.routes[stream] else { return .waitForRoutes }
         return .ready(routes)
     }
 
     private static func route(
-        _ explicitHashKey: HashKey?, _ partitionKey: String, in routes: [(range: HashKeyRange, shard: ShardID)]
+        _ explicitHashKey: HashKey?,
+        _ partitionKey: String,
+        in routes: [(range: HashKeyRange, shard: ShardID)]
     ) -> ShardID {
         if routes.count == 1 { return routes[0].shard }
         return route(explicitHashKey ?? .forPartitionKey(partitionKey), in: routes)
@@ -286,15 +321,24 @@ public final class StreamQProducer: Sendable {
     /// Adds records to one shard's queue through `fill`, then arms its linger timer and sends what
     /// is ready.
     private func enqueue(
-        for key: ShardKey, records: Int, bytes: Int, state: inout State, _ fill: (inout ShardQueue) -> Void
+        for key: ShardKey,
+        records: Int,
+        bytes: Int,
+        state: inout State,
+        _ fill: (inout ShardQueue) -> Void
     ) {
         // Mutated in place through the dictionary: one hash, and the arrays stay uniquely
         // referenced (a copy out and back would copy them on every append).
-        let (armLinger, canDispatch) = Self.fill(&state.queues[key, default: ShardQueue()], configuration: configuration, fill)
+        let (armLinger, canDispatch) = Self.fill(
+            &state.queues[key, default: ShardQueue()],
+            configuration: configuration,
+            fill
+        )
         state.bufferedBytes += bytes
         state.outstanding += records
         if armLinger {
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(configuration.linger.milliseconds))) {
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(configuration.linger.milliseconds)))
+            {
                 self.state.withLock { state in
                     guard state.queues[key] != nil else { return }
                     state.queues[key]!.lingerArmed = false
@@ -307,7 +351,9 @@ public final class StreamQProducer: Sendable {
     }
 
     private static func fill(
-        _ queue: inout ShardQueue, configuration: StreamQProducerConfiguration, _ fill: (inout ShardQueue) -> Void
+        _ queue: inout ShardQueue,
+        configuration: StreamQProducerConfiguration,
+        _ fill: (inout ShardQueue) -> Void
     ) -> (armLinger: Bool, canDispatch: Bool) {
         fill(&queue)
         let armLinger = !queue.lingerArmed
@@ -318,7 +364,10 @@ public final class StreamQProducer: Sendable {
 
     /// Appends one record to the batch being filled, cutting it when full.
     private static func append(
-        _ record: AppendRecord, size: Int, withHandle: Bool, to queue: inout ShardQueue,
+        _ record: AppendRecord,
+        size: Int,
+        withHandle: Bool,
+        to queue: inout ShardQueue,
         configuration: StreamQProducerConfiguration
     ) -> SendHandle? {
         let index = queue.filling.records.count
@@ -326,7 +375,9 @@ public final class StreamQProducer: Sendable {
         queue.filling.records.append(record)
         queue.filling.targets.append(handle?.promise, index: index)
         queue.filling.bytes += size
-        if queue.filling.records.count >= configuration.maxBatchRecords || queue.filling.bytes >= configuration.maxBatchBytes {
+        if queue.filling.records.count >= configuration.maxBatchRecords
+            || queue.filling.bytes >= configuration.maxBatchBytes
+        {
             queue.ready.append(queue.filling)
             queue.filling = PendingBatch()
         }
@@ -351,8 +402,13 @@ public final class StreamQProducer: Sendable {
             }
             if queue.isEmpty { queue.urgent = false }
             let batch = Batch(
-                key: key, records: pending.records, targets: pending.targets, bytes: pending.bytes,
-                stamp: configuration.idempotent ? ProducerStamp(producerID: id, sequence: queue.nextStamp) : nil, attempt: 1)
+                key: key,
+                records: pending.records,
+                targets: pending.targets,
+                bytes: pending.bytes,
+                stamp: configuration.idempotent ? ProducerStamp(producerID: id, sequence: queue.nextStamp) : nil,
+                attempt: 1
+            )
             queue.nextStamp += 1
             queue.inFlight += 1
             submit(batch, queue: &queue, state: &state)
@@ -362,7 +418,12 @@ public final class StreamQProducer: Sendable {
 
     private func submit(_ batch: Batch, queue: inout ShardQueue, state: inout State) {
         do {
-            try backend.enqueueAppend(to: batch.key.stream, shard: batch.key.shard, batch.records, producer: batch.stamp) {
+            try backend.enqueueAppend(
+                to: batch.key.stream,
+                shard: batch.key.shard,
+                batch.records,
+                producer: batch.stamp
+            ) {
                 result in self.complete(batch, result)
             }
         } catch {
@@ -451,7 +512,10 @@ public final class StreamQProducer: Sendable {
         }
         state.failures.failedCount += batch.records.count
         failedCounter.increment(by: batch.records.count)
-        logger.error("records failed", metadata: ["stream": "\(batch.key.stream)", "count": "\(batch.records.count)", "error": "\(error)"])
+        logger.error(
+            "records failed",
+            metadata: ["stream": "\(batch.key.stream)", "count": "\(batch.records.count)", "error": "\(error)"]
+        )
         release(batch, state: &state)
     }
 
@@ -471,7 +535,9 @@ public final class StreamQProducer: Sendable {
     private func waitForRoom(_ size: Int) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let full = state.withLock { state -> Bool in
-                guard state.bufferedBytes > 0 && state.bufferedBytes + size > configuration.maxBufferedBytes else { return false }
+                guard state.bufferedBytes > 0 && state.bufferedBytes + size > configuration.maxBufferedBytes else {
+                    return false
+                }
                 state.roomWaiters.append(continuation)
                 return true
             }
@@ -544,7 +610,18 @@ public final class StreamQProducer: Sendable {
                     for batch in queue.refused { fail(batch, error, state: &state) }
                     if !queue.isEmpty {
                         let buffered = queue.bufferedRecords
-                        fail(Batch(key: key, records: buffered.records, targets: buffered.targets, bytes: buffered.bytes, stamp: nil, attempt: 1), error, state: &state)
+                        fail(
+                            Batch(
+                                key: key,
+                                records: buffered.records,
+                                targets: buffered.targets,
+                                bytes: buffered.bytes,
+                                stamp: nil,
+                                attempt: 1
+                            ),
+                            error,
+                            state: &state
+                        )
                     }
                 }
             }
@@ -568,7 +645,10 @@ public final class StreamQProducer: Sendable {
                 var targets = queue.refused.reduce(into: RecordTargets()) { $0.append(contentsOf: $1.targets) }
                 targets.append(contentsOf: buffered.targets)
                 for (record, target) in zip(records, targets.perRecord) {
-                    let child = ShardKey(stream: stream, shard: Self.route(record.explicitHashKey, record.partitionKey, in: routes))
+                    let child = ShardKey(
+                        stream: stream,
+                        shard: Self.route(record.explicitHashKey, record.partitionKey, in: routes)
+                    )
                     moved[child, default: ([], RecordTargets(), 0)].records.append(record)
                     moved[child]!.targets.append(target.promise, index: target.index)
                     moved[child]!.bytes += record.data.count + record.partitionKey.utf8.count

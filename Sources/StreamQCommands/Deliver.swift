@@ -6,7 +6,8 @@ import StreamQStorage
 /// `streamq deliver`: Firehose-style continuous delivery of a stream's records into files.
 struct Deliver: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Deliver a stream's records into files (JSON lines, CSV or Parquet), exactly once, resuming from the last commit.",
+        abstract:
+            "Deliver a stream's records into files (JSON lines, CSV or Parquet), exactly once, resuming from the last commit.",
         discussion: """
             Files are published complete (hidden while written, fsynced, renamed) and listed in DEST/_manifest/ with the \
             stream positions they cover; a restarted deliver continues after the last commit, so no record is \
@@ -16,17 +17,26 @@ struct Deliver: AsyncParsableCommand {
             Example:
               streamq deliver access --format parquet \\
                 --into 'file:///data/access/dt={dt}/hr={hr}'
-            """)
+            """
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument(help: "The stream.") var stream: String
     @Option(help: "jsonl (default: each record's bytes as a line), csv or parquet (columns from --schema or a sample).")
     var format: String = "jsonl"
-    @Flag(help: "With jsonl: wrap each record with its shard, sequence number, partition key and arrival time.") var metadata = false
-    @Option(help: "For csv and parquet: the columns, such as 'ts BIGINT, host VARCHAR, latency_ms DOUBLE' (default: inferred from 1,000 records).")
+    @Flag(help: "With jsonl: wrap each record with its shard, sequence number, partition key and arrival time.")
+    var metadata = false
+    @Option(
+        help:
+            "For csv and parquet: the columns, such as 'ts BIGINT, host VARCHAR, latency_ms DOUBLE' (default: inferred from 1,000 records)."
+    )
     var schema: String?
-    @Option(name: .customLong("buffer-size"), help: "Commit files once one holds this much (default 64MiB).") var bufferSize: String = "64MiB"
-    @Option(name: .customLong("buffer-interval"), help: "Commit files at least this often while records arrive (default 60s).")
+    @Option(name: .customLong("buffer-size"), help: "Commit files once one holds this much (default 64MiB).")
+    var bufferSize: String = "64MiB"
+    @Option(
+        name: .customLong("buffer-interval"),
+        help: "Commit files at least this often while records arrive (default 60s)."
+    )
     var bufferInterval: String = "60s"
     @Option(help: "Where to start the first time: trim-horizon (default) or latest.") var from: String = "trim-horizon"
     @Flag(help: "Deliver what is stored now, commit and exit, instead of following the stream.") var once = false
@@ -68,26 +78,44 @@ struct Deliver: AsyncParsableCommand {
             sinkOptions.rollInterval = bufferInterval
             sinkOptions.rollInactivity = bufferInterval
             let sink = try sinkOptions.makeSink(
-                url: into, format: format, columns: plan.columns, names: ["stream": name.rawValue, "query": name.rawValue],
-                timeColumn: metadata ? "arrival" : "_arrival", rawColumn: rawColumn, columnTypes: types)
+                url: into,
+                format: format,
+                columns: plan.columns,
+                names: ["stream": name.rawValue, "query": name.rawValue],
+                timeColumn: metadata ? "arrival" : "_arrival",
+                rawColumn: rawColumn,
+                columnTypes: types
+            )
             let output = FileSinkOutput(sink: sink)
             let runner = FollowQueryRunner(plan: plan, store: store, stream: name, start: start, stopWhenCaughtUp: once)
             // Records that never became rows are committed to _errors/ with the files.
-            let statistics = try await runner.runUntilStopped(output: output, reportErrors: { errors in errors.forEach(sink.reject) })
+            let statistics = try await runner.runUntilStopped(
+                output: output,
+                reportErrors: { errors in errors.forEach(sink.reject) }
+            )
             StandardStreams.writeError(
                 "delivered \(sink.statistics.rows) records in \(sink.statistics.files) files under \(sink.destination.root)"
                     + " (\(statistics.rowsIn) records read since the first run)"
-                    + (sink.statistics.errors > 0 ? "; \(sink.statistics.errors) could not be written (see _errors/)" : "") + "\n")
+                    + (sink.statistics.errors > 0
+                        ? "; \(sink.statistics.errors) could not be written (see _errors/)" : "") + "\n"
+            )
         }
     }
 
     /// The query that turns records into rows, the raw column for plain JSON lines, and the
     /// column types (from --schema or a sample) so every Parquet file has the same schema.
-    private func query(for name: StreamName, store: StreamStore, withShard: Bool) throws -> (String, String?, [ColumnType]?) {
+    private func query(
+        for name: StreamName,
+        store: StreamStore,
+        withShard: Bool
+    ) throws -> (String, String?, [ColumnType]?) {
         let source = "\"\(name.rawValue)\""
         if format == "jsonl" {
             if metadata {
-                return ("SELECT _shard AS shard, _sequence AS sequence_number, _partition_key AS partition_key, _arrival AS arrival, _raw AS data FROM \(source)", nil, nil)
+                return (
+                    "SELECT _shard AS shard, _sequence AS sequence_number, _partition_key AS partition_key, _arrival AS arrival, _raw AS data FROM \(source)",
+                    nil, nil
+                )
             }
             return ("SELECT _raw, _arrival\(withShard ? ", _shard" : "") FROM \(source)", "_raw", nil)
         }
@@ -106,10 +134,14 @@ struct Deliver: AsyncParsableCommand {
             let sample = try SchemaInference.sample(store, stream: name)
             columns = sample.fields.map { "\"\($0.name)\"" }
             types = sample.fields.map { ColumnType(sqlTypes: $0.type) }
-            guard !columns.isEmpty else { throw CommandFailure("no JSON fields in \(name.rawValue) to infer columns from; give --schema") }
+            guard !columns.isEmpty else {
+                throw CommandFailure("no JSON fields in \(name.rawValue) to infer columns from; give --schema")
+            }
         }
         return (
-            "SELECT " + (columns + ["_arrival AS _arrival"] + (withShard ? ["_shard AS _shard"] : [])).joined(separator: ", ") + " FROM \(source)", nil,
+            "SELECT "
+                + (columns + ["_arrival AS _arrival"] + (withShard ? ["_shard AS _shard"] : [])).joined(separator: ", ")
+                + " FROM \(source)", nil,
             types + [.timestamp] + (withShard ? [.varchar] : [])
         )
     }

@@ -2,7 +2,9 @@ import FoundationEssentials
 
 /// Parses `500ms`, `90s`, `30m`, `24h`, `7d` into a `Duration`.
 func parseDuration(_ text: String) throws -> Duration {
-    let units: [(suffix: String, milliseconds: Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
+    let units: [(suffix: String, milliseconds: Int64)] = [
+        ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
+    ]
     for (suffix, scale) in units where text.hasSuffix(suffix) {
         if let value = Int64(text.dropLast(suffix.count)), value >= 0 {
             return .milliseconds(value * scale)
@@ -35,5 +37,7 @@ func parseTimestamp(_ text: String) throws -> Int64 {
     for style in [Date.ISO8601FormatStyle(includingFractionalSeconds: true), Date.ISO8601FormatStyle()] {
         if let date = try? style.parse(text) { return Int64((date.timeIntervalSince1970 * 1000).rounded()) }
     }
-    throw CommandFailure("'\(text)' is not a timestamp (expected ISO 8601 such as 2026-01-01T00:00:00Z, or epoch milliseconds)")
+    throw CommandFailure(
+        "'\(text)' is not a timestamp (expected ISO 8601 such as 2026-01-01T00:00:00Z, or epoch milliseconds)"
+    )
 }

@@ -5,11 +5,14 @@ import StreamQStorage
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create and list master keys in the master key file (kept outside the data directory).",
-        subcommands: [CreateKey.self, ListKeys.self])
+        subcommands: [CreateKey.self, ListKeys.self]
+    )
 
     struct CreateKey: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "create", abstract: "Generate a 256-bit master key and append it to the key file.")
+            commandName: "create",
+            abstract: "Generate a 256-bit master key and append it to the key file."
+        )
 
         @OptionGroup var store: StoreOptions
         @Argument(help: "Key id: 1-256 characters from A-Z a-z 0-9 / _ . : - (e.g. alias/logs).") var name: String
@@ -23,7 +26,9 @@ struct Keys: ParsableCommand {
 
     struct ListKeys: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "list", abstract: "Print the key ids in the key file (never the key material).")
+            commandName: "list",
+            abstract: "Print the key ids in the key file (never the key material)."
+        )
 
         @OptionGroup var store: StoreOptions
 
@@ -38,7 +43,8 @@ struct EncryptStream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "encrypt-stream",
         abstract: "Encrypt the records written from now on with a new data key wrapped by a master key.",
-        discussion: "Like Kinesis StartStreamEncryption: records already stored stay as they are and stay readable.")
+        discussion: "Like Kinesis StartStreamEncryption: records already stored stay as they are and stay readable."
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String
@@ -55,7 +61,8 @@ struct DecryptStream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "decrypt-stream",
         abstract: "Stop encrypting the records written from now on.",
-        discussion: "Like Kinesis StopStreamEncryption: encrypted records stay encrypted and readable with their key.")
+        discussion: "Like Kinesis StopStreamEncryption: encrypted records stay encrypted and readable with their key."
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String
@@ -70,7 +77,8 @@ struct DecryptStream: AsyncParsableCommand {
 struct RotateKey: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rotate-key",
-        abstract: "Start a new data key, wrapped by the stream's master key, for the records written from now on.")
+        abstract: "Start a new data key, wrapped by the stream's master key, for the records written from now on."
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String

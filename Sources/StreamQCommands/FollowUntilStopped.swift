@@ -6,7 +6,10 @@ extension FollowQueryRunner {
     /// Runs until Ctrl-C or SIGTERM (then the runner commits and returns), LIMIT, or, with
     /// `stopWhenCaughtUp`, the end of the stream. Signals are trapped before anything is read, so a
     /// stop always commits.
-    func runUntilStopped(output: some FollowOutput & Sendable, reportErrors: @escaping @Sendable ([RowError]) -> Void) async throws
+    func runUntilStopped(
+        output: some FollowOutput & Sendable,
+        reportErrors: @escaping @Sendable ([RowError]) -> Void
+    ) async throws
         -> QueryStatistics
     {
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)

@@ -4,7 +4,8 @@ import StreamQStorage
 
 struct Groups: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List a stream's consumer groups with their members, checkpoints and lag.")
+        abstract: "List a stream's consumer groups with their members, checkpoints and lag."
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String
@@ -17,7 +18,9 @@ struct Groups: AsyncParsableCommand {
             var lines: [String] = []
             for group in groups {
                 let described = try engine.describeGroup(name, group: group)
-                lines.append("group \(group)  members: \(described.members.isEmpty ? "none active" : described.members.joined(separator: ", "))")
+                lines.append(
+                    "group \(group)  members: \(described.members.isEmpty ? "none active" : described.members.joined(separator: ", "))"
+                )
                 lines.append(
                     contentsOf: TextTable.render(
                         header: ["SHARD", "OWNER", "CHECKPOINT", "LAG RECORDS", "LAG"],
@@ -27,7 +30,9 @@ struct Groups: AsyncParsableCommand {
                                 shard.ended ? "SHARD_END" : shard.checkpoint.map(String.init) ?? "-",
                                 String(shard.lagRecords), shard.lagMilliseconds.map { "\($0) ms" } ?? "-",
                             ]
-                        }))
+                        }
+                    )
+                )
                 lines.append("")
             }
             return lines.joined(separator: "\n")
@@ -38,7 +43,9 @@ struct Groups: AsyncParsableCommand {
 
 struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Per shard: records, bytes on disk, compression ratio, arrival times and the last minute's write rate.")
+        abstract:
+            "Per shard: records, bytes on disk, compression ratio, arrival times and the last minute's write rate."
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String
@@ -48,7 +55,8 @@ struct Stats: AsyncParsableCommand {
         let shards = try await store.withStore(mode: .readOnly) { try $0.statistics(name) }
         let rows = shards.map { shard in
             [
-                shard.shard.description, shard.isOpen ? "OPEN" : "CLOSED", String(shard.records), String(shard.bytesOnDisk),
+                shard.shard.description, shard.isOpen ? "OPEN" : "CLOSED", String(shard.records),
+                String(shard.bytesOnDisk),
                 String(format1: shard.compressionRatio) + "x",
                 shard.oldestArrivalMilliseconds.map(formatTimestamp) ?? "-",
                 shard.newestArrivalMilliseconds.map(formatTimestamp) ?? "-",
@@ -68,8 +76,12 @@ struct Stats: AsyncParsableCommand {
             String(format1: Double(total.minute) / 60) + "/s",
         ]
         let lines = TextTable.render(
-            header: ["SHARD", "STATE", "RECORDS", "BYTES ON DISK", "COMPRESSION", "OLDEST ARRIVAL", "NEWEST ARRIVAL", "RATE (1 MIN)"],
-            rows: rows + [totalRow])
+            header: [
+                "SHARD", "STATE", "RECORDS", "BYTES ON DISK", "COMPRESSION", "OLDEST ARRIVAL", "NEWEST ARRIVAL",
+                "RATE (1 MIN)",
+            ],
+            rows: rows + [totalRow]
+        )
         StandardStreams.writeOutput(lines.joined(separator: "\n") + "\n")
     }
 }

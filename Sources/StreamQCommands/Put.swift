@@ -15,14 +15,18 @@ struct Put: AsyncParsableCommand {
             Each line (without its newline) becomes one record's data, byte for byte. Lines that cannot be \
             stored (too large, or without the --key-field) are not stored: each is reported with its line \
             number on stderr (or to --errors FILE as JSON lines), counted, and the exit status is 1.
-            """)
+            """
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String
     @Option(name: .customLong("partition-key"), help: "Partition key for every record.") var partitionKey: String?
     @Option(name: .customLong("key-field"), help: "Use this top-level JSON field of each line as its partition key.")
     var keyField: String?
-    @Option(name: .customLong("batch-size"), help: "Records per append at most (an append is also cut at 1 MiB; each is one durable commit).")
+    @Option(
+        name: .customLong("batch-size"),
+        help: "Records per append at most (an append is also cut at 1 MiB; each is one durable commit)."
+    )
     var batchSize: Int = 10_000
     @Option(name: .customLong("errors"), help: "Write rejected lines to this file as JSON lines with the reason.")
     var errorsPath: String?
@@ -49,17 +53,19 @@ struct Put: AsyncParsableCommand {
             // --progress: a ticker reports acknowledged (durable) records as they grow, also while
             // stdin is quiet.
             let acknowledgedCount = appender.acknowledged
-            let ticker = progress ? Task {
-                var reported = 0
-                while !Task.isCancelled {
-                    let acknowledged = acknowledgedCount.value
-                    if acknowledged > reported {
-                        reported = acknowledged
-                        StandardStreams.writeError("stored \(acknowledged)\n")
+            let ticker =
+                progress
+                ? Task {
+                    var reported = 0
+                    while !Task.isCancelled {
+                        let acknowledged = acknowledgedCount.value
+                        if acknowledged > reported {
+                            reported = acknowledged
+                            StandardStreams.writeError("stored \(acknowledged)\n")
+                        }
+                        try? await Task.sleep(for: .milliseconds(20))
                     }
-                    try? await Task.sleep(for: .milliseconds(20))
-                }
-            } : nil
+                } : nil
             defer { ticker?.cancel() }
             let maxBytes = store.configuration.maxRecordBytes
             var keys = RandomPartitionKeys()
@@ -73,14 +79,20 @@ struct Put: AsyncParsableCommand {
                 while let line = try await reader.nextLine(whenIdle: { try await appender.appendBuffered() }) {
                     lineNumber += 1
                     guard line.count <= maxBytes else {
-                        try rejections.reject(line: lineNumber, reason: "line is \(line.count) bytes; the record limit is \(maxBytes)", data: line)
+                        try rejections.reject(
+                            line: lineNumber,
+                            reason: "line is \(line.count) bytes; the record limit is \(maxBytes)",
+                            data: line
+                        )
                         continue
                     }
                     let key: String
                     if let fixedKey {
                         key = fixedKey
                     } else if let keyField {
-                        guard let found = try rejections.keyField(keyField, in: line, lineNumber: lineNumber) else { continue }
+                        guard let found = try rejections.keyField(keyField, in: line, lineNumber: lineNumber) else {
+                            continue
+                        }
                         key = found
                     } else {
                         key = keys.next()
@@ -104,7 +116,8 @@ struct Put: AsyncParsableCommand {
         StandardStreams.writeError(
             "stored \(stored) record\(stored == 1 ? "" : "s") in \(name)"
                 + (rejected > 0 ? "; rejected \(rejected) line\(rejected == 1 ? "" : "s") (not stored)" : "")
-                + (sent > stored ? "; \(sent - stored) failed" : "") + "\n")
+                + (sent > stored ? "; \(sent - stored) failed" : "") + "\n"
+        )
         if rejected > 0 || failure != nil { throw ExitCode(1) }
     }
 }

@@ -8,7 +8,8 @@ import StreamQStorage
 /// `streamq query`: run SQL over a stream's history, or continuously with `--follow`.
 struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a SQL query over a stream (bounded by default; --follow keeps running and emits windows as they close).",
+        abstract:
+            "Run a SQL query over a stream (bounded by default; --follow keeps running and emits windows as they close).",
         discussion: """
             Example:
               streamq query "SELECT window_start, status, count(*) AS n FROM access
@@ -18,21 +19,31 @@ struct Query: AsyncParsableCommand {
             Rows that cannot be evaluated (not JSON, no event time, a failed CAST) and late rows are counted, the \
             first ones reported on stderr, and all of them written to --errors FILE when given; the exit status \
             is then 3 so scripts notice.
-            """)
+            """
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument(help: "The query.") var sql: String
-    @Option(help: "table (default on a terminal), jsonl or csv; with --into: jsonl (default), csv or parquet.") var format: String?
+    @Option(help: "table (default on a terminal), jsonl or csv; with --into: jsonl (default), csv or parquet.")
+    var format: String?
     @OptionGroup var sinkOptions: SinkCommandOptions
     @Flag(help: "Print rows in and out, late rows, errors and elapsed time on stderr.") var stats = false
-    @Flag(help: "Keep running: emit each window when the watermark passes its end, until Ctrl-C or LIMIT.") var follow = false
+    @Flag(help: "Keep running: emit each window when the watermark passes its end, until Ctrl-C or LIMIT.") var follow =
+        false
     @Option(help: "With --follow: save progress under this name and resume from it on the next run.") var name: String?
-    @Option(name: .customLong("idle-timeout"), help: "With --follow: a shard silent this long stops holding the watermark (default 30s).")
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: "With --follow: a shard silent this long stops holding the watermark (default 30s)."
+    )
     var idleTimeout: String = "30s"
-    @Option(help: "Only records that arrived at or after this time (ISO-8601 or epoch ms); with --follow also trim-horizon or latest.")
+    @Option(
+        help:
+            "Only records that arrived at or after this time (ISO-8601 or epoch ms); with --follow also trim-horizon or latest."
+    )
     var from: String?
     @Option(help: "Only records that arrived before this time (ISO-8601 or epoch ms).") var until: String?
-    @Option(help: "Append rows the query could not use (errors, late rows) to this JSON-lines file.") var errors: String?
+    @Option(help: "Append rows the query could not use (errors, late rows) to this JSON-lines file.") var errors:
+        String?
     @Option(help: "Shards scanned at once (default: the number of CPUs).") var parallel: Int?
 
     func run() async throws {
@@ -43,27 +54,38 @@ struct Query: AsyncParsableCommand {
             throw CommandFailure(error.rendered(in: sql))
         }
         let stream = try streamName(plan.stream)
-        guard name == nil || follow else { throw CommandFailure("--name needs --follow (a bounded query has nothing to resume)") }
+        guard name == nil || follow else {
+            throw CommandFailure("--name needs --follow (a bounded query has nothing to resume)")
+        }
         let clock = ContinuousClock()
         let started = clock.now
         let reporter = try ErrorReporter(path: errors)
         let into = sinkOptions.into ?? plan.statement.into
         if let into {
             let sink = try sinkOptions.makeSink(
-                url: into, format: format, columns: plan.columns, names: ["stream": stream.rawValue, "query": name ?? "query"],
-                timeColumn: "window_start")
-            let statistics = try await follow
+                url: into,
+                format: format,
+                columns: plan.columns,
+                names: ["stream": stream.rawValue, "query": name ?? "query"],
+                timeColumn: "window_start"
+            )
+            let statistics =
+                try await follow
                 ? runFollowing(plan, stream: stream, output: FileSinkOutput(sink: sink), reporter: reporter)
                 : runBoundedIntoSink(plan, stream: stream, sink: sink, reporter: reporter)
             try reporter.finish()
             StandardStreams.writeError(
                 "streamq: \(sink.statistics.rows) rows in \(sink.statistics.files) files committed under \(sink.destination.root)"
-                    + (sink.statistics.errors > 0 ? "; \(sink.statistics.errors) rows could not be written (see _errors/)" : "") + "\n")
+                    + (sink.statistics.errors > 0
+                        ? "; \(sink.statistics.errors) rows could not be written (see _errors/)" : "") + "\n"
+            )
             try finish(statistics, started: started, clock: clock, extraFailures: sink.statistics.errors)
             return
         }
         let format = format ?? (StandardStreams.isOutputTerminal ? "table" : "jsonl")
-        guard ["table", "jsonl", "csv"].contains(format) else { throw CommandFailure("--format must be table, jsonl or csv (parquet needs --into)") }
+        guard ["table", "jsonl", "csv"].contains(format) else {
+            throw CommandFailure("--format must be table, jsonl or csv (parquet needs --into)")
+        }
         let writer = ResultWriter(columns: plan.columns, format: format, streaming: follow)
         let statistics: QueryStatistics
         if follow {
@@ -85,9 +107,15 @@ struct Query: AsyncParsableCommand {
             let until = try until.map { try timeOption($0, name: "--until") }
             statistics = try await store.withStore(mode: .readOnly) { store in
                 let runner = BoundedQueryRunner(
-                    plan: plan, store: store, stream: stream, from: from, until: until,
-                    parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount)
-                return try await runner.run(emit: { writer.write($0) }, reportErrors: { reporter.report($0) }).statistics
+                    plan: plan,
+                    store: store,
+                    stream: stream,
+                    from: from,
+                    until: until,
+                    parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount
+                )
+                return try await runner.run(emit: { writer.write($0) }, reportErrors: { reporter.report($0) })
+                    .statistics
             }
         }
         writer.finish()
@@ -96,15 +124,22 @@ struct Query: AsyncParsableCommand {
     }
 
     /// Prints `--stats` and fails with status 3 when rows were skipped.
-    private func finish(_ statistics: QueryStatistics, started: ContinuousClock.Instant, clock: ContinuousClock, extraFailures: Int) throws {
+    private func finish(
+        _ statistics: QueryStatistics,
+        started: ContinuousClock.Instant,
+        clock: ContinuousClock,
+        extraFailures: Int
+    ) throws {
         if stats {
             StandardStreams.writeError(
-                "rows in \(statistics.rowsIn), rows out \(statistics.rowsOut), late \(statistics.late), errors \(statistics.errors), elapsed \(started.duration(to: clock.now))\n")
+                "rows in \(statistics.rowsIn), rows out \(statistics.rowsOut), late \(statistics.late), errors \(statistics.errors), elapsed \(started.duration(to: clock.now))\n"
+            )
         }
         let skipped = statistics.errors + statistics.late
         if skipped > 0 {
             StandardStreams.writeError(
-                "streamq: \(skipped) row\(skipped == 1 ? "" : "s") skipped (\(statistics.errors) could not be evaluated, \(statistics.late) late)\(errors.map { "; see \($0)" } ?? "")\n")
+                "streamq: \(skipped) row\(skipped == 1 ? "" : "s") skipped (\(statistics.errors) could not be evaluated, \(statistics.late) late)\(errors.map { "; see \($0)" } ?? "")\n"
+            )
         }
         if skipped + extraFailures > 0 { throw ExitCode(3) }
     }
@@ -112,7 +147,12 @@ struct Query: AsyncParsableCommand {
 
 extension Query {
     /// Follows the stream until Ctrl-C / SIGTERM (then commits its progress) or LIMIT.
-    private func runFollowing(_ plan: QueryPlan, stream: StreamName, output: some FollowOutput & Sendable, reporter: ErrorReporter) async throws
+    private func runFollowing(
+        _ plan: QueryPlan,
+        stream: StreamName,
+        output: some FollowOutput & Sendable,
+        reporter: ErrorReporter
+    ) async throws
         -> QueryStatistics
     {
         guard until == nil else { throw CommandFailure("--until cannot be used with --follow") }
@@ -131,11 +171,17 @@ extension Query {
 
     /// A bounded query into files: rows are written as they come (rolling by size), and committed
     /// at the end.
-    private func runBoundedIntoSink(_ plan: QueryPlan, stream: StreamName, sink: FileSink, reporter: ErrorReporter) async throws -> QueryStatistics {
+    private func runBoundedIntoSink(
+        _ plan: QueryPlan,
+        stream: StreamName,
+        sink: FileSink,
+        reporter: ErrorReporter
+    ) async throws -> QueryStatistics {
         do {
             guard try sink.recover() == nil, !sink.hasCommits else {
                 throw CommandFailure(
-                    "\(sink.destination.root) already holds committed results; choose another directory or remove it (follow queries resume there instead)")
+                    "\(sink.destination.root) already holds committed results; choose another directory or remove it (follow queries resume there instead)"
+                )
             }
         } catch let error as SinkError {
             throw CommandFailure(error.message)
@@ -145,8 +191,13 @@ extension Query {
         let guarded = LockedSink(sink)
         let statistics = try await store.withStore(mode: .readOnly) { store in
             let runner = BoundedQueryRunner(
-                plan: plan, store: store, stream: stream, from: from, until: until,
-                parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount)
+                plan: plan,
+                store: store,
+                stream: stream,
+                from: from,
+                until: until,
+                parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount
+            )
             return try await runner.run(
                 emit: { rows in
                     try guarded.withSink { sink in
@@ -154,7 +205,8 @@ extension Query {
                         try sink.write(rows, now: now)
                         if sink.shouldCommit(now: now) { try sink.commit(state: nil) }
                     }
-                }, reportErrors: { reporter.report($0) }
+                },
+                reportErrors: { reporter.report($0) }
             ).statistics
         }
         try guarded.withSink { sink in if sink.hasOpenFiles || !sink.hasCommits { try sink.commit(state: nil) } }
@@ -165,7 +217,9 @@ extension Query {
 /// A time given on the command line: ISO-8601, or epoch seconds/ms/µs.
 func timeOption(_ text: String, name: String) throws -> Int64 {
     guard let milliseconds = EventTime.milliseconds(fromText: text) else {
-        throw CommandFailure("\(name) must be an ISO-8601 time (2026-01-01T00:00:00Z) or epoch milliseconds, got '\(text)'")
+        throw CommandFailure(
+            "\(name) must be an ISO-8601 time (2026-01-01T00:00:00Z) or epoch milliseconds, got '\(text)'"
+        )
     }
     return milliseconds
 }
@@ -189,7 +243,9 @@ enum ResultFormatter {
             }
         default:
             let lines = TextTable.render(header: result.columns, rows: result.rows.map { $0.map(RowText.text) })
-            output.append(lines.joined(separator: "\n") + "\n(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))\n")
+            output.append(
+                lines.joined(separator: "\n") + "\n(\(result.rows.count) row\(result.rows.count == 1 ? "" : "s"))\n"
+            )
         }
     }
 }

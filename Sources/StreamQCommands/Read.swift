@@ -1,10 +1,10 @@
 import ArgumentParser
 import Logging
 import ServiceLifecycle
-import UnixSignals
 import StreamQClient
 import StreamQJSON
 import StreamQStorage
+import UnixSignals
 
 /// `streamq read`: print a stream's records.
 struct Read: AsyncParsableCommand {
@@ -14,22 +14,29 @@ struct Read: AsyncParsableCommand {
             Without --shard every shard is read, parents before children. --from takes trim-horizon (default), \
             latest, at:SEQ, after:SEQ (a sequence number names its shard) or time:ISO8601. Reading never \
             blocks a writer: read runs beside `streamq put` on the same data directory.
-            """)
+            """
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String
-    @Option(help: "Where to start: trim-horizon, latest, at:SEQ, after:SEQ, time:ISO8601.") var from: String = "trim-horizon"
+    @Option(help: "Where to start: trim-horizon, latest, at:SEQ, after:SEQ, time:ISO8601.") var from: String =
+        "trim-horizon"
     @Option(help: "Read only this shard.") var shard: String?
     @Option(help: "Stop after this many records.") var limit: Int?
     @Flag(help: "Keep printing new records as they are stored, until interrupted.") var follow = false
-    @Option(help: "Read as a member of this consumer group: shards are shared with other members and each run continues after the last one's checkpoint.")
+    @Option(
+        help:
+            "Read as a member of this consumer group: shards are shared with other members and each run continues after the last one's checkpoint."
+    )
     var group: String?
     @Flag(help: "Print each record as JSON with its shard, sequence number, partition key and arrival time.")
     var json = false
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
-        if group != nil && shard != nil { throw ValidationError("--group reads the shards the group assigns; drop --shard") }
+        if group != nil && shard != nil {
+            throw ValidationError("--group reads the shards the group assigns; drop --shard")
+        }
     }
 
     func run() async throws {
@@ -41,7 +48,14 @@ struct Read: AsyncParsableCommand {
         try await store.withEngine(mode: .readOnly) { engine in
             var output = RecordPrinter(json: json, flushEachRecord: follow)
             if onlyShard != nil || start.sequenceShard != nil {
-                try await readOneShard(engine.store, name, shard: onlyShard ?? start.sequenceShard!, start: start, limit: limit, output: &output)
+                try await readOneShard(
+                    engine.store,
+                    name,
+                    shard: onlyShard ?? start.sequenceShard!,
+                    start: start,
+                    limit: limit,
+                    output: &output
+                )
             } else {
                 try await readWithConsumer(engine, name, start: start, limit: limit, output: &output)
             }
@@ -51,7 +65,11 @@ struct Read: AsyncParsableCommand {
 
     /// Every shard through a consumer: lineage order, follow and groups.
     private func readWithConsumer(
-        _ engine: StreamQEngine, _ name: StreamName, start: StartSpec, limit: Int, output: inout RecordPrinter
+        _ engine: StreamQEngine,
+        _ name: StreamName,
+        start: StartSpec,
+        limit: Int,
+        output: inout RecordPrinter
     ) async throws {
         var configuration = StreamQConsumerConfiguration(stream: name)
         configuration.startingPosition = start.position(for: ShardID(0))
@@ -63,7 +81,10 @@ struct Read: AsyncParsableCommand {
         let services = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "streamq.read")))
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: Logger(label: "streamq.read")
+            )
+        )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await services.run() }
             var count = 0
@@ -83,7 +104,12 @@ struct Read: AsyncParsableCommand {
 
     /// One shard from any position, optionally following it.
     private func readOneShard(
-        _ store: StreamStore, _ name: StreamName, shard: ShardID, start: StartSpec, limit: Int, output: inout RecordPrinter
+        _ store: StreamStore,
+        _ name: StreamName,
+        shard: ShardID,
+        start: StartSpec,
+        limit: Int,
+        output: inout RecordPrinter
     ) async throws {
         var remaining = limit
         var cursor: ShardCursor? = try store.cursor(stream: name, shard: shard, at: start.position(for: shard))
@@ -139,7 +165,8 @@ struct RecordPrinter {
 struct StartSpec {
     enum Kind {
         case trimHorizon, latest
-        case at(SequenceNumber), after(SequenceNumber)
+        case at(SequenceNumber)
+        case after(SequenceNumber)
         case time(Int64)
     }
     var kind: Kind
@@ -159,7 +186,9 @@ struct StartSpec {
             } else if text.hasPrefix("time:") {
                 kind = .time(try parseTimestamp(String(text.dropFirst(5))))
             } else {
-                throw CommandFailure("--from must be trim-horizon, latest, at:SEQ, after:SEQ or time:ISO8601, got '\(text)'")
+                throw CommandFailure(
+                    "--from must be trim-horizon, latest, at:SEQ, after:SEQ or time:ISO8601, got '\(text)'"
+                )
             }
         }
     }
@@ -193,7 +222,9 @@ func base64(_ bytes: [UInt8]) -> String {
         var value = UInt32(0)
         for (offset, byte) in chunk.enumerated() { value |= UInt32(byte) << (16 - 8 * offset) }
         for position in 0..<4 {
-            output.append(position <= chunk.count ? alphabet[Int((value >> (18 - 6 * position)) & 0x3F)] : UInt8(ascii: "="))
+            output.append(
+                position <= chunk.count ? alphabet[Int((value >> (18 - 6 * position)) & 0x3F)] : UInt8(ascii: "=")
+            )
         }
         index += 3
     }

@@ -47,7 +47,12 @@ final class ResultWriter: Sendable {
                 }
             default: break
             }
-            ResultFormatter.write(ResultSet(columns: columns, rows: rows), format: format, to: &state.output, header: false)
+            ResultFormatter.write(
+                ResultSet(columns: columns, rows: rows),
+                format: format,
+                to: &state.output,
+                header: false
+            )
         }
     }
 
@@ -58,7 +63,12 @@ final class ResultWriter: Sendable {
     func finish() {
         state.withLock { state in
             if format == "table" && !streaming {
-                ResultFormatter.write(ResultSet(columns: columns, rows: state.tableRows), format: "table", to: &state.output, header: true)
+                ResultFormatter.write(
+                    ResultSet(columns: columns, rows: state.tableRows),
+                    format: "table",
+                    to: &state.output,
+                    header: true
+                )
             } else if format == "csv" && !state.wroteHeader {
                 state.output.bytes += RowText.csvHeader(columns)
             }
@@ -90,7 +100,9 @@ final class ErrorReporter: Sendable {
                 let position = error.position.map { "shard \($0.shard) sequence \($0.description)" } ?? "a result row"
                 if state.file == nil, state.shown < 5 {
                     state.shown += 1
-                    StandardStreams.writeError("streamq: \(error.kind == .late ? "late row" : "row") at \(position) skipped: \(error.message)\n")
+                    StandardStreams.writeError(
+                        "streamq: \(error.kind == .late ? "late row" : "row") at \(position) skipped: \(error.message)\n"
+                    )
                 }
                 if let file = state.file {
                     var line = "{\"kind\":\"\(error.kind.rawValue)\""

@@ -15,7 +15,8 @@ struct SQLShell: AsyncParsableCommand {
         discussion: """
             History is kept in ~/.streamq_history (.history lists it, !N runs entry N again). The shell reads \
             plain lines: for arrow-key editing run it under rlwrap (rlwrap streamq sql).
-            """)
+            """
+    )
 
     @OptionGroup var store: StoreOptions
 
@@ -33,12 +34,18 @@ struct SQLShell: AsyncParsableCommand {
         let interactive = isatty(0) == 1
         var reader = LineReader()
         var history = ShellHistory()
-        if interactive { StandardStreams.writeOutput("streamq sql: \(store.resolvedDirectory). Type .help for help.\n") }
+        if interactive {
+            StandardStreams.writeOutput("streamq sql: \(store.resolvedDirectory). Type .help for help.\n")
+        }
         var pending = ""
         while true {
             if interactive { StandardStreams.writeOutput(pending.isEmpty ? "streamq> " : "     ...> ") }
             guard let bytes = try reader.nextLine() else { break }
-            var line = String(String(decoding: bytes, as: UTF8.self).drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
+            var line = String(
+                String(decoding: bytes, as: UTF8.self).drop { $0 == " " || $0 == "\t" }.reversed().drop {
+                    $0 == " " || $0 == "\t" || $0 == "\r"
+                }.reversed()
+            )
             if pending.isEmpty, line.hasPrefix("!"), let number = Int(line.dropFirst()) {
                 guard let entry = history.entry(number) else {
                     StandardStreams.writeError("no history entry \(number)\n")
@@ -70,7 +77,9 @@ struct SQLShell: AsyncParsableCommand {
             switch parts[0] {
             case ".help": StandardStreams.writeOutput(Self.help + "\n")
             case ".history":
-                for (index, entry) in history.entries.enumerated() { StandardStreams.writeOutput("\(index + 1)  \(entry)\n") }
+                for (index, entry) in history.entries.enumerated() {
+                    StandardStreams.writeOutput("\(index + 1)  \(entry)\n")
+                }
             case ".explain":
                 guard parts.count == 2 else { throw CommandFailure(".explain needs a query") }
                 do {
@@ -85,16 +94,25 @@ struct SQLShell: AsyncParsableCommand {
                         let records = description.shards.reduce(0) { $0 + $1.storedSequences.count }
                         return [name.rawValue, "\(description.openShards.count)", "\(records)"]
                     }
-                    StandardStreams.writeOutput(TextTable.render(header: ["stream", "open shards", "records"], rows: rows).joined(separator: "\n") + "\n")
+                    StandardStreams.writeOutput(
+                        TextTable.render(header: ["stream", "open shards", "records"], rows: rows).joined(
+                            separator: "\n"
+                        ) + "\n"
+                    )
                 }
             case ".schema":
                 guard parts.count == 2 else { throw CommandFailure(".schema needs a stream name") }
                 let stream = try streamName(parts[1])
                 try await store.withStore(mode: .readOnly) { store in
                     let schema = try SchemaInference.sample(store, stream: stream)
-                    let rows = schema.fields.map { [$0.name, $0.type, "\(Int(($0.presence * 100).rounded()))%", $0.example] }
-                    var text = TextTable.render(header: ["field", "type", "present", "example"], rows: rows).joined(separator: "\n")
-                    text += "\n(from \(schema.sampled) records\(schema.notJSON > 0 ? "; \(schema.notJSON) not JSON, see _raw" : ""))\n"
+                    let rows = schema.fields.map {
+                        [$0.name, $0.type, "\(Int(($0.presence * 100).rounded()))%", $0.example]
+                    }
+                    var text = TextTable.render(header: ["field", "type", "present", "example"], rows: rows).joined(
+                        separator: "\n"
+                    )
+                    text +=
+                        "\n(from \(schema.sampled) records\(schema.notJSON > 0 ? "; \(schema.notJSON) not JSON, see _raw" : ""))\n"
                     StandardStreams.writeOutput(text)
                 }
             default:
@@ -119,12 +137,19 @@ struct SQLShell: AsyncParsableCommand {
             let started = clock.now
             let statistics = try await store.withStore(mode: .readOnly) { store in
                 let runner = BoundedQueryRunner(
-                    plan: plan, store: store, stream: try streamName(plan.stream), parallelism: ProcessInfo.processInfo.activeProcessorCount)
-                return try await runner.run(emit: { writer.write($0) }, reportErrors: { reporter.report($0) }).statistics
+                    plan: plan,
+                    store: store,
+                    stream: try streamName(plan.stream),
+                    parallelism: ProcessInfo.processInfo.activeProcessorCount
+                )
+                return try await runner.run(emit: { writer.write($0) }, reportErrors: { reporter.report($0) })
+                    .statistics
             }
             writer.finish()
             let skipped = statistics.errors > 0 ? ", \(statistics.errors) rows skipped" : ""
-            StandardStreams.writeOutput("(\(statistics.rowsIn) records read in \(started.duration(to: clock.now))\(skipped))\n")
+            StandardStreams.writeOutput(
+                "(\(statistics.rowsIn) records read in \(started.duration(to: clock.now))\(skipped))\n"
+            )
         } catch {
             Self.report(error)
         }

@@ -5,20 +5,38 @@ import Synchronization
 
 /// Options of commands that write files (`query --into`, `deliver`).
 struct SinkCommandOptions: ParsableArguments {
-    @Option(help: "Write results as files: file:///dir/{query}/dt={dt}/hr={hr} (also INTO '…' in the query).") var into: String?
-    @Option(help: "With --into: none (default), gzip or zstd for jsonl and csv files (Parquet compresses its pages with zstd).")
+    @Option(help: "Write results as files: file:///dir/{query}/dt={dt}/hr={hr} (also INTO '…' in the query).") var into:
+        String?
+    @Option(
+        help:
+            "With --into: none (default), gzip or zstd for jsonl and csv files (Parquet compresses its pages with zstd)."
+    )
     var compression: String = "none"
-    @Option(name: .customLong("roll-size"), help: "With --into: commit files once one holds this much (default 128MiB).")
+    @Option(
+        name: .customLong("roll-size"),
+        help: "With --into: commit files once one holds this much (default 128MiB)."
+    )
     var rollSize: String = "128MiB"
-    @Option(name: .customLong("roll-interval"), help: "With --into: commit files once the oldest is this old (default 300s).")
+    @Option(
+        name: .customLong("roll-interval"),
+        help: "With --into: commit files once the oldest is this old (default 300s)."
+    )
     var rollInterval: String = "300s"
-    @Option(name: .customLong("roll-inactivity"), help: "With --into: commit files after this long without rows (default 60s).")
+    @Option(
+        name: .customLong("roll-inactivity"),
+        help: "With --into: commit files after this long without rows (default 60s)."
+    )
     var rollInactivity: String = "60s"
     @Option(name: .customLong("row-group-rows"), help: "With --format parquet: rows per row group (default 1000000).")
     var rowGroupRows: Int = 1_000_000
 
     func makeSink(
-        url: String, format: String?, columns: [String], names: [String: String], timeColumn: String?, rawColumn: String? = nil,
+        url: String,
+        format: String?,
+        columns: [String],
+        names: [String: String],
+        timeColumn: String?,
+        rawColumn: String? = nil,
         columnTypes: [ColumnType]? = nil
     ) throws -> FileSink {
         guard let fileFormat = SinkFormat(rawValue: format ?? "jsonl") else {
@@ -35,8 +53,14 @@ struct SinkCommandOptions: ParsableArguments {
         options.rowGroupRows = rowGroupRows
         do {
             return FileSink(
-                destination: try SinkDestination(url: url), columns: columns, options: options, names: names, timeColumn: timeColumn,
-                rawColumn: rawColumn, columnTypes: columnTypes)
+                destination: try SinkDestination(url: url),
+                columns: columns,
+                options: options,
+                names: names,
+                timeColumn: timeColumn,
+                rawColumn: rawColumn,
+                columnTypes: columnTypes
+            )
         } catch {
             throw CommandFailure(error.message)
         }
@@ -53,7 +77,10 @@ func milliseconds(_ text: String, option: String) throws -> Int64 {
 
 /// A size option: `64MiB`, `1GiB`, `500KiB` or bytes.
 func byteCount(_ text: String, option: String) throws -> Int {
-    let units: [(String, Int)] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000), ("B", 1)]
+    let units: [(String, Int)] = [
+        ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("GB", 1_000_000_000), ("MB", 1_000_000), ("KB", 1000),
+        ("B", 1),
+    ]
     for (suffix, scale) in units where text.hasSuffix(suffix) {
         if let value = Int(text.dropLast(suffix.count)), value > 0 { return value * scale }
     }

@@ -19,7 +19,9 @@ struct StoreOptions: ParsableArguments {
 
     @Option(
         name: .customLong("master-key-file"),
-        help: "Master key file, outside the data directory (default: $STREAMQ_MASTER_KEY_FILE or ~/.streamq/master.keys).")
+        help:
+            "Master key file, outside the data directory (default: $STREAMQ_MASTER_KEY_FILE or ~/.streamq/master.keys)."
+    )
     var masterKeyFile: String?
 
     var resolvedDirectory: String {
@@ -54,8 +56,15 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens an engine on the data directory, runs `body`, and shuts the engine down (flushing
     /// producers, committing consumers, syncing) whether `body` failed or not.
-    func withEngine<T>(mode: StreamStore.AccessMode = .readWrite, _ body: (StreamQEngine) async throws -> T) async throws -> T {
-        let engine = try StreamQEngine(directory: resolvedDirectory, configuration: try storageConfiguration, mode: mode)
+    func withEngine<T>(
+        mode: StreamStore.AccessMode = .readWrite,
+        _ body: (StreamQEngine) async throws -> T
+    ) async throws -> T {
+        let engine = try StreamQEngine(
+            directory: resolvedDirectory,
+            configuration: try storageConfiguration,
+            mode: mode
+        )
         do {
             let result = try await body(engine)
             try await engine.shutdown()
@@ -71,7 +80,10 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store, runs `body`, and closes the store (syncing it) whether `body` failed or not.
-    func withStore<T>(mode: StreamStore.AccessMode = .readWrite, _ body: (StreamStore) async throws -> T) async throws -> T {
+    func withStore<T>(
+        mode: StreamStore.AccessMode = .readWrite,
+        _ body: (StreamStore) async throws -> T
+    ) async throws -> T {
         let store = try openStore(mode: mode)
         do {
             let result = try await body(store)

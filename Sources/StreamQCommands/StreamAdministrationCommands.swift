@@ -11,8 +11,12 @@ struct CreateStream: AsyncParsableCommand {
     @Argument(help: "Stream name: 1-128 characters from A-Z a-z 0-9 _ . -") var name: String
     @Option(help: "Number of shards (1-1024).") var shards: Int = 1
     @Option(help: "How long records are kept, e.g. 24h, 7d (1s to 365d).") var retention: String = "24h"
-    @Option(name: .customLong("retention-bytes"), help: "Optional cap on stored bytes per shard.") var retentionBytes: Int?
-    @Option(name: .customLong("encrypt-with"), help: "Encrypt from the first record with this master key, e.g. alias/logs.")
+    @Option(name: .customLong("retention-bytes"), help: "Optional cap on stored bytes per shard.") var retentionBytes:
+        Int?
+    @Option(
+        name: .customLong("encrypt-with"),
+        help: "Encrypt from the first record with this master key, e.g. alias/logs."
+    )
     var encryptWith: String?
 
     func run() async throws {
@@ -20,7 +24,12 @@ struct CreateStream: AsyncParsableCommand {
         let retention = try parseDuration(retention)
         try await store.withStore { store in
             try store.createStream(
-                name, shardCount: shards, retention: retention, retentionBytes: retentionBytes, encryptWith: encryptWith)
+                name,
+                shardCount: shards,
+                retention: retention,
+                retentionBytes: retentionBytes,
+                encryptWith: encryptWith
+            )
         }
         StandardStreams.writeOutput("created stream \(name) with \(shards) shard\(shards == 1 ? "" : "s")\n")
     }
@@ -35,7 +44,9 @@ struct ListStreams: AsyncParsableCommand {
     func run() async throws {
         let names = try await store.withStore(mode: .readOnly) { try $0.listStreams() }
         if json {
-            StandardStreams.writeOutput("[" + names.map { JSONString.quoted($0.rawValue) }.joined(separator: ",") + "]\n")
+            StandardStreams.writeOutput(
+                "[" + names.map { JSONString.quoted($0.rawValue) }.joined(separator: ",") + "]\n"
+            )
         } else {
             StandardStreams.writeOutput(names.map { $0.rawValue + "\n" }.joined())
         }
@@ -44,7 +55,9 @@ struct ListStreams: AsyncParsableCommand {
 
 struct DescribeStream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "describe-stream", abstract: "Show a stream's shards, hash ranges, lineage and sequences.")
+        commandName: "describe-stream",
+        abstract: "Show a stream's shards, hash ranges, lineage and sequences."
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String
@@ -77,7 +90,10 @@ struct DescribeStream: AsyncParsableCommand {
         }
         lines.append(
             contentsOf: TextTable.render(
-                header: ["SHARD", "STATE", "PARENTS", "SEQUENCES", "RECORDS", "BYTES", "HASH KEY RANGE"], rows: rows))
+                header: ["SHARD", "STATE", "PARENTS", "SEQUENCES", "RECORDS", "BYTES", "HASH KEY RANGE"],
+                rows: rows
+            )
+        )
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -116,25 +132,35 @@ struct DescribeStream: AsyncParsableCommand {
 
     static func json(_ stream: StreamDescription) throws -> String {
         let value = JSONStream(
-            StreamName: stream.name.rawValue, StreamCreationTimestamp: formatTimestamp(stream.createdAtMilliseconds),
+            StreamName: stream.name.rawValue,
+            StreamCreationTimestamp: formatTimestamp(stream.createdAtMilliseconds),
             RetentionPeriodHours: Double(stream.retention.components.seconds) / 3600,
             RetentionBytesPerShard: stream.retentionBytes,
-            EncryptionType: stream.encryption.type.rawValue, KeyId: stream.encryption.keyID,
+            EncryptionType: stream.encryption.type.rawValue,
+            KeyId: stream.encryption.keyID,
             Shards: stream.shards.map { shard in
                 JSONStream.Shard(
-                    ShardId: shard.id.description, ParentShardId: shard.parents.first?.description,
+                    ShardId: shard.id.description,
+                    ParentShardId: shard.parents.first?.description,
                     AdjacentParentShardId: shard.parents.count > 1 ? shard.parents[1].description : nil,
                     HashKeyRange: .init(
-                        StartingHashKey: String(shard.hashKeyRange.start), EndingHashKey: String(shard.hashKeyRange.end)),
+                        StartingHashKey: String(shard.hashKeyRange.start),
+                        EndingHashKey: String(shard.hashKeyRange.end)
+                    ),
                     SequenceNumberRange: .init(
                         StartingSequenceNumber: shard.startingSequenceNumber.description,
-                        EndingSequenceNumber: shard.endingSequenceNumber?.description),
-                    State: shard.isOpen ? "OPEN" : "CLOSED", ChildShardIds: shard.children.map(\.description),
+                        EndingSequenceNumber: shard.endingSequenceNumber?.description
+                    ),
+                    State: shard.isOpen ? "OPEN" : "CLOSED",
+                    ChildShardIds: shard.children.map(\.description),
                     StoredRecords: UInt64(shard.storedSequences.count),
                     FirstStoredSequence: shard.storedSequences.lowerBound,
-                    NextSequence: shard.storedSequences.upperBound, BytesOnDisk: shard.bytesOnDisk,
-                    Segments: shard.segmentCount)
-            })
+                    NextSequence: shard.storedSequences.upperBound,
+                    BytesOnDisk: shard.bytesOnDisk,
+                    Segments: shard.segmentCount
+                )
+            }
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let text = String(decoding: try encoder.encode(value), as: UTF8.self)
@@ -144,7 +170,10 @@ struct DescribeStream: AsyncParsableCommand {
 }
 
 struct DeleteStream: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "delete-stream", abstract: "Delete a stream and its data.")
+    static let configuration = CommandConfiguration(
+        commandName: "delete-stream",
+        abstract: "Delete a stream and its data."
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String
@@ -158,12 +187,15 @@ struct DeleteStream: AsyncParsableCommand {
 
 struct SplitShard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "split-shard", abstract: "Split an open shard in two at a hash key (default: the middle of its range).")
+        commandName: "split-shard",
+        abstract: "Split an open shard in two at a hash key (default: the middle of its range)."
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String
     @Option(help: "The shard to split.") var shard: String
-    @Option(name: .customLong("hash-key"), help: "New starting hash key of the second child (decimal).") var hashKey: String?
+    @Option(name: .customLong("hash-key"), help: "New starting hash key of the second child (decimal).") var hashKey:
+        String?
 
     func run() async throws {
         let name = try streamName(name)
@@ -175,7 +207,9 @@ struct SplitShard: AsyncParsableCommand {
             }
             let key: HashKey
             if let hashKey {
-                guard let parsed = HashKey(hashKey) else { throw CommandFailure("--hash-key must be a decimal number below 2^128") }
+                guard let parsed = HashKey(hashKey) else {
+                    throw CommandFailure("--hash-key must be a decimal number below 2^128")
+                }
                 key = parsed
             } else {
                 let range = parent.hashKeyRange
@@ -189,7 +223,9 @@ struct SplitShard: AsyncParsableCommand {
 
 struct MergeShards: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "merge-shards", abstract: "Merge two open shards with adjacent hash ranges.")
+        commandName: "merge-shards",
+        abstract: "Merge two open shards with adjacent hash ranges."
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String
@@ -208,7 +244,8 @@ struct MergeShards: AsyncParsableCommand {
 struct UpdateShardCount: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update-shard-count",
-        abstract: "Split or merge shards until the stream has the target number of open shards, evenly.")
+        abstract: "Split or merge shards until the stream has the target number of open shards, evenly."
+    )
 
     @OptionGroup var store: StoreOptions
     @Argument var name: String

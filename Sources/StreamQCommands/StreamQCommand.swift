@@ -19,10 +19,13 @@ public struct StreamQCommand: AsyncParsableCommand {
             (see its --help): \(GlobalOptions.summary).
             """,
         subcommands: [
-            CreateStream.self, ListStreams.self, DescribeStream.self, DeleteStream.self, Put.self, Read.self, Query.self,
-            Explain.self, SQLShell.self, Deliver.self, SplitShard.self, MergeShards.self, UpdateShardCount.self, Groups.self, Stats.self, Generate.self,
+            CreateStream.self, ListStreams.self, DescribeStream.self, DeleteStream.self, Put.self, Read.self,
+            Query.self,
+            Explain.self, SQLShell.self, Deliver.self, SplitShard.self, MergeShards.self, UpdateShardCount.self,
+            Groups.self, Stats.self, Generate.self,
             Keys.self, EncryptStream.self, DecryptStream.self, RotateKey.self,
-        ])
+        ]
+    )
 
     public init() {}
 

@@ -52,9 +52,12 @@ public enum JSONFieldLookup {
             let keyStart = scanner.offset + 1
             let escaped = try scanner.skipString()
             let key = UnsafeRawBufferPointer(rebasing: json[keyStart..<(scanner.offset - 1)])
-            let matches = try escaped
+            let matches =
+                try escaped
                 ? decodeString(key).elementsEqual(field.utf8)
-                : wanted.withUTF8 { $0.count == key.count && ($0.isEmpty || memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0) }
+                : wanted.withUTF8 {
+                    $0.count == key.count && ($0.isEmpty || memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0)
+                }
             scanner.skipWhitespace()
             try scanner.expect(UInt8(ascii: ":"))
             scanner.skipWhitespace()
@@ -244,7 +247,8 @@ struct Scanner {
     /// Bytes that can appear in a JSON number.
     @inlinable @inline(__always)
     static func isNumberByte(_ byte: UInt8) -> Bool {
-        byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "e")
+        byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+            || byte == UInt8(ascii: "e")
             || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+")
     }
 

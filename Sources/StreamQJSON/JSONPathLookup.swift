@@ -99,7 +99,8 @@ extension JSONFieldLookup {
     @inlinable
     public static func forEachTopLevelField(
         in json: UnsafeRawBufferPointer,
-        _ body: (_ key: UnsafeRawBufferPointer, _ keyHasEscapes: Bool, _ value: UnsafeRawBufferPointer) throws(SyntaxError) -> Bool
+        _ body: (_ key: UnsafeRawBufferPointer, _ keyHasEscapes: Bool, _ value: UnsafeRawBufferPointer)
+            throws(SyntaxError) -> Bool
     ) throws(SyntaxError) {
         var scanner = Scanner(bytes: json)
         scanner.skipWhitespace()
@@ -161,7 +162,11 @@ extension Scanner {
             // An escape before the quote: walk this stretch byte by byte.
             escapes = true
             while index < quoteIndex {
-                if base.load(fromByteOffset: index, as: UInt8.self) == UInt8(ascii: "\\") { index += 2 } else { index += 1 }
+                if base.load(fromByteOffset: index, as: UInt8.self) == UInt8(ascii: "\\") {
+                    index += 2
+                } else {
+                    index += 1
+                }
             }
             if index == quoteIndex {
                 offset = quoteIndex + 1

@@ -6,7 +6,9 @@ public enum JSONString {
     public static func append<Bytes: Collection<UInt8>>(_ text: Bytes, to output: inout [UInt8]) {
         // Contiguous text without anything to escape (the usual case) is copied in one go.
         let copied = text.withContiguousStorageIfAvailable { bytes -> Bool in
-            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return false
+            }
             output.append(UInt8(ascii: "\""))
             output.append(contentsOf: bytes)
             output.append(UInt8(ascii: "\""))

@@ -34,8 +34,13 @@ final class AggregateSpec: Sendable {
     let numericInput: Bool
 
     init(
-        name: String, arguments: [CompiledExpression], distinct: Bool, star: Bool, filter: CompiledExpression? = nil,
-        fraction: Double = 0.5, location: SourceLocation
+        name: String,
+        arguments: [CompiledExpression],
+        distinct: Bool,
+        star: Bool,
+        filter: CompiledExpression? = nil,
+        fraction: Double = 0.5,
+        location: SourceLocation
     ) {
         self.name = name
         self.arguments = arguments
@@ -44,7 +49,9 @@ final class AggregateSpec: Sendable {
         self.filter = filter
         self.fraction = fraction
         self.location = location
-        numericInput = ["sum", "avg", "stddev", "stddev_samp", "var_samp", "variance", "approx_percentile"].contains(name)
+        numericInput = ["sum", "avg", "stddev", "stddev_samp", "var_samp", "variance", "approx_percentile"].contains(
+            name
+        )
     }
 
     /// An aggregate's evaluated arguments for one row.
@@ -110,23 +117,39 @@ final class AggregateSpec: Sendable {
         case .sum(let integer, let double, let isDouble, _):
             switch value {
             case .null: return
-            case .integer(let x): state = .sum(integer: integer + Int128(x), double: double + Double(x), isDouble: isDouble, seen: true)
-            default: state = .sum(integer: integer, double: double + (ExpressionCompiler.number(value) ?? 0), isDouble: true, seen: true)
+            case .integer(let x):
+                state = .sum(integer: integer + Int128(x), double: double + Double(x), isDouble: isDouble, seen: true)
+            default:
+                state = .sum(
+                    integer: integer,
+                    double: double + (ExpressionCompiler.number(value) ?? 0),
+                    isDouble: true,
+                    seen: true
+                )
             }
         case .average(let sum, let count):
             guard let x = ExpressionCompiler.number(value) else { return }
             state = .average(sum: sum + x, count: count + 1)
         case .extreme(let best, let greatest):
             guard !value.isNull else { return }
-            if best.isNull || Self.order(value, best).signum() == (greatest ? 1 : -1) { state = .extreme(value, greatest: greatest) }
+            if best.isNull || Self.order(value, best).signum() == (greatest ? 1 : -1) {
+                state = .extreme(value, greatest: greatest)
+            }
         case .variance(let count, let mean, let m2, let standardDeviation):
             guard let x = ExpressionCompiler.number(value) else { return }
             let n = count + 1
             let delta = x - mean
             let newMean = mean + delta / Double(n)
-            state = .variance(count: n, mean: newMean, m2: m2 + delta * (x - newMean), standardDeviation: standardDeviation)
+            state = .variance(
+                count: n,
+                mean: newMean,
+                m2: m2 + delta * (x - newMean),
+                standardDeviation: standardDeviation
+            )
         case .firstLast(let kept, let keptArrival, let last):
-            if kept == nil || (last ? arrival >= keptArrival : arrival < keptArrival) { state = .firstLast(value, arrival: arrival, last: last) }
+            if kept == nil || (last ? arrival >= keptArrival : arrival < keptArrival) {
+                state = .firstLast(value, arrival: arrival, last: last)
+            }
         case .extremeBy:
             return
         case .distinctCount(var sketch):
@@ -156,12 +179,18 @@ final class AggregateSpec: Sendable {
         case (.extreme, .extreme(let value, _)): Self.fold(.one(value), arrival: 0, into: &state)
         case (.variance(let n1, let mean1, let m1, let sd), .variance(let n2, let mean2, let m2, _)):
             guard n2 > 0 else { return }
-            guard n1 > 0 else { state = other; return }
+            guard n1 > 0 else {
+                state = other
+                return
+            }
             let n = n1 + n2
             let delta = mean2 - mean1
             state = .variance(
-                count: n, mean: mean1 + delta * Double(n2) / Double(n),
-                m2: m1 + m2 + delta * delta * Double(n1) * Double(n2) / Double(n), standardDeviation: sd)
+                count: n,
+                mean: mean1 + delta * Double(n2) / Double(n),
+                m2: m1 + m2 + delta * delta * Double(n1) * Double(n2) / Double(n),
+                standardDeviation: sd
+            )
         case (.firstLast, .firstLast(let value, let arrival, _)):
             if let value { Self.fold(.one(value), arrival: arrival, into: &state) }
         case (.extremeBy, .extremeBy(let value, let key, _)): Self.fold(.two(value, key), arrival: 0, into: &state)
@@ -207,7 +236,9 @@ final class AggregateSpec: Sendable {
     /// A total order for MIN/MAX over schemaless records: values compare as SQL does when they
     /// can; otherwise by kind (booleans < numbers < strings < timestamps < intervals < JSON).
     static func order(_ a: SQLValue, _ b: SQLValue) -> Int {
-        if let comparison = try? ExpressionCompiler.compare(a, b, SourceLocation(line: 0, column: 0, offset: 0)) { return comparison }
+        if let comparison = try? ExpressionCompiler.compare(a, b, SourceLocation(line: 0, column: 0, offset: 0)) {
+            return comparison
+        }
         return a.kindRank < b.kindRank ? -1 : (a.kindRank == b.kindRank ? 0 : 1)
     }
 }

@@ -57,11 +57,23 @@ struct AggregationState: Sendable {
         let aggregates = self.aggregates
         let width = keyWidth
         let tracksChanges = self.tracksChanges
-        Self.fold(into: &panes[start, default: Pane(table: GroupTable(width: width))], key: key, inputs: inputs, arrival: arrival, aggregates: aggregates, tracksChanges: tracksChanges)
+        Self.fold(
+            into: &panes[start, default: Pane(table: GroupTable(width: width))],
+            key: key,
+            inputs: inputs,
+            arrival: arrival,
+            aggregates: aggregates,
+            tracksChanges: tracksChanges
+        )
     }
 
     private static func fold(
-        into pane: inout Pane, key: [SQLValue], inputs: [AggregateSpec.Input], arrival: Int64, aggregates: [AggregateSpec], tracksChanges: Bool
+        into pane: inout Pane,
+        key: [SQLValue],
+        inputs: [AggregateSpec.Input],
+        arrival: Int64,
+        aggregates: [AggregateSpec],
+        tracksChanges: Bool
     ) {
         let (group, isNew) = pane.table.group(for: key)
         if isNew { pane.states.append(contentsOf: aggregates.map { $0.initial() }) }
@@ -75,13 +87,25 @@ struct AggregationState: Sendable {
     /// Folds one row into its session for `key` at event time `time`, merging sessions it bridges.
     mutating func addToSession(key: [SQLValue], time: Int64, inputs: [AggregateSpec.Input], arrival: Int64) {
         if sessions.foldIntoNewest(
-            key: key, time: time, gap: size, inputs: inputs, arrival: arrival, aggregates: aggregates, tracksChanges: tracksChanges)
-        {
+            key: key,
+            time: time,
+            gap: size,
+            inputs: inputs,
+            arrival: arrival,
+            aggregates: aggregates,
+            tracksChanges: tracksChanges
+        ) {
             return
         }
         var states = initialStates()
         for index in aggregates.indices { AggregateSpec.fold(inputs[index], arrival: arrival, into: &states[index]) }
-        sessions.insert(Session(start: time, last: time, states: states), key: key, gap: size, aggregates: aggregates, tracksChanges: tracksChanges)
+        sessions.insert(
+            Session(start: time, last: time, states: states),
+            key: key,
+            gap: size,
+            aggregates: aggregates,
+            tracksChanges: tracksChanges
+        )
     }
 
     /// Absorbs another partial state of the same query (another shard's rows).
@@ -96,7 +120,10 @@ struct AggregationState: Sendable {
                 let (mine, isNew) = panes[start]!.table.group(for: key)
                 if isNew { panes[start]!.states.append(contentsOf: initialStates()) }
                 for index in aggregates.indices {
-                    aggregates[index].merge(theirs.states[group * aggregates.count + index], into: &panes[start]!.states[mine * aggregates.count + index])
+                    aggregates[index].merge(
+                        theirs.states[group * aggregates.count + index],
+                        into: &panes[start]!.states[mine * aggregates.count + index]
+                    )
                 }
             }
         }
@@ -110,12 +137,15 @@ struct AggregationState: Sendable {
 
     /// The pane starts making up the window that starts at `start`.
     private func panes(ofWindow start: Int64) -> StrideTo<Int64> {
-        window == nil ? stride(from: start, to: start + 1, by: 1) : stride(from: start, to: start + size, by: Int(slide))
+        window == nil
+            ? stride(from: start, to: start + 1, by: 1) : stride(from: start, to: start + size, by: Int(slide))
     }
 
     /// Starts of the windows containing the pane at `pane`.
     private func windows(containingPane pane: Int64) -> StrideThrough<Int64> {
-        window == nil ? stride(from: pane, through: pane, by: 1) : stride(from: pane - size + slide, through: pane, by: Int(slide))
+        window == nil
+            ? stride(from: pane, through: pane, by: 1)
+            : stride(from: pane - size + slide, through: pane, by: Int(slide))
     }
 
     /// The results of the window starting at `start`: its panes merged per group key (only `keys`
@@ -129,8 +159,10 @@ struct AggregationState: Sendable {
             return (0..<pane.table.count).map { group in
                 let base = group * aggregates.count
                 return GroupResult(
-                    key: Array(pane.table.key(group)), values: aggregates.indices.map { aggregates[$0].result(pane.states[base + $0]) },
-                    window: bounds)
+                    key: Array(pane.table.key(group)),
+                    values: aggregates.indices.map { aggregates[$0].result(pane.states[base + $0]) },
+                    window: bounds
+                )
             }
         }
         var merged = Pane(table: GroupTable(width: keyWidth))
@@ -142,15 +174,20 @@ struct AggregationState: Sendable {
                 let (target, isNew) = merged.table.group(for: key)
                 if isNew { merged.states.append(contentsOf: initialStates()) }
                 for index in aggregates.indices {
-                    aggregates[index].merge(pane.states[group * aggregates.count + index], into: &merged.states[target * aggregates.count + index])
+                    aggregates[index].merge(
+                        pane.states[group * aggregates.count + index],
+                        into: &merged.states[target * aggregates.count + index]
+                    )
                 }
             }
         }
         return (0..<merged.table.count).map { group in
             let base = group * aggregates.count
             return GroupResult(
-                key: Array(merged.table.key(group)), values: aggregates.indices.map { aggregates[$0].result(merged.states[base + $0]) },
-                window: bounds)
+                key: Array(merged.table.key(group)),
+                values: aggregates.indices.map { aggregates[$0].result(merged.states[base + $0]) },
+                window: bounds
+            )
         }
     }
 
@@ -171,8 +208,10 @@ struct AggregationState: Sendable {
 
     private func sessionResult(_ group: Int, _ session: Session) -> GroupResult {
         GroupResult(
-            key: Array(sessions.table.key(group)), values: aggregates.indices.map { aggregates[$0].result(session.states[$0]) },
-            window: (session.start, session.last + size))
+            key: Array(sessions.table.key(group)),
+            values: aggregates.indices.map { aggregates[$0].result(session.states[$0]) },
+            window: (session.start, session.last + size)
+        )
     }
 
     private func hasFired(_ start: Int64) -> Bool { start < firedBelow || fired.contains(start) }
@@ -196,7 +235,9 @@ struct AggregationState: Sendable {
                 fired = fired.filter { $0 >= oldest }
             }
         }
-        results += sessions.fire(upTo: watermark, retention: retention, gap: size).map { sessionResult($0.group, $0.session) }
+        results += sessions.fire(upTo: watermark, retention: retention, gap: size).map {
+            sessionResult($0.group, $0.session)
+        }
         return results
     }
 
@@ -229,7 +270,9 @@ struct AggregationState: Sendable {
             let keys = changedKeys[start]!.filter { seen.insert($0).inserted }
             results += windowResults(start, keys: keys)
         }
-        for (group, session) in sessions.takeChanges(firedOnly: firedOnly) { results.append(sessionResult(group, session)) }
+        for (group, session) in sessions.takeChanges(firedOnly: firedOnly) {
+            results.append(sessionResult(group, session))
+        }
         return results
     }
 

@@ -55,14 +55,29 @@ public struct BoundedQuery: Sendable {
             if let time, let windowKind {
                 switch windowKind {
                 case .session:
-                    aggregation.addToSession(key: pipeline.key, time: time, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
+                    aggregation.addToSession(
+                        key: pipeline.key,
+                        time: time,
+                        inputs: pipeline.inputs,
+                        arrival: row.arrivalMilliseconds
+                    )
                 case .tumble, .hop:
                     let (quotient, remainder) = time.quotientAndRemainder(dividingBy: paneWidth)
                     let start = (remainder < 0 ? quotient - 1 : quotient) * paneWidth
-                    aggregation.add(key: pipeline.key, paneStart: start, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
+                    aggregation.add(
+                        key: pipeline.key,
+                        paneStart: start,
+                        inputs: pipeline.inputs,
+                        arrival: row.arrivalMilliseconds
+                    )
                 }
             } else {
-                aggregation.add(key: pipeline.key, paneStart: 0, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
+                aggregation.add(
+                    key: pipeline.key,
+                    paneStart: 0,
+                    inputs: pipeline.inputs,
+                    arrival: row.arrivalMilliseconds
+                )
             }
         } catch {
             record(RowError(kind: .evaluation, position: row.position, message: "\(error)"))
@@ -101,7 +116,9 @@ public struct BoundedQuery: Sendable {
             var results = aggregation.allResults()
             // A global aggregate over no rows still returns one row (count = 0), as in SQL.
             if results.isEmpty && plan.groupKeys.isEmpty && plan.window == nil {
-                results = [AggregationState.GroupResult(key: [], values: plan.aggregates.map { $0.result($0.initial()) })]
+                results = [
+                    AggregationState.GroupResult(key: [], values: plan.aggregates.map { $0.result($0.initial()) })
+                ]
             }
             for result in results {
                 do {

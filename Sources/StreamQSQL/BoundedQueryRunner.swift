@@ -1,5 +1,5 @@
-import Synchronization
 import StreamQStorage
+import Synchronization
 
 /// Runs a bounded query over a stream in a ``StreamStore``: every shard (open or closed) from its
 /// oldest record (or `from`) to its end as of the start (or `until`), the shards scanned in
@@ -16,7 +16,14 @@ public struct BoundedQueryRunner: Sendable {
     /// Shards scanned at once.
     public var parallelism: Int
 
-    public init(plan: QueryPlan, store: StreamStore, stream: StreamName, from: Int64? = nil, until: Int64? = nil, parallelism: Int = 2) {
+    public init(
+        plan: QueryPlan,
+        store: StreamStore,
+        stream: StreamName,
+        from: Int64? = nil,
+        until: Int64? = nil,
+        parallelism: Int = 2
+    ) {
         self.plan = plan
         self.store = store
         self.stream = stream
@@ -36,7 +43,8 @@ public struct BoundedQueryRunner: Sendable {
     ///     they are found (in no particular order across shards), others deliver all at the end.
     ///   - reportErrors: receives every row that could not be evaluated, in batches.
     public func run(
-        emit: @escaping @Sendable ([[SQLValue]]) throws -> Void, reportErrors: @escaping @Sendable ([RowError]) -> Void
+        emit: @escaping @Sendable ([[SQLValue]]) throws -> Void,
+        reportErrors: @escaping @Sendable ([RowError]) -> Void
     ) async throws -> Summary {
         let description = try store.describeStream(stream)
         let streaming = !plan.isAggregate && plan.order.isEmpty && !plan.distinct
@@ -50,7 +58,14 @@ public struct BoundedQueryRunner: Sendable {
             func startNext() {
                 guard let item = pending.popFirst() else { return }
                 group.addTask {
-                    try await scan(item, streaming: streaming, emitted: emitted, limit: limit, emit: emit, reportErrors: reportErrors)
+                    try await scan(
+                        item,
+                        streaming: streaming,
+                        emitted: emitted,
+                        limit: limit,
+                        emit: emit,
+                        reportErrors: reportErrors
+                    )
                 }
             }
             for _ in 0..<parallelism { startNext() }
@@ -82,7 +97,8 @@ public struct BoundedQueryRunner: Sendable {
     private func workItems(_ description: StreamDescription) throws -> [WorkItem] {
         var ranges: [WorkItem] = []
         for shard in description.shards where !shard.storedSequences.isEmpty {
-            let start = try from.map { try store.cursor(stream: stream, shard: shard.id, at: .atTimestamp($0)).sequence }
+            let start =
+                try from.map { try store.cursor(stream: stream, shard: shard.id, at: .atTimestamp($0)).sequence }
                 ?? shard.storedSequences.lowerBound
             ranges.append(WorkItem(shard: shard.id, sequences: start..<max(start, shard.storedSequences.upperBound)))
         }
@@ -104,8 +120,12 @@ public struct BoundedQueryRunner: Sendable {
 
     /// Scans one range of a shard into a partial query.
     private func scan(
-        _ item: WorkItem, streaming: Bool, emitted: RowCounter, limit: Int?,
-        emit: @Sendable ([[SQLValue]]) throws -> Void, reportErrors: @Sendable ([RowError]) -> Void
+        _ item: WorkItem,
+        streaming: Bool,
+        emitted: RowCounter,
+        limit: Int?,
+        emit: @Sendable ([[SQLValue]]) throws -> Void,
+        reportErrors: @Sendable ([RowError]) -> Void
     ) async throws -> BoundedQuery {
         // Each worker compiles its own copy of the plan: sharing one would make the cores contend
         // on the reference counts of its closures and arrays, which costs more than the work.
@@ -126,8 +146,11 @@ public struct BoundedQueryRunner: Sendable {
                     return
                 }
                 var row = SQLRow(
-                    data: record.data, arrivalMilliseconds: record.arrivalMilliseconds, partitionKey: record.partitionKey,
-                    position: SequenceNumber(sequence: record.sequence, shard: shard))
+                    data: record.data,
+                    arrivalMilliseconds: record.arrivalMilliseconds,
+                    partitionKey: record.partitionKey,
+                    position: SequenceNumber(sequence: record.sequence, shard: shard)
+                )
                 query.add(&row, pipeline: &pipeline)
             }
             cursor = result.next

@@ -1,6 +1,8 @@
 /// `date_trunc`, `extract` (`date_part`) and `time_bucket` over timestamps in UTC.
 enum CalendarFunctions {
-    private static let units: Set<String> = ["millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year"]
+    private static let units: Set<String> = [
+        "millisecond", "second", "minute", "hour", "day", "week", "month", "quarter", "year",
+    ]
 
     /// Floors `time` to the start of its `unit`; weeks start on Monday, as in ISO 8601 and DuckDB.
     static func truncate(_ time: Int64, to unit: String, _ location: SourceLocation) throws -> Int64 {
@@ -21,10 +23,14 @@ enum CalendarFunctions {
             return (day - sinceMonday) * 86_400_000
         case "month", "quarter", "year":
             let (year, month, _) = EventTime.civilFromDays(Int(floor(86_400_000) / 86_400_000))
-            let startMonth = normalized(unit) == "year" ? 1 : normalized(unit) == "quarter" ? (month - 1) / 3 * 3 + 1 : month
+            let startMonth =
+                normalized(unit) == "year" ? 1 : normalized(unit) == "quarter" ? (month - 1) / 3 * 3 + 1 : month
             return Int64(EventTime.daysFromCivil(year: year, month: startMonth, day: 1)) * 86_400_000
         default:
-            throw EvaluationError(message: "unknown date part '\(unit)'; use one of \(units.sorted().joined(separator: ", "))", location: location)
+            throw EvaluationError(
+                message: "unknown date part '\(unit)'; use one of \(units.sorted().joined(separator: ", "))",
+                location: location
+            )
         }
     }
 
@@ -70,9 +76,13 @@ enum CalendarFunctions {
 
     private static func normalized(_ unit: String) -> String {
         let lower = unit.lowercased()
-        let aliases = ["ms": "millisecond", "milliseconds": "millisecond", "seconds": "second", "minutes": "minute", "hours": "hour",
-                       "days": "day", "weeks": "week", "months": "month", "years": "year", "quarters": "quarter", "dayofweek": "dow",
-                       "dayofyear": "doy"]
+        let aliases = [
+            "ms": "millisecond", "milliseconds": "millisecond", "seconds": "second", "minutes": "minute",
+            "hours": "hour",
+            "days": "day", "weeks": "week", "months": "month", "years": "year", "quarters": "quarter",
+            "dayofweek": "dow",
+            "dayofyear": "doy",
+        ]
         return aliases[lower] ?? lower
     }
 }

@@ -24,11 +24,18 @@ public struct ContinuousQuery: Sendable {
 
     public init(plan: QueryPlan, idleTimeout: Int64 = defaultIdleTimeout) {
         self.plan = plan
-        let delay = plan.statement.source.watermarkDelay?.milliseconds ?? (plan.window?.isProcessingTime == true ? 0 : Self.defaultDelay)
+        let delay =
+            plan.statement.source.watermarkDelay?.milliseconds
+            ?? (plan.window?.isProcessingTime == true ? 0 : Self.defaultDelay)
         watermarks = WatermarkTracker(delay: delay, idleTimeout: idleTimeout)
-        if case .updateWithin(let interval) = plan.statement.late { allowedLateness = interval.milliseconds } else { allowedLateness = 0 }
+        if case .updateWithin(let interval) = plan.statement.late {
+            allowedLateness = interval.milliseconds
+        } else {
+            allowedLateness = 0
+        }
         aggregation = AggregationState(aggregates: plan.aggregates, keyWidth: plan.groupKeys.count, window: plan.window)
-        aggregation.tracksChanges = plan.statement.emit == .changes || allowedLateness > 0 || (plan.isAggregate && plan.window == nil)
+        aggregation.tracksChanges =
+            plan.statement.emit == .changes || allowedLateness > 0 || (plan.isAggregate && plan.window == nil)
         pipeline = RowPipeline(plan: plan)
     }
 
@@ -45,7 +52,11 @@ public struct ContinuousQuery: Sendable {
     public mutating func close(shard: ShardID) { watermarks.close(shard) }
 
     /// Continues from a checkpoint.
-    mutating func restore(watermarks: WatermarkTracker, aggregation snapshot: AggregationState.Snapshot, statistics: QueryStatistics) {
+    mutating func restore(
+        watermarks: WatermarkTracker,
+        aggregation snapshot: AggregationState.Snapshot,
+        statistics: QueryStatistics
+    ) {
         self.watermarks = watermarks
         aggregation.restore(snapshot)
         self.statistics = statistics
@@ -64,7 +75,12 @@ public struct ContinuousQuery: Sendable {
             }
             let time = try pipeline.evaluateGrouping(row)
             guard let time, let window = plan.window else {
-                aggregation.add(key: pipeline.key, paneStart: 0, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
+                aggregation.add(
+                    key: pipeline.key,
+                    paneStart: 0,
+                    inputs: pipeline.inputs,
+                    arrival: row.arrivalMilliseconds
+                )
                 return
             }
             let watermark = watermarks.current
@@ -72,16 +88,30 @@ public struct ContinuousQuery: Sendable {
                 statistics.late += 1
                 pendingErrors.append(
                     RowError(
-                        kind: .late, position: row.position,
-                        message: "event time \(EventTime.iso8601(time)) is behind the watermark \(EventTime.iso8601(watermark)): its window had closed"))
+                        kind: .late,
+                        position: row.position,
+                        message:
+                            "event time \(EventTime.iso8601(time)) is behind the watermark \(EventTime.iso8601(watermark)): its window had closed"
+                    )
+                )
                 return
             }
             watermarks.observe(shard, eventTime: time, now: now)
             if window.kind == .session {
-                aggregation.addToSession(key: pipeline.key, time: time, inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
+                aggregation.addToSession(
+                    key: pipeline.key,
+                    time: time,
+                    inputs: pipeline.inputs,
+                    arrival: row.arrivalMilliseconds
+                )
             } else {
                 // One pane; windows that already fired see the row only as a correction (UPDATE WITHIN).
-                aggregation.add(key: pipeline.key, paneStart: aggregation.paneStart(containing: time), inputs: pipeline.inputs, arrival: row.arrivalMilliseconds)
+                aggregation.add(
+                    key: pipeline.key,
+                    paneStart: aggregation.paneStart(containing: time),
+                    inputs: pipeline.inputs,
+                    arrival: row.arrivalMilliseconds
+                )
             }
         } catch {
             statistics.errors += 1
@@ -121,7 +151,11 @@ public struct ContinuousQuery: Sendable {
             }
             rows += grouped
         }
-        var output = ResultShaping.finish(rows, plan: plan, limit: plan.limit.map { max(0, Int($0) - statistics.rowsOut) })
+        var output = ResultShaping.finish(
+            rows,
+            plan: plan,
+            limit: plan.limit.map { max(0, Int($0) - statistics.rowsOut) }
+        )
         if isComplete { output = [] }
         statistics.rowsOut += output.count
         let errors = pendingErrors

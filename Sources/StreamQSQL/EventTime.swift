@@ -31,7 +31,9 @@ public enum EventTime {
     private static func milliseconds(fromUTF8 bytes: UnsafeBufferPointer<UInt8>, text: String) -> Int64? {
         // Epoch digits: a number whose only '-' is a leading sign (a date has '-' after 4 digits).
         if bytes.count < 5 || bytes[4] != UInt8(ascii: "-") {
-            if let number = Double(text), bytes.dropFirst().allSatisfy({ $0 != UInt8(ascii: "-") }) { return fromEpoch(number) }
+            if let number = Double(text), bytes.dropFirst().allSatisfy({ $0 != UInt8(ascii: "-") }) {
+                return fromEpoch(number)
+            }
         }
         var index = 0
         func digits(_ count: Int) -> Int? {
@@ -52,7 +54,11 @@ public enum EventTime {
         guard let year = digits(4), accept("-"), let month = digits(2), accept("-"), let day = digits(2),
             (1...12).contains(month), (1...31).contains(day)
         else { return nil }
-        var hour = 0, minute = 0, second = 0, millisecond = 0, offsetMinutes = 0
+        var hour = 0
+        var minute = 0
+        var second = 0
+        var millisecond = 0
+        var offsetMinutes = 0
         if accept("T") || accept("t") || accept(" ") {
             guard let h = digits(2), accept(":"), let m = digits(2), h < 24, m < 60 else { return nil }
             hour = h
@@ -91,7 +97,9 @@ public enum EventTime {
         let dayNumber = remainder < 0 ? days - 1 : days
         let inDay = Int(remainder < 0 ? remainder + 86_400_000 : remainder)
         let (year, month, day) = civilFromDays(Int(dayNumber))
-        guard (0...9999).contains(year) else { return String(year) + String(iso8601(Self.sameDayIn2000(milliseconds)).dropFirst(4)) }
+        guard (0...9999).contains(year) else {
+            return String(year) + String(iso8601(Self.sameDayIn2000(milliseconds)).dropFirst(4))
+        }
         // Written digit by digit into a fixed buffer: this runs for every timestamp printed.
         return String(unsafeUninitializedCapacity: 24) { buffer in
             func put(_ value: Int, _ width: Int, at offset: Int) {

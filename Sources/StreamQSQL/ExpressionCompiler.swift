@@ -83,8 +83,11 @@ public enum ExpressionCompiler {
             return try binary(op, try build(left), try build(right), location)
         case .between(let value, let low, let high, let negated, let location):
             let test = try binary(
-                .and, try binary(.greaterOrEqual, try build(value), try build(low), location),
-                try binary(.lessOrEqual, try build(value), try build(high), location), location)
+                .and,
+                try binary(.greaterOrEqual, try build(value), try build(low), location),
+                try binary(.lessOrEqual, try build(value), try build(high), location),
+                location
+            )
             return negated ? not(test, location) : test
         case .inList(let value, let list, let negated, let location):
             let subject = try build(value)
@@ -95,7 +98,10 @@ public enum ExpressionCompiler {
                 var sawNull = false
                 for candidate in candidates {
                     let right = try candidate(row)
-                    if right.isNull { sawNull = true; continue }
+                    if right.isNull {
+                        sawNull = true
+                        continue
+                    }
                     if try compare(left, right, location) == 0 { return .boolean(true) }
                 }
                 return sawNull ? .null : .boolean(false)
@@ -127,7 +133,9 @@ public enum ExpressionCompiler {
                 for (condition, result) in compiled {
                     let test = try condition(row)
                     if let operandValue {
-                        if !operandValue.isNull, !test.isNull, try compare(operandValue, test, location) == 0 { return try result(row) }
+                        if !operandValue.isNull, !test.isNull, try compare(operandValue, test, location) == 0 {
+                            return try result(row)
+                        }
                     } else if test == .boolean(true) {
                         return try result(row)
                     }
@@ -187,9 +195,11 @@ public enum ExpressionCompiler {
         if path.count == 1, case .key(let name) = path[0] {
             switch name.lowercased() {
             case "_arrival": return CompiledExpression { .timestamp($0.arrivalMilliseconds) }
-            case "_partition_key": return CompiledExpression { .string(String(decoding: $0.partitionKey, as: UTF8.self)) }
+            case "_partition_key":
+                return CompiledExpression { .string(String(decoding: $0.partitionKey, as: UTF8.self)) }
             case "_sequence": return CompiledExpression { row in row.position.map { .string($0.description) } ?? .null }
-            case "_shard": return CompiledExpression { row in row.position.map { .string($0.shard.description) } ?? .null }
+            case "_shard":
+                return CompiledExpression { row in row.position.map { .string($0.shard.description) } ?? .null }
             case "_raw": return CompiledExpression { .string(String(decoding: $0.data, as: UTF8.self)) }
             default: break
             }
@@ -210,7 +220,11 @@ public enum ExpressionCompiler {
         return CompiledExpression { row in try lookup(steps, in: row.data, location) }
     }
 
-    static func lookup(_ steps: [JSONPathStep], in data: UnsafeRawBufferPointer, _ location: SourceLocation) throws -> SQLValue {
+    static func lookup(
+        _ steps: [JSONPathStep],
+        in data: UnsafeRawBufferPointer,
+        _ location: SourceLocation
+    ) throws -> SQLValue {
         do {
             return SQLValue(json: try JSONFieldLookup.value(at: steps, in: data))
         } catch {
@@ -230,7 +244,10 @@ public enum ExpressionCompiler {
     // MARK: Operators
 
     private static func binary(
-        _ op: BinaryOperator, _ left: CompiledExpression, _ right: CompiledExpression, _ location: SourceLocation
+        _ op: BinaryOperator,
+        _ left: CompiledExpression,
+        _ right: CompiledExpression,
+        _ location: SourceLocation
     ) throws -> CompiledExpression {
         switch op {
         case .and:
@@ -276,7 +293,12 @@ public enum ExpressionCompiler {
         }
     }
 
-    static func arithmetic(_ op: BinaryOperator, _ a: SQLValue, _ b: SQLValue, _ location: SourceLocation) throws -> SQLValue {
+    static func arithmetic(
+        _ op: BinaryOperator,
+        _ a: SQLValue,
+        _ b: SQLValue,
+        _ location: SourceLocation
+    ) throws -> SQLValue {
         switch (a, b) {
         case (.null, _), (_, .null): return .null
         case (.integer(let x), .integer(let y)):
@@ -288,7 +310,9 @@ public enum ExpressionCompiler {
             case .divide: return y == 0 ? .null : .double(Double(x) / Double(y))
             default: return y == 0 ? .null : .integer(x % y)
             }
-            if result.1 { throw EvaluationError(message: "integer overflow in \(x) \(op.rawValue) \(y)", location: location) }
+            if result.1 {
+                throw EvaluationError(message: "integer overflow in \(x) \(op.rawValue) \(y)", location: location)
+            }
             return .integer(result.0)
         case (.timestamp(let t), .interval(let i)) where op == .add || op == .subtract:
             return .timestamp(op == .add ? t + i : t - i)
@@ -362,7 +386,9 @@ public enum ExpressionCompiler {
     // MARK: Casts
 
     static func cast(_ value: SQLValue, to type: SQLType, _ location: SourceLocation) throws -> SQLValue {
-        func fail() -> EvaluationError { EvaluationError(message: "cannot cast \(value) to \(type.rawValue)", location: location) }
+        func fail() -> EvaluationError {
+            EvaluationError(message: "cannot cast \(value) to \(type.rawValue)", location: location)
+        }
         if value.isNull { return .null }
         switch type {
         case .varchar:
@@ -425,7 +451,10 @@ public enum ExpressionCompiler {
 
 extension String {
     var trimmingSpaces: String {
-        String(unicodeScalars.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed().map(Character.init))
+        String(
+            unicodeScalars.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" })
+                .reversed().map(Character.init)
+        )
     }
 }
 

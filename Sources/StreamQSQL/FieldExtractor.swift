@@ -1,9 +1,9 @@
 import StreamQJSON
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// The JSON paths a query reads, gathered while it is compiled, and their one-pass extraction:
 /// each record's top-level object is scanned once for all of them, instead of once per field.
@@ -87,7 +87,9 @@ final class FieldExtractor: Sendable {
     /// The entry for a raw key (no escapes), by its signature and then its bytes.
     @inline(__always)
     private static func entry(
-        for key: UnsafeRawBufferPointer, signatures: UnsafeBufferPointer<Int>, keyBytes: UnsafeBufferPointer<UInt8>,
+        for key: UnsafeRawBufferPointer,
+        signatures: UnsafeBufferPointer<Int>,
+        keyBytes: UnsafeBufferPointer<UInt8>,
         keyStarts: UnsafeBufferPointer<Int>
     ) -> Int? {
         guard key.count > 0 else {
@@ -122,7 +124,13 @@ final class FieldExtractor: Sendable {
             keyBytes.withUnsafeBufferPointer { keyBytes in
                 keyStarts.withUnsafeBufferPointer { keyStarts in
                     Result { () throws(JSONFieldLookup.SyntaxError) in
-                        try extract(from: data, into: &values, signatures: signatures, keyBytes: keyBytes, keyStarts: keyStarts)
+                        try extract(
+                            from: data,
+                            into: &values,
+                            signatures: signatures,
+                            keyBytes: keyBytes,
+                            keyStarts: keyStarts
+                        )
                     }
                 }
             }
@@ -132,19 +140,26 @@ final class FieldExtractor: Sendable {
 
     @inline(__always)
     private func extract(
-        from data: UnsafeRawBufferPointer, into values: inout [SQLValue], signatures: UnsafeBufferPointer<Int>,
-        keyBytes: UnsafeBufferPointer<UInt8>, keyStarts: UnsafeBufferPointer<Int>
+        from data: UnsafeRawBufferPointer,
+        into values: inout [SQLValue],
+        signatures: UnsafeBufferPointer<Int>,
+        keyBytes: UnsafeBufferPointer<UInt8>,
+        keyStarts: UnsafeBufferPointer<Int>
     ) throws(JSONFieldLookup.SyntaxError) {
-        try JSONFieldLookup.forEachTopLevelField(in: data) { (key, escaped, value) throws(JSONFieldLookup.SyntaxError) -> Bool in
-            let found = escaped
-                ? try entry(forEscaped: key) : Self.entry(for: key, signatures: signatures, keyBytes: keyBytes, keyStarts: keyStarts)
+        try JSONFieldLookup.forEachTopLevelField(in: data) {
+            (key, escaped, value) throws(JSONFieldLookup.SyntaxError) -> Bool in
+            let found =
+                escaped
+                ? try entry(forEscaped: key)
+                : Self.entry(for: key, signatures: signatures, keyBytes: keyBytes, keyStarts: keyStarts)
             guard let entry = found else { return false }
             let index = wholeValueIndex[entry]
             if index >= 0 {
                 values[index] = try SQLValue(rawJSON: value)
             } else {
                 for (index, rest) in firstKeys[entry].paths {
-                    values[index] = rest.isEmpty
+                    values[index] =
+                        rest.isEmpty
                         ? try SQLValue(rawJSON: value)
                         : SQLValue(json: try JSONFieldLookup.value(at: rest, in: value))
                 }

@@ -17,8 +17,13 @@ public struct FollowQueryRunner: Sendable {
     public var stopWhenCaughtUp: Bool
 
     public init(
-        plan: QueryPlan, store: StreamStore, stream: StreamName, start: StartingPosition = .trimHorizon,
-        idleTimeout: Int64 = ContinuousQuery.defaultIdleTimeout, tick: Duration = .milliseconds(250), stopWhenCaughtUp: Bool = false
+        plan: QueryPlan,
+        store: StreamStore,
+        stream: StreamName,
+        start: StartingPosition = .trimHorizon,
+        idleTimeout: Int64 = ContinuousQuery.defaultIdleTimeout,
+        tick: Duration = .milliseconds(250),
+        stopWhenCaughtUp: Bool = false
     ) {
         self.stopWhenCaughtUp = stopWhenCaughtUp
         self.plan = plan
@@ -33,7 +38,8 @@ public struct FollowQueryRunner: Sendable {
     /// - Parameter checkpoint: when given, progress is saved there after every batch of rows (and
     ///   at least every second while reading), and a new run resumes from it.
     public func run(
-        checkpoint: QueryCheckpoint? = nil, emit: @escaping @Sendable ([[SQLValue]]) throws -> Void,
+        checkpoint: QueryCheckpoint? = nil,
+        emit: @escaping @Sendable ([[SQLValue]]) throws -> Void,
         reportErrors: @escaping @Sendable ([RowError]) -> Void
     ) async throws -> QueryStatistics {
         try await run(output: StandardFollowOutput(checkpoint: checkpoint, emit: emit), reportErrors: reportErrors)
@@ -41,7 +47,10 @@ public struct FollowQueryRunner: Sendable {
 
     /// Runs until the task is cancelled or the query's LIMIT is reached, handing rows to `output`
     /// and committing its progress whenever `output` asks (and when it stops).
-    public func run(output: some FollowOutput, reportErrors: @Sendable ([RowError]) -> Void) async throws -> QueryStatistics {
+    public func run(
+        output: some FollowOutput,
+        reportErrors: @Sendable ([RowError]) -> Void
+    ) async throws -> QueryStatistics {
         var state: FollowState
         if let saved = try output.restore() {
             state = try FollowState(decoding: saved, plan: plan, idleTimeout: idleTimeout, origin: output.stateOrigin)
@@ -75,12 +84,18 @@ public struct FollowQueryRunner: Sendable {
         var progressed = false
         for (shard, sequence) in state.positions.sorted(by: { $0.key < $1.key }) {
             let now = Self.wallClock()
-            let result = try store.scan(ShardCursor(stream: stream, shard: shard, sequence: sequence), maxRecords: 5000) { record in
+            let result = try store.scan(ShardCursor(stream: stream, shard: shard, sequence: sequence), maxRecords: 5000)
+            { record in
                 state.query.add(
                     SQLRow(
-                        data: record.data, arrivalMilliseconds: record.arrivalMilliseconds, partitionKey: record.partitionKey,
-                        position: SequenceNumber(sequence: record.sequence, shard: shard)),
-                    shard: shard, now: now)
+                        data: record.data,
+                        arrivalMilliseconds: record.arrivalMilliseconds,
+                        partitionKey: record.partitionKey,
+                        position: SequenceNumber(sequence: record.sequence, shard: shard)
+                    ),
+                    shard: shard,
+                    now: now
+                )
             }
             if result.recordCount > 0 { progressed = true }
             if let next = result.next {
@@ -161,7 +176,9 @@ public final class StandardFollowOutput: FollowOutput, @unchecked Sendable {
     public var stateOrigin: String { checkpoint?.path ?? "" }
     public func restore() throws -> [UInt8]? { try checkpoint?.load() }
     public func emit(_ rows: [[SQLValue]], now: Int64) throws { try emitRows(rows) }
-    public func shouldCommit(now: Int64, emitted: Bool) -> Bool { checkpoint != nil && (emitted || now - lastCommit >= 1000) }
+    public func shouldCommit(now: Int64, emitted: Bool) -> Bool {
+        checkpoint != nil && (emitted || now - lastCommit >= 1000)
+    }
 
     public func commit(state: [UInt8]) throws {
         lastCommit = FollowQueryRunner.wallClock()

@@ -42,7 +42,9 @@ struct HyperLogLog: Sendable, Hashable, Codable {
             return
         }
         if exact != nil { convertToRegisters() }
-        for index in registers.indices where registers[index] < other.registers[index] { registers[index] = other.registers[index] }
+        for index in registers.indices where registers[index] < other.registers[index] {
+            registers[index] = other.registers[index]
+        }
     }
 
     var estimate: Int64 {
@@ -61,26 +63,44 @@ struct HyperLogLog: Sendable, Hashable, Codable {
     }
 }
 
-
 extension SQLValue {
     /// A 64-bit hash that is the same in every process (Swift's `Hasher` is seeded per process),
     /// so sketches can be checkpointed: FNV-1a over a type tag and the value, then a mix.
     var stableHash: UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        func mix64(_ value: UInt64) { for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: value >> UInt64(shift))) } }
+        func mix64(_ value: UInt64) {
+            for shift in stride(from: 0, to: 64, by: 8) { mix(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+        }
         switch self {
         case .null: mix(0)
-        case .boolean(let value): mix(1); mix(value ? 1 : 0)
+        case .boolean(let value):
+            mix(1)
+            mix(value ? 1 : 0)
         case .integer(let value):
-            mix(2); mix64(UInt64(bitPattern: value))
+            mix(2)
+            mix64(UInt64(bitPattern: value))
         case .double(let value):
             // Integral doubles hash as integers, so 2 and 2.0 count once, as they compare equal.
-            if value.rounded() == value, let integer = Int64(exactly: value) { mix(2); mix64(UInt64(bitPattern: integer)) } else { mix(3); mix64(value.bitPattern) }
-        case .string(let text): mix(4); for byte in text.utf8 { mix(byte) }
-        case .timestamp(let value): mix(5); mix64(UInt64(bitPattern: value))
-        case .interval(let value): mix(6); mix64(UInt64(bitPattern: value))
-        case .json(let text): mix(7); for byte in text.utf8 { mix(byte) }
+            if value.rounded() == value, let integer = Int64(exactly: value) {
+                mix(2)
+                mix64(UInt64(bitPattern: integer))
+            } else {
+                mix(3)
+                mix64(value.bitPattern)
+            }
+        case .string(let text):
+            mix(4)
+            for byte in text.utf8 { mix(byte) }
+        case .timestamp(let value):
+            mix(5)
+            mix64(UInt64(bitPattern: value))
+        case .interval(let value):
+            mix(6)
+            mix64(UInt64(bitPattern: value))
+        case .json(let text):
+            mix(7)
+            for byte in text.utf8 { mix(byte) }
         }
         // Murmur3's finalizer spreads FNV's weak high bits, which HLL uses as the register index.
         hash ^= hash >> 33

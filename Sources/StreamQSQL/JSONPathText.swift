@@ -23,7 +23,9 @@ enum JSONPathText {
                 let inside = characters[..<close]
                 if let index = Int(inside) {
                     steps.append(.index(index))
-                } else if inside.count >= 2, let quote = inside.first, quote == "'" || quote == "\"", inside.last == quote {
+                } else if inside.count >= 2, let quote = inside.first, quote == "'" || quote == "\"",
+                    inside.last == quote
+                {
                     steps.append(.key(String(inside.dropFirst().dropLast())))
                 } else {
                     throw fail()

@@ -44,7 +44,10 @@ struct Lexer {
         case UInt8(ascii: "'"):
             return Token(kind: .string(try quoted(UInt8(ascii: "'"), what: "string")), location: start)
         case UInt8(ascii: "\""):
-            return Token(kind: .quotedIdentifier(try quoted(UInt8(ascii: "\""), what: "quoted identifier")), location: start)
+            return Token(
+                kind: .quotedIdentifier(try quoted(UInt8(ascii: "\""), what: "quoted identifier")),
+                location: start
+            )
         case UInt8(ascii: "0")...UInt8(ascii: "9"):
             return try number(start)
         case UInt8(ascii: "."):
@@ -120,7 +123,9 @@ struct Lexer {
         let begin = offset
         var isDecimal = false
         while let byte = peek(), byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") { advance() }
-        if peek() == UInt8(ascii: "."), let next = peek(1), next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9") || !Self.isIdentifierStart(next) {
+        if peek() == UInt8(ascii: "."), let next = peek(1),
+            next >= UInt8(ascii: "0") && next <= UInt8(ascii: "9") || !Self.isIdentifierStart(next)
+        {
             isDecimal = true
             advance()
             while let byte = peek(), byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") { advance() }
@@ -146,7 +151,8 @@ struct Lexer {
     }
 
     private static func isIdentifierStart(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
             || byte == UInt8(ascii: "_") || byte >= 0x80
     }
 

@@ -107,7 +107,9 @@ public struct Parser {
             while acceptSymbol(",") { statement.orderBy.append(try sortItem()) }
         }
         if acceptKeyword("LIMIT") {
-            guard case .integer(let count) = current.kind, count >= 0 else { throw unexpected("a row count after LIMIT") }
+            guard case .integer(let count) = current.kind, count >= 0 else {
+                throw unexpected("a row count after LIMIT")
+            }
             _ = advance()
             statement.limit = count
         }
@@ -227,8 +229,10 @@ public struct Parser {
     private mutating func comparison() throws(SQLError) -> Expression {
         let left = try concatenation()
         let location = current.location
-        for (symbol, op) in [("=", BinaryOperator.equal), ("<>", .notEqual), ("!=", .notEqual), ("<=", .lessOrEqual),
-                             (">=", .greaterOrEqual), ("<", .less), (">", .greater)] where acceptSymbol(symbol) {
+        for (symbol, op) in [
+            ("=", BinaryOperator.equal), ("<>", .notEqual), ("!=", .notEqual), ("<=", .lessOrEqual),
+            (">=", .greaterOrEqual), ("<", .less), (">", .greater),
+        ] where acceptSymbol(symbol) {
             return .binary(op, left, try concatenation(), location)
         }
         if acceptKeyword("IS") {
@@ -252,7 +256,13 @@ public struct Parser {
         }
         if isKeyword("LIKE") || isKeyword("ILIKE") {
             let caseInsensitive = advance().keyword == "ILIKE"
-            return .like(left, pattern: try concatenation(), caseInsensitive: caseInsensitive, negated: negated, location)
+            return .like(
+                left,
+                pattern: try concatenation(),
+                caseInsensitive: caseInsensitive,
+                negated: negated,
+                location
+            )
         }
         if negated { throw unexpected("BETWEEN, IN, LIKE or ILIKE after NOT") }
         return left
@@ -280,7 +290,8 @@ public struct Parser {
         var left = try unary()
         while [.symbol("*"), .symbol("/"), .symbol("%")].contains(current.kind) {
             let token = advance()
-            let op: BinaryOperator = token.kind == .symbol("*") ? .multiply : token.kind == .symbol("/") ? .divide : .modulo
+            let op: BinaryOperator =
+                token.kind == .symbol("*") ? .multiply : token.kind == .symbol("/") ? .divide : .modulo
             left = .binary(op, left, try unary(), token.location)
         }
         return left
@@ -379,13 +390,21 @@ public struct Parser {
                 guard peek(1).kind == .symbol("(") else { fallthrough }
                 _ = advance()
                 _ = advance()
-                guard case .identifier(let field) = current.kind else { throw unexpected("a field such as HOUR or DAY") }
+                guard case .identifier(let field) = current.kind else {
+                    throw unexpected("a field such as HOUR or DAY")
+                }
                 let fieldLocation = current.location
                 _ = advance()
                 try expectKeyword("FROM")
                 let value = try expression()
                 try expectSymbol(")")
-                return .call(FunctionCall(name: "extract", arguments: [.literal(.string(field.lowercased()), fieldLocation), value]), token.location)
+                return .call(
+                    FunctionCall(
+                        name: "extract",
+                        arguments: [.literal(.string(field.lowercased()), fieldLocation), value]
+                    ),
+                    token.location
+                )
             default:
                 if peek(1).kind == .symbol("(") { return try call(word, token.location) }
                 if Self.reserved.contains(word.uppercased()) { throw unexpected("an expression") }
@@ -414,7 +433,8 @@ public struct Parser {
         return try filterClause(call, location)
     }
 
-    private mutating func filterClause(_ call: FunctionCall, _ location: SourceLocation) throws(SQLError) -> Expression {
+    private mutating func filterClause(_ call: FunctionCall, _ location: SourceLocation) throws(SQLError) -> Expression
+    {
         var call = call
         if acceptKeyword("FILTER") {
             try expectSymbol("(")

@@ -16,13 +16,15 @@ public struct QueryCheckpoint: Sendable {
     /// - Throws: when `name` could escape the queries directory or is otherwise unusable.
     public init(name: String, dataDirectory: String) throws(SQLError) {
         let allowed = name.utf8.allSatisfy { byte in
-            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
                 || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || "._-".utf8.contains(byte)
         }
         guard allowed, !name.isEmpty, name.utf8.count <= 128, !name.hasPrefix(".") else {
             throw SQLError(
                 "query name '\(name)' must be 1-128 letters, digits, '.', '_' or '-', not starting with '.'",
-                at: SourceLocation(line: 1, column: 1, offset: 0))
+                at: SourceLocation(line: 1, column: 1, offset: 0)
+            )
         }
         self.name = name
         path = dataDirectory + "/queries/" + name + "/checkpoint.json"
@@ -63,9 +65,17 @@ extension FollowState {
     /// The state as JSON, with the query text it belongs to.
     func encoded() throws -> [UInt8] {
         let saved = Saved(
-            sql: query.plan.statement.text, positions: positions, finished: finished, startedAny: startedAny,
-            watermarks: query.watermarks, aggregation: query.aggregation.snapshot, rowsIn: query.statistics.rowsIn,
-            rowsOut: query.statistics.rowsOut, errors: query.statistics.errors, late: query.statistics.late)
+            sql: query.plan.statement.text,
+            positions: positions,
+            finished: finished,
+            startedAny: startedAny,
+            watermarks: query.watermarks,
+            aggregation: query.aggregation.snapshot,
+            rowsIn: query.statistics.rowsIn,
+            rowsOut: query.statistics.rowsOut,
+            errors: query.statistics.errors,
+            late: query.statistics.late
+        )
         return Array(try JSONEncoder().encode(saved))
     }
 
@@ -75,16 +85,28 @@ extension FollowState {
         do {
             saved = try JSONDecoder().decode(Saved.self, from: Data(bytes))
         } catch {
-            throw SQLError("the saved state in \(origin) is unreadable (\(error)); remove it to start over", at: plan.statement.source.location)
+            throw SQLError(
+                "the saved state in \(origin) is unreadable (\(error)); remove it to start over",
+                at: plan.statement.source.location
+            )
         }
         guard saved.sql == plan.statement.text else {
             throw SQLError(
-                "\(origin) was saved by a different query; use another name or destination, or remove it", at: plan.statement.source.location)
+                "\(origin) was saved by a different query; use another name or destination, or remove it",
+                at: plan.statement.source.location
+            )
         }
         var query = ContinuousQuery(plan: plan, idleTimeout: idleTimeout)
         query.restore(
-            watermarks: saved.watermarks, aggregation: saved.aggregation,
-            statistics: QueryStatistics(rowsIn: saved.rowsIn, rowsOut: saved.rowsOut, errors: saved.errors, late: saved.late))
+            watermarks: saved.watermarks,
+            aggregation: saved.aggregation,
+            statistics: QueryStatistics(
+                rowsIn: saved.rowsIn,
+                rowsOut: saved.rowsOut,
+                errors: saved.errors,
+                late: saved.late
+            )
+        )
         self.init(query: query, positions: saved.positions, finished: saved.finished, startedAny: saved.startedAny)
     }
 }

@@ -6,7 +6,9 @@ extension QueryPlan {
     public var explanation: String {
         let statement = self.statement
         var lines: [String] = []
-        lines.append("source      stream \(stream), every shard (bounded: scanned in parallel, partial aggregates merged)")
+        lines.append(
+            "source      stream \(stream), every shard (bounded: scanned in parallel, partial aggregates merged)"
+        )
         let fields = extractor.paths.map { path in
             path.map { step -> String in
                 switch step {
@@ -15,7 +17,12 @@ extension QueryPlan {
                 }
             }.joined(separator: ".").replacing(".[", with: "[")
         }
-        lines.append("fields      " + (fields.isEmpty ? "none (pseudo-columns only; records need not be JSON)" : fields.joined(separator: ", ") + " (one pass over each record's JSON)"))
+        lines.append(
+            "fields      "
+                + (fields.isEmpty
+                    ? "none (pseudo-columns only; records need not be JSON)"
+                    : fields.joined(separator: ", ") + " (one pass over each record's JSON)")
+        )
         if let filter = statement.filter { lines.append("filter      \(filter.sqlText)") }
         if isAggregate {
             let keys = statement.groupBy.filter { expression in
@@ -23,49 +30,84 @@ extension QueryPlan {
                 return true
             }
             lines.append("group by    " + (keys.isEmpty ? "(no key)" : keys.map(\.sqlText).joined(separator: ", ")))
-            lines.append("aggregates  " + aggregates.map { aggregate -> String in
-                let base = "\(aggregate.name)(\(aggregate.distinct ? "DISTINCT " : "")\(aggregate.star ? "*" : "…"))"
-                switch aggregate.name {
-                case "approx_count_distinct": return base + " [HyperLogLog, 4096 registers, ±1.6% standard error; exact below 256 values]"
-                case "approx_percentile": return base + " [DDSketch, ±1% relative error]"
-                default: return base
-                }
-            }.joined(separator: ", "))
+            lines.append(
+                "aggregates  "
+                    + aggregates.map { aggregate -> String in
+                        let base =
+                            "\(aggregate.name)(\(aggregate.distinct ? "DISTINCT " : "")\(aggregate.star ? "*" : "…"))"
+                        switch aggregate.name {
+                        case "approx_count_distinct":
+                            return base + " [HyperLogLog, 4096 registers, ±1.6% standard error; exact below 256 values]"
+                        case "approx_percentile": return base + " [DDSketch, ±1% relative error]"
+                        default: return base
+                        }
+                    }.joined(separator: ", ")
+            )
         }
         if let window {
-            let time = window.isProcessingTime ? "_arrival (processing time: rows are never late)" : "event time from the record (ISO-8601 or epoch s/ms/µs)"
+            let time =
+                window.isProcessingTime
+                ? "_arrival (processing time: rows are never late)"
+                : "event time from the record (ISO-8601 or epoch s/ms/µs)"
             lines.append("window      \(window.description) over \(time)")
-            let delay = statement.source.watermarkDelay?.milliseconds ?? (window.isProcessingTime ? 0 : ContinuousQuery.defaultDelay)
-            lines.append("watermark   per shard: newest event time − \(IntervalText.format(delay)); query: oldest over non-idle shards (idle after 30 s, --idle-timeout)")
-            var emission = statement.emit == .changes ? "EMIT CHANGES: a row each time a group's result changes" : "EMIT FINAL: one row per window and group when the watermark passes the window's end"
+            let delay =
+                statement.source.watermarkDelay?.milliseconds
+                ?? (window.isProcessingTime ? 0 : ContinuousQuery.defaultDelay)
+            lines.append(
+                "watermark   per shard: newest event time − \(IntervalText.format(delay)); query: oldest over non-idle shards (idle after 30 s, --idle-timeout)"
+            )
+            var emission =
+                statement.emit == .changes
+                ? "EMIT CHANGES: a row each time a group's result changes"
+                : "EMIT FINAL: one row per window and group when the watermark passes the window's end"
             emission += "; bounded runs fire every window at the end"
             lines.append("emission    \(emission)")
             switch statement.late {
             case .drop: lines.append("late rows   dropped, counted and written to the error output (--errors FILE)")
             case .updateWithin(let interval):
-                lines.append("late rows   kept for \(IntervalText.format(interval.milliseconds)) after a window fires; late rows update it and its corrected row is emitted again")
+                lines.append(
+                    "late rows   kept for \(IntervalText.format(interval.milliseconds)) after a window fires; late rows update it and its corrected row is emitted again"
+                )
             }
-            let lateness: Int64 = if case .updateWithin(let interval) = statement.late { interval.milliseconds } else { 0 }
+            let lateness: Int64 =
+                if case .updateWithin(let interval) = statement.late { interval.milliseconds } else { 0 }
             switch window.kind {
             case .tumble, .hop:
                 let open = (delay + lateness + window.size) / window.slide + 1
-                lines.append("state       follow: about \(open) open window\(open == 1 ? "" : "s") × groups per window (not rows); bounded: every window × groups")
+                lines.append(
+                    "state       follow: about \(open) open window\(open == 1 ? "" : "s") × groups per window (not rows); bounded: every window × groups"
+                )
             case .session:
-                lines.append("state       open sessions × group keys (a session closes \(IntervalText.format(window.size)) after its last row, + watermark delay)")
+                lines.append(
+                    "state       open sessions × group keys (a session closes \(IntervalText.format(window.size)) after its last row, + watermark delay)"
+                )
             }
         } else if isAggregate {
             lines.append("emission    bounded: one row per group at the end; follow: a row each time a group changes")
             lines.append("state       one accumulator set per group (not rows)")
         } else {
-            lines.append("emission    rows stream out as they are read" + (order.isEmpty && !distinct ? "" : " (ORDER BY/DISTINCT: bounded runs hold the output rows to sort them)"))
-            lines.append("state       none per row" + (order.isEmpty && !distinct ? "" : ", except the held output rows"))
+            lines.append(
+                "emission    rows stream out as they are read"
+                    + (order.isEmpty && !distinct
+                        ? "" : " (ORDER BY/DISTINCT: bounded runs hold the output rows to sort them)")
+            )
+            lines.append(
+                "state       none per row" + (order.isEmpty && !distinct ? "" : ", except the held output rows")
+            )
         }
         if !statement.orderBy.isEmpty {
-            lines.append("order by    " + statement.orderBy.map { "\($0.expression.sqlText)\($0.descending ? " DESC" : "")" }.joined(separator: ", "))
+            lines.append(
+                "order by    "
+                    + statement.orderBy.map { "\($0.expression.sqlText)\($0.descending ? " DESC" : "")" }.joined(
+                        separator: ", "
+                    )
+            )
         }
         if let limit { lines.append("limit       \(limit)") }
         if let into = statement.into {
-            lines.append("output      files under \(into): committed atomically with a manifest, exactly once across restarts")
+            lines.append(
+                "output      files under \(into): committed atomically with a manifest, exactly once across restarts"
+            )
         }
         lines.append("columns     " + columns.joined(separator: ", "))
         return lines.joined(separator: "\n")
@@ -96,15 +138,19 @@ extension Expression {
         case .binary(let op, let left, let right, _): return "(\(left.sqlText) \(op.rawValue) \(right.sqlText))"
         case .between(let value, let low, let high, let negated, _):
             return "\(value.sqlText) \(negated ? "NOT " : "")BETWEEN \(low.sqlText) AND \(high.sqlText)"
-        case .inList(let value, let list, let negated, _): return "\(value.sqlText) \(negated ? "NOT " : "")IN (\(list.map(\.sqlText).joined(separator: ", ")))"
+        case .inList(let value, let list, let negated, _):
+            return "\(value.sqlText) \(negated ? "NOT " : "")IN (\(list.map(\.sqlText).joined(separator: ", ")))"
         case .like(let value, let pattern, let insensitive, let negated, _):
             return "\(value.sqlText) \(negated ? "NOT " : "")\(insensitive ? "ILIKE" : "LIKE") \(pattern.sqlText)"
         case .isNull(let value, let negated, _): return "\(value.sqlText) IS \(negated ? "NOT " : "")NULL"
         case .caseWhen: return "CASE …"
-        case .cast(let value, let type, let isTry, _): return "\(isTry ? "TRY_CAST" : "CAST")(\(value.sqlText) AS \(type.rawValue))"
+        case .cast(let value, let type, let isTry, _):
+            return "\(isTry ? "TRY_CAST" : "CAST")(\(value.sqlText) AS \(type.rawValue))"
         case .call(let call, _):
-            return "\(call.name)(\(call.distinct ? "DISTINCT " : "")\(call.star ? "*" : call.arguments.map(\.sqlText).joined(separator: ", ")))"
-        case .jsonAccess(let value, let key, let asText, _): return "\(value.sqlText) \(asText ? "->>" : "->") \(key.sqlText)"
+            return
+                "\(call.name)(\(call.distinct ? "DISTINCT " : "")\(call.star ? "*" : call.arguments.map(\.sqlText).joined(separator: ", ")))"
+        case .jsonAccess(let value, let key, let asText, _):
+            return "\(value.sqlText) \(asText ? "->>" : "->") \(key.sqlText)"
         }
     }
 }

@@ -17,4 +17,3 @@ public struct QueryPlan: Sendable {
     /// Extracts every JSON path the query reads in one pass per record.
     var extractor = FieldExtractor(paths: [])
 }
-

@@ -1,4 +1,5 @@
 import Synchronization
+
 /// Turns a parsed statement into a ``QueryPlan``: resolves aliases, separates group keys,
 /// window and aggregates, and compiles every expression, so that every name and function is
 /// checked before a record is read.
@@ -25,7 +26,9 @@ public enum QueryPlanner {
             statement.items.compactMap { item -> (String, Expression)? in
                 guard let alias = item.alias, case .expression(let expression) = item.kind else { return nil }
                 return (alias.lowercased(), expression)
-            }, uniquingKeysWith: { first, _ in first })
+            },
+            uniquingKeysWith: { first, _ in first }
+        )
         // GROUP BY may name a select alias, as DuckDB allows.
         func resolve(_ expression: Expression) -> Expression {
             if case .field(let path, _) = expression, path.count == 1, case .key(let name) = path[0],
@@ -39,7 +42,9 @@ public enum QueryPlanner {
         var keyExpressions: [Expression] = []
         for item in statement.groupBy.map(resolve) {
             if case .call(let call, let location) = item, ["tumble", "hop", "session"].contains(call.name) {
-                guard window == nil else { throw SQLError("only one window function is allowed in GROUP BY", at: location) }
+                guard window == nil else {
+                    throw SQLError("only one window function is allowed in GROUP BY", at: location)
+                }
                 window = try windowSpec(call, location)
             } else {
                 keyExpressions.append(item)
@@ -49,13 +54,17 @@ public enum QueryPlanner {
         func collectAggregates(_ expression: Expression) {
             visit(expression) { node in
                 if case .call(let call, _) = node, ScalarFunctions.aggregates.contains(call.name) {
-                    if !aggregates.contains(where: { canonical($0.0) == canonical(node) }) { aggregates.append((node, call)) }
+                    if !aggregates.contains(where: { canonical($0.0) == canonical(node) }) {
+                        aggregates.append((node, call))
+                    }
                     return false
                 }
                 return true
             }
         }
-        for item in statement.items { if case .expression(let expression) = item.kind { collectAggregates(expression) } }
+        for item in statement.items {
+            if case .expression(let expression) = item.kind { collectAggregates(expression) }
+        }
         if let having = statement.having { collectAggregates(having) }
         for sort in statement.orderBy { collectAggregates(resolve(sort.expression)) }
         let grouped = window != nil || !keyExpressions.isEmpty || !aggregates.isEmpty
@@ -64,7 +73,9 @@ public enum QueryPlanner {
         for (index, item) in statement.items.enumerated() {
             switch item.kind {
             case .all:
-                guard !grouped else { throw SQLError("SELECT * cannot be grouped; name the columns", at: item.location) }
+                guard !grouped else {
+                    throw SQLError("SELECT * cannot be grouped; name the columns", at: item.location)
+                }
                 columns.append("_raw")
             case .expression(let expression):
                 columns.append(item.alias ?? name(of: expression, index: index))
@@ -77,10 +88,19 @@ public enum QueryPlanner {
                 return try ExpressionCompiler.compile(.field([.key("_raw")], item.location))
             }
             return QueryPlan(
-                stream: statement.source.stream, columns: columns, filter: try statement.filter.map(ExpressionCompiler.compile),
-                window: nil, groupKeys: [], aggregates: [], outputs: outputs, having: nil,
+                stream: statement.source.stream,
+                columns: columns,
+                filter: try statement.filter.map(ExpressionCompiler.compile),
+                window: nil,
+                groupKeys: [],
+                aggregates: [],
+                outputs: outputs,
+                having: nil,
                 order: try orderItems(statement, columns: columns, aliases: aliases, slots: [:], rewrite: { $0 }),
-                limit: statement.limit, distinct: statement.distinct, statement: statement)
+                limit: statement.limit,
+                distinct: statement.distinct,
+                statement: statement
+            )
         }
 
         // After aggregation, expressions read slots: group keys, then aggregates, then window bounds.
@@ -119,39 +139,68 @@ public enum QueryPlanner {
             return try ExpressionCompiler.compile(rewritten, slots: slots)
         }
         let outputs = try statement.items.map { item -> CompiledExpression in
-            guard case .expression(let expression) = item.kind else { throw SQLError("SELECT * cannot be grouped", at: item.location) }
+            guard case .expression(let expression) = item.kind else {
+                throw SQLError("SELECT * cannot be grouped", at: item.location)
+            }
             return try compileGrouped(expression)
         }
         let specs = try aggregates.map { expression, call -> AggregateSpec in
             let location = expression.location
             if call.star && call.name != "count" { throw SQLError("only count accepts *", at: location) }
-            let arity: ClosedRange<Int> = ["min_by", "max_by", "approx_percentile"].contains(call.name) ? 2...2 : (call.star ? 0...0 : 1...1)
+            let arity: ClosedRange<Int> =
+                ["min_by", "max_by", "approx_percentile"].contains(call.name) ? 2...2 : (call.star ? 0...0 : 1...1)
             guard arity.contains(call.arguments.count) else {
-                throw SQLError("\(call.name)() takes \(arity.lowerBound == arity.upperBound ? "\(arity.lowerBound)" : "\(arity)") argument(s)", at: location)
+                throw SQLError(
+                    "\(call.name)() takes \(arity.lowerBound == arity.upperBound ? "\(arity.lowerBound)" : "\(arity)") argument(s)",
+                    at: location
+                )
             }
             var fraction = 0.5
             if call.name == "approx_percentile" {
-                guard case .literal(let literal, _) = call.arguments[1], let value = ExpressionCompiler.number(literalValue(literal)),
+                guard case .literal(let literal, _) = call.arguments[1],
+                    let value = ExpressionCompiler.number(literalValue(literal)),
                     (0...1).contains(value)
-                else { throw SQLError("approx_percentile needs a constant fraction between 0 and 1", at: call.arguments[1].location) }
+                else {
+                    throw SQLError(
+                        "approx_percentile needs a constant fraction between 0 and 1",
+                        at: call.arguments[1].location
+                    )
+                }
                 fraction = value
             }
             return AggregateSpec(
                 name: call.name,
-                arguments: try (call.name == "approx_percentile" ? [call.arguments[0]] : call.arguments).map(ExpressionCompiler.compile),
-                distinct: call.distinct, star: call.star, filter: try call.filter.map(ExpressionCompiler.compile), fraction: fraction,
-                location: location)
+                arguments: try (call.name == "approx_percentile" ? [call.arguments[0]] : call.arguments).map(
+                    ExpressionCompiler.compile
+                ),
+                distinct: call.distinct,
+                star: call.star,
+                filter: try call.filter.map(ExpressionCompiler.compile),
+                fraction: fraction,
+                location: location
+            )
         }
         return QueryPlan(
-            stream: statement.source.stream, columns: columns, filter: try statement.filter.map(ExpressionCompiler.compile),
-            window: window, groupKeys: try keyExpressions.map(ExpressionCompiler.compile), aggregates: specs, outputs: outputs,
+            stream: statement.source.stream,
+            columns: columns,
+            filter: try statement.filter.map(ExpressionCompiler.compile),
+            window: window,
+            groupKeys: try keyExpressions.map(ExpressionCompiler.compile),
+            aggregates: specs,
+            outputs: outputs,
             having: try statement.having.map(compileGrouped),
             order: try orderItems(statement, columns: columns, aliases: aliases, slots: slots, rewrite: rewrite),
-            limit: statement.limit, distinct: statement.distinct, statement: statement)
+            limit: statement.limit,
+            distinct: statement.distinct,
+            statement: statement
+        )
     }
 
     private static func orderItems(
-        _ statement: SelectStatement, columns: [String], aliases: [String: Expression], slots: [String: Int],
+        _ statement: SelectStatement,
+        columns: [String],
+        aliases: [String: Expression],
+        slots: [String: Int],
         rewrite: (Expression) -> Expression
     ) throws -> [(index: Int?, expression: CompiledExpression, descending: Bool, nullsFirst: Bool)] {
         try statement.orderBy.map { sort in
@@ -160,10 +209,15 @@ public enum QueryPlanner {
                 index = columns.firstIndex { $0.lowercased() == name.lowercased() }
             }
             if case .literal(.integer(let position), let location) = sort.expression {
-                guard position >= 1, position <= columns.count else { throw SQLError("ORDER BY position \(position) is not a column", at: location) }
+                guard position >= 1, position <= columns.count else {
+                    throw SQLError("ORDER BY position \(position) is not a column", at: location)
+                }
                 index = Int(position) - 1
             }
-            let expression = index == nil ? try ExpressionCompiler.compile(rewrite(sort.expression), slots: slots) : CompiledExpression { _ in .null }
+            let expression =
+                index == nil
+                ? try ExpressionCompiler.compile(rewrite(sort.expression), slots: slots)
+                : CompiledExpression { _ in .null }
             return (index, expression, sort.descending, sort.nullsFirst ?? false)
         }
     }
@@ -175,7 +229,9 @@ public enum QueryPlanner {
             }
             return interval.milliseconds
         }
-        guard let timeArgument = call.arguments.first else { throw SQLError("\(call.name.uppercased()) needs a time column", at: location) }
+        guard let timeArgument = call.arguments.first else {
+            throw SQLError("\(call.name.uppercased()) needs a time column", at: location)
+        }
         let time = try ExpressionCompiler.compile(timeArgument)
         var isProcessingTime = false
         if case .field(let path, _) = timeArgument, path.count == 1, case .key(let name) = path[0] {
@@ -183,19 +239,29 @@ public enum QueryPlanner {
         }
         switch call.name {
         case "tumble":
-            guard call.arguments.count == 2 else { throw SQLError("TUMBLE(time, size) takes 2 arguments", at: location) }
+            guard call.arguments.count == 2 else {
+                throw SQLError("TUMBLE(time, size) takes 2 arguments", at: location)
+            }
             let size = try interval(call.arguments[1])
             return WindowSpec(kind: .tumble, time: time, size: size, slide: size, isProcessingTime: isProcessingTime)
         case "hop":
-            guard call.arguments.count == 3 else { throw SQLError("HOP(time, slide, size) takes 3 arguments", at: location) }
+            guard call.arguments.count == 3 else {
+                throw SQLError("HOP(time, slide, size) takes 3 arguments", at: location)
+            }
             let slide = try interval(call.arguments[1])
             let size = try interval(call.arguments[2])
-            guard size % slide == 0 else { throw SQLError("HOP size must be a multiple of its slide", at: call.arguments[2].location) }
+            guard size % slide == 0 else {
+                throw SQLError("HOP size must be a multiple of its slide", at: call.arguments[2].location)
+            }
             // Each window merges size/slide panes when it is emitted; past this it would be a typo.
-            guard size / slide <= 1000 else { throw SQLError("HOP size may be at most 1000 slides", at: call.arguments[2].location) }
+            guard size / slide <= 1000 else {
+                throw SQLError("HOP size may be at most 1000 slides", at: call.arguments[2].location)
+            }
             return WindowSpec(kind: .hop, time: time, size: size, slide: slide, isProcessingTime: isProcessingTime)
         default:
-            guard call.arguments.count == 2 else { throw SQLError("SESSION(time, gap) takes 2 arguments", at: location) }
+            guard call.arguments.count == 2 else {
+                throw SQLError("SESSION(time, gap) takes 2 arguments", at: location)
+            }
             let gap = try interval(call.arguments[1])
             return WindowSpec(kind: .session, time: time, size: gap, slide: gap, isProcessingTime: isProcessingTime)
         }
@@ -235,23 +301,29 @@ public enum QueryPlanner {
         let c = canonical
         switch expression {
         case .literal(let literal, _): return "\(literal)"
-        case .field(let path, _): return "f:" + path.map { component -> String in
-            switch component {
-            case .key(let key): key.lowercased()
-            case .index(let index): "[\(index)]"
-            }
-        }.joined(separator: ".")
+        case .field(let path, _):
+            return "f:"
+                + path.map { component -> String in
+                    switch component {
+                    case .key(let key): key.lowercased()
+                    case .index(let index): "[\(index)]"
+                    }
+                }.joined(separator: ".")
         case .unary(let op, let operand, _): return "\(op.rawValue)(\(c(operand)))"
         case .binary(let op, let left, let right, _): return "(\(c(left)) \(op.rawValue) \(c(right)))"
-        case .between(let value, let low, let high, let negated, _): return "between(\(c(value)),\(c(low)),\(c(high)),\(negated))"
+        case .between(let value, let low, let high, let negated, _):
+            return "between(\(c(value)),\(c(low)),\(c(high)),\(negated))"
         case .inList(let value, let list, let negated, _): return "in(\(c(value)),\(list.map(c)),\(negated))"
-        case .like(let value, let pattern, let insensitive, let negated, _): return "like(\(c(value)),\(c(pattern)),\(insensitive),\(negated))"
+        case .like(let value, let pattern, let insensitive, let negated, _):
+            return "like(\(c(value)),\(c(pattern)),\(insensitive),\(negated))"
         case .isNull(let value, let negated, _): return "isnull(\(c(value)),\(negated))"
         case .caseWhen(let operand, let branches, let otherwise, _):
-            return "case(\(operand.map(c) ?? "-"),\(branches.map { c($0.condition) + "=>" + c($0.result) }),\(otherwise.map(c) ?? "-"))"
+            return
+                "case(\(operand.map(c) ?? "-"),\(branches.map { c($0.condition) + "=>" + c($0.result) }),\(otherwise.map(c) ?? "-"))"
         case .cast(let value, let type, let isTry, _): return "cast(\(c(value)),\(type.rawValue),\(isTry))"
         case .call(let call, _):
-            return "call(\(call.name),\(call.distinct),\(call.star),\(call.arguments.map(c)),\(call.filter.map(c) ?? "-"))"
+            return
+                "call(\(call.name),\(call.distinct),\(call.star),\(call.arguments.map(c)),\(call.filter.map(c) ?? "-"))"
         case .jsonAccess(let value, let key, let asText, _): return "json(\(c(value)),\(c(key)),\(asText))"
         }
     }
@@ -263,18 +335,28 @@ extension Expression {
         switch self {
         case .literal, .field: self
         case .unary(let op, let operand, let location): .unary(op, transform(operand), location)
-        case .binary(let op, let left, let right, let location): .binary(op, transform(left), transform(right), location)
+        case .binary(let op, let left, let right, let location):
+            .binary(op, transform(left), transform(right), location)
         case .between(let value, let low, let high, let negated, let location):
             .between(transform(value), low: transform(low), high: transform(high), negated: negated, location)
-        case .inList(let value, let list, let negated, let location): .inList(transform(value), list.map(transform), negated: negated, location)
+        case .inList(let value, let list, let negated, let location):
+            .inList(transform(value), list.map(transform), negated: negated, location)
         case .like(let value, let pattern, let insensitive, let negated, let location):
-            .like(transform(value), pattern: transform(pattern), caseInsensitive: insensitive, negated: negated, location)
+            .like(
+                transform(value),
+                pattern: transform(pattern),
+                caseInsensitive: insensitive,
+                negated: negated,
+                location
+            )
         case .isNull(let value, let negated, let location): .isNull(transform(value), negated: negated, location)
         case .caseWhen(let operand, let branches, let otherwise, let location):
             .caseWhen(
                 operand: operand.map(transform),
                 branches: branches.map { WhenBranch(condition: transform($0.condition), result: transform($0.result)) },
-                otherwise: otherwise.map(transform), location)
+                otherwise: otherwise.map(transform),
+                location
+            )
         case .cast(let value, let type, let isTry, let location): .cast(transform(value), type, isTry: isTry, location)
         case .call(var call, let location):
             {
@@ -282,7 +364,8 @@ extension Expression {
                 call.filter = call.filter.map(transform)
                 return .call(call, location)
             }()
-        case .jsonAccess(let value, let key, let asText, let location): .jsonAccess(transform(value), key: transform(key), asText: asText, location)
+        case .jsonAccess(let value, let key, let asText, let location):
+            .jsonAccess(transform(value), key: transform(key), asText: asText, location)
         }
     }
 }

@@ -4,7 +4,11 @@ enum RegexFunctions {
     static let names = ["regexp_like", "regexp_matches", "regexp_extract", "regexp_replace"]
 
     /// The compiled call, or nil when `call` is not a regex function.
-    static func compile(_ call: FunctionCall, arguments: [CompiledExpression], _ location: SourceLocation) throws -> CompiledExpression? {
+    static func compile(
+        _ call: FunctionCall,
+        arguments: [CompiledExpression],
+        _ location: SourceLocation
+    ) throws -> CompiledExpression? {
         let arity: ClosedRange<Int>
         switch call.name {
         case "regexp_like", "regexp_matches": arity = 2...2
@@ -13,7 +17,10 @@ enum RegexFunctions {
         default: return nil
         }
         guard arity.contains(arguments.count) else {
-            throw SQLError("\(call.name)() takes \(arity.lowerBound == arity.upperBound ? "\(arity.lowerBound)" : "\(arity.lowerBound) to \(arity.upperBound)") arguments", at: location)
+            throw SQLError(
+                "\(call.name)() takes \(arity.lowerBound == arity.upperBound ? "\(arity.lowerBound)" : "\(arity.lowerBound) to \(arity.upperBound)") arguments",
+                at: location
+            )
         }
         guard case .literal(.string(let pattern), let patternLocation) = call.arguments[1] else {
             throw SQLError("\(call.name)() needs a constant pattern string", at: call.arguments[1].location)
@@ -30,14 +37,19 @@ enum RegexFunctions {
             var group = 0
             if call.arguments.count == 3 {
                 guard case .literal(.integer(let given), _) = call.arguments[2], given >= 0 else {
-                    throw SQLError("regexp_extract's group must be a constant non-negative integer", at: call.arguments[2].location)
+                    throw SQLError(
+                        "regexp_extract's group must be a constant non-negative integer",
+                        at: call.arguments[2].location
+                    )
                 }
                 group = Int(given)
             }
             return CompiledExpression { [group] row in
                 guard case .string(let text) = try subject(row) else { return .null }
                 guard let match = try? regex.value.firstMatch(in: text) else { return .string("") }
-                guard group < match.output.count, let substring = match.output[group].substring else { return .string("") }
+                guard group < match.output.count, let substring = match.output[group].substring else {
+                    return .string("")
+                }
                 return .string(String(substring))
             }
         case "regexp_replace":
@@ -45,7 +57,10 @@ enum RegexFunctions {
             var global = false
             if call.arguments.count == 4 {
                 guard case .literal(.string(let options), _) = call.arguments[3] else {
-                    throw SQLError("regexp_replace's options must be a constant string such as 'g'", at: call.arguments[3].location)
+                    throw SQLError(
+                        "regexp_replace's options must be a constant string such as 'g'",
+                        at: call.arguments[3].location
+                    )
                 }
                 global = options.contains("g")
             }
@@ -53,7 +68,11 @@ enum RegexFunctions {
                 guard case .string(let text) = try subject(row) else { return .null }
                 let with = try replacement(row)
                 if with.isNull { return .null }
-                return .string(global ? text.replacing(regex.value, with: with.description) : text.replacing(regex.value, with: with.description, maxReplacements: 1))
+                return .string(
+                    global
+                        ? text.replacing(regex.value, with: with.description)
+                        : text.replacing(regex.value, with: with.description, maxReplacements: 1)
+                )
             }
         default:
             return CompiledExpression { row in

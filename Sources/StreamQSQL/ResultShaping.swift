@@ -24,7 +24,8 @@ enum ResultShaping {
             let order = plan.order
             rows.sort { left, right in
                 for (index, item) in order.enumerated() {
-                    let a = left.sortKeys[index], b = right.sortKeys[index]
+                    let a = left.sortKeys[index]
+                    let b = right.sortKeys[index]
                     if a == b { continue }
                     if a.isNull || b.isNull { return a.isNull == item.nullsFirst }
                     let comparison = AggregateSpec.order(a, b)

@@ -48,7 +48,10 @@ struct RowPipeline {
             do {
                 try plan.extractor.extract(from: row.data, into: &fields)
             } catch {
-                throw EvaluationError(message: "the record is not valid JSON (\(error)); use _raw", location: plan.statement.source.location)
+                throw EvaluationError(
+                    message: "the record is not valid JSON (\(error)); use _raw",
+                    location: plan.statement.source.location
+                )
             }
             row.fields = fields
         }
@@ -80,7 +83,10 @@ struct RowPipeline {
             } else if shape.field >= 0 {
                 let value = fields[shape.field]
                 if shape.numeric, ExpressionCompiler.number(value) == nil, !value.isNull {
-                    throw EvaluationError(message: "\(aggregates[index].name) needs numbers, got \(value)", location: aggregates[index].location)
+                    throw EvaluationError(
+                        message: "\(aggregates[index].name) needs numbers, got \(value)",
+                        location: aggregates[index].location
+                    )
                 }
                 inputs.append(.one(value))
             } else {
@@ -92,7 +98,8 @@ struct RowPipeline {
         guard let time = EventTime.milliseconds(from: timeValue) else {
             throw EvaluationError(
                 message: timeValue.isNull ? "the event time is missing" : "event time \(timeValue) is not a time",
-                location: plan.statement.source.location)
+                location: plan.statement.source.location
+            )
         }
         return time
     }

@@ -18,8 +18,12 @@ struct SQLRow {
     var fields: [SQLValue]?
 
     init(
-        data: UnsafeRawBufferPointer, arrivalMilliseconds: Int64 = 0, partitionKey: UnsafeRawBufferPointer = .empty,
-        position: SequenceNumber? = nil, slots: [SQLValue] = [], fields: [SQLValue]? = nil
+        data: UnsafeRawBufferPointer,
+        arrivalMilliseconds: Int64 = 0,
+        partitionKey: UnsafeRawBufferPointer = .empty,
+        position: SequenceNumber? = nil,
+        slots: [SQLValue] = [],
+        fields: [SQLValue]? = nil
     ) {
         self.data = data
         self.arrivalMilliseconds = arrivalMilliseconds
@@ -44,15 +48,30 @@ public struct SQLRecord: Sendable {
     public var partitionKey: String
     public var position: SequenceNumber?
 
-    public init(data: [UInt8], arrivalMilliseconds: Int64 = 0, partitionKey: String = "", position: SequenceNumber? = nil) {
+    public init(
+        data: [UInt8],
+        arrivalMilliseconds: Int64 = 0,
+        partitionKey: String = "",
+        position: SequenceNumber? = nil
+    ) {
         self.data = data
         self.arrivalMilliseconds = arrivalMilliseconds
         self.partitionKey = partitionKey
         self.position = position
     }
 
-    public init(_ text: String, arrivalMilliseconds: Int64 = 0, partitionKey: String = "", position: SequenceNumber? = nil) {
-        self.init(data: Array(text.utf8), arrivalMilliseconds: arrivalMilliseconds, partitionKey: partitionKey, position: position)
+    public init(
+        _ text: String,
+        arrivalMilliseconds: Int64 = 0,
+        partitionKey: String = "",
+        position: SequenceNumber? = nil
+    ) {
+        self.init(
+            data: Array(text.utf8),
+            arrivalMilliseconds: arrivalMilliseconds,
+            partitionKey: partitionKey,
+            position: position
+        )
     }
 
     /// Lends the record to `body` as a row.
@@ -60,7 +79,14 @@ public struct SQLRecord: Sendable {
         var key = partitionKey
         return try data.withUnsafeBytes { data in
             try key.withUTF8 { key in
-                try body(SQLRow(data: data, arrivalMilliseconds: arrivalMilliseconds, partitionKey: UnsafeRawBufferPointer(key), position: position))
+                try body(
+                    SQLRow(
+                        data: data,
+                        arrivalMilliseconds: arrivalMilliseconds,
+                        partitionKey: UnsafeRawBufferPointer(key),
+                        position: position
+                    )
+                )
             }
         }
     }

@@ -58,7 +58,10 @@ extension SQLValue {
     /// A JSON value from its raw bytes, without an intermediate string for numbers: strings
     /// become VARCHAR, integers BIGINT, other numbers DOUBLE, objects and arrays JSON.
     init(rawJSON raw: UnsafeRawBufferPointer) throws(JSONFieldLookup.SyntaxError) {
-        guard let first = raw.first else { self = .null; return }
+        guard let first = raw.first else {
+            self = .null
+            return
+        }
         switch first {
         case UInt8(ascii: "\""):
             let inner = UnsafeRawBufferPointer(rebasing: raw[1..<(raw.count - 1)])

@@ -39,8 +39,12 @@ public struct SchemaInference: Sendable {
     public mutating func add(_ data: UnsafeRawBufferPointer) {
         sampled += 1
         do {
-            try JSONFieldLookup.forEachTopLevelField(in: data) { (key, escaped, value) throws(JSONFieldLookup.SyntaxError) -> Bool in
-                let name = escaped ? String(decoding: try JSONFieldLookup.decodeString(key), as: UTF8.self) : String(decoding: key, as: UTF8.self)
+            try JSONFieldLookup.forEachTopLevelField(in: data) {
+                (key, escaped, value) throws(JSONFieldLookup.SyntaxError) -> Bool in
+                let name =
+                    escaped
+                    ? String(decoding: try JSONFieldLookup.decodeString(key), as: UTF8.self)
+                    : String(decoding: key, as: UTF8.self)
                 let sqlValue = try SQLValue(rawJSON: value)
                 guard !sqlValue.isNull else { return false }
                 if counts[name] == nil { order.append(name) }
@@ -58,8 +62,11 @@ public struct SchemaInference: Sendable {
     public var fields: [Field] {
         order.map { name in
             Field(
-                name: name, type: types[name]!.joined(separator: "|"), presence: Double(counts[name]!) / Double(max(1, sampled)),
-                example: examples[name] ?? "")
+                name: name,
+                type: types[name]!.joined(separator: "|"),
+                presence: Double(counts[name]!) / Double(max(1, sampled)),
+                example: examples[name] ?? ""
+            )
         }
     }
 
@@ -69,7 +76,8 @@ public struct SchemaInference: Sendable {
         case .boolean: "BOOLEAN"
         case .integer: "BIGINT"
         case .double: "DOUBLE"
-        case .string(let text): EventTime.milliseconds(fromText: text) != nil && text.contains("-") ? "TIMESTAMP" : "VARCHAR"
+        case .string(let text):
+            EventTime.milliseconds(fromText: text) != nil && text.contains("-") ? "TIMESTAMP" : "VARCHAR"
         case .timestamp: "TIMESTAMP"
         case .interval: "INTERVAL"
         case .json: "JSON"

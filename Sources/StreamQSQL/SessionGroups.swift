@@ -19,7 +19,13 @@ struct SessionGroups: Sendable, Codable {
     /// Folds one row at `time` into the newest session of `key` when it falls within that session's
     /// reach and bridges nothing (rows mostly arrive in time order); returns false otherwise.
     mutating func foldIntoNewest(
-        key: [SQLValue], time: Int64, gap: Int64, inputs: [AggregateSpec.Input], arrival: Int64, aggregates: [AggregateSpec], tracksChanges: Bool
+        key: [SQLValue],
+        time: Int64,
+        gap: Int64,
+        inputs: [AggregateSpec.Input],
+        arrival: Int64,
+        aggregates: [AggregateSpec],
+        tracksChanges: Bool
     ) -> Bool {
         let (group, isNew) = table.group(for: key)
         if isNew {
@@ -32,14 +38,22 @@ struct SessionGroups: Sendable, Codable {
         if newest > 0, time - byGroup[group][newest - 1].last < gap { return false }  // would bridge to the one before
         byGroup[group][newest].start = min(session.start, time)
         byGroup[group][newest].last = max(session.last, time)
-        for index in aggregates.indices { AggregateSpec.fold(inputs[index], arrival: arrival, into: &byGroup[group][newest].states[index]) }
+        for index in aggregates.indices {
+            AggregateSpec.fold(inputs[index], arrival: arrival, into: &byGroup[group][newest].states[index])
+        }
         if tracksChanges { byGroup[group][newest].changed = true }
         return true
     }
 
     /// Adds `session` (one row's, or a partial state's) to `key`'s sessions, merging every session
     /// it comes within `gap` of: a row can bridge two sessions into one.
-    mutating func insert(_ session: Session, key: [SQLValue], gap: Int64, aggregates: [AggregateSpec], tracksChanges: Bool) {
+    mutating func insert(
+        _ session: Session,
+        key: [SQLValue],
+        gap: Int64,
+        aggregates: [AggregateSpec],
+        tracksChanges: Bool
+    ) {
         let (group, isNew) = table.group(for: key)
         if isNew { byGroup.append([]) }
         var sessions = byGroup[group]
@@ -49,13 +63,18 @@ struct SessionGroups: Sendable, Codable {
             var states = earlier.states
             for index in aggregates.indices { aggregates[index].merge(later.states[index], into: &states[index]) }
             return Session(
-                start: min(earlier.start, later.start), last: max(earlier.last, later.last), states: states,
-                fired: earlier.fired || later.fired, changed: tracksChanges)
+                start: min(earlier.start, later.start),
+                last: max(earlier.last, later.last),
+                states: states,
+                fired: earlier.fired || later.fired,
+                changed: tracksChanges
+            )
         }
         var merged = session
         merged.changed = tracksChanges
         // Sessions are sorted by start and never overlap, so only neighbours of the insertion point can merge.
-        var low = 0, high = sessions.count
+        var low = 0
+        var high = sessions.count
         while low < high {
             let middle = (low + high) / 2
             if sessions[middle].start <= merged.start { low = middle + 1 } else { high = middle }
@@ -79,7 +98,8 @@ struct SessionGroups: Sendable, Codable {
     mutating func fire(upTo watermark: Int64, retention: Int64, gap: Int64) -> [(group: Int, session: Session)] {
         var fired: [(group: Int, session: Session)] = []
         for group in byGroup.indices {
-            for index in byGroup[group].indices where byGroup[group][index].last + gap <= watermark && !byGroup[group][index].fired {
+            for index in byGroup[group].indices
+            where byGroup[group][index].last + gap <= watermark && !byGroup[group][index].fired {
                 byGroup[group][index].fired = true
                 byGroup[group][index].changed = false
                 fired.append((group, byGroup[group][index]))
@@ -92,7 +112,8 @@ struct SessionGroups: Sendable, Codable {
     mutating func takeChanges(firedOnly: Bool) -> [(group: Int, session: Session)] {
         var changes: [(group: Int, session: Session)] = []
         for group in byGroup.indices {
-            for index in byGroup[group].indices where byGroup[group][index].changed && (!firedOnly || byGroup[group][index].fired) {
+            for index in byGroup[group].indices
+            where byGroup[group][index].changed && (!firedOnly || byGroup[group][index].fired) {
                 byGroup[group][index].changed = false
                 changes.append((group, byGroup[group][index]))
             }

@@ -133,15 +133,31 @@ public enum UnaryOperator: String, Sendable, Equatable {
 }
 
 public enum BinaryOperator: String, Sendable, Equatable {
-    case or = "OR", and = "AND"
-    case equal = "=", notEqual = "<>", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
-    case add = "+", subtract = "-", multiply = "*", divide = "/", modulo = "%", concatenate = "||"
+    case or = "OR"
+    case and = "AND"
+    case equal = "="
+    case notEqual = "<>"
+    case less = "<"
+    case lessOrEqual = "<="
+    case greater = ">"
+    case greaterOrEqual = ">="
+    case add = "+"
+    case subtract = "-"
+    case multiply = "*"
+    case divide = "/"
+    case modulo = "%"
+    case concatenate = "||"
 }
 
 /// The types of the v1 dialect.
 public enum SQLType: String, Sendable, Equatable, CaseIterable {
-    case boolean = "BOOLEAN", bigint = "BIGINT", double = "DOUBLE", varchar = "VARCHAR"
-    case timestamp = "TIMESTAMP", interval = "INTERVAL", json = "JSON"
+    case boolean = "BOOLEAN"
+    case bigint = "BIGINT"
+    case double = "DOUBLE"
+    case varchar = "VARCHAR"
+    case timestamp = "TIMESTAMP"
+    case interval = "INTERVAL"
+    case json = "JSON"
 
     /// Accepts the usual synonyms (INT, INTEGER, TEXT, STRING, FLOAT, REAL, BOOL …).
     init?(name: String) {

@@ -31,7 +31,8 @@ public enum ColumnType: String, Sendable, Codable {
     /// Whether a value can be written to a column of this type without losing what it is.
     func accepts(_ value: SQLValue) -> Bool {
         switch (self, value) {
-        case (_, .null), (.varchar, _), (.boolean, .boolean), (.bigint, .integer), (.double, .integer), (.double, .double),
+        case (_, .null), (.varchar, _), (.boolean, .boolean), (.bigint, .integer), (.double, .integer),
+            (.double, .double),
             (.timestamp, .timestamp):
             true
         default: false

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 internal import CZlib
 internal import CZstd
 import StreamQStorage
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Appends bytes to a new file through an optional streaming compressor (gzip level 6 or zstd
 /// level 3), buffering writes; `finish` ends the compressed stream and fsyncs the file.
@@ -99,7 +100,9 @@ final class CompressedFileWriter {
                         throw SinkError.io("gzip failed for \(path)")
                     }
                     output.append(contentsOf: chunk[0..<produced])
-                    if finishing ? status == Z_STREAM_END : gzip!.pointee.avail_in == 0 && produced < chunk.count { break }
+                    if finishing ? status == Z_STREAM_END : gzip!.pointee.avail_in == 0 && produced < chunk.count {
+                        break
+                    }
                 }
             }
         }

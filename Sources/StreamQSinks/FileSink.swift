@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import FoundationEssentials
 import StreamQJSON
 import StreamQSQL
 import StreamQStorage
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes result rows into files that appear complete and exactly once.
 ///
@@ -79,8 +80,13 @@ public final class FileSink: @unchecked Sendable {
     private let jsonPrefixes: [[UInt8]]
 
     public init(
-        destination: SinkDestination, columns: [String], options: Options, names: [String: String] = [:], timeColumn: String? = "window_start",
-        rawColumn: String? = nil, columnTypes: [ColumnType]? = nil
+        destination: SinkDestination,
+        columns: [String],
+        options: Options,
+        names: [String: String] = [:],
+        timeColumn: String? = "window_start",
+        rawColumn: String? = nil,
+        columnTypes: [ColumnType]? = nil
     ) {
         self.columnTypes = columnTypes
         self.destination = destination
@@ -116,10 +122,14 @@ public final class FileSink: @unchecked Sendable {
 
     /// The state and column types of the newest commit at `destination`, read without changing
     /// anything (nil when nothing was committed there).
-    public static func lastCommit(at destination: SinkDestination) throws -> (state: [UInt8]?, columnTypes: [ColumnType]?)? {
+    public static func lastCommit(
+        at destination: SinkDestination
+    ) throws -> (state: [UInt8]?, columnTypes: [ColumnType]?)? {
         let directory = destination.root + "/_manifest"
         guard FileSystem.exists(directory) else { return nil }
-        guard let newest = try FileSystem.contents(of: directory).filter({ $0.hasSuffix(".json") }).max() else { return nil }
+        guard let newest = try FileSystem.contents(of: directory).filter({ $0.hasSuffix(".json") }).max() else {
+            return nil
+        }
         let manifest = try SinkManifest.read(directory + "/" + newest)
         return (manifest.state.map { Array($0.utf8) }, manifest.columnTypes)
     }
@@ -167,7 +177,13 @@ public final class FileSink: @unchecked Sendable {
                 columnTypes = columns.indices.map { column in ColumnType.infer(rows.lazy.map { $0[column] }) }
             }
             if open[partition] == nil && open.count >= options.maxOpenPartitions {
-                for row in rows { recordError(row, reason: "more than \(options.maxOpenPartitions) partitions open at once; not written to \(partition)") }
+                for row in rows {
+                    recordError(
+                        row,
+                        reason:
+                            "more than \(options.maxOpenPartitions) partitions open at once; not written to \(partition)"
+                    )
+                }
                 continue
             }
             if open[partition] == nil {
@@ -235,7 +251,9 @@ public final class FileSink: @unchecked Sendable {
         var directories = Set<String>()
         for (number, partition) in open.keys.sorted().enumerated() {
             let file = open[partition]!
-            let name = "part-" + zeroPadded(commit, 8) + "-" + zeroPadded(number, 4) + "." + options.format.fileExtension(options.compression)
+            let name =
+                "part-" + zeroPadded(commit, 8) + "-" + zeroPadded(number, 4) + "."
+                + options.format.fileExtension(options.compression)
             let relative = partition.isEmpty ? name : partition + "/" + name
             let bytes = try file.finish(finalPath: destination.root + "/" + relative)
             files.append(SinkManifest.File(path: relative, rows: file.rows, bytes: bytes))
@@ -257,8 +275,13 @@ public final class FileSink: @unchecked Sendable {
         }
         for directory in directories { try FileSystem.syncDirectory(directory) }
         let manifest = SinkManifest(
-            commit: commit, files: files, errorFile: errorFile, errors: errorCount, state: state.map { String(decoding: $0, as: UTF8.self) },
-            columnTypes: columnTypes)
+            commit: commit,
+            files: files,
+            errorFile: errorFile,
+            errors: errorCount,
+            state: state.map { String(decoding: $0, as: UTF8.self) },
+            columnTypes: columnTypes
+        )
         try manifest.write(to: manifestDirectory)
         open = [:]
         partitionAdvanced = false
@@ -292,10 +315,14 @@ final class OpenFile {
         rawColumn = sink.rawColumn
         switch format {
         case .parquet:
-            let types = sink.columnTypes ?? sink.columns.indices.map { column in ColumnType.infer(firstRows.lazy.map { $0[column] }) }
+            let types =
+                sink.columnTypes
+                ?? sink.columns.indices.map { column in ColumnType.infer(firstRows.lazy.map { $0[column] }) }
             parquet = try ParquetWriter(
-                path: inProgressPath, columns: zip(sink.columns, types).map { ParquetWriter.Column(name: $0, type: $1) },
-                rowGroupRows: sink.options.rowGroupRows)
+                path: inProgressPath,
+                columns: zip(sink.columns, types).map { ParquetWriter.Column(name: $0, type: $1) },
+                rowGroupRows: sink.options.rowGroupRows
+            )
             text = nil
         case .jsonl, .csv:
             text = try CompressedFileWriter(path: inProgressPath, compression: sink.options.compression)
@@ -311,7 +338,8 @@ final class OpenFile {
         switch format {
         case .parquet:
             for (column, value) in zip(parquet!.columns, row) where !column.type.accepts(value) {
-                return "column \(column.name) is \(column.type.rawValue.uppercased()) in this file; \(value) does not fit"
+                return
+                    "column \(column.name) is \(column.type.rawValue.uppercased()) in this file; \(value) does not fit"
             }
             try parquet!.append(row)
         case .jsonl:

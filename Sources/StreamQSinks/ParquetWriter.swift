@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 internal import CZstd
 import StreamQSQL
 import StreamQStorage
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes one Parquet file: every column OPTIONAL and typed (BOOLEAN, INT64, DOUBLE, UTF8 string,
 /// TIMESTAMP in ms, UTC), PLAIN values with RLE definition levels in v1 data pages of about 1 MiB,
@@ -44,7 +45,9 @@ final class ParquetWriter {
         for (index, value) in row.enumerated() { buffers[index].append(value) }
         rowsInGroup += 1
         rowCount += 1
-        if rowsInGroup >= rowGroupRows || buffers.reduce(0, { $0 + $1.byteCount }) >= Self.rowGroupBytes { try flushRowGroup() }
+        if rowsInGroup >= rowGroupRows || buffers.reduce(0, { $0 + $1.byteCount }) >= Self.rowGroupBytes {
+            try flushRowGroup()
+        }
     }
 
     /// Writes the last row group and the footer, and fsyncs.
@@ -62,7 +65,9 @@ final class ParquetWriter {
             columns[index - 1].writeSchemaElement(into: &writer)
         }
         footer.i64(3, Int64(rowCount))
-        footer.structList(4, count: rowGroups.count) { writer, index in rowGroups[index].write(into: &writer, columns: columns) }
+        footer.structList(4, count: rowGroups.count) { writer, index in
+            rowGroups[index].write(into: &writer, columns: columns)
+        }
         footer.string(6, "streamq")
         footer.endStruct()
         let metadata = footer.bytes
@@ -109,7 +114,8 @@ final class ParquetWriter {
                 withUnsafeBytes(of: &length) { body.append(contentsOf: $0) }
                 body.append(contentsOf: value.utf8)
             }
-            let (headerBytes, packedBytes) = try writePage(type: 2, headerField: 7, body: body) { page in  // DICTIONARY_PAGE
+            // DICTIONARY_PAGE
+            let (headerBytes, packedBytes) = try writePage(type: 2, headerField: 7, body: body) { page in
                 page.i32(1, Int32(dictionary.values.count))
                 page.i32(2, 2)  // PLAIN_DICTIONARY: the entries in PLAIN encoding
             }
@@ -147,14 +153,24 @@ final class ParquetWriter {
             row = end
         } while row < rows
         return ColumnChunkMetadata(
-            dataPageOffset: dataStart, dictionaryPageOffset: dictionaryOffset, values: rows, uncompressedBytes: uncompressed,
-            compressedBytes: compressed, nullCount: buffer.nullCount, minimum: buffer.minimum, maximum: buffer.maximum)
+            dataPageOffset: dataStart,
+            dictionaryPageOffset: dictionaryOffset,
+            values: rows,
+            uncompressedBytes: uncompressed,
+            compressedBytes: compressed,
+            nullCount: buffer.nullCount,
+            minimum: buffer.minimum,
+            maximum: buffer.maximum
+        )
     }
 
     /// Compresses `body` and writes it after a page header of `type` whose type-specific header
     /// (field `headerField`) `pageFields` fills; returns the header's size and the compressed body's.
     private func writePage(
-        type: Int32, headerField: Int16, body: [UInt8], _ pageFields: (inout ThriftCompactWriter) -> Void
+        type: Int32,
+        headerField: Int16,
+        body: [UInt8],
+        _ pageFields: (inout ThriftCompactWriter) -> Void
     ) throws -> (Int, Int) {
         let packed = try Self.zstd(body)
         var header = ThriftCompactWriter()
@@ -195,7 +211,9 @@ final class ParquetWriter {
         let bound = ZSTD_compressBound(bytes.count)
         var output = [UInt8](repeating: 0, count: bound)
         let size = bytes.withUnsafeBytes { source in
-            output.withUnsafeMutableBytes { target in ZSTD_compress(target.baseAddress, bound, source.baseAddress, source.count, 3) }
+            output.withUnsafeMutableBytes { target in
+                ZSTD_compress(target.baseAddress, bound, source.baseAddress, source.count, 3)
+            }
         }
         if streamq_zstd_is_error(size) != 0 { throw SinkError.io("zstd failed writing a Parquet page") }
         output.removeLast(bound - size)
@@ -227,8 +245,12 @@ struct ColumnBuffer {
         definitionLevels.append(1)
         var stored = value
         switch (type, value) {
-        case (.boolean, .boolean(let flag)): booleans.append(flag); byteCount += 1
-        case (.bigint, .integer(let number)), (.timestamp, .timestamp(let number)): integers.append(number); byteCount += 8
+        case (.boolean, .boolean(let flag)):
+            booleans.append(flag)
+            byteCount += 1
+        case (.bigint, .integer(let number)), (.timestamp, .timestamp(let number)):
+            integers.append(number)
+            byteCount += 8
         case (.double, _):
             let number = value.doubleValue ?? .nan
             doubles.append(number)
@@ -312,7 +334,8 @@ struct RowGroupMetadata {
             writer.i64(2, 0)  // file_offset: deprecated
             writer.structField(3) { meta in
                 meta.i32(1, column.type.physicalType)
-                meta.i32List(2, chunk.dictionaryPageOffset == nil ? [0, 3] : [2, 3, 8])  // PLAIN, RLE (+ dictionary encodings)
+                // PLAIN, RLE (+ dictionary encodings)
+                meta.i32List(2, chunk.dictionaryPageOffset == nil ? [0, 3] : [2, 3, 8])
                 meta.stringList(3, [column.name])
                 meta.i32(4, 6)  // ZSTD
                 meta.i64(5, Int64(chunk.values))
@@ -322,7 +345,9 @@ struct RowGroupMetadata {
                 if let dictionaryOffset = chunk.dictionaryPageOffset { meta.i64(11, Int64(dictionaryOffset)) }
                 meta.structField(12) { statistics in
                     statistics.i64(3, Int64(chunk.nullCount))
-                    if let maximum = column.type.statisticsBytes(chunk.maximum), let minimum = column.type.statisticsBytes(chunk.minimum) {
+                    if let maximum = column.type.statisticsBytes(chunk.maximum),
+                        let minimum = column.type.statisticsBytes(chunk.minimum)
+                    {
                         statistics.binary(5, maximum)
                         statistics.binary(6, minimum)
                     }

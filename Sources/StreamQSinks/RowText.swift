@@ -56,7 +56,9 @@ public enum RowText {
             case .integer(let number): bytes.append(contentsOf: String(number).utf8)
             default:
                 let text = self.text(value)
-                let needsQuotes = text.utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+                let needsQuotes = text.utf8.contains {
+                    $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D
+                }
                 if needsQuotes {
                     bytes.append(UInt8(ascii: "\""))
                     for byte in text.utf8 {

@@ -42,7 +42,9 @@ public struct SinkDestination: Sendable, Equatable {
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {
             output += rest[..<open]
-            guard let close = rest[open...].firstIndex(of: "}") else { throw SinkError("unclosed '{' in sink path template '\(template)'") }
+            guard let close = rest[open...].firstIndex(of: "}") else {
+                throw SinkError("unclosed '{' in sink path template '\(template)'")
+            }
             let variable = rest[rest.index(after: open)..<close]
             output += try value(of: variable, names: names, time: time)
             rest = rest[rest.index(after: close)...]
@@ -59,14 +61,20 @@ public struct SinkDestination: Sendable, Equatable {
         case "dt", "hr", "window_start":
             guard let time else { return "__HIVE_DEFAULT_PARTITION__" }
             let iso = EventTime.iso8601(time)  // 2026-01-01T00:00:00.000Z
-            let fields = ["%Y": iso.prefix(4), "%m": iso.dropFirst(5).prefix(2), "%d": iso.dropFirst(8).prefix(2),
-                          "%H": iso.dropFirst(11).prefix(2), "%M": iso.dropFirst(14).prefix(2), "%S": iso.dropFirst(17).prefix(2)]
-            let format = parts[0] == "dt" ? "%Y-%m-%d" : parts[0] == "hr" ? "%H" : (parts.count > 1 ? parts[1] : "%Y-%m-%dT%H:%M:%S")
+            let fields = [
+                "%Y": iso.prefix(4), "%m": iso.dropFirst(5).prefix(2), "%d": iso.dropFirst(8).prefix(2),
+                "%H": iso.dropFirst(11).prefix(2), "%M": iso.dropFirst(14).prefix(2), "%S": iso.dropFirst(17).prefix(2),
+            ]
+            let format =
+                parts[0] == "dt"
+                ? "%Y-%m-%d" : parts[0] == "hr" ? "%H" : (parts.count > 1 ? parts[1] : "%Y-%m-%dT%H:%M:%S")
             var text = format
             for (key, value) in fields { text = text.replacing(key, with: String(value)) }
             return text
         default:
-            throw SinkError("unknown variable {\(variable)} in sink path; use {stream}, {query}, {shard}, {dt}, {hr} or {window_start:%Y/%m/%d/%H}")
+            throw SinkError(
+                "unknown variable {\(variable)} in sink path; use {stream}, {query}, {shard}, {dt}, {hr} or {window_start:%Y/%m/%d/%H}"
+            )
         }
     }
 

@@ -30,7 +30,10 @@ struct SinkManifest: Codable {
     func write(to directory: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try FileSystem.writeAtomically(Array(try encoder.encode(self)), to: directory + "/" + zeroPadded(commit, 10) + ".json")
+        try FileSystem.writeAtomically(
+            Array(try encoder.encode(self)),
+            to: directory + "/" + zeroPadded(commit, 10) + ".json"
+        )
     }
 }
 

@@ -8,7 +8,8 @@ public struct StreamQStorageError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Sendable {
             case invalidArgument, streamNotFound, streamExists, shardNotFound, shardClosed
-            case recordTooLarge, corruption, ioFailure, shardFailed, locked, unsupportedFormat, closed, readOnly, duplicateSequence, outOfOrderSequence, leaseLost
+            case recordTooLarge, corruption, ioFailure, shardFailed, locked, unsupportedFormat, closed, readOnly,
+                duplicateSequence, outOfOrderSequence, leaseLost
             case encryptionKeyUnavailable
         }
         private let value: Value

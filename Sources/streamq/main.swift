@@ -1,2 +1,3 @@
 import StreamQCommands
+
 await StreamQCommand.main()

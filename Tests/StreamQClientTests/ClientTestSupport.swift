@@ -1,3 +1,4 @@
+import Dispatch
 import StreamQClient
 import StreamQStorage
 import Synchronization
@@ -8,7 +9,9 @@ import Glibc
 #endif
 
 func withEngine<T>(
-    shards: Int = 4, configure: (inout StorageConfiguration) -> Void = { _ in }, _ body: (StreamQEngine, String) async throws -> T
+    shards: Int = 4,
+    configure: (inout StorageConfiguration) -> Void = { _ in },
+    _ body: (StreamQEngine, String) async throws -> T
 ) async throws -> T {
     var template = Array("/tmp/streamq-client-test-XXXXXX".utf8CString)
     let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)) }
@@ -51,7 +54,12 @@ extension StoredRecord {
 }
 
 /// "key#n" records: checks that each key's numbers arrive in order, once each, none missing.
-func expectPerKeyOrder(_ records: [StoredRecord], keys: Int, perKey: Int, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectPerKeyOrder(
+    _ records: [StoredRecord],
+    keys: Int,
+    perKey: Int,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     var seen: [String: [Int]] = [:]
     for record in records {
         let parts = record.text.split(separator: "#")
@@ -90,7 +98,10 @@ final class FlakyBackend: StoreWrappingBackend {
     init(store: StreamStore) { self.store = store }
 
     func enqueueAppend(
-        to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp?,
+        to name: StreamName,
+        shard: ShardID,
+        _ records: [AppendRecord],
+        producer: ProducerStamp?,
         completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
     ) throws {
         let n = counter.add(1, ordering: .relaxed).newValue
@@ -99,7 +110,8 @@ final class FlakyBackend: StoreWrappingBackend {
             return
         }
         try store.enqueueAppend(to: name, shard: shard, records, producer: producer) { result in
-            if n % 5 == 0, case .success = result { completion(.failure(Transient())) } else { completion(result) }  // lost ack
+            // Every fifth acknowledgement is lost.
+            if n % 5 == 0, case .success = result { completion(.failure(Transient())) } else { completion(result) }
         }
     }
 }
@@ -111,10 +123,16 @@ final class GatedBackend: StoreWrappingBackend {
     init(store: StreamStore) { self.store = store }
 
     func release() {
-        for completion in held.withLock({ held in defer { held = [] }; return held }) { completion() }
+        for completion in held.withLock({ held in
+            defer { held = [] }
+            return held
+        }) { completion() }
     }
     func enqueueAppend(
-        to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp?,
+        to name: StreamName,
+        shard: ShardID,
+        _ records: [AppendRecord],
+        producer: ProducerStamp?,
         completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
     ) throws {
         try store.enqueueAppend(to: name, shard: shard, records, producer: producer) { result in
@@ -122,8 +140,6 @@ final class GatedBackend: StoreWrappingBackend {
         }
     }
 }
-
-import Dispatch
 
 final class Counter: Sendable {
     let value = Atomic<Int>(0)

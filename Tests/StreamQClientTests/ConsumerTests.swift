@@ -17,7 +17,9 @@ import Testing
                 #expect(try await iterator.next()?.text == "k#0")
 
                 try await engine.splitShard(events, shard: ShardID(0), newStartingHashKey: HashKey(1) << 127)
-                for n in 1..<20 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k", data: "k#\(n)")) }
+                for n in 1..<20 {
+                    _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k", data: "k#\(n)"))
+                }
                 try await producer.flush()
                 var texts: [String] = []
                 for _ in 1..<20 { texts.append(try await iterator.next()?.text ?? "") }
@@ -31,7 +33,9 @@ import Testing
     @Test func startingAtLatestSkipsHistory() async throws {
         try await withEngine(shards: 2) { engine, _ in
             let producer = engine.makeProducer()
-            for n in 0..<10 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n)", data: "old#\(n)")) }
+            for n in 0..<10 {
+                _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n)", data: "old#\(n)"))
+            }
             try await producer.flush()
             var configuration = StreamQConsumerConfiguration(stream: events)
             configuration.startingPosition = .latest
@@ -52,17 +56,35 @@ import Testing
     @Test func aRestartedGroupContinuesAfterItsCheckpoint() async throws {
         try await withEngine(shards: 3) { engine, _ in
             let producer = engine.makeProducer()
-            for n in 0..<30 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n % 5)", data: "k\(n % 5)#\(n / 5)")) }
+            for n in 0..<30 {
+                _ = try await producer.send(
+                    ProducerRecord(stream: events, partitionKey: "k\(n % 5)", data: "k\(n % 5)#\(n / 5)")
+                )
+            }
             try await producer.flush()
-            let first = try await collect(try engine.makeConsumer(configuration: groupConfiguration("billing", member: "a")))
+            let first = try await collect(
+                try engine.makeConsumer(configuration: groupConfiguration("billing", member: "a"))
+            )
             #expect(first.count == 30)
-            #expect(try await collect(try engine.makeConsumer(configuration: groupConfiguration("billing", member: "a"))).isEmpty)
-            for n in 30..<40 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n % 5)", data: "k\(n % 5)#\(n / 5)")) }
+            #expect(
+                try await collect(try engine.makeConsumer(configuration: groupConfiguration("billing", member: "a")))
+                    .isEmpty
+            )
+            for n in 30..<40 {
+                _ = try await producer.send(
+                    ProducerRecord(stream: events, partitionKey: "k\(n % 5)", data: "k\(n % 5)#\(n / 5)")
+                )
+            }
             try await producer.flush()
-            let second = try await collect(try engine.makeConsumer(configuration: groupConfiguration("billing", member: "b")))
+            let second = try await collect(
+                try engine.makeConsumer(configuration: groupConfiguration("billing", member: "b"))
+            )
             expectPerKeyOrder(first + second, keys: 5, perKey: 8)
             // Another group starts from the beginning on its own.
-            #expect(try await collect(try engine.makeConsumer(configuration: groupConfiguration("audit", member: "a"))).count == 40)
+            #expect(
+                try await collect(try engine.makeConsumer(configuration: groupConfiguration("audit", member: "a")))
+                    .count == 40
+            )
 
             let described = try engine.describeGroup(events, group: "billing")
             #expect(described.shards.allSatisfy { $0.lagRecords == 0 })
@@ -73,9 +95,13 @@ import Testing
     @Test func uncommittedRecordsAreDeliveredAgainAfterACrashAndNothingIsSkipped() async throws {
         try await withEngine(shards: 1) { engine, _ in
             let producer = engine.makeProducer()
-            for n in 0..<20 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k", data: "k#\(n)")) }
+            for n in 0..<20 {
+                _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k", data: "k#\(n)"))
+            }
             try await producer.flush()
-            let consumer = try engine.makeConsumer(configuration: groupConfiguration("jobs", member: "a", autoCommit: false))
+            let consumer = try engine.makeConsumer(
+                configuration: groupConfiguration("jobs", member: "a", autoCommit: false)
+            )
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await consumer.run() }
                 var iterator = consumer.records.makeAsyncIterator()
@@ -88,7 +114,9 @@ import Testing
                 tasks.cancelAll()
                 try? await tasks.waitForAll()
             }
-            let again = try await collect(try engine.makeConsumer(configuration: groupConfiguration("jobs", member: "b")))
+            let again = try await collect(
+                try engine.makeConsumer(configuration: groupConfiguration("jobs", member: "b"))
+            )
             #expect(again.map(\.text) == (8..<20).map { "k#\($0)" })
         }
     }
@@ -121,14 +149,20 @@ import Testing
                     try await Task.sleep(for: .milliseconds(50))
                     let group = try engine.describeGroup(events, group: "shared")
                     let owners = group.shards.compactMap(\.owner)
-                    if owners.count == 4 && Set(owners) == Set(members) && members.allSatisfy({ m in owners.filter { $0 == m }.count == 2 }) {
+                    if owners.count == 4 && Set(owners) == Set(members)
+                        && members.allSatisfy({ m in owners.filter { $0 == m }.count == 2 })
+                    {
                         balanced = true
                         break
                     }
                 }
                 #expect(balanced, "four shards split two and two between the members")
                 // Records written now are read by exactly one member per shard.
-                for n in 0..<400 { _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n % 40)", data: "k\(n % 40)#\(n / 40)")) }
+                for n in 0..<400 {
+                    _ = try await producer.send(
+                        ProducerRecord(stream: events, partitionKey: "k\(n % 40)", data: "k\(n % 40)#\(n / 40)")
+                    )
+                }
                 try await producer.flush()
                 while total.value.load(ordering: .relaxed) < 400 { try await Task.sleep(for: .milliseconds(20)) }
                 let shards = seen.value.withLock { $0 }

@@ -10,7 +10,11 @@ import Testing
             var handles: [SendHandle] = []
             for n in 0..<200 {
                 for key in 0..<20 {
-                    handles.append(try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(key)", data: "k\(key)#\(n)")))
+                    handles.append(
+                        try await producer.send(
+                            ProducerRecord(stream: events, partitionKey: "k\(key)", data: "k\(key)#\(n)")
+                        )
+                    )
                 }
             }
             try await producer.flush()
@@ -37,7 +41,9 @@ import Testing
                         let producer = engine.makeProducer()
                         for n in 0..<perKey {
                             for key in stride(from: worker, to: keys, by: 3) {
-                                _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "key\(key)", data: "key\(key)#\(n)"))
+                                _ = try await producer.send(
+                                    ProducerRecord(stream: events, partitionKey: "key\(key)", data: "key\(key)#\(n)")
+                                )
                             }
                             if n % 50 == 0 { await Task.yield() }
                         }
@@ -69,7 +75,9 @@ import Testing
             let producer = StreamQProducer(backend: FlakyBackend(store: engine.store), configuration: configuration)
             for n in 0..<300 {
                 for key in 0..<4 {
-                    _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(key)", data: "k\(key)#\(n)"))
+                    _ = try await producer.send(
+                        ProducerRecord(stream: events, partitionKey: "k\(key)", data: "k\(key)#\(n)")
+                    )
                 }
             }
             try await producer.flush()

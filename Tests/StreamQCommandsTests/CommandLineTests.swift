@@ -5,7 +5,9 @@ import Testing
 @Suite(.serialized) struct CommandLineTests {
     @Test func createPutReadDescribeRoundTrip() throws {
         try CommandRunner.withScratch { streamq in
-            #expect(try streamq.succeed("create-stream", "logs", "--shards", "4") == "created stream logs with 4 shards\n")
+            #expect(
+                try streamq.succeed("create-stream", "logs", "--shards", "4") == "created stream logs with 4 shards\n"
+            )
             #expect(try streamq.succeed("list-streams") == "logs\n")
             let generated = try streamq.succeed("gen", "access-logs", "--count", "2000", "--seed", "3")
             #expect(generated.lines.count == 2000)
@@ -53,12 +55,16 @@ import Testing
             #expect(try streamq.succeed("read", "events", "--from", "time:2000-01-01T00:00:00Z") == "one\ntwo\nthree\n")
             #expect(try streamq.succeed("read", "events", "--from", "time:2999-01-01T00:00:00Z") == "")
 
-            #expect(try streamq.succeed("split-shard", "events", "--shard", "0")
-                == "split shardId-000000000000 into shardId-000000000001 and shardId-000000000002\n")
+            #expect(
+                try streamq.succeed("split-shard", "events", "--shard", "0")
+                    == "split shardId-000000000000 into shardId-000000000001 and shardId-000000000002\n"
+            )
             _ = try streamq.succeed("put", "events", "--partition-key", "k", input: "four\n")
             #expect(try streamq.succeed("read", "events") == "one\ntwo\nthree\nfour\n")
-            #expect(try streamq.succeed("merge-shards", "events", "--shard", "1", "--adjacent-shard", "2")
-                == "merged shardId-000000000001 and shardId-000000000002 into shardId-000000000003\n")
+            #expect(
+                try streamq.succeed("merge-shards", "events", "--shard", "1", "--adjacent-shard", "2")
+                    == "merged shardId-000000000001 and shardId-000000000002 into shardId-000000000003\n"
+            )
             _ = try streamq.succeed("put", "events", "--partition-key", "k", input: "five\n")
             #expect(try streamq.succeed("read", "events") == "one\ntwo\nthree\nfour\nfive\n")
             let table = try streamq.succeed("describe-stream", "events")
@@ -93,7 +99,9 @@ import Testing
             #expect(outcome.stderr.contains("line 2 not stored: invalid JSON"))
             #expect(outcome.stderr.contains("line 3 not stored: no field 'user'"))
             #expect(outcome.stderr.contains("stored 2 records in logs; rejected 2 lines (not stored)"))
-            #expect(try streamq.succeed("read", "logs").lines.sorted() == [#"{"user":"a","n":1}"#, #"{"user":"b","n":4}"#])
+            #expect(
+                try streamq.succeed("read", "logs").lines.sorted() == [#"{"user":"a","n":1}"#, #"{"user":"b","n":4}"#]
+            )
 
             let errorsFile = streamq.dataDirectory + "-errors.jsonl"
             let quiet = try streamq.run("put", "logs", "--key-field", "user", "--errors", errorsFile, input: "oops\n")
@@ -119,7 +127,11 @@ import Testing
             // The holder names itself in the LOCK file once it has the lock.
             let lockFile = streamq.dataDirectory + "/LOCK"
             for _ in 0..<500 {
-                if let text = try? String(contentsOfFile: lockFile, encoding: .utf8), text.contains("pid \(holder.processIdentifier) ") { break }
+                if let text = try? String(contentsOfFile: lockFile, encoding: .utf8),
+                    text.contains("pid \(holder.processIdentifier) ")
+                {
+                    break
+                }
                 usleep(20_000)
             }
             let outcome = try streamq.run("put", "logs", input: "x\n")
@@ -162,7 +174,10 @@ import Testing
             #expect(stored.count >= reported)
             #expect(stored.count < lines.count, "the kill landed before put finished")
             #expect(Array(stored.prefix(reported)) == Array(lines.prefix(reported)))
-            #expect(Array(stored) == Array(lines.prefix(stored.count)), "nothing partial or out of order after the kill")
+            #expect(
+                Array(stored) == Array(lines.prefix(stored.count)),
+                "nothing partial or out of order after the kill"
+            )
         }
     }
 
@@ -172,15 +187,20 @@ import Testing
             let lines = Array(AccessLogGenerator(count: 20_000, seed: 5))
             // A 256 KiB file-size limit makes the segment write fail part way through (EFBIG).
             let limited = try streamq.run(
-                ["-c", "ulimit -f 256 && exec \"$0\" \"$@\"", CommandRunner.executable.path,
-                 "put", "logs", "--partition-key", "k", "--zstd-level", "0", "--batch-size", "100", "--progress"],
-                input: Data((lines.joined(separator: "\n") + "\n").utf8), executable: URL(fileURLWithPath: "/bin/sh"))
+                [
+                    "-c", "ulimit -f 256 && exec \"$0\" \"$@\"", CommandRunner.executable.path,
+                    "put", "logs", "--partition-key", "k", "--zstd-level", "0", "--batch-size", "100", "--progress",
+                ],
+                input: Data((lines.joined(separator: "\n") + "\n").utf8),
+                executable: URL(fileURLWithPath: "/bin/sh")
+            )
             #expect(limited.status == 1)
             let errors = limited.stderr.lines.filter { $0.hasPrefix("streamq: error:") }
             #expect(errors.count == 1)
             #expect(errors.first?.contains("pwrite") == true)
             #expect(errors.first?.contains("File too large") == true)
-            let reported = limited.stderr.lines.compactMap { $0.hasPrefix("stored ") ? Int($0.dropFirst(7)) : nil }.max() ?? 0
+            let reported =
+                limited.stderr.lines.compactMap { $0.hasPrefix("stored ") ? Int($0.dropFirst(7)) : nil }.max() ?? 0
             #expect(reported > 0)
 
             // Reopened without the limit: everything acknowledged is there, nothing partial, and
@@ -228,13 +248,19 @@ import Testing
             let groups = try streamq.succeed("groups", "logs")
             #expect(groups.contains("group billing"))
             #expect(groups.lines.filter { $0.hasPrefix("shardId-") }.count == 3)
-            #expect(groups.lines.filter { $0.hasPrefix("shardId-") }.allSatisfy { $0.contains("  0  ") || $0.hasSuffix(" 0 ms") })
+            #expect(
+                groups.lines.filter { $0.hasPrefix("shardId-") }.allSatisfy {
+                    $0.contains("  0  ") || $0.hasSuffix(" 0 ms")
+                }
+            )
 
             let stats = try streamq.succeed("stats", "logs")
             #expect(stats.contains("total"))
             let totalLine = try #require(stats.lines.first { $0.hasPrefix("total") })
             #expect(totalLine.contains(" 15 "))
-            #expect(try streamq.succeed("update-shard-count", "logs", "--target", "5") == "logs now has 5 open shards\n")
+            #expect(
+                try streamq.succeed("update-shard-count", "logs", "--target", "5") == "logs now has 5 open shards\n"
+            )
         }
     }
 
@@ -252,7 +278,8 @@ import Testing
             usleep(200_000)  // let auto-commit run at least once more, mid-stream
             kill(member.processIdentifier, SIGKILL)
             member.waitUntilExit()
-            seen += String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)  // printed before the kill
+            // Printed before the kill.
+            seen += String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             // The dead member's leases expire 10 s after its last renewal; once it has missed three
             // renewals (6 s) a new member knows to wait for them instead of finishing early.
             sleep(7)

@@ -19,7 +19,9 @@ struct CommandRunner {
     }
 
     static func withScratch<T>(_ body: (CommandRunner) throws -> T) throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("streamq-cli-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "streamq-cli-\(UUID().uuidString)"
+        )
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         return try body(CommandRunner(dataDirectory: directory.appendingPathComponent("data").path))
@@ -62,8 +64,10 @@ struct CommandRunner {
         process.waitUntilExit()
         while !errorData.isSet { usleep(1000) }
         return Outcome(
-            status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
-            stderr: String(decoding: errorData.value, as: UTF8.self))
+            status: process.terminationStatus,
+            stdout: String(decoding: output, as: UTF8.self),
+            stderr: String(decoding: errorData.value, as: UTF8.self)
+        )
     }
 
     /// Runs and expects success, returning stdout.
@@ -76,7 +80,11 @@ struct CommandRunner {
 
 /// Reads `handle` until `done` says the text so far is enough, the writer closes it, or `timeout`
 /// passes, so a child that goes silent makes a test fail instead of hang.
-func readOutput(_ handle: FileHandle, timeout: TimeInterval = 30, until done: @escaping @Sendable (String) -> Bool) -> String {
+func readOutput(
+    _ handle: FileHandle,
+    timeout: TimeInterval = 30,
+    until done: @escaping @Sendable (String) -> Bool
+) -> String {
     let collected = Locked("")
     let finished = DispatchSemaphore(value: 0)
     Thread {
@@ -100,11 +108,18 @@ final class Locked<Value>: @unchecked Sendable {
     private var stored: Value
     private var wasSet = false
     init(_ value: Value) { stored = value }
-    func set(_ value: Value) { lock.withLock { stored = value; wasSet = true } }
+    func set(_ value: Value) {
+        lock.withLock {
+            stored = value
+            wasSet = true
+        }
+    }
     var value: Value { lock.withLock { stored } }
     var isSet: Bool { lock.withLock { wasSet } }
 }
 
 extension String {
-    var lines: [String] { split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty } }
+    var lines: [String] {
+        split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+    }
 }

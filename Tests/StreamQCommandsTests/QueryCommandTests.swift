@@ -16,9 +16,21 @@ import Testing
     @Test func badRowsAreCountedReportedAndWrittenToTheErrorFile() throws {
         try CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "2")
-            _ = try streamq.succeed("put", "events", input: [Self.line(1), "not json", #"{"k":"a"}"#, Self.line(2)].joined(separator: "\n") + "\n")
+            _ = try streamq.succeed(
+                "put",
+                "events",
+                input: [Self.line(1), "not json", #"{"k":"a"}"#, Self.line(2)].joined(separator: "\n") + "\n"
+            )
             let errors = streamq.dataDirectory + "-errors.jsonl"
-            let outcome = try streamq.run("query", "SELECT k, count(*) AS n FROM events GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k", "--format", "csv", "--errors", errors, "--stats")
+            let outcome = try streamq.run(
+                "query",
+                "SELECT k, count(*) AS n FROM events GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k",
+                "--format",
+                "csv",
+                "--errors",
+                errors,
+                "--stats"
+            )
             #expect(outcome.status == 3, "rows were skipped: scripts must notice")
             #expect(outcome.stdout == "k,n\r\na,2\r\n")
             #expect(outcome.stderr.contains("rows in 4, rows out 1, late 0, errors 2"))
@@ -34,7 +46,9 @@ import Testing
         try CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "2")
             func start() throws -> (Process, Pipe) {
-                let query = streamq.process(["query", Self.windowQuery, "--follow", "--name", "q1", "--idle-timeout", "60s", "--format", "jsonl"])
+                let query = streamq.process([
+                    "query", Self.windowQuery, "--follow", "--name", "q1", "--idle-timeout", "60s", "--format", "jsonl",
+                ])
                 let stdout = Pipe()
                 query.standardOutput = stdout
                 query.standardError = Pipe()
@@ -43,8 +57,20 @@ import Testing
             }
             var (query, stdout) = try start()
             // Rows up to 25 s: windows [0,10) and [10,20) close (watermark 24 s) once both shards have delivered.
-            _ = try streamq.succeed("put", "events", "--key-field", "k", input: [1.0, 5, 12, 25].map { Self.line($0, key: "a") }.joined(separator: "\n") + "\n")
-            _ = try streamq.succeed("put", "events", "--key-field", "k", input: [2.0, 24].map { Self.line($0, key: "b") }.joined(separator: "\n") + "\n")
+            _ = try streamq.succeed(
+                "put",
+                "events",
+                "--key-field",
+                "k",
+                input: [1.0, 5, 12, 25].map { Self.line($0, key: "a") }.joined(separator: "\n") + "\n"
+            )
+            _ = try streamq.succeed(
+                "put",
+                "events",
+                "--key-field",
+                "k",
+                input: [2.0, 24].map { Self.line($0, key: "b") }.joined(separator: "\n") + "\n"
+            )
             var received = readOutput(stdout.fileHandleForReading, timeout: 20) { $0.lines.count >= 3 }
             #expect(received.lines.count == 3, "\(received)")
             #expect(received.contains(#""window_start":"2026-01-01T00:00:00.000Z","k":"a","n":2"#))
@@ -55,14 +81,25 @@ import Testing
             query.waitUntilExit()
 
             // A late row (window [0,10) closed) and rows that close [20,30) arrive while it is down.
-            _ = try streamq.succeed("put", "events", "--key-field", "k", input: [Self.line(3, key: "a"), Self.line(40, key: "a"), Self.line(41, key: "b")].joined(separator: "\n") + "\n")
+            _ = try streamq.succeed(
+                "put",
+                "events",
+                "--key-field",
+                "k",
+                input: [Self.line(3, key: "a"), Self.line(40, key: "a"), Self.line(41, key: "b")].joined(
+                    separator: "\n"
+                ) + "\n"
+            )
             (query, stdout) = try start()
             received = readOutput(stdout.fileHandleForReading, timeout: 20) { $0.lines.count >= 2 }
             kill(query.processIdentifier, SIGTERM)
             query.waitUntilExit()
             #expect(query.terminationStatus == 0 || query.terminationStatus == 3)
             let lines = received.lines
-            #expect(!lines.contains { $0.contains("00:00:00.000Z") }, "nothing emitted before the crash comes out again: \(lines)")
+            #expect(
+                !lines.contains { $0.contains("00:00:00.000Z") },
+                "nothing emitted before the crash comes out again: \(lines)"
+            )
             #expect(lines.contains(#"{"window_start":"2026-01-01T00:00:20.000Z","k":"a","n":1}"#), "\(lines)")
             #expect(lines.contains(#"{"window_start":"2026-01-01T00:00:20.000Z","k":"b","n":1}"#), "\(lines)")
         }
@@ -73,11 +110,17 @@ import Testing
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
             func put(_ range: Range<Int>) throws {
                 _ = try streamq.succeed(
-                    "put", "events", "--key-field", "k", input: range.map { Self.line(Double($0) / 10, key: "k\($0 % 5)") }.joined(separator: "\n") + "\n")
+                    "put",
+                    "events",
+                    "--key-field",
+                    "k",
+                    input: range.map { Self.line(Double($0) / 10, key: "k\($0 % 5)") }.joined(separator: "\n") + "\n"
+                )
             }
             try put(0..<50)
             let query = streamq.process([
-                "query", "SELECT window_start, count(*) AS n FROM events WATERMARK DELAY INTERVAL '0' SECOND GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)",
+                "query",
+                "SELECT window_start, count(*) AS n FROM events WATERMARK DELAY INTERVAL '0' SECOND GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)",
                 "--follow", "--idle-timeout", "1s", "--format", "jsonl",
             ])
             let stdout = Pipe()
@@ -102,9 +145,23 @@ import Testing
             _ = try streamq.succeed("put", "events", input: Self.line(1) + "\n")
             let all = try streamq.succeed("query", "SELECT count(*) AS n FROM events", "--format", "csv")
             #expect(all == "n\r\n1\r\n")
-            let none = try streamq.succeed("query", "SELECT count(*) AS n FROM events", "--format", "csv", "--from", "2999-01-01T00:00:00Z")
+            let none = try streamq.succeed(
+                "query",
+                "SELECT count(*) AS n FROM events",
+                "--format",
+                "csv",
+                "--from",
+                "2999-01-01T00:00:00Z"
+            )
             #expect(none == "n\r\n0\r\n", "arrival times are now; nothing arrived in 2999")
-            let before = try streamq.succeed("query", "SELECT count(*) AS n FROM events", "--format", "csv", "--until", "2000-01-01T00:00:00Z")
+            let before = try streamq.succeed(
+                "query",
+                "SELECT count(*) AS n FROM events",
+                "--format",
+                "csv",
+                "--until",
+                "2000-01-01T00:00:00Z"
+            )
             #expect(before == "n\r\n0\r\n")
             let bad = try streamq.run("query", "SELECT count(*) FROM events", "--from", "someday")
             #expect(bad.status != 0 && bad.stderr.contains("--from"))
@@ -118,7 +175,9 @@ import Testing
     @Test func explainDescribesThePlan() throws {
         try CommandRunner.withScratch { streamq in
             let text = try streamq.succeed(
-                "explain", "SELECT window_start, count(*) FROM s GROUP BY SESSION(ts, INTERVAL '30' SECOND), user ON LATE UPDATE WITHIN INTERVAL '1' MINUTE")
+                "explain",
+                "SELECT window_start, count(*) FROM s GROUP BY SESSION(ts, INTERVAL '30' SECOND), user ON LATE UPDATE WITHIN INTERVAL '1' MINUTE"
+            )
             #expect(text.contains("SESSION(gap 30 seconds)"))
             #expect(text.contains("late rows   kept for 1 minute"))
             #expect(text.contains("state       open sessions × group keys"))
@@ -130,19 +189,26 @@ import Testing
     @Test func theSQLShellRunsStatementsAndDotCommands() throws {
         try CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "2")
-            _ = try streamq.succeed("put", "events", input: [Self.line(1), Self.line(2, key: "b")].joined(separator: "\n") + "\n")
+            _ = try streamq.succeed(
+                "put",
+                "events",
+                input: [Self.line(1), Self.line(2, key: "b")].joined(separator: "\n") + "\n"
+            )
             let home = streamq.dataDirectory + "-home"
             try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
             let shell = streamq.process(["sql"])
             var environment = shell.environment ?? [:]
             environment["HOME"] = home
             shell.environment = environment
-            let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+            let stdin = Pipe()
+            let stdout = Pipe()
+            let stderr = Pipe()
             shell.standardInput = stdin
             shell.standardOutput = stdout
             shell.standardError = stderr
             try shell.run()
-            let script = ".streams\n.schema events\nSELECT k, count(*) AS n\n  FROM events GROUP BY k ORDER BY k;\nSELEC 1;\n!3\n.quit\n"
+            let script =
+                ".streams\n.schema events\nSELECT k, count(*) AS n\n  FROM events GROUP BY k ORDER BY k;\nSELEC 1;\n!3\n.quit\n"
             try stdin.fileHandleForWriting.write(contentsOf: Data(script.utf8))
             try stdin.fileHandleForWriting.close()
             let output = readOutput(stdout.fileHandleForReading, timeout: 30) { _ in false }

@@ -14,7 +14,9 @@ import Testing
         case 1: return #"{"ts":\#(ts),"k":"","n":-\#(index),"x":-0.25,"ok":false}"#
         case 2: return #"{"ts":\#(ts),"k":null,"n":null,"x":null,"ok":null}"#
         case 3: return #"{"ts":\#(ts),"k":"quote \" comma , newline \n end","n":\#(index)}"#
-        default: return #"{"ts":\#(ts),"k":"k\#(index % 4)","n":\#(index),"x":\#(Double(index) / 8),"ok":\#(index % 2 == 0)}"#
+        default:
+            return
+                #"{"ts":\#(ts),"k":"k\#(index % 4)","n":\#(index),"x":\#(Double(index) / 8),"ok":\#(index % 2 == 0)}"#
         }
     }
 
@@ -26,14 +28,17 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, format, pattern] + (orderBy.map { [$0] } ?? [])
-        let output = Pipe(), errors = Pipe()
+        let output = Pipe()
+        let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw DuckDBComparisonTests.CommandFailure(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+            throw DuckDBComparisonTests.CommandFailure(
+                String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            )
         }
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
     }
@@ -57,10 +62,24 @@ import Testing
             _ = try streamq.succeed("create-stream", "events", "--shards", "2")
             _ = try streamq.succeed("put", "events", input: Self.records.joined(separator: "\n") + "\n")
             let root = streamq.dataDirectory + "-out"
-            _ = try streamq.succeed("query", Self.rowQuery, "--into", "file://\(root)/rows", "--format", "parquet", "--row-group-rows", "32")
+            _ = try streamq.succeed(
+                "query",
+                Self.rowQuery,
+                "--into",
+                "file://\(root)/rows",
+                "--format",
+                "parquet",
+                "--row-group-rows",
+                "32"
+            )
             let seen = try Self.readBack("parquet", root + "/rows/*.parquet", orderBy: "ts")
             let types = seen["types"] as? [String: String] ?? [:]
-            #expect(types == ["ts": "int64", "k": "string", "n": "int64", "x": "double", "ok": "bool", "at": "timestamp[ms, tz=UTC]"])
+            #expect(
+                types == [
+                    "ts": "int64", "k": "string", "n": "int64", "x": "double", "ok": "bool",
+                    "at": "timestamp[ms, tz=UTC]",
+                ]
+            )
             #expect((seen["row_groups"] as? Int ?? 0) >= 10, "many row groups: \(seen["row_groups"] ?? "?")")
             let expected = try Self.expectedRows(streamq)
             let duckdb = seen["duckdb"] as? [[String: Any]] ?? []
@@ -79,14 +98,23 @@ import Testing
             _ = try streamq.succeed("put", "events", input: Self.records.joined(separator: "\n") + "\n")
             let root = streamq.dataDirectory + "-out"
             _ = try streamq.succeed(
-                "query", "SELECT ts, k, n FROM events", "--into", "file://\(root)/t", "--format", format, "--compression", compression)
+                "query",
+                "SELECT ts, k, n FROM events",
+                "--into",
+                "file://\(root)/t",
+                "--format",
+                format,
+                "--compression",
+                compression
+            )
             let suffix = compression == "none" ? "" : compression == "gzip" ? ".gz" : ".zst"
             let seen = try Self.readBack(format, root + "/t/*.\(format)\(suffix)", orderBy: "CAST(ts AS BIGINT)")
             let duckdb = seen["duckdb"] as? [[String: Any]] ?? []
             #expect(duckdb.count == 300)
-            let expected = try streamq.succeed("query", "SELECT ts, k, n FROM events ORDER BY ts", "--format", "jsonl").lines.map {
-                try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
-            }
+            let expected = try streamq.succeed("query", "SELECT ts, k, n FROM events ORDER BY ts", "--format", "jsonl")
+                .lines.map {
+                    try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+                }
             let pyarrow = seen["pyarrow"] as? [[String: Any]] ?? []
             #expect(pyarrow.count == 300, "pyarrow reads them too")
             if format == "jsonl" {
@@ -95,8 +123,12 @@ import Testing
                 #expect(sorted.map { $0["k"] as? String } == expected.map { $0["k"] as? String })
             } else {
                 // CSV is text: compare as text, NULL as an empty field.
-                let text = expected.map { row in ["ts", "k", "n"].map { key -> String in row[key].map { $0 is NSNull ? "" : "\($0)" } ?? "" } }
-                let read = duckdb.map { row in ["ts", "k", "n"].map { key -> String in row[key].map { $0 is NSNull ? "" : "\($0)" } ?? "" } }
+                let text = expected.map { row in
+                    ["ts", "k", "n"].map { key -> String in row[key].map { $0 is NSNull ? "" : "\($0)" } ?? "" }
+                }
+                let read = duckdb.map { row in
+                    ["ts", "k", "n"].map { key -> String in row[key].map { $0 is NSNull ? "" : "\($0)" } ?? "" }
+                }
                 #expect(read == text)
             }
         }
@@ -106,16 +138,26 @@ import Testing
         try CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "3")
             let root = streamq.dataDirectory + "-out"
-            let sql = "SELECT window_start, k, count(*) AS n, sum(v) AS total FROM events GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), k"
+            let sql =
+                "SELECT window_start, k, count(*) AS n, sum(v) AS total FROM events GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), k"
             var next = 0
             func append(_ count: Int) throws {
-                let lines = (next..<(next + count)).map { index in #"{"ts":\#(Self.base + Int64(index) * 7),"k":"k\#(index % 5)","v":\#(index)}"# }
+                let lines = (next..<(next + count)).map { index in
+                    #"{"ts":\#(Self.base + Int64(index) * 7),"k":"k\#(index % 5)","v":\#(index)}"#
+                }
                 next += count
-                _ = try streamq.succeed("put", "events", "--key-field", "k", input: lines.joined(separator: "\n") + "\n")
+                _ = try streamq.succeed(
+                    "put",
+                    "events",
+                    "--key-field",
+                    "k",
+                    input: lines.joined(separator: "\n") + "\n"
+                )
             }
             func start() throws -> Process {
                 let query = streamq.process([
-                    "query", sql, "--follow", "--into", "file://\(root)/q/dt={dt}", "--idle-timeout", "1s", "--roll-interval", "200ms",
+                    "query", sql, "--follow", "--into", "file://\(root)/q/dt={dt}", "--idle-timeout", "1s",
+                    "--roll-interval", "200ms",
                     "--roll-inactivity", "200ms", "--format", "jsonl",
                 ])
                 query.standardOutput = Pipe()
@@ -143,16 +185,27 @@ import Testing
             last.waitUntilExit()
 
             // DuckDB adds the Hive partition column dt; the rows themselves are compared.
-            let committed = (try Self.readBack("jsonl", root + "/q/**/*.jsonl", orderBy: "window_start, k")["duckdb"] as? [[String: Any]] ?? [])
+            let committed =
+                (try Self.readBack("jsonl", root + "/q/**/*.jsonl", orderBy: "window_start, k")["duckdb"]
+                as? [[String: Any]] ?? [])
                 .map { row in row.filter { $0.key != "dt" } }
-            let bounded = try streamq.succeed("query", sql + " ORDER BY window_start, k", "--format", "jsonl").lines.map {
+            let bounded = try streamq.succeed("query", sql + " ORDER BY window_start, k", "--format", "jsonl").lines.map
+            {
                 try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
             }
             #expect(bounded.count > 50)
-            #expect(committed.count == bounded.count, "every window once: \(committed.count) committed vs \(bounded.count)")
+            #expect(
+                committed.count == bounded.count,
+                "every window once: \(committed.count) committed vs \(bounded.count)"
+            )
             #expect(Self.canonical(committed) == Self.canonical(bounded), "the committed files equal the bounded query")
-            let leftovers = try FileManager.default.subpathsOfDirectory(atPath: root).filter { $0.hasSuffix(".inprogress") }
-            #expect(leftovers.isEmpty || leftovers.count <= 1, "at most the open file of the last run remains hidden: \(leftovers)")
+            let leftovers = try FileManager.default.subpathsOfDirectory(atPath: root).filter {
+                $0.hasSuffix(".inprogress")
+            }
+            #expect(
+                leftovers.isEmpty || leftovers.count <= 1,
+                "at most the open file of the last run remains hidden: \(leftovers)"
+            )
         }
     }
 
@@ -173,7 +226,8 @@ import Testing
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
             let root = streamq.dataDirectory + "-out"
             let query = streamq.process([
-                "query", "SELECT ts, k FROM events", "--follow", "--into", "file://\(root)/r", "--roll-inactivity", "500ms",
+                "query", "SELECT ts, k FROM events", "--follow", "--into", "file://\(root)/r", "--roll-inactivity",
+                "500ms",
             ])
             query.standardOutput = Pipe()
             query.standardError = FileHandle.nullDevice
@@ -186,7 +240,10 @@ import Testing
             var files: [String] = []
             for _ in 0..<50 where files.isEmpty {
                 usleep(100_000)
-                files = (try? FileManager.default.contentsOfDirectory(atPath: root + "/r"))?.filter { $0.hasSuffix(".jsonl") } ?? []
+                files =
+                    (try? FileManager.default.contentsOfDirectory(atPath: root + "/r"))?.filter {
+                        $0.hasSuffix(".jsonl")
+                    } ?? []
             }
             #expect(files.count == 1, "committed while the query keeps running and no record arrives")
             let text = try String(contentsOfFile: root + "/r/" + (files.first ?? ""), encoding: .utf8)
@@ -200,20 +257,62 @@ import Testing
             let root = streamq.dataDirectory + "-out"
             let mismatch = #"{"ts":\#(Self.base),"k":"x","n":"not a number","x":1.0,"ok":true}"#
             _ = try streamq.succeed(
-                "put", "events", "--partition-key", "p", input: (Self.records.prefix(100) + ["not json", mismatch]).joined(separator: "\n") + "\n")
-            let first = try streamq.run("deliver", "events", "--into", "file://\(root)/d/{shard}/dt={dt}", "--format", "parquet", "--once")
+                "put",
+                "events",
+                "--partition-key",
+                "p",
+                input: (Self.records.prefix(100) + ["not json", mismatch]).joined(separator: "\n") + "\n"
+            )
+            let first = try streamq.run(
+                "deliver",
+                "events",
+                "--into",
+                "file://\(root)/d/{shard}/dt={dt}",
+                "--format",
+                "parquet",
+                "--once"
+            )
             #expect(first.status == 0, "\(first.stderr)")
-            _ = try streamq.succeed("put", "events", input: Self.records.dropFirst(100).prefix(50).joined(separator: "\n") + "\n")
-            let second = try streamq.run("deliver", "events", "--into", "file://\(root)/d/{shard}/dt={dt}", "--format", "parquet", "--once")
-            #expect(second.stderr.contains("delivered 50 records") && second.stderr.contains("152 records read since the first run"), "\(second.stderr)")
+            _ = try streamq.succeed(
+                "put",
+                "events",
+                input: Self.records.dropFirst(100).prefix(50).joined(separator: "\n") + "\n"
+            )
+            let second = try streamq.run(
+                "deliver",
+                "events",
+                "--into",
+                "file://\(root)/d/{shard}/dt={dt}",
+                "--format",
+                "parquet",
+                "--once"
+            )
+            #expect(
+                second.stderr.contains("delivered 50 records")
+                    && second.stderr.contains("152 records read since the first run"),
+                "\(second.stderr)"
+            )
             let seen = try Self.readBack("parquet", root + "/d/**/*.parquet")
-            #expect((seen["duckdb"] as? [[String: Any]] ?? []).count == 151, "each record once across two runs (n sampled as mixed: VARCHAR)")
+            #expect(
+                (seen["duckdb"] as? [[String: Any]] ?? []).count == 151,
+                "each record once across two runs (n sampled as mixed: VARCHAR)"
+            )
             let errors = try FileManager.default.contentsOfDirectory(atPath: root + "/d/_errors")
-            let text = try errors.map { try String(contentsOfFile: root + "/d/_errors/" + $0, encoding: .utf8) }.joined()
+            let text = try errors.map { try String(contentsOfFile: root + "/d/_errors/" + $0, encoding: .utf8) }
+                .joined()
             #expect(text.contains("not valid JSON") && text.contains("sequence_number"), "\(text)")
             // With a given schema the record whose n is not a number goes to _errors/ too.
             _ = try streamq.run(
-                "deliver", "events", "--into", "file://\(root)/typed", "--format", "parquet", "--once", "--schema", "ts BIGINT, k VARCHAR, n BIGINT")
+                "deliver",
+                "events",
+                "--into",
+                "file://\(root)/typed",
+                "--format",
+                "parquet",
+                "--once",
+                "--schema",
+                "ts BIGINT, k VARCHAR, n BIGINT"
+            )
             let typed = try Self.readBack("parquet", root + "/typed/*.parquet")
             #expect((typed["types"] as? [String: String])?["n"] == "int64")
             #expect((typed["duckdb"] as? [[String: Any]] ?? []).count == 150)
@@ -221,9 +320,21 @@ import Testing
                 try String(contentsOfFile: root + "/typed/_errors/" + $0, encoding: .utf8)
             }.joined()
             #expect(typedErrors.contains("not a number") && typedErrors.contains("BIGINT"), "\(typedErrors)")
-            #expect(FileManager.default.fileExists(atPath: root + "/d/shardId-000000000000") || FileManager.default.fileExists(atPath: root + "/d/shardId-000000000001"))
+            #expect(
+                FileManager.default.fileExists(atPath: root + "/d/shardId-000000000000")
+                    || FileManager.default.fileExists(atPath: root + "/d/shardId-000000000001")
+            )
 
-            _ = try streamq.succeed("deliver", "events", "--into", "file://\(root)/raw", "--once", "--metadata", "--compression", "gzip")
+            _ = try streamq.succeed(
+                "deliver",
+                "events",
+                "--into",
+                "file://\(root)/raw",
+                "--once",
+                "--metadata",
+                "--compression",
+                "gzip"
+            )
             let raw = try Self.readBack("jsonl", root + "/raw/*.jsonl.gz")["duckdb"] as? [[String: Any]] ?? []
             #expect(raw.count == 152)
             #expect(Set(raw.compactMap { $0["sequence_number"] as? String }).count == 152)
@@ -238,7 +349,15 @@ import Testing
             _ = try streamq.succeed("deliver", "events", "--into", "file://\(root)/d", "--format", "parquet", "--once")
             // A new field changes what a fresh sample would see; the saved columns stay.
             _ = try streamq.succeed("put", "events", input: #"{"ts":\#(Self.base),"k":"new","extra":1}"# + "\n")
-            let second = try streamq.run("deliver", "events", "--into", "file://\(root)/d", "--format", "parquet", "--once")
+            let second = try streamq.run(
+                "deliver",
+                "events",
+                "--into",
+                "file://\(root)/d",
+                "--format",
+                "parquet",
+                "--once"
+            )
             #expect(second.status == 0, "\(second.stderr)")
             #expect(second.stderr.contains("delivered 1 records"), "\(second.stderr)")
         }

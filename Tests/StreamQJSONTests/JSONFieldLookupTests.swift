@@ -23,7 +23,9 @@ import Testing
         #expect(try lookup("tab", " {\n\t\"tab\" : \"x\" } ") == .string("x"))
     }
 
-    @Test(arguments: ["", "[]", "not json", #"{"a":}"#, #"{"a":1"#, #"{"a" 1}"#, #"{"a":"unterminated}"#, #"{"a":tru}"#, #"{"a":1,}"#])
+    @Test(arguments: [
+        "", "[]", "not json", #"{"a":}"#, #"{"a":1"#, #"{"a" 1}"#, #"{"a":"unterminated}"#, #"{"a":tru}"#, #"{"a":1,}"#,
+    ])
     func malformedDocumentsAreReportedWithAnOffset(json: String) {
         #expect(throws: JSONFieldLookup.SyntaxError.self) { try lookup("zzz", json) }
     }

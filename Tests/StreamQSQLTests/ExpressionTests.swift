@@ -5,8 +5,14 @@ import Testing
 
 @Suite struct ExpressionTests {
     let record = SQLRecord(
-        data: Array(#"{"status":503,"path":"/api/v1/items","latency_ms":12.5,"ok":false,"user":null,"client":{"ip":"10.0.0.1"},"tags":["a","b"],"ts":"2026-01-01T00:00:01.500Z"}"#.utf8),
-        arrivalMilliseconds: 1_767_225_600_000, partitionKey: "u1", position: SequenceNumber(sequence: 42, shard: ShardID(1)))
+        data: Array(
+            #"{"status":503,"path":"/api/v1/items","latency_ms":12.5,"ok":false,"user":null,"client":{"ip":"10.0.0.1"},"tags":["a","b"],"ts":"2026-01-01T00:00:01.500Z"}"#
+                .utf8
+        ),
+        arrivalMilliseconds: 1_767_225_600_000,
+        partitionKey: "u1",
+        position: SequenceNumber(sequence: 42, shard: ShardID(1))
+    )
 
     func evaluate(_ text: String) throws -> SQLValue {
         try ExpressionCompiler.compile(Parser.parseExpression(text))(record)
@@ -95,7 +101,10 @@ import Testing
         #expect(throws: EvaluationError.self) { try evaluate("to_timestamp(1e300)") }
         #expect(try evaluate("round(2.5, -9223372036854775807)") == .double(0))
         #expect(try evaluate("round(2.5, 1e308)") == .double(2.5))
-        #expect(try evaluate("substr(path, 9223372036854775807, 10)") == .string(""), "no overflow at the end of the range")
+        #expect(
+            try evaluate("substr(path, 9223372036854775807, 10)") == .string(""),
+            "no overflow at the end of the range"
+        )
         let notJSON = SQLRecord("plain text line")
         let compiled = try ExpressionCompiler.compile(Parser.parseExpression("status"))
         #expect(throws: EvaluationError.self) { try compiled(notJSON) }

@@ -10,14 +10,19 @@ import Testing
     let record = SQLRecord(#"{"ts":1767225600000,"s":"abc/def","d":1e300,"i":9223372036854775807,"j":{"a":[1,"x"]}}"#)
 
     static let functions: [(String, Int)] = [
-        ("lower", 1), ("upper", 1), ("length", 1), ("trim", 1), ("substr", 3), ("concat", 2), ("replace", 3), ("split_part", 3),
-        ("strpos", 2), ("starts_with", 2), ("abs", 1), ("round", 2), ("floor", 1), ("ceil", 1), ("sqrt", 1), ("pow", 2), ("ln", 1),
-        ("coalesce", 2), ("nullif", 2), ("greatest", 3), ("least", 2), ("date_trunc", 2), ("time_bucket", 2), ("to_timestamp", 1),
+        ("lower", 1), ("upper", 1), ("length", 1), ("trim", 1), ("substr", 3), ("concat", 2), ("replace", 3),
+        ("split_part", 3),
+        ("strpos", 2), ("starts_with", 2), ("abs", 1), ("round", 2), ("floor", 1), ("ceil", 1), ("sqrt", 1), ("pow", 2),
+        ("ln", 1),
+        ("coalesce", 2), ("nullif", 2), ("greatest", 3), ("least", 2), ("date_trunc", 2), ("time_bucket", 2),
+        ("to_timestamp", 1),
         ("epoch_ms", 1), ("extract", 2), ("json_value", 2), ("json_typeof", 1), ("date_part", 2),
     ]
     static let arguments = [
-        "0", "-1", "9223372036854775807", "-9223372036854775807", "1e308", "-1e308", "'x'", "''", "NULL", "ts", "s", "d", "i", "j",
-        "INTERVAL '1' DAY", "'2026-01-01T00:00:00Z'", "'$.a[99999999999]'", "'hour'", "'nope'", "true", "CAST(ts AS TIMESTAMP)", "-0.0",
+        "0", "-1", "9223372036854775807", "-9223372036854775807", "1e308", "-1e308", "'x'", "''", "NULL", "ts", "s",
+        "d", "i", "j",
+        "INTERVAL '1' DAY", "'2026-01-01T00:00:00Z'", "'$.a[99999999999]'", "'hour'", "'nope'", "true",
+        "CAST(ts AS TIMESTAMP)", "-0.0",
     ]
     static let operators = ["+", "-", "*", "/", "%", "||", "=", "<", "AND", "LIKE"]
 
@@ -26,9 +31,14 @@ import Testing
         var evaluated = 0
         for _ in 0..<3000 {
             let (name, arity) = Self.functions[generator.next(below: Self.functions.count)]
-            var expression = name + "(" + (0..<arity).map { _ in Self.arguments[generator.next(below: Self.arguments.count)] }.joined(separator: ", ") + ")"
+            var expression =
+                name + "("
+                + (0..<arity).map { _ in Self.arguments[generator.next(below: Self.arguments.count)] }.joined(
+                    separator: ", "
+                ) + ")"
             if generator.next(below: 3) == 0 {
-                expression += " " + Self.operators[generator.next(below: Self.operators.count)] + " "
+                expression +=
+                    " " + Self.operators[generator.next(below: Self.operators.count)] + " "
                     + Self.arguments[generator.next(below: Self.arguments.count)]
             }
             do {
@@ -53,8 +63,10 @@ import Testing
         EMIT CHANGES ON LATE UPDATE WITHIN INTERVAL '1' MINUTE ORDER BY n DESC NULLS FIRST LIMIT 10 INTO 'file:///tmp/x/{dt}'
         """
     static let tokens = [
-        "(", ")", ",", "'", "\"", "--", "/*", "*", "::", "->", "->>", "INTERVAL", "SELECT", "FROM", "GROUP BY", "TUMBLE(", "SESSION(", "0",
-        "1e999", "-", "||", ".", "[", "]", "9223372036854775808", "€", "\\", ";", "'0.0000001 ms'", "[-1]", "HOP(", "NULLS", "{",
+        "(", ")", ",", "'", "\"", "--", "/*", "*", "::", "->", "->>", "INTERVAL", "SELECT", "FROM", "GROUP BY",
+        "TUMBLE(", "SESSION(", "0",
+        "1e999", "-", "||", ".", "[", "]", "9223372036854775808", "€", "\\", ";", "'0.0000001 ms'", "[-1]", "HOP(",
+        "NULLS", "{",
     ]
 
     @Test func mutatedQueriesArePlannedOrRefusedWithAPosition() throws {
@@ -86,10 +98,14 @@ import Testing
 /// record is either evaluated or counted as an error; the scanner never reads out of bounds.
 @Suite struct MalformedRecordTests {
     @Test func mutatedRecordsAreEvaluatedOrCountedNeverTrap() throws {
-        let valid = Array(#"{"ts":1767225600000,"host":"web-01","path":"/a\"b\\c\u00e9","status":200,"x":1.5e3,"tags":["x",{"y":[1,2]}],"n":null,"ok":true}"#.utf8)
+        let valid = Array(
+            #"{"ts":1767225600000,"host":"web-01","path":"/a\"b\\c\u00e9","status":200,"x":1.5e3,"tags":["x",{"y":[1,2]}],"n":null,"ok":true}"#
+                .utf8
+        )
         let alphabet = Array(#"{}[]",:\0123456789.eE+-tfnul a"#.utf8) + [0x01, 0x7F, 0xC3, 0xA9, 0xFF]
         let plan = try QueryPlanner.plan(
-            "SELECT status, count(*) AS n, max(path) AS p, min(tags[1].y[0]) AS y, sum(x) AS x, count(ok) AS ok FROM s GROUP BY status")
+            "SELECT status, count(*) AS n, max(path) AS p, min(tags[1].y[0]) AS y, sum(x) AS x, count(ok) AS ok FROM s GROUP BY status"
+        )
         var query = BoundedQuery(plan: plan)
         var generator = SplitMix(seed: 7)
         let count = 5000

@@ -21,7 +21,8 @@ import Testing
         return query
     }
 
-    static let tumbling = "SELECT window_start, count(*) AS n, sum(v) AS total FROM s WATERMARK DELAY INTERVAL '1' SECOND GROUP BY TUMBLE(ts, INTERVAL '10' SECOND)"
+    static let tumbling =
+        "SELECT window_start, count(*) AS n, sum(v) AS total FROM s WATERMARK DELAY INTERVAL '1' SECOND GROUP BY TUMBLE(ts, INTERVAL '10' SECOND)"
 
     @Test func eachWindowFiresOnceWhenTheWatermarkPassesItsEnd() throws {
         var query = try follow(Self.tumbling)
@@ -30,7 +31,10 @@ import Testing
         query.add(record(10.5), shard: shard0, now: 2)
         #expect(query.advance(now: 2).rows.isEmpty, "watermark 9.5 s")
         query.add(record(11.5), shard: shard0, now: 3)
-        #expect(query.advance(now: 3).rows == [[.timestamp(Self.base), .integer(3), .integer(3)]], "watermark 10.5 s passes 10 s")
+        #expect(
+            query.advance(now: 3).rows == [[.timestamp(Self.base), .integer(3), .integer(3)]],
+            "watermark 10.5 s passes 10 s"
+        )
         query.add(record(15), shard: shard0, now: 4)
         #expect(query.advance(now: 4).rows.isEmpty, "a fired window is not emitted again")
         query.add(record(25), shard: shard0, now: 5)
@@ -43,7 +47,10 @@ import Testing
         query.add(record(1), shard: shard0, now: 1)
         query.add(record(12), shard: shard0, now: 1)
         #expect(query.advance(now: 1).rows.count == 1)
-        let late = SQLRecord(#"{"ts":\#(Self.base + 3000),"v":100}"#, position: SequenceNumber(sequence: 7, shard: shard0))
+        let late = SQLRecord(
+            #"{"ts":\#(Self.base + 3000),"v":100}"#,
+            position: SequenceNumber(sequence: 7, shard: shard0)
+        )
         query.add(late, shard: shard0, now: 2)
         let (rows, errors) = query.advance(now: 2)
         #expect(rows.isEmpty)
@@ -76,7 +83,10 @@ import Testing
         #expect(query.watermark == nil)
         // 30 s after its registration shard 1 is idle; shard 0 (active at 1 s) still counts.
         let rows = query.advance(now: 30_500).rows
-        #expect(rows.map { $0[0] } == [.timestamp(Self.base), .timestamp(Self.base + 10_000)], "watermark 24 s from shard 0 alone")
+        #expect(
+            rows.map { $0[0] } == [.timestamp(Self.base), .timestamp(Self.base + 10_000)],
+            "watermark 24 s from shard 0 alone"
+        )
         // When every shard is idle the watermark follows the wall clock, so the last window closes.
         #expect(query.advance(now: Self.base + 100_000).rows.map { $0[0] } == [.timestamp(Self.base + 20_000)])
     }
@@ -88,12 +98,17 @@ import Testing
         #expect(query.advance(now: 1).rows.isEmpty, "watermark = min(24, 1) s")
         query.add(record(5), shard: shard1, now: 2)
         query.add(record(15), shard: shard1, now: 2)
-        #expect(query.advance(now: 2).rows.map { $0[1] } == [.integer(2)], "window [0,10) with both of shard 1's early rows")
+        #expect(
+            query.advance(now: 2).rows.map { $0[1] } == [.integer(2)],
+            "window [0,10) with both of shard 1's early rows"
+        )
         #expect(query.statistics.late == 0)
     }
 
     @Test func emitChangesEmitsEveryUpdate() throws {
-        var query = try follow("SELECT k, count(*) AS n FROM s GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k EMIT CHANGES")
+        var query = try follow(
+            "SELECT k, count(*) AS n FROM s GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k EMIT CHANGES"
+        )
         query.add(record(1), shard: shard0, now: 1)
         #expect(query.advance(now: 1).rows == [[.string("a"), .integer(1)]])
         query.add(record(2), shard: shard0, now: 2)
@@ -115,7 +130,10 @@ import Testing
 
     @Test func eventTimesAreReadInEveryFormat() {
         let expected: Int64 = 1_767_225_601_500
-        for text in ["2026-01-01T00:00:01.500Z", "2026-01-01 00:00:01.5", "2026-01-01T01:00:01.500+01:00", "2025-12-31T19:00:01.500-05:00"] {
+        for text in [
+            "2026-01-01T00:00:01.500Z", "2026-01-01 00:00:01.5", "2026-01-01T01:00:01.500+01:00",
+            "2025-12-31T19:00:01.500-05:00",
+        ] {
             #expect(EventTime.milliseconds(fromText: text) == expected, "\(text)")
         }
         #expect(EventTime.milliseconds(from: .double(1_767_225_601.5)) == expected, "epoch seconds")
@@ -126,23 +144,30 @@ import Testing
     }
 
     @Test func sessionsMergeWhenARowBridgesTheirGap() throws {
-        var query = BoundedQuery(plan: try QueryPlanner.plan(
-            "SELECT k, window_start, window_end, count(*) AS n FROM s GROUP BY SESSION(ts, INTERVAL '5' SECOND), k ORDER BY k, window_start"))
+        var query = BoundedQuery(
+            plan: try QueryPlanner.plan(
+                "SELECT k, window_start, window_end, count(*) AS n FROM s GROUP BY SESSION(ts, INTERVAL '5' SECOND), k ORDER BY k, window_start"
+            )
+        )
         for seconds in [0.0, 3, 12, 30] { query.add(record(seconds)) }
         query.add(record(1, key: "b"))
         let before = query
         query.add(record(7.5))  // within 5 s of 3 s and of 12 s
         var apart = before
         #expect(apart.finish().rows.count == 4, "a [0,8), a [12,17), a [30,35), b [1,6)")
-        #expect(query.finish().rows == [
-            [.string("a"), .timestamp(Self.base), .timestamp(Self.base + 17_000), .integer(4)],
-            [.string("a"), .timestamp(Self.base + 30_000), .timestamp(Self.base + 35_000), .integer(1)],
-            [.string("b"), .timestamp(Self.base + 1000), .timestamp(Self.base + 6000), .integer(1)],
-        ])
+        #expect(
+            query.finish().rows == [
+                [.string("a"), .timestamp(Self.base), .timestamp(Self.base + 17_000), .integer(4)],
+                [.string("a"), .timestamp(Self.base + 30_000), .timestamp(Self.base + 35_000), .integer(1)],
+                [.string("b"), .timestamp(Self.base + 1000), .timestamp(Self.base + 6000), .integer(1)],
+            ]
+        )
     }
 
     @Test func sessionsCloseAGapAfterTheirLastRowInFollowMode() throws {
-        var query = try follow("SELECT window_start, window_end, count(*) AS n FROM s WATERMARK DELAY INTERVAL '0' SECOND GROUP BY SESSION(ts, INTERVAL '5' SECOND)")
+        var query = try follow(
+            "SELECT window_start, window_end, count(*) AS n FROM s WATERMARK DELAY INTERVAL '0' SECOND GROUP BY SESSION(ts, INTERVAL '5' SECOND)"
+        )
         query.add(record(0), shard: shard0, now: 1)
         query.add(record(4), shard: shard0, now: 1)
         #expect(query.advance(now: 1).rows.isEmpty)
@@ -151,7 +176,9 @@ import Testing
     }
 
     @Test func hopWindowsEachFireOnce() throws {
-        var query = try follow("SELECT window_start, count(*) AS n FROM s WATERMARK DELAY INTERVAL '0' SECOND GROUP BY HOP(ts, INTERVAL '5' SECOND, INTERVAL '10' SECOND)")
+        var query = try follow(
+            "SELECT window_start, count(*) AS n FROM s WATERMARK DELAY INTERVAL '0' SECOND GROUP BY HOP(ts, INTERVAL '5' SECOND, INTERVAL '10' SECOND)"
+        )
         var fired: [SQLValue] = []
         for seconds in stride(from: 0.0, through: 30, by: 1) {
             query.add(record(seconds), shard: shard0, now: 1)
@@ -169,7 +196,9 @@ import Testing
             FROM s GROUP BY k ORDER BY k
             """
         let plan = try QueryPlanner.plan(sql)
-        let records = (0..<3000).map { index in record(Double(index), key: ["a", "b", "c"][index % 3], value: (index * 7919) % 1000) }
+        let records = (0..<3000).map { index in
+            record(Double(index), key: ["a", "b", "c"][index % 3], value: (index * 7919) % 1000)
+        }
         var whole = BoundedQuery(plan: plan)
         var parts = [BoundedQuery(plan: plan), BoundedQuery(plan: plan), BoundedQuery(plan: plan)]
         for (index, record) in records.enumerated() {
@@ -205,7 +234,7 @@ import Testing
         var values: [Double] = []
         var state: UInt64 = 42
         for _ in 0..<50_000 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             let value = Double(state >> 11) / Double(1 << 53) * 1000 + 0.01
             values.append(value)
             sketch.insert(value)
@@ -236,13 +265,18 @@ import Testing
         #expect(resumed.positions[shard0] == 4)
         #expect(resumed.query.statistics.rowsOut == 1)
         resumed.query.add(record(21), shard: shard0, now: 2)
-        #expect(resumed.query.advance(now: 2).rows == [[.timestamp(Self.base + 10_000), .integer(2), .integer(3)]], "state from before the restart")
+        #expect(
+            resumed.query.advance(now: 2).rows == [[.timestamp(Self.base + 10_000), .integer(2), .integer(3)]],
+            "state from before the restart"
+        )
         resumed.query.add(record(5), shard: shard0, now: 3)
         _ = resumed.query.advance(now: 3)
         #expect(resumed.query.statistics.late == 1, "the restored watermark still makes old rows late")
 
         #expect(throws: SQLError.self) { try QueryCheckpoint(name: "../escape", dataDirectory: directory) }
         let other = try QueryPlanner.plan("SELECT 1 AS x FROM s")
-        #expect(throws: SQLError.self) { try FollowState(decoding: saved, plan: other, idleTimeout: 1, origin: checkpoint.path) }
+        #expect(throws: SQLError.self) {
+            try FollowState(decoding: saved, plan: other, idleTimeout: 1, origin: checkpoint.path)
+        }
     }
 }

@@ -28,7 +28,10 @@ import Testing
         let destination = try SinkDestination(url: "file:///out/results/{stream}/dt={dt}/hr={hr}")
         #expect(destination.root == "/out/results")
         #expect(try destination.render(names: ["stream": "a/b"], time: 1_767_229_200_000) == "a_b/dt=2026-01-01/hr=01")
-        #expect(try destination.render(names: [:], time: nil) == "__none__/dt=__HIVE_DEFAULT_PARTITION__/hr=__HIVE_DEFAULT_PARTITION__")
+        #expect(
+            try destination.render(names: [:], time: nil)
+                == "__none__/dt=__HIVE_DEFAULT_PARTITION__/hr=__HIVE_DEFAULT_PARTITION__"
+        )
         let custom = try SinkDestination(url: "file:///out/{window_start:%Y/%m/%d/%H}")
         #expect(try custom.render(names: [:], time: 1_767_229_200_000) == "2026/01/01/01")
         for bad in ["/out", "file://out", "file:///out/../etc", "file:///{dt}", "file:///out/{unknown}"] {
@@ -42,27 +45,36 @@ import Testing
         #expect(ColumnType.infer([.timestamp(1), .timestamp(2)]) == .timestamp)
         #expect(ColumnType.infer([.boolean(true), .integer(1)]) == .varchar)
         #expect(ColumnType.infer([SQLValue.null]) == .varchar)
-        #expect(ColumnType.bigint.accepts(.null) && !ColumnType.bigint.accepts(.double(1)) && ColumnType.double.accepts(.integer(1)))
+        #expect(
+            ColumnType.bigint.accepts(.null) && !ColumnType.bigint.accepts(.double(1))
+                && ColumnType.double.accepts(.integer(1))
+        )
     }
 
     @Test func recoveryRemovesWhatNoManifestListsAndReturnsTheLastState() throws {
         let root = "/tmp/streamq-sink-\(UInt64.random(in: 0...UInt64.max))"
         defer { try? FileSystem.removeTree(root) }
         let destination = try SinkDestination(url: "file://\(root)/{dt}")
-        func sink() -> FileSink { FileSink(destination: destination, columns: ["window_start", "n"], options: FileSink.Options()) }
+        func sink() -> FileSink {
+            FileSink(destination: destination, columns: ["window_start", "n"], options: FileSink.Options())
+        }
         let first = sink()
         #expect(try first.recover() == nil)
         try first.write([[.timestamp(0), .integer(1)]], now: 0)
         try first.commit(state: Array("one".utf8))
         try first.write([[.timestamp(0), .integer(2)]], now: 1)  // never committed: a crash here
-        try FileSystem.writeAtomically([1, 2, 3], to: root + "/1970-01-01/part-00000007-0000.jsonl")  // a stray finished file
+        // A stray finished file.
+        try FileSystem.writeAtomically([1, 2, 3], to: root + "/1970-01-01/part-00000007-0000.jsonl")
 
         let second = sink()
         #expect(try second.recover() == Array("one".utf8))
         #expect(second.nextCommit == 1)
         let left = try FileSystem.contents(of: root + "/1970-01-01").sorted()
         #expect(left == ["part-00000000-0000.jsonl"], "in-progress and unlisted files are gone")
-        let text = String(decoding: try FileSystem.readFile(root + "/1970-01-01/part-00000000-0000.jsonl"), as: UTF8.self)
+        let text = String(
+            decoding: try FileSystem.readFile(root + "/1970-01-01/part-00000000-0000.jsonl"),
+            as: UTF8.self
+        )
         #expect(text == #"{"window_start":"1970-01-01T00:00:00.000Z","n":1}"# + "\n")
     }
 
@@ -71,7 +83,11 @@ import Testing
         defer { try? FileSystem.removeTree(root) }
         var options = FileSink.Options()
         options.maxOpenPartitions = 2
-        let sink = FileSink(destination: try SinkDestination(url: "file://\(root)/{hr}"), columns: ["window_start"], options: options)
+        let sink = FileSink(
+            destination: try SinkDestination(url: "file://\(root)/{hr}"),
+            columns: ["window_start"],
+            options: options
+        )
         _ = try sink.recover()
         try sink.write((0..<3).map { [SQLValue.timestamp(Int64($0) * 3_600_000)] }, now: 0)
         #expect(sink.statistics.rows == 2)

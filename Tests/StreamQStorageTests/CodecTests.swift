@@ -10,7 +10,9 @@ import Testing
     }
 
     @Test func crc32cCanBeComputedInPieces() async {
-        await propertyCheck(input: Gen<UInt8>.value(in: 0...255).array(of: 0...300), Gen.int(in: 0...300)) { bytes, cut in
+        await propertyCheck(input: Gen<UInt8>.value(in: 0...255).array(of: 0...300), Gen.int(in: 0...300)) {
+            bytes,
+            cut in
             let split = min(cut, bytes.count)
             let whole = CRC32C.checksum(bytes)
             let first = CRC32C.checksum(Array(bytes[..<split]))
@@ -23,12 +25,18 @@ import Testing
         Gen<UInt8>.value(in: 0...255).array(of: 0...600),
         Gen.bool
     ).map { key, data, explicit in
-        AppendRecord(partitionKey: key, explicitHashKey: explicit ? HashKey.forPartitionKey(key + "!") : nil, data: data)
+        AppendRecord(
+            partitionKey: key,
+            explicitHashKey: explicit ? HashKey.forPartitionKey(key + "!") : nil,
+            data: data
+        )
     }
 
     @Test(arguments: [Compression.none, .zstd(level: 1), .zstd(level: 9)])
     func batchesRoundTrip(compression: Compression) async {
-        await propertyCheck(input: Self.recordGenerator.array(of: 1...50), Gen.int64(in: 0...Int64.max / 2)) { records, time in
+        await propertyCheck(input: Self.recordGenerator.array(of: 1...50), Gen.int64(in: 0...Int64.max / 2)) {
+            records,
+            time in
             var bytes: [UInt8] = []
             let encoder = BatchEncoder(compression: compression)
             let written = try encoder.encode(records[...], baseSequence: 1000, timestamp: time, appendingTo: &bytes)
@@ -37,7 +45,8 @@ import Testing
             #expect(Int(header.batchLength) == bytes.count)
             var decoded: [StoredRecord] = []
             let problem = try bytes.withUnsafeBytes { raw in
-                try BatchDecoder().forEachRecord(header: header, payload: UnsafeRawBufferPointer(rebasing: raw[80...])) {
+                try BatchDecoder().forEachRecord(header: header, payload: UnsafeRawBufferPointer(rebasing: raw[80...]))
+                {
                     decoded.append($0.materialize(shard: ShardID(3)))
                     return true
                 }
@@ -54,7 +63,11 @@ import Testing
     @Test func anyFlippedBitInABatchIsDetected() async {
         var bytes: [UInt8] = []
         _ = try? BatchEncoder(compression: .zstd(level: 1)).encode(
-            records(20)[...], baseSequence: 0, timestamp: 5, appendingTo: &bytes)
+            records(20)[...],
+            baseSequence: 0,
+            timestamp: 5,
+            appendingTo: &bytes
+        )
         await propertyCheck(input: Gen.int(in: 0...(bytes.count * 8 - 1))) { bit in
             var damaged = bytes
             damaged[bit / 8] ^= UInt8(1 << (bit % 8))
@@ -62,7 +75,10 @@ import Testing
                 guard case .success(let header) = BatchHeader.parse(raw, maxBatchLength: 1 << 24),
                     Int(header.batchLength) == raw.count
                 else { return true }
-                return try BatchDecoder().forEachRecord(header: header, payload: UnsafeRawBufferPointer(rebasing: raw[80...])) { _ in true } != nil
+                return try BatchDecoder().forEachRecord(
+                    header: header,
+                    payload: UnsafeRawBufferPointer(rebasing: raw[80...])
+                ) { _ in true } != nil
             }
             #expect(detected, "flipping bit \(bit) went unnoticed")
         }

@@ -36,7 +36,9 @@ import Glibc
     func withSetup<T>(keys: [String] = ["alias/logs"], _ body: (Setup) async throws -> T) async throws -> T {
         try await withTemporaryDirectory { root in
             let setup = Setup(dataDirectory: root + "/data", keyFile: root + "/keys/master.keys")
-            for key in keys { try MasterKeyFile.createKey(named: key, in: setup.keyFile, dataDirectory: setup.dataDirectory) }
+            for key in keys {
+                try MasterKeyFile.createKey(named: key, in: setup.keyFile, dataDirectory: setup.dataDirectory)
+            }
             return try await body(setup)
         }
     }
@@ -55,13 +57,20 @@ import Glibc
 
     func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
         guard haystack.count >= needle.count else { return false }
-        return (0...(haystack.count - needle.count)).contains { start in haystack[start..<(start + needle.count)].elementsEqual(needle) }
+        return (0...(haystack.count - needle.count)).contains { start in
+            haystack[start..<(start + needle.count)].elementsEqual(needle)
+        }
     }
 
     /// The batches of a segment file: header, and the data key index of encrypted ones.
     func batches(in path: String) throws -> [(header: BatchHeader, dataKey: UInt32?)] {
         let file = try FileHandle.openForReading(path)
-        var scanner = SegmentScanner(file: file, from: SegmentHeader.size, limit: try file.size(), maxBatchLength: 1 << 24)
+        var scanner = SegmentScanner(
+            file: file,
+            from: SegmentHeader.size,
+            limit: try file.size(),
+            maxBatchLength: 1 << 24
+        )
         var found: [(BatchHeader, UInt32?)] = []
         while let batch = try scanner.next({ header, payload in
             (header, header.isEncrypted ? payload.loadLittleEndian(at: 0, as: UInt32.self) : nil)
@@ -81,7 +90,10 @@ import Glibc
     @Test(arguments: [Compression.none, .zstd(level: 1)])
     func theMarkerNeverAppearsInAnyFileOfAnEncryptedStream(compression: Compression) async throws {
         try await withSetup { setup in
-            let store = try StreamStore(directory: setup.dataDirectory, configuration: setup.configuration(compression: compression))
+            let store = try StreamStore(
+                directory: setup.dataDirectory,
+                configuration: setup.configuration(compression: compression)
+            )
             try store.createStream(secret, shardCount: 2, encryptWith: "alias/logs")
             try store.createStream(plain, shardCount: 1)
             _ = try await store.append(to: secret, markedRecords(500))
@@ -95,12 +107,20 @@ import Glibc
                 #expect(!contains(try FileSystem.readFile(path), marker), "\(path) holds the plaintext marker")
             }
             if compression == .none {  // the check above would find plaintext
-                let plainSegments = try files(under: setup.dataDirectory + "/streams/plain").filter { $0.hasSuffix(".seg") }
+                let plainSegments = try files(under: setup.dataDirectory + "/streams/plain").filter {
+                    $0.hasSuffix(".seg")
+                }
                 #expect(try plainSegments.contains { contains(try FileSystem.readFile($0), marker) })
             }
 
-            let reopened = try StreamStore(directory: setup.dataDirectory, configuration: setup.configuration(compression: compression))
-            #expect(try readAll(reopened, secret).map(\.text).sorted() == markedRecords(500).map { String(decoding: $0.data, as: UTF8.self) }.sorted())
+            let reopened = try StreamStore(
+                directory: setup.dataDirectory,
+                configuration: setup.configuration(compression: compression)
+            )
+            #expect(
+                try readAll(reopened, secret).map(\.text).sorted()
+                    == markedRecords(500).map { String(decoding: $0.data, as: UTF8.self) }.sorted()
+            )
             #expect(try reopened.describeStream(secret).encryption == StreamEncryption(type: .kms, keyID: "alias/logs"))
             #expect(try reopened.describeStream(plain).encryption == .none)
             try await reopened.close()
@@ -122,7 +142,9 @@ import Glibc
 
             let error = #expect(throws: StreamQStorageError.self) { try readAll(store, secret) }
             #expect(error?.code == .corruption)
-            #expect(error?.message == "corruption in \(segment) at byte \(SegmentHeader.size): payload checksum mismatch")
+            #expect(
+                error?.message == "corruption in \(segment) at byte \(SegmentHeader.size): payload checksum mismatch"
+            )
             try await store.close()
         }
     }
@@ -146,22 +168,32 @@ import Glibc
             case .ciphertext: batch[BatchHeader.size + BatchEnvelope.indexLength + BatchEnvelope.saltLength + 3] ^= 0x01
             case .sessionSalt: batch[BatchHeader.size + BatchEnvelope.indexLength] ^= 0x01
             }
-            batch.storeLittleEndian(batch.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[BatchHeader.size...])) }, at: 76)
-            batch.storeLittleEndian(batch.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[4..<BatchHeader.size])) }, at: 0)
+            batch.storeLittleEndian(
+                batch.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[BatchHeader.size...])) },
+                at: 76
+            )
+            batch.storeLittleEndian(
+                batch.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[4..<BatchHeader.size])) },
+                at: 0
+            )
             try patch(segment, at: SegmentHeader.size, with: batch)
 
             let error = #expect(throws: StreamQStorageError.self) { try readAll(store, secret) }
             #expect(error?.code == .corruption)
             #expect(
                 error?.message
-                    == "corruption in \(segment) at byte \(SegmentHeader.size): batch authentication failed: tampered, moved or truncated")
+                    == "corruption in \(segment) at byte \(SegmentHeader.size): batch authentication failed: tampered, moved or truncated"
+            )
             try await store.close()
         }
     }
 
     @Test func aBatchMovedToAnotherShardFailsAuthentication() async throws {
         try await withSetup { setup in
-            let store = try StreamStore(directory: setup.dataDirectory, configuration: setup.configuration(compression: .none))
+            let store = try StreamStore(
+                directory: setup.dataDirectory,
+                configuration: setup.configuration(compression: .none)
+            )
             try store.createStream(secret, shardCount: 2, encryptWith: "alias/logs")
             // Same sizes and sequences in both shards, so the batches are interchangeable byte for byte.
             _ = try await store.append(to: secret, shard: ShardID(0), markedRecords(10, from: 10))
@@ -175,7 +207,9 @@ import Glibc
             #expect(try readAll(store, secret, shard: ShardID(0)).count == 10)
             let error = #expect(throws: StreamQStorageError.self) { try readAll(store, secret, shard: ShardID(1)) }
             #expect(error?.code == .corruption)
-            #expect(error?.message.contains("\(target) at byte \(SegmentHeader.size): batch authentication failed") == true)
+            #expect(
+                error?.message.contains("\(target) at byte \(SegmentHeader.size): batch authentication failed") == true
+            )
             try await store.close()
         }
     }
@@ -207,12 +241,16 @@ import Glibc
             _ = try await store.append(to: logs, records(5, prefix: "g"))
             let rotateUnencrypted = StreamName(rawValue: "unencrypted")!
             try store.createStream(rotateUnencrypted, shardCount: 1)
-            let refused = await #expect(throws: StreamQStorageError.self) { try await store.rotateDataKey(rotateUnencrypted) }
+            let refused = await #expect(throws: StreamQStorageError.self) {
+                try await store.rotateDataKey(rotateUnencrypted)
+            }
             #expect(refused?.code == .invalidArgument)
             try await store.close()
 
             store = try StreamStore(directory: setup.dataDirectory, configuration: setup.configuration())
-            let expected = ["a", "b", "c", "d", "e", "f", "g"].flatMap { prefix in records(5, prefix: prefix).map { String(decoding: $0.data, as: UTF8.self) } }
+            let expected = ["a", "b", "c", "d", "e", "f", "g"].flatMap { prefix in
+                records(5, prefix: prefix).map { String(decoding: $0.data, as: UTF8.self) }
+            }
             #expect(try readAll(store, logs).map(\.text) == expected)
             #expect(try store.describeStream(logs).encryption == StreamEncryption(type: .kms, keyID: "alias/other"))
 
@@ -220,7 +258,9 @@ import Glibc
             let keys = try batches(in: segment).map(\.dataKey)
             #expect(keys == [nil, 0, 1, 1, nil, nil, 2])
             let metadata = try StreamMetadata.decode(
-                FileSystem.readFile(setup.dataDirectory + "/streams/logs/stream.meta"), path: "stream.meta")
+                FileSystem.readFile(setup.dataDirectory + "/streams/logs/stream.meta"),
+                path: "stream.meta"
+            )
             #expect(metadata.formatVersion == 2)
             #expect(metadata.encryption?.dataKeys.map(\.masterKeyID) == ["alias/logs", "alias/logs", "alias/other"])
             let plainMetadata = try FileSystem.readFile(setup.dataDirectory + "/streams/unencrypted/stream.meta")
@@ -248,14 +288,20 @@ import Glibc
             let writer = try StreamStore(directory: setup.dataDirectory, configuration: setup.configuration())
             try writer.createStream(logs, shardCount: 1, encryptWith: "alias/logs")
             _ = try await writer.append(to: logs, records(3, prefix: "first"))
-            let reader = try StreamStore(directory: setup.dataDirectory, configuration: setup.configuration(), mode: .readOnly)
+            let reader = try StreamStore(
+                directory: setup.dataDirectory,
+                configuration: setup.configuration(),
+                mode: .readOnly
+            )
             let cursor = try reader.cursor(stream: logs, shard: ShardID(0), at: .trimHorizon)
             #expect(try reader.read(cursor).records.count == 3)
 
             try await writer.rotateDataKey(logs)
             _ = try await writer.append(to: logs, records(3, prefix: "second"))
             // Read without refreshing the stream first: the batch's new data key is looked up on disk.
-            let expected = (records(3, prefix: "first") + records(3, prefix: "second")).map { String(decoding: $0.data, as: UTF8.self) }
+            let expected = (records(3, prefix: "first") + records(3, prefix: "second")).map {
+                String(decoding: $0.data, as: UTF8.self)
+            }
             #expect(try reader.read(cursor).records.map(\.text) == expected)
             #expect(try readAll(reader, logs).map(\.text) == expected)
             try await reader.close()
@@ -281,7 +327,11 @@ import Glibc
             let segment = try #require(try setup.segments(secret).first)
             // A torn partial batch at the tail: recovery repairs it without any key.
             let original = try FileSystem.readFile(segment)
-            try patch(segment, at: original.count, with: Array(original[SegmentHeader.size..<(SegmentHeader.size + 100)]))
+            try patch(
+                segment,
+                at: original.count,
+                with: Array(original[SegmentHeader.size..<(SegmentHeader.size + 100)])
+            )
             let goodKeys = try FileSystem.readFile(setup.keyFile)
 
             var configuration = setup.configuration()
@@ -291,7 +341,11 @@ import Glibc
                 try MasterKeyFile.createKey(named: "alias/logs", in: setup.keyFile, dataDirectory: setup.dataDirectory)
             case .missingKeyName:
                 try FileSystem.remove(setup.keyFile)
-                try MasterKeyFile.createKey(named: "alias/unrelated", in: setup.keyFile, dataDirectory: setup.dataDirectory)
+                try MasterKeyFile.createKey(
+                    named: "alias/unrelated",
+                    in: setup.keyFile,
+                    dataDirectory: setup.dataDirectory
+                )
             case .missingFile:
                 try FileSystem.remove(setup.keyFile)
             case .noFileConfigured:
@@ -301,7 +355,9 @@ import Glibc
             #expect(store.recoveryNotes.count == 1)
 
             let readError = #expect(throws: StreamQStorageError.self) { try readAll(store, secret) }
-            let appendError = await #expect(throws: StreamQStorageError.self) { try await store.append(to: secret, records(1)) }
+            let appendError = await #expect(throws: StreamQStorageError.self) {
+                try await store.append(to: secret, records(1))
+            }
             for error in [readError, appendError] {
                 #expect(error?.code == .encryptionKeyUnavailable)
                 let message = error?.message ?? ""
@@ -332,13 +388,20 @@ import Glibc
     @Test func anUnknownKeyIDIsRefusedBeforeAnythingChanges() async throws {
         try await withSetup { setup in
             let store = try StreamStore(directory: setup.dataDirectory, configuration: setup.configuration())
-            let created = #expect(throws: StreamQStorageError.self) { try store.createStream(secret, shardCount: 1, encryptWith: "alias/nope") }
+            let created = #expect(throws: StreamQStorageError.self) {
+                try store.createStream(secret, shardCount: 1, encryptWith: "alias/nope")
+            }
             #expect(created?.code == .encryptionKeyUnavailable)
-            #expect(created?.message == "stream 'secret' needs master key 'alias/nope', which \(setup.keyFile) does not hold")
+            #expect(
+                created?.message
+                    == "stream 'secret' needs master key 'alias/nope', which \(setup.keyFile) does not hold"
+            )
             #expect(try store.listStreams().isEmpty)
 
             try store.createStream(plain, shardCount: 1)
-            let started = await #expect(throws: StreamQStorageError.self) { try await store.startEncryption(plain, keyID: "alias/nope") }
+            let started = await #expect(throws: StreamQStorageError.self) {
+                try await store.startEncryption(plain, keyID: "alias/nope")
+            }
             #expect(started?.code == .encryptionKeyUnavailable)
             #expect(try store.describeStream(plain).encryption == .none)
             try await store.close()
@@ -369,17 +432,32 @@ import Glibc
             }
 
             let inside = #expect(throws: StreamQStorageError.self) {
-                try MasterKeyFile.createKey(named: "k", in: setup.dataDirectory + "/sub/../keys", dataDirectory: setup.dataDirectory)
+                try MasterKeyFile.createKey(
+                    named: "k",
+                    in: setup.dataDirectory + "/sub/../keys",
+                    dataDirectory: setup.dataDirectory
+                )
             }
             #expect(inside?.message.contains("lies inside the data directory") == true)
 
             chmod(setup.keyFile, 0o644)
-            let open = #expect(throws: StreamQStorageError.self) { try MasterKeyFile.load(setup.keyFile, dataDirectory: setup.dataDirectory) }
-            #expect(open?.message == "master key file \(setup.keyFile) is accessible by group or others (mode 644): run chmod 600 \(setup.keyFile)")
+            let open = #expect(throws: StreamQStorageError.self) {
+                try MasterKeyFile.load(setup.keyFile, dataDirectory: setup.dataDirectory)
+            }
+            #expect(
+                open?.message
+                    == "master key file \(setup.keyFile) is accessible by group or others (mode 644): run chmod 600 \(setup.keyFile)"
+            )
 
             chmod(setup.keyFile, 0o600)
-            try patch(setup.keyFile, at: try FileSystem.readFile(setup.keyFile).count, with: Array("# a comment\n\nbroken line here\n".utf8))
-            let malformed = #expect(throws: StreamQStorageError.self) { try MasterKeyFile.load(setup.keyFile, dataDirectory: setup.dataDirectory) }
+            try patch(
+                setup.keyFile,
+                at: try FileSystem.readFile(setup.keyFile).count,
+                with: Array("# a comment\n\nbroken line here\n".utf8)
+            )
+            let malformed = #expect(throws: StreamQStorageError.self) {
+                try MasterKeyFile.load(setup.keyFile, dataDirectory: setup.dataDirectory)
+            }
             #expect(malformed?.message.contains("\(setup.keyFile) line 6: expected NAME BASE64-OF-32-BYTES") == true)
         }
     }
@@ -392,21 +470,36 @@ import Glibc
         let sealer = BatchSealer(dataKey: dataKey.key, index: 4, streamID: streamID, shard: ShardID(2))
         var bytes: [UInt8] = []
         let written = try BatchEncoder(compression: .zstd(level: 1)).encode(
-            records(30)[...], baseSequence: 900, timestamp: 5, sealer: sealer, appendingTo: &bytes)
+            records(30)[...],
+            baseSequence: 900,
+            timestamp: 5,
+            sealer: sealer,
+            appendingTo: &bytes
+        )
         #expect(written.isEncrypted && Int(written.batchLength) == bytes.count)
         let header = try bytes.withUnsafeBytes { try BatchHeader.parse($0, maxBatchLength: 1 << 24).get() }
         #expect(header == written)
         #expect(header.authenticatedData == Array(bytes[4..<76]))
 
         let metadata = StreamMetadata(
-            name: "s", streamID: String(repeating: "07", count: 16), createdAt: 0, retentionMilliseconds: 1000,
-            generation: 1, nextShardNumber: 3, shards: [])
-        let ring = DataKeyRing(metadata: metadata, masterKeys: MasterKeySource(path: nil, dataDirectory: "/nonexistent"))
+            name: "s",
+            streamID: String(repeating: "07", count: 16),
+            createdAt: 0,
+            retentionMilliseconds: 1000,
+            generation: 1,
+            nextShardNumber: 3,
+            shards: []
+        )
+        let ring = DataKeyRing(
+            metadata: metadata,
+            masterKeys: MasterKeySource(path: nil, dataDirectory: "/nonexistent")
+        )
         ring.add(dataKey, index: 4)
         var decoded: [String] = []
         let problem = try bytes.withUnsafeBytes { raw in
             try BatchDecoder(opener: BatchOpener(keyRing: ring, shard: ShardID(2))).forEachRecord(
-                header: header, payload: UnsafeRawBufferPointer(rebasing: raw[80...])
+                header: header,
+                payload: UnsafeRawBufferPointer(rebasing: raw[80...])
             ) {
                 decoded.append(String(decoding: $0.data, as: UTF8.self))
                 return true
@@ -418,7 +511,12 @@ import Glibc
         // The reserved word is not part of any field: a header with it set is refused outright.
         var reserved = bytes
         reserved[60] = 1
-        reserved.storeLittleEndian(reserved.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[4..<80])) }, at: 0)
-        #expect(throws: BatchHeader.Problem.self) { try reserved.withUnsafeBytes { try BatchHeader.parse($0, maxBatchLength: 1 << 24).get() } }
+        reserved.storeLittleEndian(
+            reserved.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[4..<80])) },
+            at: 0
+        )
+        #expect(throws: BatchHeader.Problem.self) {
+            try reserved.withUnsafeBytes { try BatchHeader.parse($0, maxBatchLength: 1 << 24).get() }
+        }
     }
 }

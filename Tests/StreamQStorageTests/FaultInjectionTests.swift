@@ -30,7 +30,9 @@ import Glibc
     }
 
     func appendError(
-        _ store: StreamStore, _ records: [AppendRecord], shard: ShardID = ShardID(0)
+        _ store: StreamStore,
+        _ records: [AppendRecord],
+        shard: ShardID = ShardID(0)
     ) async -> StreamQStorageError? {
         await #expect(throws: StreamQStorageError.self) { try await store.append(to: logs, shard: shard, records) }
     }
@@ -56,7 +58,10 @@ import Glibc
             }
             let failed = await appendError(store, batch(3))
             #expect(failed?.code == .ioFailure)
-            for part in ["stream 'logs'", "shardId-000000000000", shardDirectory + "/00000000000000000000.seg", "No space left on device"] {
+            for part in [
+                "stream 'logs'", "shardId-000000000000", shardDirectory + "/00000000000000000000.seg",
+                "No space left on device",
+            ] {
                 #expect(failed?.message.contains(part) == true, "\(part) in: \(failed?.message ?? "")")
             }
 
@@ -110,7 +115,8 @@ import Glibc
                 }
             case .newSegment:
                 fault = FaultInjection.inject(.write, errno: ENOSPC, times: nil) {
-                    $0.hasPrefix(shardDirectory + "/") && $0.hasSuffix(".seg") && !$0.hasSuffix("/00000000000000000000.seg")
+                    $0.hasPrefix(shardDirectory + "/") && $0.hasSuffix(".seg")
+                        && !$0.hasSuffix("/00000000000000000000.seg")
                 }
             case .directorySync:
                 fault = FaultInjection.inject(.sync, errno: EIO, times: nil) { $0 == shardDirectory }
@@ -134,7 +140,10 @@ import Glibc
             }
             let refused = await appendError(store, batch(99))
             #expect(refused?.code == .shardFailed)
-            #expect(try FileSystem.contents(of: shardDirectory).allSatisfy { !$0.contains(".tmp-") }, "no partial temp file left")
+            #expect(
+                try FileSystem.contents(of: shardDirectory).allSatisfy { !$0.contains(".tmp-") },
+                "no partial temp file left"
+            )
             #expect(try readAll(store, logs).map(\.text) == texts(0..<acknowledged, count: 40))
             _ = try? await store.close()
 
@@ -214,7 +223,9 @@ import Glibc
                 FaultInjection.inject(operation, errno: operation == .write ? ENOSPC : EIO, bytesBeforeFailure: 2) {
                     $0.hasPrefix(path)
                 }
-                #expect(throws: StreamQStorageError.self) { try FileSystem.writeAtomically(Array("new content".utf8), to: path) }
+                #expect(throws: StreamQStorageError.self) {
+                    try FileSystem.writeAtomically(Array("new content".utf8), to: path)
+                }
                 #expect(try FileSystem.readFile(path) == Array("old".utf8))
                 #expect(try FileSystem.contents(of: directory) == ["state.json"])
             }
@@ -228,11 +239,15 @@ import Glibc
             _ = try await store.append(to: logs, records(5))
             let reader = try StreamStore(directory: directory, configuration: .forTesting(), mode: .readOnly)
             let full = FaultInjection.inject(.write, errno: ENOSPC, times: nil) {
-                $0.hasPrefix(directory + "/") && $0.hasSuffix("/VISIBLE")  // this test's files only: tests run in parallel
+                // This test's files only: tests run in parallel.
+                $0.hasPrefix(directory + "/") && $0.hasSuffix("/VISIBLE")
             }
             _ = try await store.append(to: logs, records(5, prefix: "more"))
             #expect(try readAll(store, logs).count == 10)
-            #expect(try readAll(reader, logs).count == 5, "the old watermark still holds: the reader lags, it never over-reads")
+            #expect(
+                try readAll(reader, logs).count == 5,
+                "the old watermark still holds: the reader lags, it never over-reads"
+            )
             FaultInjection.remove(full)
             _ = try await store.append(to: logs, records(5, prefix: "last"))
             #expect(try readAll(reader, logs).count == 15)
@@ -270,7 +285,10 @@ import Glibc
             }
             #expect(outcomes.allSatisfy { $0 != nil }, "nothing is acknowledged after the failed fsync")
             let first = try #require(outcomes.compactMap { $0 }.first { $0.code == .ioFailure })
-            for part in ["fdatasync", shardDirectory + "/00000000000000000000.seg", "stream 'logs'", "shardId-000000000000", "Input/output error"] {
+            for part in [
+                "fdatasync", shardDirectory + "/00000000000000000000.seg", "stream 'logs'", "shardId-000000000000",
+                "Input/output error",
+            ] {
                 #expect(first.message.contains(part), "\(part) in: \(first.message)")
             }
             for outcome in outcomes.compactMap({ $0 }) where outcome.code != .ioFailure {

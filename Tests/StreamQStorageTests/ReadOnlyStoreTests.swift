@@ -17,9 +17,13 @@ import Testing
             #expect(try readAll(reader, logs).count == 15)
 
             // Writes through the reader are refused.
-            let refused = await #expect(throws: StreamQStorageError.self) { try await reader.append(to: logs, records(1)) }
+            let refused = await #expect(throws: StreamQStorageError.self) {
+                try await reader.append(to: logs, records(1))
+            }
             #expect(refused?.code == .readOnly)
-            #expect(throws: StreamQStorageError.self) { try reader.createStream(StreamName(rawValue: "other")!, shardCount: 1) }
+            #expect(throws: StreamQStorageError.self) {
+                try reader.createStream(StreamName(rawValue: "other")!, shardCount: 1)
+            }
 
             // Streams created and resharded by the writer show up.
             let other = StreamName(rawValue: "other")!

@@ -5,7 +5,11 @@ import Testing
 @Suite struct RecoveryTests {
     /// Writes `batches` appends of 5 records each to a one-shard stream and closes the store.
     /// - Returns: the active segment's path and the byte offset where each batch starts.
-    func makeShard(in directory: String, batches: Int, configuration: StorageConfiguration = .forTesting()) async throws -> (path: String, starts: [Int]) {
+    func makeShard(
+        in directory: String,
+        batches: Int,
+        configuration: StorageConfiguration = .forTesting()
+    ) async throws -> (path: String, starts: [Int]) {
         let store = try StreamStore(directory: directory, configuration: configuration)
         try store.createStream(logs, shardCount: 1)
         for batch in 0..<batches {
@@ -75,7 +79,9 @@ import Testing
             let damaged = starts[1]
             bytes[damaged + 90] ^= 0x40  // inside batch 1's payload
             try overwrite(path, with: bytes)
-            let error = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .forTesting()) }
+            let error = #expect(throws: StreamQStorageError.self) {
+                try StreamStore(directory: directory, configuration: .forTesting())
+            }
             #expect(error?.code == .corruption)
             #expect(error?.message.contains(path) == true)
             #expect(error?.message.contains("at byte \(damaged)") == true)
@@ -85,7 +91,9 @@ import Testing
             bytes[damaged + 90] ^= 0x40
             bytes[damaged + 5] ^= 0x01
             try overwrite(path, with: bytes)
-            let headerError = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .forTesting()) }
+            let headerError = #expect(throws: StreamQStorageError.self) {
+                try StreamStore(directory: directory, configuration: .forTesting())
+            }
             #expect(headerError?.message.contains("at byte \(damaged)") == true)
         }
     }
@@ -97,11 +105,15 @@ import Testing
             let store = try StreamStore(directory: directory, configuration: configuration)
             try store.createStream(logs, shardCount: 1)
             for batch in 0..<40 {
-                _ = try await store.append(to: logs, records(5, key: { _ in "k" }, prefix: "batch-\(batch)-padding-padding"))
+                _ = try await store.append(
+                    to: logs,
+                    records(5, key: { _ in "k" }, prefix: "batch-\(batch)-padding-padding")
+                )
             }
             try await store.close()
             let shardDirectory = directory + "/streams/logs/shards/shardId-000000000000"
-            let first = shardDirectory + "/" + (try FileSystem.contents(of: shardDirectory).first { $0.hasSuffix(".seg") }!)
+            let first =
+                shardDirectory + "/" + (try FileSystem.contents(of: shardDirectory).first { $0.hasSuffix(".seg") }!)
             var bytes = try FileSystem.readFile(first)
             bytes[SegmentHeader.size + 100] ^= 0xFF
             try overwrite(first, with: bytes)
@@ -120,7 +132,9 @@ import Testing
             let (path, _) = try await makeShard(in: directory, batches: 2)
             let misplaced = FileSystem.parent(of: path) + "/" + Segment.fileName(baseSequence: 1_000)
             try FileSystem.rename(path, to: misplaced)
-            let error = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .forTesting()) }
+            let error = #expect(throws: StreamQStorageError.self) {
+                try StreamStore(directory: directory, configuration: .forTesting())
+            }
             #expect(error?.code == .corruption)
             #expect(error?.message.contains("base 0") == true)
         }
@@ -133,7 +147,9 @@ import Testing
             var meta = try FileSystem.readFile(metaPath)
             meta[10] ^= 0x01
             try overwrite(metaPath, with: meta)
-            let error = #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: .forTesting()) }
+            let error = #expect(throws: StreamQStorageError.self) {
+                try StreamStore(directory: directory, configuration: .forTesting())
+            }
             #expect(error?.code == .corruption)
             #expect(FileSystem.exists(directory + "/streams/logs/shards/shardId-000000000000"))
         }

@@ -48,10 +48,17 @@ import Testing
             try store.createStream(logs, shardCount: 2)
             let keys = (0..<20).map { "user-\($0)" }
             func write(_ round: Int) async throws {
-                _ = try await store.append(to: logs, keys.map { AppendRecord(partitionKey: $0, data: "\($0)#\(round)") })
+                _ = try await store.append(
+                    to: logs,
+                    keys.map { AppendRecord(partitionKey: $0, data: "\($0)#\(round)") }
+                )
             }
             try await write(0)
-            let firstChildren = try await store.splitShard(logs, shard: ShardID(0), newStartingHashKey: HashKey(1) << 126)
+            let firstChildren = try await store.splitShard(
+                logs,
+                shard: ShardID(0),
+                newStartingHashKey: HashKey(1) << 126
+            )
             try await write(1)
             try await write(2)
             let merged = try await store.mergeShards(logs, shard: firstChildren[1], adjacentShard: ShardID(1))
@@ -74,7 +81,7 @@ import Testing
 
             // The shard map survives a restart.
             let reopened = try StreamStore(directory: directory, configuration: .forTesting())
-            #expect(try reopened.describeStream(logs) .shards.map(\.isOpen) == description.shards.map(\.isOpen))
+            #expect(try reopened.describeStream(logs).shards.map(\.isOpen) == description.shards.map(\.isOpen))
             #expect(try readAll(reopened, logs).count == 80)
             try await reopened.close()
         }
@@ -88,7 +95,10 @@ import Testing
                 for producer in 0..<4 {
                     tasks.addTask {
                         for index in 0..<100 {
-                            _ = try await store.append(to: logs, [AppendRecord(partitionKey: "p\(producer)-\(index % 7)", data: "p\(producer)-\(index)")])
+                            _ = try await store.append(
+                                to: logs,
+                                [AppendRecord(partitionKey: "p\(producer)-\(index % 7)", data: "p\(producer)-\(index)")]
+                            )
                         }
                     }
                 }

@@ -16,7 +16,10 @@ import Testing
             let store = try StreamStore(directory: directory, configuration: configuration(clock))
             try store.createStream(logs, shardCount: 1, retention: .seconds(3600))
             for batch in 0..<20 {
-                _ = try await store.append(to: logs, records(10, key: { _ in "k" }, prefix: "old-\(batch)-padding-padding-padding"))
+                _ = try await store.append(
+                    to: logs,
+                    records(10, key: { _ in "k" }, prefix: "old-\(batch)-padding-padding-padding")
+                )
             }
             clock.advance(by: 2 * 3600 * 1000)
             _ = try await store.append(to: logs, records(10, key: { _ in "k" }, prefix: "new"))
@@ -64,7 +67,10 @@ import Testing
             let store = try StreamStore(directory: directory, configuration: configuration(clock))
             try store.createStream(logs, shardCount: 1, retentionBytes: 10_000)
             for batch in 0..<60 {
-                _ = try await store.append(to: logs, records(10, key: { _ in "k" }, prefix: "b\(batch)-padding-padding-padding"))
+                _ = try await store.append(
+                    to: logs,
+                    records(10, key: { _ in "k" }, prefix: "b\(batch)-padding-padding-padding")
+                )
             }
             try await store.runMaintenance()
             let shard = try store.describeStream(logs).shards[0]

@@ -69,10 +69,18 @@ import Testing
 
             // A sequence number from another shard, or not yet written, is refused.
             #expect(throws: StreamQStorageError.self) {
-                try store.cursor(stream: logs, shard: shard, at: .atSequence(SequenceNumber(sequence: 1, shard: ShardID(9))))
+                try store.cursor(
+                    stream: logs,
+                    shard: shard,
+                    at: .atSequence(SequenceNumber(sequence: 1, shard: ShardID(9)))
+                )
             }
             #expect(throws: StreamQStorageError.self) {
-                try store.cursor(stream: logs, shard: shard, at: .atSequence(SequenceNumber(sequence: 500, shard: shard)))
+                try store.cursor(
+                    stream: logs,
+                    shard: shard,
+                    at: .atSequence(SequenceNumber(sequence: 500, shard: shard))
+                )
             }
             try await store.close()
         }
@@ -119,7 +127,9 @@ import Testing
                         var mine: [AppendResult] = []
                         for index in 0..<50 {
                             mine += try await store.append(
-                                to: logs, [AppendRecord(partitionKey: "p\(producer)", data: "p\(producer)-\(index)")])
+                                to: logs,
+                                [AppendRecord(partitionKey: "p\(producer)", data: "p\(producer)-\(index)")]
+                            )
                         }
                         return mine
                     }
@@ -133,7 +143,9 @@ import Testing
                 // Each producer's records stay in the order it sent them.
                 for producer in 0..<8 {
                     let mine = stored.filter { $0.partitionKey == "p\(producer)" }.map(\.text)
-                    #expect(mine == mine.sorted { Int($0.split(separator: "-")[1])! < Int($1.split(separator: "-")[1])! })
+                    #expect(
+                        mine == mine.sorted { Int($0.split(separator: "-")[1])! < Int($1.split(separator: "-")[1])! }
+                    )
                 }
             }
             #expect(try readAll(store, logs).count == 400)
@@ -167,7 +179,10 @@ import Testing
                 let store = try StreamStore(directory: directory, configuration: configuration)
                 try store.createStream(logs, shardCount: 1)
                 for chunk in 0..<20 {
-                    _ = try await store.append(to: logs, records(50, key: { _ in "k" }, prefix: "chunk-\(chunk)-with-some-padding"))
+                    _ = try await store.append(
+                        to: logs,
+                        records(50, key: { _ in "k" }, prefix: "chunk-\(chunk)-with-some-padding")
+                    )
                 }
                 let shard = try store.describeStream(logs).shards[0]
                 #expect(shard.segmentCount > 3)
@@ -178,7 +193,11 @@ import Testing
             #expect(all.count == 1000)
             #expect(all.map(\.sequenceNumber.sequence) == Array(0..<1000))
             for target in [0, 1, 49, 50, 333, 998, 999] as [UInt64] {
-                let cursor = try store.cursor(stream: logs, shard: ShardID(0), at: .atSequence(SequenceNumber(sequence: target, shard: ShardID(0))))
+                let cursor = try store.cursor(
+                    stream: logs,
+                    shard: ShardID(0),
+                    at: .atSequence(SequenceNumber(sequence: target, shard: ShardID(0)))
+                )
                 #expect(try store.read(cursor, maxRecords: 1).records.first?.sequenceNumber.sequence == target)
             }
             try await store.close()
@@ -223,29 +242,69 @@ import Glibc
             do {
                 let store = try StreamStore(directory: directory, configuration: .forTesting())
                 try store.createStream(logs, shardCount: 1)
-                let first = try await store.append(to: logs, shard: shard, records(3), producer: ProducerStamp(producerID: 42, sequence: 0))
-                let retry = try await store.append(to: logs, shard: shard, records(3), producer: ProducerStamp(producerID: 42, sequence: 0))
+                let first = try await store.append(
+                    to: logs,
+                    shard: shard,
+                    records(3),
+                    producer: ProducerStamp(producerID: 42, sequence: 0)
+                )
+                let retry = try await store.append(
+                    to: logs,
+                    shard: shard,
+                    records(3),
+                    producer: ProducerStamp(producerID: 42, sequence: 0)
+                )
                 #expect(retry == first)
-                _ = try await store.append(to: logs, shard: shard, records(2), producer: ProducerStamp(producerID: 42, sequence: 1))
+                _ = try await store.append(
+                    to: logs,
+                    shard: shard,
+                    records(2),
+                    producer: ProducerStamp(producerID: 42, sequence: 1)
+                )
                 // Another producer and plain appends interleave freely.
-                _ = try await store.append(to: logs, shard: shard, records(1), producer: ProducerStamp(producerID: 7, sequence: 0))
+                _ = try await store.append(
+                    to: logs,
+                    shard: shard,
+                    records(1),
+                    producer: ProducerStamp(producerID: 7, sequence: 0)
+                )
                 _ = try await store.append(to: logs, records(1))
                 try await store.close()
             }
             let store = try StreamStore(directory: directory, configuration: .forTesting())
-            let again = try await store.append(to: logs, shard: shard, records(2), producer: ProducerStamp(producerID: 42, sequence: 1))
+            let again = try await store.append(
+                to: logs,
+                shard: shard,
+                records(2),
+                producer: ProducerStamp(producerID: 42, sequence: 1)
+            )
             #expect(again.sequence == 3, "the retry after a restart returns the original position")
             #expect(try readAll(store, logs).count == 7)
 
             let gap = await #expect(throws: StreamQStorageError.self) {
-                try await store.append(to: logs, shard: shard, records(1), producer: ProducerStamp(producerID: 42, sequence: 5))
+                try await store.append(
+                    to: logs,
+                    shard: shard,
+                    records(1),
+                    producer: ProducerStamp(producerID: 42, sequence: 5)
+                )
             }
             #expect(gap?.code == .outOfOrderSequence)
             for sequence in 2...7 as ClosedRange<UInt64> {
-                _ = try await store.append(to: logs, shard: shard, records(1), producer: ProducerStamp(producerID: 42, sequence: sequence))
+                _ = try await store.append(
+                    to: logs,
+                    shard: shard,
+                    records(1),
+                    producer: ProducerStamp(producerID: 42, sequence: sequence)
+                )
             }
             let stale = await #expect(throws: StreamQStorageError.self) {
-                try await store.append(to: logs, shard: shard, records(3), producer: ProducerStamp(producerID: 42, sequence: 0))
+                try await store.append(
+                    to: logs,
+                    shard: shard,
+                    records(3),
+                    producer: ProducerStamp(producerID: 42, sequence: 0)
+                )
             }
             #expect(stale?.code == .duplicateSequence)
             #expect(try readAll(store, logs).count == 13)

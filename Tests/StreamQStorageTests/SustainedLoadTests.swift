@@ -13,7 +13,8 @@ import Testing
     static func record(shard: Int, sequence: Int) -> AppendRecord {
         AppendRecord(
             partitionKey: "k\(sequence % 13)",
-            data: "s\(shard)-\(sequence)-" + String(repeating: "abcdefghij", count: 1 + sequence % 4))
+            data: "s\(shard)-\(sequence)-" + String(repeating: "abcdefghij", count: 1 + sequence % 4)
+        )
     }
 
     /// What a follower saw of one shard.
@@ -81,7 +82,10 @@ import Testing
             let records = (first..<(first + recordsPerAppend)).map { record(shard: shard, sequence: $0) }
             let base = try await store.append(to: logs, shard: ShardID(UInt32(shard)), records)
             guard base.sequence == UInt64(first) else {
-                throw StreamQStorageError(.corruption, "shard \(shard): append got sequence \(base.sequence), expected \(first)")
+                throw StreamQStorageError(
+                    .corruption,
+                    "shard \(shard): append got sequence \(base.sequence), expected \(first)"
+                )
             }
         }
     }

@@ -25,7 +25,11 @@ final class ManualClock: WallClock {
 }
 
 extension StorageConfiguration {
-    static func forTesting(clock: ManualClock? = nil, fsync: FsyncPolicy = .always, segmentBytes: Int = 128 << 20) -> Self {
+    static func forTesting(
+        clock: ManualClock? = nil,
+        fsync: FsyncPolicy = .always,
+        segmentBytes: Int = 128 << 20
+    ) -> Self {
         var configuration = StorageConfiguration()
         if let clock { configuration.clock = clock }
         configuration.fsyncPolicy = fsync

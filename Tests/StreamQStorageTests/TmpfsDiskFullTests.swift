@@ -11,7 +11,10 @@ import Glibc
 
     /// Record `sequence` of the test: its content says where it belongs.
     static func record(_ sequence: Int) -> AppendRecord {
-        AppendRecord(partitionKey: "k\(sequence % 7)", data: "r\(sequence)-" + String(repeating: "x", count: 150 + sequence % 50))
+        AppendRecord(
+            partitionKey: "k\(sequence % 7)",
+            data: "r\(sequence)-" + String(repeating: "x", count: 150 + sequence % 50)
+        )
     }
 
     static func append(_ store: StreamStore, from first: Int) async throws -> UInt64 {
@@ -24,7 +27,10 @@ import Glibc
     }
 
     static func expected(_ count: Int) -> [String] {
-        (0..<count).map { let record = record($0); return "\(record.partitionKey) \(String(decoding: record.data, as: UTF8.self))" }
+        (0..<count).map {
+            let record = record($0)
+            return "\(record.partitionKey) \(String(decoding: record.data, as: UTF8.self))"
+        }
     }
 
     // Mounting needs root or CAP_SYS_ADMIN; where it is refused, the condition prints why.
@@ -36,7 +42,10 @@ import Glibc
             let fileSystem = try SizeLimitedFileSystem(mountingAt: mountPoint, bytes: 2 << 20)
             defer { fileSystem.unmount() }
             let filler = mountPoint + "/filler"
-            try FileHandle.open(filler, flags: O_WRONLY | O_CREAT).write([UInt8](repeating: 0x66, count: 512 << 10), at: 0)
+            try FileHandle.open(filler, flags: O_WRONLY | O_CREAT).write(
+                [UInt8](repeating: 0x66, count: 512 << 10),
+                at: 0
+            )
 
             var configuration = StorageConfiguration.forTesting(segmentBytes: 256 << 10)
             configuration.compression = .none
@@ -57,10 +66,14 @@ import Glibc
             }
             let error = try #require(failure, "a 2 MiB file system never filled up")
             #expect(error.code == .ioFailure)
-            for part in ["No space left on device", "stream 'logs'", "shardId-000000000000", data + "/streams/logs/shards/"] {
+            for part in [
+                "No space left on device", "stream 'logs'", "shardId-000000000000", data + "/streams/logs/shards/",
+            ] {
                 #expect(error.message.contains(part), "\(part) in: \(error.message)")
             }
-            let refused = await #expect(throws: StreamQStorageError.self) { try await Self.append(store, from: acknowledged) }
+            let refused = await #expect(throws: StreamQStorageError.self) {
+                try await Self.append(store, from: acknowledged)
+            }
             #expect(refused?.code == .shardFailed)
 
             // Everything acknowledged reads back, here and from a read-only store.

@@ -25,10 +25,20 @@ import Testing
                 AppendRecord(partitionKey: String(repeating: "k", count: 257), data: "long key"),
                 AppendRecord(partitionKey: "k", data: [UInt8](repeating: 1, count: 101)),
             ] {
-                let error = await #expect(throws: StreamQStorageError.self) { try await store.append(to: logs, [good, bad]) }
+                let error = await #expect(throws: StreamQStorageError.self) {
+                    try await store.append(to: logs, [good, bad])
+                }
                 #expect(error?.message.hasPrefix("record 1:") == true)
             }
-            _ = try await store.append(to: logs, [AppendRecord(partitionKey: String(repeating: "é", count: 256), data: [UInt8](repeating: 1, count: 100))])
+            _ = try await store.append(
+                to: logs,
+                [
+                    AppendRecord(
+                        partitionKey: String(repeating: "é", count: 256),
+                        data: [UInt8](repeating: 1, count: 100)
+                    )
+                ]
+            )
             #expect(try readAll(store, logs).count == 1, "only the valid append was stored")
             try await store.close()
         }
@@ -38,12 +48,18 @@ import Testing
         try await withTemporaryDirectory { directory in
             let store = try StreamStore(directory: directory, configuration: .forTesting())
             #expect(throws: StreamQStorageError.self) { try store.createStream(logs, shardCount: 0) }
-            #expect(throws: StreamQStorageError.self) { try store.createStream(logs, shardCount: 1, retention: .milliseconds(10)) }
-            #expect(throws: StreamQStorageError.self) { try store.createStream(logs, shardCount: 1, retention: .seconds(366 * 86400)) }
+            #expect(throws: StreamQStorageError.self) {
+                try store.createStream(logs, shardCount: 1, retention: .milliseconds(10))
+            }
+            #expect(throws: StreamQStorageError.self) {
+                try store.createStream(logs, shardCount: 1, retention: .seconds(366 * 86400))
+            }
             try store.createStream(logs, shardCount: 1)
             let duplicate = #expect(throws: StreamQStorageError.self) { try store.createStream(logs, shardCount: 1) }
             #expect(duplicate?.code == .streamExists)
-            let missing = #expect(throws: StreamQStorageError.self) { try store.describeStream(StreamName(rawValue: "nope")!) }
+            let missing = #expect(throws: StreamQStorageError.self) {
+                try store.describeStream(StreamName(rawValue: "nope")!)
+            }
             #expect(missing?.code == .streamNotFound)
             try await store.close()
         }
@@ -53,9 +69,13 @@ import Testing
         try await withTemporaryDirectory { directory in
             var configuration = StorageConfiguration.forTesting()
             configuration.compression = .zstd(level: 40)
-            #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: configuration) }
+            #expect(throws: StreamQStorageError.self) {
+                try StreamStore(directory: directory, configuration: configuration)
+            }
             configuration = .forTesting(segmentBytes: 2 << 30)
-            #expect(throws: StreamQStorageError.self) { try StreamStore(directory: directory, configuration: configuration) }
+            #expect(throws: StreamQStorageError.self) {
+                try StreamStore(directory: directory, configuration: configuration)
+            }
         }
     }
 

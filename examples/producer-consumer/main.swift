@@ -13,9 +13,13 @@ if try !engine.listStreams().contains(clicks) { try engine.createStream(clicks, 
 // Sends return at once; batches go out per shard when full or 5 ms after their first record.
 let producer = engine.makeProducer()
 for n in 0..<1000 {
-    _ = try await producer.send(ProducerRecord(stream: clicks, partitionKey: "user-\(n % 10)", data: #"{"click":\#(n)}"#))
+    _ = try await producer.send(
+        ProducerRecord(stream: clicks, partitionKey: "user-\(n % 10)", data: #"{"click":\#(n)}"#)
+    )
 }
-let ack = try await producer.sendAndWait(ProducerRecord(stream: clicks, partitionKey: "user-0", data: #"{"click":"last"}"#))
+let ack = try await producer.sendAndWait(
+    ProducerRecord(stream: clicks, partitionKey: "user-0", data: #"{"click":"last"}"#)
+)
 print("last click stored in \(ack.shard) as \(ack.sequenceNumber)")
 try await producer.flush()
 

@@ -14,7 +14,8 @@ if try !store.listStreams().contains(clicks) {
 // Records with the same partition key go to the same shard, in order.
 let results = try await store.append(
     to: clicks,
-    (1...6).map { AppendRecord(partitionKey: "user-\($0 % 3)", data: #"{"user":"user-\#($0 % 3)","click":\#($0)}"#) })
+    (1...6).map { AppendRecord(partitionKey: "user-\($0 % 3)", data: #"{"user":"user-\#($0 % 3)","click":\#($0)}"#) }
+)
 for result in results { print("stored in \(result.shard) as \(result.sequenceNumber)") }
 
 // Read every shard from its trim horizon.
@@ -33,7 +34,11 @@ for shard in try store.describeStream(clicks).shards {
 // Split the first open shard in the middle of its hash-key range.
 if let shard = try store.describeStream(clicks).openShards.first {
     let range = shard.hashKeyRange
-    let children = try await store.splitShard(clicks, shard: shard.id, newStartingHashKey: range.start + (range.end - range.start) / 2 + 1)
+    let children = try await store.splitShard(
+        clicks,
+        shard: shard.id,
+        newStartingHashKey: range.start + (range.end - range.start) / 2 + 1
+    )
     print("split \(shard.id) into \(children)")
 }
 try await store.close()

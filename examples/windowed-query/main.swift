@@ -18,28 +18,38 @@ _ = try await store.append(
     to: events,
     (0..<10).map { index in
         let user = index % 2 == 0 ? "ada" : "grace"
-        return AppendRecord(partitionKey: user, data: #"{"ts":\#(start + Int64(index) * 1000),"user":"\#(user)","bytes":\#(index * 100)}"#)
-    })
+        return AppendRecord(
+            partitionKey: user,
+            data: #"{"ts":\#(start + Int64(index) * 1000),"user":"\#(user)","bytes":\#(index * 100)}"#
+        )
+    }
+)
 
 // Bounded: the stream's history, every window fires at the end.
-let plan = try QueryPlanner.plan("""
+let plan = try QueryPlanner.plan(
+    """
     SELECT window_start, user, count(*) AS events, sum(bytes) AS bytes
     FROM events GROUP BY TUMBLE(ts, INTERVAL '5' SECOND), user ORDER BY window_start, user
-    """)
+    """
+)
 let summary = try await BoundedQueryRunner(plan: plan, store: store, stream: events).run(
     emit: { rows in for row in rows { print(row.map(\.description).joined(separator: "  ")) } },
-    reportErrors: { errors in for error in errors { print("skipped:", error.message) } })
+    reportErrors: { errors in for error in errors { print("skipped:", error.message) } }
+)
 print("\(summary.statistics.rowsIn) records in, \(summary.statistics.rowsOut) rows out")
 
 // Follow: windows are emitted as the watermark (newest event time - delay) passes their end: the
 // first at once, the last when the shards have been idle for 2 s (then the watermark follows the
 // wall clock). The query stops after LIMIT rows, or when its task is cancelled.
-let live = try QueryPlanner.plan("""
+let live = try QueryPlanner.plan(
+    """
     SELECT window_start, count(*) AS events FROM events WATERMARK DELAY INTERVAL '0' SECOND
     GROUP BY TUMBLE(ts, INTERVAL '5' SECOND) LIMIT 2
-    """)
+    """
+)
 let statistics = try await FollowQueryRunner(plan: live, store: store, stream: events, idleTimeout: 2000).run(
     emit: { rows in for row in rows { print("closed:", row.map(\.description).joined(separator: "  ")) } },
-    reportErrors: { _ in })
+    reportErrors: { _ in }
+)
 print("follow mode stopped after \(statistics.rowsOut) rows")
 try await store.close()

@@ -15,7 +15,8 @@ public struct RecordView {
             arrivalMilliseconds: arrivalMilliseconds,
             partitionKey: String(decoding: partitionKey, as: UTF8.self),
             explicitHashKey: explicitHashKey,
-            data: Array(data))
+            data: Array(data)
+        )
     }
 }
 
@@ -37,7 +38,9 @@ final class BatchDecoder {
     /// - Throws: what `body` throws, or `.encryptionKeyUnavailable` when the batch is encrypted
     ///   and its key cannot be had.
     func forEachRecord(
-        header: BatchHeader, payload: UnsafeRawBufferPointer, _ body: (RecordView) throws -> Bool
+        header: BatchHeader,
+        payload: UnsafeRawBufferPointer,
+        _ body: (RecordView) throws -> Bool
     ) throws -> String? {
         guard CRC32C.checksum(payload) == header.payloadCRC else { return "payload checksum mismatch" }
         guard header.isEncrypted else { return try decodePlaintext(header: header, payload: payload, body) }
@@ -51,7 +54,9 @@ final class BatchDecoder {
 
     /// Decompresses if needed and decodes a payload as an unencrypted batch stores it.
     private func decodePlaintext(
-        header: BatchHeader, payload: UnsafeRawBufferPointer, _ body: (RecordView) throws -> Bool
+        header: BatchHeader,
+        payload: UnsafeRawBufferPointer,
+        _ body: (RecordView) throws -> Bool
     ) throws -> String? {
         switch header.codec {
         case .none:
@@ -62,13 +67,19 @@ final class BatchDecoder {
                 return problem
             }
             return try scratch.withUnsafeBytes { bytes in
-                try Self.decode(header: header, raw: UnsafeRawBufferPointer(rebasing: bytes[0..<Int(header.rawLength)]), body)
+                try Self.decode(
+                    header: header,
+                    raw: UnsafeRawBufferPointer(rebasing: bytes[0..<Int(header.rawLength)]),
+                    body
+                )
             }
         }
     }
 
     private static func decode(
-        header: BatchHeader, raw: UnsafeRawBufferPointer, _ body: (RecordView) throws -> Bool
+        header: BatchHeader,
+        raw: UnsafeRawBufferPointer,
+        _ body: (RecordView) throws -> Bool
     ) rethrows -> String? {
         var reader = ByteReader(raw)
         for index in 0..<UInt64(header.recordCount) {
@@ -94,7 +105,10 @@ final class BatchDecoder {
             let view = RecordView(
                 sequence: header.baseSequence + index,
                 arrivalMilliseconds: header.firstTimestamp &+ Int64(truncatingIfNeeded: timestampDelta),
-                partitionKey: key, explicitHashKey: hashKey, data: value)
+                partitionKey: key,
+                explicitHashKey: hashKey,
+                data: value
+            )
             if try !body(view) { return nil }
         }
         return reader.remaining == 0 ? nil : "\(reader.remaining) bytes left after the last record"

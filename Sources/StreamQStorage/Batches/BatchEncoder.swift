@@ -32,7 +32,10 @@ final class BatchEncoder {
     /// - Returns: the batch header that was written.
     @discardableResult
     func finish(
-        baseSequence: UInt64, timestamp: Int64, producer: ProducerStamp? = nil, sealer: BatchSealer? = nil,
+        baseSequence: UInt64,
+        timestamp: Int64,
+        producer: ProducerStamp? = nil,
+        sealer: BatchSealer? = nil,
         appendingTo output: inout [UInt8]
     ) throws -> BatchHeader {
         defer { pending.removeAll(keepingCapacity: true) }
@@ -40,29 +43,51 @@ final class BatchEncoder {
         output.append(contentsOf: repeatElement(0, count: BatchHeader.size))
         let codec = try CompressedPayload.compress(pending.bytes, with: compressor, appendingTo: &output)
         return try Self.writeHeader(
-            at: headerOffset, in: &output, codec: codec, baseSequence: baseSequence, recordCount: pending.count,
-            rawLength: pending.byteCount, timestamp: timestamp, producer: producer, sealer: sealer)
+            at: headerOffset,
+            in: &output,
+            codec: codec,
+            baseSequence: baseSequence,
+            recordCount: pending.count,
+            rawLength: pending.byteCount,
+            timestamp: timestamp,
+            producer: producer,
+            sealer: sealer
+        )
     }
 
     /// Frames a payload compressed ahead of the writer as one batch appended to `output`,
     /// encrypting it with a `sealer`.
     static func frame(
-        _ payload: CompressedPayload, baseSequence: UInt64, timestamp: Int64, producer: ProducerStamp?,
-        sealer: BatchSealer?, appendingTo output: inout [UInt8]
+        _ payload: CompressedPayload,
+        baseSequence: UInt64,
+        timestamp: Int64,
+        producer: ProducerStamp?,
+        sealer: BatchSealer?,
+        appendingTo output: inout [UInt8]
     ) throws -> BatchHeader {
         let headerOffset = output.count
         output.append(contentsOf: repeatElement(0, count: BatchHeader.size))
         output.append(contentsOf: payload.bytes)
         return try writeHeader(
-            at: headerOffset, in: &output, codec: payload.codec, baseSequence: baseSequence,
-            recordCount: payload.recordCount, rawLength: payload.rawLength, timestamp: timestamp, producer: producer,
-            sealer: sealer)
+            at: headerOffset,
+            in: &output,
+            codec: payload.codec,
+            baseSequence: baseSequence,
+            recordCount: payload.recordCount,
+            rawLength: payload.rawLength,
+            timestamp: timestamp,
+            producer: producer,
+            sealer: sealer
+        )
     }
 
     /// Encodes `records` as one batch and appends header + payload to `output`.
     @discardableResult
     func encode(
-        _ records: ArraySlice<AppendRecord>, baseSequence: UInt64, timestamp: Int64, sealer: BatchSealer? = nil,
+        _ records: ArraySlice<AppendRecord>,
+        baseSequence: UInt64,
+        timestamp: Int64,
+        sealer: BatchSealer? = nil,
         appendingTo output: inout [UInt8]
     ) throws -> BatchHeader {
         for record in records { add(record) }
@@ -72,17 +97,34 @@ final class BatchEncoder {
     /// Fills in the header in front of the payload that ends `output` (encrypting the payload first
     /// with a `sealer`, which authenticates the header), payload checksum included.
     private static func writeHeader(
-        at headerOffset: Int, in output: inout [UInt8], codec: BatchHeader.Codec, baseSequence: UInt64,
-        recordCount: Int, rawLength: Int, timestamp: Int64, producer: ProducerStamp?, sealer: BatchSealer?
+        at headerOffset: Int,
+        in output: inout [UInt8],
+        codec: BatchHeader.Codec,
+        baseSequence: UInt64,
+        recordCount: Int,
+        rawLength: Int,
+        timestamp: Int64,
+        producer: ProducerStamp?,
+        sealer: BatchSealer?
     ) throws -> BatchHeader {
         let payloadStart = headerOffset + BatchHeader.size
         var header = BatchHeader(
-            batchLength: UInt32(output.count - headerOffset + (sealer == nil ? 0 : BatchEnvelope.overhead)), codec: codec,
-            baseSequence: baseSequence, recordCount: UInt32(recordCount), firstTimestamp: timestamp,
-            maxTimestamp: timestamp, producerID: producer?.producerID ?? 0, producerSequence: producer?.sequence ?? 0,
-            rawLength: UInt32(rawLength), payloadCRC: 0, isEncrypted: sealer != nil)
+            batchLength: UInt32(output.count - headerOffset + (sealer == nil ? 0 : BatchEnvelope.overhead)),
+            codec: codec,
+            baseSequence: baseSequence,
+            recordCount: UInt32(recordCount),
+            firstTimestamp: timestamp,
+            maxTimestamp: timestamp,
+            producerID: producer?.producerID ?? 0,
+            producerSequence: producer?.sequence ?? 0,
+            rawLength: UInt32(rawLength),
+            payloadCRC: 0,
+            isEncrypted: sealer != nil
+        )
         try sealer?.seal(&output, payloadStart: payloadStart, header: header)
-        header.payloadCRC = output.withUnsafeBytes { CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[payloadStart...])) }
+        header.payloadCRC = output.withUnsafeBytes {
+            CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[payloadStart...]))
+        }
         header.write(into: &output, at: headerOffset)
         return header
     }

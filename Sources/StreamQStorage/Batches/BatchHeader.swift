@@ -111,7 +111,8 @@ struct BatchHeader: Equatable {
             producerSequence: bytes.loadLittleEndian(at: 64, as: UInt64.self),
             rawLength: bytes.loadLittleEndian(at: 72, as: UInt32.self),
             payloadCRC: bytes.loadLittleEndian(at: 76, as: UInt32.self),
-            isEncrypted: flags & Self.encryptedFlag != 0)
+            isEncrypted: flags & Self.encryptedFlag != 0
+        )
         guard header.recordCount >= 1 else { return .failure(.unsupported("batch with no records")) }
         guard bytes.loadLittleEndian(at: 28, as: UInt32.self) == header.recordCount &- 1,
             bytes.loadLittleEndian(at: 60, as: UInt32.self) == 0

@@ -26,7 +26,8 @@ package enum CRC32C {
         table.withUnsafeBufferPointer { t in
             while remaining >= 8 {
                 let word = pointer.loadUnaligned(as: UInt64.self).littleEndian ^ UInt64(crc)
-                crc = t[7 * 256 + Int(word & 0xFF)] ^ t[6 * 256 + Int((word >> 8) & 0xFF)]
+                crc =
+                    t[7 * 256 + Int(word & 0xFF)] ^ t[6 * 256 + Int((word >> 8) & 0xFF)]
                     ^ t[5 * 256 + Int((word >> 16) & 0xFF)] ^ t[4 * 256 + Int((word >> 24) & 0xFF)]
                     ^ t[3 * 256 + Int((word >> 32) & 0xFF)] ^ t[2 * 256 + Int((word >> 40) & 0xFF)]
                     ^ t[256 + Int((word >> 48) & 0xFF)] ^ t[Int(word >> 56)]

@@ -17,7 +17,9 @@ struct CompressedPayload: Sendable {
     /// Compresses `records` into payloads of at most `maxBatchBytes` uncompressed each (a record
     /// never spans two).
     static func compressing(
-        _ records: [AppendRecord], maxBatchBytes: Int, compression: Compression
+        _ records: [AppendRecord],
+        maxBatchBytes: Int,
+        compression: Compression
     ) throws -> [CompressedPayload] {
         var payloads: [CompressedPayload] = []
         var raw = EncodedRecords()
@@ -48,7 +50,11 @@ struct CompressedPayload: Sendable {
 
     /// Appends `raw` to `output` compressed, or as it is when compression does not shrink it (reads
     /// then skip decompression).
-    static func compress(_ raw: [UInt8], with compressor: ZstdCompressor?, appendingTo output: inout [UInt8]) throws -> BatchHeader.Codec {
+    static func compress(
+        _ raw: [UInt8],
+        with compressor: ZstdCompressor?,
+        appendingTo output: inout [UInt8]
+    ) throws -> BatchHeader.Codec {
         let start = output.count
         if let compressor {
             let compressedLength = try raw.withUnsafeBytes { try compressor.compress($0, appendingTo: &output) }

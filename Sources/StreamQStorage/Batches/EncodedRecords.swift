@@ -58,7 +58,8 @@ public struct EncodedRecords: Sendable {
     /// One record: `length attributes timestampDelta keyLength key [explicitHashKey] valueLength
     /// value`. Every record of a batch shares the batch's arrival time, so the delta is 0.
     private mutating func append(key: UnsafeRawBufferPointer, explicitHashKey: HashKey?, data: UnsafeRawBufferPointer) {
-        let body = 1 + 1 + varintLength(UInt64(key.count)) + key.count + (explicitHashKey == nil ? 0 : 16)
+        let body =
+            1 + 1 + varintLength(UInt64(key.count)) + key.count + (explicitHashKey == nil ? 0 : 16)
             + varintLength(UInt64(data.count)) + data.count
         bytes.appendVarint(UInt64(body))
         bytes.append(explicitHashKey == nil ? 0 : 1)

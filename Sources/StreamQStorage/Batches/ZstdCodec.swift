@@ -23,11 +23,21 @@ final class ZstdCompressor: @unchecked Sendable {
         var result = 0
         output.append(contentsOf: repeatElement(0, count: bound))
         output.withUnsafeMutableBytes { out in
-            result = ZSTD_compressCCtx(context, out.baseAddress! + start, bound, source.baseAddress, source.count, level)
+            result = ZSTD_compressCCtx(
+                context,
+                out.baseAddress! + start,
+                bound,
+                source.baseAddress,
+                source.count,
+                level
+            )
         }
         if streamq_zstd_is_error(result) != 0 {
             output.removeSubrange(start...)
-            throw StreamQStorageError(.ioFailure, "zstd compression failed: \(String(cString: ZSTD_getErrorName(result)))")
+            throw StreamQStorageError(
+                .ioFailure,
+                "zstd compression failed: \(String(cString: ZSTD_getErrorName(result)))"
+            )
         }
         output.removeLast(bound - result)
         return result
@@ -45,7 +55,9 @@ final class ZstdDecompressor {
     /// Decompresses `source` into `output` (replacing its contents), which must come to exactly
     /// `expectedLength` bytes. A frame that claims a different size is reported, never trusted.
     func decompress(
-        _ source: UnsafeRawBufferPointer, expectedLength: Int, into output: inout [UInt8]
+        _ source: UnsafeRawBufferPointer,
+        expectedLength: Int,
+        into output: inout [UInt8]
     ) -> String? {
         let declared = ZSTD_getFrameContentSize(source.baseAddress, source.count)
         if declared != UInt64(expectedLength) {

@@ -28,7 +28,9 @@ final class BatchOpener {
     /// already been checked.
     /// - Throws: `.encryptionKeyUnavailable` when the batch's data key cannot be had.
     func open(_ header: BatchHeader, payload: UnsafeRawBufferPointer) throws -> Opened {
-        guard payload.count >= BatchEnvelope.overhead else { return .problem("encrypted payload is shorter than its envelope") }
+        guard payload.count >= BatchEnvelope.overhead else {
+            return .problem("encrypted payload is shorter than its envelope")
+        }
         let index = payload.loadLittleEndian(at: 0, as: UInt32.self)
         let saltEnd = BatchEnvelope.indexLength + BatchEnvelope.saltLength
         let session = SessionID(dataKey: index, salt: Array(payload[BatchEnvelope.indexLength..<saltEnd]))
@@ -37,7 +39,11 @@ final class BatchOpener {
             key = known
         } else {
             key = BatchEnvelope.sessionKey(
-                dataKey: try keyRing.dataKey(index).key, salt: session.salt, streamID: keyRing.streamID, shard: shard)
+                dataKey: try keyRing.dataKey(index).key,
+                salt: session.salt,
+                streamID: keyRing.streamID,
+                shard: shard
+            )
             sessionKeys[session] = key
         }
         let tagStart = payload.count - BatchEnvelope.tagLength
@@ -45,7 +51,8 @@ final class BatchOpener {
             let box = try AES.GCM.SealedBox(
                 nonce: BatchEnvelope.nonce(baseSequence: header.baseSequence),
                 ciphertext: UnsafeRawBufferPointer(rebasing: payload[saltEnd..<tagStart]),
-                tag: UnsafeRawBufferPointer(rebasing: payload[tagStart...]))
+                tag: UnsafeRawBufferPointer(rebasing: payload[tagStart...])
+            )
             return .plaintext(try AES.GCM.open(box, using: key, authenticating: header.authenticatedData))
         } catch {
             return .problem("batch authentication failed: tampered, moved or truncated")

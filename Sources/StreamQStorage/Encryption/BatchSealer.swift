@@ -25,8 +25,11 @@ struct BatchSealer {
     /// are authenticated.
     func seal(_ buffer: inout [UInt8], payloadStart: Int, header: BatchHeader) throws {
         let box = try AES.GCM.seal(
-            buffer[payloadStart...], using: sessionKey, nonce: BatchEnvelope.nonce(baseSequence: header.baseSequence),
-            authenticating: header.authenticatedData)
+            buffer[payloadStart...],
+            using: sessionKey,
+            nonce: BatchEnvelope.nonce(baseSequence: header.baseSequence),
+            authenticating: header.authenticatedData
+        )
         buffer.removeSubrange(payloadStart...)
         buffer.appendLittleEndian(dataKeyIndex)
         buffer.append(contentsOf: salt)

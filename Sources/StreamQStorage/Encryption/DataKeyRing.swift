@@ -17,7 +17,8 @@ final class DataKeyRing: Sendable {
     }
 
     init(
-        metadata: StreamMetadata, masterKeys: MasterKeySource,
+        metadata: StreamMetadata,
+        masterKeys: MasterKeySource,
         reload: (@Sendable () throws -> StreamEncryptionState?)? = nil
     ) {
         self.streamName = metadata.name
@@ -57,14 +58,17 @@ final class DataKeyRing: Sendable {
         }
         guard let wrapped else {
             throw StreamQStorageError(
-                .corruption, "stream '\(streamName)' has a batch sealed with data key \(index), which its metadata does not hold")
+                .corruption,
+                "stream '\(streamName)' has a batch sealed with data key \(index), which its metadata does not hold"
+            )
         }
         let masterKey = try masterKeys.key(wrapped.masterKeyID, for: streamName)
         guard let key = wrapped.unwrap(with: masterKey.key, streamID: streamID) else {
             throw StreamQStorageError(
                 .encryptionKeyUnavailable,
                 "stream '\(streamName)' needs master key '\(wrapped.masterKeyID)' from \(masterKeys.path ?? "no key file"), "
-                    + "but its data key \(index) does not unwrap with that key (wrong key)")
+                    + "but its data key \(index) does not unwrap with that key (wrong key)"
+            )
         }
         add(key, index: index)
         return key

@@ -76,10 +76,13 @@ public struct MasterKeyFile: Sendable {
             throw StreamQStorageError.invalid("key name must be 1 to 256 characters, got \(bytes.count)")
         }
         for byte in bytes {
-            let allowed = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            let allowed =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || Array("/_.:-".utf8).contains(byte)
             guard allowed else {
-                throw StreamQStorageError.invalid("key name '\(name)' may only contain letters, digits, '/', '_', '.', ':' and '-'")
+                throw StreamQStorageError.invalid(
+                    "key name '\(name)' may only contain letters, digits, '/', '_', '.', ':' and '-'"
+                )
             }
         }
     }
@@ -126,7 +129,8 @@ public struct MasterKeyFile: Sendable {
             throw StreamQStorageError(
                 .encryptionKeyUnavailable,
                 "master key file \(file.path) is accessible by group or others (mode \(String(mode, radix: 8))): "
-                    + "run chmod 600 \(file.path)")
+                    + "run chmod 600 \(file.path)"
+            )
         }
     }
 
@@ -135,7 +139,8 @@ public struct MasterKeyFile: Sendable {
         let key = resolvedPath(path)
         guard key != directory, !key.hasPrefix(directory.hasSuffix("/") ? directory : directory + "/") else {
             throw StreamQStorageError.invalid(
-                "master key file \(path) lies inside the data directory \(dataDirectory); keep keys apart from the data they protect")
+                "master key file \(path) lies inside the data directory \(dataDirectory); keep keys apart from the data they protect"
+            )
         }
     }
 

@@ -22,7 +22,8 @@ final class MasterKeySource: Sendable {
             throw StreamQStorageError(
                 .encryptionKeyUnavailable,
                 "stream '\(stream)' needs master key '\(keyID)' but no master key file is configured "
-                    + "(--master-key-file or STREAMQ_MASTER_KEY_FILE)")
+                    + "(--master-key-file or STREAMQ_MASTER_KEY_FILE)"
+            )
         }
         if let key = loaded.withLock({ $0?.key(named: keyID).map(DataKey.init) }) { return key }
         let file: MasterKeyFile
@@ -30,12 +31,16 @@ final class MasterKeySource: Sendable {
             file = try MasterKeyFile.load(path, dataDirectory: dataDirectory)
         } catch let error as StreamQStorageError {
             throw StreamQStorageError(
-                .encryptionKeyUnavailable, "stream '\(stream)' needs master key '\(keyID)': \(error.message)")
+                .encryptionKeyUnavailable,
+                "stream '\(stream)' needs master key '\(keyID)': \(error.message)"
+            )
         }
         loaded.withLock { $0 = file }
         guard let key = file.key(named: keyID) else {
             throw StreamQStorageError(
-                .encryptionKeyUnavailable, "stream '\(stream)' needs master key '\(keyID)', which \(path) does not hold")
+                .encryptionKeyUnavailable,
+                "stream '\(stream)' needs master key '\(keyID)', which \(path) does not hold"
+            )
         }
         return DataKey(key)
     }

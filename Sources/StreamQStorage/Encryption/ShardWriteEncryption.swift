@@ -15,7 +15,12 @@ enum ShardWriteEncryption {
         case .on(_, _, let sealer?):
             return sealer
         case .on(let index, let keyRing, nil):
-            let sealer = BatchSealer(dataKey: try keyRing.dataKey(index).key, index: index, streamID: keyRing.streamID, shard: shard)
+            let sealer = BatchSealer(
+                dataKey: try keyRing.dataKey(index).key,
+                index: index,
+                streamID: keyRing.streamID,
+                shard: shard
+            )
             self = .on(index: index, keyRing: keyRing, sealer: sealer)
             return sealer
         }

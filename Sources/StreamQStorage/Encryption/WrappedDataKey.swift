@@ -16,14 +16,26 @@ struct WrappedDataKey: Codable, Sendable, Equatable {
 
     /// Generates a new 256-bit data key and wraps it with `masterKey`.
     static func generate(
-        index: UInt32, streamID: [UInt8], masterKeyID: String, masterKey: SymmetricKey, createdAt: Int64
+        index: UInt32,
+        streamID: [UInt8],
+        masterKeyID: String,
+        masterKey: SymmetricKey,
+        createdAt: Int64
     ) throws -> (DataKey, WrappedDataKey) {
         let dataKey = DataKey.random()
         let box = try dataKey.key.withUnsafeBytes { bytes in
-            try AES.GCM.seal(bytes, using: masterKey, authenticating: authenticatedData(streamID: streamID, index: index))
+            try AES.GCM.seal(
+                bytes,
+                using: masterKey,
+                authenticating: authenticatedData(streamID: streamID, index: index)
+            )
         }
         let wrapped = WrappedDataKey(
-            index: index, masterKeyID: masterKeyID, wrapped: box.combined!.base64EncodedString(), createdAt: createdAt)
+            index: index,
+            masterKeyID: masterKeyID,
+            wrapped: box.combined!.base64EncodedString(),
+            createdAt: createdAt
+        )
         return (dataKey, wrapped)
     }
 
@@ -31,7 +43,11 @@ struct WrappedDataKey: Codable, Sendable, Equatable {
     func unwrap(with masterKey: SymmetricKey, streamID: [UInt8]) -> DataKey? {
         guard let combined = Data(base64Encoded: wrapped),
             let box = try? AES.GCM.SealedBox(combined: combined),
-            let bytes = try? AES.GCM.open(box, using: masterKey, authenticating: Self.authenticatedData(streamID: streamID, index: index)),
+            let bytes = try? AES.GCM.open(
+                box,
+                using: masterKey,
+                authenticating: Self.authenticatedData(streamID: streamID, index: index)
+            ),
             bytes.count == 32
         else { return nil }
         return DataKey(SymmetricKey(data: bytes))

@@ -15,7 +15,9 @@ final class DataDirectoryLock: Sendable {
             let holder = (try? file.read(count: 256, at: 0)).map { String(decoding: $0, as: UTF8.self) } ?? ""
             let described = holder.trimmingWhitespace.isEmpty ? "another process" : holder.trimmingWhitespace
             throw StreamQStorageError(
-                .locked, "data directory \(directory) is locked for writing by \(described)")
+                .locked,
+                "data directory \(directory) is locked for writing by \(described)"
+            )
         }
         var hostBuffer = [CChar](repeating: 0, count: 256)
         gethostname(&hostBuffer, hostBuffer.count)

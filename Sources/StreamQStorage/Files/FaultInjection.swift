@@ -60,14 +60,20 @@ package enum FaultInjection {
     ///   - matches: which paths the fault applies to; scope it to the test's own directory.
     @discardableResult
     package static func inject(
-        _ operation: Operation, errno: Int32, bytesBeforeFailure: Int = 0, times: Int? = 1,
+        _ operation: Operation,
+        errno: Int32,
+        bytesBeforeFailure: Int = 0,
+        times: Int? = 1,
         where matches: @escaping @Sendable (String) -> Bool
     ) -> Token {
         let id = state.withLock { state in
             defer { state.nextID += 1 }
             state.faults[state.nextID] = Fault(
-                operation: operation, injected: Injected(errorNumber: errno, bytesBeforeFailure: bytesBeforeFailure),
-                matches: matches, remaining: times)
+                operation: operation,
+                injected: Injected(errorNumber: errno, bytesBeforeFailure: bytesBeforeFailure),
+                matches: matches,
+                remaining: times
+            )
             return state.nextID
         }
         armed.store(true, ordering: .releasing)

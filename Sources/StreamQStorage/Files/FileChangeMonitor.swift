@@ -1,8 +1,9 @@
+import Dispatch
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Dispatch
-import Synchronization
 
 /// Watches files with inotify and signals whoever follows them, so a read-only process learns of
 /// new records the moment the writer publishes them instead of polling in a sleep loop.

@@ -22,11 +22,15 @@ public struct AppendRecord: Sendable, Equatable {
 
     func validate(maxDataBytes: Int) throws(StreamQStorageError) {
         guard Self.isValidPartitionKey(partitionKey) else {
-            throw .invalid("partition key must be 1 to 256 Unicode characters, got \(partitionKey.unicodeScalars.count)")
+            throw .invalid(
+                "partition key must be 1 to 256 Unicode characters, got \(partitionKey.unicodeScalars.count)"
+            )
         }
         guard data.count <= maxDataBytes else {
             throw StreamQStorageError(
-                .recordTooLarge, "record data is \(data.count) bytes; the limit is \(maxDataBytes)")
+                .recordTooLarge,
+                "record data is \(data.count) bytes; the limit is \(maxDataBytes)"
+            )
         }
     }
 
@@ -50,8 +54,11 @@ public struct StoredRecord: Sendable, Equatable {
     public var data: [UInt8]
 
     public init(
-        sequenceNumber: SequenceNumber, arrivalMilliseconds: Int64, partitionKey: String,
-        explicitHashKey: HashKey?, data: [UInt8]
+        sequenceNumber: SequenceNumber,
+        arrivalMilliseconds: Int64,
+        partitionKey: String,
+        explicitHashKey: HashKey?,
+        data: [UInt8]
     ) {
         self.sequenceNumber = sequenceNumber
         self.arrivalMilliseconds = arrivalMilliseconds

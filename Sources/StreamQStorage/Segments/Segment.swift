@@ -30,8 +30,13 @@ struct Segment: Sendable {
 
     var summary: SealedSegmentSummary {
         SealedSegmentSummary(
-            baseSequence: baseSequence, nextSequence: nextSequence, firstTimestamp: firstTimestamp ?? maxTimestamp,
-            maxTimestamp: maxTimestamp, byteLength: UInt64(byteLength), index: index)
+            baseSequence: baseSequence,
+            nextSequence: nextSequence,
+            firstTimestamp: firstTimestamp ?? maxTimestamp,
+            maxTimestamp: maxTimestamp,
+            byteLength: UInt64(byteLength),
+            index: index
+        )
     }
 
     mutating func recordBatch(_ header: BatchHeader, at position: Int) {

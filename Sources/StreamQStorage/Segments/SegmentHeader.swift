@@ -33,20 +33,29 @@ struct SegmentHeader: Equatable {
 
     /// Parses a header, returning what is wrong with it when it is not valid.
     static func parse(_ bytes: [UInt8]) -> Result<SegmentHeader, HeaderProblem> {
-        guard bytes.count >= size else { return .failure(HeaderProblem(reason: "file is shorter than its 64-byte header")) }
+        guard bytes.count >= size else {
+            return .failure(HeaderProblem(reason: "file is shorter than its 64-byte header"))
+        }
         return bytes.withUnsafeBytes { raw in
-            guard Array(raw[0..<8]) == magic else { return .failure(HeaderProblem(reason: "not a streamq segment (bad magic)")) }
-            guard raw.loadLittleEndian(at: 60, as: UInt32.self)
-                == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<60]))
+            guard Array(raw[0..<8]) == magic else {
+                return .failure(HeaderProblem(reason: "not a streamq segment (bad magic)"))
+            }
+            guard
+                raw.loadLittleEndian(at: 60, as: UInt32.self)
+                    == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<60]))
             else { return .failure(HeaderProblem(reason: "segment header checksum mismatch")) }
             let version = raw.loadLittleEndian(at: 8, as: UInt16.self)
-            guard version == Self.version else { return .failure(HeaderProblem(reason: "unsupported segment version \(version)")) }
+            guard version == Self.version else {
+                return .failure(HeaderProblem(reason: "unsupported segment version \(version)"))
+            }
             return .success(
                 SegmentHeader(
                     streamID: Array(raw[16..<32]),
                     shard: ShardID(UInt32(truncatingIfNeeded: raw.loadLittleEndian(at: 32, as: UInt64.self))),
                     baseSequence: raw.loadLittleEndian(at: 40, as: UInt64.self),
-                    createdAt: raw.loadLittleEndian(at: 48, as: Int64.self)))
+                    createdAt: raw.loadLittleEndian(at: 48, as: Int64.self)
+                )
+            )
         }
     }
 }

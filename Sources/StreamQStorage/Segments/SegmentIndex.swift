@@ -20,8 +20,11 @@ struct SegmentIndex: Equatable {
         guard position - lastIndexedPosition >= Self.interval else { return }
         entries.append(
             Entry(
-                relativeSequence: UInt32(header.baseSequence - baseSequence), position: UInt32(position),
-                firstTimestamp: header.firstTimestamp))
+                relativeSequence: UInt32(header.baseSequence - baseSequence),
+                position: UInt32(position),
+                firstTimestamp: header.firstTimestamp
+            )
+        )
         lastIndexedPosition = position
     }
 
@@ -84,8 +87,9 @@ struct SealedSegmentSummary: Equatable {
             let count = Int(raw.loadLittleEndian(at: fixed - 4, as: UInt32.self))
             guard bytes.count == fixed + count * 16 + 4 else { return nil }
             let crcOffset = bytes.count - 4
-            guard raw.loadLittleEndian(at: crcOffset, as: UInt32.self)
-                == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<crcOffset]))
+            guard
+                raw.loadLittleEndian(at: crcOffset, as: UInt32.self)
+                    == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<crcOffset]))
             else { return nil }
             var index = SegmentIndex()
             for i in 0..<count {
@@ -94,7 +98,9 @@ struct SealedSegmentSummary: Equatable {
                     SegmentIndex.Entry(
                         relativeSequence: raw.loadLittleEndian(at: at, as: UInt32.self),
                         position: raw.loadLittleEndian(at: at + 4, as: UInt32.self),
-                        firstTimestamp: raw.loadLittleEndian(at: at + 8, as: Int64.self)))
+                        firstTimestamp: raw.loadLittleEndian(at: at + 8, as: Int64.self)
+                    )
+                )
             }
             return SealedSegmentSummary(
                 baseSequence: raw.loadLittleEndian(at: 8, as: UInt64.self),
@@ -102,7 +108,8 @@ struct SealedSegmentSummary: Equatable {
                 firstTimestamp: raw.loadLittleEndian(at: 24, as: Int64.self),
                 maxTimestamp: raw.loadLittleEndian(at: 32, as: Int64.self),
                 byteLength: raw.loadLittleEndian(at: 40, as: UInt64.self),
-                index: index)
+                index: index
+            )
         }
     }
 }

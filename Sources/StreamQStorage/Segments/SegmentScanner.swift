@@ -36,7 +36,10 @@ struct SegmentScanner {
         try fill(BatchHeader.size)
         let offset = position - bufferStart
         let parsed = buffer.withUnsafeBytes {
-            BatchHeader.parse(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + BatchHeader.size)]), maxBatchLength: maxBatchLength)
+            BatchHeader.parse(
+                UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + BatchHeader.size)]),
+                maxBatchLength: maxBatchLength
+            )
         }
         let header: BatchHeader
         switch parsed {
@@ -47,8 +50,10 @@ struct SegmentScanner {
         let length = Int(header.batchLength)
         guard length <= limit - position else {
             throw Stop.invalid(
-                position: position, reason: "batch of \(length) bytes runs past the end of the data",
-                extendsPastEnd: true)
+                position: position,
+                reason: "batch of \(length) bytes runs past the end of the data",
+                extendsPastEnd: true
+            )
         }
         try fill(length)
         let start = position - bufferStart + BatchHeader.size

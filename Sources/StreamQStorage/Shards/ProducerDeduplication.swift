@@ -40,16 +40,19 @@ struct ProducerDeduplication {
         guard let history = producers[stamp.producerID] else { return .append }
         if stamp.sequence == history.lastSequence + 1 { return .append }
         if stamp.sequence <= history.lastSequence {
-            if let match = history.recent.first(where: { $0.sequence == stamp.sequence }), match.count == UInt64(count) {
+            if let match = history.recent.first(where: { $0.sequence == stamp.sequence }), match.count == UInt64(count)
+            {
                 return .duplicate(base: match.base)
             }
             throw StreamQStorageError(
                 .duplicateSequence,
-                "producer \(stamp.producerID) append \(stamp.sequence) is older than the last \(Self.window) this shard remembers (last \(history.lastSequence))")
+                "producer \(stamp.producerID) append \(stamp.sequence) is older than the last \(Self.window) this shard remembers (last \(history.lastSequence))"
+            )
         }
         throw StreamQStorageError(
             .outOfOrderSequence,
-            "producer \(stamp.producerID) append \(stamp.sequence) skips ahead of \(history.lastSequence + 1)")
+            "producer \(stamp.producerID) append \(stamp.sequence) skips ahead of \(history.lastSequence + 1)"
+        )
     }
 
     /// Remembers a stored append. Batches of one append that was split share its stamp.
@@ -65,7 +68,9 @@ struct ProducerDeduplication {
         history.lastSequence = max(history.lastSequence, stamp.sequence)
         history.lastUsed = clock
         producers[stamp.producerID] = history
-        if producers.count > Self.maxProducers, let stalest = producers.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key {
+        if producers.count > Self.maxProducers,
+            let stalest = producers.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key
+        {
             producers.removeValue(forKey: stalest)
         }
     }
@@ -74,7 +79,9 @@ struct ProducerDeduplication {
     mutating func replay(_ header: BatchHeader) {
         guard header.producerID != 0 else { return }
         record(
-            ProducerStamp(producerID: header.producerID, sequence: header.producerSequence), base: header.baseSequence,
-            count: UInt64(header.recordCount))
+            ProducerStamp(producerID: header.producerID, sequence: header.producerSequence),
+            base: header.baseSequence,
+            count: UInt64(header.recordCount)
+        )
     }
 }

@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// A shard read by a process that does not hold the data directory's write lock.
 ///
@@ -64,9 +65,19 @@ final class ReadOnlyShard: ShardSource {
     private func open(base: UInt64) throws -> Segment {
         let path = directory + "/" + Segment.fileName(baseSequence: base)
         var segment = Segment(
-            baseSequence: base, path: path, createdAt: 0, nextSequence: base, byteLength: SegmentHeader.size,
-            firstTimestamp: nil, maxTimestamp: 0, index: SegmentIndex(), sealed: false)
-        if let summary = try? SealedSegmentSummary.parse(FileSystem.readFile(segment.indexPath)), summary.baseSequence == base {
+            baseSequence: base,
+            path: path,
+            createdAt: 0,
+            nextSequence: base,
+            byteLength: SegmentHeader.size,
+            firstTimestamp: nil,
+            maxTimestamp: 0,
+            index: SegmentIndex(),
+            sealed: false
+        )
+        if let summary = try? SealedSegmentSummary.parse(FileSystem.readFile(segment.indexPath)),
+            summary.baseSequence == base
+        {
             segment.nextSequence = summary.nextSequence
             segment.byteLength = Int(summary.byteLength)
             segment.firstTimestamp = summary.nextSequence > base ? summary.firstTimestamp : nil
@@ -90,13 +101,18 @@ final class ReadOnlyShard: ShardSource {
         let end = min(limit ?? Int.max, try file.size())
         guard end > segment.byteLength else { return }
         var scanner = SegmentScanner(
-            file: file, from: segment.byteLength, limit: end, maxBatchLength: configuration.maxStoredBatchBytes)
+            file: file,
+            from: segment.byteLength,
+            limit: end,
+            maxBatchLength: configuration.maxStoredBatchBytes
+        )
         while true {
             let position = scanner.position
             let header: BatchHeader?
             do {
                 header = try scanner.next { header, payload in
-                    guard header.baseSequence == segment.nextSequence, CRC32C.checksum(payload) == header.payloadCRC else {
+                    guard header.baseSequence == segment.nextSequence, CRC32C.checksum(payload) == header.payloadCRC
+                    else {
                         throw SegmentScanner.Stop.invalid(position: position, reason: "", extendsPastEnd: false)
                     }
                     return header

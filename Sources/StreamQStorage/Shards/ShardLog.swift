@@ -1,8 +1,9 @@
+import Logging
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Logging
-import Synchronization
 
 /// One shard's log on disk: its segment files, recovery on open, appends, reads and retention.
 ///
@@ -44,8 +45,15 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     private var writeEncryption = ShardWriteEncryption.off
 
     private init(
-        stream: StreamName, shard: ShardID, directory: String, streamID: [UInt8], configuration: StorageConfiguration,
-        logger: Logger, segments: [Segment], activeFile: FileHandle, watermarkFile: FileHandle,
+        stream: StreamName,
+        shard: ShardID,
+        directory: String,
+        streamID: [UInt8],
+        configuration: StorageConfiguration,
+        logger: Logger,
+        segments: [Segment],
+        activeFile: FileHandle,
+        watermarkFile: FileHandle,
         deduplication: ProducerDeduplication
     ) {
         self.deduplication = deduplication
@@ -72,7 +80,9 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
 
     /// What a reader may see right now.
     func snapshot() -> ShardSnapshot {
-        shared.withLock { ShardSnapshot(segments: $0.segments, visibleNext: $0.visibleNext, configuration: configuration) }
+        shared.withLock {
+            ShardSnapshot(segments: $0.segments, visibleNext: $0.visibleNext, configuration: configuration)
+        }
     }
 
     // MARK: Writes (writer queue only)
@@ -103,7 +113,12 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             let offset = writeBuffer.count
             let count = encoder.pendingRecords
             let header = try encoder.finish(
-                baseSequence: next, timestamp: timestamp, producer: stamp, sealer: sealer, appendingTo: &writeBuffer)
+                baseSequence: next,
+                timestamp: timestamp,
+                producer: stamp,
+                sealer: sealer,
+                appendingTo: &writeBuffer
+            )
             headers.append((header, offset))
             if let stamp { pendingDeduplication.record(stamp, base: next, count: UInt64(count)) }
             next += UInt64(count)
@@ -130,8 +145,13 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
                 for payload in payloads {
                     let offset = writeBuffer.count
                     let header = try BatchEncoder.frame(
-                        payload, baseSequence: next, timestamp: timestamp, producer: stamp, sealer: sealer,
-                        appendingTo: &writeBuffer)
+                        payload,
+                        baseSequence: next,
+                        timestamp: timestamp,
+                        producer: stamp,
+                        sealer: sealer,
+                        appendingTo: &writeBuffer
+                    )
                     headers.append((header, offset))
                     if let stamp { pendingDeduplication.record(stamp, base: next, count: UInt64(payload.recordCount)) }
                     next += UInt64(payload.recordCount)
@@ -200,7 +220,11 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// Where readers may read up to once everything written so far is visible.
     var writtenWatermark: ShardWatermark {
         let active = segments[segments.count - 1]
-        return ShardWatermark(segmentBase: active.baseSequence, byteLength: UInt64(active.byteLength), next: active.nextSequence)
+        return ShardWatermark(
+            segmentBase: active.baseSequence,
+            byteLength: UInt64(active.byteLength),
+            next: active.nextSequence
+        )
     }
 
     /// Syncs `file` (the active file when a group was written) and makes everything up to
@@ -250,14 +274,19 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     private func checkNotFailed() throws {
         if let failure = shared.withLock({ $0.failure }) {
             throw StreamQStorageError(
-                .shardFailed, "\(failure.message); the shard refuses writes until the store is reopened")
+                .shardFailed,
+                "\(failure.message); the shard refuses writes until the store is reopened"
+            )
         }
     }
 
     /// Makes the shard refuse further writes after `error` (only the first failure is kept) and
     /// returns it with the stream, the shard and what was being done, for the caller to throw.
     private func fail(_ error: StreamQStorageError, while action: String) -> StreamQStorageError {
-        let described = StreamQStorageError(error.code, "stream '\(stream)' \(shard): \(action) failed: \(error.message)")
+        let described = StreamQStorageError(
+            error.code,
+            "stream '\(stream)' \(shard): \(action) failed: \(error.message)"
+        )
         let first = shared.withLock { state in
             defer { if state.failure == nil { state.failure = described } }
             return state.failure == nil
@@ -265,7 +294,8 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         if first {
             logger.error(
                 "shard write failed; refusing writes until reopened",
-                metadata: ["stream": "\(stream)", "shard": "\(shard)", "error": "\(described.message)"])
+                metadata: ["stream": "\(stream)", "shard": "\(shard)", "error": "\(described.message)"]
+            )
         }
         return described
     }
@@ -291,8 +321,12 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             try FileSystem.writeAtomically(active.summary.encoded(), to: active.indexPath)
             segments[segments.count - 1] = active
             let (segment, file) = try Self.createSegment(
-                in: directory, streamID: streamID, shard: shard, baseSequence: active.nextSequence,
-                createdAt: configuration.clock.nowMilliseconds())
+                in: directory,
+                streamID: streamID,
+                shard: shard,
+                baseSequence: active.nextSequence,
+                createdAt: configuration.clock.nowMilliseconds()
+            )
             segments.append(segment)
             activeFile = file
         } catch let error as StreamQStorageError {
@@ -335,7 +369,8 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         try FileSystem.syncDirectory(directory)
         logger.info(
             "retention deleted segments",
-            metadata: ["shard": "\(shard)", "segments": "\(doomed)", "newStart": "\(segments[0].baseSequence)"])
+            metadata: ["shard": "\(shard)", "segments": "\(doomed)", "newStart": "\(segments[0].baseSequence)"]
+        )
         return doomed
     }
 
@@ -356,8 +391,14 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// recovers it: a torn tail of the last segment is truncated; any other damage is reported as a
     /// corruption error naming the file and byte offset, and nothing is deleted.
     static func open(
-        directory: String, stream: StreamName, shard: ShardID, streamID: [UInt8], baseSequence: UInt64,
-        configuration: StorageConfiguration, logger: Logger, notes: inout [RecoveryNote]
+        directory: String,
+        stream: StreamName,
+        shard: ShardID,
+        streamID: [UInt8],
+        baseSequence: UInt64,
+        configuration: StorageConfiguration,
+        logger: Logger,
+        notes: inout [RecoveryNote]
     ) throws -> ShardLog {
         try FileSystem.createDirectories(directory)
         var names = try FileSystem.contents(of: directory)
@@ -388,17 +429,29 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             }
             guard header.streamID == streamID, header.shard == shard, header.baseSequence == base else {
                 throw StreamQStorageError.corrupt(
-                    path, offset: 0,
-                    "segment header names shard \(header.shard) base \(header.baseSequence), not this file's place")
+                    path,
+                    offset: 0,
+                    "segment header names shard \(header.shard) base \(header.baseSequence), not this file's place"
+                )
             }
             if let previous = segments.last, previous.nextSequence != base {
                 throw StreamQStorageError.corrupt(
-                    path, offset: 0, "sequence gap: previous segment ends before \(previous.nextSequence), this one starts at \(base)")
+                    path,
+                    offset: 0,
+                    "sequence gap: previous segment ends before \(previous.nextSequence), this one starts at \(base)"
+                )
             }
             var segment = Segment(
-                baseSequence: base, path: path, createdAt: header.createdAt, nextSequence: base,
-                byteLength: SegmentHeader.size, firstTimestamp: nil, maxTimestamp: 0, index: SegmentIndex(),
-                sealed: !isLast)
+                baseSequence: base,
+                path: path,
+                createdAt: header.createdAt,
+                nextSequence: base,
+                byteLength: SegmentHeader.size,
+                firstTimestamp: nil,
+                maxTimestamp: 0,
+                index: SegmentIndex(),
+                sealed: !isLast
+            )
             if !isLast, let summary = try? SealedSegmentSummary.parse(FileSystem.readFile(segment.indexPath)),
                 summary.baseSequence == base, summary.byteLength == UInt64(size)
             {
@@ -422,17 +475,29 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         if segments.isEmpty || activeFile == nil {
             let base = segments.last?.nextSequence ?? baseSequence
             let (segment, file) = try createSegment(
-                in: directory, streamID: streamID, shard: shard, baseSequence: base,
-                createdAt: configuration.clock.nowMilliseconds())
+                in: directory,
+                streamID: streamID,
+                shard: shard,
+                baseSequence: base,
+                createdAt: configuration.clock.nowMilliseconds()
+            )
             if !segments.isEmpty { segments[segments.count - 1].sealed = true }
             segments.append(segment)
             activeFile = file
         }
         let watermarkFile = try FileHandle.open(directory + "/" + ShardWatermark.fileName, flags: O_RDWR | O_CREAT)
         let log = ShardLog(
-            stream: stream, shard: shard, directory: directory, streamID: streamID, configuration: configuration, logger: logger,
-            segments: segments, activeFile: activeFile!, watermarkFile: watermarkFile,
-            deduplication: try rebuildDeduplication(from: segments.suffix(2), configuration: configuration))
+            stream: stream,
+            shard: shard,
+            directory: directory,
+            streamID: streamID,
+            configuration: configuration,
+            logger: logger,
+            segments: segments,
+            activeFile: activeFile!,
+            watermarkFile: watermarkFile,
+            deduplication: try rebuildDeduplication(from: segments.suffix(2), configuration: configuration)
+        )
         log.makeVisible(log.writtenWatermark)  // what survived recovery is what readers may see
         return log
     }
@@ -440,13 +505,17 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// Replays the batch headers of the newest segments: where a producer retrying after a crash
     /// will find its last appends.
     private static func rebuildDeduplication(
-        from segments: ArraySlice<Segment>, configuration: StorageConfiguration
+        from segments: ArraySlice<Segment>,
+        configuration: StorageConfiguration
     ) throws -> ProducerDeduplication {
         var deduplication = ProducerDeduplication()
         for segment in segments where !segment.isEmpty {
             var scanner = SegmentScanner(
-                file: try FileHandle.openForReading(segment.path), from: SegmentHeader.size, limit: segment.byteLength,
-                maxBatchLength: configuration.maxStoredBatchBytes)
+                file: try FileHandle.openForReading(segment.path),
+                from: SegmentHeader.size,
+                limit: segment.byteLength,
+                maxBatchLength: configuration.maxStoredBatchBytes
+            )
             while let header = try scanner.next({ header, _ in header }) { deduplication.replay(header) }
         }
         return deduplication
@@ -456,11 +525,19 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// decides: a torn tail of the last segment is truncated; anything followed by a valid batch, or
     /// in a sealed segment, is corruption.
     private static func scan(
-        _ segment: inout Segment, file: FileHandle, size: Int, isLast: Bool, configuration: StorageConfiguration,
+        _ segment: inout Segment,
+        file: FileHandle,
+        size: Int,
+        isLast: Bool,
+        configuration: StorageConfiguration,
         notes: inout [RecoveryNote]
     ) throws {
         var scanner = SegmentScanner(
-            file: file, from: SegmentHeader.size, limit: size, maxBatchLength: configuration.maxStoredBatchBytes)
+            file: file,
+            from: SegmentHeader.size,
+            limit: size,
+            maxBatchLength: configuration.maxStoredBatchBytes
+        )
         do {
             while true {
                 let position = scanner.position
@@ -469,10 +546,15 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
                         throw SegmentScanner.Stop.invalid(
                             position: position,
                             reason: "batch starts at sequence \(header.baseSequence), expected \(segment.nextSequence)",
-                            extendsPastEnd: false)
+                            extendsPastEnd: false
+                        )
                     }
                     guard CRC32C.checksum(payload) == header.payloadCRC else {
-                        throw SegmentScanner.Stop.invalid(position: position, reason: "payload checksum mismatch", extendsPastEnd: false)
+                        throw SegmentScanner.Stop.invalid(
+                            position: position,
+                            reason: "payload checksum mismatch",
+                            extendsPastEnd: false
+                        )
                     }
                     return header
                 }
@@ -484,16 +566,25 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             if !torn { torn = try isZeroFilled(file, from: position, to: size) }
             if !torn {
                 torn = try !hasValidBatch(
-                    file, after: position, size: size, minimumSequence: segment.nextSequence, configuration: configuration)
+                    file,
+                    after: position,
+                    size: size,
+                    minimumSequence: segment.nextSequence,
+                    configuration: configuration
+                )
             }
             guard isLast, torn else {
                 throw StreamQStorageError.corrupt(
-                    segment.path, offset: position,
-                    "\(reason); valid data follows, so the segment is not repaired automatically")
+                    segment.path,
+                    offset: position,
+                    "\(reason); valid data follows, so the segment is not repaired automatically"
+                )
             }
             try file.truncate(to: position)
             try file.sync()
-            notes.append(RecoveryNote(path: segment.path, offset: position, droppedBytes: size - position, reason: reason))
+            notes.append(
+                RecoveryNote(path: segment.path, offset: position, droppedBytes: size - position, reason: reason)
+            )
         }
     }
 
@@ -511,7 +602,11 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// Whether a plausible batch (magic, valid header CRC, a sequence not before `minimumSequence`)
     /// starts anywhere after `position`: the sign that damage is in the middle, not at the tail.
     private static func hasValidBatch(
-        _ file: FileHandle, after position: Int, size: Int, minimumSequence: UInt64, configuration: StorageConfiguration
+        _ file: FileHandle,
+        after position: Int,
+        size: Int,
+        minimumSequence: UInt64,
+        configuration: StorageConfiguration
     ) throws -> Bool {
         let bytes = try file.read(count: size - position, at: position)
         guard bytes.count >= BatchHeader.size + 1 else { return false }
@@ -520,7 +615,10 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
                 guard raw[start + 8] == 0x53, raw[start + 9] == 0x51, raw[start + 10] == 0x42, raw[start + 11] == 0x31
                 else { continue }
                 let candidate = UnsafeRawBufferPointer(rebasing: raw[start..<(start + BatchHeader.size)])
-                if case .success(let header) = BatchHeader.parse(candidate, maxBatchLength: configuration.maxStoredBatchBytes),
+                if case .success(let header) = BatchHeader.parse(
+                    candidate,
+                    maxBatchLength: configuration.maxStoredBatchBytes
+                ),
                     header.baseSequence >= minimumSequence
                 {
                     return true
@@ -532,7 +630,11 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
 
     /// Creates a segment file with its header, durably (file and directory synced).
     private static func createSegment(
-        in directory: String, streamID: [UInt8], shard: ShardID, baseSequence: UInt64, createdAt: Int64
+        in directory: String,
+        streamID: [UInt8],
+        shard: ShardID,
+        baseSequence: UInt64,
+        createdAt: Int64
     ) throws -> (Segment, FileHandle) {
         let path = directory + "/" + Segment.fileName(baseSequence: baseSequence)
         let file = try FileHandle.open(path, flags: O_RDWR | O_CREAT | O_TRUNC)
@@ -541,8 +643,16 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         try file.sync()
         try FileSystem.syncDirectory(directory)
         let segment = Segment(
-            baseSequence: baseSequence, path: path, createdAt: createdAt, nextSequence: baseSequence,
-            byteLength: SegmentHeader.size, firstTimestamp: nil, maxTimestamp: 0, index: SegmentIndex(), sealed: false)
+            baseSequence: baseSequence,
+            path: path,
+            createdAt: createdAt,
+            nextSequence: baseSequence,
+            byteLength: SegmentHeader.size,
+            firstTimestamp: nil,
+            maxTimestamp: 0,
+            index: SegmentIndex(),
+            sealed: false
+        )
         return (segment, file)
     }
 }

@@ -35,7 +35,10 @@ struct ShardSnapshot: Sendable {
     /// Calls `body` for visible records from `sequence` on, up to `maxRecords` records or about
     /// `maxBytes` of data (at least one record is returned when any is available).
     func read(
-        from sequence: UInt64, maxRecords: Int, maxBytes: Int, decoder: BatchDecoder,
+        from sequence: UInt64,
+        maxRecords: Int,
+        maxBytes: Int,
+        decoder: BatchDecoder,
         _ body: (RecordView) throws -> Void
     ) throws -> ReadProgress {
         let snapshot = segments
@@ -66,8 +69,11 @@ struct ShardSnapshot: Sendable {
             }
             let position = segment.index.position(forRelativeSequence: progress.nextSequence - segment.baseSequence)
             var scanner = SegmentScanner(
-                file: file, from: position, limit: segment.byteLength,
-                maxBatchLength: configuration.maxStoredBatchBytes)
+                file: file,
+                from: position,
+                limit: segment.byteLength,
+                maxBatchLength: configuration.maxStoredBatchBytes
+            )
             var done = false
             while !done {
                 let batchStart = scanner.position
@@ -98,12 +104,18 @@ struct ShardSnapshot: Sendable {
     /// written if there is none).
     func firstSequence(atOrAfter time: Int64, decoder: BatchDecoder) throws -> UInt64 {
         let snapshot = segments
-        guard let segment = snapshot.first(where: { !$0.isEmpty && $0.maxTimestamp >= time && $0.baseSequence < visibleNext })
+        guard
+            let segment = snapshot.first(where: {
+                !$0.isEmpty && $0.maxTimestamp >= time && $0.baseSequence < visibleNext
+            })
         else { return visibleNext }
         let file = try FileHandle.openForReading(segment.path)
         var scanner = SegmentScanner(
-            file: file, from: segment.index.position(forTimestamp: time), limit: segment.byteLength,
-            maxBatchLength: configuration.maxStoredBatchBytes)
+            file: file,
+            from: segment.index.position(forTimestamp: time),
+            limit: segment.byteLength,
+            maxBatchLength: configuration.maxStoredBatchBytes
+        )
         var found: UInt64?
         while found == nil {
             let more: Bool? = try scanChecked(&scanner, segment: segment) { header, payload in
@@ -122,7 +134,9 @@ struct ShardSnapshot: Sendable {
     /// Runs the scanner one batch, turning a framing failure inside published data into a
     /// corruption error with file and offset (published bytes were valid when written).
     private func scanChecked<R>(
-        _ scanner: inout SegmentScanner, segment: Segment, _ body: (BatchHeader, UnsafeRawBufferPointer) throws -> R
+        _ scanner: inout SegmentScanner,
+        segment: Segment,
+        _ body: (BatchHeader, UnsafeRawBufferPointer) throws -> R
     ) throws -> R? {
         do {
             return try scanner.next(body)

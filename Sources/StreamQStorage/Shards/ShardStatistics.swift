@@ -27,8 +27,11 @@ extension ShardSnapshot {
         var stored = 0
         for segment in segments where !segment.isEmpty && segment.baseSequence < visibleNext {
             var scanner = SegmentScanner(
-                file: try FileHandle.openForReading(segment.path), from: SegmentHeader.size, limit: segment.byteLength,
-                maxBatchLength: configuration.maxStoredBatchBytes)
+                file: try FileHandle.openForReading(segment.path),
+                from: SegmentHeader.size,
+                limit: segment.byteLength,
+                maxBatchLength: configuration.maxStoredBatchBytes
+            )
             while let header = try scanner.next({ header, _ in header }), header.baseSequence < visibleNext {
                 uncompressed += Int(header.rawLength)
                 stored += header.payloadLength
@@ -36,10 +39,15 @@ extension ShardSnapshot {
         }
         let lastMinuteStart = try firstSequence(atOrAfter: now - 60_000, decoder: decoder)
         return ShardStatistics(
-            shard: shard, isOpen: isOpen, records: visibleNext - bounds.start, bytesOnDisk: diskUsage.bytes,
-            uncompressedBytes: uncompressed, storedPayloadBytes: stored,
+            shard: shard,
+            isOpen: isOpen,
+            records: visibleNext - bounds.start,
+            bytesOnDisk: diskUsage.bytes,
+            uncompressedBytes: uncompressed,
+            storedPayloadBytes: stored,
             oldestArrivalMilliseconds: segments.first(where: { !$0.isEmpty })?.firstTimestamp,
             newestArrivalMilliseconds: newestArrival,
-            recordsLastMinute: visibleNext - min(visibleNext, lastMinuteStart))
+            recordsLastMinute: visibleNext - min(visibleNext, lastMinuteStart)
+        )
     }
 }

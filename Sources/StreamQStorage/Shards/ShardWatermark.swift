@@ -33,12 +33,14 @@ struct ShardWatermark: Equatable, Sendable {
         else { return nil }
         return bytes.withUnsafeBytes { raw in
             guard raw.loadLittleEndian(at: 0, as: UInt32.self) == magic,
-                raw.loadLittleEndian(at: 28, as: UInt32.self) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<28]))
+                raw.loadLittleEndian(at: 28, as: UInt32.self)
+                    == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<28]))
             else { return nil }
             return ShardWatermark(
                 segmentBase: raw.loadLittleEndian(at: 4, as: UInt64.self),
                 byteLength: raw.loadLittleEndian(at: 12, as: UInt64.self),
-                next: raw.loadLittleEndian(at: 20, as: UInt64.self))
+                next: raw.loadLittleEndian(at: 20, as: UInt64.self)
+            )
         }
     }
 }

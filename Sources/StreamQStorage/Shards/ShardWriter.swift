@@ -74,7 +74,9 @@ final class ShardWriter: Sendable {
     /// Queues an append and returns at once; `completion` runs when it is acknowledged or failed.
     /// Appends queued by one caller are stored in the order queued.
     func enqueue(
-        _ records: [AppendRecord], producer: ProducerStamp?, completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void
+        _ records: [AppendRecord],
+        producer: ProducerStamp?,
+        completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void
     ) {
         enqueue(ShardAppend(.records(records), producer: producer), completion: completion)
     }
@@ -89,7 +91,11 @@ final class ShardWriter: Sendable {
                 let result: Result<[CompressedPayload], StreamQStorageError>
                 do {
                     result = .success(
-                        try append.compress(maxBatchBytes: configuration.maxBatchBytes, compression: configuration.compression))
+                        try append.compress(
+                            maxBatchBytes: configuration.maxBatchBytes,
+                            compression: configuration.compression
+                        )
+                    )
                 } catch let error as StreamQStorageError {
                     result = .failure(error)
                 } catch {
@@ -181,7 +187,12 @@ final class ShardWriter: Sendable {
         switch policy {
         case .always:
             log.publish(durable: false)
-            let written = Written(requests: requests, results: results, file: log.activeFileHandle, watermark: log.writtenWatermark)
+            let written = Written(
+                requests: requests,
+                results: results,
+                file: log.activeFileHandle,
+                watermark: log.writtenWatermark
+            )
             let startSync = syncer.withLock { state in
                 state.waiting.append(written)
                 defer { state.draining = true }
@@ -211,7 +222,9 @@ final class ShardWriter: Sendable {
                 // older segment that was synced when it was sealed.
                 try log.syncCommitted(last.file, upTo: last.watermark)
                 for group in groups {
-                    for (request, result) in zip(group.requests, group.results) { request.complete(result.mapError { $0 }) }
+                    for (request, result) in zip(group.requests, group.results) {
+                        request.complete(result.mapError { $0 })
+                    }
                 }
             } catch {
                 for group in groups {

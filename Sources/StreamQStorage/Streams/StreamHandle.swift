@@ -25,8 +25,14 @@ final class StreamHandle: Sendable {
     }
 
     private init(
-        path: String, metadata: StreamMetadata, keyRing: DataKeyRing, writers: [ShardID: ShardWriter],
-        sources: [ShardID: any ShardSource], configuration: StorageConfiguration, logger: Logger, monitor: FileChangeMonitor?
+        path: String,
+        metadata: StreamMetadata,
+        keyRing: DataKeyRing,
+        writers: [ShardID: ShardWriter],
+        sources: [ShardID: any ShardSource],
+        configuration: StorageConfiguration,
+        logger: Logger,
+        monitor: FileChangeMonitor?
     ) {
         self.path = path
         self.keyRing = keyRing
@@ -34,21 +40,33 @@ final class StreamHandle: Sendable {
         self.logger = logger
         self.monitor = monitor
         self.state = Mutex(
-            State(metadata: metadata, writers: writers, sources: sources, routes: Self.routes(for: metadata)))
+            State(metadata: metadata, writers: writers, sources: sources, routes: Self.routes(for: metadata))
+        )
     }
 
     /// Opens a stream for reading only, in a process that does not hold the write lock.
     static func openReadOnly(
-        path: String, metadata: StreamMetadata, masterKeys: MasterKeySource, configuration: StorageConfiguration,
-        logger: Logger, monitor: FileChangeMonitor
+        path: String,
+        metadata: StreamMetadata,
+        masterKeys: MasterKeySource,
+        configuration: StorageConfiguration,
+        logger: Logger,
+        monitor: FileChangeMonitor
     ) -> StreamHandle {
         let metaPath = path + "/stream.meta"
         let keyRing = DataKeyRing(metadata: metadata, masterKeys: masterKeys) {
             try StreamMetadata.decode(FileSystem.readFile(metaPath), path: metaPath).encryption
         }
         let handle = StreamHandle(
-            path: path, metadata: metadata, keyRing: keyRing, writers: [:], sources: [:], configuration: configuration,
-            logger: logger, monitor: monitor)
+            path: path,
+            metadata: metadata,
+            keyRing: keyRing,
+            writers: [:],
+            sources: [:],
+            configuration: configuration,
+            logger: logger,
+            monitor: monitor
+        )
         handle.addReadOnlyShards(metadata)
         return handle
     }
@@ -57,7 +75,10 @@ final class StreamHandle: Sendable {
         state.withLock { state in
             for shard in metadata.shards where state.sources[shard.id] == nil {
                 let source = ReadOnlyShard(
-                    shard: shard.id, directory: path + "/shards/" + shard.id.description, configuration: configuration)
+                    shard: shard.id,
+                    directory: path + "/shards/" + shard.id.description,
+                    configuration: configuration
+                )
                 monitor?.watch(source.directory, signal: source.changes)
                 monitor?.watch(path, signal: source.changes)  // stream.meta replaced: a reshard
                 state.sources[shard.id] = source
@@ -79,8 +100,12 @@ final class StreamHandle: Sendable {
     }
 
     static func open(
-        path: String, metadata: StreamMetadata, masterKeys: MasterKeySource, configuration: StorageConfiguration,
-        logger: Logger, notes: inout [ShardLog.RecoveryNote]
+        path: String,
+        metadata: StreamMetadata,
+        masterKeys: MasterKeySource,
+        configuration: StorageConfiguration,
+        logger: Logger,
+        notes: inout [ShardLog.RecoveryNote]
     ) throws -> StreamHandle {
         let keyRing = DataKeyRing(metadata: metadata, masterKeys: masterKeys)
         // Shard directories the metadata does not know come from a reshard that crashed before
@@ -93,15 +118,22 @@ final class StreamHandle: Sendable {
         var writers: [ShardID: ShardWriter] = [:]
         for shard in metadata.shards {
             let log = try ShardLog.open(
-                directory: path + "/shards/" + shard.id.description, stream: StreamName(rawValue: metadata.name)!,
-                shard: shard.id, streamID: metadata.streamIDBytes,
-                baseSequence: shard.baseSequence, configuration: configuration,
-                logger: logger, notes: &notes)
+                directory: path + "/shards/" + shard.id.description,
+                stream: StreamName(rawValue: metadata.name)!,
+                shard: shard.id,
+                streamID: metadata.streamIDBytes,
+                baseSequence: shard.baseSequence,
+                configuration: configuration,
+                logger: logger,
+                notes: &notes
+            )
             if let end = shard.endSequence {
                 guard log.bounds.next == end else {
                     throw StreamQStorageError.corrupt(
-                        log.directory, offset: 0,
-                        "closed shard should end before sequence \(end) but its log ends before \(log.bounds.next)")
+                        log.directory,
+                        offset: 0,
+                        "closed shard should end before sequence \(end) but its log ends before \(log.bounds.next)"
+                    )
                 }
                 try log.close()
             }
@@ -109,8 +141,15 @@ final class StreamHandle: Sendable {
             writers[shard.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy)
         }
         return StreamHandle(
-            path: path, metadata: metadata, keyRing: keyRing, writers: writers, sources: writers.mapValues { $0.log },
-            configuration: configuration, logger: logger, monitor: nil)
+            path: path,
+            metadata: metadata,
+            keyRing: keyRing,
+            writers: writers,
+            sources: writers.mapValues { $0.log },
+            configuration: configuration,
+            logger: logger,
+            monitor: nil
+        )
     }
 
     /// How the stream's shard logs write under `metadata`: sealed with its active data key, if any.
@@ -125,11 +164,17 @@ final class StreamHandle: Sendable {
         try await changeEncryption { encryption in
             var state = encryption ?? StreamEncryptionState(masterKeyID: nil, activeDataKey: nil, dataKeys: [])
             if rotating, state.masterKeyID != masterKeyID {
-                throw StreamQStorageError.invalid("stream '\(keyRing.streamName)' is not encrypted with '\(masterKeyID)'")
+                throw StreamQStorageError.invalid(
+                    "stream '\(keyRing.streamName)' is not encrypted with '\(masterKeyID)'"
+                )
             }
             let (key, wrapped) = try WrappedDataKey.generate(
-                index: state.nextDataKeyIndex, streamID: keyRing.streamID, masterKeyID: masterKeyID,
-                masterKey: masterKey.key, createdAt: now)
+                index: state.nextDataKeyIndex,
+                streamID: keyRing.streamID,
+                masterKeyID: masterKeyID,
+                masterKey: masterKey.key,
+                createdAt: now
+            )
             keyRing.add(key, index: wrapped.index)
             state.masterKeyID = masterKeyID
             state.activeDataKey = wrapped.index
@@ -167,7 +212,10 @@ final class StreamHandle: Sendable {
         }
         logger.info(
             "changed stream encryption",
-            metadata: ["stream": "\(keyRing.streamName)", "keyID": "\(currentMetadata.encryption?.masterKeyID ?? "none")"])
+            metadata: [
+                "stream": "\(keyRing.streamName)", "keyID": "\(currentMetadata.encryption?.masterKeyID ?? "none")",
+            ]
+        )
     }
 
     private static func routes(for metadata: StreamMetadata) -> [(range: HashKeyRange, shard: ShardID)] {
@@ -226,7 +274,8 @@ final class StreamHandle: Sendable {
     /// Closes `parents` and opens children with the ranges `childRanges` computes from them.
     /// The new metadata generation, written atomically, is the commit point.
     func reshard(
-        parents parentIDs: [ShardID], childRanges: ([ShardMetadata]) throws -> [HashKeyRange]
+        parents parentIDs: [ShardID],
+        childRanges: ([ShardMetadata]) throws -> [HashKeyRange]
     ) async throws -> [ShardID] {
         let (parents, writers, firstChild) = try state.withLock { state in
             let parents = try parentIDs.map { id in
@@ -266,28 +315,44 @@ final class StreamHandle: Sendable {
 
     /// Closes the parents, opens the children and commits the new shard map.
     private func commitReshard(
-        _ parents: [ShardMetadata], writers: [ShardWriter], into ranges: [HashKeyRange], firstChild: UInt32
+        _ parents: [ShardMetadata],
+        writers: [ShardWriter],
+        into ranges: [HashKeyRange],
+        firstChild: UInt32
     ) async throws -> [ShardID] {
         let parentIDs = parents.map(\.id)
         // Stop the parents after everything already queued for them, and learn where they end.
         var ends: [UInt64] = []
         for writer in writers {
-            ends.append(try await writer.perform { log in
-                try log.close()
-                return log.bounds.next
-            })
+            ends.append(
+                try await writer.perform { log in
+                    try log.close()
+                    return log.bounds.next
+                }
+            )
         }
         let base = ends.max()!
         let metadata = currentMetadata
         var children: [ShardMetadata] = []
         var childWriters: [ShardID: ShardWriter] = [:]
         for (offset, range) in ranges.enumerated() {
-            let child = ShardMetadata(id: ShardID(firstChild + UInt32(offset)), range: range, parents: parentIDs, baseSequence: base)
+            let child = ShardMetadata(
+                id: ShardID(firstChild + UInt32(offset)),
+                range: range,
+                parents: parentIDs,
+                baseSequence: base
+            )
             var notes: [ShardLog.RecoveryNote] = []
             let log = try ShardLog.open(
-                directory: path + "/shards/" + child.id.description, stream: StreamName(rawValue: metadata.name)!,
-                shard: child.id, streamID: metadata.streamIDBytes, baseSequence: base, configuration: configuration, logger: logger,
-                notes: &notes)
+                directory: path + "/shards/" + child.id.description,
+                stream: StreamName(rawValue: metadata.name)!,
+                shard: child.id,
+                streamID: metadata.streamIDBytes,
+                baseSequence: base,
+                configuration: configuration,
+                logger: logger,
+                notes: &notes
+            )
             children.append(child)
             childWriters[child.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy)
         }
@@ -312,7 +377,8 @@ final class StreamHandle: Sendable {
         }
         logger.info(
             "resharded stream",
-            metadata: ["stream": "\(metadata.name)", "parents": "\(parentIDs)", "children": "\(children.map(\.id))"])
+            metadata: ["stream": "\(metadata.name)", "parents": "\(parentIDs)", "children": "\(children.map(\.id))"]
+        )
         return children.map(\.id)
     }
 
@@ -323,19 +389,28 @@ final class StreamHandle: Sendable {
             let bounds = snapshot.bounds
             let usage = snapshot.diskUsage
             return ShardDescription(
-                id: shard.id, hashKeyRange: shard.range, parents: shard.parents, children: shard.children,
+                id: shard.id,
+                hashKeyRange: shard.range,
+                parents: shard.parents,
+                children: shard.children,
                 isOpen: shard.isOpen,
                 startingSequenceNumber: SequenceNumber(sequence: shard.baseSequence, shard: shard.id),
                 endingSequenceNumber: shard.endSequence.flatMap { end in
                     end > shard.baseSequence ? SequenceNumber(sequence: end - 1, shard: shard.id) : nil
                 },
-                storedSequences: bounds.start..<bounds.next, bytesOnDisk: usage.bytes, segmentCount: usage.segments,
-                newestArrivalMilliseconds: snapshot.newestArrival)
+                storedSequences: bounds.start..<bounds.next,
+                bytesOnDisk: usage.bytes,
+                segmentCount: usage.segments,
+                newestArrivalMilliseconds: snapshot.newestArrival
+            )
         }
         return StreamDescription(
-            name: StreamName(rawValue: metadata.name)!, createdAtMilliseconds: metadata.createdAt,
-            retention: .milliseconds(metadata.retentionMilliseconds), retentionBytes: metadata.retentionBytes,
+            name: StreamName(rawValue: metadata.name)!,
+            createdAtMilliseconds: metadata.createdAt,
+            retention: .milliseconds(metadata.retentionMilliseconds),
+            retentionBytes: metadata.retentionBytes,
             shards: shards,
-            encryption: metadata.encryption?.masterKeyID.map { StreamEncryption(type: .kms, keyID: $0) } ?? .none)
+            encryption: metadata.encryption?.masterKeyID.map { StreamEncryption(type: .kms, keyID: $0) } ?? .none
+        )
     }
 }

@@ -35,7 +35,11 @@ struct StreamMetadata: Codable, Sendable, Equatable {
     func shard(_ id: ShardID) -> ShardMetadata? { shards.first { $0.id == id } }
 
     mutating func update(_ shard: ShardMetadata) {
-        if let index = shards.firstIndex(where: { $0.id == shard.id }) { shards[index] = shard } else { shards.append(shard) }
+        if let index = shards.firstIndex(where: { $0.id == shard.id }) {
+            shards[index] = shard
+        } else {
+            shards.append(shard)
+        }
     }
 
     func encoded() throws -> [UInt8] {

@@ -16,7 +16,8 @@ public struct StreamName: RawRepresentable, Hashable, Comparable, Sendable, Cust
             throw .invalid("stream name must be 1 to 128 characters, got \(bytes.count)")
         }
         for byte in bytes {
-            let allowed = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
+            let allowed =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
                 || (byte >= 0x61 && byte <= 0x7A) || byte == 0x5F || byte == 0x2E || byte == 0x2D
             guard allowed else {
                 throw .invalid("stream name '\(name)' may only contain letters, digits, '_', '.' and '-'")

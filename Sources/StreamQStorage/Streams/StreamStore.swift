@@ -47,7 +47,9 @@ public final class StreamStore: Sendable {
     /// - Throws: `StreamQStorageError` with code `.locked` if another process holds it, `.corruption`
     ///   naming file and offset if stored data is damaged anywhere but a torn tail.
     public init(
-        directory: String, configuration: StorageConfiguration = .init(), mode: AccessMode = .readWrite,
+        directory: String,
+        configuration: StorageConfiguration = .init(),
+        mode: AccessMode = .readWrite,
         logger: Logger = Logger(label: "streamq.storage")
     ) throws {
         try configuration.validate()
@@ -83,10 +85,18 @@ public final class StreamStore: Sendable {
         for name in try FileSystem.contents(of: directory + "/streams") {
             guard let streamName = StreamName(rawValue: name) else { continue }
             let path = directory + "/streams/" + name
-            let metadata = try StreamMetadata.decode(FileSystem.readFile(path + "/stream.meta"), path: path + "/stream.meta")
+            let metadata = try StreamMetadata.decode(
+                FileSystem.readFile(path + "/stream.meta"),
+                path: path + "/stream.meta"
+            )
             handles[streamName] = try StreamHandle.open(
-                path: path, metadata: metadata, masterKeys: masterKeys, configuration: configuration, logger: logger,
-                notes: &notes)
+                path: path,
+                metadata: metadata,
+                masterKeys: masterKeys,
+                configuration: configuration,
+                logger: logger,
+                notes: &notes
+            )
         }
         self.streams = Mutex(handles)
         self.recoveryNotes = notes.map(\.description)
@@ -101,7 +111,9 @@ public final class StreamStore: Sendable {
         let found = try FileSystem.readFile(path)
         guard found == expected else {
             throw StreamQStorageError(
-                .unsupportedFormat, "\(path) does not describe a streamq data directory of format 1")
+                .unsupportedFormat,
+                "\(path) does not describe a streamq data directory of format 1"
+            )
         }
     }
 
@@ -125,8 +137,13 @@ public final class StreamStore: Sendable {
             guard let bytes = try? FileSystem.readFile(path + "/stream.meta") else { continue }
             let metadata = try StreamMetadata.decode(bytes, path: path + "/stream.meta")
             refreshed[name] = StreamHandle.openReadOnly(
-                path: path, metadata: metadata, masterKeys: masterKeys, configuration: configuration, logger: logger,
-                monitor: monitor)
+                path: path,
+                metadata: metadata,
+                masterKeys: masterKeys,
+                configuration: configuration,
+                logger: logger,
+                monitor: monitor
+            )
         }
         streams.withLock { $0 = refreshed }
     }
@@ -148,35 +165,53 @@ public final class StreamStore: Sendable {
     /// - Throws: `.encryptionKeyUnavailable` naming the key and the file when `keyID` cannot be had;
     ///   nothing is created then.
     public func createStream(
-        _ name: StreamName, shardCount: Int, retention: Duration = .seconds(24 * 3600), retentionBytes: Int? = nil,
+        _ name: StreamName,
+        shardCount: Int,
+        retention: Duration = .seconds(24 * 3600),
+        retentionBytes: Int? = nil,
         encryptWith keyID: String? = nil
     ) throws {
         try checkWritable()
-        guard (1...1024).contains(shardCount) else { throw StreamQStorageError.invalid("shard count must be 1 to 1024, got \(shardCount)") }
+        guard (1...1024).contains(shardCount) else {
+            throw StreamQStorageError.invalid("shard count must be 1 to 1024, got \(shardCount)")
+        }
         guard retention >= .seconds(1), retention <= .seconds(365 * 24 * 3600) else {
             throw StreamQStorageError.invalid("retention must be between 1 second and 365 days")
         }
-        if let retentionBytes, retentionBytes < 1 { throw StreamQStorageError.invalid("retention bytes must be positive") }
+        if let retentionBytes, retentionBytes < 1 {
+            throw StreamQStorageError.invalid("retention bytes must be positive")
+        }
         var generator = SystemRandomNumberGenerator()
         let streamID = (0..<16).map { _ in String(format2hex: UInt8.random(in: 0...255, using: &generator)) }.joined()
         var metadata = StreamMetadata(
-            name: name.rawValue, streamID: streamID, createdAt: configuration.clock.nowMilliseconds(),
-            retentionMilliseconds: retention.milliseconds, retentionBytes: retentionBytes, generation: 1,
+            name: name.rawValue,
+            streamID: streamID,
+            createdAt: configuration.clock.nowMilliseconds(),
+            retentionMilliseconds: retention.milliseconds,
+            retentionBytes: retentionBytes,
+            generation: 1,
             nextShardNumber: UInt32(shardCount),
             shards: HashKeyRange.evenSplit(into: shardCount).enumerated().map { index, range in
                 ShardMetadata(id: ShardID(UInt32(index)), range: range, parents: [], baseSequence: 0)
-            })
+            }
+        )
         var dataKey: DataKey?
         if let keyID {
             try MasterKeyFile.validateKeyName(keyID)
             let (key, wrapped) = try WrappedDataKey.generate(
-                index: 0, streamID: metadata.streamIDBytes, masterKeyID: keyID,
-                masterKey: masterKeys.key(keyID, for: name.rawValue).key, createdAt: metadata.createdAt)
+                index: 0,
+                streamID: metadata.streamIDBytes,
+                masterKeyID: keyID,
+                masterKey: masterKeys.key(keyID, for: name.rawValue).key,
+                createdAt: metadata.createdAt
+            )
             metadata.encryption = StreamEncryptionState(masterKeyID: keyID, activeDataKey: 0, dataKeys: [wrapped])
             dataKey = key
         }
         try streams.withLock { streams in
-            guard streams[name] == nil else { throw StreamQStorageError(.streamExists, "stream '\(name)' already exists") }
+            guard streams[name] == nil else {
+                throw StreamQStorageError(.streamExists, "stream '\(name)' already exists")
+            }
             // Build it under tmp/ and rename into place: a crash leaves no half-made stream.
             let staging = temporaryDirectory + "/create-" + name.rawValue
             try FileSystem.removeTree(staging)
@@ -187,8 +222,13 @@ public final class StreamStore: Sendable {
             try FileSystem.syncDirectory(streamsDirectory)
             var notes: [ShardLog.RecoveryNote] = []
             let handle = try StreamHandle.open(
-                path: final, metadata: metadata, masterKeys: masterKeys, configuration: configuration, logger: logger,
-                notes: &notes)
+                path: final,
+                metadata: metadata,
+                masterKeys: masterKeys,
+                configuration: configuration,
+                logger: logger,
+                notes: &notes
+            )
             if let dataKey { handle.keyRing.add(dataKey, index: 0) }
             streams[name] = handle
         }
@@ -222,7 +262,11 @@ public final class StreamStore: Sendable {
         let stream = try handle(name)
         let masterKey = try stream.keyRing.masterKey(keyID)
         try await stream.startDataKey(
-            masterKeyID: keyID, masterKey: masterKey, now: configuration.clock.nowMilliseconds(), rotating: false)
+            masterKeyID: keyID,
+            masterKey: masterKey,
+            now: configuration.clock.nowMilliseconds(),
+            rotating: false
+        )
     }
 
     /// Stops encrypting the records written from now on (Kinesis's StopStreamEncryption).
@@ -239,11 +283,17 @@ public final class StreamStore: Sendable {
         try checkWritable()
         let stream = try handle(name)
         guard let keyID = stream.currentMetadata.encryption?.masterKeyID else {
-            throw StreamQStorageError.invalid("stream '\(name)' is not encrypted; start encryption before rotating its key")
+            throw StreamQStorageError.invalid(
+                "stream '\(name)' is not encrypted; start encryption before rotating its key"
+            )
         }
         let masterKey = try stream.keyRing.masterKey(keyID)
         try await stream.startDataKey(
-            masterKeyID: keyID, masterKey: masterKey, now: configuration.clock.nowMilliseconds(), rotating: true)
+            masterKeyID: keyID,
+            masterKey: masterKey,
+            now: configuration.clock.nowMilliseconds(),
+            rotating: true
+        )
     }
 
     /// The names of all streams, sorted.
@@ -280,7 +330,9 @@ public final class StreamStore: Sendable {
                 for (shard, (writer, indices)) in groups {
                     tasks.addTask {
                         do {
-                            let base = try await writer.append(indices.count == records.count ? records : indices.map { records[$0] })
+                            let base = try await writer.append(
+                                indices.count == records.count ? records : indices.map { records[$0] }
+                            )
                             return (shard, indices, base)
                         } catch let error as StreamQStorageError where error.code == .shardClosed {
                             return (shard, indices, nil)  // resharded under us: route again
@@ -294,14 +346,18 @@ public final class StreamStore: Sendable {
                     }
                     for (offset, index) in indices.enumerated() {
                         results[index] = AppendResult(
-                            shard: shard, sequenceNumber: SequenceNumber(sequence: base + UInt64(offset), shard: shard))
+                            shard: shard,
+                            sequenceNumber: SequenceNumber(sequence: base + UInt64(offset), shard: shard)
+                        )
                     }
                 }
             }
             remaining.sort()
             attempts += 1
             if !remaining.isEmpty {
-                guard attempts < 1000 else { throw StreamQStorageError(.shardClosed, "stream '\(name)' kept resharding during the append") }
+                guard attempts < 1000 else {
+                    throw StreamQStorageError(.shardClosed, "stream '\(name)' kept resharding during the append")
+                }
                 try await Task.sleep(for: .milliseconds(1))
             }
         }
@@ -316,7 +372,10 @@ public final class StreamStore: Sendable {
     /// - Throws: `.shardClosed` if a reshard closed the shard (route again), `.duplicateSequence` or
     ///   `.outOfOrderSequence` for stamps outside the deduplication window, validation errors.
     public func append(
-        to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp? = nil
+        to name: StreamName,
+        shard: ShardID,
+        _ records: [AppendRecord],
+        producer: ProducerStamp? = nil
     ) async throws -> SequenceNumber {
         try await withCheckedThrowingContinuation { continuation in
             do {
@@ -333,7 +392,10 @@ public final class StreamStore: Sendable {
     /// producer keep several appends in flight without reordering them.
     /// - Throws: validation errors, before anything is queued.
     public func enqueueAppend(
-        to name: StreamName, shard: ShardID, _ records: [AppendRecord], producer: ProducerStamp? = nil,
+        to name: StreamName,
+        shard: ShardID,
+        _ records: [AppendRecord],
+        producer: ProducerStamp? = nil,
         completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
     ) throws {
         try checkWritable()
@@ -353,22 +415,29 @@ public final class StreamStore: Sendable {
     /// - Throws: validation errors (empty, a partition key outside 1 to 256 characters, data over
     ///   the record limit, more than one batch's worth of bytes) before anything is queued.
     public func enqueueAppend(
-        to name: StreamName, shard: ShardID, encoded records: EncodedRecords,
+        to name: StreamName,
+        shard: ShardID,
+        encoded records: EncodedRecords,
         completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
     ) throws {
         try checkWritable()
         guard !records.isEmpty else { throw StreamQStorageError.invalid("an append needs at least one record") }
         if let key = records.invalidKey {
             throw StreamQStorageError.invalid(
-                "partition key must be 1 to 256 Unicode characters, got \(key.unicodeScalars.count)")
+                "partition key must be 1 to 256 Unicode characters, got \(key.unicodeScalars.count)"
+            )
         }
         guard records.largestData <= configuration.maxRecordBytes else {
             throw StreamQStorageError(
-                .recordTooLarge, "record data is \(records.largestData) bytes; the limit is \(configuration.maxRecordBytes)")
+                .recordTooLarge,
+                "record data is \(records.largestData) bytes; the limit is \(configuration.maxRecordBytes)"
+            )
         }
         let limit = configuration.maxBatchBytes + configuration.maxRecordBytes
         guard records.byteCount <= limit else {
-            throw StreamQStorageError.invalid("\(records.byteCount) bytes of encoded records; one append takes at most \(limit)")
+            throw StreamQStorageError.invalid(
+                "\(records.byteCount) bytes of encoded records; one append takes at most \(limit)"
+            )
         }
         let counter = recordsAppended
         let count = records.count
@@ -397,7 +466,11 @@ public final class StreamStore: Sendable {
         return try description.shards.map { shard in
             let decoder = BatchDecoder(opener: BatchOpener(keyRing: stream.keyRing, shard: shard.id))
             return try stream.source(shard.id).snapshot().statistics(
-                shard: shard.id, isOpen: shard.isOpen, now: now, decoder: decoder)
+                shard: shard.id,
+                isOpen: shard.isOpen,
+                now: now,
+                decoder: decoder
+            )
         }
     }
 
@@ -415,7 +488,8 @@ public final class StreamStore: Sendable {
             guard number.shard == shard else {
                 throw StreamQStorageError.invalid("sequence number \(number) belongs to \(number.shard), not \(shard)")
             }
-            guard number.sequence < bounds.next || (number.sequence == bounds.next && position == .atSequence(number)) else {
+            guard number.sequence < bounds.next || (number.sequence == bounds.next && position == .atSequence(number))
+            else {
                 throw StreamQStorageError.invalid("sequence number \(number) has not been written to \(shard) yet")
             }
             if case .afterSequence = position { sequence = number.sequence + 1 } else { sequence = number.sequence }
@@ -436,14 +510,21 @@ public final class StreamStore: Sendable {
         let newest = try handle(cursor.stream).source(cursor.shard).snapshot().newestArrival
         let behind = records.last.map { (newest ?? $0.arrivalMilliseconds) - $0.arrivalMilliseconds } ?? 0
         return ReadResult(
-            records: records, next: scan.next, childShards: scan.childShards, trimmedTo: scan.trimmedTo,
-            millisBehindLatest: behind)
+            records: records,
+            next: scan.next,
+            childShards: scan.childShards,
+            trimmedTo: scan.trimmedTo,
+            millisBehindLatest: behind
+        )
     }
 
     /// Like ``read(_:maxRecords:maxBytes:)`` but lends each record to `body` without copying it:
     /// the fast path for engines that look at a few fields of many records.
     public func scan(
-        _ cursor: ShardCursor, maxRecords: Int = 10_000, maxBytes: Int = 10 << 20, _ body: (RecordView) throws -> Void
+        _ cursor: ShardCursor,
+        maxRecords: Int = 10_000,
+        maxBytes: Int = 10 << 20,
+        _ body: (RecordView) throws -> Void
     ) throws -> ScanResult {
         guard maxRecords > 0, maxBytes > 0 else { throw StreamQStorageError.invalid("read limits must be positive") }
         let stream = try handle(cursor.stream)
@@ -452,18 +533,37 @@ public final class StreamStore: Sendable {
         var progress: ShardSnapshot.ReadProgress
         do {
             progress = try source.snapshot().read(
-                from: cursor.sequence, maxRecords: maxRecords, maxBytes: maxBytes, decoder: decoder, body)
+                from: cursor.sequence,
+                maxRecords: maxRecords,
+                maxBytes: maxBytes,
+                decoder: decoder,
+                body
+            )
         } catch is ShardSnapshot.SegmentDeleted {  // retention removed it meanwhile: read the new view
             progress = try source.snapshot().read(
-                from: cursor.sequence, maxRecords: maxRecords, maxBytes: maxBytes, decoder: decoder, body)
+                from: cursor.sequence,
+                maxRecords: maxRecords,
+                maxBytes: maxBytes,
+                decoder: decoder,
+                body
+            )
         }
-        var next: ShardCursor? = ShardCursor(stream: cursor.stream, shard: cursor.shard, sequence: progress.nextSequence)
+        var next: ShardCursor? = ShardCursor(
+            stream: cursor.stream,
+            shard: cursor.shard,
+            sequence: progress.nextSequence
+        )
         var children: [ShardID] = []
         if let shard = stream.metadata(cursor.shard), let end = shard.endSequence, progress.nextSequence >= end {
             next = nil
             children = shard.children
         }
-        return ScanResult(recordCount: progress.recordCount, next: next, childShards: children, trimmedTo: progress.trimmedTo)
+        return ScanResult(
+            recordCount: progress.recordCount,
+            next: next,
+            childShards: children,
+            trimmedTo: progress.trimmedTo
+        )
     }
 
     /// Waits until the shard may have records at or after `cursor` (or has closed), up to `timeout`.
@@ -504,7 +604,8 @@ public final class StreamStore: Sendable {
             let range = parents[0].range
             guard newStartingHashKey > range.start, newStartingHashKey <= range.end else {
                 throw StreamQStorageError.invalid(
-                    "new starting hash key must be in \(range.start + 1)...\(range.end) for \(shard)")
+                    "new starting hash key must be in \(range.start + 1)...\(range.end) for \(shard)"
+                )
             }
             return [
                 HashKeyRange(start: range.start, end: newStartingHashKey - 1),
@@ -541,7 +642,10 @@ public final class StreamStore: Sendable {
                 try await writer.perform { log in
                     try log.rollIfAged(now: now)
                     try log.applyRetention(
-                        now: now, maxAge: .milliseconds(metadata.retentionMilliseconds), maxBytes: metadata.retentionBytes)
+                        now: now,
+                        maxAge: .milliseconds(metadata.retentionMilliseconds),
+                        maxBytes: metadata.retentionBytes
+                    )
                 }
             }
         }
@@ -591,7 +695,9 @@ public final class StreamStore: Sendable {
     }
 
     private func checkOpen() throws {
-        if isClosed.load(ordering: .acquiring) { throw StreamQStorageError(.closed, "the store at \(directory) is closed") }
+        if isClosed.load(ordering: .acquiring) {
+            throw StreamQStorageError(.closed, "the store at \(directory) is closed")
+        }
     }
 
     private func handle(_ name: StreamName) throws -> StreamHandle {
