@@ -10,7 +10,7 @@ build: deps
 demo: build
 	@scripts/demo.sh
 
-test: deps
+test: deps lint
 	swift build --build-tests
 	swift test
 
