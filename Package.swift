@@ -54,6 +54,7 @@ let package = Package(
         ),
         .target(name: "StreamQJSON", swiftSettings: swiftSettings),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "StreamQSinks",
             dependencies: ["CZstd", "CZlib", "StreamQSQL", "StreamQStorage", "StreamQJSON"],
@@ -72,6 +73,7 @@ let package = Package(
         .target(
             name: "StreamQCommands",
             dependencies: [
+                "CMalloc",
                 "StreamQStorage",
                 "StreamQClient",
                 "StreamQJSON",

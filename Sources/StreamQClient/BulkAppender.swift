@@ -1,12 +1,17 @@
+import Dispatch
 import StreamQStorage
 import Synchronization
 
 /// Appends a long run of records to one stream of an embedded store as fast as the store can take
-/// them: records are routed by partition key and encoded straight into a batch per shard (no
-/// object per record), full batches are appended while the next ones fill, and at most
+/// them: records are encoded straight into batches (no object per record), full batches are
+/// appended while the next ones fill, and at most
 /// `maxInFlightBytes` wait for acknowledgement at once, so memory stays bounded whatever the input
 /// rate. What `streamq put` uses; ``StreamQProducer`` is the general-purpose path (any backend,
 /// handles per record, reshards while sending).
+///
+/// With more than one open shard, hashing each partition key (MD5) to route it is the costliest step
+/// per record, so records are gathered in chunks that other cores route and encode, and each
+/// chunk's appends are queued in chunk order.
 ///
 /// Each shard's records are stored in the order given. A failed append is sticky: later calls
 /// throw it, and ``finish()`` reports it with the count stored.
@@ -18,7 +23,10 @@ public final class BulkAppender {
     private let maxBatchRecords: Int
     private var batches: [EncodedRecords]
     private let inFlight: InFlight
-    private var lastKey: (key: String, shard: Int)?
+    /// Records waiting to be routed (more than one open shard), and the order chunks keep.
+    private var chunk = UnroutedChunk()
+    private var nextChunk = 0
+    private let sequencer = ChunkSequencer()
 
     /// Records acknowledged (stored under the store's fsync policy) so far; readable from any task.
     public let acknowledged = AcknowledgedCount()
@@ -28,12 +36,13 @@ public final class BulkAppender {
     ///   - maxBatchRecords: records per append at most (an append is also cut at the store's
     ///     `maxBatchBytes`). Default 10,000.
     ///   - maxInFlightBytes: encoded bytes appended but not yet acknowledged, at most; `append`
-    ///     suspends beyond it. Default 64 MiB.
+    ///     suspends beyond it. Default 16 MiB: enough to keep every core compressing while earlier
+    ///     batches sync.
     public init(
         store: StreamStore,
         stream: StreamName,
         maxBatchRecords: Int = 10_000,
-        maxInFlightBytes: Int = 64 << 20
+        maxInFlightBytes: Int = 16 << 20
     ) throws {
         self.maxBatchRecords = max(1, maxBatchRecords)
         self.store = store
@@ -52,19 +61,30 @@ public final class BulkAppender {
     /// await acknowledgement).
     /// - Throws: the first failed append, or a validation error for this record.
     public func append(partitionKey: String, data: some Collection<UInt8>) async throws {
-        let shard = route(partitionKey)
+        if routes.count > 1 {
+            let added: Void? = data.withContiguousStorageIfAvailable { bytes in
+                chunk.add(partitionKey, UnsafeRawBufferPointer(bytes))
+            }
+            if added == nil { Array(data).withUnsafeBytes { chunk.add(partitionKey, $0) } }
+            // About a batch per shard (a shard's share is cut into batches when routed).
+            if chunk.dataBytes >= batchBytes * routes.count || chunk.count >= maxBatchRecords * routes.count {
+                try await dispatchChunk()
+            }
+            return
+        }
         let added: Void? = data.withContiguousStorageIfAvailable { bytes in
-            batches[shard].append(partitionKey: partitionKey, data: UnsafeRawBufferPointer(bytes))
+            batches[0].append(partitionKey: partitionKey, data: UnsafeRawBufferPointer(bytes))
         }
         if added == nil {
-            Array(data).withUnsafeBytes { batches[shard].append(partitionKey: partitionKey, data: $0) }
+            Array(data).withUnsafeBytes { batches[0].append(partitionKey: partitionKey, data: $0) }
         }
-        if batches[shard].byteCount >= batchBytes || batches[shard].count >= maxBatchRecords { try await send(shard) }
+        if batches[0].byteCount >= batchBytes || batches[0].count >= maxBatchRecords { try await send(0) }
     }
 
     /// Appends every shard's partial batch now, without waiting for acknowledgements: for when
     /// no more records are coming for a while.
     public func appendBuffered() async throws {
+        if !chunk.isEmpty { try await dispatchChunk() }
         for shard in batches.indices where !batches[shard].isEmpty { try await send(shard) }
     }
 
@@ -78,34 +98,61 @@ public final class BulkAppender {
         return acknowledged.value
     }
 
-    private func route(_ partitionKey: String) -> Int {
-        if routes.count == 1 { return 0 }
-        if let lastKey, lastKey.key == partitionKey { return lastKey.shard }
-        let hash = HashKey.forPartitionKey(partitionKey)
-        var low = 0
-        var high = routes.count - 1
-        while low < high {  // the last route whose start <= hash
-            let mid = (low + high + 1) / 2
-            if routes[mid].range.start <= hash { low = mid } else { high = mid - 1 }
+    /// Hands the chunk to another core to route and encode; its appends are queued after those of
+    /// every earlier chunk.
+    private func dispatchChunk() async throws {
+        let chunk = self.chunk
+        self.chunk = UnroutedChunk()
+        // Counted in flight from now on: a guess of its encoded size, corrected once encoded.
+        let estimate = chunk.dataBytes + chunk.count * 32
+        try await inFlight.reserve(estimate)
+        let index = nextChunk
+        nextChunk += 1
+        let (store, stream, routes, inFlight, sequencer) = (
+            self.store, self.stream, self.routes, self.inFlight, self.sequencer
+        )
+        let (batchBytes, maxBatchRecords) = (self.batchBytes, self.maxBatchRecords)
+        DispatchQueue.global(qos: .userInitiated).async {
+            let batches = chunk.routed(by: routes, batchBytes: batchBytes, maxBatchRecords: maxBatchRecords)
+            let encoded = batches.reduce(0) { $0 + $1.records.byteCount }
+            inFlight.complete(bytes: estimate - encoded, records: 0, .success(()))
+            sequencer.run(index) {
+                for batch in batches {
+                    Self.enqueue(
+                        batch.records,
+                        to: routes[batch.route].shard,
+                        of: stream,
+                        in: store,
+                        inFlight: inFlight
+                    )
+                }
+            }
         }
-        lastKey = (partitionKey, low)
-        return low
     }
 
     private func send(_ shard: Int) async throws {
         let batch = batches[shard]
         batches[shard] = EncodedRecords(reservingCapacity: batchBytes + batchBytes / 8)
-        let bytes = batch.byteCount
-        let count = batch.count
-        try await inFlight.reserve(bytes)
-        let inFlight = self.inFlight
+        try await inFlight.reserve(batch.byteCount)
+        Self.enqueue(batch, to: routes[shard].shard, of: stream, in: store, inFlight: inFlight)
+        if let failure = inFlight.failure { throw failure }
+    }
+
+    /// Appends `batch` (already counted in flight); its acknowledgement or failure settles it there.
+    private static func enqueue(
+        _ batch: EncodedRecords,
+        to shard: ShardID,
+        of stream: StreamName,
+        in store: StreamStore,
+        inFlight: InFlight
+    ) {
+        let (bytes, count) = (batch.byteCount, batch.count)
         do {
-            try store.enqueueAppend(to: stream, shard: routes[shard].shard, encoded: batch) { result in
+            try store.enqueueAppend(to: stream, shard: shard, encoded: batch) { result in
                 inFlight.complete(bytes: bytes, records: count, result.map { _ in () })
             }
         } catch {
             inFlight.complete(bytes: bytes, records: count, .failure(error))
-            throw error
         }
     }
 
@@ -122,6 +169,9 @@ public final class BulkAppender {
         private let limit: Int
         private let acknowledged: AcknowledgedCount
         private let state = Mutex(State())
+
+        /// The first failed append, if any.
+        var failure: (any Error)? { state.withLock { $0.failure } }
 
         init(limit: Int, acknowledged: AcknowledgedCount) {
             self.limit = limit
@@ -187,4 +237,85 @@ public final class AcknowledgedCount: Sendable {
     public var value: Int { count.load(ordering: .relaxed) }
 
     func add(_ records: Int) { count.add(records, ordering: .relaxed) }
+}
+
+/// Records gathered for routing: their keys and their data, back to back.
+private struct UnroutedChunk: Sendable {
+    private var keys: [String] = []
+    private var data: [UInt8] = []
+    private var ends: [Int] = []
+
+    var count: Int { keys.count }
+    var isEmpty: Bool { keys.isEmpty }
+    var dataBytes: Int { data.count }
+
+    mutating func add(_ key: String, _ bytes: UnsafeRawBufferPointer) {
+        keys.append(key)
+        data.append(contentsOf: bytes)
+        ends.append(data.count)
+    }
+
+    /// The records encoded into batches per route (the open shards sorted by hash-key range), each
+    /// route's batches in order and cut at `batchBytes` or `maxBatchRecords`.
+    func routed(
+        by routes: [(range: HashKeyRange, shard: ShardID)],
+        batchBytes: Int,
+        maxBatchRecords: Int
+    ) -> [(route: Int, records: EncodedRecords)] {
+        let capacity = min(batchBytes + batchBytes / 8, (data.count + 32 * keys.count) / routes.count + 4096)
+        var parts = routes.map { _ in EncodedRecords(reservingCapacity: capacity) }
+        var batches: [(route: Int, records: EncodedRecords)] = []
+        var previous: (key: String, route: Int)?
+        data.withUnsafeBytes { raw in
+            var start = 0
+            for (index, key) in keys.enumerated() {
+                let route: Int
+                if let previous, previous.key == key {
+                    route = previous.route
+                } else {
+                    route = Self.route(HashKey.forPartitionKey(key), in: routes)
+                    previous = (key, route)
+                }
+                parts[route].append(partitionKey: key, data: UnsafeRawBufferPointer(rebasing: raw[start..<ends[index]]))
+                start = ends[index]
+                if parts[route].byteCount >= batchBytes || parts[route].count >= maxBatchRecords {
+                    batches.append((route, parts[route]))
+                    parts[route] = EncodedRecords(reservingCapacity: capacity)
+                }
+            }
+        }
+        for (route, part) in parts.enumerated() where !part.isEmpty { batches.append((route, part)) }
+        return batches
+    }
+
+    /// The last route whose range starts at or below `hash`.
+    private static func route(_ hash: HashKey, in routes: [(range: HashKeyRange, shard: ShardID)]) -> Int {
+        var low = 0
+        var high = routes.count - 1
+        while low < high {
+            let mid = (low + high + 1) / 2
+            if routes[mid].range.start <= hash { low = mid } else { high = mid - 1 }
+        }
+        return low
+    }
+}
+
+/// Runs work items numbered 0, 1, 2, … in that order, whatever order they arrive in.
+private final class ChunkSequencer: Sendable {
+    private struct State {
+        var next = 0
+        var waiting: [Int: @Sendable () -> Void] = [:]
+    }
+    private let state = Mutex(State())
+
+    /// Runs `work` once every item numbered below `index` has run (perhaps at once, on this thread).
+    func run(_ index: Int, _ work: @escaping @Sendable () -> Void) {
+        state.withLock { state in
+            state.waiting[index] = work
+            while let ready = state.waiting.removeValue(forKey: state.next) {
+                ready()
+                state.next += 1
+            }
+        }
+    }
 }

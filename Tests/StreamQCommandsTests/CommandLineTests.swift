@@ -212,6 +212,36 @@ import Testing
         }
     }
 
+    /// `tail -F app.log | streamq put logs`: a line is stored while stdin stays open, without
+    /// waiting for a batch to fill or for the input to end.
+    @Test func putStoresEachLineWhileStdinStaysOpen() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "logs", "--shards", "2")
+            let put = streamq.process(["put", "logs"])
+            let stdin = Pipe()
+            put.standardInput = stdin
+            put.standardError = Pipe()
+            try put.run()
+            func waitForRecords(_ expected: [String]) throws -> [String] {
+                let deadline = Date().addingTimeInterval(20)
+                var stored: [String] = []
+                while Date() < deadline {
+                    stored = try streamq.succeed("read", "logs").lines.sorted()
+                    if stored == expected { break }
+                    usleep(50_000)
+                }
+                return stored
+            }
+            try stdin.fileHandleForWriting.write(contentsOf: Data("first\n".utf8))
+            #expect(try waitForRecords(["first"]) == ["first"])
+            try stdin.fileHandleForWriting.write(contentsOf: Data("second\nthird\n".utf8))
+            #expect(try waitForRecords(["first", "second", "third"]) == ["first", "second", "third"])
+            try stdin.fileHandleForWriting.close()
+            put.waitUntilExit()
+            #expect(put.terminationStatus == 0)
+        }
+    }
+
     @Test func aFollowingReaderInAnotherProcessSeesRecordsAsTheyAreStored() throws {
         try CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs", "--shards", "2")

@@ -45,7 +45,13 @@ struct CompressedPayload: Sendable {
                 try compress(records.bytes, with: compressor, appendingTo: &bytes)
             }
         }
-        return CompressedPayload(bytes: bytes, codec: codec, rawLength: records.byteCount, recordCount: records.count)
+        // Exactly as long as it is: the buffer compression wrote into has room for the worst case.
+        return CompressedPayload(
+            bytes: Array(bytes[...]),
+            codec: codec,
+            rawLength: records.byteCount,
+            recordCount: records.count
+        )
     }
 
     /// Appends `raw` to `output` compressed, or as it is when compression does not shrink it (reads

@@ -8,26 +8,28 @@ struct ShardAppend: Sendable {
     var records: Records
     var producer: ProducerStamp?
     /// Set once the append has been compressed ahead of the writer; the writer then only frames it.
-    var compressed: [CompressedPayload]?
+    private(set) var compressed: [CompressedPayload]?
+    let recordCount: Int
+    /// About how many bytes the records take before compression.
+    let byteCount: Int
 
     init(_ records: Records, producer: ProducerStamp?) {
         self.records = records
         self.producer = producer
-    }
-
-    var recordCount: Int {
         switch records {
-        case .records(let records): records.count
-        case .encoded(let encoded): encoded.count
+        case .records(let records):
+            recordCount = records.count
+            byteCount = records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
+        case .encoded(let encoded):
+            recordCount = encoded.count
+            byteCount = encoded.byteCount
         }
     }
 
-    /// About how many bytes the records take before compression.
-    var byteCount: Int {
-        switch records {
-        case .records(let records): records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
-        case .encoded(let encoded): encoded.byteCount
-        }
+    /// Takes the payloads compressed ahead of the writer, and lets go of the uncompressed records.
+    mutating func setCompressed(_ payloads: [CompressedPayload]) {
+        compressed = payloads
+        records = .records([])
     }
 
     /// Compresses the records into batch payloads (see ``CompressedPayload``).

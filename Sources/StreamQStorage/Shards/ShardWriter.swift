@@ -166,7 +166,7 @@ final class ShardWriter: Sendable {
         var ready = request
         ready.compression = nil
         switch result {
-        case .success(let payloads): ready.append.compressed = payloads
+        case .success(let payloads): ready.append.setCompressed(payloads)
         case .failure(let error): ready.compressionFailure = error
         }
         return ready
