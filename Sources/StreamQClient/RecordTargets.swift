@@ -2,12 +2,10 @@ import StreamQStorage
 
 /// Where the acknowledgements of a batch's records go, kept as runs rather than one entry per
 /// record: records appended one after another to the same ``BatchPromise`` share a run, so
-/// acknowledging a batch costs one promise update per run, not one per record. A run without a
-/// promise stands for records sent without handles (``StreamQProducer/send(_:to:)``), whose
-/// outcome is reported through the acknowledged count and `flush`.
+/// acknowledging a batch costs one promise update per run, not one per record.
 struct RecordTargets: Sendable {
     private struct Run: Sendable {
-        var promise: BatchPromise?
+        var promise: BatchPromise
         /// The first record's index in the promise.
         var start: Int
         var count: Int
@@ -17,10 +15,10 @@ struct RecordTargets: Sendable {
     /// How many records the targets cover.
     private(set) var count = 0
 
-    /// Adds the next record, acknowledged to `promise` at `index` (or to nobody).
-    mutating func append(_ promise: BatchPromise?, index: Int) {
+    /// Adds the next record, acknowledged to `promise` at `index`.
+    mutating func append(_ promise: BatchPromise, index: Int) {
         count += 1
-        if let last = runs.last, last.promise === promise, promise == nil || last.start + last.count == index {
+        if let last = runs.last, last.promise === promise, last.start + last.count == index {
             runs[runs.count - 1].count += 1
         } else {
             runs.append(Run(promise: promise, start: index, count: 1))
@@ -30,7 +28,7 @@ struct RecordTargets: Sendable {
     mutating func append(contentsOf other: RecordTargets) {
         for run in other.runs {
             if let last = runs.last, last.promise === run.promise,
-                run.promise == nil || last.start + last.count == run.start
+                last.start + last.count == run.start
             {
                 runs[runs.count - 1].count += run.count
             } else {
@@ -41,8 +39,8 @@ struct RecordTargets: Sendable {
     }
 
     /// Each record's promise and index, in order (for the rare paths that handle records one by one).
-    var perRecord: [(promise: BatchPromise?, index: Int)] {
-        var all: [(promise: BatchPromise?, index: Int)] = []
+    var perRecord: [(promise: BatchPromise, index: Int)] {
+        var all: [(promise: BatchPromise, index: Int)] = []
         all.reserveCapacity(count)
         for run in runs {
             for offset in 0..<run.count { all.append((run.promise, run.start + offset)) }
@@ -61,7 +59,7 @@ struct RecordTargets: Sendable {
     func resolveStored(first: SequenceNumber) {
         var offset: UInt64 = 0
         for run in runs {
-            run.promise?.resolveStored(
+            run.promise.resolveStored(
                 run.start..<(run.start + run.count),
                 first: SequenceNumber(sequence: first.sequence + offset, shard: first.shard)
             )

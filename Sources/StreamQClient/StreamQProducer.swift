@@ -47,7 +47,7 @@ public final class StreamQProducer: Sendable {
     public func send(_ record: ProducerRecord) async throws -> SendHandle {
         let size = record.data.count + record.partitionKey.utf8.count
         while true {
-            let step = try state.withLock { state -> SendStep<SendHandle> in
+            let step = try state.withLock { state -> SendStep in
                 let routes: [(range: HashKeyRange, shard: ShardID)]
                 switch try readiness(of: record.stream, adding: size, state: state) {
                 case .ready(let open): routes = open
@@ -60,13 +60,7 @@ public final class StreamQProducer: Sendable {
                 )
                 var handle: SendHandle?
                 enqueue(for: key, records: 1, bytes: size, state: &state) { queue in
-                    handle = Self.append(
-                        record.appendRecord,
-                        size: size,
-                        withHandle: true,
-                        to: &queue,
-                        configuration: configuration
-                    )
+                    handle = Self.append(record.appendRecord, size: size, to: &queue, configuration: configuration)
                 }
                 return .sent(handle!)
             }
@@ -74,100 +68,8 @@ public final class StreamQProducer: Sendable {
             case .sent(let handle): return handle
             case .waitForRoom: await waitForRoom(size)
             case .waitForRoutes: try await loadRoutes(record.stream)
-            case .hashKeys: preconditionFailure("a single record is hashed under the lock")
             }
         }
-    }
-
-    /// Buffers many records for one stream at once, in order: what ``send(_:)`` does for each, with
-    /// one lock per call and no handle per record, for callers that follow the outcome through
-    /// ``acknowledgedRecords`` and ``flush()`` (which reports failures). Suspends while the buffer
-    /// is full; the buffer bound applies to the whole call.
-    public func send(_ records: [AppendRecord], to stream: StreamName) async throws {
-        guard !records.isEmpty else { return }
-        let size = records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
-        var hashKeys: [HashKey]?  // computed outside the lock, once, and only when there is a choice
-        while true {
-            let step = try state.withLock { state -> SendStep<Void> in
-                let routes: [(range: HashKeyRange, shard: ShardID)]
-                switch try readiness(of: stream, adding: size, state: state) {
-                case .ready(let open): routes = open
-                case .waitForRoom: return .waitForRoom
-                case .waitForRoutes: return .waitForRoutes
-                }
-                if routes.count == 1 {
-                    enqueue(
-                        for: ShardKey(stream: stream, shard: routes[0].shard),
-                        records: records.count,
-                        bytes: size,
-                        state: &state
-                    ) { queue in
-                        for record in records {
-                            _ = Self.append(
-                                record,
-                                size: record.data.count + record.partitionKey.utf8.count,
-                                withHandle: false,
-                                to: &queue,
-                                configuration: configuration
-                            )
-                        }
-                    }
-                    return .sent(())
-                }
-                guard let hashKeys else { return .hashKeys }
-                var byShard: [ShardID: [Int]] = [:]
-                for (index, hashKey) in hashKeys.enumerated() {
-                    byShard[Self.route(hashKey, in: routes), default: []].append(index)
-                }
-                for (shard, indices) in byShard.sorted(by: { $0.key < $1.key }) {
-                    let bytes = indices.reduce(0) { $0 + records[$1].data.count + records[$1].partitionKey.utf8.count }
-                    enqueue(
-                        for: ShardKey(stream: stream, shard: shard),
-                        records: indices.count,
-                        bytes: bytes,
-                        state: &state
-                    ) { queue in
-                        for index in indices {
-                            let record = records[index]
-                            _ = Self.append(
-                                record,
-                                size: record.data.count + record.partitionKey.utf8.count,
-                                withHandle: false,
-                                to: &queue,
-                                configuration: configuration
-                            )
-                        }
-                    }
-                }
-                return .sent(())
-            }
-            switch step {
-            case .sent: return
-            case .hashKeys: hashKeys = Self.hashKeys(of: records)
-            case .waitForRoom: await waitForRoom(size)
-            case .waitForRoutes: try await loadRoutes(stream)
-            }
-        }
-    }
-
-    /// MD5 of each record's partition key (or its explicit hash key); consecutive records with the
-    /// same key are hashed once.
-    private static func hashKeys(of records: [AppendRecord]) -> [HashKey] {
-        var keys: [HashKey] = []
-        keys.reserveCapacity(records.count)
-        var previous: (key: String, hash: HashKey)?
-        for record in records {
-            if let explicit = record.explicitHashKey {
-                keys.append(explicit)
-            } else if let previous, previous.key == record.partitionKey {
-                keys.append(previous.hash)
-            } else {
-                let hash = HashKey.forPartitionKey(record.partitionKey)
-                previous = (record.partitionKey, hash)
-                keys.append(hash)
-            }
-        }
-        return keys
     }
 
     /// Sends and waits for the acknowledgement.
@@ -213,12 +115,10 @@ public final class StreamQProducer: Sendable {
 
     // MARK: State
 
-    private enum SendStep<Sent> {
-        case sent(Sent)
+    private enum SendStep {
+        case sent(SendHandle)
         case waitForRoom
         case waitForRoutes
-        /// Partition keys must be hashed (outside the lock) before the records can be routed.
-        case hashKeys
     }
 
     private enum Readiness {
@@ -366,14 +266,13 @@ public final class StreamQProducer: Sendable {
     private static func append(
         _ record: AppendRecord,
         size: Int,
-        withHandle: Bool,
         to queue: inout ShardQueue,
         configuration: StreamQProducerConfiguration
-    ) -> SendHandle? {
+    ) -> SendHandle {
         let index = queue.filling.records.count
-        let handle = withHandle ? SendHandle(promise: queue.filling.promise, index: index) : nil
+        let handle = SendHandle(promise: queue.filling.promise, index: index)
         queue.filling.records.append(record)
-        queue.filling.targets.append(handle?.promise, index: index)
+        queue.filling.targets.append(handle.promise, index: index)
         queue.filling.bytes += size
         if queue.filling.records.count >= configuration.maxBatchRecords
             || queue.filling.bytes >= configuration.maxBatchBytes
@@ -507,7 +406,7 @@ public final class StreamQProducer: Sendable {
     private func fail(_ batch: Batch, _ error: any Error, state: inout State) {
         for (record, target) in zip(batch.records, batch.targets.perRecord) {
             let failure = ProducerError(record: record, stream: batch.key.stream, underlying: error)
-            target.promise?.resolveFailed(target.index, failure)
+            target.promise.resolveFailed(target.index, failure)
             if state.failures.firstErrors.count < 10 { state.failures.firstErrors.append(failure) }
         }
         state.failures.failedCount += batch.records.count
