@@ -257,14 +257,16 @@ final class StreamHandle: Sendable {
 
     /// Groups the records at `indices` by the open shard owning each one's hash key, keeping their order.
     func route(_ records: [AppendRecord], indices: [Int]) -> [ShardID: (ShardWriter, [Int])] {
-        state.withLock { state in
-            if state.routes.count == 1 {  // one open shard: no need to hash the keys
-                let shard = state.routes[0].shard
-                return [shard: (state.writers[shard]!, indices)]
-            }
+        let single = state.withLock { state in
+            state.routes.count == 1 ? (state.routes[0].shard, state.writers[state.routes[0].shard]!) : nil
+        }
+        if let (shard, writer) = single { return [shard: (writer, indices)] }  // one open shard: no need to hash
+        // Hashed before taking the lock, so concurrent appenders do not queue behind each other's MD5s.
+        let hashKeys = indices.map { records[$0].hashKey }
+        return state.withLock { state in
             var groups: [ShardID: (ShardWriter, [Int])] = [:]
-            for index in indices {
-                let shard = state.routes[Self.routeIndex(for: records[index].hashKey, in: state.routes)].shard
+            for (index, hashKey) in zip(indices, hashKeys) {
+                let shard = state.routes[Self.routeIndex(for: hashKey, in: state.routes)].shard
                 groups[shard, default: (state.writers[shard]!, [])].1.append(index)
             }
             return groups
