@@ -18,10 +18,11 @@ import Synchronization
 public final class BulkAppender {
     private let store: StreamStore
     private let stream: StreamName
-    private let routes: [(range: HashKeyRange, shard: ShardID)]
+    private let routes: ShardRoutes
     private let batchBytes: Int
     private let maxBatchRecords: Int
-    private var batches: [EncodedRecords]
+    /// The batch being filled when the stream has one open shard.
+    private var batch = EncodedRecords()
     private let inFlight: InFlight
     /// Records waiting to be routed (more than one open shard), and the order chunks keep.
     private var chunk = UnroutedChunk()
@@ -47,10 +48,8 @@ public final class BulkAppender {
         self.maxBatchRecords = max(1, maxBatchRecords)
         self.store = store
         self.stream = stream
-        self.routes = try store.describeStream(stream).openShards.map { ($0.hashKeyRange, $0.id) }
-            .sorted { $0.range.start < $1.range.start }
+        self.routes = ShardRoutes(try store.describeStream(stream))
         self.batchBytes = store.configuration.maxBatchBytes
-        self.batches = routes.map { _ in EncodedRecords() }
         self.inFlight = InFlight(
             limit: max(maxInFlightBytes, 2 * store.configuration.maxBatchBytes),
             acknowledged: acknowledged
@@ -62,30 +61,22 @@ public final class BulkAppender {
     /// - Throws: the first failed append, or a validation error for this record.
     public func append(partitionKey: String, data: some Collection<UInt8>) async throws {
         if routes.count > 1 {
-            let added: Void? = data.withContiguousStorageIfAvailable { bytes in
-                chunk.add(partitionKey, UnsafeRawBufferPointer(bytes))
-            }
-            if added == nil { Array(data).withUnsafeBytes { chunk.add(partitionKey, $0) } }
+            Self.withBytes(of: data) { chunk.add(partitionKey, $0) }
             // About a batch per shard (a shard's share is cut into batches when routed).
             if chunk.dataBytes >= batchBytes * routes.count || chunk.count >= maxBatchRecords * routes.count {
                 try await dispatchChunk()
             }
             return
         }
-        let added: Void? = data.withContiguousStorageIfAvailable { bytes in
-            batches[0].append(partitionKey: partitionKey, data: UnsafeRawBufferPointer(bytes))
-        }
-        if added == nil {
-            Array(data).withUnsafeBytes { batches[0].append(partitionKey: partitionKey, data: $0) }
-        }
-        if batches[0].byteCount >= batchBytes || batches[0].count >= maxBatchRecords { try await send(0) }
+        Self.withBytes(of: data) { batch.append(partitionKey: partitionKey, data: $0) }
+        if batch.byteCount >= batchBytes || batch.count >= maxBatchRecords { try await sendBatch() }
     }
 
     /// Appends every shard's partial batch now, without waiting for acknowledgements: for when
     /// no more records are coming for a while.
     public func appendBuffered() async throws {
         if !chunk.isEmpty { try await dispatchChunk() }
-        for shard in batches.indices where !batches[shard].isEmpty { try await send(shard) }
+        if !batch.isEmpty { try await sendBatch() }
     }
 
     /// Appends what is buffered and waits for every acknowledgement.
@@ -96,6 +87,13 @@ public final class BulkAppender {
         try await appendBuffered()
         try await inFlight.waitForAll()
         return acknowledged.value
+    }
+
+    /// Calls `body` with `data`'s bytes, copying them only when they are not contiguous.
+    private static func withBytes(of data: some Collection<UInt8>, _ body: (UnsafeRawBufferPointer) -> Void) {
+        if data.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) == nil {
+            Array(data).withUnsafeBytes(body)
+        }
     }
 
     /// Hands the chunk to another core to route and encode; its appends are queued after those of
@@ -120,7 +118,7 @@ public final class BulkAppender {
                 for batch in batches {
                     Self.enqueue(
                         batch.records,
-                        to: routes[batch.route].shard,
+                        to: routes.shards[batch.route],
                         of: stream,
                         in: store,
                         inFlight: inFlight
@@ -130,11 +128,12 @@ public final class BulkAppender {
         }
     }
 
-    private func send(_ shard: Int) async throws {
-        let batch = batches[shard]
-        batches[shard] = EncodedRecords(reservingCapacity: batchBytes + batchBytes / 8)
+    /// Appends the one-shard batch.
+    private func sendBatch() async throws {
+        let batch = self.batch
+        self.batch = EncodedRecords(reservingCapacity: batchBytes + batchBytes / 8)
         try await inFlight.reserve(batch.byteCount)
-        Self.enqueue(batch, to: routes[shard].shard, of: stream, in: store, inFlight: inFlight)
+        Self.enqueue(batch, to: routes.shards[0], of: stream, in: store, inFlight: inFlight)
         if let failure = inFlight.failure { throw failure }
     }
 
@@ -255,15 +254,15 @@ private struct UnroutedChunk: Sendable {
         ends.append(data.count)
     }
 
-    /// The records encoded into batches per route (the open shards sorted by hash-key range), each
-    /// route's batches in order and cut at `batchBytes` or `maxBatchRecords`.
+    /// The records encoded into batches per route (a position in `routes.shards`), each route's
+    /// batches in order and cut at `batchBytes` or `maxBatchRecords`.
     func routed(
-        by routes: [(range: HashKeyRange, shard: ShardID)],
+        by routes: ShardRoutes,
         batchBytes: Int,
         maxBatchRecords: Int
     ) -> [(route: Int, records: EncodedRecords)] {
         let capacity = min(batchBytes + batchBytes / 8, (data.count + 32 * keys.count) / routes.count + 4096)
-        var parts = routes.map { _ in EncodedRecords(reservingCapacity: capacity) }
+        var parts = routes.shards.map { _ in EncodedRecords(reservingCapacity: capacity) }
         var batches: [(route: Int, records: EncodedRecords)] = []
         var previous: (key: String, route: Int)?
         data.withUnsafeBytes { raw in
@@ -273,7 +272,7 @@ private struct UnroutedChunk: Sendable {
                 if let previous, previous.key == key {
                     route = previous.route
                 } else {
-                    route = Self.route(HashKey.forPartitionKey(key), in: routes)
+                    route = routes.index(for: .forPartitionKey(key))
                     previous = (key, route)
                 }
                 parts[route].append(partitionKey: key, data: UnsafeRawBufferPointer(rebasing: raw[start..<ends[index]]))
@@ -286,17 +285,6 @@ private struct UnroutedChunk: Sendable {
         }
         for (route, part) in parts.enumerated() where !part.isEmpty { batches.append((route, part)) }
         return batches
-    }
-
-    /// The last route whose range starts at or below `hash`.
-    private static func route(_ hash: HashKey, in routes: [(range: HashKeyRange, shard: ShardID)]) -> Int {
-        var low = 0
-        var high = routes.count - 1
-        while low < high {
-            let mid = (low + high + 1) / 2
-            if routes[mid].range.start <= hash { low = mid } else { high = mid - 1 }
-        }
-        return low
     }
 }
 

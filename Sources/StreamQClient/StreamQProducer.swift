@@ -48,21 +48,15 @@ public final class StreamQProducer: Sendable {
         let size = record.data.count + record.partitionKey.utf8.count
         while true {
             let step = try state.withLock { state -> SendStep in
-                let routes: [(range: HashKeyRange, shard: ShardID)]
+                let routes: ShardRoutes
                 switch try readiness(of: record.stream, adding: size, state: state) {
                 case .ready(let open): routes = open
                 case .waitForRoom: return .waitForRoom
                 case .waitForRoutes: return .waitForRoutes
                 }
-                let key = ShardKey(
-                    stream: record.stream,
-                    shard: Self.route(record.explicitHashKey, record.partitionKey, in: routes)
-                )
-                var handle: SendHandle?
-                enqueue(for: key, records: 1, bytes: size, state: &state) { queue in
-                    handle = Self.append(record.appendRecord, size: size, to: &queue, configuration: configuration)
-                }
-                return .sent(handle!)
+                let shard = routes.shard(forPartitionKey: record.partitionKey, explicitHashKey: record.explicitHashKey)
+                let key = ShardKey(stream: record.stream, shard: shard)
+                return .sent(enqueue(record.appendRecord, size: size, for: key, state: &state))
             }
             switch step {
             case .sent(let handle): return handle
@@ -122,7 +116,7 @@ public final class StreamQProducer: Sendable {
     }
 
     private enum Readiness {
-        case ready([(range: HashKeyRange, shard: ShardID)])
+        case ready(ShardRoutes)
         case waitForRoom
         case waitForRoutes
     }
@@ -177,7 +171,7 @@ public final class StreamQProducer: Sendable {
     }
 
     struct State: Sendable {
-        var routes: [StreamName: [(range: HashKeyRange, shard: ShardID)]] = [:]
+        var routes: [StreamName: ShardRoutes] = [:]
         var loadingRoutes: [StreamName: [CheckedContinuation<Bool, any Error>]] = [:]
         var rerouting: Set<StreamName> = []
         var queues: [ShardKey: ShardQueue] = [:]
@@ -199,43 +193,17 @@ public final class StreamQProducer: Sendable {
         return .ready(routes)
     }
 
-    private static func route(
-        _ explicitHashKey: HashKey?,
-        _ partitionKey: String,
-        in routes: [(range: HashKeyRange, shard: ShardID)]
-    ) -> ShardID {
-        if routes.count == 1 { return routes[0].shard }
-        return route(explicitHashKey ?? .forPartitionKey(partitionKey), in: routes)
-    }
-
-    private static func route(_ key: HashKey, in routes: [(range: HashKeyRange, shard: ShardID)]) -> ShardID {
-        var low = 0
-        var high = routes.count - 1
-        while low < high {
-            let mid = (low + high + 1) / 2
-            if routes[mid].range.start <= key { low = mid } else { high = mid - 1 }
-        }
-        return routes[low].shard
-    }
-
-    /// Adds records to one shard's queue through `fill`, then arms its linger timer and sends what
-    /// is ready.
-    private func enqueue(
-        for key: ShardKey,
-        records: Int,
-        bytes: Int,
-        state: inout State,
-        _ fill: (inout ShardQueue) -> Void
-    ) {
+    private func enqueue(_ record: AppendRecord, size: Int, for key: ShardKey, state: inout State) -> SendHandle {
         // Mutated in place through the dictionary: one hash, and the arrays stay uniquely
         // referenced (a copy out and back would copy them on every append).
-        let (armLinger, canDispatch) = Self.fill(
-            &state.queues[key, default: ShardQueue()],
-            configuration: configuration,
-            fill
+        let (handle, armLinger, canDispatch) = Self.append(
+            record,
+            size: size,
+            to: &state.queues[key, default: ShardQueue()],
+            configuration: configuration
         )
-        state.bufferedBytes += bytes
-        state.outstanding += records
+        state.bufferedBytes += size
+        state.outstanding += 1
         if armLinger {
             DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(configuration.linger.milliseconds)))
             {
@@ -248,27 +216,15 @@ public final class StreamQProducer: Sendable {
             }
         }
         if canDispatch { dispatchReady(key, state: &state) }
+        return handle
     }
 
-    private static func fill(
-        _ queue: inout ShardQueue,
-        configuration: StreamQProducerConfiguration,
-        _ fill: (inout ShardQueue) -> Void
-    ) -> (armLinger: Bool, canDispatch: Bool) {
-        fill(&queue)
-        let armLinger = !queue.lingerArmed
-        queue.lingerArmed = true
-        let canDispatch = queue.inFlight < configuration.maxInFlightPerShard && (!queue.ready.isEmpty || queue.urgent)
-        return (armLinger, canDispatch)
-    }
-
-    /// Appends one record to the batch being filled, cutting it when full.
     private static func append(
         _ record: AppendRecord,
         size: Int,
         to queue: inout ShardQueue,
         configuration: StreamQProducerConfiguration
-    ) -> SendHandle {
+    ) -> (SendHandle, armLinger: Bool, canDispatch: Bool) {
         let index = queue.filling.records.count
         let handle = SendHandle(promise: queue.filling.promise, index: index)
         queue.filling.records.append(record)
@@ -280,7 +236,10 @@ public final class StreamQProducer: Sendable {
             queue.ready.append(queue.filling)
             queue.filling = PendingBatch()
         }
-        return handle
+        let armLinger = !queue.lingerArmed
+        queue.lingerArmed = true
+        let canDispatch = queue.inFlight < configuration.maxInFlightPerShard && (!queue.ready.isEmpty || queue.urgent)
+        return (handle, armLinger, canDispatch)
     }
 
     /// Sends the queue's full batches (or everything, when urgent) while in-flight slots are free.
@@ -462,7 +421,7 @@ public final class StreamQProducer: Sendable {
         }
         guard load else { return }
         do {
-            let routes = try await Self.openRoutes(backend.describeStream(stream))
+            let routes = ShardRoutes(try await backend.describeStream(stream))
             let waiters = state.withLock { state in
                 state.routes[stream] = routes
                 return state.loadingRoutes.removeValue(forKey: stream) ?? []
@@ -473,10 +432,6 @@ public final class StreamQProducer: Sendable {
             for waiter in waiters { waiter.resume(throwing: error) }
             throw error
         }
-    }
-
-    private static func openRoutes(_ description: StreamDescription) -> [(range: HashKeyRange, shard: ShardID)] {
-        description.openShards.map { ($0.hashKeyRange, $0.id) }.sorted { $0.range.start < $1.range.start }
     }
 
     /// After a reshard: once no closed shard of `stream` has batches in flight, routes what they
@@ -527,7 +482,7 @@ public final class StreamQProducer: Sendable {
             resumeRouteWaiters(stream, error: error)
             return
         }
-        let routes = Self.openRoutes(description)
+        let routes = ShardRoutes(description)
         let closedShards = Set(description.shards.filter { !$0.isOpen }.map(\.id))
         let ready = state.withLock { state -> Bool in
             let closing = state.queues.filter { $0.key.stream == stream && closedShards.contains($0.key.shard) }
@@ -546,7 +501,10 @@ public final class StreamQProducer: Sendable {
                 for (record, target) in zip(records, targets.perRecord) {
                     let child = ShardKey(
                         stream: stream,
-                        shard: Self.route(record.explicitHashKey, record.partitionKey, in: routes)
+                        shard: routes.shard(
+                            forPartitionKey: record.partitionKey,
+                            explicitHashKey: record.explicitHashKey
+                        )
                     )
                     moved[child, default: ([], RecordTargets(), 0)].records.append(record)
                     moved[child]!.targets.append(target.promise, index: target.index)

@@ -19,7 +19,7 @@ final class StreamHandle: Sendable {
         var writers: [ShardID: ShardWriter]
         var sources: [ShardID: any ShardSource]
         /// Open shards sorted by range start, for binary-search routing.
-        var routes: [(range: HashKeyRange, shard: ShardID)]
+        var routes: ShardRoutes
         /// Parents whose reshard is under way (not yet committed), so a second one is refused.
         var reshardingShards: Set<ShardID> = []
     }
@@ -40,7 +40,7 @@ final class StreamHandle: Sendable {
         self.logger = logger
         self.monitor = monitor
         self.state = Mutex(
-            State(metadata: metadata, writers: writers, sources: sources, routes: Self.routes(for: metadata))
+            State(metadata: metadata, writers: writers, sources: sources, routes: ShardRoutes(metadata))
         )
     }
 
@@ -94,7 +94,7 @@ final class StreamHandle: Sendable {
         addReadOnlyShards(metadata)
         state.withLock { state in
             state.metadata = metadata
-            state.routes = Self.routes(for: metadata)
+            state.routes = ShardRoutes(metadata)
         }
         keyRing.update(metadata.encryption)
     }
@@ -218,10 +218,6 @@ final class StreamHandle: Sendable {
         )
     }
 
-    private static func routes(for metadata: StreamMetadata) -> [(range: HashKeyRange, shard: ShardID)] {
-        metadata.shards.filter(\.isOpen).map { ($0.range, $0.id) }.sorted { $0.range.start < $1.range.start }
-    }
-
     var currentMetadata: StreamMetadata { state.withLock { $0.metadata } }
     var allWriters: [ShardWriter] { state.withLock { Array($0.writers.values) } }
     func metadata(_ shard: ShardID) -> ShardMetadata? { state.withLock { $0.metadata.shard(shard) } }
@@ -242,23 +238,13 @@ final class StreamHandle: Sendable {
     }
 
     func openShard(for key: HashKey) -> ShardID {
-        state.withLock { state in state.routes[Self.routeIndex(for: key, in: state.routes)].shard }
-    }
-
-    private static func routeIndex(for key: HashKey, in routes: [(range: HashKeyRange, shard: ShardID)]) -> Int {
-        var low = 0
-        var high = routes.count - 1
-        while low < high {  // last route whose start <= key
-            let mid = (low + high + 1) / 2
-            if routes[mid].range.start <= key { low = mid } else { high = mid - 1 }
-        }
-        return low
+        state.withLock { $0.routes.shard(for: key) }
     }
 
     /// Groups the records at `indices` by the open shard owning each one's hash key, keeping their order.
     func route(_ records: [AppendRecord], indices: [Int]) -> [ShardID: (ShardWriter, [Int])] {
         let single = state.withLock { state in
-            state.routes.count == 1 ? (state.routes[0].shard, state.writers[state.routes[0].shard]!) : nil
+            state.routes.count == 1 ? (state.routes.shards[0], state.writers[state.routes.shards[0]]!) : nil
         }
         if let (shard, writer) = single { return [shard: (writer, indices)] }  // one open shard: no need to hash
         // Hashed before taking the lock, so concurrent appenders do not queue behind each other's MD5s.
@@ -266,7 +252,7 @@ final class StreamHandle: Sendable {
         return state.withLock { state in
             var groups: [ShardID: (ShardWriter, [Int])] = [:]
             for (index, hashKey) in zip(indices, hashKeys) {
-                let shard = state.routes[Self.routeIndex(for: hashKey, in: state.routes)].shard
+                let shard = state.routes.shard(for: hashKey)
                 groups[shard, default: (state.writers[shard]!, [])].1.append(index)
             }
             return groups
@@ -375,7 +361,7 @@ final class StreamHandle: Sendable {
             state.metadata = updated
             state.writers.merge(childWriters) { $1 }
             state.sources.merge(childWriters.mapValues { $0.log }) { $1 }
-            state.routes = Self.routes(for: updated)
+            state.routes = ShardRoutes(updated)
         }
         logger.info(
             "resharded stream",

@@ -259,14 +259,7 @@ public final class StreamStore: Sendable {
     public func startEncryption(_ name: StreamName, keyID: String) async throws {
         try checkWritable()
         try MasterKeyFile.validateKeyName(keyID)
-        let stream = try handle(name)
-        let masterKey = try stream.keyRing.masterKey(keyID)
-        try await stream.startDataKey(
-            masterKeyID: keyID,
-            masterKey: masterKey,
-            now: configuration.clock.nowMilliseconds(),
-            rotating: false
-        )
+        try await startDataKey(in: handle(name), wrappedBy: keyID, rotating: false)
     }
 
     /// Stops encrypting the records written from now on (Kinesis's StopStreamEncryption).
@@ -287,12 +280,16 @@ public final class StreamStore: Sendable {
                 "stream '\(name)' is not encrypted; start encryption before rotating its key"
             )
         }
-        let masterKey = try stream.keyRing.masterKey(keyID)
+        try await startDataKey(in: stream, wrappedBy: keyID, rotating: true)
+    }
+
+    /// A new data key for `stream`, wrapped by the master key `keyID`, used from the next append on.
+    private func startDataKey(in stream: StreamHandle, wrappedBy keyID: String, rotating: Bool) async throws {
         try await stream.startDataKey(
             masterKeyID: keyID,
-            masterKey: masterKey,
+            masterKey: try stream.keyRing.masterKey(keyID),
             now: configuration.clock.nowMilliseconds(),
-            rotating: true
+            rotating: rotating
         )
     }
 
