@@ -185,23 +185,45 @@ import Testing
         try CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs")
             let lines = Array(AccessLogGenerator(count: 20_000, seed: 5))
-            // A 256 KiB file-size limit makes the segment write fail part way through (EFBIG).
-            let limited = try streamq.run(
+            // A 256-block file-size limit makes a segment write fail part way through (EFBIG).
+            let limited = streamq.process(
                 [
                     "-c", "ulimit -f 256 && exec \"$0\" \"$@\"", CommandRunner.executable.path,
                     "put", "logs", "--partition-key", "k", "--zstd-level", "0", "--batch-size", "100", "--progress",
                 ],
-                input: Data((lines.joined(separator: "\n") + "\n").utf8),
                 executable: URL(fileURLWithPath: "/bin/sh")
             )
-            #expect(limited.status == 1)
-            let errors = limited.stderr.lines.filter { $0.hasPrefix("streamq: error:") }
+            let stdin = Pipe()
+            let stderr = Pipe()
+            limited.standardInput = stdin
+            limited.standardError = stderr
+            try limited.run()
+            @Sendable func highest(_ text: String) -> Int {
+                text.lines.compactMap { $0.hasPrefix("stored ") ? Int($0.dropFirst(7)) : nil }.max() ?? 0
+            }
+            // The first lines fit under the limit: wait until they are acknowledged, so the failure
+            // comes after some progress whatever the machine's speed; then send the rest.
+            let first = 200
+            try stdin.fileHandleForWriting.write(
+                contentsOf: Data((lines[..<first].joined(separator: "\n") + "\n").utf8)
+            )
+            let early = readOutput(stderr.fileHandleForReading) { highest($0) >= first }
+            #expect(highest(early) >= first)
+            try? stdin.fileHandleForWriting.write(
+                contentsOf: Data((lines[first...].joined(separator: "\n") + "\n").utf8)
+            )
+            try? stdin.fileHandleForWriting.close()
+            let output = early + String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            limited.waitUntilExit()
+
+            #expect(limited.terminationStatus == 1)
+            let errors = output.lines.filter { $0.hasPrefix("streamq: error:") }
             #expect(errors.count == 1)
             #expect(errors.first?.contains("pwrite") == true)
             #expect(errors.first?.contains("File too large") == true)
-            let reported =
-                limited.stderr.lines.compactMap { $0.hasPrefix("stored ") ? Int($0.dropFirst(7)) : nil }.max() ?? 0
-            #expect(reported > 0)
+            let reported = highest(output)
+            #expect(reported >= first)
+            #expect(reported < lines.count)
 
             // Reopened without the limit: everything acknowledged is there, nothing partial, and
             // writing works again.
