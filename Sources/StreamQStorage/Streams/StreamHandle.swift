@@ -191,6 +191,18 @@ final class StreamHandle: Sendable {
         }
     }
 
+    /// Changes how long records are kept; the next maintenance pass applies it.
+    func setRetention(milliseconds: Int64) throws {
+        try state.withLock { state in
+            guard state.metadata.retentionMilliseconds != milliseconds else { return }
+            var updated = state.metadata
+            updated.retentionMilliseconds = milliseconds
+            updated.generation += 1
+            try FileSystem.writeAtomically(updated.encoded(), to: path + "/stream.meta")
+            state.metadata = updated
+        }
+    }
+
     /// Applies `change` to the stream's encryption: the new metadata generation is written
     /// atomically first (no batch is ever sealed with a data key the metadata lacks), then each
     /// shard writer switches after the appends queued before it.

@@ -293,6 +293,36 @@ public final class StreamStore: Sendable {
         )
     }
 
+    /// Changes how long a stream keeps records (Kinesis's Increase/DecreaseStreamRetentionPeriod);
+    /// the next maintenance pass deletes what the new period no longer covers.
+    public func setRetention(_ name: StreamName, _ retention: Duration) throws {
+        try checkWritable()
+        guard retention >= .seconds(1), retention <= .seconds(365 * 24 * 3600) else {
+            throw StreamQStorageError.invalid("retention must be between 1 second and 365 days")
+        }
+        try handle(name).setRetention(milliseconds: retention.milliseconds)
+    }
+
+    /// The stream's attributes file: what a layer above storage keeps about a stream (the Kinesis
+    /// server's tags, consumers and settings), deleted with the stream. Nil when never written.
+    public func attributes(of name: StreamName) throws -> [UInt8]? {
+        _ = try handle(name)
+        let path = attributesPath(name)
+        guard FileSystem.exists(path) else { return nil }
+        return try FileSystem.readFile(path)
+    }
+
+    /// Replaces the stream's attributes file atomically.
+    public func setAttributes(_ bytes: [UInt8], of name: StreamName) throws {
+        try checkWritable()
+        _ = try handle(name)
+        try FileSystem.writeAtomically(bytes, to: attributesPath(name))
+    }
+
+    private func attributesPath(_ name: StreamName) -> String {
+        streamsDirectory + "/" + name.rawValue + "/attributes.json"
+    }
+
     /// The names of all streams, sorted.
     public func listStreams() throws -> [StreamName] {
         try refreshStreams()

@@ -1,0 +1,326 @@
+import StreamQAWS
+import StreamQStorage
+
+/// PutRecord, PutRecords, GetShardIterator and GetRecords.
+extension KinesisService {
+    static let maxDataBytes = 1 << 20
+    private static let iteratorTypes = [
+        "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP",
+    ]
+
+    func putRecord(_ input: AWSValue) async throws -> AWSValue {
+        var reader = try RequestReader(input)
+        let data = try reader.blob("Data", required: true, maxLength: Self.maxDataBytes)
+        let key = try reader.string("PartitionKey", required: true, length: 1...256)
+        let explicit = try reader.string("ExplicitHashKey", pattern: .hashKey)
+        _ = try reader.string("SequenceNumberForOrdering", pattern: .sequenceNumber)
+        let name = try streamName(&reader)
+        let record = AppendRecord(partitionKey: key!, explicitHashKey: try hashKey(explicit), data: data!)
+        let description = try describe(name)
+        if let limits {
+            let shard = try store.shard(for: record.hashKey, in: name)
+            guard limits.admitWrite(stream: name, shard: shard, records: 1, bytes: record.data.count + key!.utf8.count)
+            else { throw throughputExceeded(shard, name) }
+        }
+        let result: AppendResult
+        do {
+            result = try await store.append(to: name, [record])[0]
+        } catch {
+            throw KinesisErrors.from(error, stream: name.rawValue, account: account)
+        }
+        metrics.recordsIn(stream: name, shard: result.shard, records: 1, bytes: record.data.count)
+        return .map([
+            "ShardId": .string(result.shard.description),
+            "SequenceNumber": .string(
+                sequenceNumber(result.sequenceNumber.sequence, shard: result.shard, in: description)
+            ),
+            "EncryptionType": .string(encryptionType(description)),
+        ])
+    }
+
+    func putRecords(_ input: AWSValue) async throws -> AWSValue {
+        var reader = try RequestReader(input)
+        let entries = try reader.list("Records", required: true, count: 1...500) ?? []
+        var records: [AppendRecord] = []
+        records.reserveCapacity(entries.count)
+        var explicitKeys: [String?] = []
+        for (index, entry) in entries.enumerated() {
+            let (data, key, explicit) = try reader.nested(entry, at: "Records.\(index + 1).member") { item in
+                (
+                    try item.blob("Data", required: true, maxLength: Self.maxDataBytes),
+                    try item.string("PartitionKey", required: true, length: 1...256),
+                    try item.string("ExplicitHashKey", pattern: .hashKey)
+                )
+            }
+            explicitKeys.append(explicit)
+            records.append(AppendRecord(partitionKey: key ?? "", data: data ?? []))
+        }
+        let name = try streamName(&reader)
+        for index in records.indices where explicitKeys[index] != nil {
+            records[index].explicitHashKey = try hashKey(explicitKeys[index])
+        }
+        let description = try describe(name)
+        // Throttled entries fail on their own; the rest are stored together.
+        var failures = [String?](repeating: nil, count: records.count)
+        var admitted = Array(records.indices)
+        if let limits {
+            admitted = []
+            for (index, record) in records.enumerated() {
+                let shard = try store.shard(for: record.hashKey, in: name)
+                let bytes = record.data.count + record.partitionKey.utf8.count
+                if limits.admitWrite(stream: name, shard: shard, records: 1, bytes: bytes) {
+                    admitted.append(index)
+                } else {
+                    failures[index] = throughputExceeded(shard, name).message
+                }
+            }
+        }
+        var stored = [AppendResult?](repeating: nil, count: records.count)
+        var internalFailure: String?
+        if !admitted.isEmpty {
+            do {
+                let results = try await store.append(
+                    to: name,
+                    admitted.count == records.count ? records : admitted.map { records[$0] }
+                )
+                for (offset, index) in admitted.enumerated() { stored[index] = results[offset] }
+            } catch {
+                let mapped = KinesisErrors.from(error, stream: name.rawValue, account: account)
+                guard mapped.httpStatus >= 500 else { throw mapped }
+                internalFailure = mapped.message
+            }
+        }
+        var failed: Int64 = 0
+        var output: [AWSValue] = []
+        output.reserveCapacity(records.count)
+        let createdSeconds = description.createdAtMilliseconds / 1000
+        var perShard: [ShardID: (records: Int, bytes: Int)] = [:]
+        for index in records.indices {
+            if let result = stored[index] {
+                perShard[result.shard, default: (0, 0)].records += 1
+                perShard[result.shard, default: (0, 0)].bytes += records[index].data.count
+                output.append(
+                    .map([
+                        "SequenceNumber": .string(
+                            KinesisSequenceNumber.encode(
+                                sequence: result.sequenceNumber.sequence,
+                                shard: result.shard.number,
+                                createdSeconds: createdSeconds
+                            )
+                        ),
+                        "ShardId": .string(result.shard.description),
+                    ])
+                )
+            } else {
+                failed += 1
+                let throttled = failures[index]
+                output.append(
+                    .map([
+                        "ErrorCode": .string(
+                            throttled == nil ? "InternalFailure" : "ProvisionedThroughputExceededException"
+                        ),
+                        "ErrorMessage": .string(throttled ?? internalFailure ?? "Internal Service Failure"),
+                    ])
+                )
+            }
+        }
+        for (shard, counts) in perShard {
+            metrics.recordsIn(stream: name, shard: shard, records: counts.records, bytes: counts.bytes)
+        }
+        return .map([
+            "FailedRecordCount": .integer(failed),
+            "Records": .list(output),
+            "EncryptionType": .string(encryptionType(description)),
+        ])
+    }
+
+    func getShardIterator(_ input: AWSValue) throws -> AWSValue {
+        var reader = try RequestReader(input)
+        let shardText = try reader.string("ShardId", required: true, length: 1...128, pattern: .name)
+        let type = try reader.string("ShardIteratorType", required: true, oneOf: Self.iteratorTypes)
+        let sequenceText = try reader.string("StartingSequenceNumber", pattern: .sequenceNumber)
+        let timestamp = try reader.timestamp("Timestamp")
+        let name = try streamName(&reader)
+        let description = try describe(name)
+        let shard = try shardID(shardText!, in: description)
+        let position: StartingPosition
+        switch type {
+        case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
+            guard let sequenceText else {
+                throw KinesisErrors.invalidArgument(
+                    "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or "
+                        + "(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified \(type!) and no "
+                        + "StartingSequenceNumber."
+                )
+            }
+            guard let (shardNumber, sequence) = KinesisSequenceNumber.decode(sequenceText) else {
+                throw KinesisErrors.invalidArgument(
+                    "StartingSequenceNumber \(sequenceText) used in GetShardIterator "
+                        + "on shard \(shard.id) in stream \(name) under account \(account) is invalid."
+                )
+            }
+            guard shardNumber == shard.id.number else {
+                throw KinesisErrors.invalidArgument(
+                    "Invalid StartingSequenceNumber. It encodes \(ShardID(shardNumber)), while it was used in a call "
+                        + "to a shard with \(shard.id)"
+                )
+            }
+            let number = SequenceNumber(sequence: sequence, shard: shard.id)
+            position = type == "AT_SEQUENCE_NUMBER" ? .atSequence(number) : .afterSequence(number)
+        case "AT_TIMESTAMP":
+            guard let timestamp else {
+                throw KinesisErrors.invalidArgument(
+                    "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has "
+                        + "no timestamp parameter."
+                )
+            }
+            let current = now()
+            guard timestamp <= current else {
+                throw KinesisErrors.invalidArgument(
+                    "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
+                        + "timestampInMillis: \(timestamp), currentTimestampInMillis: \(current)"
+                )
+            }
+            position = .atTimestamp(timestamp)
+        default:
+            if sequenceText != nil {
+                throw KinesisErrors.invalidArgument(
+                    "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or "
+                        + "(2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified \(type!) and also "
+                        + "a StartingSequenceNumber."
+                )
+            }
+            position = type == "LATEST" ? .latest : .trimHorizon
+        }
+        let cursor: ShardCursor
+        do {
+            cursor = try store.cursor(stream: name, shard: shard.id, at: position)
+        } catch {
+            throw KinesisErrors.from(error, stream: name.rawValue, account: account)
+        }
+        return .map(["ShardIterator": .string(iterator(for: cursor, createdAt: description.createdAtMilliseconds))])
+    }
+
+    func getRecords(_ input: AWSValue) throws -> AWSValue {
+        var reader = try RequestReader(input)
+        let iteratorText = try reader.string("ShardIterator", required: true, length: 1...512)
+        let limit = try reader.integer("Limit", range: 1...Int64.max)
+        _ = try reader.string("StreamARN", length: 1...2048, pattern: .streamARN)
+        try reader.finish()
+        if let limit, limit > 10000 {
+            throw KinesisErrors.invalidArgument("Limit must be less than or equal to 10000, got \(limit).")
+        }
+        let cursor = try openIterator(iteratorText!)
+        let description = try describe(cursor.stream)
+        if let limits, !limits.admitRead(stream: cursor.stream, shard: cursor.shard) {
+            throw throughputExceeded(cursor.shard, cursor.stream)
+        }
+        let result: ReadResult
+        do {
+            result = try store.read(cursor, maxRecords: Int(limit ?? 10000), maxBytes: 10 << 20)
+        } catch {
+            throw KinesisErrors.from(error, stream: cursor.stream.rawValue, account: account)
+        }
+        let encryption = AWSValue.string(encryptionType(description))
+        let createdSeconds = description.createdAtMilliseconds / 1000
+        var bytes = 0
+        let records: [AWSValue] = result.records.map { record in
+            bytes += record.data.count
+            return .map([
+                "SequenceNumber": .string(
+                    KinesisSequenceNumber.encode(
+                        sequence: record.sequenceNumber.sequence,
+                        shard: cursor.shard.number,
+                        createdSeconds: createdSeconds
+                    )
+                ),
+                "ApproximateArrivalTimestamp": .timestamp(milliseconds: record.arrivalMilliseconds),
+                "Data": .blob(record.data),
+                "PartitionKey": .string(record.partitionKey),
+                "EncryptionType": encryption,
+            ])
+        }
+        limits?.recordRead(stream: cursor.stream, shard: cursor.shard, bytes: bytes)
+        metrics.recordsOut(stream: cursor.stream, shard: cursor.shard, records: records.count, bytes: bytes)
+        metrics.iteratorAge(stream: cursor.stream, shard: cursor.shard, milliseconds: result.millisBehindLatest)
+        var output: [String: AWSValue] = [
+            "Records": .list(records),
+            "MillisBehindLatest": .integer(result.millisBehindLatest),
+        ]
+        if let next = result.next {
+            output["NextShardIterator"] = .string(iterator(for: next, createdAt: description.createdAtMilliseconds))
+        } else {
+            output["ChildShards"] = .list(childShards(result.childShards, in: description))
+        }
+        return .map(output)
+    }
+
+    // MARK: Helpers
+
+    /// The children of a closed shard as GetRecords and SubscribeToShard report them.
+    func childShards(_ ids: [ShardID], in description: StreamDescription) -> [AWSValue] {
+        ids.compactMap { id in
+            guard let child = description.shards.first(where: { $0.id == id }) else { return nil }
+            return .map([
+                "ShardId": .string(id.description),
+                "ParentShards": .list(child.parents.map { .string($0.description) }),
+                "HashKeyRange": hashKeyRangeValue(child.hashKeyRange),
+            ])
+        }
+    }
+
+    func iterator(for cursor: ShardCursor, createdAt: Int64) -> String {
+        tokens.seal(
+            .shardIterator,
+            [
+                .text(cursor.stream.rawValue), .integer(createdAt), .integer(Int64(cursor.shard.number)),
+                .integer(Int64(bitPattern: cursor.sequence)),
+            ],
+            now: now()
+        )
+    }
+
+    /// The position a shard iterator names, answering AWS's errors for a bad, expired or orphaned one.
+    func openIterator(_ text: String) throws -> ShardCursor {
+        let fields: [TokenSealer.Field]
+        let current = now()
+        do {
+            fields = try tokens.open(.shardIterator, text, now: current)
+        } catch .expired(let issued) {
+            throw AWSError(
+                "ExpiredIteratorException",
+                "Iterator expired. The iterator was created at time \(issued) while right now it is \(current) which is "
+                    + "further in the future than the tolerated delay of \(tokens.lifetimeMilliseconds) milliseconds."
+            )
+        } catch {
+            throw KinesisErrors.invalidArgument("Invalid ShardIterator.")
+        }
+        guard fields.count == 4, case .text(let stream) = fields[0], case .integer(let created) = fields[1],
+            case .integer(let shard) = fields[2], case .integer(let sequence) = fields[3],
+            let name = StreamName(rawValue: stream), let shardNumber = UInt32(exactly: shard)
+        else { throw KinesisErrors.invalidArgument("Invalid ShardIterator.") }
+        // A stream deleted and made again under the same name does not honour the old iterators.
+        guard let description = try? store.describeStream(name), description.createdAtMilliseconds == created else {
+            throw KinesisErrors.streamNotFound(stream, account: account)
+        }
+        return ShardCursor(stream: name, shard: ShardID(shardNumber), sequence: UInt64(bitPattern: sequence))
+    }
+
+    /// An explicit hash key's value; AWS's InvalidArgumentException when it is 2^128 or more.
+    func hashKey(_ text: String?) throws -> HashKey? {
+        guard let text else { return nil }
+        guard let key = HashKey(text, radix: 10) else {
+            throw KinesisErrors.invalidArgument(
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was \(text)"
+            )
+        }
+        return key
+    }
+
+    func throughputExceeded(_ shard: ShardID, _ stream: StreamName) -> AWSError {
+        AWSError(
+            "ProvisionedThroughputExceededException",
+            "Rate exceeded for shard \(shard) in stream \(stream) under account \(account)."
+        )
+    }
+}
