@@ -42,6 +42,11 @@ struct Serve: AsyncParsableCommand {
     var shardLimits = "none"
     @Option(name: .customLong("iterator-lifetime"), help: "Seconds shard iterators and NextTokens stay valid.")
     var iteratorLifetime = 300
+    @Option(
+        name: .customLong("on-demand-interval"),
+        help: "Seconds between checks of ON_DEMAND streams for shards over a provisioned shard's write limit."
+    )
+    var onDemandInterval = 30
     @Flag(name: .customLong("insecure-no-auth"), help: "Allow a non-loopback address without --credentials.")
     var insecureNoAuth = false
 
@@ -52,6 +57,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard (1...86_400).contains(iteratorLifetime) else {
             throw ValidationError("--iterator-lifetime must be 1 to 86400 seconds")
+        }
+        guard (1...3600).contains(onDemandInterval) else {
+            throw ValidationError("--on-demand-interval must be 1 to 3600 seconds")
         }
         guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
             throw ValidationError("--account-id must be 12 digits")
@@ -67,6 +75,7 @@ struct Serve: AsyncParsableCommand {
         configuration.accountID = accountID
         configuration.shardLimits = shardLimits == "aws"
         configuration.iteratorLifetime = .seconds(iteratorLifetime)
+        configuration.onDemandScalingInterval = .seconds(onDemandInterval)
         if let credentials {
             configuration.credentials = try CredentialsFile.load(credentials).entries.map {
                 KinesisServerConfiguration.SigV4Credential(

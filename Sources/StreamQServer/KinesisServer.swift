@@ -74,7 +74,7 @@ public struct KinesisServer: Sendable {
             scheme = "http"
         }
         let host = configuration.host
-        let app = Application(
+        var app = Application(
             responder: responder,
             server: server,
             configuration: ApplicationConfiguration(
@@ -88,6 +88,7 @@ public struct KinesisServer: Sendable {
             },
             logger: logger
         )
+        app.addServices(OnDemandScaler(service: service, interval: configuration.onDemandScalingInterval))
         try await app.runService()
         try await store.flush()
     }

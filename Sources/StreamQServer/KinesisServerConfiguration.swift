@@ -19,6 +19,8 @@ public struct KinesisServerConfiguration: Sendable {
     public var maxRequestBytes = 12 << 20
     /// How long a SubscribeToShard subscription lasts before the client must subscribe again.
     public var subscriptionLifetime: Duration = .seconds(300)
+    /// How often ON_DEMAND streams are checked for shards over a provisioned shard's write limit.
+    public var onDemandScalingInterval: Duration = .seconds(30)
 
     public init() {}
 

@@ -12,6 +12,7 @@ final class KinesisService: Sendable {
     let tokens: TokenSealer
     let limits: ThroughputLimits?
     let metrics: ServerMetrics
+    let writeRates = WriteRates()
     let logger: Logger
     private let attributeCache = Mutex<[StreamName: StreamAttributes]>([:])
     /// Serialises operations that change a stream's shards or attributes.

@@ -66,6 +66,17 @@ struct KinesisHTTPHandler: Sendable {
                     "The X-Amz-Target header does not name a Kinesis operation."
                 )
             }
+            if operationName == "PutRecords", encoding == .json,
+                let request = PutRecordsFastDecoder.decode(body, maxDataBytes: KinesisService.maxDataBytes),
+                let output = try await service.putRecords(request)
+            {
+                let response = Response(
+                    status: .ok,
+                    headers: [.contentType: encoding.contentType, Self.requestIDHeader: requestID],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: output))
+                )
+                return finish(response, operation, requestID, started, errorCode: nil)
+            }
             let input = try decode(body, encoding)
             if operationName == "SubscribeToShard" {
                 response = try await subscribeToShard(input, encoding: encoding, requestID: requestID)
@@ -84,6 +95,17 @@ struct KinesisHTTPHandler: Sendable {
             }
             response = self.failure(failure, encoding, requestID)
         }
+        return finish(response, operation, requestID, started, errorCode: errorCode)
+    }
+
+    /// Counts and logs a request on its way out.
+    private func finish(
+        _ response: Response,
+        _ operation: String,
+        _ requestID: String,
+        _ started: ContinuousClock.Instant,
+        errorCode: String?
+    ) -> Response {
         let duration = ContinuousClock.now - started
         service.metrics.request(
             operation: operation,
@@ -91,14 +113,15 @@ struct KinesisHTTPHandler: Sendable {
             errorCode: errorCode,
             duration: duration
         )
-        service.logger.info(
-            "request",
-            metadata: [
-                "requestID": "\(requestID)", "operation": "\(operation)", "status": "\(response.status.code)",
-                "error": "\(errorCode ?? "-")",
-                "ms": "\(duration.components.attoseconds / 1_000_000_000_000_000 + duration.components.seconds * 1000)",
-            ]
-        )
+        if service.logger.logLevel <= .info {
+            service.logger.info(
+                "request",
+                metadata: [
+                    "requestID": "\(requestID)", "operation": "\(operation)", "status": "\(response.status.code)",
+                    "error": "\(errorCode ?? "-")", "milliseconds": "\(duration.milliseconds)",
+                ]
+            )
+        }
         return response
     }
 

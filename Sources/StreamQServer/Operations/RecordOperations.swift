@@ -29,6 +29,7 @@ extension KinesisService {
             throw KinesisErrors.from(error, stream: name.rawValue, account: account)
         }
         metrics.recordsIn(stream: name, shard: result.shard, records: 1, bytes: record.data.count)
+        writeRates.add(stream: name, shard: result.shard, records: 1, bytes: record.data.count)
         return .map([
             "ShardId": .string(result.shard.description),
             "SequenceNumber": .string(
@@ -56,8 +57,44 @@ extension KinesisService {
             records.append(AppendRecord(partitionKey: key ?? "", data: data ?? []))
         }
         let name = try streamName(&reader)
-        for index in records.indices where explicitKeys[index] != nil {
-            records[index].explicitHashKey = try hashKey(explicitKeys[index])
+        return try await storeEntries(records, explicitHashKeys: explicitKeys, in: name).value
+    }
+
+    /// PutRecords from the fast decoder; nil when a member breaks a rule, so the caller takes the
+    /// general path, which words the error as AWS does.
+    func putRecords(_ request: PutRecordsFastDecoder.Request) async throws -> [UInt8]? {
+        if let name = request.streamName {
+            guard (1...128).contains(name.utf8.count), RequestReader.Pattern.name.matches(name[...].utf8) else {
+                return nil
+            }
+        }
+        if let arn = request.streamARN {
+            guard arn.utf8.count <= 2048, !arn.utf8.contains(UInt8(ascii: "\\")),
+                RequestReader.Pattern.streamARN.matches(arn[...].utf8)
+            else { return nil }
+        }
+        for key in request.explicitHashKeys {
+            if let key, !RequestReader.Pattern.hashKey.matches(key[...].utf8) { return nil }
+        }
+        var input: [String: AWSValue] = [:]
+        if let name = request.streamName { input["StreamName"] = .string(name) }
+        if let arn = request.streamARN { input["StreamARN"] = .string(arn) }
+        var reader = try RequestReader(.map(input))
+        let name = try streamName(&reader)
+        return try await storeEntries(request.records, explicitHashKeys: request.explicitHashKeys, in: name).json
+    }
+
+    /// Stores PutRecords' entries (validated) and answers per entry, in order.
+    private func storeEntries(
+        _ records: [AppendRecord],
+        explicitHashKeys: [String?],
+        in name: StreamName
+    ) async throws
+        -> PutRecordsOutcome
+    {
+        var records = records
+        for index in records.indices where explicitHashKeys[index] != nil {
+            records[index].explicitHashKey = try hashKey(explicitHashKeys[index])
         }
         let description = try describe(name)
         // Throttled entries fail on their own; the rest are stored together.
@@ -90,48 +127,29 @@ extension KinesisService {
                 internalFailure = mapped.message
             }
         }
-        var failed: Int64 = 0
-        var output: [AWSValue] = []
-        output.reserveCapacity(records.count)
-        let createdSeconds = description.createdAtMilliseconds / 1000
         var perShard: [ShardID: (records: Int, bytes: Int)] = [:]
+        var entries: [PutRecordsOutcome.Entry] = []
+        entries.reserveCapacity(records.count)
         for index in records.indices {
             if let result = stored[index] {
                 perShard[result.shard, default: (0, 0)].records += 1
                 perShard[result.shard, default: (0, 0)].bytes += records[index].data.count
-                output.append(
-                    .map([
-                        "SequenceNumber": .string(
-                            KinesisSequenceNumber.encode(
-                                sequence: result.sequenceNumber.sequence,
-                                shard: result.shard.number,
-                                createdSeconds: createdSeconds
-                            )
-                        ),
-                        "ShardId": .string(result.shard.description),
-                    ])
-                )
+                entries.append(.stored(shard: result.shard, sequence: result.sequenceNumber.sequence))
+            } else if let throttled = failures[index] {
+                entries.append(.failed(code: "ProvisionedThroughputExceededException", message: throttled))
             } else {
-                failed += 1
-                let throttled = failures[index]
-                output.append(
-                    .map([
-                        "ErrorCode": .string(
-                            throttled == nil ? "InternalFailure" : "ProvisionedThroughputExceededException"
-                        ),
-                        "ErrorMessage": .string(throttled ?? internalFailure ?? "Internal Service Failure"),
-                    ])
-                )
+                entries.append(.failed(code: "InternalFailure", message: internalFailure ?? "Internal Service Failure"))
             }
         }
         for (shard, counts) in perShard {
             metrics.recordsIn(stream: name, shard: shard, records: counts.records, bytes: counts.bytes)
+            writeRates.add(stream: name, shard: shard, records: counts.records, bytes: counts.bytes)
         }
-        return .map([
-            "FailedRecordCount": .integer(failed),
-            "Records": .list(output),
-            "EncryptionType": .string(encryptionType(description)),
-        ])
+        return PutRecordsOutcome(
+            entries: entries,
+            createdSeconds: description.createdAtMilliseconds / 1000,
+            encryptionType: encryptionType(description)
+        )
     }
 
     func getShardIterator(_ input: AWSValue) throws -> AWSValue {

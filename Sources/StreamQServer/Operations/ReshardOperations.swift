@@ -130,8 +130,7 @@ extension KinesisService {
     private func openShard(_ text: String, in description: StreamDescription) throws -> ShardDescription {
         let shard = try shardID(text, in: description)
         guard shard.isOpen else {
-            throw AWSError(
-                "ResourceInUseException",
+            throw KinesisErrors.invalidArgument(
                 "Shard \(shard.id) in stream \(description.name) under account \(account) has already been merged or "
                     + "split, and thus is not eligible for merging or splitting."
             )

@@ -191,8 +191,10 @@ extension KinesisService {
                 sequenceNumber(shard.startingSequenceNumber.sequence, shard: shard.id, in: description)
             )
         ]
-        if let ending = shard.endingSequenceNumber {
-            range["EndingSequenceNumber"] = .string(sequenceNumber(ending.sequence, shard: shard.id, in: description))
+        if !shard.isOpen {
+            // A closed shard always has an end, at its last record or, if it got none, its start.
+            let ending = shard.endingSequenceNumber?.sequence ?? shard.startingSequenceNumber.sequence
+            range["EndingSequenceNumber"] = .string(sequenceNumber(ending, shard: shard.id, in: description))
         }
         var value: [String: AWSValue] = [
             "ShardId": .string(shard.id.description),

@@ -9,76 +9,79 @@
 enum KinesisSequenceNumber {
     /// The decimal form of (`shard`, `sequence`) in a stream created at `createdSeconds`.
     static func encode(sequence: UInt64, shard: UInt32, createdSeconds: Int64) -> String {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(57)
+        append(sequence: sequence, shard: shard, createdSeconds: createdSeconds, to: &digits)
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    /// Appends the decimal digits of (`shard`, `sequence`) to `buffer`: the response writers' path.
+    static func append(sequence: UInt64, shard: UInt32, createdSeconds: Int64, to buffer: inout [UInt8]) {
         let created = UInt64(truncatingIfNeeded: createdSeconds) & 0xF_FFFF_FFFF
-        // Little-endian 32-bit limbs of the 188-bit value.
-        var limbs = [UInt32](repeating: 0, count: 6)
-        func put(_ value: UInt64, width: Int, at bit: Int) {
-            for offset in 0..<width where (value >> UInt64(offset)) & 1 == 1 {
-                let position = bit + offset
-                limbs[position / 32] |= 1 << UInt32(position % 32)
+        let shard = UInt64(shard)
+        // The 188-bit value as three 64-bit limbs, least significant first (bit positions above).
+        var limbs: (UInt64, UInt64, UInt64) = (
+            2 | shard << 4 | (created & 0xFFF_FFFF) << 36,
+            created >> 28 | (sequence & 0xFFFF_FFFF_FFFF) << 16,
+            sequence >> 48 | (shard & 0xF) << 16 | created << 20 | 2 << 56
+        )
+        // Three base-10^19 chunks cover the 57 decimal digits of a 188-bit value (the top bits are
+        // never zero, so there are always three).
+        let base: UInt64 = 10_000_000_000_000_000_000
+        var chunks: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        for position in 0..<3 {
+            var remainder: UInt64 = 0
+            (limbs.2, remainder) = base.dividingFullWidth((0, limbs.2))
+            (limbs.1, remainder) = base.dividingFullWidth((remainder, limbs.1))
+            (limbs.0, remainder) = base.dividingFullWidth((remainder, limbs.0))
+            switch position {
+            case 0: chunks.0 = remainder
+            case 1: chunks.1 = remainder
+            default: chunks.2 = remainder
             }
         }
-        put(2, width: 4, at: 0)
-        put(UInt64(shard), width: 32, at: 4)
-        put(created, width: 36, at: 36)
-        put(sequence, width: 64, at: 80)
-        put(UInt64(shard & 0xF), width: 4, at: 144)
-        put(created, width: 36, at: 148)
-        put(2, width: 4, at: 184)
-        return decimal(limbs)
+        appendDigits(chunks.2, padded: false, to: &buffer)
+        appendDigits(chunks.1, padded: true, to: &buffer)
+        appendDigits(chunks.0, padded: true, to: &buffer)
+    }
+
+    private static func appendDigits(_ value: UInt64, padded: Bool, to buffer: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 19) { scratch in
+            var value = value
+            var count = 0
+            repeat {
+                scratch[18 - count] = UInt8(truncatingIfNeeded: value % 10) + 0x30
+                value /= 10
+                count += 1
+            } while value > 0 || (padded && count < 19)
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[(19 - count)...]))
+        }
     }
 
     /// The shard number and shard-local sequence a decimal names; nil unless it has this layout.
     static func decode(_ text: String) -> (shard: UInt32, sequence: UInt64)? {
-        guard !text.isEmpty, text.count <= 60 else { return nil }
-        var limbs = [UInt32](repeating: 0, count: 7)
+        guard !text.isEmpty, text.utf8.count <= 57 else { return nil }
+        var limbs: (UInt64, UInt64, UInt64) = (0, 0, 0)
         for character in text.utf8 {
             guard character >= 0x30, character <= 0x39 else { return nil }
-            var carry = UInt64(character - 0x30)
-            for index in limbs.indices {
-                let product = UInt64(limbs[index]) * 10 + carry
-                limbs[index] = UInt32(truncatingIfNeeded: product)
-                carry = product >> 32
-            }
-            guard carry == 0 else { return nil }
+            let (high0, low0) = limbs.0.multipliedFullWidth(by: 10)
+            let (high1, low1) = limbs.1.multipliedFullWidth(by: 10)
+            let (high2, low2) = limbs.2.multipliedFullWidth(by: 10)
+            guard high2 == 0 else { return nil }
+            let (sum0, carry0) = low0.addingReportingOverflow(UInt64(character - 0x30))
+            let (sum1a, carry1a) = low1.addingReportingOverflow(high0)
+            let (sum1, carry1b) = sum1a.addingReportingOverflow(carry0 ? 1 : 0)
+            let (sum2a, carry2a) = low2.addingReportingOverflow(high1)
+            let (sum2, carry2b) = sum2a.addingReportingOverflow((carry1a ? 1 : 0) + (carry1b ? 1 : 0))
+            guard !carry2a, !carry2b else { return nil }
+            limbs = (sum0, sum1, sum2)
         }
-        func get(width: Int, at bit: Int) -> UInt64 {
-            var value: UInt64 = 0
-            for offset in 0..<width {
-                let position = bit + offset
-                if (limbs[position / 32] >> UInt32(position % 32)) & 1 == 1 { value |= 1 << UInt64(offset) }
-            }
-            return value
-        }
-        guard limbs[6] == 0, get(width: 4, at: 188) == 0, get(width: 4, at: 184) == 2, get(width: 4, at: 0) == 2,
-            get(width: 8, at: 72) == 0
+        let shard = UInt32(truncatingIfNeeded: limbs.0 >> 4)
+        let created = limbs.0 >> 36 | (limbs.1 & 0xFF) << 28
+        let sequence = limbs.1 >> 16 | (limbs.2 & 0xFFFF) << 48
+        guard limbs.0 & 0xF == 2, (limbs.1 >> 8) & 0xFF == 0, limbs.2 >> 56 == 2,
+            (limbs.2 >> 16) & 0xF == UInt64(shard & 0xF), (limbs.2 >> 20) & 0xF_FFFF_FFFF == created
         else { return nil }
-        let shard = UInt32(get(width: 32, at: 4))
-        guard get(width: 4, at: 144) == UInt64(shard & 0xF), get(width: 36, at: 36) == get(width: 36, at: 148) else {
-            return nil
-        }
-        return (shard, get(width: 64, at: 80))
-    }
-
-    /// Base-10 digits of a little-endian limb array.
-    private static func decimal(_ limbs: [UInt32]) -> String {
-        var limbs = limbs
-        var chunks: [UInt32] = []  // base 10^9, least significant first
-        while limbs.contains(where: { $0 != 0 }) {
-            var remainder: UInt64 = 0
-            for index in limbs.indices.reversed() {
-                let value = remainder << 32 | UInt64(limbs[index])
-                limbs[index] = UInt32(value / 1_000_000_000)
-                remainder = value % 1_000_000_000
-            }
-            chunks.append(UInt32(remainder))
-        }
-        guard let top = chunks.last else { return "0" }
-        var text = String(top)
-        for chunk in chunks.dropLast().reversed() {
-            let digits = String(chunk)
-            text += String(repeating: "0", count: 9 - digits.count) + digits
-        }
-        return text
+        return (shard, sequence)
     }
 }

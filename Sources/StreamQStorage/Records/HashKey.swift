@@ -26,14 +26,17 @@ public struct HashKeyRange: Hashable, Sendable, CustomStringConvertible {
 
     public func contains(_ key: HashKey) -> Bool { key >= start && key <= end }
 
-    /// The whole key space split into `count` contiguous ranges of (nearly) equal size, as Kinesis
-    /// lays out a new stream.
+    /// The whole key space split into `count` contiguous ranges as Kinesis lays out a new stream:
+    /// range i starts at i·⌊2^128/count⌋ and the last one ends at 2^128−1.
     public static func evenSplit(into count: Int) -> [HashKeyRange] {
         precondition(count > 0)
-        let step = UInt128.max / UInt128(count)
+        guard count > 1 else { return [HashKeyRange(start: 0, end: .max)] }
+        let divisor = UInt128(count)
+        // ⌊2^128/count⌋ from 2^128−1 = UInt128.max, which is one short of 2^128.
+        let step = UInt128.max / divisor + (UInt128.max % divisor == divisor - 1 ? 1 : 0)
         return (0..<count).map { index in
-            let start = step * UInt128(index) + (index == 0 ? 0 : UInt128(index))
-            let end = index == count - 1 ? UInt128.max : step * UInt128(index + 1) + UInt128(index)
+            let start = step * UInt128(index)
+            let end = index == count - 1 ? UInt128.max : step * UInt128(index + 1) - 1
             return HashKeyRange(start: start, end: end)
         }
     }

@@ -1,0 +1,134 @@
+import StreamQAWS
+import StreamQStorage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The hot path of the server: a PutRecords body in AWS JSON 1.1 read straight into records, with
+/// no value tree, no dictionary per record and base64 decoded in place.
+///
+/// It takes only the common shape — `StreamName` or `StreamARN`, and `Records` of objects with
+/// `Data`, `PartitionKey` and optionally `ExplicitHashKey`, strings without escapes, every member
+/// within its limits — and answers nil for anything else, which then goes through the general
+/// decoder and validation (so every error still gets AWS's exact wording).
+enum PutRecordsFastDecoder {
+    struct Request {
+        var streamName: String?
+        var streamARN: String?
+        var records: [AppendRecord]
+        var explicitHashKeys: [String?]
+    }
+
+    static func decode(_ body: [UInt8], maxDataBytes: Int) -> Request? {
+        body.withUnsafeBytes { bytes in
+            var scanner = Scanner(bytes: bytes)
+            return scanner.request(maxDataBytes: maxDataBytes)
+        }
+    }
+
+    private struct Scanner {
+        let bytes: UnsafeRawBufferPointer
+        var index = 0
+
+        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        mutating func request(maxDataBytes: Int) -> Request? {
+            var request = Request(records: [], explicitHashKeys: [])
+            var sawRecords = false
+            guard consume(UInt8(ascii: "{")) else { return nil }
+            if consume(UInt8(ascii: "}")) { return nil }
+            repeat {
+                guard let key = string(), consume(UInt8(ascii: ":")) else { return nil }
+                switch key.count {
+                case 10 where equals(key, "StreamName"):
+                    guard let name = string() else { return nil }
+                    request.streamName = String(decoding: name, as: UTF8.self)
+                case 9 where equals(key, "StreamARN"):
+                    guard let arn = string() else { return nil }
+                    request.streamARN = String(decoding: arn, as: UTF8.self)
+                case 7 where equals(key, "Records"):
+                    guard !sawRecords, records(into: &request, maxDataBytes: maxDataBytes) else { return nil }
+                    sawRecords = true
+                default:
+                    return nil
+                }
+            } while consume(UInt8(ascii: ","))
+            guard consume(UInt8(ascii: "}")), sawRecords, (1...500).contains(request.records.count) else { return nil }
+            skipWhitespace()
+            return index == bytes.count ? request : nil
+        }
+
+        private mutating func records(into request: inout Request, maxDataBytes: Int) -> Bool {
+            guard consume(UInt8(ascii: "[")) else { return false }
+            request.records.reserveCapacity(500)
+            repeat {
+                guard request.records.count < 500, consume(UInt8(ascii: "{")) else { return false }
+                var data: [UInt8]?
+                var key: String?
+                var explicit: String?
+                repeat {
+                    guard let member = string(), consume(UInt8(ascii: ":")), let value = string() else { return false }
+                    switch member.count {
+                    case 4 where equals(member, "Data"):
+                        guard data == nil, value.count <= (maxDataBytes + 2) / 3 * 4,
+                            let decoded = Base64.decode(value), decoded.count <= maxDataBytes
+                        else { return false }
+                        data = decoded
+                    case 12 where equals(member, "PartitionKey"):
+                        // ASCII only here: then bytes are characters and the 1-256 rule is a length check.
+                        guard key == nil, (1...256).contains(value.count),
+                            value.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\\") })
+                        else {
+                            return false
+                        }
+                        key = String(decoding: value, as: UTF8.self)
+                    case 15 where equals(member, "ExplicitHashKey"):
+                        guard explicit == nil else { return false }
+                        explicit = String(decoding: value, as: UTF8.self)  // checked against its pattern later
+                    default:
+                        return false
+                    }
+                } while consume(UInt8(ascii: ","))
+                guard consume(UInt8(ascii: "}")), let data, let key else { return false }
+                request.records.append(AppendRecord(partitionKey: key, data: data))
+                request.explicitHashKeys.append(explicit)
+            } while consume(UInt8(ascii: ","))
+            return consume(UInt8(ascii: "]"))
+        }
+
+        /// The bytes between a string's quotes. Escapes are not undone: every caller checks its
+        /// value (base64, an ASCII key without `\\`, a name pattern), so an escaped string is refused
+        /// there and takes the general path.
+        private mutating func string() -> UnsafeRawBufferPointer? {
+            guard consume(UInt8(ascii: "\"")), index < bytes.count,
+                let quote = memchr(bytes.baseAddress! + index, Int32(UInt8(ascii: "\"")), bytes.count - index)
+            else { return nil }
+            let end = bytes.baseAddress!.distance(to: UnsafeRawPointer(quote))
+            let value = UnsafeRawBufferPointer(rebasing: bytes[index..<end])
+            index = end + 1
+            return value
+        }
+
+        private mutating func consume(_ byte: UInt8) -> Bool {
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == byte else { return false }
+            index += 1
+            return true
+        }
+
+        private mutating func skipWhitespace() {
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x0A, 0x0D, 0x09: index += 1
+                default: return
+                }
+            }
+        }
+
+        private func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
+            bytes.count == text.utf8CodeUnitCount
+                && memcmp(bytes.baseAddress!, text.utf8Start, bytes.count) == 0
+        }
+    }
+}
