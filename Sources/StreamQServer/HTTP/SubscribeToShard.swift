@@ -126,7 +126,7 @@ extension KinesisHTTPHandler {
                 "ApproximateArrivalTimestamp": .timestamp(milliseconds: record.arrivalMilliseconds),
                 "Data": .blob(record.data),
                 "PartitionKey": .string(record.partitionKey),
-                "EncryptionType": .string(service.encryptionType(description)),
+                "EncryptionType": .string(record.isEncrypted ? "KMS" : "NONE"),
             ])
         }
         service.metrics.recordsOut(stream: cursor.stream, shard: cursor.shard, records: records.count, bytes: bytes)

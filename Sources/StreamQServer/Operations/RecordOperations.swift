@@ -239,7 +239,6 @@ extension KinesisService {
         } catch {
             throw KinesisErrors.from(error, stream: cursor.stream.rawValue, account: account)
         }
-        let encryption = AWSValue.string(encryptionType(description))
         let createdSeconds = description.createdAtMilliseconds / 1000
         var bytes = 0
         let records: [AWSValue] = result.records.map { record in
@@ -255,7 +254,7 @@ extension KinesisService {
                 "ApproximateArrivalTimestamp": .timestamp(milliseconds: record.arrivalMilliseconds),
                 "Data": .blob(record.data),
                 "PartitionKey": .string(record.partitionKey),
-                "EncryptionType": encryption,
+                "EncryptionType": .string(record.isEncrypted ? "KMS" : "NONE"),
             ])
         }
         limits?.recordRead(stream: cursor.stream, shard: cursor.shard, bytes: bytes)

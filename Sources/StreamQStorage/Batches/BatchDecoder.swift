@@ -8,6 +8,8 @@ public struct RecordView {
     public let partitionKey: UnsafeRawBufferPointer
     public let explicitHashKey: HashKey?
     public let data: UnsafeRawBufferPointer
+    /// Whether the record was stored encrypted (its batch was sealed with a data key).
+    public let isEncrypted: Bool
 
     func materialize(shard: ShardID) -> StoredRecord {
         StoredRecord(
@@ -15,7 +17,8 @@ public struct RecordView {
             arrivalMilliseconds: arrivalMilliseconds,
             partitionKey: String(decoding: partitionKey, as: UTF8.self),
             explicitHashKey: explicitHashKey,
-            data: Array(data)
+            data: Array(data),
+            isEncrypted: isEncrypted
         )
     }
 }
@@ -107,7 +110,8 @@ final class BatchDecoder {
                 arrivalMilliseconds: header.firstTimestamp &+ Int64(truncatingIfNeeded: timestampDelta),
                 partitionKey: key,
                 explicitHashKey: hashKey,
-                data: value
+                data: value,
+                isEncrypted: header.isEncrypted
             )
             if try !body(view) { return nil }
         }

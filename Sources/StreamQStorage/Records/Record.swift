@@ -52,19 +52,23 @@ public struct StoredRecord: Sendable, Equatable {
     public var partitionKey: String
     public var explicitHashKey: HashKey?
     public var data: [UInt8]
+    /// Whether the record is stored encrypted at rest (Kinesis's per-record `EncryptionType`).
+    public var isEncrypted: Bool
 
     public init(
         sequenceNumber: SequenceNumber,
         arrivalMilliseconds: Int64,
         partitionKey: String,
         explicitHashKey: HashKey?,
-        data: [UInt8]
+        data: [UInt8],
+        isEncrypted: Bool = false
     ) {
         self.sequenceNumber = sequenceNumber
         self.arrivalMilliseconds = arrivalMilliseconds
         self.partitionKey = partitionKey
         self.explicitHashKey = explicitHashKey
         self.data = data
+        self.isEncrypted = isEncrypted
     }
 }
 
