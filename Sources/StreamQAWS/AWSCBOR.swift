@@ -79,8 +79,4 @@ public enum AWSCBOR {
         }
     }
 
-    private static func appendBigEndian<Integer: FixedWidthInteger>(_ value: Integer, to buffer: inout [UInt8]) {
-        var bigEndian = value.bigEndian
-        withUnsafeBytes(of: &bigEndian) { buffer.append(contentsOf: $0) }
-    }
 }
