@@ -9,7 +9,12 @@ public enum Base64 {
         return Array(text.utf8).withUnsafeBytes { decode($0) }
     }
 
-    /// The bytes the base64 text in `utf8` encodes; nil when it is not valid (see ``decode(_:)-(StringProtocol)``).
+    /// The bytes the base64 text in `utf8` encodes; nil when it is not valid (see the `StringProtocol` overload).
+    public static func decode(_ utf8: [UInt8]) -> [UInt8]? {
+        utf8.withUnsafeBytes { decode($0) }
+    }
+
+    /// The bytes the base64 text in `utf8` encodes; nil when it is not valid (see the `StringProtocol` overload).
     public static func decode(_ utf8: UnsafeRawBufferPointer) -> [UInt8]? {
         let count = utf8.count
         guard count % 4 == 0 else { return nil }

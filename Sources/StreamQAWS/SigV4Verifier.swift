@@ -50,8 +50,14 @@ public struct SigV4Verifier: Sendable {
 
         try checkTime(signedAt, amzDate: authorization.amzDate, expires: authorization.expires, now: epochSeconds)
 
+        var signed = request
+        if authorization.signedHeaders.contains("x-amz-content-sha256"),
+            request.header("x-amz-content-sha256") == "UNSIGNED-PAYLOAD"
+        {
+            signed.payloadHash = "UNSIGNED-PAYLOAD"  // the client chose to leave the body out of the signature
+        }
         let expected = SigV4Canonical.signature(
-            of: request,
+            of: signed,
             signedHeaders: authorization.signedHeaders,
             secretAccessKey: credential.secret,
             amzDate: authorization.amzDate,

@@ -78,6 +78,7 @@ import Testing
         #expect(AWSCBOR.encode(.integer(-500)) == [0x39, 0x01, 0xF3])
         #expect(AWSCBOR.encode(.integer(65536)) == [0x1A, 0x00, 0x01, 0x00, 0x00])
         #expect(AWSCBOR.encode(.map(["a": .blob([1])])) == [0xA1, 0x61, 0x61, 0x41, 0x01])
+        #expect(AWSCBOR.encode(.map(["b": .null, "a": .bool(true)])) == [0xA2, 0x61, 0x61, 0xF5, 0x61, 0x62, 0xF6])
     }
 
     @Test(arguments: [

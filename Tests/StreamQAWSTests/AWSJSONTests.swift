@@ -64,6 +64,8 @@ import Testing
         #expect(AWSJSON.encode(.double(.nan)) == Array(#""NaN""#.utf8))
         #expect(AWSJSON.encode(.double(-.infinity)) == Array(#""-Infinity""#.utf8))
         #expect(AWSJSON.encode(.map(["__type": .string("X")])) == Array(#"{"__type":"X"}"#.utf8))
+        let members: [String: AWSValue] = ["b": .integer(2), "a": .integer(1), "c": .map(["y": .null, "x": .null])]
+        #expect(AWSJSON.encode(.map(members)) == Array(#"{"a":1,"b":2,"c":{"x":null,"y":null}}"#.utf8))
     }
 
     @Test(arguments: [

@@ -12,6 +12,7 @@ import Testing
         for (plain, encoded) in Self.rfc4648Vectors {
             #expect(Base64.encodedString(Array(plain.utf8)) == encoded)
             #expect(Base64.decode(encoded) == Array(plain.utf8))
+            #expect(Base64.decode(Array(encoded.utf8)) == Array(plain.utf8))
         }
     }
 

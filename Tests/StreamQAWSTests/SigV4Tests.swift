@@ -347,6 +347,30 @@ import Testing
         #expect(throws: mismatch) { try wrongSecret.verify(request, now: Self.suiteTime) }
     }
 
+    @Test func aSignedUnsignedPayloadLeavesTheBodyOut() throws {
+        var request = SigV4Request(
+            method: "POST",
+            headers: [("Host", "localhost"), ("X-Amz-Content-SHA256", "UNSIGNED-PAYLOAD")],
+            payloadHash: "UNSIGNED-PAYLOAD"
+        )
+        let credentials = SigV4Credentials(accessKeyID: "PLAIN", secretAccessKey: Self.kinesisSecret)
+        SigV4Signer(credentials: credentials, region: "us-east-1", service: "kinesis").sign(
+            &request,
+            date: Self.suiteTime
+        )
+        // The server passes the hash of the body it received.
+        request.payloadHash = SigV4Request.payloadHash(of: Array("{}".utf8))
+        #expect(try Self.kinesisVerifier.verify(request, now: Self.suiteTime) == "PLAIN")
+        // The header itself is signed.
+        let changedHeader = Self.replacing("X-Amz-Content-SHA256", with: request.payloadHash, in: request)
+        #expect(try rejection(changedHeader).code == "InvalidSignatureException")
+        // Added after signing, it changes nothing: the body still counts.
+        var added = Self.replacing("X-Amz-Content-SHA256", with: "UNSIGNED-PAYLOAD", in: Self.signedKinesisRequest())
+        #expect(try Self.kinesisVerifier.verify(added, now: Self.suiteTime) == "PLAIN")
+        added.payloadHash = request.payloadHash
+        #expect(try rejection(added).code == "InvalidSignatureException")
+    }
+
     @Test func presignedRequestsVerifyUntilTheyExpire() throws {
         var request = SigV4Request(
             method: "GET",
