@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "StreamQStorage", targets: ["StreamQStorage"]),
         .library(name: "StreamQClient", targets: ["StreamQClient"]),
         .library(name: "StreamQJSON", targets: ["StreamQJSON"]),
+        .library(name: "StreamQAWS", targets: ["StreamQAWS"]),
         .library(name: "StreamQSampleData", targets: ["StreamQSampleData"]),
         .executable(name: "streamq", targets: ["streamq"]),
     ],
@@ -147,6 +148,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "StreamQJSONTests", dependencies: ["StreamQJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StreamQAWSTests",
+            dependencies: ["StreamQAWS", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "StreamQSinksTests",
             dependencies: ["StreamQSinks", "StreamQSQL", "StreamQStorage"],

@@ -4,8 +4,8 @@
 /// indefinite-length maps, arrays and strings), half, single and double floats, and unwraps tags;
 /// tag 1 is read as epoch *milliseconds* (AWS's deviation from RFC 8949). It refuses non-string map
 /// keys, invalid UTF-8, trailing bytes, nesting deeper than 64, and lengths longer than the input.
-/// Encoding writes definite lengths, the shortest integer heads, doubles as 64-bit floats and
-/// `.timestamp` as tag 1 around integer milliseconds.
+/// Encoding writes definite lengths, the shortest integer heads, doubles as 64-bit floats,
+/// `.timestamp` as tag 1 around integer milliseconds, and map keys in sorted order.
 public enum AWSCBOR {
     /// Decodes the CBOR data item that makes up all of `bytes`.
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(AWSCodecError) -> AWSValue {
@@ -47,7 +47,7 @@ public enum AWSCBOR {
             for element in elements { encode(element, into: &buffer) }
         case .map(let members):
             appendHead(major: 5, UInt64(members.count), to: &buffer)
-            for (key, member) in members {
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
                 encode(.string(key), into: &buffer)
                 encode(member, into: &buffer)
             }
@@ -79,8 +79,4 @@ public enum AWSCBOR {
         }
     }
 
-    private static func appendBigEndian<Integer: FixedWidthInteger>(_ value: Integer, to buffer: inout [UInt8]) {
-        var bigEndian = value.bigEndian
-        withUnsafeBytes(of: &bigEndian) { buffer.append(contentsOf: $0) }
-    }
 }

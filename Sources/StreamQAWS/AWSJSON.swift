@@ -2,8 +2,8 @@
 ///
 /// Decoding yields strings and numbers for blobs and timestamps (see ``AWSValue/blobValue`` and
 /// ``AWSValue/timestampMilliseconds``); encoding writes `.blob` as base64 and `.timestamp` as epoch
-/// seconds with a millisecond fraction. Decoding refuses invalid UTF-8, trailing bytes and nesting
-/// deeper than 64 containers.
+/// seconds with a millisecond fraction, and map keys in sorted order so equal values give equal
+/// bytes. Decoding refuses invalid UTF-8, trailing bytes and nesting deeper than 64 containers.
 public enum AWSJSON {
     /// Decodes the JSON document that makes up all of `bytes`.
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(AWSCodecError) -> AWSValue {
@@ -40,7 +40,7 @@ public enum AWSJSON {
         case .map(let members):
             buffer.append(UInt8(ascii: "{"))
             var first = true
-            for (key, member) in members {
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
                 if !first { buffer.append(UInt8(ascii: ",")) }
                 first = false
                 appendString(key, to: &buffer)

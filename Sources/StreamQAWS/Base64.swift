@@ -9,7 +9,12 @@ public enum Base64 {
         return Array(text.utf8).withUnsafeBytes { decode($0) }
     }
 
-    /// The bytes the base64 text in `utf8` encodes; nil when it is not valid (see ``decode(_:)-(StringProtocol)``).
+    /// The bytes the base64 text in `utf8` encodes; nil when it is not valid (see the `StringProtocol` overload).
+    public static func decode(_ utf8: [UInt8]) -> [UInt8]? {
+        utf8.withUnsafeBytes { decode($0) }
+    }
+
+    /// The bytes the base64 text in `utf8` encodes; nil when it is not valid (see the `StringProtocol` overload).
     public static func decode(_ utf8: UnsafeRawBufferPointer) -> [UInt8]? {
         let count = utf8.count
         guard count % 4 == 0 else { return nil }
@@ -17,44 +22,45 @@ public enum Base64 {
         let padding = utf8[count - 1] == equals ? (utf8[count - 2] == equals ? 2 : 1) : 0
         let decodedCount = count / 4 * 3 - padding
         let blocks = count / 4 - (padding > 0 ? 1 : 0)
-        let table = decodeTable
         var valid = true
         let decoded = [UInt8](unsafeUninitializedCapacity: decodedCount) { output, initialized in
-            var input = 0
-            var written = 0
-            for _ in 0..<blocks {
-                let a = table[Int(utf8[input])]
-                let b = table[Int(utf8[input + 1])]
-                let c = table[Int(utf8[input + 2])]
-                let d = table[Int(utf8[input + 3])]
-                if (a | b | c | d) & 0x80 != 0 {
-                    valid = false
-                    break
-                }
-                let bits = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                output[written] = UInt8(truncatingIfNeeded: bits >> 16)
-                output[written + 1] = UInt8(truncatingIfNeeded: bits >> 8)
-                output[written + 2] = UInt8(truncatingIfNeeded: bits)
-                input += 4
-                written += 3
-            }
-            if valid && padding > 0 {
-                let a = table[Int(utf8[input])]
-                let b = table[Int(utf8[input + 1])]
-                let c = padding == 2 ? 0 : table[Int(utf8[input + 2])]
-                if (a | b | c) & 0x80 != 0 {
-                    valid = false
-                } else {
-                    let bits = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+            decodeTable.withUnsafeBufferPointer { table in
+                var input = 0
+                var written = 0
+                for _ in 0..<blocks {
+                    let a = table[Int(utf8[input])]
+                    let b = table[Int(utf8[input + 1])]
+                    let c = table[Int(utf8[input + 2])]
+                    let d = table[Int(utf8[input + 3])]
+                    if (a | b | c | d) & 0x80 != 0 {
+                        valid = false
+                        break
+                    }
+                    let bits = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
                     output[written] = UInt8(truncatingIfNeeded: bits >> 16)
-                    written += 1
-                    if padding == 1 {
-                        output[written] = UInt8(truncatingIfNeeded: bits >> 8)
+                    output[written + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+                    output[written + 2] = UInt8(truncatingIfNeeded: bits)
+                    input += 4
+                    written += 3
+                }
+                if valid && padding > 0 {
+                    let a = table[Int(utf8[input])]
+                    let b = table[Int(utf8[input + 1])]
+                    let c = padding == 2 ? 0 : table[Int(utf8[input + 2])]
+                    if (a | b | c) & 0x80 != 0 {
+                        valid = false
+                    } else {
+                        let bits = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+                        output[written] = UInt8(truncatingIfNeeded: bits >> 16)
                         written += 1
+                        if padding == 1 {
+                            output[written] = UInt8(truncatingIfNeeded: bits >> 8)
+                            written += 1
+                        }
                     }
                 }
+                initialized = valid ? written : 0
             }
-            initialized = valid ? written : 0
         }
         return valid ? decoded : nil
     }

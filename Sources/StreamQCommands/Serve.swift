@@ -77,11 +77,17 @@ struct Serve: AsyncParsableCommand {
         configuration.iteratorLifetime = .seconds(iteratorLifetime)
         configuration.onDemandScalingInterval = .seconds(onDemandInterval)
         if let credentials {
-            configuration.credentials = try CredentialsFile.load(credentials).entries.map {
+            let file: CredentialsFile
+            do {
+                file = try CredentialsFile.load(credentials)
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+            configuration.credentials = file.entries.map { accessKeyID, entry in
                 KinesisServerConfiguration.SigV4Credential(
-                    accessKeyID: $0.accessKeyID,
-                    secretAccessKey: $0.secretAccessKey,
-                    sessionTokens: Set($0.sessionTokens)
+                    accessKeyID: accessKeyID,
+                    secretAccessKey: entry.secretAccessKey,
+                    sessionTokens: entry.sessionTokens ?? []
                 )
             }
         } else if !ListenAddress.isLoopback(configuration.host) && !insecureNoAuth {

@@ -45,9 +45,9 @@ public struct KinesisServer: Sendable {
         )
         let verifier = configuration.credentials.map { credentials in
             let byKey = Dictionary(credentials.map { ($0.accessKeyID, $0) }, uniquingKeysWith: { first, _ in first })
-            return SigV4Verifier(service: "kinesis") { accessKeyID in
-                byKey[accessKeyID].map { ($0.secretAccessKey, $0.sessionTokens) }
-            }
+            return SigV4Verifier(lookup: { accessKeyID in
+                byKey[accessKeyID].map { ($0.secretAccessKey, $0.sessionTokens.isEmpty ? nil : $0.sessionTokens) }
+            })
         }
         let handler = KinesisHTTPHandler(
             service: service,

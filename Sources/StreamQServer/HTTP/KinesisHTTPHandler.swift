@@ -152,8 +152,8 @@ struct KinesisHTTPHandler: Sendable {
 
     private func verify(_ request: Request, body: [UInt8]) throws {
         guard let verifier else { return }
-        var headers: [(String, String)] = request.headers.map { ($0.name.canonicalName, $0.value) }
-        if !headers.contains(where: { $0.0 == "host" }), let authority = request.head.authority {
+        var headers: [(name: String, value: String)] = request.headers.map { ($0.name.canonicalName, $0.value) }
+        if !headers.contains(where: { $0.name == "host" }), let authority = request.head.authority {
             headers.append(("host", authority))
         }
         let signed = SigV4Request(
@@ -163,7 +163,7 @@ struct KinesisHTTPHandler: Sendable {
             headers: headers,
             body: body
         )
-        try verifier.verify(signed, now: Date())
+        try verifier.verify(signed, now: Int64(Date().timeIntervalSince1970))
     }
 
     private func decode(_ body: [UInt8], _ encoding: AWSBodyEncoding) throws -> AWSValue {

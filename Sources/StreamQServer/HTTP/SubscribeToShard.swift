@@ -150,7 +150,9 @@ extension KinesisHTTPHandler {
         case .cbor: AWSCBOR.encode(.map(payload), into: &bytesOut)
         }
         var message = EventStreamMessage.event(type: "SubscribeToShardEvent", json: bytesOut)
-        if encoding == .cbor { message.setContentType(encoding.contentType) }
+        if encoding == .cbor, let index = message.headers.firstIndex(where: { $0.name == ":content-type" }) {
+            message.headers[index].value = .string(encoding.contentType)
+        }
         return message
     }
 }
