@@ -117,10 +117,10 @@ struct CBORParser {
         let text: String?
         if info == 31 {
             let utf8 = try readChunks(major: 3, at: start)
-            text = String(validating: utf8, as: UTF8.self)
+            text = UTF8Text.string(utf8)
         } else {
             let range = try readDefiniteRange(info, at: start)
-            text = String(validating: UnsafeRawBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+            text = UTF8Text.string(UnsafeRawBufferPointer(rebasing: bytes[range]))
         }
         guard let text else { throw AWSCodecError("invalid UTF-8 in a CBOR text string", at: start) }
         return text

@@ -36,7 +36,7 @@ public struct CredentialsFile: Sendable {
     /// Parses `contents` as the file at `path` (named in errors).
     /// - Throws: naming the file and line of a malformed or repeated credential, or a file without any.
     public init(parsing contents: [UInt8], path: String) throws(CredentialsFileError) {
-        guard let text = String(validating: contents, as: UTF8.self) else {
+        guard let text = UTF8Text.string(contents) else {
             throw CredentialsFileError("credentials file \(path) is not UTF-8 text")
         }
         var entries: [String: Entry] = [:]

@@ -117,7 +117,7 @@ public struct EventStreamDecoder: Sendable {
             let headerStart = offset + position
             let nameLength = Int(try take(1)[0])
             guard nameLength > 0 else { throw EventStreamError("empty header name", at: headerStart) }
-            guard let name = String(validating: try take(nameLength), as: UTF8.self) else {
+            guard let name = UTF8Text.string(try take(nameLength)) else {
                 throw EventStreamError("header name is not UTF-8", at: headerStart)
             }
             let type = try take(1)[0]
@@ -131,7 +131,7 @@ public struct EventStreamDecoder: Sendable {
             case 5: value = .long(Int64(bitPattern: UInt64(try take(8).loadBigEndian())))
             case 6: value = .bytes(Array(try take(Int(try take(2).loadBigEndian()))))
             case 7:
-                guard let text = String(validating: try take(Int(try take(2).loadBigEndian())), as: UTF8.self) else {
+                guard let text = UTF8Text.string(try take(Int(try take(2).loadBigEndian()))) else {
                     throw EventStreamError("header \(name) is not UTF-8", at: headerStart)
                 }
                 value = .string(text)

@@ -44,7 +44,7 @@ struct JSONParser {
             throw AWSCodecError("JSON nested deeper than \(Self.maximumDepth) levels", at: position)
         }
         position += 1
-        var members: [String: AWSValue] = [:]
+        var members = [String: AWSValue](minimumCapacity: 4)
         skipWhitespace()
         if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -110,12 +110,19 @@ struct JSONParser {
         var index = start
         var ascii = true
         while index < bytes.count {
+            // Skip eight plain ASCII bytes at a time: no quote, backslash, control or non-ASCII byte.
+            if index + 8 <= bytes.count
+                && !Self.mayNeedAttention(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            {
+                index += 8
+                continue
+            }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 position = index + 1
                 let text = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
                 if ascii { return String(decoding: text, as: UTF8.self) }
-                guard let string = String(validating: text, as: UTF8.self) else {
+                guard let string = UTF8Text.string(text) else {
                     throw AWSCodecError("invalid UTF-8 in a JSON string", at: start)
                 }
                 return string
@@ -128,6 +135,20 @@ struct JSONParser {
         throw AWSCodecError("unterminated JSON string", at: position)
     }
 
+    /// Whether any of eight string bytes is a quote, a backslash, a control character or non-ASCII
+    /// (the classic "has a zero byte" bit trick, applied to the word XORed with each special byte).
+    @inline(__always)
+    private static func mayNeedAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* 0x22)
+        let backslashes = word ^ (ones &* 0x5C)
+        let hasQuote = (quotes &- ones) & ~quotes
+        let hasBackslash = (backslashes &- ones) & ~backslashes
+        let hasControl = (word &- ones &* 0x20) & ~word
+        return (hasQuote | hasBackslash | hasControl | word) & high != 0
+    }
+
     /// Parses the rest of a string that holds escapes, decoding into a buffer.
     private mutating func parseEscapedString(from start: Int, firstEscape: Int) throws(AWSCodecError) -> String {
         var decoded = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<firstEscape]))
@@ -136,7 +157,7 @@ struct JSONParser {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 position = index + 1
-                guard let string = String(validating: decoded, as: UTF8.self) else {
+                guard let string = UTF8Text.string(decoded) else {
                     throw AWSCodecError("invalid UTF-8 in a JSON string", at: start)
                 }
                 return string

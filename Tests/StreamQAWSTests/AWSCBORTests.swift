@@ -106,6 +106,23 @@ import Testing
         #expect(throws: AWSCodecError.self, "\(problem)") { try decode(bytes) }
     }
 
+    @Test func validatesUTF8LikeTheStandardLibrary() async {
+        let pieces: [[UInt8]] = [
+            [0x61], [0x7F], [0x80], [0xBF], [0xC0, 0xAF], [0xC2, 0xA9], [0xDF], [0xE0, 0x80, 0x80], [0xE0, 0xA0, 0x80],
+            [0xED, 0x9F, 0xBF], [0xED, 0xA0, 0x80], [0xEF, 0xBF, 0xBF], [0xF0, 0x8F, 0xBF, 0xBF],
+            [0xF0, 0x90, 0x80, 0x80],
+            [0xF4, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF],
+            Array("plain ascii text".utf8),
+        ]
+        await propertyCheck(input: Gen.int(in: 0...(pieces.count - 1)).array(of: 0...12)) { choices in
+            let text = choices.flatMap { pieces[$0] }
+            let document = [0x78, UInt8(text.count)] + text
+            let expected = String(validating: text, as: UTF8.self)
+            let decoded = try? AWSCBOR.decode(document)
+            #expect(decoded == expected.map { .string($0) })
+        }
+    }
+
     @Test func limitsNesting() throws {
         let arrays = [UInt8](repeating: 0x81, count: 1000) + [0x01]
         #expect(try #require(throws: AWSCodecError.self) { try decode(arrays) }.message.contains("deeper than 64"))

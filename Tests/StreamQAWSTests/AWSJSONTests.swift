@@ -48,6 +48,22 @@ import Testing
         #expect(try decode(#"{"k\u0000":1}"#) == .map(["k\u{0}": .integer(1)]))
     }
 
+    /// The string scanner skips eight bytes at a time; special bytes must be found at every offset.
+    @Test func findsSpecialBytesAtEveryOffsetInAString() throws {
+        for offset in 0..<20 {
+            let prefix = String(repeating: "a", count: offset)
+            for special in ["\"", "\\", "\n", "\u{1F}", "é", "😀", "\u{7F}", "\u{0}"] {
+                let text = prefix + special + "bbbbbbbbb"
+                #expect(try AWSJSON.decode(AWSJSON.encode(.string(text))) == .string(text))
+            }
+            let prefixBytes = [UInt8(ascii: "\"")] + Array(prefix.utf8)
+            for invalid: [UInt8] in [[0xFF], [0xC3], [0x0A], [0x1F]] {
+                let document = prefixBytes + invalid + Array("bbbbbbbbb\"".utf8)
+                #expect(throws: AWSCodecError.self) { try AWSJSON.decode(document) }
+            }
+        }
+    }
+
     @Test func convertsTimestampsBySeconds() throws {
         #expect(try decode("1506440188.749").timestampMilliseconds == 1_506_440_188_749)
         #expect(try decode("1506440188").timestampMilliseconds == 1_506_440_188_000)
