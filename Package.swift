@@ -149,6 +149,15 @@ let package = Package(
         ),
         .testTarget(name: "StreamQJSONTests", dependencies: ["StreamQJSON"], swiftSettings: swiftSettings),
         .testTarget(
+            name: "StreamQServerTests",
+            dependencies: [
+                "StreamQServer", "StreamQAWS", "StreamQStorage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "StreamQAWSTests",
             dependencies: ["StreamQAWS", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: swiftSettings

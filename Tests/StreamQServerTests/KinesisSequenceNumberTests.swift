@@ -1,0 +1,59 @@
+import PropertyBased
+import Testing
+
+@testable import StreamQServer
+
+@Suite struct KinesisSequenceNumberTests {
+    /// Computed with Python from the layout (`2<<184 | created<<148 | (shard&15)<<144 | seq<<80 |
+    /// created<<36 | shard<<4 | 2`), independently of this code.
+    @Test func matchesTheLayoutComputedElsewhere() {
+        #expect(
+            KinesisSequenceNumber.encode(sequence: 0, shard: 0, createdSeconds: 1_796_002_668)
+                == "49680692473707630488937515934969458938269124672763199490"
+        )
+        #expect(
+            KinesisSequenceNumber.encode(sequence: 123_456_789_012_345, shard: 7, createdSeconds: 1_796_002_668)
+                == "49680692473863735854577330140699733544264767793916805234"
+        )
+        #expect(
+            KinesisSequenceNumber.encode(sequence: .max, shard: .max, createdSeconds: 0xF_FFFF_FFFF)
+                == "73559785961562665201200657303213636610246346105283411954"
+        )
+    }
+
+    @Test func roundTripsAndIsWhatKCLAccepts() async {
+        await propertyCheck(input: Gen.uint64(), Gen.uint32(), Gen.int64(in: 0...0xF_FFFF_FFFF)) {
+            sequence,
+            shard,
+            created in
+            let text = KinesisSequenceNumber.encode(sequence: sequence, shard: shard, createdSeconds: created)
+            let decoded = KinesisSequenceNumber.decode(text)
+            #expect(decoded?.shard == shard)
+            #expect(decoded?.sequence == sequence)
+            // Top nibble 2 makes every value 186 bits long: 56 or 57 digits, no leading zero.
+            #expect(text.count == 56 || text.count == 57)
+            #expect(text.first != "0")
+        }
+    }
+
+    @Test func increasesWithTheSequenceWithinAShard() async {
+        await propertyCheck(input: Gen.uint64(), Gen.uint64(), Gen.uint32()) { first, second, shard in
+            let (low, high) = (min(first, second), max(first, second))
+            let a = KinesisSequenceNumber.encode(sequence: low, shard: shard, createdSeconds: 1_796_002_668)
+            let b = KinesisSequenceNumber.encode(sequence: high, shard: shard, createdSeconds: 1_796_002_668)
+            // Same length here (same top bits), so text order is numeric order.
+            #expect(a.count == b.count)
+            #expect(low == high ? a == b : a < b)
+        }
+    }
+
+    @Test func refusesNumbersOfAnotherLayout() {
+        for text in [
+            "0", "1", "2", "49590338271490256608559692538361571095921575989136588898x",
+            "49680692473707630488937515934969458938269124672763199491",  // low nibble 3
+            String(repeating: "9", count: 57), String(repeating: "1", count: 58),
+        ] {
+            #expect(KinesisSequenceNumber.decode(text) == nil, "\(text)")
+        }
+    }
+}
