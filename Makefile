@@ -11,8 +11,10 @@ demo: build
 	@scripts/demo.sh
 
 test: deps lint
+	@scripts/install-compat-deps.sh
 	swift build --build-tests
 	swift test
+	python3 -m pytest Tests/compat/kinesis -q -p no:cacheprovider
 
 bench: deps
 	@Benchmarks/run.sh
