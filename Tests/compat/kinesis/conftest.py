@@ -126,10 +126,10 @@ class Server:
 
 
 def make_client(url, validate=True, access_key="AKIDEXAMPLE", secret_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-                session_token=None, verify=False, **config):
+                session_token=None, verify=False, region_name=REGION, **config):
     settings = dict(retries={"max_attempts": 1}, parameter_validation=validate, connect_timeout=5, read_timeout=30)
     settings.update(config)
-    return boto3.client("kinesis", endpoint_url=url, region_name=REGION, aws_access_key_id=access_key,
+    return boto3.client("kinesis", endpoint_url=url, region_name=region_name, aws_access_key_id=access_key,
                         aws_secret_access_key=secret_key, aws_session_token=session_token, verify=verify,
                         config=Config(**settings))
 
