@@ -1,5 +1,6 @@
 """KPL aggregated records (reference §10) are stored byte for byte, so aws_kinesis_agg deaggregates
 exactly what was aggregated."""
+import base64
 import random
 
 from aws_kinesis_agg.aggregator import RecordAggregator
@@ -15,6 +16,12 @@ def aggregate(user_records):
     return aggregator.clear_and_get().get_contents()
 
 
+def unpacked(records):
+    """(partition key, data) of every user record in `records`, as a KCL-style consumer sees them."""
+    return [(r["kinesis"]["partitionKey"], base64.b64decode(r["kinesis"]["data"]))
+            for r in iter_deaggregate_records(records, data_format="Boto3")]
+
+
 def user_records(count, seed):
     rng = random.Random(seed)
     return [(f"user-{rng.randrange(10**6)}", bytes(rng.randrange(256) for _ in range(rng.randrange(1, 300))))
@@ -25,11 +32,13 @@ def test_aggregate_round_trips_byte_for_byte(kinesis):
     name = create_stream(kinesis)
     originals = user_records(40, seed=1)
     partition_key, explicit_hash_key, data = aggregate(originals)
-    kinesis.put_record(StreamName=name, Data=data, PartitionKey=partition_key, ExplicitHashKey=explicit_hash_key)
+    hash_argument = {"ExplicitHashKey": explicit_hash_key} if explicit_hash_key else {}
+    kinesis.put_record(StreamName=name, Data=data, PartitionKey=partition_key, **hash_argument)
     records, _ = read_shard(kinesis, name, "shardId-000000000000")
     assert len(records) == 1 and records[0]["Data"] == data
+    assert unpacked(records) == originals
     deaggregated = list(iter_deaggregate_records(records, data_format="Boto3"))
-    assert [(r["kinesis"]["partitionKey"], r["kinesis"]["data"]) for r in deaggregated] == originals
+    assert [r["kinesis"]["subSequenceNumber"] for r in deaggregated] == list(range(len(originals)))
     assert {r["kinesis"]["sequenceNumber"] for r in deaggregated} == {records[0]["SequenceNumber"]}
 
 
@@ -50,6 +59,4 @@ def test_kpl_style_put_records_of_aggregates(kinesis):
         assert stored[0]["PartitionKey"] == "a"
     everything = [r for shard in ("shardId-000000000000", "shardId-000000000001")
                   for r in read_shard(kinesis, name, shard)[0]]
-    deaggregated = list(iter_deaggregate_records(everything, data_format="Boto3"))
-    assert sorted((r["kinesis"]["partitionKey"], r["kinesis"]["data"]) for r in deaggregated) == sorted(
-        record for batch in batches for record in batch)
+    assert sorted(unpacked(everything)) == sorted(record for batch in batches for record in batch)
