@@ -9,6 +9,12 @@ import pytest
 from kinesis_support import create_stream, error, stream_arn, unique
 
 
+@pytest.fixture(scope="module")
+def reader(server):
+    """The subscribing client: a short read timeout, so a silent event stream fails the test quickly."""
+    return server.client(read_timeout=10)
+
+
 def register(client, name, consumer="app"):
     consumer = client.register_stream_consumer(StreamARN=stream_arn(name), ConsumerName=consumer)["Consumer"]
     deadline = time.monotonic() + 20
@@ -107,12 +113,12 @@ def test_missing_consumer_is_resource_not_found(kinesis):
                  StartingPosition={"Type": "LATEST"})[0] == "ResourceNotFoundException"
 
 
-def test_subscribe_reads_existing_records_and_continues(kinesis):
+def test_subscribe_reads_existing_records_and_continues(kinesis, reader):
     name = create_stream(kinesis)
     sequences = [kinesis.put_record(StreamName=name, Data=b"e%d" % i, PartitionKey="k")["SequenceNumber"]
                  for i in range(3)]
     consumer = register(kinesis, name)
-    collected = events(kinesis, consumer["ConsumerARN"], "shardId-000000000000", {"Type": "TRIM_HORIZON"},
+    collected = events(reader, consumer["ConsumerARN"], "shardId-000000000000", {"Type": "TRIM_HORIZON"},
                        lambda c: len(records_of(c)) >= 3)
     records = records_of(collected)
     assert [r["Data"] for r in records] == [b"e0", b"e1", b"e2"]
@@ -124,38 +130,38 @@ def test_subscribe_reads_existing_records_and_continues(kinesis):
     # Continuing after the checkpoint delivers only what came later.
     time.sleep(1.1)  # AWS allows one subscription per second per consumer and shard
     kinesis.put_record(StreamName=name, Data=b"later", PartitionKey="k")
-    more = events(kinesis, consumer["ConsumerARN"], "shardId-000000000000",
+    more = events(reader, consumer["ConsumerARN"], "shardId-000000000000",
                   {"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last["ContinuationSequenceNumber"]},
                   lambda c: len(records_of(c)) >= 1)
     assert [r["Data"] for r in records_of(more)] == [b"later"]
 
 
-def test_subscribe_pushes_records_put_after_subscribing(kinesis):
+def test_subscribe_pushes_records_put_after_subscribing(kinesis, reader):
     name = create_stream(kinesis)
     consumer = register(kinesis, name)
     threading.Timer(0.5, lambda: kinesis.put_records(
         StreamName=name, Records=[{"Data": b"live%d" % i, "PartitionKey": "k"} for i in range(5)])).start()
-    collected = events(kinesis, consumer["ConsumerARN"], "shardId-000000000000", {"Type": "LATEST"},
+    collected = events(reader, consumer["ConsumerARN"], "shardId-000000000000", {"Type": "LATEST"},
                        lambda c: len(records_of(c)) >= 5)
     assert [r["Data"] for r in records_of(collected)] == [b"live%d" % i for i in range(5)]
 
 
-def test_subscribe_at_timestamp(kinesis):
+def test_subscribe_at_timestamp(kinesis, reader):
     name = create_stream(kinesis)
     kinesis.put_record(StreamName=name, Data=b"old", PartitionKey="k")
     consumer = register(kinesis, name)
-    collected = events(kinesis, consumer["ConsumerARN"], "shardId-000000000000",
+    collected = events(reader, consumer["ConsumerARN"], "shardId-000000000000",
                        {"Type": "AT_TIMESTAMP", "Timestamp": 1}, lambda c: len(records_of(c)) >= 1)
     assert [r["Data"] for r in records_of(collected)] == [b"old"]
 
 
-def test_subscribe_to_a_closed_shard_ends_with_child_shards(kinesis):
+def test_subscribe_to_a_closed_shard_ends_with_child_shards(kinesis, reader):
     name = create_stream(kinesis)
     kinesis.put_record(StreamName=name, Data=b"parent", PartitionKey="k")
     kinesis.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127))
     kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 20})
     consumer = register(kinesis, name)
-    collected = events(kinesis, consumer["ConsumerARN"], "shardId-000000000000", {"Type": "TRIM_HORIZON"},
+    collected = events(reader, consumer["ConsumerARN"], "shardId-000000000000", {"Type": "TRIM_HORIZON"},
                        lambda c: bool(c[-1].get("ChildShards")))
     assert [r["Data"] for r in records_of(collected)] == [b"parent"]
     end = collected[-1]
