@@ -201,7 +201,8 @@ def subscribe_latency(endpoint):
             ready.set()
 
     threading.Thread(target=subscribe, daemon=True).start()
-    ready.wait(30)
+    if not ready.wait(30):
+        raise BenchError("SubscribeToShard sent no initial-response within 30 s")
     if failures:
         raise BenchError(f"SubscribeToShard: {str(failures[0]).splitlines()[0]}")
     return percentiles(put_one_at_a_time(client, "latency-efo", arrivals, ready), arrivals)
