@@ -9,13 +9,10 @@ from pathlib import Path
 import boto3
 import pytest
 import requests
-import urllib3
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).parent))
 from kinesis_support import ACCOUNT, REGION  # noqa: E402
-
-urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 REPO = Path(__file__).resolve().parents[3]
 TARGET = os.environ.get("STREAMQ_COMPAT_TARGET", "streamq")
@@ -175,6 +172,11 @@ def server_factory(tmp_path):
 def streamq_only():
     if ON_MOTO:
         pytest.skip("needs streamq serve (restart on the same data directory)")
+
+
+def pytest_configure(config):
+    # The TLS test's clients talk to a self-signed certificate on purpose.
+    config.addinivalue_line("filterwarnings", "ignore::urllib3.exceptions.InsecureRequestWarning")
 
 
 def pytest_report_header(config):
