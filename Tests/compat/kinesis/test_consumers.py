@@ -128,7 +128,9 @@ def test_subscribe_reads_existing_records_and_continues(kinesis, reader):
     assert int(last["ContinuationSequenceNumber"]) >= int(sequences[-1])
     assert last["MillisBehindLatest"] == 0
     # Continuing after the checkpoint delivers only what came later.
-    time.sleep(1.1)  # AWS allows one subscription per second per consumer and shard
+    # API_SubscribeToShard: calling it again for the same consumer and shard within 5 seconds of a
+    # successful call answers ResourceInUseException.
+    time.sleep(5.1)
     kinesis.put_record(StreamName=name, Data=b"later", PartitionKey="k")
     more = events(reader, consumer["ConsumerARN"], "shardId-000000000000",
                   {"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last["ContinuationSequenceNumber"]},
@@ -169,3 +171,17 @@ def test_subscribe_to_a_closed_shard_ends_with_child_shards(kinesis, reader):
     assert sorted(c["ShardId"] for c in end["ChildShards"]) == ["shardId-000000000001", "shardId-000000000002"]
     assert all(c["ParentShards"] == ["shardId-000000000000"] for c in end["ChildShards"])
     assert all(not e.get("ChildShards") for e in collected[:-1])
+
+
+def test_subscribing_again_within_5_seconds_is_refused(kinesis, reader):
+    name = create_stream(kinesis)
+    consumer = register(kinesis, name)
+    first = reader.subscribe_to_shard(ConsumerARN=consumer["ConsumerARN"], ShardId="shardId-000000000000",
+                                      StartingPosition={"Type": "LATEST"})
+    try:
+        next(iter(first["EventStream"]))  # the subscription is live
+        code, _, status = error(reader.subscribe_to_shard, ConsumerARN=consumer["ConsumerARN"],
+                                ShardId="shardId-000000000000", StartingPosition={"Type": "LATEST"})
+        assert (code, status) == ("ResourceInUseException", 400)
+    finally:
+        first["EventStream"].close()

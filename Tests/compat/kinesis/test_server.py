@@ -40,3 +40,26 @@ def test_sigterm_exits_cleanly_and_data_survives_a_restart(streamq_only, server_
     assert client.list_tags_for_stream(StreamName=name)["Tags"] == [{"Key": "kept", "Value": "yes"}]
     later = client.put_record(StreamName=name, Data=b"later", PartitionKey="k")["SequenceNumber"]
     assert int(later) > int(sequence)
+
+
+def test_read_and_query_work_beside_the_server(streamq_only, server, kinesis):
+    """The server holds the write lock; the read-only CLI commands run beside it on the same directory."""
+    import json
+    import subprocess
+    from conftest import streamq_binary
+    from kinesis_support import create_stream
+    name = create_stream(kinesis)
+    kinesis.put_records(StreamName=name, Records=[{"Data": b'{"n":%d}' % i, "PartitionKey": "k"} for i in range(3)])
+    environment = {"STREAMQ_DATA_DIR": str(server.data_dir), "PATH": "/usr/bin:/bin"}
+    read = subprocess.run([streamq_binary(), "read", name], capture_output=True, text=True, env=environment,
+                          timeout=60)
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.splitlines() == ['{"n":0}', '{"n":1}', '{"n":2}']
+    query = subprocess.run([streamq_binary(), "query", f"SELECT sum(n) AS total FROM \"{name}\""],
+                           capture_output=True, text=True, env=environment, timeout=60)
+    assert query.returncode == 0, query.stderr
+    assert json.loads(query.stdout) == {"total": 3}
+    put = subprocess.run([streamq_binary(), "put", name], input="x\n", capture_output=True, text=True,
+                         env=environment, timeout=60)
+    assert put.returncode == 1
+    assert "locked" in put.stderr
