@@ -30,5 +30,9 @@ python3 Benchmarks/put_bench.py .build/release/streamq "$out" "$records"
 echo "SQL benchmarks (streamq and DuckDB side by side)..." >&2
 python3 Benchmarks/sql_bench.py .build/release/streamq "$out" "${BENCH_SQL_RECORDS:-2000000}"
 
+echo "Kinesis server benchmarks (PutRecords through wrk, Redis XADD and moto in the same run)..." >&2
+scripts/install-compat-deps.sh --bench
+python3 Benchmarks/server_bench.py .build/release/streamq "$out"
+
 echo "file sink benchmarks..." >&2
 python3 Benchmarks/sink_bench.py .build/release/streamq "$out"
