@@ -67,7 +67,9 @@ struct KinesisHTTPHandler: Sendable {
                 )
             }
             if operationName == "PutRecords", encoding == .json,
-                let request = PutRecordsFastDecoder.decode(body, maxDataBytes: KinesisService.maxDataBytes),
+                let request = body.withUnsafeReadableBytes({
+                    PutRecordsFastDecoder.decode($0, maxDataBytes: KinesisService.maxDataBytes)
+                }),
                 let output = try await service.putRecords(request)
             {
                 let response = Response(
@@ -77,7 +79,7 @@ struct KinesisHTTPHandler: Sendable {
                 )
                 return finish(response, operation, requestID, started, errorCode: nil)
             }
-            let input = try decode(body, encoding)
+            let input = try decode(Array(body.readableBytesView), encoding)
             if operationName == "SubscribeToShard" {
                 response = try await subscribeToShard(input, encoding: encoding, requestID: requestID)
             } else {
@@ -128,7 +130,7 @@ struct KinesisHTTPHandler: Sendable {
     // MARK: Steps
 
     /// The body, refused before reading when it declares (or grows) past the cap.
-    private func readBody(_ request: inout Request) async throws -> [UInt8] {
+    private func readBody(_ request: inout Request) async throws -> ByteBuffer {
         let limit = service.configuration.maxRequestBytes
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw AWSError(
@@ -147,10 +149,10 @@ struct KinesisHTTPHandler: Sendable {
                 httpStatus: 413
             )
         }
-        return Array(buffer.readableBytesView)
+        return buffer
     }
 
-    private func verify(_ request: Request, body: [UInt8]) throws {
+    private func verify(_ request: Request, body: ByteBuffer) throws {
         guard let verifier else { return }
         var headers: [(name: String, value: String)] = request.headers.map { ($0.name.canonicalName, $0.value) }
         if !headers.contains(where: { $0.name == "host" }), let authority = request.head.authority {
@@ -161,7 +163,7 @@ struct KinesisHTTPHandler: Sendable {
             path: request.uri.path,
             query: request.uri.query ?? "",
             headers: headers,
-            body: body
+            body: body.readableBytesView
         )
         try verifier.verify(signed, now: Int64(Date().timeIntervalSince1970))
     }

@@ -45,16 +45,39 @@ enum KinesisSequenceNumber {
         appendDigits(chunks.0, padded: true, to: &buffer)
     }
 
+    /// "00" to "99": two digits per division.
+    private static let digitPairs: [UInt8] = (0..<100).flatMap { (pair: Int) -> [UInt8] in
+        let tens = UInt8(pair / 10)
+        let ones = UInt8(pair % 10)
+        return [0x30 + tens, 0x30 + ones]
+    }
+
     private static func appendDigits(_ value: UInt64, padded: Bool, to buffer: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 19) { scratch in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
             var value = value
-            var count = 0
-            repeat {
-                scratch[18 - count] = UInt8(truncatingIfNeeded: value % 10) + 0x30
-                value /= 10
-                count += 1
-            } while value > 0 || (padded && count < 19)
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[(19 - count)...]))
+            var start = 20
+            while value >= 100 {
+                let pair = Int(value % 100) * 2
+                value /= 100
+                start -= 2
+                scratch[start] = digitPairs[pair]
+                scratch[start + 1] = digitPairs[pair + 1]
+            }
+            if value >= 10 {
+                start -= 2
+                scratch[start] = digitPairs[Int(value) * 2]
+                scratch[start + 1] = digitPairs[Int(value) * 2 + 1]
+            } else {
+                start -= 1
+                scratch[start] = UInt8(truncatingIfNeeded: value) + 0x30
+            }
+            if padded {
+                while start > 1 {  // 19 digits in all
+                    start -= 1
+                    scratch[start] = 0x30
+                }
+            }
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[start...]))
         }
     }
 

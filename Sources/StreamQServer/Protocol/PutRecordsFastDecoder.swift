@@ -20,11 +20,14 @@ enum PutRecordsFastDecoder {
         var explicitHashKeys: [String?]
     }
 
+    static func decode(_ body: UnsafeRawBufferPointer, maxDataBytes: Int) -> Request? {
+        guard body.baseAddress != nil else { return nil }
+        var scanner = Scanner(bytes: body)
+        return scanner.request(maxDataBytes: maxDataBytes)
+    }
+
     static func decode(_ body: [UInt8], maxDataBytes: Int) -> Request? {
-        body.withUnsafeBytes { bytes in
-            var scanner = Scanner(bytes: bytes)
-            return scanner.request(maxDataBytes: maxDataBytes)
-        }
+        body.withUnsafeBytes { decode($0, maxDataBytes: maxDataBytes) }
     }
 
     private struct Scanner {

@@ -53,6 +53,7 @@ struct PutRecordsOutcome {
         bytes.append(contentsOf: #"{"FailedRecordCount":"#.utf8)
         bytes.append(contentsOf: String(failedCount).utf8)
         bytes.append(contentsOf: #","Records":["#.utf8)
+        var shardNames: [ShardID: [UInt8]] = [:]  // "shardId-000000000001" formatted once per shard
         for (index, entry) in entries.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             switch entry {
@@ -65,7 +66,13 @@ struct PutRecordsOutcome {
                     to: &bytes
                 )
                 bytes.append(contentsOf: #"","ShardId":""#.utf8)
-                bytes.append(contentsOf: shard.description.utf8)
+                if let name = shardNames[shard] {
+                    bytes.append(contentsOf: name)
+                } else {
+                    let name = Array(shard.description.utf8)
+                    shardNames[shard] = name
+                    bytes.append(contentsOf: name)
+                }
                 bytes.append(contentsOf: #""}"#.utf8)
             case .failed(let code, let message):
                 AWSJSON.encode(.map(["ErrorCode": .string(code), "ErrorMessage": .string(message)]), into: &bytes)
