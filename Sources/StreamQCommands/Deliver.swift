@@ -43,6 +43,7 @@ struct Deliver: AsyncParsableCommand {
     @OptionGroup var sinkOptions: SinkCommandOptions
 
     func run() async throws {
+        try store.refuseRemote("deliver")
         let name = try streamName(stream)
         guard let into = sinkOptions.into else { throw CommandFailure("deliver needs --into file:///dir/…") }
         let defaults = try SinkCommandOptions.parse([])

@@ -1,4 +1,6 @@
 import ArgumentParser
+import StreamQAWS
+import StreamQRemote
 import StreamQStorage
 
 /// `streamq keys`: the master key file that wraps encrypted streams' data keys.
@@ -52,7 +54,18 @@ struct EncryptStream: AsyncParsableCommand {
 
     func run() async throws {
         let name = try streamName(name)
-        try await store.withStore { try await $0.startEncryption(name, keyID: keyID) }
+        if let endpoint = store.remoteEndpoint {
+            try await store.withRemote(endpoint) { client in
+                _ = try await client.call(
+                    "StartStreamEncryption",
+                    .map([
+                        "StreamName": .string(name.rawValue), "EncryptionType": .string("KMS"), "KeyId": .string(keyID),
+                    ])
+                )
+            }
+        } else {
+            try await store.withStore { try await $0.startEncryption(name, keyID: keyID) }
+        }
         StandardStreams.writeOutput("encrypting records written to \(name) with master key \(keyID)\n")
     }
 }
@@ -69,7 +82,18 @@ struct DecryptStream: AsyncParsableCommand {
 
     func run() async throws {
         let name = try streamName(name)
-        try await store.withStore { try await $0.stopEncryption(name) }
+        if let endpoint = store.remoteEndpoint {
+            try await store.withRemote(endpoint) { client in
+                _ = try await client.call(
+                    "StopStreamEncryption",
+                    .map([
+                        "StreamName": .string(name.rawValue), "EncryptionType": .string("KMS"), "KeyId": .string("-"),
+                    ])
+                )
+            }
+        } else {
+            try await store.withStore { try await $0.stopEncryption(name) }
+        }
         StandardStreams.writeOutput("records written to \(name) are no longer encrypted\n")
     }
 }
@@ -85,6 +109,7 @@ struct RotateKey: AsyncParsableCommand {
 
     func run() async throws {
         let name = try streamName(name)
+        try store.refuseRemote("rotate-key")
         try await store.withStore { try await $0.rotateDataKey(name) }
         StandardStreams.writeOutput("started a new data key for \(name)\n")
     }

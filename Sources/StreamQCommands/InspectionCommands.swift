@@ -11,6 +11,7 @@ struct Groups: AsyncParsableCommand {
     @Argument var name: String
 
     func run() async throws {
+        try store.refuseRemote("groups")
         let name = try streamName(name)
         let text = try await store.withEngine(mode: .readOnly) { engine -> String in
             let groups = try engine.listGroups(name).sorted()
@@ -51,6 +52,7 @@ struct Stats: AsyncParsableCommand {
     @Argument var name: String
 
     func run() async throws {
+        try store.refuseRemote("stats")
         let name = try streamName(name)
         let shards = try await store.withStore(mode: .readOnly) { try $0.statistics(name) }
         let rows = shards.map { shard in

@@ -1,6 +1,7 @@
 import ArgumentParser
 import StreamQClient
 import StreamQJSON
+import StreamQRemote
 import StreamQStorage
 
 #if canImport(Glibc)
@@ -46,9 +47,34 @@ struct Put: AsyncParsableCommand {
         // Plain locals: property-wrapper getters are far too slow for a per-line loop.
         let fixedKey = partitionKey
         let keyField = keyField
-        let progress = progress
         let batchSize = batchSize
-        let (sent, stored, failure) = try await store.withStore { store -> (Int, Int, (any Error)?) in
+        let (sent, stored, failure): (Int, Int, (any Error)?)
+        if let endpoint = store.remoteEndpoint {
+            (sent, stored, failure) = try await store.withRemote(endpoint) { client in
+                try await RemotePut(
+                    client: client,
+                    stream: name.rawValue,
+                    fixedKey: fixedKey,
+                    keyField: keyField,
+                    maxRecordBytes: 1 << 20,
+                    progress: progress
+                ).run(rejections: &rejections)
+            }
+        } else {
+            (sent, stored, failure) = try await putLocally(name, fixedKey, keyField, batchSize, &rejections)
+        }
+        try finish(name, sent: sent, stored: stored, failure: failure, rejections: &rejections)
+    }
+
+    private func putLocally(
+        _ name: StreamName,
+        _ fixedKey: String?,
+        _ keyField: String?,
+        _ batchSize: Int,
+        _ rejections: inout RejectionLog
+    ) async throws -> (Int, Int, (any Error)?) {
+        let progress = progress
+        return try await store.withStore { store -> (Int, Int, (any Error)?) in
             let appender = try BulkAppender(store: store, stream: name, maxBatchRecords: batchSize)
             // --progress: a ticker reports acknowledged (durable) records as they grow, also while
             // stdin is quiet.
@@ -108,6 +134,16 @@ struct Put: AsyncParsableCommand {
             if progress { StandardStreams.writeError("stored \(appender.acknowledgedRecords)\n") }
             return (sent, appender.acknowledgedRecords, failure)
         }
+    }
+
+    /// Reports what was stored and rejected; exit status 1 when anything was not stored.
+    private func finish(
+        _ name: StreamName,
+        sent: Int,
+        stored: Int,
+        failure: (any Error)?,
+        rejections: inout RejectionLog
+    ) throws {
         try rejections.close()
         let rejected = rejections.count
         if let failure {

@@ -47,6 +47,7 @@ struct Query: AsyncParsableCommand {
     @Option(help: "Shards scanned at once (default: the number of CPUs).") var parallel: Int?
 
     func run() async throws {
+        try store.refuseRemote("query")
         let plan: QueryPlan
         do {
             plan = try QueryPlanner.plan(sql)

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import StreamQClient
 import StreamQJSON
+import StreamQRemote
 import StreamQStorage
 import UnixSignals
 
@@ -41,6 +42,10 @@ struct Read: AsyncParsableCommand {
 
     func run() async throws {
         let name = try streamName(name)
+        if let endpoint = store.remoteEndpoint {
+            try await readRemotely(endpoint, name)
+            return
+        }
         let start = try StartSpec(parsing: from)
         let onlyShard = try shard.map(shardID)
         let json = json
@@ -60,6 +65,51 @@ struct Read: AsyncParsableCommand {
                 try await readWithConsumer(engine, name, start: start, limit: limit, output: &output)
             }
             output.flush()
+        }
+    }
+
+    /// Every shard (or `--shard`) through GetShardIterator and GetRecords at `endpoint`.
+    private func readRemotely(_ endpoint: String, _ name: StreamName) async throws {
+        guard group == nil else {
+            throw CommandFailure("--group keeps its leases in a data directory; it does not work with --endpoint yet")
+        }
+        let position = try remotePosition(from)
+        if case .atSequenceNumber = position, shard == nil {
+            throw CommandFailure("--from at:SEQ or after:SEQ needs --shard with --endpoint")
+        }
+        if case .afterSequenceNumber = position, shard == nil {
+            throw CommandFailure("--from at:SEQ or after:SEQ needs --shard with --endpoint")
+        }
+        let onlyShard = try shard.map { try shardID($0).description }
+        let (json, follow, limit) = (json, follow, limit ?? Int.max)
+        try await store.withRemote(endpoint) { client in
+            var output = RemoteRecordPrinter(json: json, flushEachRecord: follow)
+            let reader = RemoteRead(
+                client: client,
+                stream: name.rawValue,
+                start: position,
+                onlyShard: onlyShard,
+                follow: follow,
+                limit: limit
+            )
+            try await reader.run(&output)
+        }
+    }
+
+    /// `--from` for a Kinesis endpoint, whose sequence numbers are the service's own decimals.
+    private func remotePosition(_ text: String) throws -> ShardPosition {
+        switch text {
+        case "trim-horizon", "trim_horizon", "TRIM_HORIZON": return .trimHorizon
+        case "latest", "LATEST": return .latest
+        default:
+            if text.hasPrefix("at:") { return .atSequenceNumber(String(text.dropFirst(3))) }
+            if text.hasPrefix("after:") { return .afterSequenceNumber(String(text.dropFirst(6))) }
+            if text.hasPrefix("time:") {
+                return .atTimestamp(milliseconds: try parseTimestamp(String(text.dropFirst(5))))
+            }
+            throw CommandFailure(
+                "--from must be trim-horizon, latest, at:SEQ, after:SEQ or time:ISO8601, got '\(text)'"
+            )
         }
     }
 
@@ -140,7 +190,7 @@ struct RecordPrinter {
 
     mutating func flush() { output.flush() }
 
-    mutating func write(_ record: StoredRecord) {
+    mutating func write(_ record: StreamQStorage.StoredRecord) {
         if json {
             output.append(#"{"shard":"\#(record.sequenceNumber.shard)","sequenceNumber":"\#(record.sequenceNumber)","#)
             output.append(#""sequence":\#(record.sequenceNumber.sequence),"partitionKey":"#)

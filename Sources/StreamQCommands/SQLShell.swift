@@ -31,6 +31,7 @@ struct SQLShell: AsyncParsableCommand {
         """
 
     func run() async throws {
+        try store.refuseRemote("sql")
         let interactive = isatty(0) == 1
         var reader = LineReader()
         var history = ShellHistory()

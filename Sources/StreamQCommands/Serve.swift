@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
             unless --insecure-no-auth says otherwise. With --credentials FILE (lines of ACCESS_KEY_ID \
             SECRET_ACCESS_KEY [SESSION_TOKEN ...]) every request must carry a valid SigV4 signature.
 
-            GET /health answers 200; GET /metrics answers Prometheus text. STREAMQ_LOG_LEVEL=info prints an access \
+            --region sets the region ARNs name (default us-east-1). GET /health answers 200; GET /metrics answers Prometheus text. STREAMQ_LOG_LEVEL=info prints an access \
             log line per request with its request id.
             """
     )
@@ -32,7 +32,6 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.") var tlsKey: String?
     @Option(help: "Accepted access keys (ACCESS_KEY_ID SECRET_ACCESS_KEY [SESSION_TOKEN ...] per line).")
     var credentials: String?
-    @Option(help: "Region in ARNs.") var region = "us-east-1"
     @Option(name: .customLong("account-id"), help: "12-digit account id in ARNs and messages.") var accountID =
         "000000000000"
     @Option(
@@ -67,11 +66,12 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        try store.refuseRemote("serve")
         var configuration = KinesisServerConfiguration()
         (configuration.host, configuration.port) = try ListenAddress.parse(listen)
         configuration.tlsCertificatePath = tlsCertificate
         configuration.tlsKeyPath = tlsKey
-        configuration.region = region
+        configuration.region = store.region ?? "us-east-1"
         configuration.accountID = accountID
         configuration.shardLimits = shardLimits == "aws"
         configuration.iteratorLifetime = .seconds(iteratorLifetime)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import StreamQClient
+import StreamQRemote
 import StreamQStorage
 
 #if canImport(Glibc)
@@ -23,6 +24,42 @@ struct StoreOptions: ParsableArguments {
             "Master key file, outside the data directory (default: $STREAMQ_MASTER_KEY_FILE or ~/.streamq/master.keys)."
     )
     var masterKeyFile: String?
+
+    @Option(
+        help:
+            "Run against this Kinesis endpoint instead of a data directory: `streamq serve` elsewhere, or 'aws' for Amazon Kinesis (default: $STREAMQ_ENDPOINT)."
+    )
+    var endpoint: String?
+
+    @Option(help: "AWS region with --endpoint (default: $AWS_REGION, the profile's region, or us-east-1).")
+    var region: String?
+
+    @Option(help: "AWS profile for credentials and region with --endpoint (default: $AWS_PROFILE or default).")
+    var profile: String?
+
+    /// The Kinesis endpoint commands run against, if remote mode is on.
+    var remoteEndpoint: String? {
+        if let endpoint { return endpoint }
+        if let value = getenv("STREAMQ_ENDPOINT"), let text = String(validatingCString: value), !text.isEmpty {
+            return text
+        }
+        return nil
+    }
+
+    /// Fails in one line when remote mode is on for a command that only works on a data directory.
+    func refuseRemote(_ command: String) throws {
+        guard let endpoint = remoteEndpoint else { return }
+        throw CommandFailure(
+            "\(command) works on a local data directory only, not yet through --endpoint \(endpoint) "
+                + "(remote: create-stream, list-streams, describe-stream, delete-stream, split-shard, merge-shards, "
+                + "update-shard-count, put, read)"
+        )
+    }
+
+    /// Runs `body` with a Kinesis client for the remote endpoint.
+    func withRemote<T>(_ endpoint: String, _ body: (KinesisClient) async throws -> T) async throws -> T {
+        try await RemoteEndpoint.with(endpoint: endpoint, region: region, profile: profile, body)
+    }
 
     var resolvedDirectory: String {
         if let dataDirectory { return dataDirectory }

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import StreamQClient
 import StreamQJSON
+import StreamQRemote
 import StreamQStorage
 
 struct CreateStream: AsyncParsableCommand {
@@ -22,6 +23,22 @@ struct CreateStream: AsyncParsableCommand {
     func run() async throws {
         let name = try streamName(name)
         let retention = try parseDuration(retention)
+        if let endpoint = store.remoteEndpoint {
+            guard retentionBytes == nil else {
+                throw CommandFailure("--retention-bytes is not part of the Kinesis API")
+            }
+            try await store.withRemote(endpoint) { client in
+                try await RemoteAdministration.createStream(
+                    client,
+                    name.rawValue,
+                    shards: shards,
+                    retention: retention,
+                    encryptWith: encryptWith
+                )
+            }
+            StandardStreams.writeOutput("created stream \(name) with \(shards) shard\(shards == 1 ? "" : "s")\n")
+            return
+        }
         try await store.withStore { store in
             try store.createStream(
                 name,
@@ -42,13 +59,18 @@ struct ListStreams: AsyncParsableCommand {
     @Flag(help: "Print a JSON array.") var json = false
 
     func run() async throws {
-        let names = try await store.withStore(mode: .readOnly) { try $0.listStreams() }
+        let names: [String]
+        if let endpoint = store.remoteEndpoint {
+            names = try await store.withRemote(endpoint) { try await $0.listStreams() }
+        } else {
+            names = try await store.withStore(mode: .readOnly) { try $0.listStreams() }.map(\.rawValue)
+        }
         if json {
             StandardStreams.writeOutput(
-                "[" + names.map { JSONString.quoted($0.rawValue) }.joined(separator: ",") + "]\n"
+                "[" + names.map { JSONString.quoted($0) }.joined(separator: ",") + "]\n"
             )
         } else {
-            StandardStreams.writeOutput(names.map { $0.rawValue + "\n" }.joined())
+            StandardStreams.writeOutput(names.map { $0 + "\n" }.joined())
         }
     }
 }
@@ -65,6 +87,14 @@ struct DescribeStream: AsyncParsableCommand {
 
     func run() async throws {
         let name = try streamName(name)
+        if let endpoint = store.remoteEndpoint {
+            let json = json
+            let text = try await store.withRemote(endpoint) {
+                try await RemoteAdministration.describe($0, name.rawValue, json: json)
+            }
+            StandardStreams.writeOutput(text)
+            return
+        }
         let description = try await store.withStore(mode: .readOnly) { try $0.describeStream(name) }
         StandardStreams.writeOutput(json ? try Self.json(description) : Self.table(description))
     }
@@ -180,6 +210,11 @@ struct DeleteStream: AsyncParsableCommand {
 
     func run() async throws {
         let name = try streamName(name)
+        if let endpoint = store.remoteEndpoint {
+            try await store.withRemote(endpoint) { try await $0.deleteStream(.name(name.rawValue)) }
+            StandardStreams.writeOutput("deleted stream \(name)\n")
+            return
+        }
         try await store.withStore { try await $0.deleteStream(name) }
         StandardStreams.writeOutput("deleted stream \(name)\n")
     }
@@ -200,6 +235,14 @@ struct SplitShard: AsyncParsableCommand {
     func run() async throws {
         let name = try streamName(name)
         let shard = try shardID(shard)
+        if let endpoint = store.remoteEndpoint {
+            let hashKey = hashKey
+            try await store.withRemote(endpoint) {
+                try await RemoteAdministration.split($0, name.rawValue, shard: shard.description, hashKey: hashKey)
+            }
+            StandardStreams.writeOutput("split \(shard)\n")
+            return
+        }
         let children = try await store.withStore { store in
             let description = try store.describeStream(name)
             guard let parent = description.shards.first(where: { $0.id == shard }) else {
@@ -236,6 +279,18 @@ struct MergeShards: AsyncParsableCommand {
         let name = try streamName(name)
         let first = try shardID(shard)
         let second = try shardID(adjacentShard)
+        if let endpoint = store.remoteEndpoint {
+            try await store.withRemote(endpoint) { client in
+                try await client.mergeShards(
+                    .name(name.rawValue),
+                    shardID: first.description,
+                    adjacentShardID: second.description
+                )
+                _ = try await client.waitUntilActive(.name(name.rawValue))
+            }
+            StandardStreams.writeOutput("merged \(first) and \(second)\n")
+            return
+        }
         let child = try await store.withStore { try await $0.mergeShards(name, shard: first, adjacentShard: second) }
         StandardStreams.writeOutput("merged \(first) and \(second) into \(child)\n")
     }
@@ -253,6 +308,15 @@ struct UpdateShardCount: AsyncParsableCommand {
 
     func run() async throws {
         let name = try streamName(name)
+        if let endpoint = store.remoteEndpoint {
+            let target = target
+            let open = try await store.withRemote(endpoint) { client in
+                _ = try await client.updateShardCount(.name(name.rawValue), targetShardCount: target)
+                return try await client.waitUntilActive(.name(name.rawValue)).openShardCount
+            }
+            StandardStreams.writeOutput("\(name) now has \(open) open shard\(open == 1 ? "" : "s")\n")
+            return
+        }
         let open = try await store.withEngine { engine -> Int in
             try await engine.updateShardCount(name, target: target)
             return try engine.describeStream(name).openShards.count

@@ -84,7 +84,13 @@ public struct KinesisServer: Sendable {
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 let shownHost = host.contains(":") ? "[\(host)]" : host
-                onListening("\(scheme)://\(shownHost):\(port)")
+                let url = "\(scheme)://\(shownHost):\(port)"
+                do {
+                    try store.announceEndpoint(url)
+                } catch {
+                    logger.warning("cannot name the endpoint in the lock file", metadata: ["error": "\(error)"])
+                }
+                onListening(url)
             },
             logger: logger
         )

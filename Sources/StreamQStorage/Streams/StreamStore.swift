@@ -323,6 +323,13 @@ public final class StreamStore: Sendable {
         streamsDirectory + "/" + name.rawValue + "/attributes.json"
     }
 
+    /// Records in the data directory's lock file that this process serves the Kinesis API at
+    /// `endpoint`, so another process trying to write here is told to go through it.
+    public func announceEndpoint(_ endpoint: String) throws {
+        try checkWritable()
+        try lock?.announce(endpoint: endpoint)
+    }
+
     /// The names of all streams, sorted.
     public func listStreams() throws -> [StreamName] {
         try refreshStreams()
