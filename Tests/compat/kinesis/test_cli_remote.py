@@ -1,0 +1,82 @@
+"""Remote mode of the CLI (issue 11 §2): `streamq COMMAND --endpoint URL` against the spawned server
+(or moto's, with STREAMQ_COMPAT_TARGET=moto: the client against an implementation nobody here wrote),
+checked through boto3."""
+import json
+import os
+import subprocess
+
+from conftest import ON_MOTO, streamq_binary
+from kinesis_support import error, read_stream, unique
+
+
+def cli(server, *arguments, stdin=None, check=True):
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(server.data_dir.parent),  # no ~/.aws: placeholder credentials for an explicit endpoint
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    }
+    result = subprocess.run([streamq_binary(), *arguments, "--endpoint", server.url], input=stdin,
+                            capture_output=True, text=True, env=environment, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_create_list_describe_and_delete(server, kinesis):
+    name = unique("cli")
+    assert cli(server, "create-stream", name, "--shards", "2").stdout == f"created stream {name} with 2 shards\n"
+    assert name in cli(server, "list-streams").stdout.splitlines()
+    description = kinesis.describe_stream(StreamName=name)["StreamDescription"]
+    assert [s["ShardId"] for s in description["Shards"]] == ["shardId-000000000000", "shardId-000000000001"]
+    described = json.loads(cli(server, "describe-stream", name, "--json").stdout)
+    assert [s["ShardId"] for s in described["Shards"]] == ["shardId-000000000000", "shardId-000000000001"]
+    assert described["StreamStatus"] == "ACTIVE"
+    cli(server, "delete-stream", name)
+    code, _, _ = error(kinesis.describe_stream, StreamName=name)
+    assert code == "ResourceNotFoundException"
+
+
+def test_put_stores_every_line_and_read_returns_them(server, kinesis):
+    name = unique("cli")
+    cli(server, "create-stream", name, "--shards", "3")
+    lines = [json.dumps({"user": f"u{i % 37}", "n": i}) for i in range(1200)]
+    put = cli(server, "put", name, "--key-field", "user", stdin="\n".join(lines) + "\n")
+    assert put.stderr.strip().endswith(f"stored 1200 records in {name}")
+    stored = [record for records in read_stream(kinesis, name).values() for record in records]
+    assert sorted(r["Data"].decode() for r in stored) == sorted(lines)
+    assert {r["PartitionKey"] for r in stored} == {f"u{i}" for i in range(37)}
+    read = cli(server, "read", name).stdout.splitlines()
+    assert sorted(read) == sorted(lines)
+    # Per key, in input order.
+    for user in ("u0", "u5", "u36"):
+        mine = [line for line in read if json.loads(line)["user"] == user]
+        assert mine == [line for line in lines if json.loads(line)["user"] == user]
+
+
+def test_read_follows_lineage_across_a_split(server, kinesis):
+    name = unique("cli")
+    cli(server, "create-stream", name)
+    first = [f"before {i}" for i in range(300)]
+    cli(server, "put", name, "--partition-key", "k", stdin="\n".join(first) + "\n")
+    cli(server, "split-shard", name, "--shard", "shardId-000000000000")
+    second = [f"after {i}" for i in range(300)]
+    cli(server, "put", name, "--partition-key", "k", stdin="\n".join(second) + "\n")
+    assert cli(server, "read", name).stdout.splitlines() == first + second
+    limited = cli(server, "read", name, "--limit", "5").stdout.splitlines()
+    assert limited == first[:5]
+
+
+def test_commands_that_need_a_data_directory_say_so(server):
+    result = cli(server, "query", "SELECT 1", check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("streamq: error: query works on a local data directory only")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_write_to_the_servers_directory_points_at_its_endpoint(streamq_only, server):
+    environment = {"STREAMQ_DATA_DIR": str(server.data_dir), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    result = subprocess.run([streamq_binary(), "put", "anything"], input="x\n", capture_output=True, text=True,
+                            env=environment, timeout=60)
+    assert result.returncode == 1
+    assert f"with --endpoint {server.url}" in result.stderr
