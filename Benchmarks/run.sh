@@ -34,5 +34,8 @@ echo "Kinesis server benchmarks (PutRecords through wrk, Redis XADD and moto in 
 scripts/install-compat-deps.sh --bench
 python3 Benchmarks/server_bench.py .build/release/streamq "$out"
 
+echo "remote mode against embedded (put through streamq serve on loopback)..." >&2
+python3 Benchmarks/remote_bench.py .build/release/streamq "$out"
+
 echo "file sink benchmarks..." >&2
 python3 Benchmarks/sink_bench.py .build/release/streamq "$out"
