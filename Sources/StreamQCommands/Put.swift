@@ -93,8 +93,11 @@ struct Put: AsyncParsableCommand {
                     }
                 } : nil
             defer { ticker?.cancel() }
-            let maxBytes = store.configuration.maxRecordBytes
-            var keys = RandomPartitionKeys()
+            var keys = LinePartitionKeys(
+                fixedKey: fixedKey,
+                keyField: keyField,
+                maxRecordBytes: store.configuration.maxRecordBytes
+            )
             var reader = LineReader()
             var lineNumber = 0
             var sent = 0
@@ -104,24 +107,8 @@ struct Put: AsyncParsableCommand {
                 // buffered is appended, so records never wait for a batch to fill.
                 while let line = try await reader.nextLine(whenIdle: { try await appender.appendBuffered() }) {
                     lineNumber += 1
-                    guard line.count <= maxBytes else {
-                        try rejections.reject(
-                            line: lineNumber,
-                            reason: "line is \(line.count) bytes; the record limit is \(maxBytes)",
-                            data: line
-                        )
+                    guard let key = try keys.key(for: line, lineNumber: lineNumber, rejections: &rejections) else {
                         continue
-                    }
-                    let key: String
-                    if let fixedKey {
-                        key = fixedKey
-                    } else if let keyField {
-                        guard let found = try rejections.keyField(keyField, in: line, lineNumber: lineNumber) else {
-                            continue
-                        }
-                        key = found
-                    } else {
-                        key = keys.next()
                     }
                     try await appender.append(partitionKey: key, data: line)
                     sent += 1
@@ -155,6 +142,36 @@ struct Put: AsyncParsableCommand {
                 + (sent > stored ? "; \(sent - stored) failed" : "") + "\n"
         )
         if rejected > 0 || failure != nil { throw ExitCode(1) }
+    }
+}
+
+/// Each stdin line's partition key for `put`: the fixed key, a top-level JSON field, or a random
+/// one; a line over the record limit or without the field is rejected (reported and counted).
+struct LinePartitionKeys {
+    let fixedKey: String?
+    let keyField: String?
+    let maxRecordBytes: Int
+    private var random = RandomPartitionKeys()
+
+    init(fixedKey: String?, keyField: String?, maxRecordBytes: Int) {
+        self.fixedKey = fixedKey
+        self.keyField = keyField
+        self.maxRecordBytes = maxRecordBytes
+    }
+
+    /// The key for `line`, or nil when the line is rejected.
+    mutating func key(for line: ArraySlice<UInt8>, lineNumber: Int, rejections: inout RejectionLog) throws -> String? {
+        guard line.count <= maxRecordBytes else {
+            try rejections.reject(
+                line: lineNumber,
+                reason: "line is \(line.count) bytes; the record limit is \(maxRecordBytes)",
+                data: line
+            )
+            return nil
+        }
+        if let fixedKey { return fixedKey }
+        if let keyField { return try rejections.keyField(keyField, in: line, lineNumber: lineNumber) }
+        return random.next()
     }
 }
 

@@ -83,7 +83,7 @@ struct Read: AsyncParsableCommand {
         let onlyShard = try shard.map { try shardID($0).description }
         let (json, follow, limit) = (json, follow, limit ?? Int.max)
         try await store.withRemote(endpoint) { client in
-            var output = RemoteRecordPrinter(json: json, flushEachRecord: follow)
+            var output = RecordPrinter(json: json, flushEachRecord: follow)
             let reader = RemoteRead(
                 client: client,
                 stream: name.rawValue,
@@ -191,20 +191,51 @@ struct RecordPrinter {
     mutating func flush() { output.flush() }
 
     mutating func write(_ record: StreamQStorage.StoredRecord) {
+        write(
+            data: record.data,
+            shard: record.sequenceNumber.shard.description,
+            sequenceNumber: record.sequenceNumber.description,
+            sequence: record.sequenceNumber.sequence,
+            partitionKey: record.partitionKey,
+            arrivalMilliseconds: record.arrivalMilliseconds
+        )
+    }
+
+    /// A record read through the Kinesis API (`--endpoint`): its sequence number is the service's.
+    mutating func write(_ record: KinesisRecord, shard: String) {
+        write(
+            data: record.data,
+            shard: shard,
+            sequenceNumber: record.sequenceNumber,
+            sequence: nil,
+            partitionKey: record.partitionKey,
+            arrivalMilliseconds: record.approximateArrivalMilliseconds
+        )
+    }
+
+    private mutating func write(
+        data: [UInt8],
+        shard: String,
+        sequenceNumber: String,
+        sequence: UInt64?,
+        partitionKey: String,
+        arrivalMilliseconds: Int64?
+    ) {
         if json {
-            output.append(#"{"shard":"\#(record.sequenceNumber.shard)","sequenceNumber":"\#(record.sequenceNumber)","#)
-            output.append(#""sequence":\#(record.sequenceNumber.sequence),"partitionKey":"#)
-            JSONString.append(record.partitionKey.utf8, to: &output.bytes)
-            output.append(#","arrival":"\#(formatTimestamp(record.arrivalMilliseconds))","#)
-            if let text = String(validating: record.data, as: UTF8.self) {
-                output.append(#""data":"#)
+            output.append(#"{"shard":"\#(shard)","sequenceNumber":"\#(sequenceNumber)","#)
+            if let sequence { output.append(#""sequence":\#(sequence),"#) }
+            output.append(#""partitionKey":"#)
+            JSONString.append(partitionKey.utf8, to: &output.bytes)
+            if let arrivalMilliseconds { output.append(#","arrival":"\#(formatTimestamp(arrivalMilliseconds))""#) }
+            if let text = String(validating: data, as: UTF8.self) {
+                output.append(#","data":"#)
                 JSONString.append(text.utf8, to: &output.bytes)
             } else {
-                output.append(#""dataBase64":""# + base64(record.data) + "\"")
+                output.append(#","dataBase64":""# + base64(data) + "\"")
             }
             output.append("}\n")
         } else {
-            output.bytes.append(contentsOf: record.data)
+            output.bytes.append(contentsOf: data)
             output.bytes.append(0x0A)
         }
         if flushEachRecord { output.flush() } else { output.flushIfLarge() }

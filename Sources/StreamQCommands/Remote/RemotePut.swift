@@ -19,7 +19,7 @@ struct RemotePut {
 
     /// What was sent, acknowledged, and the failure that stopped it (if any).
     func run(rejections: inout RejectionLog) async throws -> (sent: Int, stored: Int, failure: (any Error)?) {
-        var keys = RandomPartitionKeys()
+        var keys = LinePartitionKeys(fixedKey: fixedKey, keyField: keyField, maxRecordBytes: maxRecordBytes)
         var reader = LineReader()
         var lanes = [Lane](repeating: Lane(), count: Self.laneCount)
         let acknowledged = StoredCount()
@@ -54,24 +54,8 @@ struct RemotePut {
         do {
             while let line = try await reader.nextLine(whenIdle: { try await dispatchAll() }) {
                 lineNumber += 1
-                guard line.count <= maxRecordBytes else {
-                    try rejections.reject(
-                        line: lineNumber,
-                        reason: "line is \(line.count) bytes; the record limit is \(maxRecordBytes)",
-                        data: line
-                    )
+                guard let key = try keys.key(for: line, lineNumber: lineNumber, rejections: &rejections) else {
                     continue
-                }
-                let key: String
-                if let fixedKey {
-                    key = fixedKey
-                } else if let keyField {
-                    guard let found = try rejections.keyField(keyField, in: line, lineNumber: lineNumber) else {
-                        continue
-                    }
-                    key = found
-                } else {
-                    key = keys.next()
                 }
                 let entry = PutRecordsEntry(data: Array(line), partitionKey: key)
                 let index = Int(UInt(bitPattern: key.hashValue) % UInt(Self.laneCount))

@@ -1,4 +1,3 @@
-import StreamQJSON
 import StreamQRemote
 
 /// `streamq read --endpoint URL`: every shard through GetShardIterator and GetRecords, parents
@@ -15,7 +14,7 @@ struct RemoteRead {
     let follow: Bool
     let limit: Int
 
-    func run(_ output: inout RemoteRecordPrinter) async throws {
+    func run(_ output: inout RecordPrinter) async throws {
         let reference = KinesisStreamReference.name(stream)
         let shards = try await client.listShards(reference)
         let listed = Set(shards.map(\.shardID))
@@ -81,41 +80,5 @@ struct RemoteRead {
             if !progressed { try await Task.sleep(for: .milliseconds(200)) }
         }
         output.flush()
-    }
-}
-
-/// Prints remote records the way `read` prints local ones: the data as a line, or JSON with the
-/// shard, sequence number, partition key and arrival time.
-struct RemoteRecordPrinter {
-    let json: Bool
-    let flushEachRecord: Bool
-    private var output = OutputBuffer()
-
-    init(json: Bool, flushEachRecord: Bool) {
-        self.json = json
-        self.flushEachRecord = flushEachRecord
-    }
-
-    mutating func flush() { output.flush() }
-
-    mutating func write(_ record: KinesisRecord, shard: String) {
-        if json {
-            output.append(#"{"shard":"\#(shard)","sequenceNumber":"\#(record.sequenceNumber)","partitionKey":"#)
-            JSONString.append(record.partitionKey.utf8, to: &output.bytes)
-            if let arrival = record.approximateArrivalMilliseconds {
-                output.append(#","arrival":"\#(formatTimestamp(arrival))""#)
-            }
-            if let text = String(validating: record.data, as: UTF8.self) {
-                output.append(#","data":"#)
-                JSONString.append(text.utf8, to: &output.bytes)
-            } else {
-                output.append(#","dataBase64":""# + base64(record.data) + "\"")
-            }
-            output.append("}\n")
-        } else {
-            output.bytes.append(contentsOf: record.data)
-            output.bytes.append(0x0A)
-        }
-        if flushEachRecord { output.flush() } else { output.flushIfLarge() }
     }
 }
