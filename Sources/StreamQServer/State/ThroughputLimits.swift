@@ -45,31 +45,40 @@ final class ThroughputLimits: Sendable {
 
     /// Takes one write's allowance; false (nothing taken) when the shard is over its limit.
     func admitWrite(stream: StreamName, shard: ShardID, records: Int, bytes: Int) -> Bool {
-        let now = ContinuousClock.now
-        return buckets.withLock { all in
-            var shardBuckets = all[Key(stream: stream, shard: shard)] ?? ShardBuckets(now: now)
-            defer { all[Key(stream: stream, shard: shard)] = shardBuckets }
-            shardBuckets.writeRecords.refill(rate: Self.writeRecordsPerSecond, now: now)
-            shardBuckets.writeBytes.refill(rate: Self.writeBytesPerSecond, now: now)
-            guard shardBuckets.writeRecords.level >= Double(records), shardBuckets.writeBytes.level >= Double(bytes)
-            else { return false }
-            shardBuckets.writeRecords.level -= Double(records)
-            shardBuckets.writeBytes.level -= Double(bytes)
+        withBuckets(stream, shard) { buckets, now in
+            buckets.writeRecords.refill(rate: Self.writeRecordsPerSecond, now: now)
+            buckets.writeBytes.refill(rate: Self.writeBytesPerSecond, now: now)
+            guard buckets.writeRecords.level >= Double(records), buckets.writeBytes.level >= Double(bytes) else {
+                return false
+            }
+            buckets.writeRecords.level -= Double(records)
+            buckets.writeBytes.level -= Double(bytes)
             return true
         }
     }
 
     /// Takes one read call; false when the shard had 5 this second or read its 2 MiB.
     func admitRead(stream: StreamName, shard: ShardID) -> Bool {
-        let now = ContinuousClock.now
-        return buckets.withLock { all in
-            var shardBuckets = all[Key(stream: stream, shard: shard)] ?? ShardBuckets(now: now)
-            defer { all[Key(stream: stream, shard: shard)] = shardBuckets }
-            shardBuckets.readCalls.refill(rate: Self.readCallsPerSecond, now: now)
-            shardBuckets.readBytes.refill(rate: Self.readBytesPerSecond, now: now)
-            guard shardBuckets.readCalls.level >= 1, shardBuckets.readBytes.level > 0 else { return false }
-            shardBuckets.readCalls.level -= 1
+        withBuckets(stream, shard) { buckets, now in
+            buckets.readCalls.refill(rate: Self.readCallsPerSecond, now: now)
+            buckets.readBytes.refill(rate: Self.readBytesPerSecond, now: now)
+            guard buckets.readCalls.level >= 1, buckets.readBytes.level > 0 else { return false }
+            buckets.readCalls.level -= 1
             return true
+        }
+    }
+
+    private func withBuckets(
+        _ stream: StreamName,
+        _ shard: ShardID,
+        _ body: (inout ShardBuckets, ContinuousClock.Instant) -> Bool
+    ) -> Bool {
+        let now = ContinuousClock.now
+        let key = Key(stream: stream, shard: shard)
+        return buckets.withLock { all in
+            var shardBuckets = all[key] ?? ShardBuckets(now: now)
+            defer { all[key] = shardBuckets }
+            return body(&shardBuckets, now)
         }
     }
 
