@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "StreamQClient", targets: ["StreamQClient"]),
         .library(name: "StreamQJSON", targets: ["StreamQJSON"]),
         .library(name: "StreamQAWS", targets: ["StreamQAWS"]),
+        .library(name: "StreamQRemote", targets: ["StreamQRemote"]),
         .library(name: "StreamQSampleData", targets: ["StreamQSampleData"]),
         .executable(name: "streamq", targets: ["streamq"]),
     ],
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -62,6 +64,18 @@ let package = Package(
         .target(
             name: "StreamQAWS",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StreamQRemote",
+            dependencies: [
+                "StreamQAWS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -160,6 +174,15 @@ let package = Package(
         .testTarget(
             name: "StreamQAWSTests",
             dependencies: ["StreamQAWS", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StreamQRemoteTests",
+            dependencies: [
+                "StreamQRemote", "StreamQAWS",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,172 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import StreamQAWS
+
+/// A low-level Kinesis Data Streams client: AWS JSON 1.1 over HTTP(S) with SigV4 signing, timeouts
+/// on every call and retries with full-jitter backoff, plus typed methods for the operations
+/// streamq uses.
+///
+/// Sequence numbers stay decimal strings throughout (AWS's are 186-bit integers).
+/// Call ``shutdown()`` when done: the client owns its HTTP connection pool.
+public final class KinesisClient: Sendable {
+    public let configuration: KinesisClientConfiguration
+    let httpClient: HTTPClient
+    let signer: SigV4Signer
+    let logger: Logger
+
+    public init(configuration: KinesisClientConfiguration, logger: Logger = Logger(label: "streamq.kinesis-client")) {
+        self.configuration = configuration
+        self.logger = logger
+        signer = SigV4Signer(
+            credentials: configuration.credentials,
+            region: configuration.endpoint.region,
+            service: "kinesis"
+        )
+        let httpConfiguration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: HTTPClient.Configuration.Timeout(connect: .nanoseconds(configuration.connectTimeout.nanoseconds)),
+            connectionPool: HTTPClient.Configuration.ConnectionPool(),
+            decompression: .disabled
+        )
+        httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
+    }
+
+    /// Closes the connection pool; in-flight calls fail.
+    public func shutdown() async throws {
+        try await httpClient.shutdown()
+    }
+
+    /// Sends `operation` (e.g. `ListShards`) with `input` as its JSON body and returns the decoded
+    /// response body (an empty map for operations without output).
+    ///
+    /// Throttling (`ProvisionedThroughputExceededException`, `LimitExceededException`,
+    /// `ThrottlingException`, `KMSThrottlingException`), 5xx answers and connection failures or
+    /// timeouts are retried with full-jitter backoff up to the configured attempts; other errors are
+    /// not. A retried PutRecords whose first answer was lost may have stored its records: like
+    /// every AWS SDK, the client is at-least-once there.
+    /// - Parameter streamARN: the stream or consumer ARN the request addresses, which picks AWS's
+    ///   account-scoped endpoint when no override is configured.
+    /// - Throws: ``KinesisClientError`` naming the operation and the attempts made,
+    ///   ``KinesisEndpointError`` for an unusable ARN, `CancellationError` when cancelled.
+    public func call(_ operation: String, _ input: AWSValue, streamARN: String? = nil) async throws -> AWSValue {
+        let target = try configuration.endpoint.target(for: operation, arn: streamARN)
+        let body = AWSJSON.encode(input)
+        return try await withRetries(operation) { () async throws(KinesisClientError.Reason) -> AWSValue in
+            let response = try await send(operation, body: body, to: target, timeout: configuration.requestTimeout)
+            let bytes: ByteBuffer
+            do {
+                bytes = try await response.body.collect(upTo: configuration.maximumResponseBytes)
+            } catch {
+                throw Self.transportReason(error)
+            }
+            let payload = Array(bytes.readableBytesView)
+            guard response.status == .ok else {
+                throw .service(
+                    Self.decodeError(status: Int(response.status.code), headers: response.headers, body: payload)
+                )
+            }
+            if payload.isEmpty { return .map([:]) }
+            do {
+                return try AWSJSON.decode(payload)
+            } catch {
+                throw .invalidResponse("body is not JSON (\(error))")
+            }
+        }
+    }
+
+    /// Runs `attempt` until it succeeds, fails with a reason that is not retryable, or the
+    /// configured attempts are used up, waiting a full-jitter backoff between attempts.
+    func withRetries<T>(
+        _ operation: String,
+        _ attempt: () async throws(KinesisClientError.Reason) -> T
+    ) async throws -> T {
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                return try await attempt()
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                let failure = KinesisClientError(operation: operation, attempts: attempts, reason: error)
+                guard failure.isRetryable, attempts < configuration.retry.maxAttempts else { throw failure }
+                let delay = configuration.retry.delay(forRetry: attempts)
+                logger.debug(
+                    "retrying Kinesis call",
+                    metadata: ["operation": "\(operation)", "attempt": "\(attempts)", "reason": "\(failure)"]
+                )
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    /// Sends one signed attempt and returns the response with its body still to be read.
+    func send(
+        _ operation: String,
+        body: [UInt8],
+        to target: KinesisEndpoint.Target,
+        timeout: Duration
+    ) async throws(KinesisClientError.Reason) -> HTTPClientResponse {
+        var signed = SigV4Request(
+            method: "POST",
+            path: target.path,
+            headers: [
+                (name: "Host", value: target.host),
+                (name: "Content-Type", value: AWSBodyEncoding.json.contentType),
+                (name: "X-Amz-Target", value: "Kinesis_20131202.\(operation)"),
+            ],
+            body: body
+        )
+        signer.sign(&signed, date: Int64(Date().timeIntervalSince1970))
+        var request = HTTPClientRequest(url: target.url)
+        request.method = .POST
+        for header in signed.headers { request.headers.add(name: header.name, value: header.value) }
+        request.headers.add(name: "User-Agent", value: "streamq")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        do {
+            return try await httpClient.execute(
+                request,
+                deadline: .now() + .nanoseconds(timeout.nanoseconds),
+                logger: logger
+            )
+        } catch {
+            throw Self.transportReason(error)
+        }
+    }
+
+    /// The reason for a failure to get or read a response: a timeout or broken connection, or a
+    /// request the HTTP client refuses (bad URL, TLS configuration), which no retry mends.
+    static func transportReason(_ error: any Error) -> KinesisClientError.Reason {
+        if let httpError = error as? HTTPClientError, !retryableHTTPErrors.contains(httpError) {
+            return .invalidRequest("\(httpError)")
+        }
+        return .transport("\(error)")
+    }
+
+    private static let retryableHTTPErrors: [HTTPClientError] = [
+        .readTimeout, .writeTimeout, .remoteConnectionClosed, .connectTimeout, .tlsHandshakeTimeout,
+        .deadlineExceeded, .getConnectionFromPoolTimeout,
+    ]
+
+    /// The AWS error of a non-200 answer: the code from `__type` (or `X-Amzn-ErrorType`) after any
+    /// `#` and before any `:`, the message from `message` or `Message`.
+    static func decodeError(status: Int, headers: HTTPHeaders, body: [UInt8]) -> AWSError {
+        let decoded = try? AWSJSON.decode(body)
+        let type = decoded?["__type"]?.stringValue ?? headers.first(name: "x-amzn-errortype")
+        let message = decoded?["message"]?.stringValue ?? decoded?["Message"]?.stringValue
+        guard let type else {
+            let text = String(decoding: body.prefix(200), as: UTF8.self)
+            return AWSError(
+                status >= 500 ? "InternalFailure" : "UnknownError",
+                text.isEmpty ? "HTTP \(status) without an error body" : "HTTP \(status): \(text)",
+                httpStatus: status
+            )
+        }
+        var code = Substring(type)
+        if let hash = code.lastIndex(of: "#") { code = code[code.index(after: hash)...] }
+        if let colon = code.firstIndex(of: ":") { code = code[..<colon] }
+        return AWSError(String(code), message ?? "", httpStatus: status)
+    }
+}

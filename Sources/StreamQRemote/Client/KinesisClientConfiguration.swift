@@ -1,0 +1,55 @@
+import StreamQAWS
+
+/// How a ``KinesisClient`` reaches Kinesis: endpoint, credentials, timeouts, retries and request limits.
+public struct KinesisClientConfiguration: Sendable {
+    public var endpoint: KinesisEndpoint
+    public var credentials: SigV4Credentials
+    /// How long opening a connection may take.
+    public var connectTimeout: Duration = .seconds(5)
+    /// How long one attempt of a call may take, response body included.
+    public var requestTimeout: Duration = .seconds(30)
+    /// How long a SubscribeToShard response may stream (AWS ends subscriptions after 5 minutes).
+    public var subscriptionTimeout: Duration = .seconds(330)
+    /// Retries of throttled, 5xx and failed-connection calls, and of the failed entries of
+    /// ``KinesisClient/putRecordsReliably(stream:records:)``.
+    public var retry = RetryBackoff()
+    /// Records per PutRecords request (AWS: 500).
+    public var putRecordsMaximumCount = 500
+    /// Data plus partition key bytes per PutRecords request (AWS: 10 MiB; moto and older AWS
+    /// documentation: 5 MiB).
+    public var putRecordsMaximumBytes = 10 * 1024 * 1024
+    /// The largest response body accepted (a 10 MiB GetRecords answer is about 14 MiB of JSON).
+    public var maximumResponseBytes = 64 * 1024 * 1024
+
+    public init(endpoint: KinesisEndpoint, credentials: SigV4Credentials) {
+        self.endpoint = endpoint
+        self.credentials = credentials
+    }
+
+    /// A configuration from the standard AWS chain: credentials and region from `chain`, the region
+    /// overridable by `region`, requests sent to `endpointOverride` when given.
+    /// - Throws: ``AWSCredentialError`` without credentials or a region (with an override and no
+    ///   region, `us-east-1` is used), ``KinesisEndpointError`` for a bad override.
+    public static func resolve(
+        chain: AWSCredentialChain,
+        region: String? = nil,
+        endpointOverride: String? = nil
+    ) throws -> KinesisClientConfiguration {
+        let credentials = try chain.credentials()
+        let resolvedRegion: String
+        if let region = try region ?? chain.region() {
+            resolvedRegion = region
+        } else if endpointOverride != nil {
+            resolvedRegion = "us-east-1"
+        } else {
+            throw AWSCredentialError(
+                "no AWS region: set AWS_REGION or AWS_DEFAULT_REGION, or region in profile '\(chain.profileName)' "
+                    + "of \(chain.configFilePath)"
+            )
+        }
+        return KinesisClientConfiguration(
+            endpoint: try KinesisEndpoint(region: resolvedRegion, overrideURL: endpointOverride),
+            credentials: credentials
+        )
+    }
+}

@@ -1,0 +1,40 @@
+import StreamQAWS
+
+extension KinesisClient {
+    /// One PutRecords call (1 to 500 entries); failed entries are reported, not retried (see
+    /// ``putRecordsReliably(stream:records:)``).
+    public func putRecords(
+        _ stream: KinesisStreamReference,
+        records: [PutRecordsEntry]
+    ) async throws -> PutRecordsResult {
+        let input = stream.input(["Records": .list(records.map(\.value))])
+        let response = try await call("PutRecords", input, streamARN: stream.arn)
+        return try PutRecordsResult(ResponseReader("PutRecords", response), expectedCount: records.count)
+    }
+
+    /// An iterator that reads `shardID` from `position`.
+    public func getShardIterator(
+        _ stream: KinesisStreamReference,
+        shardID: String,
+        position: ShardPosition
+    ) async throws -> String {
+        var members = position.members(typeKey: "ShardIteratorType", sequenceNumberKey: "StartingSequenceNumber")
+        members["ShardId"] = .string(shardID)
+        let response = try await call("GetShardIterator", stream.input(members), streamARN: stream.arn)
+        return try ResponseReader("GetShardIterator", response).string("ShardIterator")
+    }
+
+    /// Up to `limit` records (AWS's default: 10,000) from `iterator`.
+    /// - Parameter streamARN: the stream's ARN, which routes the call to AWS's account-scoped endpoint.
+    public func getRecords(
+        iterator: String,
+        limit: Int? = nil,
+        streamARN: String? = nil
+    ) async throws -> GetRecordsOutput {
+        var input: [String: AWSValue] = ["ShardIterator": .string(iterator)]
+        if let limit { input["Limit"] = .integer(Int64(limit)) }
+        if let streamARN { input["StreamARN"] = .string(streamARN) }
+        let response = try await call("GetRecords", .map(input), streamARN: streamARN)
+        return try GetRecordsOutput(ResponseReader("GetRecords", response))
+    }
+}
