@@ -178,6 +178,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "StreamQRemoteTests",
+            dependencies: [
+                "StreamQRemote", "StreamQAWS",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "StreamQSinksTests",
             dependencies: ["StreamQSinks", "StreamQSQL", "StreamQStorage"],
             swiftSettings: swiftSettings

@@ -190,7 +190,7 @@ struct RecordPrinter {
 
     mutating func flush() { output.flush() }
 
-    mutating func write(_ record: StreamQStorage.StoredRecord) {
+    mutating func write(_ record: StoredRecord) {
         write(
             data: record.data,
             shard: record.sequenceNumber.shard.description,

@@ -20,6 +20,12 @@ public struct KinesisEndpoint: Sendable, Equatable {
         public var url: String
         public var host: String
         public var path: String
+
+        public init(url: String, host: String, path: String) {
+            self.url = url
+            self.host = host
+            self.path = path
+        }
     }
 
     /// - Parameter overrideURL: `http://host:port` or `https://host[:port][/path]`.

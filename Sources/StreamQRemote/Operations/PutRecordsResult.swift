@@ -1,5 +1,5 @@
 /// Where a put record was stored.
-public struct StoredRecord: Sendable, Equatable {
+public struct RecordLocation: Sendable, Equatable {
     public var shardID: String
     public var sequenceNumber: String
 
@@ -13,7 +13,7 @@ public struct StoredRecord: Sendable, Equatable {
 public struct PutRecordsResult: Sendable, Equatable {
     /// One entry's outcome.
     public enum Entry: Sendable, Equatable {
-        case stored(StoredRecord)
+        case stored(RecordLocation)
         /// Not stored: `ProvisionedThroughputExceededException` or `InternalFailure`.
         case failed(code: String, message: String)
     }
@@ -33,7 +33,7 @@ public struct PutRecordsResult: Sendable, Equatable {
             } else {
                 entries.append(
                     .stored(
-                        StoredRecord(
+                        RecordLocation(
                             shardID: try entry.string("ShardId"),
                             sequenceNumber: try entry.string("SequenceNumber")
                         )

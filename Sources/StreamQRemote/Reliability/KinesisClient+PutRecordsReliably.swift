@@ -16,12 +16,12 @@ extension KinesisClient {
     public func putRecordsReliably(
         stream: KinesisStreamReference,
         records: [PutRecordsEntry]
-    ) async throws -> [StoredRecord] {
+    ) async throws -> [RecordLocation] {
         let batcher = PutRecordsBatcher(
             maximumCount: configuration.putRecordsMaximumCount,
             maximumBytes: configuration.putRecordsMaximumBytes
         )
-        var stored = [StoredRecord?](repeating: nil, count: records.count)
+        var stored = [RecordLocation?](repeating: nil, count: records.count)
         var lastFailure: [Int: String] = [:]
         var pending = Array(records.indices)
         var round = 0

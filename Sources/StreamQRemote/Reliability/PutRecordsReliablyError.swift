@@ -11,7 +11,7 @@ public struct PutRecordsReliablyError: Error, Sendable, CustomStringConvertible 
     /// Rounds of requests made.
     public var attempts: Int
     /// Per input record, where it was stored; nil for the unstored ones.
-    public var stored: [StoredRecord?]
+    public var stored: [RecordLocation?]
     /// The records not stored, in input order. When ``cause`` ended the call, the entries of the
     /// request it failed may nevertheless have been stored.
     public var unstored: [Unstored]

@@ -1,0 +1,58 @@
+import StreamQRemote
+import Testing
+
+/// The client against an independent implementation, moto's server (`pip install 'moto[server]'`).
+///
+/// moto deviations (reference §12) the client tolerates here:
+/// - ListStreams answers `HasMoreStreams` without a `NextToken`: listStreams falls back to
+///   `ExclusiveStartStreamName`.
+/// - ListShards refuses `MaxResults` beside `NextToken`: listShards sends `MaxResults` only when a
+///   page size is asked for.
+/// - Sequence numbers are per-shard counters `1, 2, 3…` rather than 186-bit numbers: they are kept
+///   as opaque decimal strings and never parsed.
+/// - PutRecords caps requests at 5 MB rather than 10 MiB (`putRecordsMaximumBytes` is configurable;
+///   the records here are small).
+/// - Reading a closed shard never ends (`NextShardIterator` is never null), so nothing here reshards.
+@Suite(
+    .timeLimit(.minutes(1)),
+    .enabled(if: SpawnedServer.motoIsAvailable, "moto is not installed: pip install 'moto[server]' to run these")
+)
+struct MotoTests {
+    @Test func createsPutsListsShardsAndReadsRecords() async throws {
+        let server = try await SpawnedServer.moto()
+        defer { server.stop() }
+        try await withClient(try server.configuration()) { client in
+            try await client.createStream(name: "moto-stream", shardCount: 2)
+            let summary = try await client.waitUntilActive(.name("moto-stream"))
+            #expect(summary.openShardCount == 2)
+            #expect(try await client.listStreams().contains("moto-stream"))
+            let shards = try await client.listShards(.name("moto-stream"))
+            #expect(shards.count == 2)
+            let records = (0..<300).map {
+                PutRecordsEntry(data: Array("moto-\($0)".utf8), partitionKey: "key-\($0 % 11)")
+            }
+            let stored = try await client.putRecordsReliably(stream: .name("moto-stream"), records: records)
+            #expect(stored.count == records.count)
+            let read = try await readAll(client, .name("moto-stream")).records
+            #expect(
+                read.map(\.data).sorted { $0.lexicographicallyPrecedes($1) }
+                    == records.map(\.data).sorted { $0.lexicographicallyPrecedes($1) }
+            )
+            // Per key, moto returns records in put order too.
+            var perKey: [String: [String]] = [:]
+            for record in read {
+                perKey[record.partitionKey, default: []].append(String(decoding: record.data, as: UTF8.self))
+            }
+            for (key, values) in perKey {
+                let expected = records.filter { $0.partitionKey == key }.map {
+                    String(decoding: $0.data, as: UTF8.self)
+                }
+                #expect(values == expected)
+            }
+            let error = try await #require(throws: KinesisClientError.self) {
+                try await client.describeStreamSummary(.name("absent"))
+            }
+            #expect(error.code == "ResourceNotFoundException")
+        }
+    }
+}

@@ -1,0 +1,192 @@
+import StreamQAWS
+import StreamQRemote
+import Testing
+
+/// The client against a real `streamq serve` child process (build it first:
+/// `swift build --product streamq`).
+@Suite(.timeLimit(.minutes(1))) struct StreamqServeTests {
+    @Test func createsListsAndDescribesStreams() async throws {
+        try await withStreamqServer { server in
+            try await withClient(try server.configuration()) { client in
+                try await client.createStream(name: "orders", shardCount: 3)
+                try await client.createStream(name: "clicks", shardCount: nil)
+                let summary = try await client.waitUntilActive(.name("orders"))
+                #expect(summary.name == "orders")
+                #expect(summary.openShardCount == 3)
+                #expect(summary.retentionPeriodHours == 24)
+                #expect(summary.arn.hasSuffix(":stream/orders"))
+                #expect(try await client.describeStreamSummary(.name("clicks")).mode == "ON_DEMAND")
+                #expect(Set(try await client.listStreams()) == ["orders", "clicks"])
+                // ListShards in pages of one follows NextToken with nothing else but MaxResults.
+                let shards = try await client.listShards(.arn(summary.arn), pageSize: 1)
+                #expect(
+                    shards.map(\.shardID) == ["shardId-000000000000", "shardId-000000000001", "shardId-000000000002"]
+                )
+                #expect(shards.filter(\.isOpen).count == 3)
+                #expect(shards.first?.startingHashKey == "0")
+                #expect(shards.last?.endingHashKey == String(UInt128.max))
+                let afterFirst = try await client.listShards(
+                    .name("orders"),
+                    filter: .afterShardID("shardId-000000000000")
+                )
+                #expect(afterFirst.count == 2)
+                try await client.deleteStream(.name("clicks"))
+                #expect(try await client.listStreams().contains("clicks") == false)
+            }
+        }
+    }
+
+    @Test func decodesServiceErrorsWithoutRetrying() async throws {
+        try await withStreamqServer { server in
+            try await withClient(try server.configuration()) { client in
+                let error = try await #require(throws: KinesisClientError.self) {
+                    try await client.describeStreamSummary(.name("missing"))
+                }
+                #expect(error.code == "ResourceNotFoundException")
+                #expect(error.serviceError?.httpStatus == 400)
+                #expect(error.serviceError?.message.contains("missing") == true)
+                #expect(error.attempts == 1)
+                #expect(error.operation == "DescribeStreamSummary")
+            }
+        }
+    }
+
+    @Test func putsReliablyAndReadsEveryShardInOrderThroughASplit() async throws {
+        try await withStreamqServer { server in
+            try await withClient(try server.configuration()) { client in
+                try await client.createStream(name: "events", shardCount: 2)
+                let stream = KinesisStreamReference.name("events")
+                let first = Self.records(range: 0..<1500)
+                let firstStored = try await client.putRecordsReliably(stream: stream, records: first)
+                #expect(firstStored.count == first.count)
+
+                let parent = try #require(try await client.listShards(stream).first)
+                let start = try #require(UInt128(parent.startingHashKey))
+                let end = try #require(UInt128(parent.endingHashKey))
+                try await client.splitShard(
+                    stream,
+                    shardID: parent.shardID,
+                    newStartingHashKey: String(start + (end - start) / 2)
+                )
+                _ = try await client.waitUntilActive(stream)
+                let second = Self.records(range: 1500..<3000)
+                let secondStored = try await client.putRecordsReliably(stream: stream, records: second)
+
+                let reads = try await readAll(client, stream)
+                #expect(reads.childrenByParent[parent.shardID]?.count == 2)
+                let read = reads.records
+                #expect(read.count == 3000)
+                let storedNumbers = Set((firstStored + secondStored).map(\.sequenceNumber))
+                #expect(Set(read.map(\.sequenceNumber)) == storedNumbers)
+                // Per partition key, the records come back in the order they were put.
+                var perKey: [String: [Int]] = [:]
+                for record in read {
+                    perKey[record.partitionKey, default: []].append(Int(String(decoding: record.data, as: UTF8.self))!)
+                }
+                for (key, numbers) in perKey {
+                    #expect(numbers == numbers.sorted(), "key \(key) out of order")
+                }
+                #expect(perKey.values.reduce(0) { $0 + $1.count } == 3000)
+            }
+        }
+    }
+
+    @Test func signsRequestsThatTheServerVerifies() async throws {
+        let files = ["credentials": "AKIDTEST test-secret\n"]
+        try await withStreamqServer(["--credentials", "{scratch}/credentials"], files: files) { server in
+            try await withClient(try server.configuration()) { client in
+                try await client.createStream(name: "signed", shardCount: 1)
+                #expect(try await client.listStreams() == ["signed"])
+            }
+            let wrong = SigV4Credentials(accessKeyID: "AKIDTEST", secretAccessKey: "not-the-secret")
+            try await withClient(try server.configuration(credentials: wrong)) { client in
+                let error = try await #require(throws: KinesisClientError.self) { try await client.listStreams() }
+                #expect(error.code == "InvalidSignatureException")
+                #expect(error.attempts == 1)
+            }
+        }
+    }
+
+    @Test func throttledPutsStoreEverythingExactlyOnce() async throws {
+        try await withStreamqServer(["--shard-limits", "aws"]) { server in
+            var configuration = try server.configuration()
+            // 2,500 records into one shard at AWS's 1,000 records/s take a few seconds of re-drives.
+            configuration.retry = RetryBackoff(base: .milliseconds(50), cap: .seconds(1), maxAttempts: 30)
+            try await withClient(configuration) { client in
+                try await client.createStream(name: "limited", shardCount: 1)
+                let stream = KinesisStreamReference.name("limited")
+                let records = Self.records(range: 0..<2500)
+                let stored = try await client.putRecordsReliably(stream: stream, records: records)
+                #expect(Set(stored.map(\.sequenceNumber)).count == records.count)
+                let read = try await readAll(client, stream).records
+                #expect(read.count == records.count)
+                #expect(Set(read.map(\.data)) == Set(records.map(\.data)))
+            }
+        }
+    }
+
+    @Test func subscribesToAShard() async throws {
+        try await withStreamqServer { server in
+            try await withClient(try server.configuration()) { client in
+                try await client.createStream(name: "fanout", shardCount: 1)
+                let summary = try await client.waitUntilActive(.name("fanout"))
+                let registered = try await client.registerStreamConsumer(streamARN: summary.arn, consumerName: "reader")
+                var consumer = try await client.describeStreamConsumer(consumerARN: registered.arn)
+                while consumer.status != "ACTIVE" {
+                    try await Task.sleep(for: .milliseconds(50))
+                    consumer = try await client.describeStreamConsumer(streamARN: summary.arn, consumerName: "reader")
+                }
+                let records = Self.records(range: 0..<100)
+                _ = try await client.putRecordsReliably(stream: .name("fanout"), records: records)
+                let events = try await client.subscribeToShard(
+                    consumerARN: consumer.arn,
+                    shardID: "shardId-000000000000",
+                    startingPosition: .trimHorizon
+                )
+                var received: [KinesisRecord] = []
+                var lastContinuation: String?
+                for try await event in events {
+                    received += event.records
+                    lastContinuation = event.continuationSequenceNumber
+                    if received.count >= records.count { break }
+                }
+                #expect(received.map(\.data) == records.map(\.data))
+                #expect(lastContinuation != nil)
+            }
+        }
+    }
+
+    /// Records `"<n>"` with partition keys `key-<n % 37>`.
+    static func records(range: Range<Int>) -> [PutRecordsEntry] {
+        range.map { PutRecordsEntry(data: Array(String($0).utf8), partitionKey: "key-\($0 % 37)") }
+    }
+}
+
+/// Every record of a stream, each shard read from TRIM_HORIZON to its end (closed shards, to
+/// `NextShardIterator == nil`) or to the tip (open shards), parents before children.
+func readAll(
+    _ client: KinesisClient,
+    _ stream: KinesisStreamReference
+) async throws -> (records: [KinesisRecord], childrenByParent: [String: [String]]) {
+    let shards = try await client.listShards(stream)
+    var records: [KinesisRecord] = []
+    var childrenByParent: [String: [String]] = [:]
+    for shard in shards {
+        var iterator: String? = try await client.getShardIterator(
+            stream,
+            shardID: shard.shardID,
+            position: .trimHorizon
+        )
+        while let current = iterator {
+            let output = try await client.getRecords(iterator: current)
+            records += output.records
+            if output.nextShardIterator == nil {
+                childrenByParent[shard.shardID] = output.childShards.map(\.shardID)
+                for child in output.childShards { #expect(child.parentShards.contains(shard.shardID)) }
+            }
+            iterator = output.nextShardIterator
+            if shard.isOpen && output.records.isEmpty && output.millisBehindLatest == 0 { break }
+        }
+    }
+    return (records, childrenByParent)
+}
