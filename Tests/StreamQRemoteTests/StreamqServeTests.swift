@@ -91,6 +91,57 @@ import Testing
         }
     }
 
+    @Test func readsFromEveryIteratorType() async throws {
+        try await withStreamqServer { server in
+            try await withClient(try server.configuration()) { client in
+                try await client.createStream(name: "positions", shardCount: 1)
+                let stream = KinesisStreamReference.name("positions")
+                let shard = "shardId-000000000000"
+                let stored = try await client.putRecordsReliably(stream: stream, records: Self.records(range: 0..<10))
+                func read(_ position: ShardPosition) async throws -> [String] {
+                    let iterator = try await client.getShardIterator(stream, shardID: shard, position: position)
+                    return try await client.getRecords(iterator: iterator, limit: 100).records.map {
+                        String(decoding: $0.data, as: UTF8.self)
+                    }
+                }
+                #expect(try await read(.trimHorizon) == (0..<10).map(String.init))
+                #expect(try await read(.atSequenceNumber(stored[4].sequenceNumber)) == (4..<10).map(String.init))
+                #expect(try await read(.afterSequenceNumber(stored[4].sequenceNumber)) == (5..<10).map(String.init))
+                #expect(try await read(.atTimestamp(milliseconds: 0)) == (0..<10).map(String.init))
+                let latest = try await client.getShardIterator(stream, shardID: shard, position: .latest)
+                _ = try await client.putRecordsReliably(stream: stream, records: Self.records(range: 10..<12))
+                let afterLatest = try await client.getRecords(iterator: latest)
+                #expect(afterLatest.records.map { String(decoding: $0.data, as: UTF8.self) } == ["10", "11"])
+                #expect(afterLatest.nextShardIterator != nil)
+                #expect(afterLatest.childShards.isEmpty)
+            }
+        }
+    }
+
+    @Test func mergesAndScalesShards() async throws {
+        try await withStreamqServer { server in
+            try await withClient(try server.configuration()) { client in
+                try await client.createStream(name: "scaling", shardCount: 2)
+                let stream = KinesisStreamReference.name("scaling")
+                try await client.mergeShards(
+                    stream,
+                    shardID: "shardId-000000000000",
+                    adjacentShardID: "shardId-000000000001"
+                )
+                _ = try await client.waitUntilActive(stream)
+                let open = try await client.listShards(stream, filter: .atLatest)
+                #expect(open.count == 1)
+                #expect(open.first?.parentShardID == "shardId-000000000000")
+                #expect(open.first?.adjacentParentShardID == "shardId-000000000001")
+                let scaled = try await client.updateShardCount(stream, targetShardCount: 2)
+                #expect(scaled.currentShardCount == 1 && scaled.targetShardCount == 2)
+                _ = try await client.waitUntilActive(stream)
+                #expect(try await client.listShards(stream, filter: .atLatest).count == 2)
+                #expect(try await client.describeStreamSummary(stream).openShardCount == 2)
+            }
+        }
+    }
+
     @Test func signsRequestsThatTheServerVerifies() async throws {
         let files = ["credentials": "AKIDTEST test-secret\n"]
         try await withStreamqServer(["--credentials", "{scratch}/credentials"], files: files) { server in
