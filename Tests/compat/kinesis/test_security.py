@@ -126,3 +126,25 @@ def test_tls(server_factory, tmp_path):
     assert [r["Data"] for r in read_shard(client, name, "shardId-000000000000")[0]] == [b"over tls"]
     with pytest.raises(requests.exceptions.SSLError):
         requests.post(server.url + "/", data=b"{}", timeout=10)  # verification on: self-signed is refused
+
+
+def test_a_non_loopback_address_without_credentials_is_refused(streamq_only, tmp_path):
+    import subprocess
+    from conftest import streamq_binary
+    result = subprocess.run([streamq_binary(), "serve", "--listen", "0.0.0.0:0", "--data-dir", str(tmp_path / "d")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "refusing to listen on 0.0.0.0 without --credentials" in result.stderr
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(streamq_only, server, kinesis):
+    from kinesis_support import post
+    name = create_stream(kinesis)
+    record = {"Data": "A" * 4096, "PartitionKey": "k"}
+    body = json.dumps({"StreamName": name, "Records": [record] * 3300}).encode()  # about 13.5 MB
+    response = post(server.url, "PutRecords", body)
+    assert response.status_code == 413
+    assert response.json()["__type"] == "InvalidArgumentException"
+    assert read_shard(kinesis, name, "shardId-000000000000")[0] == []
+    # The server is still there.
+    assert kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamName"] == name
