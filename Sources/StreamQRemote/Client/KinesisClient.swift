@@ -52,8 +52,13 @@ public final class KinesisClient: Sendable {
     /// - Throws: ``KinesisClientError`` naming the operation and the attempts made,
     ///   ``KinesisEndpointError`` for an unusable ARN, `CancellationError` when cancelled.
     public func call(_ operation: String, _ input: AWSValue, streamARN: String? = nil) async throws -> AWSValue {
+        try await call(operation, body: AWSJSON.encode(input), streamARN: streamARN)
+    }
+
+    /// Like ``call(_:_:streamARN:)`` with a JSON body the caller encoded (PutRecords writes its
+    /// own, without a value tree).
+    func call(_ operation: String, body: [UInt8], streamARN: String?) async throws -> AWSValue {
         let target = try configuration.endpoint.target(for: operation, arn: streamARN)
-        let body = AWSJSON.encode(input)
         return try await withRetries(operation) { () async throws(KinesisClientError.Reason) -> AWSValue in
             let response = try await send(operation, body: body, to: target, timeout: configuration.requestTimeout)
             let bytes: ByteBuffer

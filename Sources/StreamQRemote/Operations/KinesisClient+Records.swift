@@ -7,8 +7,11 @@ extension KinesisClient {
         _ stream: KinesisStreamReference,
         records: [PutRecordsEntry]
     ) async throws -> PutRecordsResult {
-        let input = stream.input(["Records": .list(records.map(\.value))])
-        let response = try await call("PutRecords", input, streamARN: stream.arn)
+        let response = try await call(
+            "PutRecords",
+            body: PutRecordsEntry.requestBody(stream, records),
+            streamARN: stream.arn
+        )
         return try PutRecordsResult(ResponseReader("PutRecords", response), expectedCount: records.count)
     }
 
