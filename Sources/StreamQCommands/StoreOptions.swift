@@ -37,6 +37,12 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "AWS profile for credentials and region with --endpoint (default: $AWS_PROFILE or default).")
     var profile: String?
 
+    @Flag(
+        name: .customLong("no-verify-ssl"),
+        help: "With an https --endpoint, accept any certificate (a test server's self-signed one)."
+    )
+    var noVerifySSL = false
+
     /// The Kinesis endpoint commands run against, if remote mode is on.
     var remoteEndpoint: String? {
         if let endpoint { return endpoint }
@@ -58,7 +64,13 @@ struct StoreOptions: ParsableArguments {
 
     /// Runs `body` with a Kinesis client for the remote endpoint.
     func withRemote<T>(_ endpoint: String, _ body: (KinesisClient) async throws -> T) async throws -> T {
-        try await RemoteEndpoint.with(endpoint: endpoint, region: region, profile: profile, body)
+        try await RemoteEndpoint.with(
+            endpoint: endpoint,
+            region: region,
+            profile: profile,
+            verifyCertificates: !noVerifySSL,
+            body
+        )
     }
 
     var resolvedDirectory: String {

@@ -9,7 +9,14 @@ enum RemoteEndpoint {
     /// A client for the endpoint the options name, with credentials and region from the AWS chain
     /// (`--profile`, `AWS_*`, `~/.aws`). A `streamq serve` without `--credentials` takes any
     /// signature, so with an explicit endpoint and no AWS credentials anywhere, placeholder ones are used.
-    static func client(endpoint: String, region: String?, profile: String?) throws -> KinesisClient {
+    static func client(
+        endpoint: String,
+        region: String?,
+        profile: String?,
+        verifyCertificates: Bool
+    ) throws
+        -> KinesisClient
+    {
         let chain = AWSCredentialChain(profile: profile)
         let override = endpoint == "aws" ? nil : endpoint
         var configuration: KinesisClientConfiguration
@@ -28,6 +35,7 @@ enum RemoteEndpoint {
         } catch let error as AWSCredentialError {
             throw CommandFailure(error.description)
         }
+        configuration.verifyCertificates = verifyCertificates
         return KinesisClient(configuration: configuration)
     }
 
@@ -36,9 +44,15 @@ enum RemoteEndpoint {
         endpoint: String,
         region: String?,
         profile: String?,
+        verifyCertificates: Bool,
         _ body: (KinesisClient) async throws -> T
     ) async throws -> T {
-        let client = try client(endpoint: endpoint, region: region, profile: profile)
+        let client = try client(
+            endpoint: endpoint,
+            region: region,
+            profile: profile,
+            verifyCertificates: verifyCertificates
+        )
         do {
             let result = try await body(client)
             try await client.shutdown()

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import StreamQAWS
 
 /// A low-level Kinesis Data Streams client: AWS JSON 1.1 over HTTP(S) with SigV4 signing, timeouts
@@ -25,7 +26,10 @@ public final class KinesisClient: Sendable {
             region: configuration.endpoint.region,
             service: "kinesis"
         )
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if !configuration.verifyCertificates { tls.certificateVerification = .none }
         let httpConfiguration = HTTPClient.Configuration(
+            tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: HTTPClient.Configuration.Timeout(connect: .nanoseconds(configuration.connectTimeout.nanoseconds)),
             connectionPool: HTTPClient.Configuration.ConnectionPool(),
@@ -146,6 +150,10 @@ public final class KinesisClient: Sendable {
     static func transportReason(_ error: any Error) -> KinesisClientError.Reason {
         if let httpError = error as? HTTPClientError, !retryableHTTPErrors.contains(httpError) {
             return .invalidRequest("\(httpError)")
+        }
+        // A certificate the client does not trust stays untrusted: no retry mends it.
+        if error is NIOSSLError || error is BoringSSLError {
+            return .invalidRequest("TLS: \(error) (for a test server's self-signed certificate: --no-verify-ssl)")
         }
         return .transport("\(error)")
     }

@@ -8,6 +8,9 @@ public struct KinesisClientConfiguration: Sendable {
     public var connectTimeout: Duration = .seconds(5)
     /// How long one attempt of a call may take, response body included.
     public var requestTimeout: Duration = .seconds(30)
+    /// Whether HTTPS endpoints must present a certificate the system trusts; off for a test server
+    /// with a self-signed one (the AWS CLI's `--no-verify-ssl`).
+    public var verifyCertificates = true
     /// How long a SubscribeToShard response may stream (AWS ends subscriptions after 5 minutes).
     public var subscriptionTimeout: Duration = .seconds(330)
     /// Retries of throttled, 5xx and failed-connection calls, and of the failed entries of

@@ -148,3 +148,22 @@ def test_an_oversized_body_is_refused_before_it_is_read(streamq_only, server, ki
     assert read_shard(kinesis, name, "shardId-000000000000")[0] == []
     # The server is still there.
     assert kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamName"] == name
+
+
+def test_the_cli_reaches_a_tls_server_with_no_verify_ssl(streamq_only, server_factory, tmp_path):
+    import os
+    import subprocess
+    from conftest import streamq_binary
+    server = server_factory(tls=self_signed(tmp_path))
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+                   "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+    def cli(*arguments):
+        return subprocess.run([streamq_binary(), *arguments, "--endpoint", server.url], input="over tls\n",
+                              capture_output=True, text=True, env=environment, timeout=120)
+
+    refused = cli("list-streams")
+    assert refused.returncode == 1, "a self-signed certificate must be refused while verification is on"
+    assert cli("create-stream", "secure", "--no-verify-ssl").returncode == 0
+    assert cli("put", "secure", "--no-verify-ssl").returncode == 0
+    assert cli("read", "secure", "--no-verify-ssl").stdout == "over tls\n"
