@@ -58,7 +58,20 @@ extension KinesisHTTPHandler {
             try await writer.write(
                 ByteBuffer(bytes: EventStreamMessage.event(type: "initial-response", json: Array("{}".utf8)).encoded())
             )
-            try await handler.pushEvents(from: cursor, subscription: id, encoding: encoding, to: &writer)
+            do {
+                try await handler.pushEvents(from: cursor, subscription: id, encoding: encoding, to: &writer)
+            } catch {
+                // The stream was deleted, a read failed…: an in-stream exception, as AWS sends.
+                let failure = KinesisErrors.from(
+                    error,
+                    stream: cursor.stream.rawValue,
+                    account: handler.service.account
+                )
+                let code = failure.httpStatus >= 500 ? "InternalFailure" : failure.code
+                try await writer.write(
+                    ByteBuffer(bytes: EventStreamMessage.exception(type: code, message: failure.message).encoded())
+                )
+            }
             try await writer.finish(nil)
         }
         return Response(

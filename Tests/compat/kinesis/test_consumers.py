@@ -185,3 +185,17 @@ def test_subscribing_again_within_5_seconds_is_refused(kinesis, reader):
         assert (code, status) == ("ResourceInUseException", 400)
     finally:
         first["EventStream"].close()
+
+
+def test_deleting_the_stream_ends_a_subscription_with_resource_not_found(kinesis, reader):
+    name = create_stream(kinesis)
+    consumer = register(kinesis, name)
+    subscription = reader.subscribe_to_shard(ConsumerARN=consumer["ConsumerARN"], ShardId="shardId-000000000000",
+                                             StartingPosition={"Type": "LATEST"})
+    events = iter(subscription["EventStream"])
+    next(events)  # live
+    kinesis.delete_stream(StreamName=name, EnforceConsumerDeletion=True)
+    with pytest.raises(Exception) as raised:
+        for _ in range(20):
+            next(events)
+    assert "ResourceNotFoundException" in type(raised.value).__name__ + str(raised.value)
