@@ -36,4 +36,5 @@ if [ ${#wanted[@]} -gt 0 ]; then
     python3 -m pip install -q "${wanted[@]}" >/dev/null 2>&1 ||
         python3 -m pip install -q --break-system-packages "${wanted[@]}" >/dev/null
 fi
-command -v aws >/dev/null || { echo "the aws CLI is not on PATH after installing awscli" >&2; exit 1; }
+command -v aws >/dev/null || python3 -m awscli --version >/dev/null 2>&1 ||
+    { echo "the AWS CLI (awscli) does not run after installing it" >&2; exit 1; }

@@ -4,22 +4,32 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 
 from kinesis_support import unique
 
 
+def aws_command():
+    """The `aws` on PATH, else the installed awscli module (pip may put its script off PATH)."""
+    if shutil.which("aws"):
+        return ["aws"]
+    probe = subprocess.run([sys.executable, "-m", "awscli", "--version"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.fail("the AWS CLI is not installed (scripts/install-compat-deps.sh installs it)")
+    return [sys.executable, "-m", "awscli"]
+
+
 @pytest.fixture
 def aws(server):
-    if not shutil.which("aws"):
-        pytest.fail("the aws CLI is not installed (scripts/install-compat-deps.sh installs it)")
+    command = aws_command()
     env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret",
                AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="")
     env.pop("AWS_PROFILE", None)
 
     def run(*arguments):
-        result = subprocess.run(["aws", "kinesis", *arguments, "--endpoint-url", server.url, "--output", "json"],
+        result = subprocess.run([*command, "kinesis", *arguments, "--endpoint-url", server.url, "--output", "json"],
                                 env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout) if result.stdout.strip() else None
