@@ -120,7 +120,11 @@ enum ListenAddress {
         return (host.isEmpty ? "127.0.0.1" : host, port)
     }
 
+    /// `localhost`, `::1` or an IPv4 address in 127.0.0.0/8 (not a name that merely starts with 127.).
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127"
+            && octets.allSatisfy { octet in UInt8(octet) != nil && octet.allSatisfy(\.isASCII) }
     }
 }

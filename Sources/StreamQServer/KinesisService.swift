@@ -34,6 +34,17 @@ final class KinesisService: Sendable {
     var region: String { configuration.region }
     func now() -> Int64 { store.configuration.clock.nowMilliseconds() }
 
+    /// Every operation the server answers (``handle(_:_:)`` and SubscribeToShard).
+    static let operations: Set<String> = [
+        "CreateStream", "DeleteStream", "DescribeStream", "DescribeStreamSummary", "ListStreams", "ListShards",
+        "PutRecord", "PutRecords", "GetShardIterator", "GetRecords", "SplitShard", "MergeShards", "UpdateShardCount",
+        "IncreaseStreamRetentionPeriod", "DecreaseStreamRetentionPeriod", "AddTagsToStream", "RemoveTagsFromStream",
+        "ListTagsForStream", "TagResource", "UntagResource", "ListTagsForResource", "StartStreamEncryption",
+        "StopStreamEncryption", "RegisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers",
+        "DeregisterStreamConsumer", "DescribeLimits", "EnableEnhancedMonitoring", "DisableEnhancedMonitoring",
+        "UpdateStreamMode", "SubscribeToShard",
+    ]
+
     /// Runs one operation. Unknown names answer `UnknownOperationException`.
     func handle(_ operation: String, _ input: AWSValue) async throws -> AWSValue {
         switch operation {
@@ -112,9 +123,13 @@ final class KinesisService: Sendable {
 
     func attributes(_ name: StreamName) throws -> StreamAttributes {
         if let cached = attributeCache.withLock({ $0[name] }) { return cached }
-        let attributes = StreamAttributes.decode(try store.attributes(of: name))
-        attributeCache.withLock { $0[name] = attributes }
-        return attributes
+        let loaded = StreamAttributes.decode(try store.attributes(of: name))
+        // Only fill a miss: an update stored meanwhile (under `changes`) is newer than this read.
+        return attributeCache.withLock { cache in
+            if let newer = cache[name] { return newer }
+            cache[name] = loaded
+            return loaded
+        }
     }
 
     /// Changes a stream's attributes and stores them; callers hold `changes`.
@@ -134,9 +149,16 @@ final class KinesisService: Sendable {
         description.encryption.type.rawValue
     }
 
-    func sequenceNumber(_ sequence: UInt64, shard: ShardID, in description: StreamDescription) -> String {
+    /// The sequence number clients see for the record at shard-local `sequence`.
+    func recordSequenceNumber(_ sequence: UInt64, shard: ShardID, in description: StreamDescription) -> String {
+        boundarySequenceNumber(sequence + 1, shard: shard, in: description)
+    }
+
+    /// The sequence number of a position between records: `position` is the shard-local sequence
+    /// of the record after it (a shard's start, or where a subscription stands).
+    func boundarySequenceNumber(_ position: UInt64, shard: ShardID, in description: StreamDescription) -> String {
         KinesisSequenceNumber.encode(
-            sequence: sequence,
+            sequence: position,
             shard: shard.number,
             createdSeconds: description.createdAtMilliseconds / 1000
         )

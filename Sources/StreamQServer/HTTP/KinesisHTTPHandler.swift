@@ -39,7 +39,8 @@ struct KinesisHTTPHandler: Sendable {
         let operationName = request.headers[Self.target].flatMap { target in
             target.hasPrefix(Self.targetPrefix) ? String(target.dropFirst(Self.targetPrefix.count)) : nil
         }
-        let operation = operationName ?? "unknown"
+        // Only names the server knows become metric labels: a client cannot grow them without bound.
+        let operation = operationName.flatMap { KinesisService.operations.contains($0) ? $0 : nil } ?? "unknown"
         guard let contentType = request.headers[.contentType], let encoding = AWSBodyEncoding(contentType: contentType)
         else {
             // Coral's answer to anything that is not AWS JSON 1.1 or CBOR 1.1.

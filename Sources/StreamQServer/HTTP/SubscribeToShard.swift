@@ -30,6 +30,7 @@ extension KinesisHTTPHandler {
         try reader.finish()
         var consumerReader = try RequestReader(.map(["ConsumerARN": .string(consumerARN!)]))
         let (stream, _) = try service.consumer(&consumerReader)
+        let created = try service.describe(stream).createdAtMilliseconds
         // GetShardIterator checks the shard and the starting position exactly as SubscribeToShard must.
         var iteratorInput: [String: AWSValue] = [
             "StreamName": .string(stream.rawValue), "ShardId": .string(shardText!), "ShardIteratorType": .string(type!),
@@ -59,7 +60,14 @@ extension KinesisHTTPHandler {
                 ByteBuffer(bytes: EventStreamMessage.event(type: "initial-response", json: Array("{}".utf8)).encoded())
             )
             do {
-                try await handler.pushEvents(from: cursor, subscription: id, encoding: encoding, to: &writer)
+                try await handler.pushEvents(
+                    from: cursor,
+                    subscription: id,
+                    consumerARN: consumerARN!,
+                    streamCreated: created,
+                    encoding: encoding,
+                    to: &writer
+                )
             } catch {
                 // The stream was deleted, a read failed…: an in-stream exception, as AWS sends.
                 let failure = KinesisErrors.from(
@@ -88,6 +96,8 @@ extension KinesisHTTPHandler {
     private func pushEvents(
         from start: ShardCursor,
         subscription id: UInt64,
+        consumerARN: String,
+        streamCreated: Int64,
         encoding: AWSBodyEncoding,
         to writer: inout any ResponseBodyWriter
     ) async throws {
@@ -104,8 +114,16 @@ extension KinesisHTTPHandler {
                 try await writer.write(ByteBuffer(bytes: message.encoded()))
                 return
             }
-            let description = try service.describe(cursor.stream)
+            // The consumer deregistered, or the stream deleted (and perhaps made again): the
+            // subscription ends with ResourceNotFoundException.
+            var consumerReader = try RequestReader(.map(["ConsumerARN": .string(consumerARN)]))
+            _ = try service.consumer(&consumerReader)
             let result = try store.read(cursor, maxRecords: 10_000, maxBytes: 2 << 20)
+            // Described after the read, so children of a reshard the read saw are in it.
+            let description = try service.describe(cursor.stream)
+            guard description.createdAtMilliseconds == streamCreated else {
+                throw KinesisErrors.streamNotFound(cursor.stream.rawValue, account: service.account)
+            }
             let ended = result.next == nil
             if !result.records.isEmpty || ended || ContinuousClock.now - lastEvent >= Self.heartbeat {
                 try await writer.write(ByteBuffer(bytes: event(result, from: cursor, description, encoding).encoded()))
@@ -126,16 +144,17 @@ extension KinesisHTTPHandler {
         _ encoding: AWSBodyEncoding
     ) -> EventStreamMessage {
         let created = description.createdAtMilliseconds / 1000
-        func number(_ sequence: UInt64) -> AWSValue {
+        /// The number of a position: a record's is its sequence plus one.
+        func number(_ position: UInt64) -> AWSValue {
             .string(
-                KinesisSequenceNumber.encode(sequence: sequence, shard: cursor.shard.number, createdSeconds: created)
+                KinesisSequenceNumber.encode(sequence: position, shard: cursor.shard.number, createdSeconds: created)
             )
         }
         var bytes = 0
         let records: [AWSValue] = result.records.map { record in
             bytes += record.data.count
             return .map([
-                "SequenceNumber": number(record.sequenceNumber.sequence),
+                "SequenceNumber": number(record.sequenceNumber.sequence + 1),
                 "ApproximateArrivalTimestamp": .timestamp(milliseconds: record.arrivalMilliseconds),
                 "Data": .blob(record.data),
                 "PartitionKey": .string(record.partitionKey),
@@ -150,12 +169,10 @@ extension KinesisHTTPHandler {
         if result.next == nil {
             payload["ChildShards"] = .list(service.childShards(result.childShards, in: description))
         } else if let last = result.records.last {
-            payload["ContinuationSequenceNumber"] = number(last.sequenceNumber.sequence)
+            payload["ContinuationSequenceNumber"] = number(last.sequenceNumber.sequence + 1)
         } else {
-            // Nothing new: continue after the last record before the cursor (or at the shard's start).
-            let position = result.next!.sequence
-            let shardStart = description.shards.first { $0.id == cursor.shard }?.startingSequenceNumber.sequence ?? 0
-            payload["ContinuationSequenceNumber"] = number(position > shardStart ? position - 1 : shardStart)
+            // Nothing new: AFTER_SEQUENCE_NUMBER of this number continues at the cursor.
+            payload["ContinuationSequenceNumber"] = number(result.next!.sequence)
         }
         var bytesOut: [UInt8] = []
         switch encoding {

@@ -4,6 +4,8 @@ import StreamQStorage
 /// PutRecord, PutRecords, GetShardIterator and GetRecords.
 extension KinesisService {
     static let maxDataBytes = 1 << 20
+    /// PutRecords' limit on the data and partition keys of one request (10 MiB since 2025).
+    static let maxRequestRecordBytes = 10 << 20
     private static let iteratorTypes = [
         "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER", "TRIM_HORIZON", "LATEST", "AT_TIMESTAMP",
     ]
@@ -33,7 +35,7 @@ extension KinesisService {
         return .map([
             "ShardId": .string(result.shard.description),
             "SequenceNumber": .string(
-                sequenceNumber(result.sequenceNumber.sequence, shard: result.shard, in: description)
+                recordSequenceNumber(result.sequenceNumber.sequence, shard: result.shard, in: description)
             ),
             "EncryptionType": .string(encryptionType(description)),
         ])
@@ -92,6 +94,12 @@ extension KinesisService {
     ) async throws
         -> PutRecordsOutcome
     {
+        let requestBytes = records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
+        guard requestBytes <= Self.maxRequestRecordBytes else {
+            throw KinesisErrors.invalidArgument(
+                "Records size exceeds 10 MB limit: the records' data and partition keys are \(requestBytes) bytes."
+            )
+        }
         var records = records
         for index in records.indices where explicitHashKeys[index] != nil {
             records[index].explicitHashKey = try hashKey(explicitHashKeys[index])
@@ -171,10 +179,12 @@ extension KinesisService {
                         + "StartingSequenceNumber."
                 )
             }
-            guard let (shardNumber, sequence) = KinesisSequenceNumber.decode(sequenceText) else {
+            guard let (shardNumber, field, created) = KinesisSequenceNumber.decode(sequenceText),
+                created == (description.createdAtMilliseconds / 1000) & 0xF_FFFF_FFFF
+            else {
                 throw KinesisErrors.invalidArgument(
-                    "StartingSequenceNumber \(sequenceText) used in GetShardIterator "
-                        + "on shard \(shard.id) in stream \(name) under account \(account) is invalid."
+                    "StartingSequenceNumber \(sequenceText) used in GetShardIterator on shard \(shard.id) in stream "
+                        + "\(name) under account \(account) is invalid."
                 )
             }
             guard shardNumber == shard.id.number else {
@@ -183,8 +193,11 @@ extension KinesisService {
                         + "to a shard with \(shard.id)"
                 )
             }
-            let number = SequenceNumber(sequence: sequence, shard: shard.id)
-            position = type == "AT_SEQUENCE_NUMBER" ? .atSequence(number) : .afterSequence(number)
+            // A record's number is its sequence plus one: AT it is the record itself, AFTER it the
+            // next one; a shard's StartingSequenceNumber sits just before its first record.
+            let first = shard.startingSequenceNumber.sequence
+            let local = type == "AT_SEQUENCE_NUMBER" ? (field > 0 ? field - 1 : 0) : field
+            position = .atSequence(SequenceNumber(sequence: max(local, first), shard: shard.id))
         case "AT_TIMESTAMP":
             guard let timestamp else {
                 throw KinesisErrors.invalidArgument(
@@ -229,7 +242,6 @@ extension KinesisService {
             throw KinesisErrors.invalidArgument("Limit must be less than or equal to 10000, got \(limit).")
         }
         let cursor = try openIterator(iteratorText!)
-        let description = try describe(cursor.stream)
         if let limits, !limits.admitRead(stream: cursor.stream, shard: cursor.shard) {
             throw throughputExceeded(cursor.shard, cursor.stream)
         }
@@ -239,6 +251,8 @@ extension KinesisService {
         } catch {
             throw KinesisErrors.from(error, stream: cursor.stream.rawValue, account: account)
         }
+        // Described after the read, so children of a reshard that the read saw are in it.
+        let description = try describe(cursor.stream)
         let createdSeconds = description.createdAtMilliseconds / 1000
         var bytes = 0
         let records: [AWSValue] = result.records.map { record in
@@ -246,7 +260,7 @@ extension KinesisService {
             return .map([
                 "SequenceNumber": .string(
                     KinesisSequenceNumber.encode(
-                        sequence: record.sequenceNumber.sequence,
+                        sequence: record.sequenceNumber.sequence + 1,
                         shard: cursor.shard.number,
                         createdSeconds: createdSeconds
                     )

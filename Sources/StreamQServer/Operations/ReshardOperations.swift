@@ -92,8 +92,9 @@ extension KinesisService {
 
     func changeRetention(_ input: AWSValue, increase: Bool) async throws -> AWSValue {
         var reader = try RequestReader(input)
-        let hours = try reader.integer("RetentionPeriodHours", required: true)!
+        let requested = try reader.integer("RetentionPeriodHours", required: true)
         let name = try streamName(&reader)
+        guard let hours = requested else { throw KinesisErrors.invalidArgument("RetentionPeriodHours is required.") }
         try await changes.withLock {
             let current = try describe(name).retention.milliseconds / 3_600_000
             guard (24...8760).contains(hours) else {

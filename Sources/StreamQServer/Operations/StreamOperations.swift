@@ -188,13 +188,15 @@ extension KinesisService {
     func shardValue(_ shard: ShardDescription, in description: StreamDescription) -> AWSValue {
         var range: [String: AWSValue] = [
             "StartingSequenceNumber": .string(
-                sequenceNumber(shard.startingSequenceNumber.sequence, shard: shard.id, in: description)
+                boundarySequenceNumber(shard.startingSequenceNumber.sequence, shard: shard.id, in: description)
             )
         ]
         if !shard.isOpen {
-            // A closed shard always has an end, at its last record or, if it got none, its start.
-            let ending = shard.endingSequenceNumber?.sequence ?? shard.startingSequenceNumber.sequence
-            range["EndingSequenceNumber"] = .string(sequenceNumber(ending, shard: shard.id, in: description))
+            // A closed shard always has an end: its last record or, if it got none, its start.
+            let ending =
+                shard.endingSequenceNumber.map { recordSequenceNumber($0.sequence, shard: shard.id, in: description) }
+                ?? boundarySequenceNumber(shard.startingSequenceNumber.sequence, shard: shard.id, in: description)
+            range["EndingSequenceNumber"] = .string(ending)
         }
         var value: [String: AWSValue] = [
             "ShardId": .string(shard.id.description),

@@ -74,8 +74,9 @@ extension KinesisService {
     }
 
     private func resource(_ reader: inout RequestReader) throws -> TaggedResource {
-        let text = try reader.string("ResourceARN", required: true, length: 1...2048)!
+        let resourceARN = try reader.string("ResourceARN", required: true, length: 1...2048)
         try reader.finish()
+        guard let text = resourceARN else { throw KinesisErrors.invalidArgument("ResourceARN is required.") }
         if let consumer = KinesisARN.parseConsumer(text), let name = StreamName(rawValue: consumer.stream.name) {
             return .consumer(name, consumer.consumerName)
         }

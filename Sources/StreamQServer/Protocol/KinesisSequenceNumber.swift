@@ -2,7 +2,11 @@
 /// layout, which KCL checks before it trusts a checkpoint (`reference/kinesis-api.md` §7).
 ///
 /// Bits from the top: version `2` (4) | stream creation seconds (36) | shard number & 0xF (4) |
-/// shard-local sequence (64) | 0 (8) | stream creation seconds (36) | shard number (32) | `2` (4).
+/// position (64) | 0 (8) | stream creation seconds (36) | shard number (32) | `2` (4).
+///
+/// A record's position is its shard-local sequence plus one; a shard's StartingSequenceNumber is
+/// its first sequence, so it sorts just below the shard's first record, as on AWS, and
+/// AFTER_SEQUENCE_NUMBER of it starts at that record.
 /// The shard-local sequence sits above everything that varies by shard, so numbers increase with
 /// the sequence within a shard and along a key's lineage (children continue their parents'
 /// sequences), and the shard number in the low bits makes every number unique in its stream.
@@ -81,8 +85,9 @@ enum KinesisSequenceNumber {
         }
     }
 
-    /// The shard number and shard-local sequence a decimal names; nil unless it has this layout.
-    static func decode(_ text: String) -> (shard: UInt32, sequence: UInt64)? {
+    /// The shard number, position and stream creation seconds a decimal names; nil unless it has
+    /// this layout.
+    static func decode(_ text: String) -> (shard: UInt32, sequence: UInt64, createdSeconds: Int64)? {
         guard !text.isEmpty, text.utf8.count <= 57 else { return nil }
         var limbs: (UInt64, UInt64, UInt64) = (0, 0, 0)
         for character in text.utf8 {
@@ -105,6 +110,6 @@ enum KinesisSequenceNumber {
         guard limbs.0 & 0xF == 2, (limbs.1 >> 8) & 0xFF == 0, limbs.2 >> 56 == 2,
             (limbs.2 >> 16) & 0xF == UInt64(shard & 0xF), (limbs.2 >> 20) & 0xF_FFFF_FFFF == created
         else { return nil }
-        return (shard, sequence)
+        return (shard, sequence, Int64(created))
     }
 }

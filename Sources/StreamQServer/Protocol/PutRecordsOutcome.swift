@@ -4,6 +4,7 @@ import StreamQStorage
 /// PutRecords' answer: one entry per record, in request order, stored or failed.
 struct PutRecordsOutcome {
     enum Entry {
+        /// Stored at shard-local `sequence` (clients see its number, sequence + 1).
         case stored(shard: ShardID, sequence: UInt64)
         case failed(code: String, message: String)
     }
@@ -30,7 +31,7 @@ struct PutRecordsOutcome {
                         .map([
                             "SequenceNumber": .string(
                                 KinesisSequenceNumber.encode(
-                                    sequence: sequence,
+                                    sequence: sequence + 1,
                                     shard: shard.number,
                                     createdSeconds: createdSeconds
                                 )
@@ -60,7 +61,7 @@ struct PutRecordsOutcome {
             case .stored(let shard, let sequence):
                 bytes.append(contentsOf: #"{"SequenceNumber":""#.utf8)
                 KinesisSequenceNumber.append(
-                    sequence: sequence,
+                    sequence: sequence + 1,
                     shard: shard.number,
                     createdSeconds: createdSeconds,
                     to: &bytes

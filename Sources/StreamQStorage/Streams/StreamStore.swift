@@ -360,30 +360,19 @@ public final class StreamStore: Sendable {
         while !remaining.isEmpty {
             let groups = stream.route(records, indices: remaining)
             remaining = []
-            try await withThrowingTaskGroup(of: (ShardID, [Int], UInt64?).self) { tasks in
-                for (shard, (writer, indices)) in groups {
-                    tasks.addTask {
-                        do {
-                            let base = try await writer.append(
-                                indices.count == records.count ? records : indices.map { records[$0] }
-                            )
-                            return (shard, indices, base)
-                        } catch let error as StreamQStorageError where error.code == .shardClosed {
-                            return (shard, indices, nil)  // resharded under us: route again
-                        }
-                    }
+            // Every shard's run is queued at once and one continuation waits for them all (no task
+            // per shard): the appending caller wakes once.
+            let outcomes = try await Self.appendAll(groups, records)
+            for (shard, indices, base) in outcomes {
+                guard let base else {
+                    remaining.append(contentsOf: indices)  // resharded under us: route again
+                    continue
                 }
-                for try await (shard, indices, base) in tasks {
-                    guard let base else {
-                        remaining.append(contentsOf: indices)
-                        continue
-                    }
-                    for (offset, index) in indices.enumerated() {
-                        results[index] = AppendResult(
-                            shard: shard,
-                            sequenceNumber: SequenceNumber(sequence: base + UInt64(offset), shard: shard)
-                        )
-                    }
+                for (offset, index) in indices.enumerated() {
+                    results[index] = AppendResult(
+                        shard: shard,
+                        sequenceNumber: SequenceNumber(sequence: base + UInt64(offset), shard: shard)
+                    )
                 }
             }
             remaining.sort()
@@ -397,6 +386,42 @@ public final class StreamStore: Sendable {
         }
         recordsAppended.increment(by: records.count)
         return results.map { $0! }
+    }
+
+    /// Queues each shard's run and returns, once all are acknowledged, each one's first sequence
+    /// (nil for a shard that a reshard closed meanwhile).
+    private static func appendAll(
+        _ groups: [ShardID: (ShardWriter, [Int])],
+        _ records: [AppendRecord]
+    ) async throws -> [(ShardID, [Int], UInt64?)] {
+        guard !groups.isEmpty else { return [] }
+        let gathered = Mutex<(outcomes: [(ShardID, [Int], UInt64?)], failure: (any Error)?, left: Int)>(
+            ([], nil, groups.count)
+        )
+        return try await withCheckedThrowingContinuation { continuation in
+            for (shard, (writer, indices)) in groups {
+                let run = indices.count == records.count ? records : indices.map { records[$0] }
+                writer.enqueue(run, producer: nil) { result in
+                    let done = gathered.withLock { state -> Bool in
+                        switch result {
+                        case .success(let base): state.outcomes.append((shard, indices, base))
+                        case .failure(let error as StreamQStorageError) where error.code == .shardClosed:
+                            state.outcomes.append((shard, indices, nil))
+                        case .failure(let error): state.failure = state.failure ?? error
+                        }
+                        state.left -= 1
+                        return state.left == 0
+                    }
+                    guard done else { return }
+                    let (outcomes, failure) = gathered.withLock { ($0.outcomes, $0.failure) }
+                    if let failure {
+                        continuation.resume(throwing: failure)
+                    } else {
+                        continuation.resume(returning: outcomes)
+                    }
+                }
+            }
+        }
     }
 
     /// Appends records to one shard as one run, optionally stamped by an idempotent producer: a

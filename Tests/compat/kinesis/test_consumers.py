@@ -199,3 +199,32 @@ def test_deleting_the_stream_ends_a_subscription_with_resource_not_found(kinesis
         for _ in range(20):
             next(events)
     assert "ResourceNotFoundException" in type(raised.value).__name__ + str(raised.value)
+
+
+def test_an_idle_continuation_resumes_at_the_next_record(kinesis, reader):
+    name = create_stream(kinesis)
+    consumer = register(kinesis, name)
+    idle = events(reader, consumer["ConsumerARN"], "shardId-000000000000", {"Type": "TRIM_HORIZON"},
+                  lambda c: len(c) >= 1)
+    assert records_of(idle) == []
+    continuation = idle[-1]["ContinuationSequenceNumber"]
+    kinesis.put_record(StreamName=name, Data=b"next", PartitionKey="k")
+    time.sleep(5.1)  # one subscription per consumer and shard every 5 s
+    resumed = events(reader, consumer["ConsumerARN"], "shardId-000000000000",
+                     {"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": continuation},
+                     lambda c: len(records_of(c)) >= 1)
+    assert [r["Data"] for r in records_of(resumed)] == [b"next"]
+
+
+def test_deregistering_the_consumer_ends_its_subscription(kinesis, reader):
+    name = create_stream(kinesis)
+    consumer = register(kinesis, name)
+    subscription = reader.subscribe_to_shard(ConsumerARN=consumer["ConsumerARN"], ShardId="shardId-000000000000",
+                                             StartingPosition={"Type": "LATEST"})
+    stream = iter(subscription["EventStream"])
+    next(stream)
+    kinesis.deregister_stream_consumer(ConsumerARN=consumer["ConsumerARN"])
+    with pytest.raises(Exception) as raised:
+        for _ in range(20):
+            next(stream)
+    assert "ResourceNotFoundException" in type(raised.value).__name__ + str(raised.value)

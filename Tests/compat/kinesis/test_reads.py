@@ -133,3 +133,34 @@ def test_iterators_expire_after_the_configured_lifetime(server_factory):
                         r"further in the future than the tolerated delay of 2000 milliseconds\.", message), message
     assert client.get_records(ShardIterator=fresh)["Records"] == []
 
+
+
+def test_after_the_shards_starting_number_is_its_first_record(kinesis):
+    """AWS's StartingSequenceNumber sits just below the shard's first record (KCL resumes from it)."""
+    from kinesis_support import create_stream, read_shard
+    name = create_stream(kinesis)
+    start = kinesis.list_shards(StreamName=name)["Shards"][0]["SequenceNumberRange"]["StartingSequenceNumber"]
+    empty, _ = read_shard(kinesis, name, "shardId-000000000000", iterator_type="AFTER_SEQUENCE_NUMBER",
+                          StartingSequenceNumber=start)
+    assert empty == []
+    first = kinesis.put_record(StreamName=name, Data=b"first", PartitionKey="k")["SequenceNumber"]
+    assert int(first) > int(start)
+    records, _ = read_shard(kinesis, name, "shardId-000000000000", iterator_type="AFTER_SEQUENCE_NUMBER",
+                            StartingSequenceNumber=start)
+    assert [r["Data"] for r in records] == [b"first"]
+    at, _ = read_shard(kinesis, name, "shardId-000000000000", iterator_type="AT_SEQUENCE_NUMBER",
+                       StartingSequenceNumber=first)
+    assert [r["Data"] for r in at] == [b"first"]
+
+
+def test_a_sequence_number_of_a_deleted_stream_is_refused_by_its_successor(streamq_only, kinesis):
+    import time
+    from kinesis_support import create_stream, error
+    name = create_stream(kinesis)
+    old = kinesis.put_record(StreamName=name, Data=b"old", PartitionKey="k")["SequenceNumber"]
+    kinesis.delete_stream(StreamName=name)
+    time.sleep(1.1)  # the new stream's creation second differs
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    code, _, _ = error(kinesis.get_shard_iterator, StreamName=name, ShardId="shardId-000000000000",
+                       ShardIteratorType="AT_SEQUENCE_NUMBER", StartingSequenceNumber=old)
+    assert code == "InvalidArgumentException"

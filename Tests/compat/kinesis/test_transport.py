@@ -113,3 +113,33 @@ def test_json_timestamps_are_epoch_seconds_numbers(server, kinesis):
     assert isinstance(records[0]["ApproximateArrivalTimestamp"], (int, float))
     assert records[0]["Data"] == "eA=="  # base64 of b"x"
     json.dumps(records)  # plain JSON values only
+
+
+OPERATIONS = [
+    "CreateStream", "DeleteStream", "DescribeStream", "DescribeStreamSummary", "ListShards", "PutRecord",
+    "PutRecords", "GetShardIterator", "GetRecords", "SplitShard", "MergeShards", "UpdateShardCount",
+    "IncreaseStreamRetentionPeriod", "DecreaseStreamRetentionPeriod", "AddTagsToStream", "RemoveTagsFromStream",
+    "ListTagsForStream", "TagResource", "UntagResource", "ListTagsForResource", "StartStreamEncryption",
+    "StopStreamEncryption", "RegisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers",
+    "DeregisterStreamConsumer", "EnableEnhancedMonitoring", "DisableEnhancedMonitoring", "UpdateStreamMode",
+    "SubscribeToShard",
+]
+
+
+@pytest.mark.parametrize("body", [b"{}", b'{"StreamName":null,"Records":null,"RetentionPeriodHours":null}'])
+def test_every_operation_refuses_missing_members_without_harm(streamq_only, server, kinesis, body):
+    """A request missing its required members is a 400 naming what is missing, never a crash."""
+    for operation in OPERATIONS:
+        response = post(server.url, operation, body)
+        assert response.status_code == 400, (operation, response.status_code, response.text)
+        assert response.json()["__type"] in ("ValidationException", "InvalidArgumentException"), (operation,
+                                                                                                   response.text)
+    assert kinesis.list_streams()["ResponseMetadata"]["HTTPStatusCode"] == 200  # still serving
+
+
+def test_unknown_operations_do_not_become_metric_labels(streamq_only, server):
+    import requests
+    post(server.url, "NoSuchOperationAbc", b"{}")
+    metrics = requests.get(server.url + "/metrics", timeout=10).text
+    assert "NoSuchOperationAbc" not in metrics
+    assert 'operation="unknown"' in metrics
