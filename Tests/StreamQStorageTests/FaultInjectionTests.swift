@@ -37,6 +37,36 @@ import Glibc
         await #expect(throws: StreamQStorageError.self) { try await store.append(to: logs, shard: shard, records) }
     }
 
+    /// A routed append whose records span two shards, one of which cannot write: the other shard's
+    /// records are stored and reported stored, only the failing shard's are reported failed.
+    @Test func aShardThatFailsFailsOnlyItsOwnRecords() async throws {
+        try await withFaults { directory in
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
+            try store.createStream(logs, shardCount: 2)
+            let records = (0..<200).map { AppendRecord(partitionKey: "key-\($0)", data: "r\($0)") }
+            _ = FaultInjection.inject(.write, errno: EIO, times: nil) {
+                $0.hasPrefix(directory + Self.shard0 + "/") && $0.hasSuffix(".seg")
+            }
+            let results = try await store.appendReportingEach(to: logs, records)
+            let owners = try records.map { try store.shard(for: $0.hashKey, in: logs) }
+            for (result, owner) in zip(results, owners) {
+                switch result {
+                case .success(let stored): #expect(stored.shard == owner && owner == ShardID(1))
+                case .failure: #expect(owner == ShardID(0))
+                }
+            }
+            #expect(owners.contains(ShardID(0)) && owners.contains(ShardID(1)))
+            let stored = try readAll(store, logs, shard: ShardID(1)).map(\.text)
+            #expect(
+                stored
+                    == zip(records, owners).filter { $0.1 == ShardID(1) }.map {
+                        String(decoding: $0.0.data, as: UTF8.self)
+                    }
+            )
+            try? await store.close()
+        }
+    }
+
     // MARK: Disk full
 
     @Test(arguments: [false, true])

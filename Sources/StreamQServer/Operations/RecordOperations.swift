@@ -121,18 +121,21 @@ extension KinesisService {
             }
         }
         var stored = [AppendResult?](repeating: nil, count: records.count)
-        var internalFailure: String?
+        var internalFailures = [String?](repeating: nil, count: records.count)
         if !admitted.isEmpty {
-            do {
-                let results = try await store.append(
-                    to: name,
-                    admitted.count == records.count ? records : admitted.map { records[$0] }
-                )
-                for (offset, index) in admitted.enumerated() { stored[index] = results[offset] }
-            } catch {
-                let mapped = KinesisErrors.from(error, stream: name.rawValue, account: account)
-                guard mapped.httpStatus >= 500 else { throw mapped }
-                internalFailure = mapped.message
+            let results = try await store.appendReportingEach(
+                to: name,
+                admitted.count == records.count ? records : admitted.map { records[$0] }
+            )
+            // A shard that failed fails only its own entries: clients retry just those.
+            for (offset, index) in admitted.enumerated() {
+                switch results[offset] {
+                case .success(let result): stored[index] = result
+                case .failure(let error):
+                    let mapped = KinesisErrors.from(error, stream: name.rawValue, account: account)
+                    guard mapped.httpStatus >= 500 else { throw mapped }
+                    internalFailures[index] = mapped.message
+                }
             }
         }
         var perShard: [ShardID: (records: Int, bytes: Int)] = [:]
@@ -146,7 +149,8 @@ extension KinesisService {
             } else if let throttled = failures[index] {
                 entries.append(.failed(code: "ProvisionedThroughputExceededException", message: throttled))
             } else {
-                entries.append(.failed(code: "InternalFailure", message: internalFailure ?? "Internal Service Failure"))
+                let message = internalFailures[index] ?? "Internal Service Failure"
+                entries.append(.failed(code: "InternalFailure", message: message))
             }
         }
         for (shard, counts) in perShard {

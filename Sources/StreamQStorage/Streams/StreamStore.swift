@@ -349,12 +349,24 @@ public final class StreamStore: Sendable {
     /// Returns once every record is acknowledged under the fsync policy.
     /// - Returns: one result per record, in the order given.
     /// - Throws: `.invalidArgument` or `.recordTooLarge` before anything is written if any record
-    ///   is invalid.
+    ///   is invalid; otherwise the first shard's failure (records of other shards may be stored:
+    ///   ``appendReportingEach(to:_:)`` tells which).
     public func append(to name: StreamName, _ records: [AppendRecord]) async throws -> [AppendResult] {
+        try await appendReportingEach(to: name, records).map { try $0.get() }
+    }
+
+    /// Like ``append(to:_:)``, but a shard that fails fails only its own records: each record's
+    /// result says where it was stored or why not (Kinesis PutRecords answers per entry, so a
+    /// client retries only what really failed).
+    /// - Throws: validation errors, before anything is written.
+    public func appendReportingEach(
+        to name: StreamName,
+        _ records: [AppendRecord]
+    ) async throws -> [Result<AppendResult, any Error>] {
         try checkWritable()
         try validate(records)
         let stream = try handle(name)
-        var results = [AppendResult?](repeating: nil, count: records.count)
+        var results = [Result<AppendResult, any Error>?](repeating: nil, count: records.count)
         var remaining = Array(records.indices)
         var attempts = 0
         while !remaining.isEmpty {
@@ -362,63 +374,59 @@ public final class StreamStore: Sendable {
             remaining = []
             // Every shard's run is queued at once and one continuation waits for them all (no task
             // per shard): the appending caller wakes once.
-            let outcomes = try await Self.appendAll(groups, records)
-            for (shard, indices, base) in outcomes {
-                guard let base else {
+            for (shard, indices, outcome) in await Self.appendAll(groups, records) {
+                switch outcome {
+                case .success(let base):
+                    for (offset, index) in indices.enumerated() {
+                        results[index] = .success(
+                            AppendResult(
+                                shard: shard,
+                                sequenceNumber: SequenceNumber(sequence: base + UInt64(offset), shard: shard)
+                            )
+                        )
+                    }
+                case .failure(let error as StreamQStorageError) where error.code == .shardClosed:
                     remaining.append(contentsOf: indices)  // resharded under us: route again
-                    continue
-                }
-                for (offset, index) in indices.enumerated() {
-                    results[index] = AppendResult(
-                        shard: shard,
-                        sequenceNumber: SequenceNumber(sequence: base + UInt64(offset), shard: shard)
-                    )
+                case .failure(let error):
+                    for index in indices { results[index] = .failure(error) }
                 }
             }
             remaining.sort()
             attempts += 1
             if !remaining.isEmpty {
                 guard attempts < 1000 else {
-                    throw StreamQStorageError(.shardClosed, "stream '\(name)' kept resharding during the append")
+                    let error = StreamQStorageError(.shardClosed, "stream '\(name)' kept resharding during the append")
+                    for index in remaining { results[index] = .failure(error) }
+                    break
                 }
                 try await Task.sleep(for: .milliseconds(1))
             }
         }
-        recordsAppended.increment(by: records.count)
+        let stored = results.reduce(0) { count, result in
+            if case .success = result { return count + 1 }
+            return count
+        }
+        recordsAppended.increment(by: stored)
         return results.map { $0! }
     }
 
-    /// Queues each shard's run and returns, once all are acknowledged, each one's first sequence
-    /// (nil for a shard that a reshard closed meanwhile).
+    /// Queues each shard's run and returns, once all are done, each one's first sequence or failure.
     private static func appendAll(
         _ groups: [ShardID: (ShardWriter, [Int])],
         _ records: [AppendRecord]
-    ) async throws -> [(ShardID, [Int], UInt64?)] {
+    ) async -> [(ShardID, [Int], Result<UInt64, any Error>)] {
         guard !groups.isEmpty else { return [] }
-        let gathered = Mutex<(outcomes: [(ShardID, [Int], UInt64?)], failure: (any Error)?, left: Int)>(
-            ([], nil, groups.count)
-        )
-        return try await withCheckedThrowingContinuation { continuation in
+        let gathered = Mutex<(outcomes: [(ShardID, [Int], Result<UInt64, any Error>)], left: Int)>(([], groups.count))
+        return await withCheckedContinuation { continuation in
             for (shard, (writer, indices)) in groups {
                 let run = indices.count == records.count ? records : indices.map { records[$0] }
                 writer.enqueue(run, producer: nil) { result in
-                    let done = gathered.withLock { state -> Bool in
-                        switch result {
-                        case .success(let base): state.outcomes.append((shard, indices, base))
-                        case .failure(let error as StreamQStorageError) where error.code == .shardClosed:
-                            state.outcomes.append((shard, indices, nil))
-                        case .failure(let error): state.failure = state.failure ?? error
-                        }
+                    let finished = gathered.withLock { state -> [(ShardID, [Int], Result<UInt64, any Error>)]? in
+                        state.outcomes.append((shard, indices, result))
                         state.left -= 1
-                        return state.left == 0
+                        return state.left == 0 ? state.outcomes : nil
                     }
-                    guard done else { return }
-                    let (outcomes, failure) = gathered.withLock { ($0.outcomes, $0.failure) }
-                    if let failure {
-                        continuation.resume(throwing: failure)
-                    } else {
-                        continuation.resume(returning: outcomes)
-                    }
+                    if let finished { continuation.resume(returning: finished) }
                 }
             }
         }
