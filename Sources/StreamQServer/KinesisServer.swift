@@ -2,6 +2,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdHTTP2
 import HummingbirdTLS
 import Logging
 import NIOCore
@@ -67,7 +68,8 @@ public struct KinesisServer: Sendable {
                 certificateChain: certificates,
                 privateKey: .privateKey(key)
             )
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            // ALPN offers h2 (the Java SDK's SubscribeToShard needs HTTP/2) and falls back to HTTP/1.1.
+            server = try .http2Upgrade(tlsConfiguration: tls)
             scheme = "https"
         } else {
             server = .http1()

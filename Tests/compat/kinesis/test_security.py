@@ -167,3 +167,33 @@ def test_the_cli_reaches_a_tls_server_with_no_verify_ssl(streamq_only, server_fa
     assert cli("create-stream", "secure", "--no-verify-ssl").returncode == 0
     assert cli("put", "secure", "--no-verify-ssl").returncode == 0
     assert cli("read", "secure", "--no-verify-ssl").stdout == "over tls\n"
+
+
+def test_tls_offers_http2_for_enhanced_fan_out(streamq_only, server_factory, tmp_path):
+    """With TLS the server negotiates h2 by ALPN (the Java SDK's SubscribeToShard needs it) and still
+    answers HTTP/1.1. Driven with curl (nghttp2)."""
+    import shutil
+    import subprocess
+    curl = shutil.which("curl")
+    if not curl or "HTTP2" not in subprocess.run([curl, "--version"], capture_output=True, text=True).stdout:
+        pytest.skip("curl with HTTP/2 support is not installed")
+    server = server_factory(tls=self_signed(tmp_path))
+    client = server.client(verify=False)
+    name = create_stream(client)
+    arn = client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamARN"]
+    consumer = client.register_stream_consumer(StreamARN=arn, ConsumerName="h2")["Consumer"]["ConsumerARN"]
+
+    def post(operation, body, *options):
+        return subprocess.run(
+            [curl, "-sk", *options, "-X", "POST", server.url + "/", "-H", "Content-Type: " + JSON_TYPE,
+             "-H", "X-Amz-Target: Kinesis_20131202." + operation, "-d", json.dumps(body),
+             "-w", "\n%{http_version} %{http_code}"], capture_output=True, timeout=30)
+
+    limits = post("DescribeLimits", {}, "--http2").stdout.decode().splitlines()
+    assert limits[-1] == "2 200"
+    assert json.loads(limits[0])["OpenShardCount"] >= 1
+    assert post("DescribeLimits", {}, "--http1.1").stdout.decode().splitlines()[-1] == "1.1 200"
+    subscribed = post("SubscribeToShard", {"ConsumerARN": consumer, "ShardId": "shardId-000000000000",
+                                           "StartingPosition": {"Type": "LATEST"}}, "--http2", "--max-time", "2")
+    assert b"initial-response" in subscribed.stdout
+    assert b":event-type" in subscribed.stdout
