@@ -1,5 +1,6 @@
 import ArgumentParser
 import StreamQClient
+import StreamQRemote
 import StreamQStorage
 
 struct Groups: AsyncParsableCommand {
@@ -52,8 +53,19 @@ struct Stats: AsyncParsableCommand {
     @Argument var name: String
 
     func run() async throws {
-        try store.refuseRemote("stats")
         let name = try streamName(name)
+        if let endpoint = store.remoteEndpoint {
+            // What the Kinesis API tells: the stream's summary and its shards; record counts, bytes
+            // and rates are not part of it.
+            let text = try await store.withRemote(endpoint) {
+                try await RemoteAdministration.describe($0, name.rawValue, json: false)
+            }
+            StandardStreams.writeOutput(
+                text + "records, bytes and rates per shard are not part of the Kinesis API: run `streamq stats` "
+                    + "where the data directory is, or read the server's /metrics\n"
+            )
+            return
+        }
         let shards = try await store.withStore(mode: .readOnly) { try $0.statistics(name) }
         let rows = shards.map { shard in
             [

@@ -58,7 +58,7 @@ struct StoreOptions: ParsableArguments {
         throw CommandFailure(
             "\(command) works on a local data directory only, not yet through --endpoint \(endpoint) "
                 + "(remote: create-stream, list-streams, describe-stream, delete-stream, split-shard, merge-shards, "
-                + "update-shard-count, put, read)"
+                + "update-shard-count, encrypt-stream, decrypt-stream, put, read, stats)"
         )
     }
 

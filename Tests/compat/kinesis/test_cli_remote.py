@@ -80,3 +80,11 @@ def test_a_write_to_the_servers_directory_points_at_its_endpoint(streamq_only, s
                             env=environment, timeout=60)
     assert result.returncode == 1
     assert f"with --endpoint {server.url}" in result.stderr
+
+
+def test_stats_says_what_the_api_can_tell(server):
+    name = unique("cli")
+    cli(server, "create-stream", name, "--shards", "2")
+    text = cli(server, "stats", name).stdout
+    assert "shardId-000000000000" in text and "shardId-000000000001" in text
+    assert "not part of the Kinesis API" in text
