@@ -88,3 +88,60 @@ def test_stats_says_what_the_api_can_tell(server):
     text = cli(server, "stats", name).stdout
     assert "shardId-000000000000" in text and "shardId-000000000001" in text
     assert "not part of the Kinesis API" in text
+
+
+def test_put_survives_the_server_going_down_and_coming_back(streamq_only, tmp_path):
+    """kill -9 of the server mid-put: put's retries carry it over the restart and nothing is lost
+    (a request whose answer was lost is sent again, so a line may be stored twice: at-least-once)."""
+    import signal
+    import socket
+    import threading
+    import time
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = tmp_path / "data"
+
+    def start():
+        process = subprocess.Popen([streamq_binary(), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data),
+                                    "--master-key-file", str(tmp_path / "keys")],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert process.stdout.readline().decode().startswith("listening on ")
+        return process
+
+    server = start()
+    url = f"http://127.0.0.1:{port}"
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+                   "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "STREAMQ_ENDPOINT": url}
+    subprocess.run([streamq_binary(), "create-stream", "faults", "--shards", "2"], env=environment, check=True,
+                   capture_output=True, timeout=60)
+    lines = [f"line {i}" for i in range(6000)]
+    put = subprocess.Popen([streamq_binary(), "put", "faults"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, env=environment)
+
+    def feed():
+        for start_index in range(0, len(lines), 200):
+            put.stdin.write(("\n".join(lines[start_index:start_index + 200]) + "\n").encode())
+            put.stdin.flush()
+            time.sleep(0.02)
+        put.stdin.close()
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    time.sleep(0.3)
+    assert put.poll() is None, "put finished before the server went down"
+    server.send_signal(signal.SIGKILL)
+    server.wait()
+    time.sleep(1.0)
+    server = start()
+    try:
+        feeder.join(timeout=60)
+        assert put.wait(timeout=120) == 0, put.stderr.read().decode()
+        read = subprocess.run([streamq_binary(), "read", "faults"], env=environment, capture_output=True, text=True,
+                              timeout=120)
+        assert read.returncode == 0, read.stderr
+        stored = read.stdout.splitlines()
+        assert set(stored) == set(lines)  # nothing lost
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
