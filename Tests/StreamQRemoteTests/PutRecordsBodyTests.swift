@@ -23,3 +23,34 @@ import Testing
         }
     }
 }
+
+@Suite struct PutRecordsAnswerTests {
+    /// The direct reading of an answer agrees with the general decoder's, and leaves anything
+    /// unusual to it.
+    @Test func theCommonAnswerIsReadDirectly() throws {
+        let answer = """
+            { "FailedRecordCount" : 1, "Records": [{"SequenceNumber":"4968","ShardId":"shardId-000000000001"},\
+            {"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"Rate exceeded"}],\
+            "EncryptionType":"KMS"}
+            """
+        let result = try #require(PutRecordsResult(fastDecoding: Array(answer.utf8)))
+        #expect(result.failedRecordCount == 1)
+        #expect(result.encryptionType == "KMS")
+        #expect(
+            result.entries == [
+                .stored(RecordLocation(shardID: "shardId-000000000001", sequenceNumber: "4968")),
+                .failed(code: "ProvisionedThroughputExceededException", message: "Rate exceeded"),
+            ]
+        )
+        for unusual in [
+            #"{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1","ShardId":"s\u0031"}]}"#,
+            #"{"FailedRecordCount":0,"Records":[],"Extra":true}"#,
+            #"{"FailedRecordCount":0,"Records":[{"SequenceNumber":"1"}]}"#,
+            #"{"Records":[]}"#,
+            #"{"FailedRecordCount":0,"Records":[]} trailing"#,
+            "",
+        ] {
+            #expect(PutRecordsResult(fastDecoding: Array(unusual.utf8)) == nil, "\(unusual)")
+        }
+    }
+}

@@ -62,8 +62,26 @@ public final class KinesisClient: Sendable {
     /// Like ``call(_:_:streamARN:)`` with a JSON body the caller encoded (PutRecords writes its
     /// own, without a value tree).
     func call(_ operation: String, body: [UInt8], streamARN: String?) async throws -> AWSValue {
+        try await call(operation, body: body, streamARN: streamARN) { payload throws(KinesisClientError.Reason) in
+            if payload.isEmpty { return .map([:]) }
+            do {
+                return try AWSJSON.decode(payload)
+            } catch {
+                throw .invalidResponse("body is not JSON (\(error))")
+            }
+        }
+    }
+
+    /// Sends `operation` with `body` and turns the 200 answer's body into a `T` with `decode`
+    /// (retries, errors and timeouts as ``call(_:_:streamARN:)``).
+    func call<T>(
+        _ operation: String,
+        body: [UInt8],
+        streamARN: String?,
+        decode: ([UInt8]) throws(KinesisClientError.Reason) -> T
+    ) async throws -> T {
         let target = try configuration.endpoint.target(for: operation, arn: streamARN)
-        return try await withRetries(operation) { () async throws(KinesisClientError.Reason) -> AWSValue in
+        return try await withRetries(operation) { () async throws(KinesisClientError.Reason) -> T in
             let response = try await send(operation, body: body, to: target, timeout: configuration.requestTimeout)
             let bytes: ByteBuffer
             do {
@@ -77,12 +95,7 @@ public final class KinesisClient: Sendable {
                     Self.decodeError(status: Int(response.status.code), headers: response.headers, body: payload)
                 )
             }
-            if payload.isEmpty { return .map([:]) }
-            do {
-                return try AWSJSON.decode(payload)
-            } catch {
-                throw .invalidResponse("body is not JSON (\(error))")
-            }
+            return try decode(payload)
         }
     }
 

@@ -7,12 +7,29 @@ extension KinesisClient {
         _ stream: KinesisStreamReference,
         records: [PutRecordsEntry]
     ) async throws -> PutRecordsResult {
-        let response = try await call(
+        try await call(
             "PutRecords",
             body: PutRecordsEntry.requestBody(stream, records),
             streamARN: stream.arn
-        )
-        return try PutRecordsResult(ResponseReader("PutRecords", response), expectedCount: records.count)
+        ) { payload throws(KinesisClientError.Reason) in
+            // The common answer is read directly; anything else through the general decoder.
+            if let result = PutRecordsResult(fastDecoding: payload), result.entries.count == records.count {
+                return result
+            }
+            let response: AWSValue
+            do {
+                response = try AWSJSON.decode(payload)
+            } catch {
+                throw .invalidResponse("body is not JSON (\(error))")
+            }
+            do {
+                return try PutRecordsResult(ResponseReader("PutRecords", response), expectedCount: records.count)
+            } catch let error as KinesisClientError {
+                throw error.reason
+            } catch {
+                throw .invalidResponse("\(error)")
+            }
+        }
     }
 
     /// An iterator that reads `shardID` from `position`.
