@@ -31,10 +31,9 @@ enum PutRecordsFastDecoder {
     }
 
     private struct Scanner {
-        let bytes: UnsafeRawBufferPointer
-        var index = 0
+        var tokens: JSONTokenScanner
 
-        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+        init(bytes: UnsafeRawBufferPointer) { tokens = JSONTokenScanner(bytes: bytes) }
 
         mutating func request(maxDataBytes: Int) -> Request? {
             var request = Request(records: [], explicitHashKeys: [])
@@ -58,8 +57,7 @@ enum PutRecordsFastDecoder {
                 }
             } while consume(UInt8(ascii: ","))
             guard consume(UInt8(ascii: "}")), sawRecords, (1...500).contains(request.records.count) else { return nil }
-            skipWhitespace()
-            return index == bytes.count ? request : nil
+            return tokens.isAtEnd() ? request : nil
         }
 
         private mutating func records(into request: inout Request, maxDataBytes: Int) -> Bool {
@@ -103,31 +101,9 @@ enum PutRecordsFastDecoder {
         /// The bytes between a string's quotes. Escapes are not undone: every caller checks its
         /// value (base64, an ASCII key without `\\`, a name pattern), so an escaped string is refused
         /// there and takes the general path.
-        private mutating func string() -> UnsafeRawBufferPointer? {
-            guard consume(UInt8(ascii: "\"")), index < bytes.count,
-                let quote = memchr(bytes.baseAddress! + index, Int32(UInt8(ascii: "\"")), bytes.count - index)
-            else { return nil }
-            let end = bytes.baseAddress!.distance(to: UnsafeRawPointer(quote))
-            let value = UnsafeRawBufferPointer(rebasing: bytes[index..<end])
-            index = end + 1
-            return value
-        }
+        private mutating func string() -> UnsafeRawBufferPointer? { tokens.quotedSpan() }
 
-        private mutating func consume(_ byte: UInt8) -> Bool {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == byte else { return false }
-            index += 1
-            return true
-        }
-
-        private mutating func skipWhitespace() {
-            while index < bytes.count {
-                switch bytes[index] {
-                case 0x20, 0x0A, 0x0D, 0x09: index += 1
-                default: return
-                }
-            }
-        }
+        private mutating func consume(_ byte: UInt8) -> Bool { tokens.consume(byte) }
 
         private func equals(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
             bytes.count == text.utf8CodeUnitCount
