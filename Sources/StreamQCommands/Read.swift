@@ -213,6 +213,8 @@ struct RecordPrinter {
         )
     }
 
+    /// Prints a record, or each user record of a KPL aggregate (as KCL hands them out), with its
+    /// sub-sequence number in JSON.
     private mutating func write(
         data: [UInt8],
         shard: String,
@@ -221,9 +223,28 @@ struct RecordPrinter {
         partitionKey: String,
         arrivalMilliseconds: Int64?
     ) {
+        guard data.starts(with: KPLAggregate.magic), let users = KPLAggregate.decode(data) else {
+            write(data, shard, sequenceNumber, sequence, nil, partitionKey, arrivalMilliseconds)
+            return
+        }
+        for (index, user) in users.enumerated() {
+            write(user.data, shard, sequenceNumber, sequence, index, user.partitionKey, arrivalMilliseconds)
+        }
+    }
+
+    private mutating func write(
+        _ data: [UInt8],
+        _ shard: String,
+        _ sequenceNumber: String,
+        _ sequence: UInt64?,
+        _ subSequenceNumber: Int?,
+        _ partitionKey: String,
+        _ arrivalMilliseconds: Int64?
+    ) {
         if json {
             output.append(#"{"shard":"\#(shard)","sequenceNumber":"\#(sequenceNumber)","#)
             if let sequence { output.append(#""sequence":\#(sequence),"#) }
+            if let subSequenceNumber { output.append(#""subSequenceNumber":\#(subSequenceNumber),"#) }
             output.append(#""partitionKey":"#)
             JSONString.append(partitionKey.utf8, to: &output.bytes)
             if let arrivalMilliseconds { output.append(#","arrival":"\#(formatTimestamp(arrivalMilliseconds))""#) }

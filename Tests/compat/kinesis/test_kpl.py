@@ -60,3 +60,31 @@ def test_kpl_style_put_records_of_aggregates(kinesis):
     everything = [r for shard in ("shardId-000000000000", "shardId-000000000001")
                   for r in read_shard(kinesis, name, shard)[0]]
     assert sorted(unpacked(everything)) == sorted(record for batch in batches for record in batch)
+
+
+def test_streamq_read_deaggregates_as_kcl_does(streamq_only, server, kinesis):
+    """`streamq read` (through --endpoint, and on the data directory beside the server) hands out the
+    user records of a KPL aggregate, with their sub-sequence numbers, and other records as they are."""
+    import json
+    import os
+    import subprocess
+    from conftest import streamq_binary
+    name = create_stream(kinesis)
+    originals = [(f"k{i}", f"user record {i}".encode()) for i in range(5)]
+    partition_key, explicit_hash_key, data = aggregate(originals)
+    hash_argument = {"ExplicitHashKey": explicit_hash_key} if explicit_hash_key else {}
+    kinesis.put_record(StreamName=name, Data=data, PartitionKey=partition_key, **hash_argument)
+    kinesis.put_record(StreamName=name, Data=b"plain", PartitionKey="p")
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(server.data_dir.parent),
+                   "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    remote = subprocess.run([streamq_binary(), "read", name, "--json", "--endpoint", server.url],
+                            capture_output=True, text=True, env=environment, timeout=60)
+    local = subprocess.run([streamq_binary(), "read", name, "--json"], capture_output=True, text=True,
+                           env=dict(environment, STREAMQ_DATA_DIR=str(server.data_dir)), timeout=60)
+    for result in (remote, local):
+        assert result.returncode == 0, result.stderr
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        assert [(row["partitionKey"], row["data"]) for row in rows] == \
+            [(key, value.decode()) for key, value in originals] + [("p", "plain")]
+        assert [row.get("subSequenceNumber") for row in rows] == [0, 1, 2, 3, 4, None]
+        assert len({row["sequenceNumber"] for row in rows[:5]}) == 1
