@@ -33,8 +33,16 @@ struct Put: AsyncParsableCommand {
     var errorsPath: String?
     @Flag(help: "Print the running count of acknowledged (durable) records on stderr as it grows.")
     var progress = false
+    @Flag(
+        help:
+            "With --endpoint: pack each shard's records into KPL aggregates of up to 50 KiB (KCL and read unpack them)."
+    )
+    var aggregate = false
 
     func validate() throws {
+        if aggregate && store.remoteEndpoint == nil {
+            throw ValidationError("--aggregate packs records for a Kinesis endpoint; give --endpoint")
+        }
         if partitionKey != nil && keyField != nil {
             throw ValidationError("use either --partition-key or --key-field, not both")
         }
@@ -57,7 +65,8 @@ struct Put: AsyncParsableCommand {
                     fixedKey: fixedKey,
                     keyField: keyField,
                     maxRecordBytes: 1 << 20,
-                    progress: progress
+                    progress: progress,
+                    aggregate: aggregate
                 ).run(rejections: &rejections)
             }
         } else {

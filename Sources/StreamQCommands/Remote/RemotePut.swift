@@ -1,27 +1,41 @@
 import StreamQRemote
+import StreamQStorage
 import Synchronization
 
 /// `streamq put --endpoint URL`: stdin lines become records through PutRecords.
 ///
-/// Records are spread over eight lanes by partition key; each lane sends requests of up to 500
-/// records (and 5 MiB) one after another, and the lanes run side by side, so a key's records are
-/// stored in input order while requests overlap. A request goes out when it is full or stdin goes
-/// quiet. `putRecordsReliably` re-drives only the entries the service failed and never sends an
-/// acknowledged one twice. Memory: at most two requests per lane.
+/// Records are spread over lanes by partition key (eight; with `--aggregate`, one per open shard);
+/// each lane sends requests of up to 500 records (and 5 MiB) one after another, and the lanes run
+/// side by side, so a key's records are stored in input order while requests overlap. A request
+/// goes out when it is full or stdin goes quiet. `putRecordsReliably` re-drives only the entries
+/// the service failed and never sends an acknowledged one twice. Memory: at most two requests per
+/// lane.
+///
+/// With `aggregate`, records of one shard are packed into KPL aggregates of up to 50 KiB (the KPL's
+/// format and limit; a lone record goes as it is), addressed to the shard by the first record's
+/// hash key, so many small records cost one Kinesis record; KCL and `streamq read` unpack them.
 struct RemotePut {
     static let laneCount = 8
+    /// The KPL's AggregationMaxSize.
+    static let aggregateBytes = 51_200
     let client: KinesisClient
     let stream: String
     let fixedKey: String?
     let keyField: String?
     let maxRecordBytes: Int
     let progress: Bool
+    let aggregate: Bool
 
     /// What was sent, acknowledged, and the failure that stopped it (if any).
     func run(rejections: inout RejectionLog) async throws -> (sent: Int, stored: Int, failure: (any Error)?) {
         var keys = LinePartitionKeys(fixedKey: fixedKey, keyField: keyField, maxRecordBytes: maxRecordBytes)
         var reader = LineReader()
-        var lanes = [Lane](repeating: Lane(), count: Self.laneCount)
+        // With aggregation a lane is a shard: [start of its hash range] sorted, to find a key's shard.
+        let shardStarts: [HashKey] =
+            aggregate
+            ? try await client.listShards(.name(stream), filter: .atLatest).compactMap { HashKey($0.startingHashKey) }
+                .sorted() : []
+        var lanes = [Lane](repeating: Lane(), count: aggregate ? max(1, shardStarts.count) : Self.laneCount)
         let acknowledged = StoredCount()
         var lineNumber = 0
         var sent = 0
@@ -30,20 +44,23 @@ struct RemotePut {
         let stream = stream
         let progress = progress
 
-        /// Sends a lane's pending records once its previous request is done.
+        /// Sends a lane's pending entries once its previous request is done.
         func dispatch(_ index: Int) async throws {
+            lanes[index].sealAggregate()
             guard !lanes[index].pending.isEmpty else { return }
             let batch = lanes[index].pending
+            let counts = lanes[index].pendingCounts
             lanes[index].pending = []
+            lanes[index].pendingCounts = []
             lanes[index].pendingBytes = 0
             try await lanes[index].inFlight?.value
             lanes[index].inFlight = Task {
                 do {
-                    let stored = try await client.putRecordsReliably(stream: .name(stream), records: batch).count
-                    let total = acknowledged.add(stored)
+                    _ = try await client.putRecordsReliably(stream: .name(stream), records: batch)
+                    let total = acknowledged.add(counts.reduce(0, +))
                     if progress { StandardStreams.writeError("stored \(total)\n") }
                 } catch let error as PutRecordsReliablyError {
-                    acknowledged.add(error.stored.compactMap { $0 }.count)
+                    acknowledged.add(zip(error.stored, counts).reduce(0) { $0 + ($1.0 == nil ? 0 : $1.1) })
                     throw error
                 }
             }
@@ -51,20 +68,41 @@ struct RemotePut {
         func dispatchAll() async throws {
             for index in lanes.indices { try await dispatch(index) }
         }
+        /// Queues one entry standing for `count` records on lane `index`.
+        func enqueue(_ entry: PutRecordsEntry, count: Int, lane index: Int) async throws {
+            if lanes[index].pending.count == 500 || lanes[index].pendingBytes + entry.size > 5 << 20 {
+                try await dispatch(index)
+            }
+            lanes[index].pending.append(entry)
+            lanes[index].pendingCounts.append(count)
+            lanes[index].pendingBytes += entry.size
+        }
         do {
             while let line = try await reader.nextLine(whenIdle: { try await dispatchAll() }) {
                 lineNumber += 1
                 guard let key = try keys.key(for: line, lineNumber: lineNumber, rejections: &rejections) else {
                     continue
                 }
-                let entry = PutRecordsEntry(data: Array(line), partitionKey: key)
-                let index = Int(UInt(bitPattern: key.hashValue) % UInt(Self.laneCount))
-                if lanes[index].pending.count == 500 || lanes[index].pendingBytes + entry.size > 5 << 20 {
-                    try await dispatch(index)
-                }
-                lanes[index].pending.append(entry)
-                lanes[index].pendingBytes += entry.size
                 sent += 1
+                guard aggregate else {
+                    let index = Int(UInt(bitPattern: key.hashValue) % UInt(Self.laneCount))
+                    try await enqueue(PutRecordsEntry(data: Array(line), partitionKey: key), count: 1, lane: index)
+                    continue
+                }
+                let hash = HashKey.forPartitionKey(key)
+                let index = max(0, (shardStarts.lastIndex { $0 <= hash }) ?? 0)
+                let record = UserRecord(partitionKey: key, data: Array(line))
+                if !lanes[index].fits(record) {
+                    if let (entry, count) = lanes[index].takeAggregate() {
+                        try await enqueue(entry, count: count, lane: index)
+                    }
+                }
+                lanes[index].add(record, hash: hash)
+            }
+            for index in lanes.indices {
+                if let (entry, count) = lanes[index].takeAggregate() {
+                    try await enqueue(entry, count: count, lane: index)
+                }
             }
             try await dispatchAll()
             for lane in lanes { try await lane.inFlight?.value }
@@ -84,10 +122,55 @@ struct RemotePut {
         var total: Int { count.load(ordering: .relaxed) }
     }
 
-    /// One lane: the records waiting for its next request, and the request in flight.
+    /// One lane: the entries waiting for its next request (each standing for a count of records),
+    /// the aggregate being filled, and the request in flight.
     private struct Lane {
         var pending: [PutRecordsEntry] = []
+        var pendingCounts: [Int] = []
         var pendingBytes = 0
         var inFlight: Task<Void, any Error>?
+        var aggregating: [UserRecord] = []
+        var aggregatingBytes = 0
+        var firstHash: HashKey = 0
+
+        /// Whether `record` still fits the aggregate being filled (roughly: protobuf framing is small).
+        func fits(_ record: UserRecord) -> Bool {
+            aggregating.isEmpty
+                || aggregatingBytes + record.data.count + record.partitionKey.utf8.count + 16
+                    <= RemotePut.aggregateBytes
+        }
+
+        mutating func add(_ record: UserRecord, hash: HashKey) {
+            if aggregating.isEmpty { firstHash = hash }
+            aggregating.append(record)
+            aggregatingBytes += record.data.count + record.partitionKey.utf8.count + 16
+        }
+
+        /// The aggregate filled so far as one entry (a lone record as itself), and how many records it holds.
+        mutating func takeAggregate() -> (PutRecordsEntry, Int)? {
+            guard !aggregating.isEmpty else { return nil }
+            defer {
+                aggregating = []
+                aggregatingBytes = 0
+            }
+            if aggregating.count == 1 {
+                return (PutRecordsEntry(data: aggregating[0].data, partitionKey: aggregating[0].partitionKey), 1)
+            }
+            // As the KPL does: outer key "a", routed by the first user record's hash key.
+            let entry = PutRecordsEntry(
+                data: KPLAggregate.encode(records: aggregating),
+                partitionKey: "a",
+                explicitHashKey: String(firstHash)
+            )
+            return (entry, aggregating.count)
+        }
+
+        /// Moves the aggregate being filled into the pending entries (before a request goes out).
+        mutating func sealAggregate() {
+            guard let (entry, count) = takeAggregate() else { return }
+            pending.append(entry)
+            pendingCounts.append(count)
+            pendingBytes += entry.size
+        }
     }
 }

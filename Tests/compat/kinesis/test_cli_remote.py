@@ -145,3 +145,22 @@ def test_put_survives_the_server_going_down_and_coming_back(streamq_only, tmp_pa
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def test_put_aggregate_packs_records_that_read_and_kcl_unpack(server, kinesis):
+    import base64
+    from aws_kinesis_agg.deaggregator import iter_deaggregate_records
+    name = unique("cli")
+    cli(server, "create-stream", name, "--shards", "2")
+    lines = [json.dumps({"user": f"u{i % 50}", "n": i}) for i in range(3000)]
+    put = cli(server, "put", name, "--key-field", "user", "--aggregate", stdin="\n".join(lines) + "\n")
+    assert put.stderr.strip().endswith(f"stored 3000 records in {name}")
+    stored = [record for records in read_stream(kinesis, name).values() for record in records]
+    assert len(stored) < 3000 / 20  # many small records cost one Kinesis record
+    unpacked = [base64.b64decode(r["kinesis"]["data"]).decode()
+                for r in iter_deaggregate_records(stored, data_format="Boto3")]
+    assert sorted(unpacked) == sorted(lines)  # as KCL sees them
+    read = cli(server, "read", name).stdout.splitlines()
+    for user in ("u0", "u49"):  # per key, in input order
+        assert [l for l in read if json.loads(l)["user"] == user] == [l for l in lines if json.loads(l)["user"] == user]
+    assert sorted(read) == sorted(lines)
