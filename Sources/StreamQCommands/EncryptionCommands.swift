@@ -55,13 +55,8 @@ struct EncryptStream: AsyncParsableCommand {
     func run() async throws {
         let name = try streamName(name)
         if let endpoint = store.remoteEndpoint {
-            try await store.withRemote(endpoint) { client in
-                _ = try await client.call(
-                    "StartStreamEncryption",
-                    .map([
-                        "StreamName": .string(name.rawValue), "EncryptionType": .string("KMS"), "KeyId": .string(keyID),
-                    ])
-                )
+            try await store.withRemote(endpoint) {
+                try await RemoteAdministration.startEncryption($0, name.rawValue, keyID: keyID)
             }
         } else {
             try await store.withStore { try await $0.startEncryption(name, keyID: keyID) }

@@ -151,7 +151,11 @@ final class KinesisService: Sendable {
 
     /// The sequence number clients see for the record at shard-local `sequence`.
     func recordSequenceNumber(_ sequence: UInt64, shard: ShardID, in description: StreamDescription) -> String {
-        boundarySequenceNumber(sequence + 1, shard: shard, in: description)
+        KinesisSequenceNumber.encode(
+            record: sequence,
+            shard: shard.number,
+            createdSeconds: description.createdAtMilliseconds / 1000
+        )
     }
 
     /// The sequence number of a position between records: `position` is the shard-local sequence

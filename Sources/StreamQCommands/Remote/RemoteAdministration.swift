@@ -24,13 +24,16 @@ enum RemoteAdministration {
                 .map(["StreamName": .string(name), "RetentionPeriodHours": .integer(hours)])
             )
         }
-        if let keyID {
-            _ = try await client.call(
-                "StartStreamEncryption",
-                .map(["StreamName": .string(name), "EncryptionType": .string("KMS"), "KeyId": .string(keyID)])
-            )
-            _ = try await client.waitUntilActive(stream)
-        }
+        if let keyID { try await startEncryption(client, name, keyID: keyID) }
+    }
+
+    /// StartStreamEncryption with `keyID`, returning once the stream is ACTIVE again.
+    static func startEncryption(_ client: KinesisClient, _ name: String, keyID: String) async throws {
+        _ = try await client.call(
+            "StartStreamEncryption",
+            .map(["StreamName": .string(name), "EncryptionType": .string("KMS"), "KeyId": .string(keyID)])
+        )
+        _ = try await client.waitUntilActive(.name(name))
     }
 
     /// `describe-stream` through the API: the summary and every shard within retention.

@@ -176,10 +176,7 @@ struct KinesisHTTPHandler: Sendable {
             )
         }
         do {
-            switch encoding {
-            case .json: return try AWSJSON.decode(body)
-            case .cbor: return try AWSCBOR.decode(body)
-            }
+            return try encoding.decode(body)
         } catch {
             throw KinesisErrors.serialization(
                 "The request body is not valid \(encoding == .json ? "JSON" : "CBOR"): \(error)"
@@ -189,10 +186,7 @@ struct KinesisHTTPHandler: Sendable {
 
     func encode(_ value: AWSValue, _ encoding: AWSBodyEncoding) -> ByteBuffer {
         var bytes: [UInt8] = []
-        switch encoding {
-        case .json: AWSJSON.encode(value, into: &bytes)
-        case .cbor: AWSCBOR.encode(value, into: &bytes)
-        }
+        encoding.encode(value, into: &bytes)
         return ByteBuffer(bytes: bytes)
     }
 

@@ -143,18 +143,13 @@ extension KinesisHTTPHandler {
         _ description: StreamDescription,
         _ encoding: AWSBodyEncoding
     ) -> EventStreamMessage {
-        let created = description.createdAtMilliseconds / 1000
-        /// The number of a position: a record's is its sequence plus one.
-        func number(_ position: UInt64) -> AWSValue {
-            .string(
-                KinesisSequenceNumber.encode(sequence: position, shard: cursor.shard.number, createdSeconds: created)
-            )
-        }
         var bytes = 0
         let records: [AWSValue] = result.records.map { record in
             bytes += record.data.count
             return .map([
-                "SequenceNumber": number(record.sequenceNumber.sequence + 1),
+                "SequenceNumber": .string(
+                    service.recordSequenceNumber(record.sequenceNumber.sequence, shard: cursor.shard, in: description)
+                ),
                 "ApproximateArrivalTimestamp": .timestamp(milliseconds: record.arrivalMilliseconds),
                 "Data": .blob(record.data),
                 "PartitionKey": .string(record.partitionKey),
@@ -169,16 +164,17 @@ extension KinesisHTTPHandler {
         if result.next == nil {
             payload["ChildShards"] = .list(service.childShards(result.childShards, in: description))
         } else if let last = result.records.last {
-            payload["ContinuationSequenceNumber"] = number(last.sequenceNumber.sequence + 1)
+            payload["ContinuationSequenceNumber"] = .string(
+                service.recordSequenceNumber(last.sequenceNumber.sequence, shard: cursor.shard, in: description)
+            )
         } else {
             // Nothing new: AFTER_SEQUENCE_NUMBER of this number continues at the cursor.
-            payload["ContinuationSequenceNumber"] = number(result.next!.sequence)
+            payload["ContinuationSequenceNumber"] = .string(
+                service.boundarySequenceNumber(result.next!.sequence, shard: cursor.shard, in: description)
+            )
         }
         var bytesOut: [UInt8] = []
-        switch encoding {
-        case .json: AWSJSON.encode(.map(payload), into: &bytesOut)
-        case .cbor: AWSCBOR.encode(.map(payload), into: &bytesOut)
-        }
+        encoding.encode(.map(payload), into: &bytesOut)
         var message = EventStreamMessage.event(type: "SubscribeToShardEvent", json: bytesOut)
         if encoding == .cbor, let index = message.headers.firstIndex(where: { $0.name == ":content-type" }) {
             message.headers[index].value = .string(encoding.contentType)

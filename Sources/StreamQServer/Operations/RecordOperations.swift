@@ -264,7 +264,7 @@ extension KinesisService {
             return .map([
                 "SequenceNumber": .string(
                     KinesisSequenceNumber.encode(
-                        sequence: record.sequenceNumber.sequence + 1,
+                        record: record.sequenceNumber.sequence,
                         shard: cursor.shard.number,
                         createdSeconds: createdSeconds
                     )

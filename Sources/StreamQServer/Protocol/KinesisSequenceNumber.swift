@@ -19,6 +19,16 @@ enum KinesisSequenceNumber {
         return String(decoding: digits, as: UTF8.self)
     }
 
+    /// The number of the record at shard-local `sequence` (its position is `sequence + 1`).
+    static func encode(record sequence: UInt64, shard: UInt32, createdSeconds: Int64) -> String {
+        encode(sequence: sequence + 1, shard: shard, createdSeconds: createdSeconds)
+    }
+
+    /// Appends the number of the record at shard-local `sequence` to `buffer`.
+    static func append(record sequence: UInt64, shard: UInt32, createdSeconds: Int64, to buffer: inout [UInt8]) {
+        append(sequence: sequence + 1, shard: shard, createdSeconds: createdSeconds, to: &buffer)
+    }
+
     /// Appends the decimal digits of (`shard`, `sequence`) to `buffer`: the response writers' path.
     static func append(sequence: UInt64, shard: UInt32, createdSeconds: Int64, to buffer: inout [UInt8]) {
         let created = UInt64(truncatingIfNeeded: createdSeconds) & 0xF_FFFF_FFFF

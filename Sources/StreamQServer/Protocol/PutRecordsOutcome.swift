@@ -31,7 +31,7 @@ struct PutRecordsOutcome {
                         .map([
                             "SequenceNumber": .string(
                                 KinesisSequenceNumber.encode(
-                                    sequence: sequence + 1,
+                                    record: sequence,
                                     shard: shard.number,
                                     createdSeconds: createdSeconds
                                 )
@@ -61,7 +61,7 @@ struct PutRecordsOutcome {
             case .stored(let shard, let sequence):
                 bytes.append(contentsOf: #"{"SequenceNumber":""#.utf8)
                 KinesisSequenceNumber.append(
-                    sequence: sequence + 1,
+                    record: sequence,
                     shard: shard.number,
                     createdSeconds: createdSeconds,
                     to: &bytes
