@@ -70,6 +70,7 @@ let package = Package(
             name: "StreamQRemote",
             dependencies: [
                 "StreamQAWS",
+                "StreamQSinks",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),

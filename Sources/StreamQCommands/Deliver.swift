@@ -45,7 +45,9 @@ struct Deliver: AsyncParsableCommand {
     func run() async throws {
         try store.refuseRemote("deliver")
         let name = try streamName(stream)
-        guard let into = sinkOptions.into else { throw CommandFailure("deliver needs --into file:///dir/…") }
+        guard let into = sinkOptions.into else {
+            throw CommandFailure("deliver needs --into file:///dir/… or s3://bucket/prefix/…")
+        }
         let defaults = try SinkCommandOptions.parse([])
         guard sinkOptions.rollSize == defaults.rollSize, sinkOptions.rollInterval == defaults.rollInterval,
             sinkOptions.rollInactivity == defaults.rollInactivity
@@ -56,15 +58,28 @@ struct Deliver: AsyncParsableCommand {
         case "latest": start = .latest
         default: throw CommandFailure("--from must be trim-horizon or latest")
         }
+        try await sinkOptions.withStorage(url: into, store: store) { destination, storage in
+            try await deliver(name, into: destination, storage: storage, start: start)
+        }
+    }
+
+    private func deliver(
+        _ name: StreamName,
+        into destination: SinkDestination,
+        storage: any SinkStorage,
+        start: StartingPosition
+    ) async throws {
+        // A destination that already has commits keeps its columns: a fresh sample could differ
+        // (retention moved the oldest records on) and the saved progress belongs to the old query.
+        let last: (state: [UInt8]?, columnTypes: [ColumnType]?)?
+        do {
+            last = schema == nil && format != "jsonl" ? try await FileSink.lastCommit(in: storage) : nil
+        } catch let error as SinkError {
+            throw CommandFailure(error.message)
+        }
         try await store.withStore(mode: .readOnly) { store in
-            let usesShard = (try? SinkDestination(url: into))?.uses("shard") ?? false
-            var (sql, rawColumn, types) = try query(for: name, store: store, withShard: usesShard)
-            // A destination that already has commits keeps its columns: a fresh sample could differ
-            // (retention moved the oldest records on) and the saved progress belongs to the old query.
-            if schema == nil, format != "jsonl", let destination = try? SinkDestination(url: into),
-                let last = try? FileSink.lastCommit(at: destination), let state = last.state,
-                let savedSQL = FollowQueryRunner.queryText(ofSavedState: state)
-            {
+            var (sql, rawColumn, types) = try query(for: name, store: store, withShard: destination.uses("shard"))
+            if let last, let state = last.state, let savedSQL = FollowQueryRunner.queryText(ofSavedState: state) {
                 sql = savedSQL
                 types = last.columnTypes
             }
@@ -79,7 +94,8 @@ struct Deliver: AsyncParsableCommand {
             sinkOptions.rollInterval = bufferInterval
             sinkOptions.rollInactivity = bufferInterval
             let sink = try sinkOptions.makeSink(
-                url: into,
+                destination: destination,
+                storage: storage,
                 format: format,
                 columns: plan.columns,
                 names: ["stream": name.rawValue, "query": name.rawValue],

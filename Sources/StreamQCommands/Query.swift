@@ -63,24 +63,27 @@ struct Query: AsyncParsableCommand {
         let reporter = try ErrorReporter(path: errors)
         let into = sinkOptions.into ?? plan.statement.into
         if let into {
-            let sink = try sinkOptions.makeSink(
-                url: into,
-                format: format,
-                columns: plan.columns,
-                names: ["stream": stream.rawValue, "query": name ?? "query"],
-                timeColumn: "window_start"
-            )
-            let statistics =
-                try await follow
-                ? runFollowing(plan, stream: stream, output: FileSinkOutput(sink: sink), reporter: reporter)
-                : runBoundedIntoSink(plan, stream: stream, sink: sink, reporter: reporter)
-            try reporter.finish()
-            StandardStreams.writeError(
-                "streamq: \(sink.statistics.rows) rows in \(sink.statistics.files) files committed under \(sink.destination.root)"
-                    + (sink.statistics.errors > 0
-                        ? "; \(sink.statistics.errors) rows could not be written (see _errors/)" : "") + "\n"
-            )
-            try finish(statistics, started: started, clock: clock, extraFailures: sink.statistics.errors)
+            try await sinkOptions.withStorage(url: into, store: store) { destination, storage in
+                let sink = try sinkOptions.makeSink(
+                    destination: destination,
+                    storage: storage,
+                    format: self.format,
+                    columns: plan.columns,
+                    names: ["stream": stream.rawValue, "query": name ?? "query"],
+                    timeColumn: "window_start"
+                )
+                let statistics =
+                    try await follow
+                    ? runFollowing(plan, stream: stream, output: FileSinkOutput(sink: sink), reporter: reporter)
+                    : runBoundedIntoSink(plan, stream: stream, sink: sink, reporter: reporter)
+                try reporter.finish()
+                StandardStreams.writeError(
+                    "streamq: \(sink.statistics.rows) rows in \(sink.statistics.files) files committed under \(sink.destination.root)"
+                        + (sink.statistics.errors > 0
+                            ? "; \(sink.statistics.errors) rows could not be written (see _errors/)" : "") + "\n"
+                )
+                try finish(statistics, started: started, clock: clock, extraFailures: sink.statistics.errors)
+            }
             return
         }
         let format = format ?? (StandardStreams.isOutputTerminal ? "table" : "jsonl")
@@ -170,8 +173,8 @@ extension Query {
         }
     }
 
-    /// A bounded query into files: rows are written as they come (rolling by size), and committed
-    /// at the end.
+    /// A bounded query into files: rows are written as they come (rolling to new files by size),
+    /// and all committed at the end, so the results appear whole or not at all.
     private func runBoundedIntoSink(
         _ plan: QueryPlan,
         stream: StreamName,
@@ -179,7 +182,7 @@ extension Query {
         reporter: ErrorReporter
     ) async throws -> QueryStatistics {
         do {
-            guard try sink.recover() == nil, !sink.hasCommits else {
+            guard try await sink.recover() == nil, !sink.hasCommits else {
                 throw CommandFailure(
                     "\(sink.destination.root) already holds committed results; choose another directory or remove it (follow queries resume there instead)"
                 )
@@ -204,13 +207,17 @@ extension Query {
                     try guarded.withSink { sink in
                         let now = FollowQueryRunner.wallClock()
                         try sink.write(rows, now: now)
-                        if sink.shouldCommit(now: now) { try sink.commit(state: nil) }
+                        if sink.shouldCommit(now: now) { try sink.roll() }
                     }
                 },
                 reportErrors: { reporter.report($0) }
             ).statistics
         }
-        try guarded.withSink { sink in if sink.hasOpenFiles || !sink.hasCommits { try sink.commit(state: nil) } }
+        do {
+            try await sink.commit(state: nil)
+        } catch let error as SinkError {
+            throw CommandFailure(error.message)
+        }
         return statistics
     }
 }

@@ -52,7 +52,7 @@ public struct FollowQueryRunner: Sendable {
         reportErrors: @Sendable ([RowError]) -> Void
     ) async throws -> QueryStatistics {
         var state: FollowState
-        if let saved = try output.restore() {
+        if let saved = try await output.restore() {
             state = try FollowState(decoding: saved, plan: plan, idleTimeout: idleTimeout, origin: output.stateOrigin)
         } else {
             state = FollowState(query: ContinuousQuery(plan: plan, idleTimeout: idleTimeout))
@@ -67,7 +67,7 @@ public struct FollowQueryRunner: Sendable {
             if !rows.isEmpty { try output.emit(rows, now: now) }
             uncommitted = uncommitted || progressed || !rows.isEmpty
             if uncommitted && output.shouldCommit(now: now, emitted: !rows.isEmpty) {
-                try output.commit(state: try state.encoded())
+                try await output.commit(state: try state.encoded())
                 uncommitted = false
             }
             if !progressed {
@@ -75,7 +75,7 @@ public struct FollowQueryRunner: Sendable {
                 await waitForRecords(state)
             }
         }
-        try output.commit(state: try state.encoded())
+        try await output.commit(state: try state.encoded())
         return state.query.statistics
     }
 
@@ -153,12 +153,12 @@ public protocol FollowOutput: AnyObject {
     /// Names where the state comes from, for errors (a checkpoint file, a sink's manifest).
     var stateOrigin: String { get }
     /// The state saved by the last commit, to resume from; nil for a first run.
-    func restore() throws -> [UInt8]?
+    func restore() async throws -> [UInt8]?
     func emit(_ rows: [[SQLValue]], now: Int64) throws
     /// Whether to commit now (`emitted`: rows went out in this round).
     func shouldCommit(now: Int64, emitted: Bool) -> Bool
-    /// Makes the rows emitted so far durable together with `state`.
-    func commit(state: [UInt8]) throws
+    /// Makes the rows emitted so far durable together with `state` (an upload, for a sink into S3).
+    func commit(state: [UInt8]) async throws
 }
 
 /// Rows to a closure (stdout); the state, when named, to a ``QueryCheckpoint`` after every batch

@@ -3,19 +3,15 @@ import StreamQJSON
 import StreamQSQL
 import StreamQStorage
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Writes result rows into files that appear complete and exactly once.
 ///
-/// Rows go to an open, hidden in-progress file per partition directory. A commit finishes every
-/// open file (flush, fsync), renames each to its final name (`part-<commit>-<n>.<ext>`), fsyncs
-/// the directories, and then writes a manifest (`_manifest/<commit>.json`, atomically) listing the
-/// files and the caller's state (a follow query's positions and windows). On restart,
-/// ``recover()`` deletes in-progress files and any file no manifest lists, and returns the newest
-/// manifest's state: output resumes exactly after the last commit, so no file is partial and no
-/// row is duplicated or lost.
+/// Rows go to an open, hidden in-progress file per partition directory of the storage's staging
+/// area. A commit finishes every open file (flush, fsync), publishes each under its final name
+/// (`part-<commit>-<n>.<ext>`: a rename in a local directory, an upload to S3), and then writes a
+/// manifest (`_manifest/<commit>.json`) listing the files and the caller's state (a follow query's
+/// positions and windows). On restart, ``recover()`` deletes in-progress files and any file no
+/// manifest lists, and returns the newest manifest's state: output resumes exactly after the last
+/// commit, so no file is partial and no row is duplicated or lost.
 ///
 /// Rows that cannot be written (a value that does not fit the Parquet column's type) go to
 /// `_errors/part-<commit>.jsonl` with the reason, in the same commit.
@@ -54,6 +50,8 @@ public final class FileSink: @unchecked Sendable {
     }
 
     public let destination: SinkDestination
+    /// Where committed files go.
+    public let storage: any SinkStorage
     public let columns: [String]
     public let options: Options
     /// `{stream}` and `{query}` in the path template.
@@ -74,13 +72,18 @@ public final class FileSink: @unchecked Sendable {
     public private(set) var nextCommit = 0
 
     private var open: [String: OpenFile] = [:]
+    /// Files finished by ``roll()``, published by the next commit.
+    private var finished: [(partition: String, file: OpenFile)] = []
     private var errorLines: [UInt8] = []
     private var errorCount = 0
     private var lastWrite: Int64 = 0
     private let jsonPrefixes: [[UInt8]]
 
+    /// - Parameter storage: where committed files go; by default the destination's directory (an
+    ///   `s3://` destination needs its object store given).
     public init(
         destination: SinkDestination,
+        storage: (any SinkStorage)? = nil,
         columns: [String],
         options: Options,
         names: [String: String] = [:],
@@ -90,6 +93,7 @@ public final class FileSink: @unchecked Sendable {
     ) {
         self.columnTypes = columnTypes
         self.destination = destination
+        self.storage = storage ?? LocalSinkStorage(directoryOf: destination)
         self.columns = columns
         self.options = options
         self.names = names
@@ -99,52 +103,39 @@ public final class FileSink: @unchecked Sendable {
         jsonPrefixes = RowText.jsonPrefixes(columns)
     }
 
-    private var manifestDirectory: String { destination.root + "/_manifest" }
-
     /// Deletes what no manifest covers (in-progress files, files of an unfinished commit) and
     /// returns the state saved with the newest commit, or nil when there is none.
-    public func recover() throws -> [UInt8]? {
-        try FileSystem.createDirectories(manifestDirectory)
-        let manifests = try FileSystem.contents(of: manifestDirectory).filter { $0.hasSuffix(".json") }.sorted()
+    public func recover() async throws -> [UInt8]? {
         var committed = Set<String>()
         var newest: SinkManifest?
-        for name in manifests {
-            let manifest = try SinkManifest.read(manifestDirectory + "/" + name)
+        for name in try await storage.manifestNames() {
+            let manifest = try SinkManifest.decode(
+                try await storage.readManifest(name),
+                name: name,
+                origin: storage.location
+            )
             committed.formUnion(manifest.files.map(\.path))
             if let errors = manifest.errorFile { committed.insert(errors) }
             newest = manifest
         }
         if columnTypes == nil, let saved = newest?.columnTypes, saved.count == columns.count { columnTypes = saved }
-        try removeUncommitted(in: destination.root, relative: "", keeping: committed)
+        try await storage.removeUncommitted(keeping: committed)
         nextCommit = (newest?.commit ?? -1) + 1
         return newest?.state.map { Array($0.utf8) }
     }
 
-    /// The state and column types of the newest commit at `destination`, read without changing
+    /// The state and column types of the newest commit in `storage`, read without changing
     /// anything (nil when nothing was committed there).
     public static func lastCommit(
-        at destination: SinkDestination
-    ) throws -> (state: [UInt8]?, columnTypes: [ColumnType]?)? {
-        let directory = destination.root + "/_manifest"
-        guard FileSystem.exists(directory) else { return nil }
-        guard let newest = try FileSystem.contents(of: directory).filter({ $0.hasSuffix(".json") }).max() else {
-            return nil
-        }
-        let manifest = try SinkManifest.read(directory + "/" + newest)
+        in storage: any SinkStorage
+    ) async throws -> (state: [UInt8]?, columnTypes: [ColumnType]?)? {
+        guard let newest = try await storage.manifestNames().last else { return nil }
+        let manifest = try SinkManifest.decode(
+            try await storage.readManifest(newest),
+            name: newest,
+            origin: storage.location
+        )
         return (manifest.state.map { Array($0.utf8) }, manifest.columnTypes)
-    }
-
-    private func removeUncommitted(in directory: String, relative: String, keeping committed: Set<String>) throws {
-        guard FileSystem.exists(directory) else { return }
-        for name in try FileSystem.contents(of: directory) where name != "_manifest" {
-            let path = directory + "/" + name
-            let relativePath = relative.isEmpty ? name : relative + "/" + name
-            if FileSystem.isDirectory(path) {
-                try removeUncommitted(in: path, relative: relativePath, keeping: committed)
-            } else if name.hasSuffix(".inprogress") || (name.hasPrefix("part-") && !committed.contains(relativePath)) {
-                try FileSystem.remove(path)
-            }
-        }
     }
 
     /// Whether the manifest directory already holds commits (a finished run's output).
@@ -241,39 +232,44 @@ public final class FileSink: @unchecked Sendable {
     }
 
     /// Whether any file is open (rows written since the last commit).
-    public var hasOpenFiles: Bool { !open.isEmpty || errorCount > 0 }
+    public var hasOpenFiles: Bool { !open.isEmpty || !finished.isEmpty || errorCount > 0 }
 
-    /// Finishes and publishes every open file, then records them (and `state`) in a manifest.
-    @discardableResult
-    public func commit(state: [UInt8]?) throws -> [String] {
-        let commit = nextCommit
-        var files: [SinkManifest.File] = []
-        var directories = Set<String>()
-        for (number, partition) in open.keys.sorted().enumerated() {
+    /// Finishes every open file without publishing it (the next commit does), so rows that follow
+    /// go to new files: what a commit would do about file sizes, for a writer that commits once
+    /// at its end.
+    public func roll() throws {
+        for partition in open.keys.sorted() {
             let file = open[partition]!
+            try file.finish()
+            finished.append((partition, file))
+        }
+        open = [:]
+        partitionAdvanced = false
+    }
+
+    /// Finishes and publishes every open file (and those ``roll()`` finished), then the error
+    /// output, then records them (and `state`) in a manifest.
+    @discardableResult
+    public func commit(state: [UInt8]?) async throws -> [String] {
+        let commit = nextCommit
+        try roll()
+        var files: [SinkManifest.File] = []
+        var staged: [StagedFile] = []
+        for (number, (partition, file)) in finished.enumerated() {
             let name =
                 "part-" + zeroPadded(commit, 8) + "-" + zeroPadded(number, 4) + "."
                 + options.format.fileExtension(options.compression)
             let relative = partition.isEmpty ? name : partition + "/" + name
-            let bytes = try file.finish(finalPath: destination.root + "/" + relative)
-            files.append(SinkManifest.File(path: relative, rows: file.rows, bytes: bytes))
-            directories.insert(file.directory)
-            statistics.files += 1
-            statistics.bytes += bytes
+            staged.append(StagedFile(stagedPath: file.inProgressPath, path: relative))
+            files.append(SinkManifest.File(path: relative, rows: file.rows, bytes: file.bytes))
         }
+        try await storage.publish(staged)
         var errorFile: String?
         if errorCount > 0 {
             let relative = "_errors/part-" + zeroPadded(commit, 8) + ".jsonl"
-            try FileSystem.createDirectories(destination.root + "/_errors")
-            let temporary = destination.root + "/_errors/." + relative.dropFirst("_errors/".count) + ".inprogress"
-            let handle = try FileHandle.open(temporary, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
-            try handle.write(errorLines, at: 0)
-            try handle.sync()
-            try FileSystem.rename(temporary, to: destination.root + "/" + relative)
-            directories.insert(destination.root + "/_errors")
+            try await storage.publish(bytes: errorLines, as: relative)
             errorFile = relative
         }
-        for directory in directories { try FileSystem.syncDirectory(directory) }
         let manifest = SinkManifest(
             commit: commit,
             files: files,
@@ -282,9 +278,10 @@ public final class FileSink: @unchecked Sendable {
             state: state.map { String(decoding: $0, as: UTF8.self) },
             columnTypes: columnTypes
         )
-        try manifest.write(to: manifestDirectory)
-        open = [:]
-        partitionAdvanced = false
+        try await storage.writeManifest(try manifest.encoded(), named: manifest.name)
+        statistics.files += files.count
+        statistics.bytes += files.reduce(0) { $0 + $1.bytes }
+        finished = []
         errorLines = []
         errorCount = 0
         nextCommit += 1
@@ -293,12 +290,13 @@ public final class FileSink: @unchecked Sendable {
     }
 }
 
-/// One file being written: hidden until its commit renames it.
+/// One file being written: hidden until its commit publishes it.
 final class OpenFile {
-    let directory: String
     let inProgressPath: String
     let opened: Int64
     private(set) var rows = 0
+    /// The file's size once finished.
+    private(set) var bytes = 0
     private let text: CompressedFileWriter?
     private let parquet: ParquetWriter?
     private let format: SinkFormat
@@ -306,7 +304,8 @@ final class OpenFile {
     private let rawColumn: Int?
 
     init(sink: FileSink, partition: String, firstRows: [[SQLValue]], now: Int64) throws {
-        directory = partition.isEmpty ? sink.destination.root : sink.destination.root + "/" + partition
+        let staging = sink.storage.stagingDirectory
+        let directory = partition.isEmpty ? staging : staging + "/" + partition
         try FileSystem.createDirectories(directory)
         inProgressPath = directory + "/.part-\(sink.nextCommit)-\(UInt32.random(in: 0...UInt32.max)).inprogress"
         opened = now
@@ -360,17 +359,14 @@ final class OpenFile {
         return nil
     }
 
-    /// Completes the file (fsync) and renames it; returns its size.
-    func finish(finalPath: String) throws -> Int {
-        let size: Int
+    /// Completes the file (flush, fsync) and notes its size.
+    func finish() throws {
         if let parquet {
             try parquet.finish()
-            size = parquet.approximateBytes
+            bytes = parquet.approximateBytes
         } else {
             try text!.finish()
-            size = text!.fileBytes
+            bytes = text!.fileBytes
         }
-        try FileSystem.rename(inProgressPath, to: finalPath)
-        return size
     }
 }

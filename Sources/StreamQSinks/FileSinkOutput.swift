@@ -9,9 +9,9 @@ public final class FileSinkOutput: FollowOutput, @unchecked Sendable {
 
     public init(sink: FileSink) { self.sink = sink }
 
-    public var stateOrigin: String { sink.destination.root + "/_manifest" }
-    public func restore() throws -> [UInt8]? {
-        let state = try sink.recover()
+    public var stateOrigin: String { sink.storage.location + "/_manifest" }
+    public func restore() async throws -> [UInt8]? {
+        let state = try await sink.recover()
         // Commits without a state are a bounded run's: following on would write its rows again.
         if state == nil && sink.hasCommits {
             throw SinkError("\(sink.destination.root) holds a bounded query's results; follow into another directory")
@@ -20,5 +20,5 @@ public final class FileSinkOutput: FollowOutput, @unchecked Sendable {
     }
     public func emit(_ rows: [[SQLValue]], now: Int64) throws { try sink.write(rows, now: now) }
     public func shouldCommit(now: Int64, emitted: Bool) -> Bool { sink.shouldCommit(now: now) }
-    public func commit(state: [UInt8]) throws { try sink.commit(state: state) }
+    public func commit(state: [UInt8]) async throws { try await sink.commit(state: state) }
 }

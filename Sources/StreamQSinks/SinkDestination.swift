@@ -1,8 +1,8 @@
 import StreamQSQL
 
-/// Where a sink writes: a `file:///` URL whose path may hold a template. The directory before the
-/// first `{` is the sink's root (it holds `_manifest/` and `_errors/`); the rest is rendered per
-/// row into a partition directory:
+/// Where a sink writes: a `file:///dir/…` or `s3://bucket/prefix/…` URL whose path may hold a
+/// template. The directory (or key prefix) before the first `{` is the sink's root (it holds
+/// `_manifest/` and `_errors/`); the rest is rendered per row into a partition directory:
 ///
 /// - `{stream}`, `{query}`: names given by the caller; `{shard}`: the row's shard (delivered
 ///   records), from a `_shard` or `shard` column;
@@ -12,28 +12,81 @@ import StreamQSQL
 ///
 /// Rows without a time render as `__HIVE_DEFAULT_PARTITION__`, as Hive names them.
 public struct SinkDestination: Sendable, Equatable {
+    /// Where the root is.
+    public enum Location: Sendable, Equatable {
+        /// A local directory (absolute path).
+        case directory(String)
+        /// Objects in an S3 bucket under a key prefix (empty, or without a trailing `/`).
+        case objectStore(bucket: String, prefix: String)
+    }
+
+    public let location: Location
+    /// The root as users name it: the directory's path, or `s3://bucket/prefix`.
     public let root: String
     public let template: String
 
     public init(url: String) throws(SinkError) {
-        guard url.hasPrefix("file://") else { throw SinkError("sink URL must start with file:// (got '\(url)')") }
-        var path = String(url.dropFirst("file://".count))
-        guard path.hasPrefix("/") else { throw SinkError("sink URL needs an absolute path: file:///dir/…") }
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        guard !path.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
-            throw SinkError("sink path must not contain '.' or '..' components: \(path)")
-        }
-        if let brace = path.firstIndex(of: "{") {
-            let slash = path[..<brace].lastIndex(of: "/")!
-            root = slash == path.startIndex ? "/" : String(path[..<slash])
-            template = String(path[path.index(after: slash)...])
+        let path: String
+        let bucket: String?
+        if url.hasPrefix("file://") {
+            path = String(url.dropFirst("file://".count))
+            guard path.hasPrefix("/") else { throw SinkError("sink URL needs an absolute path: file:///dir/…") }
+            bucket = nil
+        } else if url.hasPrefix("s3://") {
+            let rest = url.dropFirst("s3://".count)
+            let name = String(rest.prefix { $0 != "/" })
+            guard Self.isBucketName(name) else {
+                throw SinkError(
+                    "'\(name)' is not an S3 bucket name (3-63 lowercase letters, digits, '.' and '-'): s3://bucket/prefix/…"
+                )
+            }
+            bucket = name
+            path = String(rest.dropFirst(name.count))
         } else {
-            root = path
+            throw SinkError("sink URL must start with file:// or s3:// (got '\(url)')")
+        }
+        var trimmed = path
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard !trimmed.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+            throw SinkError("sink path must not contain '.' or '..' components: \(trimmed)")
+        }
+        let rootPath: String
+        if let brace = trimmed.firstIndex(of: "{") {
+            guard let slash = trimmed[..<brace].lastIndex(of: "/") else {
+                throw SinkError("the sink template must start after a '/': s3://\(bucket ?? "")/prefix/{dt}")
+            }
+            rootPath = String(trimmed[..<slash])
+            template = String(trimmed[trimmed.index(after: slash)...])
+        } else {
+            rootPath = trimmed == "/" ? "" : trimmed
             template = ""
         }
-        guard root != "/" else { throw SinkError("sink root cannot be / itself") }
+        if let bucket {
+            let prefix = String(rootPath.drop { $0 == "/" })
+            guard !prefix.split(separator: "/", omittingEmptySubsequences: false).contains("") else {
+                throw SinkError("S3 key prefix '\(prefix)' has an empty segment ('//')")
+            }
+            location = .objectStore(bucket: bucket, prefix: prefix)
+            root = "s3://" + bucket + (prefix.isEmpty ? "" : "/" + prefix)
+        } else {
+            guard !rootPath.isEmpty else { throw SinkError("sink root cannot be / itself") }
+            location = .directory(rootPath)
+            root = rootPath
+        }
         // Check the template once, so a typo fails before any row.
         _ = try render(names: [:], time: nil)
+    }
+
+    /// S3's bucket naming rules: 3 to 63 characters of lowercase letters, digits, `.` and `-`,
+    /// starting and ending with a letter or digit.
+    private static func isBucketName(_ name: String) -> Bool {
+        let allowed = name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+        }
+        let edges = !name.hasPrefix(".") && !name.hasPrefix("-") && !name.hasSuffix(".") && !name.hasSuffix("-")
+        return (3...63).contains(name.utf8.count) && allowed && edges
     }
 
     /// The partition directory (relative to the root) for a row.

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import StreamQStorage
 
 /// One commit of a file sink: the files it published and the state the writer resumes from.
 struct SinkManifest: Codable {
@@ -19,21 +18,22 @@ struct SinkManifest: Codable {
     /// The Parquet schema the sink's files share.
     var columnTypes: [ColumnType]?
 
-    static func read(_ path: String) throws -> SinkManifest {
+    /// Decodes the manifest `name` of `origin` (named in the error when it is unreadable).
+    static func decode(_ bytes: [UInt8], name: String, origin: String) throws -> SinkManifest {
         do {
-            return try JSONDecoder().decode(SinkManifest.self, from: Data(try FileSystem.readFile(path)))
+            return try JSONDecoder().decode(SinkManifest.self, from: Data(bytes))
         } catch {
-            throw SinkError("sink manifest \(path) is unreadable: \(error)")
+            throw SinkError("sink manifest \(origin)/_manifest/\(name) is unreadable: \(error)")
         }
     }
 
-    func write(to directory: String) throws {
+    /// The manifest's file name: the commit number, zero-padded so names sort by number.
+    var name: String { zeroPadded(commit, 10) + ".json" }
+
+    func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try FileSystem.writeAtomically(
-            Array(try encoder.encode(self)),
-            to: directory + "/" + zeroPadded(commit, 10) + ".json"
-        )
+        return Array(try encoder.encode(self))
     }
 }
 

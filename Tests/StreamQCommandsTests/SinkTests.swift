@@ -366,10 +366,12 @@ import Testing
     @Test func badDestinationsAreRefusedBeforeAnyRow() throws {
         try CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
-            for url in ["s3://bucket/x", "file://relative/path", "file:///tmp/a/../b", "file:///tmp/x/{nope}"] {
+            for url in ["ftp://host/x", "file://relative/path", "file:///tmp/a/../b", "file:///tmp/x/{nope}"] {
                 let outcome = try streamq.run("query", "SELECT k FROM events", "--into", url)
                 #expect(outcome.status != 0 && outcome.stderr.contains("sink"), "\(url): \(outcome.stderr)")
             }
+            let badBucket = try streamq.run("query", "SELECT k FROM events", "--into", "s3://Not_A_Bucket/x")
+            #expect(badBucket.status != 0 && badBucket.stderr.contains("not an S3 bucket name"), "\(badBucket.stderr)")
             let root = streamq.dataDirectory + "-out"
             _ = try streamq.succeed("query", "SELECT k FROM events", "--into", "file://\(root)/once")
             let again = try streamq.run("query", "SELECT k FROM events", "--into", "file://\(root)/once")

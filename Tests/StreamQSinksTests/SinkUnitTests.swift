@@ -51,7 +51,7 @@ import Testing
         )
     }
 
-    @Test func recoveryRemovesWhatNoManifestListsAndReturnsTheLastState() throws {
+    @Test func recoveryRemovesWhatNoManifestListsAndReturnsTheLastState() async throws {
         let root = "/tmp/streamq-sink-\(UInt64.random(in: 0...UInt64.max))"
         defer { try? FileSystem.removeTree(root) }
         let destination = try SinkDestination(url: "file://\(root)/{dt}")
@@ -59,15 +59,15 @@ import Testing
             FileSink(destination: destination, columns: ["window_start", "n"], options: FileSink.Options())
         }
         let first = sink()
-        #expect(try first.recover() == nil)
+        #expect(try await first.recover() == nil)
         try first.write([[.timestamp(0), .integer(1)]], now: 0)
-        try first.commit(state: Array("one".utf8))
+        try await first.commit(state: Array("one".utf8))
         try first.write([[.timestamp(0), .integer(2)]], now: 1)  // never committed: a crash here
         // A stray finished file.
         try FileSystem.writeAtomically([1, 2, 3], to: root + "/1970-01-01/part-00000007-0000.jsonl")
 
         let second = sink()
-        #expect(try second.recover() == Array("one".utf8))
+        #expect(try await second.recover() == Array("one".utf8))
         #expect(second.nextCommit == 1)
         let left = try FileSystem.contents(of: root + "/1970-01-01").sorted()
         #expect(left == ["part-00000000-0000.jsonl"], "in-progress and unlisted files are gone")
@@ -78,7 +78,7 @@ import Testing
         #expect(text == #"{"window_start":"1970-01-01T00:00:00.000Z","n":1}"# + "\n")
     }
 
-    @Test func rowsBeyondTheOpenPartitionLimitGoToTheErrorOutput() throws {
+    @Test func rowsBeyondTheOpenPartitionLimitGoToTheErrorOutput() async throws {
         let root = "/tmp/streamq-sink-\(UInt64.random(in: 0...UInt64.max))"
         defer { try? FileSystem.removeTree(root) }
         var options = FileSink.Options()
@@ -88,11 +88,11 @@ import Testing
             columns: ["window_start"],
             options: options
         )
-        _ = try sink.recover()
+        _ = try await sink.recover()
         try sink.write((0..<3).map { [SQLValue.timestamp(Int64($0) * 3_600_000)] }, now: 0)
         #expect(sink.statistics.rows == 2)
         #expect(sink.statistics.errors == 1)
-        let files = try sink.commit(state: nil)
+        let files = try await sink.commit(state: nil)
         #expect(files.count == 2)
         let errors = String(decoding: try FileSystem.readFile(root + "/_errors/part-00000000.jsonl"), as: UTF8.self)
         #expect(errors.contains("partitions open at once") && errors.contains("1970-01-01T02:00:00.000Z"))
