@@ -20,5 +20,10 @@ public final class FileSinkOutput: FollowOutput, @unchecked Sendable {
     }
     public func emit(_ rows: [[SQLValue]], now: Int64) throws { try sink.write(rows, now: now) }
     public func shouldCommit(now: Int64, emitted: Bool) -> Bool { sink.shouldCommit(now: now) }
-    public func commit(state: [UInt8]) async throws { try await sink.commit(state: state) }
+    /// Commits in a task of its own: the commit when the query stops (Ctrl-C, SIGTERM) runs after
+    /// the query's task is cancelled, and an upload must not be cut short by that.
+    public func commit(state: [UInt8]) async throws {
+        let sink = self.sink
+        try await Task { try await sink.commit(state: state) }.value
+    }
 }

@@ -63,7 +63,7 @@ public struct SinkDestination: Sendable, Equatable {
         }
         if let bucket {
             let prefix = String(rootPath.drop { $0 == "/" })
-            guard !prefix.split(separator: "/", omittingEmptySubsequences: false).contains("") else {
+            guard prefix.isEmpty || !prefix.split(separator: "/", omittingEmptySubsequences: false).contains("") else {
                 throw SinkError("S3 key prefix '\(prefix)' has an empty segment ('//')")
             }
             location = .objectStore(bucket: bucket, prefix: prefix)

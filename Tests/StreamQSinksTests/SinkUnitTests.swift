@@ -39,6 +39,18 @@ import Testing
         }
     }
 
+    @Test func s3DestinationsSplitBucketPrefixAndTemplate() throws {
+        let destination = try SinkDestination(url: "s3://logs/out/access/dt={dt}/hr={hr}")
+        #expect(destination.location == .objectStore(bucket: "logs", prefix: "out/access"))
+        #expect(destination.root == "s3://logs/out/access" && destination.template == "dt={dt}/hr={hr}")
+        #expect(try SinkDestination(url: "s3://logs/{dt}").location == .objectStore(bucket: "logs", prefix: ""))
+        #expect(try SinkDestination(url: "s3://logs/a/b/").location == .objectStore(bucket: "logs", prefix: "a/b"))
+        #expect(try SinkDestination(url: "file:///out/{dt}").location == .directory("/out"))
+        for bad in ["s3://Logs/x", "s3://ab/x", "s3://-logs/x", "s3://logs/a//b/{dt}", "s3://logs/../x"] {
+            #expect(throws: SinkError.self, "\(bad)") { try SinkDestination(url: bad) }
+        }
+    }
+
     @Test func columnTypesWidenAsSQLDoes() {
         #expect(ColumnType.infer([.integer(1), .null, .integer(2)]) == .bigint)
         #expect(ColumnType.infer([.integer(1), .double(2.5)]) == .double)

@@ -174,7 +174,13 @@ extension S3Client {
             body: Array(body.utf8),
             errorsInSuccessBody: true
         )
-        let result = try Self.xml(try await send(request), root: "CompleteMultipartUploadResult", of: request)
+        // moto names the answer's root CompleteMultipartUploadResponse.
+        let result = try Self.xml(
+            try await send(request),
+            root: "CompleteMultipartUploadResult",
+            alternatives: ["CompleteMultipartUploadResponse"],
+            of: request
+        )
         return result.text(of: "ETag") ?? ""
     }
 

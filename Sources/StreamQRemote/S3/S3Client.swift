@@ -29,6 +29,10 @@ public final class S3Client: Sendable {
         )
         var tls = TLSConfiguration.makeClientConfiguration()
         if !configuration.verifyCertificates { tls.certificateVerification = .none }
+        // A refused connection fails the attempt at once; ``send(_:)`` retries it with backoff
+        // (the pool's own retrying would hold each attempt for the whole connect timeout).
+        var pool = HTTPClient.Configuration.ConnectionPool()
+        pool.retryConnectionEstablishment = false
         httpClient = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
             configuration: HTTPClient.Configuration(
@@ -37,7 +41,7 @@ public final class S3Client: Sendable {
                 timeout: HTTPClient.Configuration.Timeout(
                     connect: .nanoseconds(configuration.connectTimeout.nanoseconds)
                 ),
-                connectionPool: HTTPClient.Configuration.ConnectionPool(),
+                connectionPool: pool,
                 decompression: .disabled
             )
         )
@@ -158,8 +162,13 @@ public final class S3Client: Sendable {
         return .service(code: code, message: message, httpStatus: status)
     }
 
-    /// The XML body of `request`'s answer, whose root must be `root`.
-    static func xml(_ response: Response, root: String, of request: Request) throws(S3ClientError) -> S3XMLElement {
+    /// The XML body of `request`'s answer, whose root must be `root` (or one of `alternatives`).
+    static func xml(
+        _ response: Response,
+        root: String,
+        alternatives: Set<String> = [],
+        of request: Request
+    ) throws(S3ClientError) -> S3XMLElement {
         func invalid(_ text: String) -> S3ClientError {
             S3ClientError(
                 operation: request.operation,
@@ -175,7 +184,9 @@ public final class S3Client: Sendable {
         } catch {
             throw invalid("\(error)")
         }
-        guard element.name == root else { throw invalid("expected <\(root)>, got <\(element.name)>") }
+        guard element.name == root || alternatives.contains(element.name) else {
+            throw invalid("expected <\(root)>, got <\(element.name)>")
+        }
         return element
     }
 }
