@@ -3,11 +3,12 @@
 The objects must be the very files the same run writes into file:///, read back the same way by
 DuckDB and pyarrow (Tests/compat/read_sink.py); exactly once across `kill -9` of a following
 deliver; multipart above the part size; one-line errors for a missing bucket or endpoint."""
-import json, os, signal, subprocess, sys, time
+import http.server, json, os, signal, subprocess, sys, threading, time
 from pathlib import Path
 
 import boto3
 import pytest
+import requests
 
 from conftest import REPO, free_port, streamq_binary
 
@@ -235,6 +236,70 @@ def test_a_large_file_goes_up_in_parts(streamq, moto_s3, tmp_path):
     assert head["ETag"].strip('"').endswith("-3"), "a multipart upload of three 5 MiB parts"
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
     assert sorted(json.loads(line)["k"] for line in body.splitlines()) == list(range(12_000))
+
+
+class FlakyS3(http.server.ThreadingHTTPServer):
+    """Forwards requests to moto, but answers every third one `503 SlowDown` instead."""
+
+    def __init__(self, target):
+        self.target = target
+        self.count = 0
+        self.failed = 0
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), FlakyHandler)
+
+
+class FlakyHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def handle_one(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with self.server.lock:
+            self.server.count += 1
+            fail = self.server.count % 3 == 0
+            self.server.failed += fail
+        if fail:
+            answer = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+            return
+        forwarded = requests.request(self.command, self.server.target + self.path, data=body,
+                                     headers={k: v for k, v in self.headers.items()}, timeout=30)
+        self.send_response(forwarded.status_code)
+        for name, value in forwarded.headers.items():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(forwarded.content)))
+        self.end_headers()
+        self.wfile.write(forwarded.content)
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_one
+
+
+def test_throttled_and_failing_calls_are_retried(streamq, moto_s3, tmp_path):
+    url, s3 = moto_s3
+    bucket = new_bucket(s3, "flaky")
+    proxy = FlakyS3(url)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        streamq.put("events", records(0, 7000, pad=1000))
+        done = subprocess.run(
+            streamq.command("deliver", "events", "--into", f"s3://{bucket}/r/dt={{dt}}", "--once",
+                            "--s3-part-size", "5MiB", "--s3-endpoint", f"http://127.0.0.1:{proxy.server_port}"),
+            capture_output=True, text=True, env=streamq.env, timeout=120)
+    finally:
+        proxy.shutdown()
+    assert done.returncode == 0, done.stderr
+    assert proxy.failed >= 2, "some calls were answered 503"
+    download(s3, bucket, "r", tmp_path / "fetched")
+    keys = [json.loads(line)["k"] for body in data_files(tmp_path / "fetched").values()
+            for line in body.decode().splitlines()]
+    assert sorted(keys) == list(range(7000))
 
 
 def test_a_missing_bucket_or_endpoint_fails_in_one_line(streamq, moto_s3):
