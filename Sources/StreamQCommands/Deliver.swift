@@ -1,4 +1,5 @@
 import ArgumentParser
+import StreamQClient
 import StreamQSQL
 import StreamQSinks
 import StreamQStorage
@@ -58,7 +59,7 @@ struct Deliver: AsyncParsableCommand {
         }
         try await store.withStore(mode: .readOnly) { store in
             let usesShard = (try? SinkDestination(url: into))?.uses("shard") ?? false
-            var (sql, rawColumn, types) = try query(for: name, store: store, withShard: usesShard)
+            var (sql, rawColumn, types) = try await query(for: name, store: store, withShard: usesShard)
             // A destination that already has commits keeps its columns: a fresh sample could differ
             // (retention moved the oldest records on) and the saved progress belongs to the old query.
             if schema == nil, format != "jsonl", let destination = try? SinkDestination(url: into),
@@ -88,7 +89,13 @@ struct Deliver: AsyncParsableCommand {
                 columnTypes: types
             )
             let output = FileSinkOutput(sink: sink)
-            let runner = FollowQueryRunner(plan: plan, store: store, stream: name, start: start, stopWhenCaughtUp: once)
+            let runner = FollowQueryRunner(
+                plan: plan,
+                backend: store,
+                stream: name,
+                start: start,
+                stopWhenCaughtUp: once
+            )
             // Records that never became rows are committed to _errors/ with the files.
             let statistics = try await runner.runUntilStopped(
                 output: output,
@@ -107,9 +114,9 @@ struct Deliver: AsyncParsableCommand {
     /// column types (from --schema or a sample) so every Parquet file has the same schema.
     private func query(
         for name: StreamName,
-        store: StreamStore,
+        store: any StreamBackend,
         withShard: Bool
-    ) throws -> (String, String?, [ColumnType]?) {
+    ) async throws -> (String, String?, [ColumnType]?) {
         let source = "\"\(name.rawValue)\""
         if format == "jsonl" {
             if metadata {
@@ -132,7 +139,7 @@ struct Deliver: AsyncParsableCommand {
                 ColumnType(sqlTypes: String(column.split(separator: " ", omittingEmptySubsequences: true).last ?? ""))
             }
         } else {
-            let sample = try SchemaInference.sample(store, stream: name)
+            let sample = try await SchemaInference.sample(store, stream: name)
             columns = sample.fields.map { "\"\($0.name)\"" }
             types = sample.fields.map { ColumnType(sqlTypes: $0.type) }
             guard !columns.isEmpty else {

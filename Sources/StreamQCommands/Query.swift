@@ -109,7 +109,7 @@ struct Query: AsyncParsableCommand {
             statistics = try await store.withStore(mode: .readOnly) { store in
                 let runner = BoundedQueryRunner(
                     plan: plan,
-                    store: store,
+                    backend: store,
                     stream: stream,
                     from: from,
                     until: until,
@@ -165,7 +165,7 @@ extension Query {
         }
         let idle = try milliseconds(idleTimeout, option: "--idle-timeout")
         return try await store.withStore(mode: .readOnly) { store in
-            let runner = FollowQueryRunner(plan: plan, store: store, stream: stream, start: start, idleTimeout: idle)
+            let runner = FollowQueryRunner(plan: plan, backend: store, stream: stream, start: start, idleTimeout: idle)
             return try await runner.runUntilStopped(output: output, reportErrors: { reporter.report($0) })
         }
     }
@@ -193,7 +193,7 @@ extension Query {
         let statistics = try await store.withStore(mode: .readOnly) { store in
             let runner = BoundedQueryRunner(
                 plan: plan,
-                store: store,
+                backend: store,
                 stream: stream,
                 from: from,
                 until: until,

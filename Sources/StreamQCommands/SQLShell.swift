@@ -105,7 +105,7 @@ struct SQLShell: AsyncParsableCommand {
                 guard parts.count == 2 else { throw CommandFailure(".schema needs a stream name") }
                 let stream = try streamName(parts[1])
                 try await store.withStore(mode: .readOnly) { store in
-                    let schema = try SchemaInference.sample(store, stream: stream)
+                    let schema = try await SchemaInference.sample(store, stream: stream)
                     let rows = schema.fields.map {
                         [$0.name, $0.type, "\(Int(($0.presence * 100).rounded()))%", $0.example]
                     }
@@ -139,7 +139,7 @@ struct SQLShell: AsyncParsableCommand {
             let statistics = try await store.withStore(mode: .readOnly) { store in
                 let runner = BoundedQueryRunner(
                     plan: plan,
-                    store: store,
+                    backend: store,
                     stream: try streamName(plan.stream),
                     parallelism: ProcessInfo.processInfo.activeProcessorCount
                 )

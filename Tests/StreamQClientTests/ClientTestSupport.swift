@@ -84,6 +84,14 @@ extension StoreWrappingBackend {
     func read(_ cursor: ShardCursor, maxRecords: Int, maxBytes: Int) async throws -> ReadResult {
         try store.read(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
     }
+    func scan(
+        _ cursor: ShardCursor,
+        maxRecords: Int,
+        maxBytes: Int,
+        _ body: (RecordView) throws -> Void
+    ) async throws -> ScanResult {
+        try store.scan(cursor, maxRecords: maxRecords, maxBytes: maxBytes, body)
+    }
     func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
         try await store.waitForRecords(at: cursor, timeout: timeout)
     }
