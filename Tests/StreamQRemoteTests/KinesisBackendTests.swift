@@ -271,6 +271,37 @@ import Testing
         }
     }
 
+    @Test func appendsThatFailedWhileTheEndpointWasDownAreRetriedInOrder() async throws {
+        let server = try SpawnedServer.streamq()
+        defer { server.stop() }
+        // The client gives up at once: the producer's retries carry the appends across the outage.
+        let impatient: (inout KinesisClientConfiguration) -> Void = {
+            $0.retry = RetryBackoff(base: .milliseconds(10), cap: .milliseconds(20), maxAttempts: 2)
+            $0.connectTimeout = .seconds(1)
+        }
+        try await withBackend(server, configure: impatient) { backend in
+            try await createStream(events, shards: 2, on: backend)
+            var configuration = StreamQProducerConfiguration()
+            configuration.maxBatchRecords = 10  // several batches in flight per shard
+            configuration.maxAttempts = 30
+            configuration.maxBackoff = .milliseconds(500)
+            let producer = StreamQProducer(backend: backend, configuration: configuration)
+            try await sendKeyed(producer, to: events, keys: 20, range: 0..<5)
+            try await producer.flush()
+            server.halt()
+            let sending = Task {
+                try await sendKeyed(producer, to: events, keys: 20, range: 5..<20)
+                try await producer.flush()
+            }
+            try await Task.sleep(for: .seconds(1))
+            try server.relaunch()
+            try await sending.value
+            try await producer.close()
+            #expect(producer.acknowledgedRecords == 400)
+            expectPerKeyOrder(try await readAllRecords(backend, events), keys: 20, perKey: 20)
+        }
+    }
+
     /// Retries that outlast a server restart (a few seconds).
     static func patientRetries(_ configuration: inout KinesisClientConfiguration) {
         configuration.retry = RetryBackoff(base: .milliseconds(50), cap: .milliseconds(500), maxAttempts: 40)

@@ -52,7 +52,7 @@ public final class KinesisBackend: StreamBackend, Sendable {
     private let logger: Logger
     private let shards = Mutex<[StreamName: [ShardID: RemoteShard]]>([:])
     private let iterators: Mutex<ShardIteratorCache>
-    private let lastGetRecords = Mutex<[ShardAppendQueues.Key: ContinuousClock.Instant]>([:])
+    private let lastGetRecords = Mutex<[ShardKey: ContinuousClock.Instant]>([:])
     private let appends: ShardAppendQueues
 
     /// What the backend knows of one shard from ListShards.
@@ -178,7 +178,7 @@ public final class KinesisBackend: StreamBackend, Sendable {
         }
         appends.enqueue(
             ShardAppendQueues.Append(records: records, producer: producer, completion: completion),
-            to: ShardAppendQueues.Key(stream: name, shard: shard)
+            to: ShardKey(stream: name, shard: shard)
         )
     }
 
@@ -231,11 +231,11 @@ public final class KinesisBackend: StreamBackend, Sendable {
             shardID: shard.shardID,
             position: position
         )
-        var entry = ShardIteratorCache.Entry(pending: [], iterator: iterator, childShards: [], millisBehindLatest: 1)
+        var entry = ShardIteratorCache.Entry(pending: [], iterator: iterator, childShards: [], millisBehindLatest: 0)
         let open = ShardCursor(stream: name, shard: shard.id, sequence: .max)
-        while !entry.canAnswer && entry.millisBehindLatest > 0 {
+        repeat {
             entry = try await refill(open, entry, limit: 10_000)
-        }
+        } while !entry.canAnswer && entry.millisBehindLatest > 0
         let sequence: UInt64
         if let first = entry.pending.first {
             sequence = first.sequenceNumber.sequence
@@ -300,7 +300,7 @@ public final class KinesisBackend: StreamBackend, Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         let interval = Duration.seconds(1) / max(configuration.pollsPerSecondPerShard, 0.001)
-        let key = ShardAppendQueues.Key(stream: cursor.stream, shard: cursor.shard)
+        let key = ShardKey(stream: cursor.stream, shard: cursor.shard)
         while true {
             if iterators.withLock({ $0.peek(cursor)?.canAnswer }) == true { return true }
             let earliest = lastGetRecords.withLock { $0[key] }.map { $0 + interval } ?? clock.now
@@ -396,7 +396,7 @@ public final class KinesisBackend: StreamBackend, Sendable {
             }
             do {
                 lastGetRecords.withLock {
-                    $0[ShardAppendQueues.Key(stream: cursor.stream, shard: cursor.shard)] = .now
+                    $0[ShardKey(stream: cursor.stream, shard: cursor.shard)] = .now
                 }
                 let output = try await client.getRecords(iterator: current, limit: limit)
                 return try await entryFrom(output, at: cursor, keeping: entry?.pending ?? [])

@@ -7,13 +7,9 @@ import Synchronization
 /// When an idempotent producer's append fails transiently (the producer will send it again with
 /// the same stamp), the shard refuses that producer's later appends with `.outOfOrderSequence`
 /// until the failed one comes back, as embedded storage does: the producer then resends them all
-/// in stamp order, and nothing overtakes the failed records.
+/// in stamp order, and nothing overtakes the failed records. A refused append that comes back
+/// before the failed one means the producer gave the failed one up: the shard takes it then.
 final class ShardAppendQueues: Sendable {
-    struct Key: Hashable, Sendable {
-        var stream: StreamName
-        var shard: ShardID
-    }
-
     struct Append: Sendable {
         var records: [AppendRecord]
         var producer: ProducerStamp?
@@ -23,19 +19,25 @@ final class ShardAppendQueues: Sendable {
     private struct Queue: Sendable {
         var waiting: [Append] = []
         var running = false
-        /// Per producer id, the stamp of its append that failed transiently and must come first.
-        var blocked: [UInt64: UInt64] = [:]
+        /// Per producer id, its append that failed transiently and must come first.
+        var blocked: [UInt64: Block] = [:]
     }
 
-    private let queues = Mutex<[Key: Queue]>([:])
-    private let send: @Sendable (Key, [AppendRecord]) async -> Result<SequenceNumber, any Error>
+    /// An append that failed transiently and the later ones refused meanwhile.
+    private struct Block: Sendable {
+        var stamp: UInt64
+        var refused: Set<UInt64> = []
+    }
+
+    private let queues = Mutex<[ShardKey: Queue]>([:])
+    private let send: @Sendable (ShardKey, [AppendRecord]) async -> Result<SequenceNumber, any Error>
 
     /// - Parameter send: stores one append's records, returning the first record's sequence number.
-    init(send: @escaping @Sendable (Key, [AppendRecord]) async -> Result<SequenceNumber, any Error>) {
+    init(send: @escaping @Sendable (ShardKey, [AppendRecord]) async -> Result<SequenceNumber, any Error>) {
         self.send = send
     }
 
-    func enqueue(_ append: Append, to key: Key) {
+    func enqueue(_ append: Append, to key: ShardKey) {
         let start = queues.withLock { queues -> Bool in
             queues[key, default: Queue()].waiting.append(append)
             guard !queues[key]!.running else { return false }
@@ -51,7 +53,7 @@ final class ShardAppendQueues: Sendable {
         case idle
     }
 
-    private func drain(_ key: Key) async {
+    private func drain(_ key: ShardKey) async {
         while true {
             let step = queues.withLock { queues -> Step in
                 guard !queues[key]!.waiting.isEmpty else {
@@ -59,8 +61,11 @@ final class ShardAppendQueues: Sendable {
                     return .idle
                 }
                 let append = queues[key]!.waiting.removeFirst()
-                if let stamp = append.producer, let blockedAt = queues[key]!.blocked[stamp.producerID] {
-                    if stamp.sequence > blockedAt { return .refuse(append, blockedAt: blockedAt) }
+                if let stamp = append.producer, let block = queues[key]!.blocked[stamp.producerID] {
+                    if stamp.sequence > block.stamp && !block.refused.contains(stamp.sequence) {
+                        queues[key]!.blocked[stamp.producerID]!.refused.insert(stamp.sequence)
+                        return .refuse(append, blockedAt: block.stamp)
+                    }
                     queues[key]!.blocked.removeValue(forKey: stamp.producerID)
                 }
                 return .send(append)
@@ -82,7 +87,7 @@ final class ShardAppendQueues: Sendable {
                 let result = await send(key, append.records)
                 if case .failure(let error) = result, error is KinesisTransientAppendError, let stamp = append.producer
                 {
-                    queues.withLock { $0[key]!.blocked[stamp.producerID] = stamp.sequence }
+                    queues.withLock { $0[key]!.blocked[stamp.producerID] = Block(stamp: stamp.sequence) }
                 }
                 append.completion(result)
             }
