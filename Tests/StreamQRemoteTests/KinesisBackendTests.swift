@@ -41,6 +41,12 @@ import Testing
                     #expect(description.shards.first { $0.id == child }?.parents == [parent.id])
                 }
 
+                // LATEST of a closed shard is its end: reading there ends it and names the children.
+                let end = try await backend.cursor(stream: events, shard: parent.id, at: .latest)
+                let ended = try await backend.read(end, maxRecords: 10, maxBytes: 1 << 20)
+                #expect(ended.records.isEmpty && ended.next == nil)
+                #expect(Set(ended.childShards) == Set(closed.children))
+
                 let records = try await readAllRecords(backend, events)
                 expectPerKeyOrder(records, keys: 40, perKey: 50)
                 #expect(records.contains { closed.children.contains($0.sequenceNumber.shard) })
@@ -143,6 +149,7 @@ import Testing
                 let caughtUp = try await backend.read(latest, maxRecords: 100, maxBytes: 1 << 20)
                 #expect(caughtUp.records.isEmpty)
                 #expect(caughtUp.next == latest)
+                #expect(try await backend.waitForRecords(at: latest, timeout: .milliseconds(300)) == false)
                 for n in 10..<12 {
                     _ = try await producer.sendAndWait(ProducerRecord(stream: events, partitionKey: "p", data: "\(n)"))
                 }
