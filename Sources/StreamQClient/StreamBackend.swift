@@ -4,8 +4,10 @@ import StreamQStorage
 /// ``StreamStore`` (a local data directory), or a Kinesis endpoint (`StreamQRemote.KinesisBackend`).
 ///
 /// Positions are shard-local `UInt64` sequences. A remote backend maps the service's sequence
-/// numbers onto them so that they keep their order within a shard; ``ShardDescription``'s
-/// `storedSequences` of an open remote shard ends at `UInt64.max`, since only reading finds its tip.
+/// numbers onto them so that they keep their order within a shard, but not necessarily densely
+/// (AWS's leave gaps, so a range of positions says nothing of how many records it holds);
+/// ``ShardDescription``'s `storedSequences` of an open remote shard ends at `UInt64.max`, since
+/// only reading finds its tip, and of a closed one just past its last record's position.
 public protocol StreamBackend: Sendable {
     func describeStream(_ name: StreamName) async throws -> StreamDescription
 
