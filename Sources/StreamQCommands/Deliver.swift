@@ -44,7 +44,6 @@ struct Deliver: AsyncParsableCommand {
     @OptionGroup var sinkOptions: SinkCommandOptions
 
     func run() async throws {
-        try store.refuseRemote("deliver")
         let name = try streamName(stream)
         guard let into = sinkOptions.into else { throw CommandFailure("deliver needs --into file:///dir/…") }
         let defaults = try SinkCommandOptions.parse([])
@@ -57,7 +56,7 @@ struct Deliver: AsyncParsableCommand {
         case "latest": start = .latest
         default: throw CommandFailure("--from must be trim-horizon or latest")
         }
-        try await store.withStore(mode: .readOnly) { store in
+        try await store.withBackend(mode: .readOnly) { store in
             let usesShard = (try? SinkDestination(url: into))?.uses("shard") ?? false
             var (sql, rawColumn, types) = try await query(for: name, store: store, withShard: usesShard)
             // A destination that already has commits keeps its columns: a fresh sample could differ
