@@ -9,6 +9,10 @@ import StreamQStorage
 /// ``ShardDescription``'s `storedSequences` of an open remote shard ends at `UInt64.max`, since
 /// only reading finds its tip, and of a closed one just past its last record's position.
 public protocol StreamBackend: Sendable {
+    /// Whether a shard's records have consecutive sequences, so a range of sequences can be cut
+    /// into pieces by count (a local store's can; a remote service's positions only keep order).
+    var numbersRecordsDensely: Bool { get }
+
     func describeStream(_ name: StreamName) async throws -> StreamDescription
 
     /// Queues an append to one shard and returns at once; appends queued to one shard are stored
@@ -38,4 +42,6 @@ public protocol StreamBackend: Sendable {
     func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool
 }
 
-extension StreamStore: StreamBackend {}
+extension StreamStore: StreamBackend {
+    public var numbersRecordsDensely: Bool { true }
+}

@@ -100,7 +100,8 @@ public struct BoundedQueryRunner: Sendable {
     }
 
     /// Every shard's records as of now, cut into ranges small enough to keep all workers busy to the
-    /// end however unevenly keys spread over shards (a shard whose end is unknown stays whole).
+    /// end however unevenly keys spread over shards (a shard whose end is unknown, or whose
+    /// sequences leave gaps, stays whole).
     private func workItems(_ description: StreamDescription) async throws -> [WorkItem] {
         var ranges: [WorkItem] = []
         for shard in description.shards where !shard.storedSequences.isEmpty {
@@ -110,11 +111,12 @@ public struct BoundedQueryRunner: Sendable {
             }
             ranges.append(WorkItem(shard: shard.id, sequences: start..<max(start, shard.storedSequences.upperBound)))
         }
-        let known = ranges.filter { $0.sequences.upperBound != .max }
+        let dense = backend.numbersRecordsDensely
+        let known = ranges.filter { dense && $0.sequences.upperBound != .max }
         let total = known.reduce(0) { $0 + Int($1.sequences.count) }
         let chunk = UInt64(max(20_000, total / (parallelism * 8)))
         let perShard = ranges.map { item in
-            guard item.sequences.upperBound != .max else { return [item] }
+            guard dense && item.sequences.upperBound != .max else { return [item] }
             return stride(from: item.sequences.lowerBound, to: item.sequences.upperBound, by: Int(chunk)).map { start in
                 WorkItem(shard: item.shard, sequences: start..<min(start + chunk, item.sequences.upperBound))
             }

@@ -77,6 +77,7 @@ protocol StoreWrappingBackend: StreamBackend {
 }
 
 extension StoreWrappingBackend {
+    var numbersRecordsDensely: Bool { true }
     func describeStream(_ name: StreamName) async throws -> StreamDescription { try store.describeStream(name) }
     func cursor(stream name: StreamName, shard: ShardID, at position: StartingPosition) async throws -> ShardCursor {
         try store.cursor(stream: name, shard: shard, at: position)

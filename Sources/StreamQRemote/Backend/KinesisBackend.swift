@@ -67,6 +67,9 @@ public final class KinesisBackend: StreamBackend, Sendable {
         var endPosition: UInt64?
     }
 
+    /// AWS's positions leave gaps between records (streamq serve's and moto's do not).
+    public var numbersRecordsDensely: Bool { false }
+
     public init(
         client: KinesisClient,
         configuration: KinesisBackendConfiguration = .init(),
