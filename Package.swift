@@ -70,7 +70,9 @@ let package = Package(
             name: "StreamQRemote",
             dependencies: [
                 "StreamQAWS",
+                "StreamQClient",
                 "StreamQSinks",
+                "StreamQStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -183,7 +185,8 @@ let package = Package(
         .testTarget(
             name: "StreamQRemoteTests",
             dependencies: [
-                "StreamQRemote", "StreamQAWS",
+                "StreamQRemote", "StreamQAWS", "StreamQClient", "StreamQStorage",
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -62,7 +62,7 @@ public enum AWSCBOR {
     }
 
     /// A data item head with the shortest encoding of `argument`.
-    private static func appendHead(major: UInt8, _ argument: UInt64, to buffer: inout [UInt8]) {
+    package static func appendHead(major: UInt8, _ argument: UInt64, to buffer: inout [UInt8]) {
         let type = major << 5
         switch argument {
         case 0..<24: buffer.append(type | UInt8(argument))

@@ -60,29 +60,32 @@ public enum AWSJSON {
 
     /// A quoted JSON string: quotes, backslashes and control characters escaped, everything else
     /// (including non-ASCII UTF-8) as is.
-    static func appendString(_ text: String, to buffer: inout [UInt8]) {
+    package static func appendString(_ text: String, to buffer: inout [UInt8]) {
         var text = text
-        text.withUTF8 { bytes in
-            buffer.append(UInt8(ascii: "\""))
-            var copied = 0
-            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copied..<index]))
-                copied = index + 1
-                switch byte {
-                case 0x22: buffer.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: buffer.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-                case 0x0D: buffer.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-                case 0x09: buffer.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-                default:
-                    buffer.append(contentsOf: "\\u00".utf8)
-                    buffer.append(hexDigits[Int(byte >> 4)])
-                    buffer.append(hexDigits[Int(byte & 0xF)])
-                }
+        text.withUTF8 { appendString(utf8: UnsafeRawBufferPointer($0), to: &buffer) }
+    }
+
+    /// A quoted JSON string of valid UTF-8 `bytes`, escaped as ``appendString(_:to:)`` does.
+    package static func appendString(utf8 bytes: UnsafeRawBufferPointer, to buffer: inout [UInt8]) {
+        buffer.append(UInt8(ascii: "\""))
+        var copied = 0
+        for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[copied..<index]))
+            copied = index + 1
+            switch byte {
+            case 0x22: buffer.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: buffer.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: buffer.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: buffer.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: buffer.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            default:
+                buffer.append(contentsOf: "\\u00".utf8)
+                buffer.append(hexDigits[Int(byte >> 4)])
+                buffer.append(hexDigits[Int(byte & 0xF)])
             }
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copied...]))
-            buffer.append(UInt8(ascii: "\""))
         }
+        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[copied...]))
+        buffer.append(UInt8(ascii: "\""))
     }
 
     /// A double in the shortest form that reads back as the same value; JSON has no NaN or
@@ -98,7 +101,7 @@ public enum AWSJSON {
     }
 
     /// Epoch seconds with a three-digit millisecond fraction, or a whole number on a second.
-    private static func appendEpochSeconds(milliseconds: Int64, to buffer: inout [UInt8]) {
+    package static func appendEpochSeconds(milliseconds: Int64, to buffer: inout [UInt8]) {
         let magnitude = milliseconds.magnitude
         if milliseconds < 0 { buffer.append(UInt8(ascii: "-")) }
         appendDecimal(magnitude / 1000, to: &buffer)
@@ -110,7 +113,7 @@ public enum AWSJSON {
         buffer.append(UInt8(ascii: "0") + UInt8(fraction % 10))
     }
 
-    static func appendDecimal(_ number: Int64, to buffer: inout [UInt8]) {
+    package static func appendDecimal(_ number: Int64, to buffer: inout [UInt8]) {
         if number < 0 { buffer.append(UInt8(ascii: "-")) }
         appendDecimal(number.magnitude, to: &buffer)
     }

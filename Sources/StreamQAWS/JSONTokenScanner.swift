@@ -20,6 +20,11 @@ public struct JSONTokenScanner {
         return true
     }
 
+    /// Moves past `count` bytes the caller has read itself.
+    public mutating func skip(_ count: Int) {
+        index = min(bytes.count, index + count)
+    }
+
     public mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {

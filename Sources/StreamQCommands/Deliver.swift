@@ -1,4 +1,5 @@
 import ArgumentParser
+import StreamQClient
 import StreamQSQL
 import StreamQSinks
 import StreamQStorage
@@ -43,7 +44,6 @@ struct Deliver: AsyncParsableCommand {
     @OptionGroup var sinkOptions: SinkCommandOptions
 
     func run() async throws {
-        try store.refuseRemote("deliver")
         let name = try streamName(stream)
         guard let into = sinkOptions.into else {
             throw CommandFailure("deliver needs --into file:///dir/… or s3://bucket/prefix/…")
@@ -77,8 +77,12 @@ struct Deliver: AsyncParsableCommand {
         } catch let error as SinkError {
             throw CommandFailure(error.message)
         }
-        try await store.withStore(mode: .readOnly) { store in
-            var (sql, rawColumn, types) = try query(for: name, store: store, withShard: destination.uses("shard"))
+        try await store.withBackend(mode: .readOnly) { store in
+            var (sql, rawColumn, types) = try await query(
+                for: name,
+                store: store,
+                withShard: destination.uses("shard")
+            )
             if let last, let state = last.state, let savedSQL = FollowQueryRunner.queryText(ofSavedState: state) {
                 sql = savedSQL
                 types = last.columnTypes
@@ -104,7 +108,13 @@ struct Deliver: AsyncParsableCommand {
                 columnTypes: types
             )
             let output = FileSinkOutput(sink: sink)
-            let runner = FollowQueryRunner(plan: plan, store: store, stream: name, start: start, stopWhenCaughtUp: once)
+            let runner = FollowQueryRunner(
+                plan: plan,
+                backend: store,
+                stream: name,
+                start: start,
+                stopWhenCaughtUp: once
+            )
             // Records that never became rows are committed to _errors/ with the files.
             let statistics = try await runner.runUntilStopped(
                 output: output,
@@ -123,9 +133,9 @@ struct Deliver: AsyncParsableCommand {
     /// column types (from --schema or a sample) so every Parquet file has the same schema.
     private func query(
         for name: StreamName,
-        store: StreamStore,
+        store: any StreamBackend,
         withShard: Bool
-    ) throws -> (String, String?, [ColumnType]?) {
+    ) async throws -> (String, String?, [ColumnType]?) {
         let source = "\"\(name.rawValue)\""
         if format == "jsonl" {
             if metadata {
@@ -148,7 +158,7 @@ struct Deliver: AsyncParsableCommand {
                 ColumnType(sqlTypes: String(column.split(separator: " ", omittingEmptySubsequences: true).last ?? ""))
             }
         } else {
-            let sample = try SchemaInference.sample(store, stream: name)
+            let sample = try await SchemaInference.sample(store, stream: name)
             columns = sample.fields.map { "\"\($0.name)\"" }
             types = sample.fields.map { ColumnType(sqlTypes: $0.type) }
             guard !columns.isEmpty else {

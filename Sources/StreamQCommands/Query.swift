@@ -47,7 +47,6 @@ struct Query: AsyncParsableCommand {
     @Option(help: "Shards scanned at once (default: the number of CPUs).") var parallel: Int?
 
     func run() async throws {
-        try store.refuseRemote("query")
         let plan: QueryPlan
         do {
             plan = try QueryPlanner.plan(sql)
@@ -95,8 +94,9 @@ struct Query: AsyncParsableCommand {
         if follow {
             var checkpoint: QueryCheckpoint?
             if let name {
+                let directory = try store.localStateDirectory()
                 do {
-                    checkpoint = try QueryCheckpoint(name: name, dataDirectory: store.resolvedDirectory)
+                    checkpoint = try QueryCheckpoint(name: name, dataDirectory: directory)
                 } catch {
                     throw CommandFailure(error.message)
                 }
@@ -109,10 +109,10 @@ struct Query: AsyncParsableCommand {
         } else {
             let from = try from.map { try timeOption($0, name: "--from") }
             let until = try until.map { try timeOption($0, name: "--until") }
-            statistics = try await store.withStore(mode: .readOnly) { store in
+            statistics = try await store.withBackend(mode: .readOnly) { backend in
                 let runner = BoundedQueryRunner(
                     plan: plan,
-                    store: store,
+                    backend: backend,
                     stream: stream,
                     from: from,
                     until: until,
@@ -167,8 +167,14 @@ extension Query {
         case let text?: start = .atTimestamp(try timeOption(text, name: "--from"))
         }
         let idle = try milliseconds(idleTimeout, option: "--idle-timeout")
-        return try await store.withStore(mode: .readOnly) { store in
-            let runner = FollowQueryRunner(plan: plan, store: store, stream: stream, start: start, idleTimeout: idle)
+        return try await store.withBackend(mode: .readOnly) { backend in
+            let runner = FollowQueryRunner(
+                plan: plan,
+                backend: backend,
+                stream: stream,
+                start: start,
+                idleTimeout: idle
+            )
             return try await runner.runUntilStopped(output: output, reportErrors: { reporter.report($0) })
         }
     }
@@ -193,10 +199,10 @@ extension Query {
         let from = try from.map { try timeOption($0, name: "--from") }
         let until = try until.map { try timeOption($0, name: "--until") }
         let guarded = LockedSink(sink)
-        let statistics = try await store.withStore(mode: .readOnly) { store in
+        let statistics = try await store.withBackend(mode: .readOnly) { backend in
             let runner = BoundedQueryRunner(
                 plan: plan,
-                store: store,
+                backend: backend,
                 stream: stream,
                 from: from,
                 until: until,

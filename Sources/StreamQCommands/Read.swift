@@ -62,16 +62,33 @@ struct Read: AsyncParsableCommand {
                     output: &output
                 )
             } else {
-                try await readWithConsumer(engine, name, start: start, limit: limit, output: &output)
+                let consumer = try engine.makeConsumer(configuration: consumerConfiguration(name, start: start))
+                try await readWithConsumer(consumer, limit: limit, output: &output)
             }
             output.flush()
         }
     }
 
-    /// Every shard (or `--shard`) through GetShardIterator and GetRecords at `endpoint`.
+    /// Every shard (or `--shard`) through GetShardIterator and GetRecords at `endpoint`; with
+    /// `--group`, through a consumer whose group keeps its leases and checkpoints in `--state-dir`.
     private func readRemotely(_ endpoint: String, _ name: StreamName) async throws {
-        guard group == nil else {
-            throw CommandFailure("--group keeps its leases in a data directory; it does not work with --endpoint yet")
+        if group != nil {
+            let start = try StartSpec(parsing: from)
+            guard start.sequenceShard == nil else {
+                throw CommandFailure("--group starts at trim-horizon, latest or a time, not at a sequence number")
+            }
+            let groupsDirectory = try store.localStateDirectory() + "/streams/\(name.rawValue)/groups"
+            let (json, follow, limit) = (json, follow, limit ?? Int.max)
+            try await store.withRemote(endpoint) { client in
+                let consumer = try StreamQConsumer(
+                    backend: KinesisBackend(client: client),
+                    configuration: consumerConfiguration(name, start: start),
+                    groupsDirectory: groupsDirectory
+                )
+                var output = RecordPrinter(json: json, flushEachRecord: follow)
+                try await readWithConsumer(consumer, limit: limit, output: &output)
+            }
+            return
         }
         let position = try remotePosition(from)
         if case .atSequenceNumber = position, shard == nil {
@@ -113,19 +130,21 @@ struct Read: AsyncParsableCommand {
         }
     }
 
-    /// Every shard through a consumer: lineage order, follow and groups.
-    private func readWithConsumer(
-        _ engine: StreamQEngine,
-        _ name: StreamName,
-        start: StartSpec,
-        limit: Int,
-        output: inout RecordPrinter
-    ) async throws {
+    /// How `read` consumes every shard: from `--from`, following or not, in `--group` or alone.
+    private func consumerConfiguration(_ name: StreamName, start: StartSpec) -> StreamQConsumerConfiguration {
         var configuration = StreamQConsumerConfiguration(stream: name)
         configuration.startingPosition = start.position(for: ShardID(0))
         configuration.follow = follow
         if let group { configuration.group = ConsumerGroupConfiguration(name: group) }
-        let consumer = try engine.makeConsumer(configuration: configuration)
+        return configuration
+    }
+
+    /// Every shard through a consumer: lineage order, follow and groups.
+    private func readWithConsumer(
+        _ consumer: StreamQConsumer,
+        limit: Int,
+        output: inout RecordPrinter
+    ) async throws {
         // Ctrl-C or SIGTERM stops the consumer gracefully (a group member commits first); the
         // group ends when the consumer does.
         let services = ServiceGroup(

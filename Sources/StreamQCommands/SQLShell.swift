@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import StreamQRemote
 import StreamQSQL
 import StreamQStorage
 
@@ -31,12 +32,12 @@ struct SQLShell: AsyncParsableCommand {
         """
 
     func run() async throws {
-        try store.refuseRemote("sql")
         let interactive = isatty(0) == 1
         var reader = LineReader()
         var history = ShellHistory()
         if interactive {
-            StandardStreams.writeOutput("streamq sql: \(store.resolvedDirectory). Type .help for help.\n")
+            let source = store.remoteEndpoint ?? store.resolvedDirectory
+            StandardStreams.writeOutput("streamq sql: \(source). Type .help for help.\n")
         }
         var pending = ""
         while true {
@@ -89,23 +90,16 @@ struct SQLShell: AsyncParsableCommand {
                     throw CommandFailure(error.rendered(in: parts[1]))
                 }
             case ".streams":
-                try await store.withStore(mode: .readOnly) { store in
-                    let rows = try store.listStreams().map { name -> [String] in
-                        let description = try store.describeStream(name)
-                        let records = description.shards.reduce(0) { $0 + $1.storedSequences.count }
-                        return [name.rawValue, "\(description.openShards.count)", "\(records)"]
-                    }
-                    StandardStreams.writeOutput(
-                        TextTable.render(header: ["stream", "open shards", "records"], rows: rows).joined(
-                            separator: "\n"
-                        ) + "\n"
-                    )
-                }
+                let rows = try await streamRows()
+                StandardStreams.writeOutput(
+                    TextTable.render(header: ["stream", "open shards", "records"], rows: rows).joined(separator: "\n")
+                        + "\n"
+                )
             case ".schema":
                 guard parts.count == 2 else { throw CommandFailure(".schema needs a stream name") }
                 let stream = try streamName(parts[1])
-                try await store.withStore(mode: .readOnly) { store in
-                    let schema = try SchemaInference.sample(store, stream: stream)
+                try await store.withBackend(mode: .readOnly) { backend in
+                    let schema = try await SchemaInference.sample(backend, stream: stream)
                     let rows = schema.fields.map {
                         [$0.name, $0.type, "\(Int(($0.presence * 100).rounded()))%", $0.example]
                     }
@@ -124,6 +118,28 @@ struct SQLShell: AsyncParsableCommand {
         }
     }
 
+    /// `.streams`: name, open shards and stored records (a Kinesis endpoint does not say how many
+    /// records a stream holds: "-").
+    private func streamRows() async throws -> [[String]] {
+        if let endpoint = store.remoteEndpoint {
+            return try await store.withRemote(endpoint) { client in
+                var rows: [[String]] = []
+                for name in try await client.listStreams() {
+                    let summary = try await client.describeStreamSummary(.name(name))
+                    rows.append([name, "\(summary.openShardCount)", "-"])
+                }
+                return rows
+            }
+        }
+        return try await store.withStore(mode: .readOnly) { store in
+            try store.listStreams().map { name -> [String] in
+                let description = try store.describeStream(name)
+                let records = description.shards.reduce(0) { $0 + $1.storedSequences.count }
+                return [name.rawValue, "\(description.openShards.count)", "\(records)"]
+            }
+        }
+    }
+
     private func runQuery(_ sql: String) async {
         do {
             let plan: QueryPlan
@@ -136,10 +152,10 @@ struct SQLShell: AsyncParsableCommand {
             let reporter = try ErrorReporter(path: nil)
             let clock = ContinuousClock()
             let started = clock.now
-            let statistics = try await store.withStore(mode: .readOnly) { store in
+            let statistics = try await store.withBackend(mode: .readOnly) { backend in
                 let runner = BoundedQueryRunner(
                     plan: plan,
-                    store: store,
+                    backend: backend,
                     stream: try streamName(plan.stream),
                     parallelism: ProcessInfo.processInfo.activeProcessorCount
                 )

@@ -43,6 +43,13 @@ struct StoreOptions: ParsableArguments {
     )
     var noVerifySSL = false
 
+    @Option(
+        name: .customLong("state-dir"),
+        help:
+            "With --endpoint: where consumer groups, named queries and deliveries keep leases and checkpoints (default: ~/.streamq/remote/<endpoint>)."
+    )
+    var stateDirectory: String?
+
     /// The Kinesis endpoint commands run against, if remote mode is on.
     var remoteEndpoint: String? {
         if let endpoint { return endpoint }
@@ -56,9 +63,9 @@ struct StoreOptions: ParsableArguments {
     func refuseRemote(_ command: String) throws {
         guard let endpoint = remoteEndpoint else { return }
         throw CommandFailure(
-            "\(command) works on a local data directory only, not yet through --endpoint \(endpoint) "
+            "\(command) works on a local data directory only, not through --endpoint \(endpoint) "
                 + "(remote: create-stream, list-streams, describe-stream, delete-stream, split-shard, merge-shards, "
-                + "update-shard-count, encrypt-stream, decrypt-stream, put, read, stats)"
+                + "update-shard-count, encrypt-stream, decrypt-stream, put, read, query, explain, sql, deliver, stats)"
         )
     }
 
@@ -71,6 +78,36 @@ struct StoreOptions: ParsableArguments {
             verifyCertificates: !noVerifySSL,
             body
         )
+    }
+
+    /// Runs `body` with what streams are read and written through: the data directory, or the
+    /// Kinesis endpoint in remote mode.
+    func withBackend<T>(
+        mode: StreamStore.AccessMode = .readWrite,
+        _ body: (any StreamBackend) async throws -> T
+    ) async throws -> T {
+        guard let endpoint = remoteEndpoint else { return try await withStore(mode: mode, body) }
+        return try await withRemote(endpoint) { client in try await body(KinesisBackend(client: client)) }
+    }
+
+    /// Where consumer groups' leases and named queries' checkpoints are kept: the data directory,
+    /// or in remote mode `--state-dir` (default: a directory per endpoint under `~/.streamq/remote`).
+    func localStateDirectory() throws -> String {
+        guard let endpoint = remoteEndpoint else { return resolvedDirectory }
+        let directory: String
+        if let stateDirectory {
+            directory = stateDirectory
+        } else {
+            let home = getenv("HOME").flatMap { String(validatingCString: $0) } ?? "."
+            let host = endpoint.replacing("://", with: "_").map { $0.isLetter || $0.isNumber || $0 == "." ? $0 : "_" }
+            directory = home + "/.streamq/remote/" + String(host)
+        }
+        do {
+            try FileSystem.createDirectories(directory)
+        } catch {
+            throw CommandFailure("cannot create the state directory \(directory): \(error)")
+        }
+        return directory
     }
 
     var resolvedDirectory: String {

@@ -1,13 +1,17 @@
+import StreamQClient
 import StreamQStorage
 import Synchronization
 
-/// Runs a bounded query over a stream in a ``StreamStore``: every shard (open or closed) from its
+/// Runs a bounded query over a stream in a ``StreamBackend``: every shard (open or closed) from its
 /// oldest record (or `from`) to its end as of the start (or `until`), the shards scanned in
-/// parallel without copying records, each worker aggregating its own partial state, merged at
-/// the end.
+/// parallel (without copying records from a local store), each worker aggregating its own
+/// partial state, merged at the end.
+///
+/// A remote open shard's end is not known in advance: it is read until it has caught up, and
+/// records that arrived after the query started are left out.
 public struct BoundedQueryRunner: Sendable {
     public var plan: QueryPlan
-    public var store: StreamStore
+    public var backend: any StreamBackend
     public var stream: StreamName
     /// Only records that arrived at or after this time (ms since the epoch).
     public var from: Int64?
@@ -18,14 +22,14 @@ public struct BoundedQueryRunner: Sendable {
 
     public init(
         plan: QueryPlan,
-        store: StreamStore,
+        backend: any StreamBackend,
         stream: StreamName,
         from: Int64? = nil,
         until: Int64? = nil,
         parallelism: Int = 2
     ) {
         self.plan = plan
-        self.store = store
+        self.backend = backend
         self.stream = stream
         self.from = from
         self.until = until
@@ -46,13 +50,14 @@ public struct BoundedQueryRunner: Sendable {
         emit: @escaping @Sendable ([[SQLValue]]) throws -> Void,
         reportErrors: @escaping @Sendable ([RowError]) -> Void
     ) async throws -> Summary {
-        let description = try store.describeStream(stream)
+        let startedAt = FollowQueryRunner.wallClock()
+        let description = try await backend.describeStream(stream)
         let streaming = !plan.isAggregate && plan.order.isEmpty && !plan.distinct
         let emitted = RowCounter()
         let limit = plan.limit.map(Int.init)
         let plan = self.plan
         var merged = BoundedQuery(plan: plan)
-        let work = try workItems(description)
+        let work = try await workItems(description)
         try await withThrowingTaskGroup(of: BoundedQuery.self) { group in
             var pending = work[...]
             func startNext() {
@@ -60,6 +65,7 @@ public struct BoundedQueryRunner: Sendable {
                 group.addTask {
                     try await scan(
                         item,
+                        arrivedBefore: item.sequences.upperBound == .max ? min(until ?? .max, startedAt) : until,
                         streaming: streaming,
                         emitted: emitted,
                         limit: limit,
@@ -86,26 +92,32 @@ public struct BoundedQueryRunner: Sendable {
         return Summary(statistics: statistics)
     }
 
-    /// A range of one shard's sequences for one worker.
+    /// A range of one shard's sequences for one worker; one whose upper bound is `UInt64.max` is
+    /// read until the shard has caught up.
     struct WorkItem: Sendable {
         var shard: ShardID
         var sequences: Range<UInt64>
     }
 
     /// Every shard's records as of now, cut into ranges small enough to keep all workers busy to the
-    /// end however unevenly keys spread over shards.
-    private func workItems(_ description: StreamDescription) throws -> [WorkItem] {
+    /// end however unevenly keys spread over shards (a shard whose end is unknown, or whose
+    /// sequences leave gaps, stays whole).
+    private func workItems(_ description: StreamDescription) async throws -> [WorkItem] {
         var ranges: [WorkItem] = []
         for shard in description.shards where !shard.storedSequences.isEmpty {
-            let start =
-                try from.map { try store.cursor(stream: stream, shard: shard.id, at: .atTimestamp($0)).sequence }
-                ?? shard.storedSequences.lowerBound
+            var start = shard.storedSequences.lowerBound
+            if let from {
+                start = try await backend.cursor(stream: stream, shard: shard.id, at: .atTimestamp(from)).sequence
+            }
             ranges.append(WorkItem(shard: shard.id, sequences: start..<max(start, shard.storedSequences.upperBound)))
         }
-        let total = ranges.reduce(0) { $0 + Int($1.sequences.count) }
+        let dense = backend.numbersRecordsDensely
+        let known = ranges.filter { dense && $0.sequences.upperBound != .max }
+        let total = known.reduce(0) { $0 + Int($1.sequences.count) }
         let chunk = UInt64(max(20_000, total / (parallelism * 8)))
         let perShard = ranges.map { item in
-            stride(from: item.sequences.lowerBound, to: item.sequences.upperBound, by: Int(chunk)).map { start in
+            guard dense && item.sequences.upperBound != .max else { return [item] }
+            return stride(from: item.sequences.lowerBound, to: item.sequences.upperBound, by: Int(chunk)).map { start in
                 WorkItem(shard: item.shard, sequences: start..<min(start + chunk, item.sequences.upperBound))
             }
         }
@@ -121,6 +133,7 @@ public struct BoundedQueryRunner: Sendable {
     /// Scans one range of a shard into a partial query.
     private func scan(
         _ item: WorkItem,
+        arrivedBefore until: Int64?,
         streaming: Bool,
         emitted: RowCounter,
         limit: Int?,
@@ -135,12 +148,16 @@ public struct BoundedQueryRunner: Sendable {
         let end = item.sequences.upperBound
         let shard = item.shard
         var cursor: ShardCursor? = ShardCursor(stream: stream, shard: shard, sequence: item.sequences.lowerBound)
-        let until = self.until ?? .max
+        let until = until ?? .max
         var passedUntil = false
         while let current = cursor, current.sequence < end, !passedUntil {
             try Task.checkCancellation()
             if let limit, streaming, emitted.count.load(ordering: .relaxed) >= limit { break }
-            let result = try store.scan(current, maxRecords: min(10_000, Int(end - current.sequence))) { record in
+            let result = try await backend.scan(
+                current,
+                maxRecords: Int(min(10_000, end - current.sequence)),
+                maxBytes: 10 << 20
+            ) { record in
                 guard record.arrivalMilliseconds < until else {
                     passedUntil = true  // arrival times only grow within a shard
                     return

@@ -1,13 +1,14 @@
+import StreamQClient
 import StreamQStorage
 
-/// Runs a query continuously over a stream in a ``StreamStore`` (`streamq query --follow`):
+/// Runs a query continuously over a stream in a ``StreamBackend`` (`streamq query --follow`):
 /// reads every shard in lineage order (parents before children, as consumers do), waits for new
 /// records by notification, advances the watermark at least every `tick`, and emits as windows
 /// close. It runs until cancelled or until LIMIT rows are out. With a ``QueryCheckpoint``
 /// it resumes where the last run's checkpoint left off.
 public struct FollowQueryRunner: Sendable {
     public var plan: QueryPlan
-    public var store: StreamStore
+    public var backend: any StreamBackend
     public var stream: StreamName
     /// Where reading starts when there is no checkpoint.
     public var start: StartingPosition
@@ -18,7 +19,7 @@ public struct FollowQueryRunner: Sendable {
 
     public init(
         plan: QueryPlan,
-        store: StreamStore,
+        backend: any StreamBackend,
         stream: StreamName,
         start: StartingPosition = .trimHorizon,
         idleTimeout: Int64 = ContinuousQuery.defaultIdleTimeout,
@@ -27,7 +28,7 @@ public struct FollowQueryRunner: Sendable {
     ) {
         self.stopWhenCaughtUp = stopWhenCaughtUp
         self.plan = plan
-        self.store = store
+        self.backend = backend
         self.stream = stream
         self.start = start
         self.idleTimeout = idleTimeout
@@ -57,10 +58,10 @@ public struct FollowQueryRunner: Sendable {
         } else {
             state = FollowState(query: ContinuousQuery(plan: plan, idleTimeout: idleTimeout))
         }
-        try startReadyShards(&state)
+        try await startReadyShards(&state)
         var uncommitted = false
         while !Task.isCancelled && !state.query.isComplete {
-            let progressed = try readAvailable(&state)
+            let progressed = try await readAvailable(&state)
             let now = Self.wallClock()
             let (rows, errors) = state.query.advance(now: now)
             if !errors.isEmpty { reportErrors(errors) }
@@ -80,12 +81,15 @@ public struct FollowQueryRunner: Sendable {
     }
 
     /// Reads what every active shard has, up to a batch each.
-    private func readAvailable(_ state: inout FollowState) throws -> Bool {
+    private func readAvailable(_ state: inout FollowState) async throws -> Bool {
         var progressed = false
         for (shard, sequence) in state.positions.sorted(by: { $0.key < $1.key }) {
             let now = Self.wallClock()
-            let result = try store.scan(ShardCursor(stream: stream, shard: shard, sequence: sequence), maxRecords: 5000)
-            { record in
+            let result = try await backend.scan(
+                ShardCursor(stream: stream, shard: shard, sequence: sequence),
+                maxRecords: 5000,
+                maxBytes: 10 << 20
+            ) { record in
                 state.query.add(
                     SQLRow(
                         data: record.data,
@@ -104,7 +108,7 @@ public struct FollowQueryRunner: Sendable {
                 state.positions[shard] = nil
                 state.finished.insert(shard)
                 state.query.close(shard: shard)
-                try startReadyShards(&state)
+                try await startReadyShards(&state)
                 progressed = true
             }
         }
@@ -112,14 +116,14 @@ public struct FollowQueryRunner: Sendable {
     }
 
     /// Starts reading shards whose parents are all finished (or no longer stored).
-    private func startReadyShards(_ state: inout FollowState) throws {
-        let description = try store.describeStream(stream)
+    private func startReadyShards(_ state: inout FollowState) async throws {
+        let description = try await backend.describeStream(stream)
         let known = Set(description.shards.map(\.id))
         let now = Self.wallClock()
         for shard in description.shards where state.positions[shard.id] == nil && !state.finished.contains(shard.id) {
             guard shard.parents.allSatisfy({ state.finished.contains($0) || !known.contains($0) }) else { continue }
             let position: StartingPosition = shard.parents.isEmpty || !state.startedAny ? start : .trimHorizon
-            state.positions[shard.id] = try store.cursor(stream: stream, shard: shard.id, at: position).sequence
+            state.positions[shard.id] = try await backend.cursor(stream: stream, shard: shard.id, at: position).sequence
             state.query.register(shard: shard.id, now: now)
         }
         state.startedAny = true
@@ -128,12 +132,12 @@ public struct FollowQueryRunner: Sendable {
     /// Waits until some shard may have records, a new shard appears, or a tick passes.
     private func waitForRecords(_ state: FollowState) async {
         let cursors = state.positions.map { ShardCursor(stream: stream, shard: $0.key, sequence: $0.value) }
-        let store = self.store
+        let backend = self.backend
         let tick = self.tick
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await Task.sleep(for: tick) }
             for cursor in cursors {
-                group.addTask { _ = try? await store.waitForRecords(at: cursor, timeout: tick) }
+                group.addTask { _ = try? await backend.waitForRecords(at: cursor, timeout: tick) }
             }
             await group.next()
             group.cancelAll()

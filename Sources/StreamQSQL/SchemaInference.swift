@@ -1,3 +1,4 @@
+import StreamQClient
 import StreamQJSON
 import StreamQStorage
 
@@ -24,13 +25,19 @@ public struct SchemaInference: Sendable {
     public init() {}
 
     /// Reads up to `limit` records spread over the stream's shards.
-    public static func sample(_ store: StreamStore, stream: StreamName, limit: Int = 1000) throws -> SchemaInference {
+    public static func sample(
+        _ backend: any StreamBackend,
+        stream: StreamName,
+        limit: Int = 1000
+    ) async throws -> SchemaInference {
         var inference = SchemaInference()
-        let shards = try store.describeStream(stream).shards.filter { !$0.storedSequences.isEmpty }
+        let shards = try await backend.describeStream(stream).shards.filter { !$0.storedSequences.isEmpty }
         let perShard = max(1, limit / max(1, shards.count))
         for shard in shards {
-            let cursor = try store.cursor(stream: stream, shard: shard.id, at: .trimHorizon)
-            _ = try store.scan(cursor, maxRecords: perShard) { record in inference.add(record.data) }
+            let cursor = try await backend.cursor(stream: stream, shard: shard.id, at: .trimHorizon)
+            _ = try await backend.scan(cursor, maxRecords: perShard, maxBytes: 10 << 20) { record in
+                inference.add(record.data)
+            }
         }
         return inference
     }

@@ -45,7 +45,8 @@ final class KinesisService: Sendable {
         "UpdateStreamMode", "SubscribeToShard",
     ]
 
-    /// Runs one operation. Unknown names answer `UnknownOperationException`.
+    /// Runs one operation. Unknown names answer `UnknownOperationException`. (GetRecords and
+    /// SubscribeToShard write their answers themselves: see `KinesisHTTPHandler`.)
     func handle(_ operation: String, _ input: AWSValue) async throws -> AWSValue {
         switch operation {
         case "CreateStream": return try await createStream(input)
@@ -57,7 +58,6 @@ final class KinesisService: Sendable {
         case "PutRecord": return try await putRecord(input)
         case "PutRecords": return try await putRecords(input)
         case "GetShardIterator": return try getShardIterator(input)
-        case "GetRecords": return try getRecords(input)
         case "SplitShard": return try await splitShard(input)
         case "MergeShards": return try await mergeShards(input)
         case "UpdateShardCount": return try await updateShardCount(input)

@@ -1,4 +1,6 @@
+import StreamQClient
 import StreamQRemote
+import StreamQStorage
 import Testing
 
 /// The client against an independent implementation, moto's server (`pip install 'moto[server]'`).
@@ -12,7 +14,15 @@ import Testing
 ///   as opaque decimal strings and never parsed.
 /// - PutRecords caps requests at 5 MB rather than 10 MiB (`putRecordsMaximumBytes` is configurable;
 ///   the records here are small).
-/// - Reading a closed shard never ends (`NextShardIterator` is never null), so nothing here reshards.
+/// - Reading a closed shard never ends (`NextShardIterator` is never null, no `ChildShards`): the
+///   raw client tests do not reshard; ``KinesisBackend`` ends a shard that ListShards shows closed
+///   once it has caught up with it (only for moto's small sequence numbers), and takes its children
+///   from ListShards.
+/// - After a split, moto keeps routing writes to the closed parent and leaves its children empty;
+///   per-key order holds all the same, which is what the backend test checks.
+/// - StartingSequenceNumber is `0` for an empty shard and the first record's number otherwise:
+///   the backend maps moto's counters onto positions as themselves, and TRIM_HORIZON reads from
+///   any position at or before the start.
 @Suite(
     .timeLimit(.minutes(1)),
     .enabled(if: SpawnedServer.motoIsAvailable, "moto is not installed: pip install 'moto[server]' to run these")
@@ -53,6 +63,33 @@ struct MotoTests {
                 try await client.describeStreamSummary(.name("absent"))
             }
             #expect(error.code == "ResourceNotFoundException")
+        }
+    }
+
+    @Test func backendPutsAndReadsThroughASplit() async throws {
+        let server = try await SpawnedServer.moto()
+        defer { server.stop() }
+        let stream = StreamName(rawValue: "moto-events")!
+        try await withBackend(server) { backend in
+            try await createStream(stream, shards: 2, on: backend)
+            let producer = StreamQProducer(backend: backend)
+            try await sendKeyed(producer, to: stream, keys: 20, range: 0..<10)
+            try await producer.flush()
+            let parent = try #require(try await backend.describeStream(stream).shards.first)
+            let range = parent.hashKeyRange
+            try await backend.client.splitShard(
+                .name(stream.rawValue),
+                shardID: parent.id.description,
+                newStartingHashKey: String(range.start + (range.end - range.start) / 2)
+            )
+            _ = try await backend.client.waitUntilActive(.name(stream.rawValue))
+            try await sendKeyed(producer, to: stream, keys: 20, range: 10..<20)
+            try await producer.close()
+            let description = try await backend.describeStream(stream)
+            #expect(description.shards.count == 4)
+            #expect(description.shards.first { $0.id == parent.id }?.isOpen == false)
+            #expect(description.shards.first { $0.id == parent.id }?.children.count == 2)
+            expectPerKeyOrder(try await readAllRecords(backend, stream), keys: 20, perKey: 20)
         }
     }
 }

@@ -8,19 +8,32 @@ import Glibc
 #endif
 
 /// A Kinesis server in a child process for the duration of a test: `streamq serve` on a scratch
-/// data directory, or moto's server, until `stop()`.
+/// data directory, or moto's server, until `stop()`. A `streamq serve` can be halted and
+/// relaunched on the same address and data directory (one test task drives a server at a time).
 final class SpawnedServer: @unchecked Sendable {
     let url: String
-    private let process: Process
+    private var process: Process
     private let scratch: URL?
     private let stopSignal: Int32
+    /// The `streamq serve` arguments, listening on `url`'s address, for ``relaunch()``.
+    private let relaunchArguments: [String]?
 
-    private init(url: String, process: Process, scratch: URL?, stopSignal: Int32 = SIGTERM) {
+    private init(
+        url: String,
+        process: Process,
+        scratch: URL?,
+        stopSignal: Int32 = SIGTERM,
+        relaunchArguments: [String]? = nil
+    ) {
         self.url = url
         self.process = process
         self.scratch = scratch
         self.stopSignal = stopSignal
+        self.relaunchArguments = relaunchArguments
     }
+
+    /// The scratch directory (`streamq serve` only), holding `data/`.
+    var scratchPath: String? { scratch?.path }
 
     /// The `streamq` executable next to the test bundle (built by `swift build --product streamq`;
     /// override with STREAMQ_BIN).
@@ -40,13 +53,26 @@ final class SpawnedServer: @unchecked Sendable {
         for (name, contents) in files {
             try Data(contents.utf8).write(to: scratch.appendingPathComponent(name))
         }
-        let process = Process()
-        process.executableURL = streamqExecutable
-        process.arguments =
+        let serveArguments =
             [
-                "serve", "--listen", "127.0.0.1:0", "--data-dir", scratch.appendingPathComponent("data").path,
+                "serve", "--data-dir", scratch.appendingPathComponent("data").path,
                 "--master-key-file", scratch.appendingPathComponent("keys").path,
             ] + arguments.map { $0.replacingOccurrences(of: "{scratch}", with: scratch.path) }
+        let (process, url) = try launchStreamq(serveArguments + ["--listen", "127.0.0.1:0"])
+        let address = url.replacingOccurrences(of: "http://", with: "")
+        return SpawnedServer(
+            url: url,
+            process: process,
+            scratch: scratch,
+            relaunchArguments: serveArguments + ["--listen", address]
+        )
+    }
+
+    /// Starts `streamq` with `arguments` and waits for the address it reports.
+    private static func launchStreamq(_ arguments: [String]) throws -> (Process, url: String) {
+        let process = Process()
+        process.executableURL = streamqExecutable
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -57,7 +83,19 @@ final class SpawnedServer: @unchecked Sendable {
             throw SpawnFailure("streamq serve did not report its address; stdout: \(text)")
         }
         drain(output.fileHandleForReading)
-        return SpawnedServer(url: String(line.dropFirst("listening on ".count)), process: process, scratch: scratch)
+        return (process, String(line.dropFirst("listening on ".count)))
+    }
+
+    /// Stops the server process (SIGTERM) and keeps its data directory, for ``relaunch()``.
+    func halt() {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        process.waitUntilExit()
+    }
+
+    /// Starts `streamq serve` again on the same address and data directory.
+    func relaunch() throws {
+        guard let relaunchArguments else { throw SpawnFailure("only a streamq server can be relaunched") }
+        process = try Self.launchStreamq(relaunchArguments).0
     }
 
     /// Whether `python3 -m moto.server` can run here.

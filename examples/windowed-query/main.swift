@@ -32,7 +32,7 @@ let plan = try QueryPlanner.plan(
     FROM events GROUP BY TUMBLE(ts, INTERVAL '5' SECOND), user ORDER BY window_start, user
     """
 )
-let summary = try await BoundedQueryRunner(plan: plan, store: store, stream: events).run(
+let summary = try await BoundedQueryRunner(plan: plan, backend: store, stream: events).run(
     emit: { rows in for row in rows { print(row.map(\.description).joined(separator: "  ")) } },
     reportErrors: { errors in for error in errors { print("skipped:", error.message) } }
 )
@@ -47,7 +47,7 @@ let live = try QueryPlanner.plan(
     GROUP BY TUMBLE(ts, INTERVAL '5' SECOND) LIMIT 2
     """
 )
-let statistics = try await FollowQueryRunner(plan: live, store: store, stream: events, idleTimeout: 2000).run(
+let statistics = try await FollowQueryRunner(plan: live, backend: store, stream: events, idleTimeout: 2000).run(
     emit: { rows in for row in rows { print("closed:", row.map(\.description).joined(separator: "  ")) } },
     reportErrors: { _ in }
 )

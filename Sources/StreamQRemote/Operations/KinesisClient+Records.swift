@@ -54,7 +54,17 @@ extension KinesisClient {
         var input: [String: AWSValue] = ["ShardIterator": .string(iterator)]
         if let limit { input["Limit"] = .integer(Int64(limit)) }
         if let streamARN { input["StreamARN"] = .string(streamARN) }
-        let response = try await call("GetRecords", .map(input), streamARN: streamARN)
-        return try GetRecordsOutput(ResponseReader("GetRecords", response))
+        return try await call("GetRecords", body: AWSJSON.encode(.map(input)), streamARN: streamARN) {
+            payload throws(KinesisClientError.Reason) in
+            // The common answer is read directly; anything else through the general decoder.
+            if let output = GetRecordsOutput(fastDecoding: payload) { return output }
+            do {
+                return try GetRecordsOutput(ResponseReader("GetRecords", try AWSJSON.decode(payload)))
+            } catch let error as KinesisClientError {
+                throw error.reason
+            } catch {
+                throw .invalidResponse("body is not JSON (\(error))")
+            }
+        }
     }
 }

@@ -83,6 +83,12 @@ struct KinesisHTTPHandler: Sendable {
             let input = try decode(Array(body.readableBytesView), encoding)
             if operationName == "SubscribeToShard" {
                 response = try await subscribeToShard(input, encoding: encoding, requestID: requestID)
+            } else if operationName == "GetRecords" {
+                response = Response(
+                    status: .ok,
+                    headers: [.contentType: encoding.contentType, Self.requestIDHeader: requestID],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: try service.getRecords(input, encoding: encoding)))
+                )
             } else {
                 let output = try await service.handle(operationName, input)
                 response = success(output, encoding, requestID)

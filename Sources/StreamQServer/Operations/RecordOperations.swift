@@ -236,7 +236,8 @@ extension KinesisService {
         return .map(["ShardIterator": .string(iterator(for: cursor, createdAt: description.createdAtMilliseconds))])
     }
 
-    func getRecords(_ input: AWSValue) throws -> AWSValue {
+    /// GetRecords, answered in `encoding` by ``GetRecordsAnswerWriter`` straight from the store.
+    func getRecords(_ input: AWSValue, encoding: AWSBodyEncoding) throws -> [UInt8] {
         var reader = try RequestReader(input)
         let iteratorText = try reader.string("ShardIterator", required: true, length: 1...512)
         let limit = try reader.integer("Limit", range: 1...Int64.max)
@@ -249,45 +250,33 @@ extension KinesisService {
         if let limits, !limits.admitRead(stream: cursor.stream, shard: cursor.shard) {
             throw throughputExceeded(cursor.shard, cursor.stream)
         }
-        let result: ReadResult
+        let createdSeconds = try describe(cursor.stream).createdAtMilliseconds / 1000
+        var writer = GetRecordsAnswerWriter(encoding: encoding)
+        let result: ScanResult
         do {
-            result = try store.read(cursor, maxRecords: Int(limit ?? 10000), maxBytes: 10 << 20)
+            result = try store.scan(cursor, maxRecords: Int(limit ?? 10000), maxBytes: 10 << 20) { record in
+                writer.append(record, shard: cursor.shard, createdSeconds: createdSeconds)
+            }
         } catch {
             throw KinesisErrors.from(error, stream: cursor.stream.rawValue, account: account)
         }
         // Described after the read, so children of a reshard that the read saw are in it.
         let description = try describe(cursor.stream)
-        let createdSeconds = description.createdAtMilliseconds / 1000
-        var bytes = 0
-        let records: [AWSValue] = result.records.map { record in
-            bytes += record.data.count
-            return .map([
-                "SequenceNumber": .string(
-                    KinesisSequenceNumber.encode(
-                        record: record.sequenceNumber.sequence,
-                        shard: cursor.shard.number,
-                        createdSeconds: createdSeconds
-                    )
-                ),
-                "ApproximateArrivalTimestamp": .timestamp(milliseconds: record.arrivalMilliseconds),
-                "Data": .blob(record.data),
-                "PartitionKey": .string(record.partitionKey),
-                "EncryptionType": .string(record.isEncrypted ? "KMS" : "NONE"),
-            ])
-        }
-        limits?.recordRead(stream: cursor.stream, shard: cursor.shard, bytes: bytes)
-        metrics.recordsOut(stream: cursor.stream, shard: cursor.shard, records: records.count, bytes: bytes)
-        metrics.iteratorAge(stream: cursor.stream, shard: cursor.shard, milliseconds: result.millisBehindLatest)
-        var output: [String: AWSValue] = [
-            "Records": .list(records),
-            "MillisBehindLatest": .integer(result.millisBehindLatest),
-        ]
-        if let next = result.next {
-            output["NextShardIterator"] = .string(iterator(for: next, createdAt: description.createdAtMilliseconds))
-        } else {
-            output["ChildShards"] = .list(childShards(result.childShards, in: description))
-        }
-        return .map(output)
+        let newest = description.shards.first { $0.id == cursor.shard }?.newestArrivalMilliseconds
+        let behind = writer.lastArrival.map { max(0, (newest ?? $0) - $0) } ?? 0
+        limits?.recordRead(stream: cursor.stream, shard: cursor.shard, bytes: writer.dataBytes)
+        metrics.recordsOut(
+            stream: cursor.stream,
+            shard: cursor.shard,
+            records: writer.recordCount,
+            bytes: writer.dataBytes
+        )
+        metrics.iteratorAge(stream: cursor.stream, shard: cursor.shard, milliseconds: behind)
+        return writer.finish(
+            millisBehindLatest: behind,
+            nextShardIterator: result.next.map { iterator(for: $0, createdAt: description.createdAtMilliseconds) },
+            childShards: result.next == nil ? .list(childShards(result.childShards, in: description)) : .list([])
+        )
     }
 
     // MARK: Helpers

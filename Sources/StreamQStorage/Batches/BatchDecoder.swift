@@ -11,6 +11,23 @@ public struct RecordView {
     /// Whether the record was stored encrypted (its batch was sealed with a data key).
     public let isEncrypted: Bool
 
+    /// A view of bytes the caller owns for the duration of the closure it lends the view to.
+    public init(
+        sequence: UInt64,
+        arrivalMilliseconds: Int64,
+        partitionKey: UnsafeRawBufferPointer,
+        explicitHashKey: HashKey?,
+        data: UnsafeRawBufferPointer,
+        isEncrypted: Bool
+    ) {
+        self.sequence = sequence
+        self.arrivalMilliseconds = arrivalMilliseconds
+        self.partitionKey = partitionKey
+        self.explicitHashKey = explicitHashKey
+        self.data = data
+        self.isEncrypted = isEncrypted
+    }
+
     func materialize(shard: ShardID) -> StoredRecord {
         StoredRecord(
             sequenceNumber: SequenceNumber(sequence: sequence, shard: shard),

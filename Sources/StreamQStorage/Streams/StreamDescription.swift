@@ -8,6 +8,22 @@ public struct StreamDescription: Sendable, Equatable {
     /// Whether records written from now on are encrypted, and with which master key.
     public var encryption: StreamEncryption
 
+    public init(
+        name: StreamName,
+        createdAtMilliseconds: Int64,
+        retention: Duration,
+        retentionBytes: Int?,
+        shards: [ShardDescription],
+        encryption: StreamEncryption
+    ) {
+        self.name = name
+        self.createdAtMilliseconds = createdAtMilliseconds
+        self.retention = retention
+        self.retentionBytes = retentionBytes
+        self.shards = shards
+        self.encryption = encryption
+    }
+
     /// Shards that accept writes.
     public var openShards: [ShardDescription] { shards.filter(\.isOpen) }
 }
@@ -28,6 +44,32 @@ public struct ShardDescription: Sendable, Equatable {
     public var bytesOnDisk: Int
     public var segmentCount: Int
     public var newestArrivalMilliseconds: Int64?
+
+    public init(
+        id: ShardID,
+        hashKeyRange: HashKeyRange,
+        parents: [ShardID],
+        children: [ShardID],
+        isOpen: Bool,
+        startingSequenceNumber: SequenceNumber,
+        endingSequenceNumber: SequenceNumber?,
+        storedSequences: Range<UInt64>,
+        bytesOnDisk: Int,
+        segmentCount: Int,
+        newestArrivalMilliseconds: Int64?
+    ) {
+        self.id = id
+        self.hashKeyRange = hashKeyRange
+        self.parents = parents
+        self.children = children
+        self.isOpen = isOpen
+        self.startingSequenceNumber = startingSequenceNumber
+        self.endingSequenceNumber = endingSequenceNumber
+        self.storedSequences = storedSequences
+        self.bytesOnDisk = bytesOnDisk
+        self.segmentCount = segmentCount
+        self.newestArrivalMilliseconds = newestArrivalMilliseconds
+    }
 }
 
 /// Where a read starts in a shard: the five Kinesis iterator types.
@@ -67,6 +109,20 @@ public struct ReadResult: Sendable {
     public var trimmedTo: UInt64?
     /// How far the last returned record is behind the newest in the shard, in milliseconds.
     public var millisBehindLatest: Int64
+
+    public init(
+        records: [StoredRecord],
+        next: ShardCursor?,
+        childShards: [ShardID],
+        trimmedTo: UInt64?,
+        millisBehindLatest: Int64
+    ) {
+        self.records = records
+        self.next = next
+        self.childShards = childShards
+        self.trimmedTo = trimmedTo
+        self.millisBehindLatest = millisBehindLatest
+    }
 }
 
 /// What a zero-copy scan covered; see `StreamStore.scan`.
@@ -75,4 +131,11 @@ public struct ScanResult: Sendable {
     public var next: ShardCursor?
     public var childShards: [ShardID]
     public var trimmedTo: UInt64?
+
+    public init(recordCount: Int, next: ShardCursor?, childShards: [ShardID], trimmedTo: UInt64?) {
+        self.recordCount = recordCount
+        self.next = next
+        self.childShards = childShards
+        self.trimmedTo = trimmedTo
+    }
 }

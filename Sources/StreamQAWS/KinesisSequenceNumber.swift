@@ -10,9 +10,13 @@
 /// The shard-local sequence sits above everything that varies by shard, so numbers increase with
 /// the sequence within a shard and along a key's lineage (children continue their parents'
 /// sequences), and the shard number in the low bits makes every number unique in its stream.
-enum KinesisSequenceNumber {
+///
+/// Shared by the server, which writes these numbers, and the remote client, which maps a shard's
+/// numbers onto `UInt64` positions by their position field (``position(of:)``) and back
+/// (``replacingPosition(of:with:)``).
+public enum KinesisSequenceNumber {
     /// The decimal form of (`shard`, `sequence`) in a stream created at `createdSeconds`.
-    static func encode(sequence: UInt64, shard: UInt32, createdSeconds: Int64) -> String {
+    public static func encode(sequence: UInt64, shard: UInt32, createdSeconds: Int64) -> String {
         var digits: [UInt8] = []
         digits.reserveCapacity(57)
         append(sequence: sequence, shard: shard, createdSeconds: createdSeconds, to: &digits)
@@ -20,27 +24,35 @@ enum KinesisSequenceNumber {
     }
 
     /// The number of the record at shard-local `sequence` (its position is `sequence + 1`).
-    static func encode(record sequence: UInt64, shard: UInt32, createdSeconds: Int64) -> String {
+    public static func encode(record sequence: UInt64, shard: UInt32, createdSeconds: Int64) -> String {
         encode(sequence: sequence + 1, shard: shard, createdSeconds: createdSeconds)
     }
 
     /// Appends the number of the record at shard-local `sequence` to `buffer`.
-    static func append(record sequence: UInt64, shard: UInt32, createdSeconds: Int64, to buffer: inout [UInt8]) {
+    public static func append(record sequence: UInt64, shard: UInt32, createdSeconds: Int64, to buffer: inout [UInt8]) {
         append(sequence: sequence + 1, shard: shard, createdSeconds: createdSeconds, to: &buffer)
     }
 
     /// Appends the decimal digits of (`shard`, `sequence`) to `buffer`: the response writers' path.
-    static func append(sequence: UInt64, shard: UInt32, createdSeconds: Int64, to buffer: inout [UInt8]) {
+    public static func append(sequence: UInt64, shard: UInt32, createdSeconds: Int64, to buffer: inout [UInt8]) {
         let created = UInt64(truncatingIfNeeded: createdSeconds) & 0xF_FFFF_FFFF
         let shard = UInt64(shard)
         // The 188-bit value as three 64-bit limbs, least significant first (bit positions above).
-        var limbs: (UInt64, UInt64, UInt64) = (
+        let limbs: Limbs = (
             2 | shard << 4 | (created & 0xFFF_FFFF) << 36,
             created >> 28 | (sequence & 0xFFFF_FFFF_FFFF) << 16,
             sequence >> 48 | (shard & 0xF) << 16 | created << 20 | 2 << 56
         )
-        // Three base-10^19 chunks cover the 57 decimal digits of a 188-bit value (the top bits are
-        // never zero, so there are always three).
+        appendDecimal(limbs, to: &buffer)
+    }
+
+    /// A value of up to 192 bits as three 64-bit limbs, least significant first.
+    private typealias Limbs = (UInt64, UInt64, UInt64)
+
+    /// Appends the decimal digits of `limbs`, whose top limb is not zero.
+    private static func appendDecimal(_ limbs: Limbs, to buffer: inout [UInt8]) {
+        var limbs = limbs
+        // Three base-10^19 chunks cover the 57 decimal digits of a 188-bit value.
         let base: UInt64 = 10_000_000_000_000_000_000
         var chunks: (UInt64, UInt64, UInt64) = (0, 0, 0)
         for position in 0..<3 {
@@ -97,9 +109,42 @@ enum KinesisSequenceNumber {
 
     /// The shard number, position and stream creation seconds a decimal names; nil unless it has
     /// this layout.
-    static func decode(_ text: String) -> (shard: UInt32, sequence: UInt64, createdSeconds: Int64)? {
+    public static func decode(_ text: String) -> (shard: UInt32, sequence: UInt64, createdSeconds: Int64)? {
+        guard let limbs = limbs(text) else { return nil }
+        let shard = UInt32(truncatingIfNeeded: limbs.0 >> 4)
+        let created = limbs.0 >> 36 | (limbs.1 & 0xFF) << 28
+        let sequence = limbs.1 >> 16 | (limbs.2 & 0xFFFF) << 48
+        guard limbs.0 & 0xF == 2, (limbs.1 >> 8) & 0xFF == 0, limbs.2 >> 56 == 2,
+            (limbs.2 >> 16) & 0xF == UInt64(shard & 0xF), (limbs.2 >> 20) & 0xF_FFFF_FFFF == created
+        else { return nil }
+        return (shard, sequence, Int64(created))
+    }
+
+    /// The 64-bit position field (bits 80 to 143) of a number with version `2` in its top nibble
+    /// and `2` in its low one, as AWS's are; nil for any other decimal. Unlike ``decode(_:)`` it
+    /// does not require the other fields to agree, so numbers AWS writes differently there map too.
+    public static func position(of text: String) -> UInt64? {
+        guard let limbs = limbs(text), limbs.2 >> 56 == 2, limbs.0 & 0xF == 2 else { return nil }
+        return limbs.1 >> 16 | (limbs.2 & 0xFFFF) << 48
+    }
+
+    /// `template` (a number ``position(of:)`` accepts, such as a shard's StartingSequenceNumber)
+    /// with its position field replaced by `position`: the inverse of ``position(of:)`` within
+    /// the numbers sharing the template's other fields. Nil when `template` is not such a number.
+    public static func replacingPosition(of template: String, with position: UInt64) -> String? {
+        guard var limbs = limbs(template), limbs.2 >> 56 == 2, limbs.0 & 0xF == 2 else { return nil }
+        limbs.1 = limbs.1 & 0xFFFF | (position & 0xFFFF_FFFF_FFFF) << 16
+        limbs.2 = limbs.2 & ~0xFFFF | position >> 48
+        var digits: [UInt8] = []
+        digits.reserveCapacity(57)
+        appendDecimal(limbs, to: &digits)
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    /// The value of a decimal of at most 57 digits that fits in 192 bits, or nil.
+    private static func limbs(_ text: String) -> Limbs? {
         guard !text.isEmpty, text.utf8.count <= 57 else { return nil }
-        var limbs: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var limbs: Limbs = (0, 0, 0)
         for character in text.utf8 {
             guard character >= 0x30, character <= 0x39 else { return nil }
             let (high0, low0) = limbs.0.multipliedFullWidth(by: 10)
@@ -114,12 +159,6 @@ enum KinesisSequenceNumber {
             guard !carry2a, !carry2b else { return nil }
             limbs = (sum0, sum1, sum2)
         }
-        let shard = UInt32(truncatingIfNeeded: limbs.0 >> 4)
-        let created = limbs.0 >> 36 | (limbs.1 & 0xFF) << 28
-        let sequence = limbs.1 >> 16 | (limbs.2 & 0xFFFF) << 48
-        guard limbs.0 & 0xF == 2, (limbs.1 >> 8) & 0xFF == 0, limbs.2 >> 56 == 2,
-            (limbs.2 >> 16) & 0xF == UInt64(shard & 0xF), (limbs.2 >> 20) & 0xF_FFFF_FFFF == created
-        else { return nil }
-        return (shard, sequence, Int64(created))
+        return limbs
     }
 }

@@ -1,7 +1,6 @@
 import PropertyBased
+import StreamQAWS
 import Testing
-
-@testable import StreamQServer
 
 @Suite struct KinesisSequenceNumberTests {
     /// Computed with Python from the layout (`2<<184 | created<<148 | (shard&15)<<144 | seq<<80 |
@@ -54,6 +53,32 @@ import Testing
             String(repeating: "9", count: 57), String(repeating: "1", count: 58),
         ] {
             #expect(KinesisSequenceNumber.decode(text) == nil, "\(text)")
+        }
+    }
+
+    @Test func positionsRoundTripThroughAShardsTemplate() async {
+        await propertyCheck(input: Gen.uint64(), Gen.uint64(), Gen.uint32(), Gen.int64(in: 0...0xF_FFFF_FFFF)) {
+            start,
+            position,
+            shard,
+            created in
+            let template = KinesisSequenceNumber.encode(sequence: start, shard: shard, createdSeconds: created)
+            #expect(KinesisSequenceNumber.position(of: template) == start)
+            let rebuilt = KinesisSequenceNumber.replacingPosition(of: template, with: position)
+            #expect(rebuilt == KinesisSequenceNumber.encode(sequence: position, shard: shard, createdSeconds: created))
+            #expect(rebuilt.flatMap(KinesisSequenceNumber.position(of:)) == position)
+        }
+    }
+
+    @Test func readsThePositionOfNumbersAWSWrites() {
+        // A number from AWS's documentation: version 2 on top, 2 in the low nibble.
+        let aws = "49590338271490256608559692538361571095921575989136588898"
+        let position = KinesisSequenceNumber.position(of: aws)
+        #expect(position != nil)
+        #expect(position.flatMap { KinesisSequenceNumber.replacingPosition(of: aws, with: $0) } == aws)
+        for small in ["0", "1", "18446744073709551615", "not a number"] {
+            #expect(KinesisSequenceNumber.position(of: small) == nil, "\(small)")
+            #expect(KinesisSequenceNumber.replacingPosition(of: small, with: 1) == nil, "\(small)")
         }
     }
 }

@@ -1,0 +1,52 @@
+import StreamQStorage
+
+/// Stores one append's records with PutRecords, re-driving what the service did not store, and
+/// says where the first record went.
+struct AppendSender: Sendable {
+    let client: KinesisClient
+    /// Rounds of ``KinesisClient/putRecordsReliably(stream:records:)`` for records still unstored.
+    let rounds: Int
+
+    /// The first record's sequence number, or why the append failed:
+    /// ``KinesisTransientAppendError`` when nothing was stored and sending again may work,
+    /// otherwise the client's error (``PutRecordsReliablyError`` names what was not stored).
+    func send(_ records: [AppendRecord], to stream: StreamName) async -> Result<SequenceNumber, any Error> {
+        let entries = records.map {
+            PutRecordsEntry(
+                data: $0.data,
+                partitionKey: $0.partitionKey,
+                explicitHashKey: $0.explicitHashKey?.description
+            )
+        }
+        var stored = [RecordLocation?](repeating: nil, count: entries.count)
+        var round = 0
+        while stored.contains(where: { $0 == nil }) {
+            round += 1
+            let unstored = stored.indices.filter { stored[$0] == nil }
+            do {
+                let locations = try await client.putRecordsReliably(
+                    stream: .name(stream.rawValue),
+                    records: unstored.map { entries[$0] }
+                )
+                for (index, location) in zip(unstored, locations) { stored[index] = location }
+            } catch let error as PutRecordsReliablyError {
+                for (index, location) in zip(unstored, error.stored) { stored[index] = location }
+                let transient = error.cause.map { ($0 as? KinesisClientError)?.isRetryable ?? false } ?? true
+                if stored.allSatisfy({ $0 == nil }) {
+                    return .failure(transient ? KinesisTransientAppendError(underlying: error) : error)
+                }
+                guard transient, round < rounds else { return .failure(error) }
+                try? await Task.sleep(for: client.configuration.retry.delay(forRetry: round))
+            } catch {
+                return .failure(error)
+            }
+        }
+        let first = stored[0]!
+        return Result {
+            SequenceNumber(
+                sequence: try ShardSequenceMapping.position(of: first.sequenceNumber),
+                shard: try KinesisBackend.shardID(first.shardID)
+            )
+        }
+    }
+}
