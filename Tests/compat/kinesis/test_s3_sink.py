@@ -11,6 +11,8 @@ import pytest
 import requests
 
 from conftest import REPO, free_port, streamq_binary
+from kinesis_support import unique
+from test_cli_remote import cli
 
 READ_SINK = REPO / "Tests" / "compat" / "read_sink.py"
 
@@ -236,6 +238,21 @@ def test_a_large_file_goes_up_in_parts(streamq, moto_s3, tmp_path):
     assert head["ETag"].strip('"').endswith("-3"), "a multipart upload of three 5 MiB parts"
     body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
     assert sorted(json.loads(line)["k"] for line in body.splitlines()) == list(range(12_000))
+
+
+def test_deliver_from_a_remote_endpoint_into_s3(server, moto_s3, tmp_path):
+    """Both ends remote: records read through --endpoint (streamq serve, or moto's Kinesis), files into S3."""
+    url, s3 = moto_s3
+    bucket = new_bucket(s3, "remote-both")
+    name = unique("s3")
+    cli(server, "create-stream", name, "--shards", "2")
+    cli(server, "put", name, "--key-field", "k", stdin="".join(json.dumps(r) + "\n" for r in records(0, 500)))
+    cli(server, "deliver", name, "--into", f"s3://{bucket}/remote/dt={{dt}}", "--format", "parquet", "--once",
+        "--s3-endpoint", url, "--schema", "k BIGINT, ts TIMESTAMP, status BIGINT, text VARCHAR")
+    download(s3, bucket, "remote", tmp_path / "fetched")
+    seen = read_back("parquet", tmp_path / "fetched", "k", "dt=*")
+    assert [row["k"] for row in seen["duckdb"]] == list(range(500))
+    assert seen["types"]["k"] == "int64" and seen["types"]["ts"].startswith("timestamp")
 
 
 class FlakyS3(http.server.ThreadingHTTPServer):
