@@ -184,6 +184,31 @@ extension S3Client {
         return result.text(of: "ETag") ?? ""
     }
 
+    /// The multipart uploads started and neither completed nor aborted for keys under `prefix`,
+    /// as (key, upload ID), following ListMultipartUploads' markers.
+    public func listMultipartUploads(bucket: String, prefix: String) async throws -> [(key: String, uploadID: String)] {
+        var uploads: [(key: String, uploadID: String)] = []
+        var markers: (key: String, uploadID: String)?
+        repeat {
+            var query: [(String, String?)] = [("uploads", nil), ("prefix", prefix)]
+            if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.uploadID)] }
+            let request = Request(operation: "ListMultipartUploads", method: .GET, bucket: bucket, query: query)
+            let page = try Self.xml(try await send(request), root: "ListMultipartUploadsResult", of: request)
+            for upload in page.children("Upload") {
+                if let key = upload.text(of: "Key"), let uploadID = upload.text(of: "UploadId") {
+                    uploads.append((key, uploadID))
+                }
+            }
+            markers = nil
+            if page.text(of: "IsTruncated") == "true", let key = page.text(of: "NextKeyMarker"),
+                let uploadID = page.text(of: "NextUploadIdMarker")
+            {
+                markers = (key, uploadID)
+            }
+        } while markers != nil
+        return uploads
+    }
+
     /// Abandons an upload, freeing its parts.
     public func abortMultipartUpload(bucket: String, key: String, uploadID: String) async throws {
         _ = try await send(

@@ -8,7 +8,8 @@ import StreamQSinks
 /// deterministic key (multipart above the client's part size), then the error file, then the
 /// manifest `prefix/_manifest/NNNNNNNNNN.json`, PUT last, so a file counts only once a manifest
 /// lists it. On restart, ``removeUncommitted(keeping:)`` deletes the part objects no manifest lists
-/// (a commit cut short) and empties the staging directory. S3's strong read-after-write
+/// (a commit cut short), aborts the multipart uploads left under the prefix, and empties the
+/// staging directory. S3's strong read-after-write
 /// consistency makes the listing see every object written before.
 ///
 /// Errors are ``SinkError``s with the S3 error's one-line description.
@@ -84,6 +85,12 @@ public final class S3SinkStorage: SinkStorage {
             return !path.hasPrefix("_manifest/") && name.hasPrefix("part-") && !committed.contains(path)
         }
         if !uncommitted.isEmpty { try await s3 { try await client.deleteObjects(bucket: bucket, keys: uncommitted) } }
+        // A crash during a multipart upload leaves its parts stored (and billed) but no object.
+        for upload in try await s3({ try await client.listMultipartUploads(bucket: bucket, prefix: root) }) {
+            try await s3 {
+                try await client.abortMultipartUpload(bucket: bucket, key: upload.key, uploadID: upload.uploadID)
+            }
+        }
         do {
             if FileManager.default.fileExists(atPath: stagingDirectory) {
                 try FileManager.default.removeItem(atPath: stagingDirectory)

@@ -214,6 +214,9 @@ def test_deliver_is_exactly_once_across_kill_9(streamq, moto_s3, tmp_path):
     # What a commit cut short leaves: a part object no manifest lists.
     stray = list_keys(s3, bucket, "d/dt=")[0].rsplit("/", 1)[0] + "/part-00999999-0000.jsonl"
     s3.put_object(Bucket=bucket, Key=stray, Body=b'{"k": -1}\n')
+    # … and a multipart upload a crash interrupted.
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=stray.replace("00999999", "00999998"))
+    s3.upload_part(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"], PartNumber=1, Body=b"x" * 100)
     streamq.put("events", records(6000, 1000))
     streamq.ok("deliver", "events", "--into", into, "--buffer-interval", "200ms", "--once")
 
@@ -221,6 +224,7 @@ def test_deliver_is_exactly_once_across_kill_9(streamq, moto_s3, tmp_path):
     present = {key[len("d/"):] for key in list_keys(s3, bucket, "d/") if not key.startswith("d/_manifest/")}
     assert stray[len("d/"):] not in present
     assert present == listed, "every object is a committed one"
+    assert not s3.list_multipart_uploads(Bucket=bucket, Prefix="d/").get("Uploads"), "the interrupted upload is aborted"
     download(s3, bucket, "d", tmp_path / "fetched")
     keys = [json.loads(line)["k"] for body in data_files(tmp_path / "fetched").values()
             for line in body.decode().splitlines()]
