@@ -141,24 +141,46 @@ public enum KinesisSequenceNumber {
         return String(decoding: digits, as: UTF8.self)
     }
 
-    /// The value of a decimal of at most 57 digits that fits in 192 bits, or nil.
+    /// The value of a decimal of at most 57 digits that fits in 192 bits, or nil. Digits are
+    /// taken 19 at a time (what fits a UInt64), so the limbs are multiplied three times, not 57.
     private static func limbs(_ text: String) -> Limbs? {
-        guard !text.isEmpty, text.utf8.count <= 57 else { return nil }
+        let utf8 = text.utf8
+        guard !utf8.isEmpty, utf8.count <= 57 else { return nil }
         var limbs: Limbs = (0, 0, 0)
-        for character in text.utf8 {
+        var chunk: UInt64 = 0
+        var chunkDigits = 0
+        // The first chunk is the short one, so every later chunk has 19 digits.
+        var chunkEnd = utf8.count % 19 == 0 ? 19 : utf8.count % 19
+        for character in utf8 {
             guard character >= 0x30, character <= 0x39 else { return nil }
-            let (high0, low0) = limbs.0.multipliedFullWidth(by: 10)
-            let (high1, low1) = limbs.1.multipliedFullWidth(by: 10)
-            let (high2, low2) = limbs.2.multipliedFullWidth(by: 10)
-            guard high2 == 0 else { return nil }
-            let (sum0, carry0) = low0.addingReportingOverflow(UInt64(character - 0x30))
-            let (sum1a, carry1a) = low1.addingReportingOverflow(high0)
-            let (sum1, carry1b) = sum1a.addingReportingOverflow(carry0 ? 1 : 0)
-            let (sum2a, carry2a) = low2.addingReportingOverflow(high1)
-            let (sum2, carry2b) = sum2a.addingReportingOverflow((carry1a ? 1 : 0) + (carry1b ? 1 : 0))
-            guard !carry2a, !carry2b else { return nil }
-            limbs = (sum0, sum1, sum2)
+            chunk = chunk &* 10 &+ UInt64(character &- 0x30)
+            chunkDigits += 1
+            if chunkDigits == chunkEnd {
+                guard multiply(&limbs, by: powersOfTen[chunkDigits], adding: chunk) else { return nil }
+                chunk = 0
+                chunkDigits = 0
+                chunkEnd = 19
+            }
         }
         return limbs
+    }
+
+    /// 10^0 through 10^19.
+    private static let powersOfTen: [UInt64] = (0...19).map { (0..<$0).reduce(1) { value, _ in value * 10 } }
+
+    /// `limbs × scale + addend`; false when it does not fit in 192 bits.
+    private static func multiply(_ limbs: inout Limbs, by scale: UInt64, adding addend: UInt64) -> Bool {
+        let (high0, low0) = limbs.0.multipliedFullWidth(by: scale)
+        let (high1, low1) = limbs.1.multipliedFullWidth(by: scale)
+        let (high2, low2) = limbs.2.multipliedFullWidth(by: scale)
+        guard high2 == 0 else { return false }
+        let (sum0, carry0) = low0.addingReportingOverflow(addend)
+        let (sum1a, carry1a) = low1.addingReportingOverflow(high0)
+        let (sum1, carry1b) = sum1a.addingReportingOverflow(carry0 ? 1 : 0)
+        let (sum2a, carry2a) = low2.addingReportingOverflow(high1)
+        let (sum2, carry2b) = sum2a.addingReportingOverflow((carry1a ? 1 : 0) + (carry1b ? 1 : 0))
+        guard !carry2a, !carry2b else { return false }
+        limbs = (sum0, sum1, sum2)
+        return true
     }
 }

@@ -22,7 +22,10 @@ import Synchronization
 ///
 /// **Reads** return records until the shard is caught up: GetRecords is called again while it
 /// answers nothing and `MillisBehindLatest` is above 0, so an empty result means caught up, as
-/// embedded. `maxBytes` is best effort (a read stops after the record that reaches it).
+/// embedded. `maxBytes` is best effort (a read stops after the record that reaches it). While a
+/// shard is behind its tip, the GetRecords after a read's is sent as the read returns, so the
+/// service produces the next batch while the caller works on this one (one batch ahead per
+/// shard, at most 10,000 records).
 ///
 /// **KPL aggregates** are de-aggregated transparently. Their user records share the aggregate's
 /// sequence number (there is no room for a sub-sequence in the mapping), and a read never splits
@@ -53,6 +56,8 @@ public final class KinesisBackend: StreamBackend, Sendable {
     private let shards = Mutex<[StreamName: [ShardID: RemoteShard]]>([:])
     private let iterators: Mutex<ShardIteratorCache>
     private let lastGetRecords = Mutex<[ShardKey: ContinuousClock.Instant]>([:])
+    /// GetRecords sent ahead of a read, by the cursor they continue.
+    private let readsAhead = Mutex<[ShardCursor: Task<ShardIteratorCache.Entry, any Error>]>([:])
     private let appends: ShardAppendQueues
 
     /// What the backend knows of one shard from ListShards.
@@ -256,6 +261,7 @@ public final class KinesisBackend: StreamBackend, Sendable {
 
     public func read(_ cursor: ShardCursor, maxRecords: Int, maxBytes: Int) async throws -> ReadResult {
         let fetched = try await fetch(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
+        readAhead(fetched)
         return ReadResult(
             records: fetched.records,
             next: fetched.next,
@@ -272,6 +278,7 @@ public final class KinesisBackend: StreamBackend, Sendable {
         _ body: (RecordView) throws -> Void
     ) async throws -> ScanResult {
         let fetched = try await fetch(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
+        readAhead(fetched)
         for record in fetched.records {
             var key = record.partitionKey
             try key.withUTF8 { keyBytes in
@@ -332,6 +339,9 @@ public final class KinesisBackend: StreamBackend, Sendable {
             throw StreamQStorageError(.invalidArgument, "read limits must be positive")
         }
         var entry = iterators.withLock { $0.take(cursor) }
+        if entry == nil, let ahead = readsAhead.withLock({ $0.removeValue(forKey: cursor) }) {
+            entry = try? await ahead.value  // a failed read-ahead is redone from the cursor below
+        }
         var refilled = false
         while true {
             if let current = entry, current.canAnswer {
@@ -344,6 +354,19 @@ public final class KinesisBackend: StreamBackend, Sendable {
             entry = try await refill(cursor, entry, limit: min(maxRecords, 10_000))
             refilled = true
         }
+    }
+
+    /// Sends the GetRecords that continues `fetched` now, when the shard is behind its tip and
+    /// nothing is kept for the next cursor yet.
+    private func readAhead(_ fetched: Fetched) {
+        guard let next = fetched.next, fetched.millisBehindLatest > 0 || fetched.records.count >= 10_000 else { return }
+        guard
+            let entry = iterators.withLock({ cache -> ShardIteratorCache.Entry? in
+                guard let kept = cache.peek(next), kept.pending.isEmpty, kept.iterator != nil else { return nil }
+                return cache.take(next)
+            })
+        else { return }
+        readsAhead.withLock { $0[next] = Task { try await self.refill(next, entry, limit: 10_000) } }
     }
 
     /// Returns the first whole aggregates (runs of one sequence) of `entry` within the limits and

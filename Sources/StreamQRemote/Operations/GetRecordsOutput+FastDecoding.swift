@@ -68,7 +68,9 @@ extension GetRecordsOutput {
                 guard let key = tokens.plainString(), tokens.consume(UInt8(ascii: ":")) else { return nil }
                 switch key {
                 case "SequenceNumber": sequenceNumber = tokens.plainString()
-                case "ApproximateArrivalTimestamp": arrival = epochMilliseconds()
+                case "ApproximateArrivalTimestamp":
+                    guard let milliseconds = epochMilliseconds() else { return nil }
+                    arrival = milliseconds
                 case "Data": data = tokens.quotedSpan().flatMap { Base64.decode($0) }
                 case "PartitionKey": partitionKey = tokens.plainString()
                 case "EncryptionType": encryption = tokens.plainString()
@@ -85,25 +87,44 @@ extension GetRecordsOutput {
             )
         }
 
-        /// Epoch seconds as a JSON number (`1767225600.25`, or AWS's `1.76722560025E9`), in ms.
+        /// Epoch seconds as a JSON number in ms: `1767225600` or `1767225600.25` read digit by
+        /// digit (what streamq serve writes), anything else (AWS's `1.76722560025E9`) as a Double.
         private mutating func epochMilliseconds() -> Int64? {
             tokens.skipWhitespace()
             let bytes = tokens.bytes
-            var end = tokens.index
+            let start = tokens.index
+            var end = start
+            var milliseconds: Int64 = 0
+            var fractionDigits = -1  // -1: no '.' seen
+            var plain = true
             while end < bytes.count {
-                switch bytes[end] {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"),
-                    UInt8(ascii: "+"), UInt8(ascii: "-"):
-                    end += 1
-                default:
-                    guard let seconds = Double(String(decoding: bytes[tokens.index..<end], as: UTF8.self)),
-                        let milliseconds = Int64(exactly: (seconds * 1000).rounded())
-                    else { return nil }
-                    tokens.skip(end - tokens.index)
-                    return milliseconds
+                let byte = bytes[end]
+                if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                    if fractionDigits < 3 && end - start < 16 {
+                        milliseconds = milliseconds * 10 + Int64(byte - UInt8(ascii: "0"))
+                        if fractionDigits >= 0 { fractionDigits += 1 }
+                    } else {
+                        plain = false
+                    }
+                } else if byte == UInt8(ascii: "."), fractionDigits < 0 {
+                    fractionDigits = 0
+                } else if byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+")
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+                {
+                    plain = false
+                } else {
+                    break
                 }
+                end += 1
             }
-            return nil
+            guard end > start else { return nil }
+            tokens.skip(end - start)
+            if plain {
+                for _ in max(0, fractionDigits)..<3 { milliseconds *= 10 }
+                return milliseconds
+            }
+            guard let seconds = Double(String(decoding: bytes[start..<end], as: UTF8.self)) else { return nil }
+            return Int64(exactly: (seconds * 1000).rounded())
         }
     }
 }
