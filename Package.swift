@@ -71,7 +71,6 @@ let package = Package(
             dependencies: [
                 "StreamQAWS",
                 "StreamQClient",
-                "StreamQSinks",
                 "StreamQStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -86,7 +85,10 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         .target(
             name: "StreamQSinks",
-            dependencies: ["CZstd", "CZlib", "StreamQSQL", "StreamQStorage", "StreamQJSON"],
+            dependencies: [
+                "CZstd", "CZlib", "StreamQSQL", "StreamQStorage", "StreamQJSON", "StreamQRemote",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

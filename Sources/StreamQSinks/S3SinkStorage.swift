@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import StreamQSinks
+import StreamQRemote
 
 /// A file sink's committed files as objects in S3, under `prefix/` in `bucket`.
 ///
