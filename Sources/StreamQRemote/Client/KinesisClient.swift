@@ -28,11 +28,15 @@ public final class KinesisClient: Sendable {
         )
         var tls = TLSConfiguration.makeClientConfiguration()
         if !configuration.verifyCertificates { tls.certificateVerification = .none }
+        // A refused connection fails the attempt at once and is retried with this client's backoff
+        // (the pool's own retrying would hold each attempt for the whole connect timeout).
+        var pool = HTTPClient.Configuration.ConnectionPool()
+        pool.retryConnectionEstablishment = false
         let httpConfiguration = HTTPClient.Configuration(
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: HTTPClient.Configuration.Timeout(connect: .nanoseconds(configuration.connectTimeout.nanoseconds)),
-            connectionPool: HTTPClient.Configuration.ConnectionPool(),
+            connectionPool: pool,
             decompression: .disabled
         )
         httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
