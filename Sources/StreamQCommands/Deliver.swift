@@ -159,7 +159,12 @@ struct Deliver: AsyncParsableCommand {
             }
         } else {
             let sample = try await SchemaInference.sample(store, stream: name)
-            columns = sample.fields.map { "\"\($0.name)\"" }
+            // Times written as text (ISO-8601) are sampled as TIMESTAMP: read them as times, so the
+            // rows fit the column the Parquet schema gives them.
+            columns = sample.fields.map { field in
+                field.type == "TIMESTAMP"
+                    ? "CAST(\"\(field.name)\" AS TIMESTAMP) AS \"\(field.name)\"" : "\"\(field.name)\""
+            }
             types = sample.fields.map { ColumnType(sqlTypes: $0.type) }
             guard !columns.isEmpty else {
                 throw CommandFailure("no JSON fields in \(name.rawValue) to infer columns from; give --schema")

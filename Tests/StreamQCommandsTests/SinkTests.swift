@@ -363,6 +363,30 @@ import Testing
         }
     }
 
+    @Test func deliverWritesTimesGivenAsTextAsParquetTimestamps() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "events", "--shards", "1")
+            let root = streamq.dataDirectory + "-out"
+            let lines = (0..<30).map { #"{"ts":"2026-01-01T00:00:\#(10 + $0)Z","n":\#($0)}"# }
+            _ = try streamq.succeed("put", "events", input: lines.joined(separator: "\n") + "\n")
+            let delivered = try streamq.run(
+                "deliver",
+                "events",
+                "--into",
+                "file://\(root)/d",
+                "--format",
+                "parquet",
+                "--once"
+            )
+            #expect(delivered.status == 0 && delivered.stderr.contains("delivered 30 records"), "\(delivered.stderr)")
+            let read = try Self.readBack("parquet", root + "/d/*.parquet", orderBy: "n")
+            let rows = read["duckdb"] as? [[String: Any]] ?? []
+            #expect(rows.count == 30)
+            #expect(rows.first?["ts"] as? String == "2026-01-01T00:00:10.000Z", "\(rows.first ?? [:])")
+            #expect((read["types"] as? [String: String])?["ts"]?.hasPrefix("timestamp") == true, "\(read)")
+        }
+    }
+
     @Test func badDestinationsAreRefusedBeforeAnyRow() throws {
         try CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
