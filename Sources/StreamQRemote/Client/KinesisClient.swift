@@ -32,7 +32,10 @@ public final class KinesisClient: Sendable {
             tlsConfiguration: tls,
             redirectConfiguration: .disallow,
             timeout: HTTPClient.Configuration.Timeout(connect: .nanoseconds(configuration.connectTimeout.nanoseconds)),
-            connectionPool: HTTPClient.Configuration.ConnectionPool(),
+            connectionPool: HTTPClient.Configuration.ConnectionPool(
+                idleTimeout: .seconds(60),
+                concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maximumHTTP1Connections
+            ),
             decompression: .disabled
         )
         httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
