@@ -141,6 +141,37 @@ import FoundationNetworking
         }
     }
 
+    @Test func latestCursorGetsWhatIsStoredAfterItWithAggregatesUnpacked() async throws {
+        try await withStreamqServer { server in
+            try await withFanOutBackend(server) { backend in
+                try await createStream(events, shards: 1, on: backend)
+                let producer = StreamQProducer(backend: backend)
+                try await sendKeyed(producer, to: events, keys: 1, range: 0..<5)
+                try await producer.flush()
+                let latest = try await backend.cursor(stream: events, shard: ShardID(0), at: .latest)
+                let caughtUp = try await backend.read(latest, maxRecords: 100, maxBytes: 1 << 20)
+                #expect(caughtUp.records.isEmpty && caughtUp.next == latest)
+                #expect(try await backend.waitForRecords(at: latest, timeout: .milliseconds(300)) == false)
+                let users = (0..<3).map { UserRecord(partitionKey: "user-\($0)", data: Array("u\($0)".utf8)) }
+                _ = try await backend.client.putRecordsReliably(
+                    stream: .name(events.rawValue),
+                    records: [
+                        PutRecordsEntry(data: KPLAggregate.encode(records: users), partitionKey: "a"),
+                        PutRecordsEntry(data: Array("plain".utf8), partitionKey: "p"),
+                    ]
+                )
+                #expect(try await backend.waitForRecords(at: latest, timeout: .seconds(10)))
+                // A read never splits an aggregate: all its user records come at once, then the next.
+                let first = try await backend.read(latest, maxRecords: 2, maxBytes: 1 << 20)
+                #expect(first.records.map(\.text) == ["u0", "u1", "u2"])
+                #expect(first.records.map(\.partitionKey) == users.map(\.partitionKey))
+                let second = try await backend.read(try #require(first.next), maxRecords: 2, maxBytes: 1 << 20)
+                #expect(second.records.map(\.text) == ["plain"])
+                try await producer.close()
+            }
+        }
+    }
+
     static let consumerName = "fan-out-tests"
 
     /// A lone consumer following `stream` from the trim horizon.
