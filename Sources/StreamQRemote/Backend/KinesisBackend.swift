@@ -330,8 +330,8 @@ public final class KinesisBackend: StreamBackend, Sendable {
     /// ended (true), or `timeout` passes (false). What a poll fetched is kept for the next read.
     /// Through enhanced fan-out, returns as soon as the subscription brought records.
     public func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
-        if let start = try await fanOutStart(cursor) {
-            return try await fanOut!.waitForRecords(at: cursor, start: start, timeout: timeout)
+        if let fanOut, let start = try await fanOutStart(cursor, fanOut) {
+            return try await fanOut.waitForRecords(at: cursor, start: start, timeout: timeout)
         }
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
@@ -364,8 +364,8 @@ public final class KinesisBackend: StreamBackend, Sendable {
         guard maxRecords > 0, maxBytes > 0 else {
             throw StreamQStorageError(.invalidArgument, "read limits must be positive")
         }
-        if let start = try await fanOutStart(cursor) {
-            return try await fanOut!.read(cursor, start: start, maxRecords: maxRecords, maxBytes: maxBytes)
+        if let fanOut, let start = try await fanOutStart(cursor, fanOut) {
+            return try await fanOut.read(cursor, start: start, maxRecords: maxRecords, maxBytes: maxBytes)
         }
         var entry = iterators.withLock { $0.take(cursor) }
         var refilled = false
@@ -483,8 +483,10 @@ public final class KinesisBackend: StreamBackend, Sendable {
 
     /// Where a subscription for `cursor` starts when the shard is read through enhanced fan-out:
     /// an open shard, or one whose subscription is under way; nil to poll.
-    private func fanOutStart(_ cursor: ShardCursor) async throws -> FanOutSubscriptions.Start? {
-        guard let fanOut else { return nil }
+    private func fanOutStart(
+        _ cursor: ShardCursor,
+        _ fanOut: FanOutSubscriptions
+    ) async throws -> FanOutSubscriptions.Start? {
         let shard = try await remoteShard(cursor.stream, cursor.shard)
         guard shard.endPosition == nil || fanOut.isSubscribed(ShardKey(stream: cursor.stream, shard: cursor.shard))
         else { return nil }
