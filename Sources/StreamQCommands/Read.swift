@@ -15,6 +15,10 @@ struct Read: AsyncParsableCommand {
             Without --shard every shard is read, parents before children. --from takes trim-horizon (default), \
             latest, at:SEQ, after:SEQ (a sequence number names its shard) or time:ISO8601. Reading never \
             blocks a writer: read runs beside `streamq put` on the same data directory.
+
+            With --endpoint, --consumer NAME reads through enhanced fan-out: the consumer is registered on the \
+            stream if absent and each open shard's records are pushed by SubscribeToShard as they are stored, \
+            instead of polled. One reader per consumer name and shard at a time.
             """
     )
 
@@ -30,6 +34,11 @@ struct Read: AsyncParsableCommand {
             "Read as a member of this consumer group: shards are shared with other members and each run continues after the last one's checkpoint."
     )
     var group: String?
+    @Option(
+        help:
+            "With --endpoint: read through this enhanced fan-out consumer (registered if absent): records are pushed as they are stored instead of polled."
+    )
+    var consumer: String?
     @Flag(help: "Print each record as JSON with its shard, sequence number, partition key and arrival time.")
     var json = false
 
@@ -38,6 +47,9 @@ struct Read: AsyncParsableCommand {
         if group != nil && shard != nil {
             throw ValidationError("--group reads the shards the group assigns; drop --shard")
         }
+        if consumer != nil && shard != nil {
+            throw ValidationError("--consumer reads every shard; drop --shard")
+        }
     }
 
     func run() async throws {
@@ -45,6 +57,9 @@ struct Read: AsyncParsableCommand {
         if let endpoint = store.remoteEndpoint {
             try await readRemotely(endpoint, name)
             return
+        }
+        guard consumer == nil else {
+            throw CommandFailure("--consumer reads through enhanced fan-out of a Kinesis endpoint: give --endpoint")
         }
         let start = try StartSpec(parsing: from)
         let onlyShard = try shard.map(shardID)
@@ -70,18 +85,25 @@ struct Read: AsyncParsableCommand {
     }
 
     /// Every shard (or `--shard`) through GetShardIterator and GetRecords at `endpoint`; with
-    /// `--group`, through a consumer whose group keeps its leases and checkpoints in `--state-dir`.
+    /// `--group` or `--consumer`, through a consumer over ``KinesisBackend`` (its group keeping
+    /// leases and checkpoints in `--state-dir`; reading through enhanced fan-out with `--consumer`).
     private func readRemotely(_ endpoint: String, _ name: StreamName) async throws {
-        if group != nil {
+        if group != nil || consumer != nil {
             let start = try StartSpec(parsing: from)
             guard start.sequenceShard == nil else {
-                throw CommandFailure("--group starts at trim-horizon, latest or a time, not at a sequence number")
+                throw CommandFailure(
+                    "--group and --consumer start at trim-horizon, latest or a time, not at a sequence number"
+                )
             }
-            let groupsDirectory = try store.localStateDirectory() + "/streams/\(name.rawValue)/groups"
+            let groupsDirectory = try group.map { _ in
+                try store.localStateDirectory() + "/streams/\(name.rawValue)/groups"
+            }
+            var backendConfiguration = KinesisBackendConfiguration()
+            backendConfiguration.consumerName = consumer
             let (json, follow, limit) = (json, follow, limit ?? Int.max)
             try await store.withRemote(endpoint) { client in
                 let consumer = try StreamQConsumer(
-                    backend: KinesisBackend(client: client),
+                    backend: KinesisBackend(client: client, configuration: backendConfiguration),
                     configuration: consumerConfiguration(name, start: start),
                     groupsDirectory: groupsDirectory
                 )

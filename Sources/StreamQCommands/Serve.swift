@@ -42,6 +42,11 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("iterator-lifetime"), help: "Seconds shard iterators and NextTokens stay valid.")
     var iteratorLifetime = 300
     @Option(
+        name: .customLong("subscription-lifetime"),
+        help: "Seconds a SubscribeToShard subscription lasts before the client must subscribe again (AWS: 300)."
+    )
+    var subscriptionLifetime = 300
+    @Option(
         name: .customLong("on-demand-interval"),
         help: "Seconds between checks of ON_DEMAND streams for shards over a provisioned shard's write limit."
     )
@@ -56,6 +61,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard (1...86_400).contains(iteratorLifetime) else {
             throw ValidationError("--iterator-lifetime must be 1 to 86400 seconds")
+        }
+        guard (1...3600).contains(subscriptionLifetime) else {
+            throw ValidationError("--subscription-lifetime must be 1 to 3600 seconds")
         }
         guard (1...3600).contains(onDemandInterval) else {
             throw ValidationError("--on-demand-interval must be 1 to 3600 seconds")
@@ -75,6 +83,7 @@ struct Serve: AsyncParsableCommand {
         configuration.accountID = accountID
         configuration.shardLimits = shardLimits == "aws"
         configuration.iteratorLifetime = .seconds(iteratorLifetime)
+        configuration.subscriptionLifetime = .seconds(subscriptionLifetime)
         configuration.onDemandScalingInterval = .seconds(onDemandInterval)
         if let credentials {
             let file: CredentialsFile

@@ -48,6 +48,11 @@ import Synchronization
 /// **Waiting** polls GetRecords, at most ``KinesisBackendConfiguration/pollsPerSecondPerShard``
 /// times a second per shard, and keeps what it fetched for the next read.
 ///
+/// **Enhanced fan-out.** With ``KinesisBackendConfiguration/consumerName``, reads and waits on an
+/// open shard take the records SubscribeToShard pushes instead of polling (see
+/// ``FanOutSubscriptions``): a wait returns as soon as a record arrives. The consumer is
+/// registered on the stream if absent. Closed shards are still read with GetRecords.
+///
 /// The backend does not own the client: shut the client down after the backend's last use.
 public final class KinesisBackend: StreamBackend, Sendable {
     public let client: KinesisClient
@@ -59,6 +64,8 @@ public final class KinesisBackend: StreamBackend, Sendable {
     /// GetRecords sent ahead of a read, by the cursor they continue.
     private let readsAhead = Mutex<[ShardCursor: Task<ShardIteratorCache.Entry, any Error>]>([:])
     private let appends: ShardAppendQueues
+    /// Set when reading through an enhanced fan-out consumer.
+    private let fanOut: FanOutSubscriptions?
 
     /// What the backend knows of one shard from ListShards.
     struct RemoteShard: Sendable {
@@ -86,7 +93,17 @@ public final class KinesisBackend: StreamBackend, Sendable {
         iterators = Mutex(ShardIteratorCache(capacity: configuration.cachedIterators))
         let put = AppendSender(client: client, rounds: configuration.appendRounds)
         appends = ShardAppendQueues { key, records in await put.send(records, to: key.stream) }
+        fanOut = configuration.consumerName.map {
+            FanOutSubscriptions(
+                client: client,
+                consumerName: $0,
+                bufferBytes: configuration.subscriptionBufferBytes,
+                logger: logger
+            )
+        }
     }
+
+    deinit { fanOut?.cancelAll() }
 
     // MARK: Describing
 
@@ -219,9 +236,21 @@ public final class KinesisBackend: StreamBackend, Sendable {
             return located(number.sequence + 1)
         case .latest:
             if let end = shard.endPosition { return located(end < .max ? end + 1 : end) }
+            if let fanOut {
+                try await fanOut.subscribe(at: located(.max), start: .init(shardID: shard.shardID, position: .latest))
+                return located(.max)
+            }
             return try await resolve(name, shard, .latest)
         case .atTimestamp(let milliseconds):
-            return try await resolve(name, shard, .atTimestamp(milliseconds: milliseconds))
+            let cursor = try await resolve(name, shard, .atTimestamp(milliseconds: milliseconds))
+            if let fanOut, cursor.sequence == .max {  // past the newest record: pushed from that time on
+                let start = FanOutSubscriptions.Start(
+                    shardID: shard.shardID,
+                    position: .atTimestamp(milliseconds: milliseconds)
+                )
+                try await fanOut.subscribe(at: cursor, start: start)
+            }
+            return cursor
         }
     }
 
@@ -306,7 +335,11 @@ public final class KinesisBackend: StreamBackend, Sendable {
 
     /// Polls GetRecords at the configured pace until the shard has records at `cursor` or has
     /// ended (true), or `timeout` passes (false). What a poll fetched is kept for the next read.
+    /// Through enhanced fan-out, returns as soon as the subscription brought records.
     public func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
+        if let fanOut, let start = try await fanOutStart(cursor, fanOut) {
+            return try await fanOut.waitForRecords(at: cursor, start: start, timeout: timeout)
+        }
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         let interval = Duration.seconds(1) / max(configuration.pollsPerSecondPerShard, 0.001)
@@ -325,7 +358,7 @@ public final class KinesisBackend: StreamBackend, Sendable {
         }
     }
 
-    private struct Fetched {
+    struct Fetched {
         var records: [StoredRecord]
         var next: ShardCursor?
         var childShards: [ShardID]
@@ -337,6 +370,9 @@ public final class KinesisBackend: StreamBackend, Sendable {
     private func fetch(_ cursor: ShardCursor, maxRecords: Int, maxBytes: Int) async throws -> Fetched {
         guard maxRecords > 0, maxBytes > 0 else {
             throw StreamQStorageError(.invalidArgument, "read limits must be positive")
+        }
+        if let fanOut, let start = try await fanOutStart(cursor, fanOut) {
+            return try await fanOut.read(cursor, start: start, maxRecords: maxRecords, maxBytes: maxBytes)
         }
         var entry = iterators.withLock { $0.take(cursor) }
         if entry == nil, let ahead = readsAhead.withLock({ $0.removeValue(forKey: cursor) }) {
@@ -378,17 +414,7 @@ public final class KinesisBackend: StreamBackend, Sendable {
         maxBytes: Int
     ) -> Fetched {
         let pending = entry.pending
-        var taken = 0
-        var bytes = 0
-        while taken < pending.count {
-            var end = taken + 1
-            let sequence = pending[taken].sequenceNumber.sequence
-            while end < pending.count && pending[end].sequenceNumber.sequence == sequence { end += 1 }
-            if taken > 0 && end > maxRecords { break }
-            bytes += pending[taken..<end].reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
-            taken = end
-            if taken >= maxRecords || bytes >= maxBytes { break }
-        }
+        let taken = pending.wholeAggregatesPrefix(maxRecords: maxRecords, maxBytes: maxBytes)
         let records = Array(pending[..<taken])
         let next = ShardCursor(
             stream: cursor.stream,
@@ -464,19 +490,30 @@ public final class KinesisBackend: StreamBackend, Sendable {
     /// An iterator for the records from the cursor's position on.
     private func newIterator(at cursor: ShardCursor) async throws -> String {
         let shard = try await remoteShard(cursor.stream, cursor.shard)
-        let position: ShardPosition
-        if cursor.sequence == .max {
-            position = .latest
-        } else if cursor.sequence <= shard.mapping.start {
-            position = .trimHorizon
-        } else {
-            position = .afterSequenceNumber(shard.mapping.sequenceNumber(at: cursor.sequence - 1))
-        }
         return try await client.getShardIterator(
             .name(cursor.stream.rawValue),
             shardID: shard.shardID,
-            position: position
+            position: Self.position(of: cursor, in: shard)
         )
+    }
+
+    /// Where the records from the cursor's position on start, for GetShardIterator or SubscribeToShard.
+    private static func position(of cursor: ShardCursor, in shard: RemoteShard) -> ShardPosition {
+        if cursor.sequence == .max { return .latest }
+        if cursor.sequence <= shard.mapping.start { return .trimHorizon }
+        return .afterSequenceNumber(shard.mapping.sequenceNumber(at: cursor.sequence - 1))
+    }
+
+    /// Where a subscription for `cursor` starts when the shard is read through enhanced fan-out:
+    /// an open shard, or one whose subscription is under way; nil to poll.
+    private func fanOutStart(
+        _ cursor: ShardCursor,
+        _ fanOut: FanOutSubscriptions
+    ) async throws -> FanOutSubscriptions.Start? {
+        let shard = try await remoteShard(cursor.stream, cursor.shard)
+        guard shard.endPosition == nil || fanOut.isSubscribed(ShardKey(stream: cursor.stream, shard: cursor.shard))
+        else { return nil }
+        return FanOutSubscriptions.Start(shardID: shard.shardID, position: Self.position(of: cursor, in: shard))
     }
 
     /// An iterator past its five minutes, or one the service no longer accepts (a server that

@@ -9,6 +9,14 @@ public struct KinesisBackendConfiguration: Sendable {
     /// Rounds of ``KinesisClient/putRecordsReliably(stream:records:)`` one append may take to store
     /// records the service stored only part of, before the append fails. Default 3.
     public var appendRounds: Int = 3
+    /// The enhanced fan-out consumer to read through: with a name, the backend registers it on each
+    /// stream it reads (if absent) and reads open shards from SubscribeToShard subscriptions, which
+    /// push records as they arrive, instead of polling GetRecords. One reader per consumer name and
+    /// shard at a time (a second subscription takes the shard over). Default nil: polling.
+    public var consumerName: String?
+    /// Bytes of records one shard's subscription holds before reads take them; beyond it the
+    /// subscription stops taking events, holding the service back. Default 8 MiB.
+    public var subscriptionBufferBytes: Int = 8 << 20
 
     public init() {}
 }

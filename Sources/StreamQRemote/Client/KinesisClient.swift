@@ -30,7 +30,10 @@ public final class KinesisClient: Sendable {
         if !configuration.verifyCertificates { tls.certificateVerification = .none }
         // A refused connection fails the attempt at once and is retried with this client's backoff
         // (the pool's own retrying would hold each attempt for the whole connect timeout).
-        var pool = HTTPClient.Configuration.ConnectionPool()
+        var pool = HTTPClient.Configuration.ConnectionPool(
+            idleTimeout: .seconds(60),
+            concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maximumHTTP1Connections
+        )
         pool.retryConnectionEstablishment = false
         let httpConfiguration = HTTPClient.Configuration(
             tlsConfiguration: tls,

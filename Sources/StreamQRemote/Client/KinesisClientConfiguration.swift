@@ -13,6 +13,10 @@ public struct KinesisClientConfiguration: Sendable {
     public var verifyCertificates = true
     /// How long a SubscribeToShard response may stream (AWS ends subscriptions after 5 minutes).
     public var subscriptionTimeout: Duration = .seconds(330)
+    /// HTTP/1.1 connections to the endpoint at most (HTTP/2 multiplexes on one): each open
+    /// SubscribeToShard holds one for its whole life, so this bounds subscriptions plus calls in
+    /// flight. Default 64 (AsyncHTTPClient's own default is 8).
+    public var maximumHTTP1Connections = 64
     /// Retries of throttled, 5xx and failed-connection calls, and of the failed entries of
     /// ``KinesisClient/putRecordsReliably(stream:records:)``.
     public var retry = RetryBackoff()

@@ -4,7 +4,8 @@ import NIOHTTP1
 import StreamQAWS
 
 extension KinesisClient {
-    /// Subscribes `consumerARN` to `shardID` and streams the events of the response. AWS ends a
+    /// Subscribes `consumerARN` to `shardID` and returns the events of the response, read from the
+    /// connection as they are iterated (see ``SubscribeToShardEvents``). AWS ends a
     /// subscription after 5 minutes: subscribe again from the last
     /// ``SubscribeToShardEvent/continuationSequenceNumber``.
     ///
@@ -17,7 +18,7 @@ extension KinesisClient {
         consumerARN: String,
         shardID: String,
         startingPosition: ShardPosition
-    ) async throws -> AsyncThrowingStream<SubscribeToShardEvent, any Error> {
+    ) async throws -> SubscribeToShardEvents {
         let operation = "SubscribeToShard"
         var members: [String: AWSValue] = ["ConsumerARN": .string(consumerARN), "ShardId": .string(shardID)]
         members["StartingPosition"] = .map(
@@ -45,21 +46,7 @@ extension KinesisClient {
             }
             return response
         }
-        return AsyncThrowingStream { continuation in
-            let reader = Task {
-                do {
-                    var events = SubscribeToShardEventReader()
-                    for try await chunk in response.body {
-                        for event in try events.read(chunk.readableBytesView) { continuation.yield(event) }
-                    }
-                    try events.finish()
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in reader.cancel() }
-        }
+        return SubscribeToShardEvents(body: response.body)
     }
 }
 

@@ -3,8 +3,8 @@ import Synchronization
 
 /// Wakes tasks waiting for "something changed" (new visible records, a closed shard) without
 /// polling. A waiter passes the version it last saw, so a change between its check and its wait is
-/// never missed.
-final class ChangeSignal: Sendable {
+/// never missed. Package-wide: the Kinesis backend's fan-out subscriptions wake their readers with it.
+package final class ChangeSignal: Sendable {
     private struct State: Sendable {
         var version: UInt64 = 0
         var nextWaiter: UInt64 = 0
@@ -12,10 +12,12 @@ final class ChangeSignal: Sendable {
     }
     private let state = Mutex(State())
 
-    var version: UInt64 { state.withLock { $0.version } }
+    package init() {}
+
+    package var version: UInt64 { state.withLock { $0.version } }
 
     /// Wakes every waiter.
-    func notify() {
+    package func notify() {
         let waiters = state.withLock { state in
             state.version &+= 1
             defer { state.waiters.removeAll() }
@@ -25,7 +27,7 @@ final class ChangeSignal: Sendable {
     }
 
     /// Returns at the first change after `version`, after `timeout`, or when the task is cancelled.
-    func wait(afterVersion version: UInt64, timeout: Duration) async {
+    package func wait(afterVersion version: UInt64, timeout: Duration) async {
         let id = state.withLock { state -> UInt64 in
             state.nextWaiter &+= 1
             return state.nextWaiter

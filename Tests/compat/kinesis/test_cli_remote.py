@@ -6,7 +6,7 @@ import os
 import subprocess
 
 from conftest import ON_MOTO, streamq_binary
-from kinesis_support import error, read_stream, unique
+from kinesis_support import error, read_stream, stream_arn, unique
 
 
 def cli(server, *arguments, stdin=None, check=True):
@@ -164,3 +164,56 @@ def test_put_aggregate_packs_records_that_read_and_kcl_unpack(server, kinesis):
     for user in ("u0", "u49"):  # per key, in input order
         assert [l for l in read if json.loads(l)["user"] == user] == [l for l in lines if json.loads(l)["user"] == user]
     assert sorted(read) == sorted(lines)
+
+
+def test_read_follow_through_enhanced_fan_out_prints_each_record_as_it_is_put(streamq_only, server, kinesis):
+    """`read --follow --consumer c`: the consumer is registered, the history comes first, and records
+    put 20 ms apart are printed as they are stored (pushed by SubscribeToShard, not polled 5 times a
+    second, which would take 100 ms on average)."""
+    import signal
+    import statistics
+    import threading
+    import time
+    name = unique("cli")
+    cli(server, "create-stream", name, "--shards", "2")
+    history = [json.dumps({"key": f"k{i % 7}", "n": i}) for i in range(200)]
+    cli(server, "put", name, "--key-field", "key", stdin="\n".join(history) + "\n")
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(server.data_dir.parent),
+                   "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
+    reader = subprocess.Popen([streamq_binary(), "read", name, "--follow", "--consumer", "c", "--endpoint", server.url],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=environment)
+    printed = []  # (line, time printed)
+    everything_printed = threading.Event()
+    live = [json.dumps({"key": f"k{i % 7}", "n": i}) for i in range(200, 300)]
+
+    def collect():
+        for line in reader.stdout:
+            printed.append((line.decode().rstrip("\n"), time.monotonic()))
+            if len(printed) == len(history) + len(live):
+                everything_printed.set()
+
+    collector = threading.Thread(target=collect, daemon=True)
+    collector.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(printed) < len(history) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sorted(line for line, _ in printed) == sorted(history), f"printed {len(printed)} of the history"
+        consumers = kinesis.list_stream_consumers(StreamARN=stream_arn(name))["Consumers"]
+        assert [(c["ConsumerName"], c["ConsumerStatus"]) for c in consumers] == [("c", "ACTIVE")]
+        stored_at = {}
+        for line in live:
+            kinesis.put_record(StreamName=name, Data=line.encode(), PartitionKey=json.loads(line)["key"])
+            stored_at[line] = time.monotonic()
+            time.sleep(0.02)
+        assert everything_printed.wait(timeout=60), f"printed {len(printed)} of {len(history) + len(live)}"
+    finally:
+        reader.send_signal(signal.SIGTERM)
+        reader.wait(timeout=30)
+    lines = [line for line, _ in printed]
+    for key in (f"k{k}" for k in range(7)):  # per key, in the order put
+        expected = [line for line in history + live if json.loads(line)["key"] == key]
+        assert [line for line in lines if json.loads(line)["key"] == key] == expected
+    latencies = [printed_at - stored_at[line] for line, printed_at in printed if line in stored_at]
+    assert len(latencies) == len(live)
+    assert statistics.median(latencies) < 0.05, f"median {statistics.median(latencies) * 1000:.0f} ms"
