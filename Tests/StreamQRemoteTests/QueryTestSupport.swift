@@ -17,7 +17,7 @@ enum QueryEvents {
     static func boundedQuery(_ stream: StreamName) -> String {
         """
         SELECT window_start, k, count(*) AS n, sum(v) AS total, min(v) AS low, max(v) AS high
-        FROM \(stream) GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), k ORDER BY window_start, k
+        FROM "\(stream)" GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), k ORDER BY window_start, k
         """
     }
 
@@ -25,7 +25,7 @@ enum QueryEvents {
     static func followQuery(_ stream: StreamName) -> String {
         """
         SELECT window_start, count(*) AS n, sum(v) AS total
-        FROM \(stream) WATERMARK DELAY INTERVAL '0' SECOND GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)
+        FROM "\(stream)" WATERMARK DELAY INTERVAL '0' SECOND GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)
         """
     }
 
