@@ -150,13 +150,11 @@ final class FollowRun: Sendable {
         }
     }
 
-    /// Cancels the run and waits for it to end (a run cancelled inside a call ends by throwing
-    /// `CancellationError`; its last batch of rows was committed with them).
+    /// Cancels the run and waits for it to end: a stopped run commits and returns, as embedded,
+    /// even when stopped inside a remote call.
     func stop() async throws {
         task.cancel()
-        do {
-            try await task.value
-        } catch is CancellationError {}
+        try await task.value
     }
 }
 
