@@ -187,10 +187,13 @@ let package = Package(
         .testTarget(
             name: "StreamQRemoteTests",
             dependencies: [
-                "StreamQRemote", "StreamQAWS", "StreamQClient", "StreamQStorage",
+                "StreamQRemote", "StreamQAWS", "StreamQClient", "StreamQStorage", "StreamQSQL",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -61,7 +61,14 @@ public struct FollowQueryRunner: Sendable {
         try await startReadyShards(&state)
         var uncommitted = false
         while !Task.isCancelled && !state.query.isComplete {
-            let progressed = try await readAvailable(&state)
+            let progressed: Bool
+            do {
+                progressed = try await readAvailable(&state)
+            } catch is CancellationError where Task.isCancelled {
+                // Stopped inside a remote read: what was read so far is in the state; emit and
+                // commit it as any stop does, instead of throwing past the final commit.
+                progressed = true
+            }
             let now = Self.wallClock()
             let (rows, errors) = state.query.advance(now: now)
             if !errors.isEmpty { reportErrors(errors) }

@@ -110,6 +110,59 @@ import Testing
         }
     }
 
+    @Test func aGroupResumesFromItsCheckpointsThroughASplit() async throws {
+        let groups = FileManager.default.temporaryDirectory.appendingPathComponent("streamq-groups-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: groups) }
+        try await withStreamqServer { server in
+            try await withBackend(server) { backend in
+                try await createStream(events, shards: 2, on: backend)
+                /// Runs member `member` of group "resumable" until it has `count` records, then stops it.
+                func consume(as member: String, count: Int) async throws -> [StoredRecord] {
+                    var configuration = StreamQConsumerConfiguration(stream: events)
+                    configuration.follow = true
+                    configuration.idleCheckInterval = .milliseconds(100)
+                    var group = ConsumerGroupConfiguration(name: "resumable", memberID: member)
+                    group.renewInterval = .milliseconds(100)
+                    group.leaseDuration = .seconds(1)
+                    configuration.group = group
+                    let consumer = try StreamQConsumer(
+                        backend: backend,
+                        configuration: configuration,
+                        groupsDirectory: groups
+                    )
+                    let received = Shared<[StoredRecord]>([])
+                    try await withThrowingTaskGroup(of: Void.self) { tasks in
+                        tasks.addTask { try await consumer.run() }
+                        tasks.addTask {
+                            for try await record in consumer.records {
+                                received.value.withLock { $0.append(record) }
+                            }
+                        }
+                        while received.value.withLock({ $0.count }) < count {
+                            try await Task.sleep(for: .milliseconds(20))
+                        }
+                        try await Task.sleep(for: .milliseconds(300))  // anything read twice would show now
+                        consumer.stop()
+                        try await tasks.waitForAll()
+                    }
+                    return received.value.withLock { $0 }
+                }
+                let producer = StreamQProducer(backend: backend)
+                try await sendKeyed(producer, to: events, keys: 20, range: 0..<10)
+                try await producer.flush()
+                let first = try await consume(as: "m1", count: 200)
+                expectPerKeyOrder(first, keys: 20, perKey: 10)
+
+                // Stopped, the member committed; a split and more records, then another member.
+                _ = try await split(ShardID(0), of: events, on: backend)
+                try await sendKeyed(producer, to: events, keys: 20, range: 10..<20)
+                try await producer.close()
+                let second = try await consume(as: "m2", count: 200)
+                expectPerKeyOrder(first + second, keys: 20, perKey: 20)
+            }
+        }
+    }
+
     @Test func cursorsAtEveryStartingPosition() async throws {
         try await withStreamqServer { server in
             try await withBackend(server) { backend in

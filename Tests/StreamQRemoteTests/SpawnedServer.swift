@@ -86,9 +86,10 @@ final class SpawnedServer: @unchecked Sendable {
         return (process, String(line.dropFirst("listening on ".count)))
     }
 
-    /// Stops the server process (SIGTERM) and keeps its data directory, for ``relaunch()``.
-    func halt() {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+    /// Stops the server process with `signal` (SIGTERM, or SIGKILL for a crash) and keeps its data
+    /// directory, for ``relaunch()``.
+    func halt(signal: Int32 = SIGTERM) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
         process.waitUntilExit()
     }
 

@@ -110,12 +110,18 @@ extension KinesisService {
         var admitted = Array(records.indices)
         if let limits {
             admitted = []
+            // A shard that refuses one record refuses the rest of the request's records for it, so
+            // it never stores a key's later record ahead of an earlier one the client must resend.
+            var refusing: Set<ShardID> = []
             for (index, record) in records.enumerated() {
                 let shard = try store.shard(for: record.hashKey, in: name)
                 let bytes = record.data.count + record.partitionKey.utf8.count
-                if limits.admitWrite(stream: name, shard: shard, records: 1, bytes: bytes) {
+                let admit =
+                    !refusing.contains(shard) && limits.admitWrite(stream: name, shard: shard, records: 1, bytes: bytes)
+                if admit {
                     admitted.append(index)
                 } else {
+                    refusing.insert(shard)
                     failures[index] = throughputExceeded(shard, name).message
                 }
             }
