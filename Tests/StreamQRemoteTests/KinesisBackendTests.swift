@@ -54,6 +54,44 @@ import Testing
         }
     }
 
+    @Test func aProducerWithAggregationSendsFewKinesisRecordsThatReadersUnpackInOrder() async throws {
+        try await withStreamqServer { server in
+            let configuration = try server.configuration()
+            try await withClient(configuration) { client in
+                var settings = KinesisBackendConfiguration()
+                settings.aggregateRecords = true
+                let backend = KinesisBackend(client: client, configuration: settings)
+                try await createStream(events, shards: 2, on: backend)
+                let producer = StreamQProducer(backend: backend)
+                try await sendKeyed(producer, to: events, keys: 30, range: 0..<40)
+                try await producer.close()
+                #expect(producer.acknowledgedRecords == 1200)
+
+                // The service holds aggregates (a few per append), not 1,200 records.
+                var stored = 0
+                for shard in try await client.listShards(.name(events.rawValue)) {
+                    var iterator: String? = try await client.getShardIterator(
+                        .name(events.rawValue),
+                        shardID: shard.shardID,
+                        position: .trimHorizon
+                    )
+                    while let current = iterator {
+                        let answer = try await client.getRecords(iterator: current)
+                        stored += answer.records.count
+                        iterator =
+                            answer.records.isEmpty && answer.millisBehindLatest == 0 ? nil : answer.nextShardIterator
+                    }
+                }
+                #expect(stored > 0 && stored < 1200 / 4, "\(stored) Kinesis records for 1,200 user records")
+                expectPerKeyOrder(
+                    try await readAllRecords(KinesisBackend(client: client), events),
+                    keys: 30,
+                    perKey: 40
+                )
+            }
+        }
+    }
+
     @Test func groupMembersShareTheShardsThroughALocalGroupsDirectory() async throws {
         let groups = FileManager.default.temporaryDirectory.appendingPathComponent("streamq-groups-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: groups) }

@@ -11,13 +11,10 @@ import Synchronization
 /// the service failed and never sends an acknowledged one twice. Memory: at most two requests per
 /// lane.
 ///
-/// With `aggregate`, records of one shard are packed into KPL aggregates of up to 50 KiB (the KPL's
-/// format and limit; a lone record goes as it is), addressed to the shard by the first record's
-/// hash key, so many small records cost one Kinesis record; KCL and `streamq read` unpack them.
+/// With `aggregate`, records of one shard are packed into KPL aggregates by ``KPLAggregator``, so
+/// many small records cost one Kinesis record; KCL and `streamq read` unpack them.
 struct RemotePut {
     static let laneCount = 8
-    /// The KPL's AggregationMaxSize.
-    static let aggregateBytes = 51_200
     let client: KinesisClient
     let stream: String
     let fixedKey: String?
@@ -92,15 +89,13 @@ struct RemotePut {
                 let hash = HashKey.forPartitionKey(key)
                 let index = max(0, (shardStarts.lastIndex { $0 <= hash }) ?? 0)
                 let record = UserRecord(partitionKey: key, data: Array(line))
-                if !lanes[index].fits(record) {
-                    if let (entry, count) = lanes[index].takeAggregate() {
-                        try await enqueue(entry, count: count, lane: index)
-                    }
+                if !lanes[index].aggregator.fits(record), let (entry, count) = lanes[index].aggregator.take() {
+                    try await enqueue(entry, count: count, lane: index)
                 }
-                lanes[index].add(record, hash: hash)
+                lanes[index].aggregator.add(record, hash: hash)
             }
             for index in lanes.indices {
-                if let (entry, count) = lanes[index].takeAggregate() {
+                if let (entry, count) = lanes[index].aggregator.take() {
                     try await enqueue(entry, count: count, lane: index)
                 }
             }
@@ -129,45 +124,11 @@ struct RemotePut {
         var pendingCounts: [Int] = []
         var pendingBytes = 0
         var inFlight: Task<Void, any Error>?
-        var aggregating: [UserRecord] = []
-        var aggregatingBytes = 0
-        var firstHash: HashKey = 0
-
-        /// Whether `record` still fits the aggregate being filled (roughly: protobuf framing is small).
-        func fits(_ record: UserRecord) -> Bool {
-            aggregating.isEmpty
-                || aggregatingBytes + record.data.count + record.partitionKey.utf8.count + 16
-                    <= RemotePut.aggregateBytes
-        }
-
-        mutating func add(_ record: UserRecord, hash: HashKey) {
-            if aggregating.isEmpty { firstHash = hash }
-            aggregating.append(record)
-            aggregatingBytes += record.data.count + record.partitionKey.utf8.count + 16
-        }
-
-        /// The aggregate filled so far as one entry (a lone record as itself), and how many records it holds.
-        mutating func takeAggregate() -> (PutRecordsEntry, Int)? {
-            guard !aggregating.isEmpty else { return nil }
-            defer {
-                aggregating = []
-                aggregatingBytes = 0
-            }
-            if aggregating.count == 1 {
-                return (PutRecordsEntry(data: aggregating[0].data, partitionKey: aggregating[0].partitionKey), 1)
-            }
-            // As the KPL does: outer key "a", routed by the first user record's hash key.
-            let entry = PutRecordsEntry(
-                data: KPLAggregate.encode(records: aggregating),
-                partitionKey: "a",
-                explicitHashKey: String(firstHash)
-            )
-            return (entry, aggregating.count)
-        }
+        var aggregator = KPLAggregator()
 
         /// Moves the aggregate being filled into the pending entries (before a request goes out).
         mutating func sealAggregate() {
-            guard let (entry, count) = takeAggregate() else { return }
+            guard let (entry, count) = aggregator.take() else { return }
             pending.append(entry)
             pendingCounts.append(count)
             pendingBytes += entry.size

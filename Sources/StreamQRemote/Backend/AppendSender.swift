@@ -6,18 +6,23 @@ struct AppendSender: Sendable {
     let client: KinesisClient
     /// Rounds of ``KinesisClient/putRecordsReliably(stream:records:)`` for records still unstored.
     let rounds: Int
+    /// Whether records go as KPL aggregates.
+    let aggregate: Bool
 
     /// The first record's sequence number, or why the append failed:
     /// ``KinesisTransientAppendError`` when nothing was stored and sending again may work,
     /// otherwise the client's error (``PutRecordsReliablyError`` names what was not stored).
     func send(_ records: [AppendRecord], to stream: StreamName) async -> Result<SequenceNumber, any Error> {
-        let entries = records.map {
-            PutRecordsEntry(
-                data: $0.data,
-                partitionKey: $0.partitionKey,
-                explicitHashKey: $0.explicitHashKey?.description
-            )
-        }
+        let entries =
+            aggregate
+            ? Self.aggregates(of: records)
+            : records.map {
+                PutRecordsEntry(
+                    data: $0.data,
+                    partitionKey: $0.partitionKey,
+                    explicitHashKey: $0.explicitHashKey?.description
+                )
+            }
         var stored = [RecordLocation?](repeating: nil, count: entries.count)
         var round = 0
         while stored.contains(where: { $0 == nil }) {
@@ -41,12 +46,29 @@ struct AppendSender: Sendable {
                 return .failure(error)
             }
         }
-        let first = stored[0]!
+        guard let first = stored[0] else { return .failure(KinesisBackendError("PutRecords stored nothing")) }
         return Result {
             SequenceNumber(
                 sequence: try ShardSequenceMapping.position(of: first.sequenceNumber),
                 shard: try KinesisBackend.shardID(first.shardID)
             )
         }
+    }
+
+    /// The records as KPL aggregates, in order.
+    private static func aggregates(of records: [AppendRecord]) -> [PutRecordsEntry] {
+        var entries: [PutRecordsEntry] = []
+        var aggregator = KPLAggregator()
+        for record in records {
+            let user = UserRecord(
+                partitionKey: record.partitionKey,
+                explicitHashKey: record.explicitHashKey?.description,
+                data: record.data
+            )
+            if !aggregator.fits(user), let (entry, _) = aggregator.take() { entries.append(entry) }
+            aggregator.add(user, hash: record.hashKey)
+        }
+        if let (entry, _) = aggregator.take() { entries.append(entry) }
+        return entries
     }
 }

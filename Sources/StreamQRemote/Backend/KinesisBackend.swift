@@ -91,7 +91,11 @@ public final class KinesisBackend: StreamBackend, Sendable {
         self.configuration = configuration
         self.logger = logger
         iterators = Mutex(ShardIteratorCache(capacity: configuration.cachedIterators))
-        let put = AppendSender(client: client, rounds: configuration.appendRounds)
+        let put = AppendSender(
+            client: client,
+            rounds: configuration.appendRounds,
+            aggregate: configuration.aggregateRecords
+        )
         appends = ShardAppendQueues { key, records in await put.send(records, to: key.stream) }
         fanOut = configuration.consumerName.map {
             FanOutSubscriptions(

@@ -9,6 +9,11 @@ public struct KinesisBackendConfiguration: Sendable {
     /// Rounds of ``KinesisClient/putRecordsReliably(stream:records:)`` one append may take to store
     /// records the service stored only part of, before the append fails. Default 3.
     public var appendRounds: Int = 3
+    /// Pack each append's records into KPL aggregates (``KPLAggregator``), so many small records
+    /// cost one Kinesis record (and one unit of the 1,000 records/s a shard takes); readers that
+    /// de-aggregate (KCL, streamq) get the records back. The records of one aggregate share its
+    /// sequence number. Default false.
+    public var aggregateRecords = false
     /// The enhanced fan-out consumer to read through: with a name, the backend registers it on each
     /// stream it reads (if absent) and reads open shards from SubscribeToShard subscriptions, which
     /// push records as they arrive, instead of polling GetRecords. One reader per consumer name and
