@@ -30,6 +30,35 @@ import Testing
         )
     }
 
+    @Test func appendsInDoubtAfterACrashAreRecognisedNotStoredAgain() async throws {
+        let fixture = try ShipFixture()
+        let path = fixture.logs + "/app.log"
+        try fixture.append(lines("d", 0..<120), to: path)
+        var configuration = fixture.configuration([path], once: true)
+        configuration.maxBatchRecords = 50
+        #expect(try await Shipper(configuration: configuration, backend: fixture.store).run().linesShipped == 120)
+        // As if the process died after its three appends were stored but before any acknowledgement
+        // reached the checkpoint: all three are in doubt again.
+        let checkpointPath = fixture.state + "/checkpoints.json"
+        var checkpoint =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: checkpointPath)))
+            as! [String: Any]
+        var files = checkpoint["files"] as! [[String: Any]]
+        let size = files[0]["ackedOffset"] as! Int
+        let written = lines("d", 0..<120)
+        let ends = [0, 50, 100, 120].map { count in written.prefix(count).reduce(0) { $0 + $1.utf8.count + 1 } }
+        #expect(ends.last == size)
+        files[0]["ackedOffset"] = 0
+        files[0]["inDoubt"] = (0..<3).map {
+            ["sequence": $0, "start": ends[$0], "end": ends[$0 + 1], "lines": [50, 50, 20][$0]]
+        }
+        checkpoint["files"] = files
+        try JSONSerialization.data(withJSONObject: checkpoint).write(to: URL(fileURLWithPath: checkpointPath))
+        try fixture.append(lines("d", 120..<130), to: path)
+        #expect(try await Shipper(configuration: configuration, backend: fixture.store).run().linesShipped == 130)
+        expectExactlyOnce(try fixture.records(), expected: lines("d", 0..<130))
+    }
+
     @Test func fromEndSkipsWhatFilesHeldAtTheFirstStartOnly() async throws {
         let fixture = try ShipFixture()
         try fixture.append(lines("old", 0..<20), to: fixture.logs + "/a.log")
