@@ -34,7 +34,7 @@ extension ShipSession {
     /// shipper was stopped are still found where the checkpoint last saw them, and drained.
     func resumeRenamedAway() throws {
         for entry in dormant.values {
-            guard let status = FileStatus.of(entry.path), status.inode == entry.inode,
+            guard dormant[entry.key] != nil, let status = FileStatus.of(entry.path), status.inode == entry.inode,
                 !entry.inDoubt.isEmpty || status.size > entry.ackedOffset
             else { continue }
             try discover(entry.path, status: status, initial: false)
