@@ -155,12 +155,13 @@ final class ShipSession {
                     maxBytes: min(free * configuration.maxBatchBytes, configuration.maxInFlightBytes - inFlightBytes),
                     includeUnterminated: final
                 ) : []
+            file.caughtUp = lines.isEmpty
+            guard !lines.isEmpty else { continue }
             guard try stillHolds(file.entry.fingerprint, handle) else {
                 detach(file, now)
                 continue
             }
-            file.caughtUp = lines.isEmpty
-            if !lines.isEmpty { cutAppends(lines, of: file) }
+            cutAppends(lines, of: file)
         }
     }
 
