@@ -102,6 +102,13 @@ let package = Package(
         ),
         .target(name: "StreamQSampleData", swiftSettings: swiftSettings),
         .target(
+            name: "StreamQShip",
+            dependencies: [
+                "StreamQClient", "StreamQJSON", "StreamQStorage", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "StreamQServer",
             dependencies: [
                 "StreamQAWS",
@@ -132,6 +139,7 @@ let package = Package(
                 "StreamQServer",
                 "StreamQAWS",
                 "StreamQRemote",
+                "StreamQShip",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -210,6 +218,11 @@ let package = Package(
         .testTarget(
             name: "StreamQClientTests",
             dependencies: ["StreamQClient", "StreamQStorage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StreamQShipTests",
+            dependencies: ["StreamQShip", "StreamQClient", "StreamQStorage"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,108 @@
+import ArgumentParser
+import StreamQShip
+import StreamQStorage
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `streamq ship`: tails log files into a stream.
+struct Ship: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Tail log files into a stream: every line once, through rotation, restarts and kill -9.",
+        discussion: """
+            Files matching --path are followed through appends, rotation by rename and by copytruncate, \
+            deletion and truncation; files that appear later are read from their start. Each line becomes a \
+            JSON record with the parsed fields plus message, host, file and offset; a line that does not parse \
+            is shipped with _parse_error, and one longer than --max-line-bytes is cut and marked _truncated. \
+            Acknowledged progress is kept in --state-dir (default: /var/lib/streamq/ship as root, else \
+            $XDG_STATE_HOME/streamq/ship); every append carries a deterministic producer stamp, so after a \
+            restart or kill -9 no line is lost and none is stored twice. Stops on Ctrl-C or SIGTERM once \
+            what was sent is acknowledged (30 s at most).
+            """
+    )
+
+    @OptionGroup var store: StoreOptions
+    @Option(name: .customLong("path"), help: "Glob of files to tail (*, ?, [...], **); repeatable.")
+    var paths: [String] = []
+    @Option(
+        name: .customLong("exclude"),
+        help: "Glob of files to leave out (matches the path or the name); repeatable."
+    )
+    var excludes: [String] = []
+    @Option(help: "The stream the lines go to.") var stream: String
+    @Option(help: "How lines are parsed: none, json or logfmt.") var parser: String = "none"
+    @Option(
+        help:
+            "Where files found at the first start are read from: beginning or end (default: end, or beginning with --once)."
+    )
+    var from: String?
+    @Flag(help: "Ship what the files hold now, then exit.") var once = false
+    @Option(name: .customLong("max-line-bytes"), help: "Longer lines keep their first bytes, marked _truncated.")
+    var maxLineBytes: Int = 1 << 20
+
+    func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("give at least one --path") }
+        guard LineParser(rawValue: parser) != nil else {
+            throw ValidationError("--parser must be none, json or logfmt, got '\(parser)'")
+        }
+        if let from, ShipConfiguration.StartPosition(rawValue: from) == nil {
+            throw ValidationError("--from must be beginning or end, got '\(from)'")
+        }
+        guard (1...(1 << 20)).contains(maxLineBytes) else {
+            throw ValidationError("--max-line-bytes must be 1 to 1048576")
+        }
+    }
+
+    func run() async throws {
+        if let endpoint = store.remoteEndpoint {
+            throw CommandFailure("ship writes to a local data directory for now, not through --endpoint \(endpoint)")
+        }
+        var configuration = ShipConfiguration(
+            paths: paths,
+            stream: try streamName(stream),
+            stateDirectory: store.stateDirectory ?? Self.defaultStateDirectory,
+            host: Self.hostName
+        )
+        configuration.excludes = excludes
+        configuration.parser = LineParser(rawValue: parser) ?? .none
+        configuration.startPosition =
+            from.flatMap { ShipConfiguration.StartPosition(rawValue: $0) } ?? (once ? .beginning : .end)
+        configuration.once = once
+        configuration.maxLineBytes = maxLineBytes
+        let summary = try await store.withStore { store in
+            let shipper = Shipper(configuration: configuration, backend: store)
+            let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+            let watcher = Task {
+                for await _ in signals { shipper.stop() }
+            }
+            defer { watcher.cancel() }
+            do {
+                return try await shipper.run()
+            } catch let error as ShipError {
+                throw CommandFailure(error.message)
+            }
+        }
+        StandardStreams.writeError(
+            "shipped \(summary.linesShipped) line\(summary.linesShipped == 1 ? "" : "s") from \(summary.files) "
+                + "file\(summary.files == 1 ? "" : "s") to \(stream) (\(summary.parseErrors) not parsed, "
+                + "\(summary.truncatedLines) truncated, \(summary.truncations) truncations, \(summary.rotations) rotations)\n"
+        )
+    }
+
+    private static var defaultStateDirectory: String {
+        if getuid() == 0 { return "/var/lib/streamq/ship" }
+        if let state = getenv("XDG_STATE_HOME").flatMap({ String(validatingCString: $0) }), !state.isEmpty {
+            return state + "/streamq/ship"
+        }
+        let home = getenv("HOME").flatMap { String(validatingCString: $0) } ?? "."
+        return home + "/.local/state/streamq/ship"
+    }
+
+    private static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

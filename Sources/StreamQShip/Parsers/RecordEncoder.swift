@@ -1,0 +1,83 @@
+import StreamQJSON
+
+/// Turns a line into the JSON record `streamq ship` stores: the parsed fields, then `message`
+/// (the line, unless the parser found a `message` field of its own), `host`, `file` and `offset`
+/// (the byte where the line starts). A parsed field named `host`, `file` or `offset` is kept as
+/// `_host`, `_file` or `_offset`, since those three say where the line came from. A truncated line
+/// adds `_truncated: true` and `_original_bytes`; a line the parser rejects is shipped as it is
+/// with `_parse_error`.
+struct RecordEncoder: Sendable {
+    var parser: LineParser
+    var host: String
+    /// The largest record the destination accepts; longer lines are cut until the record fits.
+    var maxRecordBytes: Int
+
+    struct Encoded {
+        var data: [UInt8]
+        var parseFailed: Bool
+        var truncated: Bool
+    }
+
+    private static let originFields: Set<[UInt8]> = [
+        Array("\"host\"".utf8), Array("\"file\"".utf8), Array("\"offset\"".utf8),
+    ]
+    private static let messageField = Array("\"message\"".utf8)
+
+    func encode(_ line: LogLine, file: String) -> Encoded {
+        var text = line.text[...]
+        var truncated = line.isTruncated
+        while true {
+            let encoded = encode(text: text, line: line, file: file, truncated: truncated)
+            if encoded.data.count <= maxRecordBytes || text.isEmpty { return encoded }
+            // Escapes can make a record several times its line: cut the line in proportion and retry.
+            let keep = max(0, text.count * maxRecordBytes / encoded.data.count - 1024)
+            text = text.prefix(keep)
+            truncated = true
+        }
+    }
+
+    private func encode(text: ArraySlice<UInt8>, line: LogLine, file: String, truncated: Bool) -> Encoded {
+        let valid = String(validating: text, as: UTF8.self) != nil
+        let message = valid ? Array(text) : Array(String(decoding: text, as: UTF8.self).utf8)
+        var output: [UInt8] = [UInt8(ascii: "{")]
+        output.reserveCapacity(message.count + file.utf8.count + host.utf8.count + 64)
+        var parseError: String?
+        var hasMessage = false
+        do throws(LineParseError) {
+            for field in try parser.fields(of: message[...]) {
+                if field.quotedName == Self.messageField { hasMessage = true }
+                if Self.originFields.contains(field.quotedName) {
+                    output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "_")])
+                    output.append(contentsOf: field.quotedName.dropFirst())
+                } else {
+                    output.append(contentsOf: field.quotedName)
+                }
+                output.append(UInt8(ascii: ":"))
+                output.append(contentsOf: field.value)
+                output.append(UInt8(ascii: ","))
+            }
+        } catch {
+            output.removeSubrange(1...)
+            parseError = error.message
+        }
+        if !hasMessage {
+            output.append(contentsOf: "\"message\":".utf8)
+            JSONString.append(message, to: &output)
+            output.append(UInt8(ascii: ","))
+        }
+        output.append(contentsOf: "\"host\":".utf8)
+        JSONString.append(host.utf8, to: &output)
+        output.append(contentsOf: ",\"file\":".utf8)
+        JSONString.append(file.utf8, to: &output)
+        output.append(contentsOf: ",\"offset\":\(line.offset)".utf8)
+        if truncated {
+            output.append(contentsOf: ",\"_truncated\":true,\"_original_bytes\":\(line.originalBytes)".utf8)
+        }
+        if let parseError {
+            output.append(contentsOf: ",\"_parse_error\":".utf8)
+            JSONString.append(parseError.utf8, to: &output)
+        }
+        output.append(UInt8(ascii: "}"))
+        return Encoded(data: output, parseFailed: parseError != nil, truncated: truncated)
+    }
+}

@@ -1,0 +1,58 @@
+import StreamQStorage
+
+/// What `streamq ship` tails and where the lines go. Every limit has the default that
+/// `shipper-sink.md` §3.1 recommends.
+public struct ShipConfiguration: Sendable {
+    /// Where files present at the first start (no checkpoint yet) are read from. Files that
+    /// appear later are always read from their start, or their first lines would be lost.
+    public enum StartPosition: String, Sendable, CaseIterable {
+        case beginning
+        case end
+    }
+
+    /// Glob patterns of the files to tail (`*`, `?`, `[…]`, `**`).
+    public var paths: [String]
+    /// Patterns of files to leave out, matched against the path or the file name.
+    public var excludes: [String] = []
+    public var stream: StreamName
+    public var parser: LineParser = .none
+    public var startPosition: StartPosition = .end
+    /// Holds `checkpoints.json`; one shipper at a time uses it.
+    public var stateDirectory: String
+    /// Ship what the files hold when they are found, then stop.
+    public var once = false
+    /// `host` in every record.
+    public var host: String
+    /// Longer lines keep their first `maxLineBytes`, marked `_truncated`.
+    public var maxLineBytes = 1 << 20
+    /// The destination's record limit (Kinesis: 1 MiB).
+    public var maxRecordBytes = 1 << 20
+    /// Bytes of records sent and not yet acknowledged, over all files; past it, reading waits.
+    public var maxInFlightBytes = 32 << 20
+    public var maxBatchRecords = 500
+    /// Bytes per append; kept under the store's batch size so an append is never split on disk.
+    public var maxBatchBytes = 256 << 10
+    /// Appends in flight per file: below the store's deduplication window of five, so resending
+    /// every unacknowledged append after a crash is always recognised.
+    public var maxInFlightAppendsPerFile = 4
+    /// How often open files are checked for growth, truncation and rotation.
+    public var pollInterval: Duration = .milliseconds(100)
+    /// How often the globs are expanded again to find new files.
+    public var scanInterval: Duration = .seconds(1)
+    /// A file renamed out of the globs or deleted is closed after this long without growth, once
+    /// everything in it is shipped.
+    public var rotateWait: Duration = .seconds(5)
+    /// How often acknowledged progress is written to the checkpoint when it changed.
+    public var checkpointInterval: Duration = .seconds(1)
+    /// After a stop request, how long acknowledgements are waited for.
+    public var grace: Duration = .seconds(30)
+    /// Checkpoint entries of files not seen for this long are forgotten.
+    public var forgetAfter: Duration = .seconds(7 * 24 * 3600)
+
+    public init(paths: [String], stream: StreamName, stateDirectory: String, host: String) {
+        self.paths = paths
+        self.stream = stream
+        self.stateDirectory = stateDirectory
+        self.host = host
+    }
+}

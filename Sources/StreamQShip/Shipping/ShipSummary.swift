@@ -1,0 +1,17 @@
+/// What a shipper did: counts since it started.
+public struct ShipSummary: Sendable, Equatable {
+    /// Lines whose records the stream acknowledged.
+    public var linesShipped = 0
+    /// Lines shipped with `_parse_error` because the parser rejected them.
+    public var parseErrors = 0
+    /// Lines shipped with `_truncated` because they were longer than the limit.
+    public var truncatedLines = 0
+    /// Files found shorter than what was read, or rewritten: read again from their start.
+    public var truncations = 0
+    /// Files seen under a new name or found again under another inode.
+    public var rotations = 0
+    /// Distinct files read from.
+    public var files = 0
+
+    public init() {}
+}

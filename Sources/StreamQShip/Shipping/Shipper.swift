@@ -1,0 +1,71 @@
+import Logging
+import StreamQClient
+
+/// `streamq ship`: tails log files and appends their lines to a stream, exactly once.
+///
+/// Lines are read from files matched by globs and followed through rotation (by rename and by
+/// copytruncate), deletion and truncation; each becomes a JSON record (see ``RecordEncoder``).
+/// Progress is checkpointed only when acknowledged, and every append carries a deterministic
+/// producer stamp (see ``FileProducer``), so after a crash the stream stores every line once.
+/// Memory is bounded by ``ShipConfiguration/maxInFlightBytes``: past it reading waits, and the
+/// files are the buffer.
+public final class Shipper: Sendable {
+    private let configuration: ShipConfiguration
+    private let backend: any StreamBackend
+    private let logger: Logger
+    private let events: AsyncStream<ShipEvent>
+    private let continuation: AsyncStream<ShipEvent>.Continuation
+
+    public init(
+        configuration: ShipConfiguration,
+        backend: any StreamBackend,
+        logger: Logger = Logger(label: "streamq.ship")
+    ) {
+        self.configuration = configuration
+        self.backend = backend
+        self.logger = logger
+        (events, continuation) = AsyncStream.makeStream(of: ShipEvent.self)
+    }
+
+    /// Asks a running shipper to stop reading, wait up to the grace period for acknowledgements,
+    /// write its checkpoint and return.
+    public func stop() {
+        continuation.yield(.stop)
+    }
+
+    /// Ships until ``stop()`` (or, with `once`, until what the files held is acknowledged).
+    /// Call once.
+    /// - Throws: ``ShipError`` when the state directory, a file or the stream fails for good.
+    public func run() async throws -> ShipSummary {
+        let session = try await ShipSession(
+            configuration: configuration,
+            backend: backend,
+            logger: logger,
+            events: continuation
+        )
+        let interval = configuration.pollInterval
+        let continuation = continuation
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                continuation.yield(.tick)
+            }
+        }
+        defer { ticker.cancel() }
+        try session.pump()
+        if !session.isFinished {
+            for await event in events {
+                switch event {
+                case .tick: try await session.tick()
+                case .stop: session.requestStop()
+                case .completed(let key, let sequence, let result):
+                    try session.complete(key: key, sequence: sequence, result: result)
+                }
+                try session.pump()
+                if session.isFinished { break }
+            }
+        }
+        try session.finish()
+        return session.summary
+    }
+}

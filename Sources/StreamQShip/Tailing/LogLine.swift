@@ -1,0 +1,13 @@
+/// One line read from a log file, without its newline (nor a `\r` before it).
+struct LogLine: Sendable, Equatable {
+    /// The byte of the file where the line starts: with the file's key, the line's identity.
+    var offset: Int
+    /// The byte just past the line's newline: where the next line starts.
+    var end: Int
+    /// The line, or its first `maxLineBytes` when it is longer.
+    var text: [UInt8]
+    /// The line's full length in bytes.
+    var originalBytes: Int
+    /// Whether `text` holds only the line's start.
+    var isTruncated: Bool
+}

@@ -1,0 +1,60 @@
+import StreamQStorage
+
+/// A file being shipped: its checkpoint entry, its open descriptor, and its appends that the
+/// stream has not acknowledged yet (at most ``ShipConfiguration/maxInFlightAppendsPerFile``).
+final class TailedFile {
+    var entry: FileCheckpoint
+    /// nil once the file's content was replaced under it (truncated or rewritten): what was not
+    /// read can then only come from a copy (see ``ShipSession/scan(initial:)``).
+    var file: LogFile?
+    let partitionKey: String
+    /// Just past the last line cut into an append.
+    var readOffset: Int
+    var size: Int
+    /// Whether a glob still names the file (false once it is renamed out of them).
+    var inGlob = true
+    var links = 1
+    var lastChange: ContinuousClock.Instant
+    /// With `--once`: the size when found; later lines are left for the next run.
+    var limit: Int?
+    /// Whether the last read found no complete line.
+    var caughtUp = false
+    var appends: [PendingAppend] = []
+    /// Set after a failed append: when to resend what is not acknowledged.
+    var retryAt: ContinuousClock.Instant?
+    var failedAttempts = 0
+
+    init(entry: FileCheckpoint, file: LogFile, size: Int, now: ContinuousClock.Instant) {
+        self.entry = entry
+        self.file = file
+        self.partitionKey = FileProducer.partitionKey(entry.key)
+        self.readOffset = entry.ackedOffset
+        self.size = size
+        self.lastChange = now
+    }
+
+    var isDetached: Bool { file == nil }
+    var isGone: Bool { !inGlob || links == 0 }
+    var hasAppendsInFlight: Bool { appends.contains { $0.state == .inFlight } }
+}
+
+/// An append of consecutive lines of one file, stamped with the file's producer id and the
+/// append's sequence.
+struct PendingAppend {
+    enum State: Equatable {
+        /// Not sent yet (or to be sent again).
+        case waiting
+        case inFlight
+        case acknowledged
+        case failed
+    }
+
+    var intent: AppendIntent
+    var records: [AppendRecord]
+    var bytes: Int
+    var parseErrors: Int
+    var truncatedLines: Int
+    var state: State = .waiting
+    /// Whether the checkpoint on disk lists this append: it is sent only then.
+    var isPersisted: Bool
+}

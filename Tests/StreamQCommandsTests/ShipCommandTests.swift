@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+
+/// `streamq ship` as a user runs it, killed with SIGKILL at random moments while logs are written
+/// and rotated.
+@Suite struct ShipCommandTests {
+    /// Writes numbered lines on a thread: `app.log` rotated by rename and by copytruncate in turn,
+    /// and a new `job-N.log` now and then.
+    final class LogWriter: @unchecked Sendable {
+        private let directory: String
+        private let stopped = Locked(false)
+        private let written = Locked<[String]>([])
+        private let finished = DispatchSemaphore(value: 0)
+
+        init(directory: String) { self.directory = directory }
+
+        var lines: [String] { written.value }
+
+        func start() {
+            Thread { [self] in
+                var all: [String] = []
+                var number = 0
+                var rotations = 0
+                let app = directory + "/app.log"
+                while !stopped.value {
+                    let line = "app \(number) \(String(repeating: "p", count: number % 61))"
+                    append(line, to: app)
+                    all.append(line)
+                    if number % 300 == 299 {
+                        rotations += 1
+                        let rotated = directory + "/app.log.\(rotations)"
+                        if rotations % 2 == 0 {
+                            rename(app, rotated)
+                        } else {
+                            try? FileManager.default.copyItem(atPath: app, toPath: rotated)
+                            truncate(app, 0)
+                        }
+                    }
+                    if number % 500 == 250 {
+                        let job = "job \(number / 500)"
+                        for index in 0..<40 {
+                            let jobLine = "\(job) \(index)"
+                            append(jobLine, to: directory + "/job-\(number / 500).log")
+                            all.append(jobLine)
+                        }
+                    }
+                    number += 1
+                    if number % 20 == 0 { usleep(2000) }
+                    written.set(all)
+                }
+                finished.signal()
+            }.start()
+        }
+
+        func stop() {
+            stopped.set(true)
+            finished.wait()
+        }
+
+        private func append(_ line: String, to path: String) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            let bytes = Array((line + "\n").utf8)
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+        }
+    }
+
+    @Test func killNineAtRandomMomentsNeitherLosesNorRepeatsALine() throws {
+        try CommandRunner.withScratch { streamq in
+            let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
+            let logs = root + "/logs"
+            try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+            _ = try streamq.succeed("create-stream", "logs", "--shards", "2")
+            let ship = ["ship", "--path", logs + "/*.log*", "--stream", "logs", "--state-dir", root + "/state"]
+            let writer = LogWriter(directory: logs)
+            writer.start()
+            var generator = SystemRandomNumberGenerator()
+            for _ in 0..<12 {
+                let process = streamq.process(ship + ["--from", "beginning"])
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                usleep(UInt32.random(in: 150_000...900_000, using: &generator))
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                #expect(process.terminationReason == .uncaughtSignal)
+            }
+            writer.stop()
+            let final = try streamq.run(ship + ["--once"], input: nil)
+            #expect(final.status == 0, "\(final.stderr)")
+            let written = writer.lines
+            #expect(written.count > 1000)
+
+            var messages: [String: Int] = [:]
+            var origins: [String: [String]] = [:]
+            var lastOffset: [String: Int] = [:]
+            var outOfOrder = 0
+            for line in try streamq.succeed("read", "logs", "--json").lines {
+                guard let envelope = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    let key = envelope["partitionKey"] as? String, let data = envelope["data"] as? String,
+                    let record = try JSONSerialization.jsonObject(with: Data(data.utf8)) as? [String: Any],
+                    let message = record["message"] as? String, let offset = record["offset"] as? Int
+                else {
+                    Issue.record("unexpected record \(line)")
+                    continue
+                }
+                messages[message, default: 0] += 1
+                origins[message, default: []].append("\(key) \(record["file"] ?? "") @\(offset)")
+                if let last = lastOffset[key], offset <= last { outOfOrder += 1 }
+                lastOffset[key] = offset
+            }
+            let duplicates = messages.filter { $0.value > 1 }.keys.sorted()
+            let missing = Set(written).subtracting(messages.keys).sorted()
+            let (storedTwice, lost) = (duplicates.count, missing.count)
+            let unwritten = Set(messages.keys).subtracting(written).count
+            #expect(storedTwice == 0, "stored twice, such as \(duplicates.prefix(3).map { ($0, origins[$0] ?? []) })")
+            #expect(lost == 0, "lost, such as \(missing.prefix(5))")
+            #expect(unwritten == 0)
+            #expect(outOfOrder == 0)
+        }
+    }
+
+    @Test func shipOnceWithAParserThroughTheCommandLine() throws {
+        try CommandRunner.withScratch { streamq in
+            let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
+            try Data("level=info msg=\"started\" port=8080\nnot logfmt\n".utf8).write(
+                to: URL(fileURLWithPath: root + "/logs/app.log")
+            )
+            _ = try streamq.succeed("create-stream", "logs")
+            let outcome = try streamq.run(
+                [
+                    "ship", "--path", root + "/logs/*.log", "--stream", "logs", "--state-dir", root + "/state",
+                    "--parser", "logfmt", "--once",
+                ],
+                input: nil
+            )
+            #expect(outcome.status == 0)
+            #expect(outcome.stderr.contains("shipped 2 lines from 1 file to logs (1 not parsed"))
+            let records = try streamq.succeed("read", "logs").lines.map {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
+            }
+            #expect(records.count == 2)
+            #expect(records.first?["port"] as? String == "8080")
+            #expect(records.last?["_parse_error"] != nil)
+        }
+    }
+}

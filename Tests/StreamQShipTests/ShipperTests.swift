@@ -1,0 +1,172 @@
+import Foundation
+import StreamQShip
+import StreamQStorage
+import Testing
+
+@Suite struct ShipperTests {
+    private func lines(_ prefix: String, _ range: Range<Int>) -> [String] {
+        range.map { "\(prefix) line \($0) \(String(repeating: "x", count: $0 % 37))" }
+    }
+
+    @Test func onceShipsCompleteLinesAndResumesFromTheCheckpoint() async throws {
+        let fixture = try ShipFixture()
+        let path = fixture.logs + "/app.log"
+        try fixture.append(lines("a", 0..<100), to: path)
+        try Array("partial, no newline yet".utf8).withUnsafeBytes { bytes in
+            let fd = open(path, O_WRONLY | O_APPEND)
+            defer { close(fd) }
+            _ = write(fd, bytes.baseAddress, bytes.count)
+        }
+        let first = try await fixture.shipOnce([fixture.logs + "/*.log"])
+        #expect(first.linesShipped == 100)
+        try fixture.append([" now complete"] + lines("a", 100..<150), to: path)
+        let second = try await fixture.shipOnce([fixture.logs + "/*.log"])
+        #expect(second.linesShipped == 51)
+        let third = try await fixture.shipOnce([fixture.logs + "/*.log"])
+        #expect(third.linesShipped == 0)
+        expectExactlyOnce(
+            try fixture.records(),
+            expected: lines("a", 0..<100) + ["partial, no newline yet now complete"] + lines("a", 100..<150)
+        )
+    }
+
+    @Test func appendsInDoubtAfterACrashAreRecognisedNotStoredAgain() async throws {
+        let fixture = try ShipFixture()
+        let path = fixture.logs + "/app.log"
+        try fixture.append(lines("d", 0..<120), to: path)
+        var configuration = fixture.configuration([path], once: true)
+        configuration.maxBatchRecords = 50
+        #expect(try await Shipper(configuration: configuration, backend: fixture.store).run().linesShipped == 120)
+        // As if the process died after its three appends were stored but before any acknowledgement
+        // reached the checkpoint: all three are in doubt again.
+        let checkpointPath = fixture.state + "/checkpoints.json"
+        var checkpoint =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: checkpointPath)))
+            as! [String: Any]
+        var files = checkpoint["files"] as! [[String: Any]]
+        let size = files[0]["ackedOffset"] as! Int
+        let written = lines("d", 0..<120)
+        let ends = [0, 50, 100, 120].map { count in written.prefix(count).reduce(0) { $0 + $1.utf8.count + 1 } }
+        #expect(ends.last == size)
+        files[0]["ackedOffset"] = 0
+        files[0]["inDoubt"] = (0..<3).map {
+            ["sequence": $0, "start": ends[$0], "end": ends[$0 + 1], "lines": [50, 50, 20][$0]]
+        }
+        checkpoint["files"] = files
+        try JSONSerialization.data(withJSONObject: checkpoint).write(to: URL(fileURLWithPath: checkpointPath))
+        try fixture.append(lines("d", 120..<130), to: path)
+        #expect(try await Shipper(configuration: configuration, backend: fixture.store).run().linesShipped == 130)
+        expectExactlyOnce(try fixture.records(), expected: lines("d", 0..<130))
+    }
+
+    @Test func fromEndSkipsWhatFilesHeldAtTheFirstStartOnly() async throws {
+        let fixture = try ShipFixture()
+        try fixture.append(lines("old", 0..<20), to: fixture.logs + "/a.log")
+        var configuration = fixture.configuration([fixture.logs + "/*.log"], once: true)
+        configuration.startPosition = .end
+        #expect(try await Shipper(configuration: configuration, backend: fixture.store).run().linesShipped == 0)
+        try fixture.append(lines("new", 0..<5), to: fixture.logs + "/a.log")
+        try fixture.append(lines("b", 0..<7), to: fixture.logs + "/b.log")  // appeared later: from its start
+        #expect(try await Shipper(configuration: configuration, backend: fixture.store).run().linesShipped == 12)
+        expectExactlyOnce(try fixture.records(), expected: lines("new", 0..<5) + lines("b", 0..<7))
+    }
+
+    @Test func rotationByRenameWhileAWriterAppends() async throws {
+        let fixture = try ShipFixture()
+        let path = fixture.logs + "/app.log"
+        let shipper = Shipper(configuration: fixture.configuration([path]), backend: fixture.store)
+        let running = Task { try await shipper.run() }
+        // Only app.log is globbed: a rotated file is read to its end through the open descriptor.
+        // Each file lives for several scan intervals (one that lived less would need the rotated
+        // names in the globs to be found at all).
+        let all = lines("r", 0..<3000)
+        for (index, line) in all.enumerated() {
+            try fixture.append([line], to: path)
+            if index % 400 == 399 { rename(path, fixture.logs + "/app.log.\(index / 400)") }
+            if index % 10 == 0 { try await Task.sleep(for: .milliseconds(3)) }
+        }
+        try await fixture.waitForRecords(all.count)
+        shipper.stop()
+        let summary = try await running.value
+        #expect(summary.linesShipped == all.count)
+        expectExactlyOnce(try fixture.records(), expected: all)
+    }
+
+    @Test func rotationByCopytruncateWhileAWriterAppends() async throws {
+        let fixture = try ShipFixture()
+        let path = fixture.logs + "/app.log"
+        let shipper = Shipper(configuration: fixture.configuration([path + "*"]), backend: fixture.store)
+        let running = Task { try await shipper.run() }
+        let all = lines("c", 0..<3000)
+        for (index, line) in all.enumerated() {
+            try fixture.append([line], to: path)
+            if index % 400 == 399 {  // logrotate's copytruncate: copy, then truncate in place
+                try FileManager.default.copyItem(atPath: path, toPath: fixture.logs + "/app.log.\(index / 400)")
+                truncate(path, 0)
+            }
+            if index % 50 == 0 { try await Task.sleep(for: .milliseconds(2)) }
+        }
+        try await fixture.waitForRecords(all.count)
+        try await Task.sleep(for: .milliseconds(300))  // anything stored twice would show now
+        shipper.stop()
+        let summary = try await running.value
+        #expect(summary.truncations > 0)
+        expectExactlyOnce(try fixture.records(), expected: all)
+    }
+
+    @Test func filesCreatedAndDeletedWhileRunning() async throws {
+        let fixture = try ShipFixture()
+        try fixture.append(lines("a", 0..<50), to: fixture.logs + "/a.log")
+        let shipper = Shipper(configuration: fixture.configuration([fixture.logs + "/*.log"]), backend: fixture.store)
+        let running = Task { try await shipper.run() }
+        try await fixture.waitForRecords(50)
+        try fixture.append(lines("b", 0..<80), to: fixture.logs + "/b.log")
+        try fixture.append(lines("a", 50..<400), to: fixture.logs + "/a.log")
+        unlink(fixture.logs + "/a.log")  // deleted while open: read to its end first
+        try fixture.append(lines("c", 0..<30), to: fixture.logs + "/sub.log")
+        try await fixture.waitForRecords(510)
+        shipper.stop()
+        _ = try await running.value
+        expectExactlyOnce(
+            try fixture.records(),
+            expected: lines("a", 0..<400) + lines("b", 0..<80) + lines("c", 0..<30)
+        )
+    }
+
+    @Test func aTruncatedFileIsReadAgainFromItsStart() async throws {
+        let fixture = try ShipFixture()
+        let path = fixture.logs + "/app.log"
+        try fixture.append(lines("before", 0..<40), to: path)
+        let shipper = Shipper(configuration: fixture.configuration([path]), backend: fixture.store)
+        let running = Task { try await shipper.run() }
+        try await fixture.waitForRecords(40)
+        truncate(path, 0)
+        try fixture.append(lines("after", 0..<10), to: path)
+        try await fixture.waitForRecords(50)
+        shipper.stop()
+        let summary = try await running.value
+        #expect(summary.truncations == 1)
+        expectExactlyOnce(try fixture.records(), expected: lines("before", 0..<40) + lines("after", 0..<10))
+    }
+
+    @Test func parsersAndLongLinesEndToEnd() async throws {
+        let fixture = try ShipFixture()
+        let long = "{\"msg\":\"" + String(repeating: "y", count: 5000) + "\"}"
+        try fixture.append(
+            [#"{"level":"info","msg":"ok","status":200}"#, "not json at all", long],
+            to: fixture.logs + "/app.log"
+        )
+        var configuration = fixture.configuration([fixture.logs + "/app.log"], once: true, parser: .json)
+        configuration.maxLineBytes = 1000
+        let summary = try await Shipper(configuration: configuration, backend: fixture.store).run()
+        #expect(summary.linesShipped == 3)
+        #expect(summary.parseErrors == 2)
+        #expect(summary.truncatedLines == 1)
+        let records = try fixture.records().map(\.fields)
+        #expect(records[0]["status"] as? Int == 200)
+        #expect(records[1]["_parse_error"] != nil)
+        #expect(records[2]["_truncated"] as? Bool == true)
+        #expect(records[2]["_original_bytes"] as? Int == long.utf8.count)
+        #expect((records[2]["message"] as? String)?.utf8.count == 1000)
+    }
+}
