@@ -2,7 +2,7 @@ import Crypto
 
 /// The Signature Version 4 algorithm proper: canonical request, string to sign, signing key and
 /// signature, shared by ``SigV4Signer`` and ``SigV4Verifier``.
-enum SigV4Canonical {
+package enum SigV4Canonical {
     static let algorithm = "AWS4-HMAC-SHA256"
 
     /// The signature of `request` over the headers named in `signedHeaders` (lowercase, sorted).
@@ -99,7 +99,7 @@ enum SigV4Canonical {
     }
 
     /// RFC 3986 percent-encoding of everything but the unreserved `A-Z a-z 0-9 - _ . ~`.
-    static func uriEncode(_ text: some StringProtocol) -> String {
+    package static func uriEncode(_ text: some StringProtocol) -> String {
         let digits = Array("0123456789ABCDEF".utf8)
         var encoded: [UInt8] = []
         for byte in text.utf8 {

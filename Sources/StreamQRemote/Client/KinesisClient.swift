@@ -26,23 +26,11 @@ public final class KinesisClient: Sendable {
             region: configuration.endpoint.region,
             service: "kinesis"
         )
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if !configuration.verifyCertificates { tls.certificateVerification = .none }
-        // A refused connection fails the attempt at once and is retried with this client's backoff
-        // (the pool's own retrying would hold each attempt for the whole connect timeout).
-        var pool = HTTPClient.Configuration.ConnectionPool(
-            idleTimeout: .seconds(60),
-            concurrentHTTP1ConnectionsPerHostSoftLimit: configuration.maximumHTTP1Connections
+        httpClient = AWSHTTPClient.make(
+            verifyCertificates: configuration.verifyCertificates,
+            connectTimeout: configuration.connectTimeout,
+            maximumHTTP1Connections: configuration.maximumHTTP1Connections
         )
-        pool.retryConnectionEstablishment = false
-        let httpConfiguration = HTTPClient.Configuration(
-            tlsConfiguration: tls,
-            redirectConfiguration: .disallow,
-            timeout: HTTPClient.Configuration.Timeout(connect: .nanoseconds(configuration.connectTimeout.nanoseconds)),
-            connectionPool: pool,
-            decompression: .disabled
-        )
-        httpClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: httpConfiguration)
     }
 
     /// Closes the connection pool; in-flight calls fail.

@@ -37,9 +37,7 @@ public struct KinesisEndpoint: Sendable, Equatable {
             override = nil
             return
         }
-        guard let url = URL(string: overrideURL), let scheme = url.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
-        else {
+        guard let url = endpointURL(overrideURL) else {
             throw KinesisEndpointError("endpoint '\(overrideURL)' is not an http:// or https:// URL with a host")
         }
         override = url

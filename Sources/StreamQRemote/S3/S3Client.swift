@@ -27,23 +27,9 @@ public final class S3Client: Sendable {
             region: configuration.endpoint.region,
             service: "s3"
         )
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if !configuration.verifyCertificates { tls.certificateVerification = .none }
-        // A refused connection fails the attempt at once; ``send(_:)`` retries it with backoff
-        // (the pool's own retrying would hold each attempt for the whole connect timeout).
-        var pool = HTTPClient.Configuration.ConnectionPool()
-        pool.retryConnectionEstablishment = false
-        httpClient = HTTPClient(
-            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-            configuration: HTTPClient.Configuration(
-                tlsConfiguration: tls,
-                redirectConfiguration: .disallow,
-                timeout: HTTPClient.Configuration.Timeout(
-                    connect: .nanoseconds(configuration.connectTimeout.nanoseconds)
-                ),
-                connectionPool: pool,
-                decompression: .disabled
-            )
+        httpClient = AWSHTTPClient.make(
+            verifyCertificates: configuration.verifyCertificates,
+            connectTimeout: configuration.connectTimeout
         )
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import StreamQAWS
 
 /// Where S3 requests go and how buckets are addressed.
 ///
@@ -39,9 +40,7 @@ public struct S3Endpoint: Sendable, Equatable {
             override = nil
             return
         }
-        guard let url = URL(string: overrideURL), let scheme = url.scheme?.lowercased(),
-            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
-        else {
+        guard let url = endpointURL(overrideURL) else {
             throw S3EndpointError("S3 endpoint '\(overrideURL)' is not an http:// or https:// URL with a host")
         }
         override = url
@@ -93,23 +92,9 @@ public struct S3Endpoint: Sendable, Equatable {
         key.split(separator: "/", omittingEmptySubsequences: false).map { encode($0) }.joined(separator: "/")
     }
 
-    /// RFC 3986 percent-encoding of everything but the unreserved `A-Z a-z 0-9 - _ . ~`, as SigV4
-    /// canonicalizes (so the path and query are signed exactly as sent).
-    static func encode(_ text: some StringProtocol) -> String {
-        let digits = Array("0123456789ABCDEF".utf8)
-        var encoded: [UInt8] = []
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                UInt8(ascii: "~"):
-                encoded.append(byte)
-            default:
-                encoded += [UInt8(ascii: "%"), digits[Int(byte >> 4)], digits[Int(byte & 0xF)]]
-            }
-        }
-        return String(decoding: encoded, as: UTF8.self)
-    }
+    /// RFC 3986 percent-encoding as SigV4 canonicalizes, so the path and query are signed exactly
+    /// as sent.
+    static func encode(_ text: some StringProtocol) -> String { SigV4Canonical.uriEncode(text) }
 }
 
 /// An S3 endpoint override that cannot be used, or no region.
