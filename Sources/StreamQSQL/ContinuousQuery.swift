@@ -55,9 +55,11 @@ public struct ContinuousQuery: Sendable {
     mutating func restore(
         watermarks: WatermarkTracker,
         aggregation snapshot: AggregationState.Snapshot,
-        statistics: QueryStatistics
+        statistics: QueryStatistics,
+        now: Int64
     ) {
         self.watermarks = watermarks
+        self.watermarks.resume(now: now)
         aggregation.restore(snapshot)
         self.statistics = statistics
     }

@@ -105,7 +105,8 @@ extension FollowState {
                 rowsOut: saved.rowsOut,
                 errors: saved.errors,
                 late: saved.late
-            )
+            ),
+            now: FollowQueryRunner.wallClock()
         )
         self.init(query: query, positions: saved.positions, finished: saved.finished, startedAny: saved.startedAny)
     }

@@ -42,6 +42,13 @@ struct WatermarkTracker: Sendable, Codable {
         shards[shard, default: ShardClock(lastActivity: now)].lastActivity = now
     }
 
+    /// Restarts the idle clocks of a query resumed from a checkpoint: the time it was not running
+    /// is not silence on the shards, and counting it would let the watermark jump to the wall
+    /// clock before the backlog is read, turning every waiting record late.
+    mutating func resume(now: Int64) {
+        for shard in shards.keys { shards[shard]?.lastActivity = now }
+    }
+
     /// A shard that has ended (split or merged): it no longer holds the watermark back.
     mutating func close(_ shard: ShardID) { shards[shard]?.closed = true }
 

@@ -279,4 +279,28 @@ import Testing
             try FollowState(decoding: saved, plan: other, idleTimeout: 1, origin: checkpoint.path)
         }
     }
+
+    @Test func aResumedQueryDoesNotCountTheTimeItWasStoppedAsSilence() throws {
+        let directory = "/tmp/streamq-checkpoint-\(UInt64.random(in: 0..<UInt64.max))"
+        defer { try? FileSystem.removeTree(directory) }
+        let plan = try QueryPlanner.plan(Self.tumbling)
+        let checkpoint = try QueryCheckpoint(name: "q", dataDirectory: directory)
+        var first = FollowState(query: ContinuousQuery(plan: plan))
+        first.query.register(shard: shard0, now: 0)
+        first.query.add(record(1), shard: shard0, now: 1)
+        first.positions[shard0] = 1
+        _ = first.query.advance(now: 1)
+        try checkpoint.save(try first.encoded())
+
+        // Resumed long after the idle timeout (the stopped process read nothing): the backlog the
+        // shard still holds must not be late because the watermark jumped to the wall clock.
+        let saved = try #require(try checkpoint.load())
+        var resumed = try FollowState(decoding: saved, plan: plan, idleTimeout: 30_000, origin: checkpoint.path)
+        let now = FollowQueryRunner.wallClock()
+        #expect(resumed.query.advance(now: now).rows.isEmpty, "the shard is not idle: window [0, 10) stays open")
+        resumed.query.add(record(5), shard: shard0, now: now)
+        resumed.query.add(record(12), shard: shard0, now: now)
+        #expect(resumed.query.advance(now: now).rows == [[.timestamp(Self.base), .integer(2), .integer(2)]])
+        #expect(resumed.query.statistics.late == 0)
+    }
 }
