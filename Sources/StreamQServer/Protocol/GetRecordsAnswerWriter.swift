@@ -63,16 +63,18 @@ struct GetRecordsAnswerWriter {
             AWSCBOR.appendHead(major: 3, UInt64(record.partitionKey.count), to: &body)
             body.append(contentsOf: record.partitionKey)
             appendCBORText("SequenceNumber")
-            var digits: [UInt8] = []
-            digits.reserveCapacity(57)
+            // A text head with a one-byte length (the shortest form for the 56 or 57 digits),
+            // filled in once the digits are written straight into the body.
+            body.append(0x60 | 24)
+            let lengthIndex = body.count
+            body.append(0)
             KinesisSequenceNumber.append(
                 record: record.sequence,
                 shard: shard.number,
                 createdSeconds: createdSeconds,
-                to: &digits
+                to: &body
             )
-            AWSCBOR.appendHead(major: 3, UInt64(digits.count), to: &body)
-            body.append(contentsOf: digits)
+            body[lengthIndex] = UInt8(body.count - lengthIndex - 1)
         }
         recordCount += 1
         dataBytes += record.data.count
