@@ -293,7 +293,7 @@ import Testing
     }
 
     @Test func replacesExpiredIterators() async throws {
-        try await withStreamqServer(["--iterator-lifetime", "1"]) { server in
+        try await withStreamqServer(["--iterator-lifetime", "2"]) { server in
             try await withBackend(server) { backend in
                 try await createStream(events, shards: 1, on: backend)
                 let producer = StreamQProducer(backend: backend)
@@ -302,7 +302,7 @@ import Testing
                 let start = try await backend.cursor(stream: events, shard: ShardID(0), at: .trimHorizon)
                 let first = try await backend.read(start, maxRecords: 4, maxBytes: 1 << 20)
                 #expect(first.records.map(\.text) == (0..<4).map { "k0#\($0)" })
-                try await Task.sleep(for: .milliseconds(2500))  // the iterator kept for `next` expires
+                try await Task.sleep(for: .milliseconds(3500))  // the iterator kept for `next` expires
                 let second = try await backend.read(try #require(first.next), maxRecords: 100, maxBytes: 1 << 20)
                 #expect(second.records.map(\.text) == (4..<10).map { "k0#\($0)" })
             }

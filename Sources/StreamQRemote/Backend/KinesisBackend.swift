@@ -435,14 +435,16 @@ public final class KinesisBackend: StreamBackend, Sendable {
     }
 
     /// One GetRecords from `entry`'s iterator (or a new one at the cursor's position), replacing
-    /// an expired or invalid iterator once; the answer as the entry for the cursor.
+    /// an expired or invalid iterator (a few times: on a loaded machine a fresh iterator from a
+    /// server with a short lifetime can expire before it is used); the answer as the entry for
+    /// the cursor.
     private func refill(
         _ cursor: ShardCursor,
         _ entry: ShardIteratorCache.Entry?,
         limit: Int
     ) async throws -> ShardIteratorCache.Entry {
         var iterator = entry?.iterator
-        var replaced = false
+        var replacements = 0
         while true {
             let current: String
             if let iterator {
@@ -456,13 +458,13 @@ public final class KinesisBackend: StreamBackend, Sendable {
                 }
                 let output = try await client.getRecords(iterator: current, limit: limit)
                 return try await entryFrom(output, at: cursor, keeping: entry?.pending ?? [])
-            } catch let error as KinesisClientError where !replaced && Self.isStaleIterator(error) {
+            } catch let error as KinesisClientError where replacements < 3 && Self.isStaleIterator(error) {
                 logger.debug(
                     "replacing a shard iterator",
                     metadata: ["shard": "\(cursor.shard)", "stream": "\(cursor.stream)", "reason": "\(error)"]
                 )
                 iterator = nil
-                replaced = true
+                replacements += 1
             }
         }
     }
