@@ -104,7 +104,9 @@ let package = Package(
         .target(
             name: "StreamQShip",
             dependencies: [
-                "StreamQClient", "StreamQJSON", "StreamQStorage", .product(name: "Logging", package: "swift-log"),
+                "StreamQClient", "StreamQJSON", "StreamQStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,4 +1,8 @@
 import ArgumentParser
+import Logging
+import Metrics
+import Prometheus
+import StreamQServer
 import StreamQShip
 import StreamQStorage
 import UnixSignals
@@ -19,7 +23,9 @@ struct Ship: AsyncParsableCommand {
             Acknowledged progress is kept in --state-dir (default: /var/lib/streamq/ship as root, else \
             $XDG_STATE_HOME/streamq/ship); every append carries a deterministic producer stamp, so after a \
             restart or kill -9 no line is lost and none is stored twice. Stops on Ctrl-C or SIGTERM once \
-            what was sent is acknowledged (30 s at most).
+            what was sent is acknowledged (30 s at most). --metrics-listen serves Prometheus text on /metrics \
+            (lines, bytes, records, errors, and ship_lag_bytes per file) and /health (503 once appends have \
+            failed for 30 s); --status prints each file's acknowledged offset and lag from the checkpoint.
             """
     )
 
@@ -31,7 +37,7 @@ struct Ship: AsyncParsableCommand {
         help: "Glob of files to leave out (matches the path or the name); repeatable."
     )
     var excludes: [String] = []
-    @Option(help: "The stream the lines go to.") var stream: String
+    @Option(help: "The stream the lines go to.") var stream: String?
     @Option(help: "How lines are parsed: none, json or logfmt.") var parser: String = "none"
     @Option(
         help:
@@ -41,9 +47,18 @@ struct Ship: AsyncParsableCommand {
     @Flag(help: "Ship what the files hold now, then exit.") var once = false
     @Option(name: .customLong("max-line-bytes"), help: "Longer lines keep their first bytes, marked _truncated.")
     var maxLineBytes: Int = 1 << 20
+    @Option(
+        name: .customLong("metrics-listen"),
+        help: "HOST:PORT for GET /metrics (Prometheus text) and GET /health, e.g. 127.0.0.1:9598 (default: off)."
+    )
+    var metricsListen: String?
+    @Flag(help: "Print each file's acknowledged offset and lag from the state directory's checkpoint, then exit.")
+    var status = false
 
     func validate() throws {
+        if status { return }
         guard !paths.isEmpty else { throw ValidationError("give at least one --path") }
+        guard stream != nil else { throw ValidationError("give --stream, the stream the lines go to") }
         guard LineParser(rawValue: parser) != nil else {
             throw ValidationError("--parser must be none, json or logfmt, got '\(parser)'")
         }
@@ -56,6 +71,20 @@ struct Ship: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if status {
+            do {
+                StandardStreams.writeOutput(
+                    try ShipStatus.read(stateDirectory: store.stateDirectory ?? Self.defaultStateDirectory).text
+                )
+            } catch {
+                throw CommandFailure(error.message)
+            }
+            return
+        }
+        guard let stream else { throw CommandFailure("give --stream") }
+        let listen = try metricsListen.map(ListenAddress.parse)
+        let registry = PrometheusCollectorRegistry()
+        if listen != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
         if let endpoint = store.remoteEndpoint {
             throw CommandFailure("ship writes to a local data directory for now, not through --endpoint \(endpoint)")
         }
@@ -78,10 +107,32 @@ struct Ship: AsyncParsableCommand {
                 for await _ in signals { shipper.stop() }
             }
             defer { watcher.cancel() }
-            do {
-                return try await shipper.run()
-            } catch let error as ShipError {
-                throw CommandFailure(error.message)
+            return try await withThrowingTaskGroup(of: ShipSummary?.self) { tasks in
+                if let (host, port) = listen {
+                    tasks.addTask {
+                        do {
+                            try await Self.serveMonitoring(shipper, registry: registry, host, port)
+                        } catch {
+                            throw CommandFailure("cannot serve metrics on \(host):\(port): \(error)")
+                        }
+                        return nil
+                    }
+                }
+                tasks.addTask {
+                    do {
+                        return try await shipper.run()
+                    } catch let error as ShipError {
+                        throw CommandFailure(error.message)
+                    }
+                }
+                // The shipper's summary ends the run; the listener only ends by failing.
+                while let finished = try await tasks.next() {
+                    if let summary = finished {
+                        tasks.cancelAll()
+                        return summary
+                    }
+                }
+                throw CommandFailure("the shipper stopped without a summary")
             }
         }
         StandardStreams.writeError(
@@ -89,6 +140,31 @@ struct Ship: AsyncParsableCommand {
                 + "file\(summary.files == 1 ? "" : "s") to \(stream) (\(summary.parseErrors) not parsed, "
                 + "\(summary.truncatedLines) truncated, \(summary.truncations) truncations, \(summary.rotations) rotations)\n"
         )
+    }
+
+    /// `/metrics` and `/health` on `host:port` until cancelled.
+    private static func serveMonitoring(
+        _ shipper: Shipper,
+        registry: PrometheusCollectorRegistry,
+        _ host: String,
+        _ port: Int
+    ) async throws {
+        let listener = MonitoringListener(
+            host: host,
+            port: port,
+            logger: Self.quietLogger,
+            renderMetrics: { registry.emitToBuffer() },
+            health: { MonitoringListener.Health(problem: shipper.problem()) }
+        )
+        try await listener.run { url in StandardStreams.writeError("metrics on \(url)/metrics\n") }
+    }
+
+    /// The listener's logger: it ends by cancellation, which HTTP server logs as an error; a
+    /// failure to listen is thrown, not logged.
+    private static var quietLogger: Logger {
+        var logger = Logger(label: "streamq.ship")
+        logger.logLevel = .critical
+        return logger
     }
 
     private static var defaultStateDirectory: String {

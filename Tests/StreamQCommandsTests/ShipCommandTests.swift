@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 /// `streamq ship` as a user runs it, killed with SIGKILL at random moments while logs are written
 /// and rotated.
 @Suite struct ShipCommandTests {
@@ -145,4 +149,82 @@ import Testing
             #expect(records.last?["_parse_error"] != nil)
         }
     }
+
+    @Test func metricsHealthAndStatusShowEachFilesLag() throws {
+        try CommandRunner.withScratch { streamq in
+            let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
+            let log = root + "/logs/app.log"
+            try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
+            let text = (0..<500).map { "line \($0)\n" }.joined()
+            try Data(text.utf8).write(to: URL(fileURLWithPath: log))
+            _ = try streamq.succeed("create-stream", "logs")
+            let state = root + "/state"
+            let ship = streamq.process([
+                "ship", "--path", root + "/logs/*.log", "--stream", "logs", "--state-dir", state, "--from",
+                "beginning", "--metrics-listen", "127.0.0.1:0",
+            ])
+            let stderr = Pipe()
+            ship.standardError = stderr
+            try ship.run()
+            defer { if ship.isRunning { ship.terminate() } }
+            let announced = readOutput(stderr.fileHandleForReading) { $0.contains("/metrics\n") }
+            let url = try #require(
+                announced.split(separator: "\n").first { $0.hasPrefix("metrics on ") }?.dropFirst("metrics on ".count)
+            )
+            let base = String(url.dropLast("/metrics".count))
+
+            var metrics = ""
+            for _ in 0..<300 where !metrics.contains("ship_lines_shipped_total{stream=\"logs\"} 500") {
+                Thread.sleep(forTimeInterval: 0.1)
+                metrics = try httpGet(base + "/metrics").body
+            }
+            #expect(metrics.contains("ship_lines_shipped_total{stream=\"logs\"} 500"))
+            #expect(metrics.contains("ship_lines_read_total{stream=\"logs\"} 500"))
+            #expect(metrics.contains("ship_bytes_read_total{stream=\"logs\"} \(text.utf8.count)"))
+            #expect(metrics.contains("ship_lag_bytes{stream=\"logs\",file=\"\(log)\"} 0"))
+            #expect(metrics.contains("ship_files_open{stream=\"logs\"} 1"))
+            let health = try httpGet(base + "/health")
+            #expect(health.status == 200 && health.body == "ok\n")
+            #expect(try httpGet(base + "/nothing").status == 404)
+
+            // The checkpoint, which --status reads, is written once a second.
+            let size = "\(text.utf8.count)"
+            var running = ""
+            for _ in 0..<100 {
+                running = try streamq.succeed("ship", "--status", "--state-dir", state)
+                let columns = running.lines.first { $0.hasPrefix(log) }?.split(separator: " ").prefix(4)
+                if columns?.map(String.init) == [log, size, size, "0"] { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+            #expect(running.contains("a shipper is running"))
+            let row = try #require(running.lines.first { $0.hasPrefix(log) })
+            #expect(row.split(separator: " ").prefix(4).map(String.init) == [log, size, size, "0"])
+
+            ship.interrupt()
+            ship.waitUntilExit()
+            #expect(ship.terminationStatus == 0)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data(String(repeating: "x", count: 99).utf8 + [0x0A]))
+            try handle.close()
+            let stopped = try streamq.succeed("ship", "--status", "--state-dir", state)
+            #expect(stopped.contains("no shipper running"))
+            let after = try #require(stopped.lines.first { $0.hasPrefix(log) })
+            #expect(after.split(separator: " ")[3] == "100")
+        }
+    }
+}
+
+/// A blocking HTTP GET: status and body.
+private func httpGet(_ address: String) throws -> (status: Int, body: String) {
+    let done = DispatchSemaphore(value: 0)
+    let result = Locked<(Int, String)?>(nil)
+    URLSession.shared.dataTask(with: URL(string: address)!) { data, response, _ in
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        result.set((status, data.map { String(decoding: $0, as: UTF8.self) } ?? ""))
+        done.signal()
+    }.resume()
+    _ = done.wait(timeout: .now() + 10)
+    let (status, body) = try #require(result.value, "no answer from \(address)")
+    return (status, body)
 }

@@ -24,6 +24,7 @@ final class ShipSession {
     let scanner: LineScanner
     let encoder: RecordEncoder
     let stateDirectory: StateDirectory
+    let metrics: ShipMetrics
     let instance: UInt64
     /// No checkpoint existed: files found now start at `--from`.
     let isFirstStart: Bool
@@ -40,6 +41,8 @@ final class ShipSession {
     var lastScan = ContinuousClock.now
     /// Set by a stop request: reading stops and acknowledgements are awaited until then.
     var stopDeadline: ContinuousClock.Instant?
+    /// Since when every append sent has failed (nil after an acknowledgement), and the last error.
+    var failingSince: (since: ContinuousClock.Instant, error: String)?
 
     init(
         configuration: ShipConfiguration,
@@ -59,6 +62,7 @@ final class ShipSession {
             maxRecordBytes: configuration.maxRecordBytes
         )
         stateDirectory = try StateDirectory(configuration.stateDirectory)
+        metrics = ShipMetrics(stream: configuration.stream.rawValue)
         let checkpoint = try ShipCheckpoint.load(stateDirectory.checkpointPath)
         isFirstStart = checkpoint == nil
         instance = checkpoint?.instance ?? UInt64.random(in: 1...UInt64.max)
@@ -95,6 +99,7 @@ final class ShipSession {
         }
         closeFinishedFiles(now)
         if checkpointIsDirty, now - lastCheckpoint >= configuration.checkpointInterval { try saveCheckpoint() }
+        metrics.publish(summary, files: Array(active.values), inFlightBytes: inFlightBytes, now: now)
     }
 
     func requestStop() {
@@ -200,6 +205,8 @@ final class ShipSession {
             pending.records.append(AppendRecord(partitionKey: file.partitionKey, data: encoded.data))
             pending.bytes += encoded.data.count
             pending.intent.end = line.end
+            summary.linesRead += 1
+            summary.bytesRead += line.end - line.offset
             if encoded.parseFailed { pending.parseErrors += 1 }
             if encoded.truncated { pending.truncatedLines += 1 }
         }
@@ -243,6 +250,10 @@ final class ShipSession {
     private func send(_ file: TailedFile, _ index: Int) {
         let append = file.appends[index]
         file.appends[index].state = .inFlight
+        file.appends[index].sentAt = .now
+        file.appends[index].attempts += 1
+        summary.recordsSent += append.records.count
+        if append.attempts > 0 { summary.recordsRetried += append.records.count }
         let key = file.entry.key
         let sequence = append.intent.sequence
         let events = events
@@ -270,6 +281,8 @@ final class ShipSession {
         case .success:
             file.appends[index].state = .acknowledged
             file.failedAttempts = 0
+            failingSince = nil
+            if let sentAt = file.appends[index].sentAt { metrics.recordPutLatency(.now - sentAt) }
             while let first = file.appends.first, first.state == .acknowledged {
                 file.appends.removeFirst()
                 file.entry.ackedOffset = first.intent.end
@@ -281,6 +294,7 @@ final class ShipSession {
             }
         case .failure(let error):
             file.appends[index].state = .failed
+            failingSince = (failingSince?.since ?? .now, "\(error)")
             let code = (error as? StreamQStorageError)?.code
             let followsFailure = file.appends[..<index].contains { $0.state == .failed }
             if code == .shardClosed {

@@ -1,5 +1,13 @@
 /// What a shipper did: counts since it started.
 public struct ShipSummary: Sendable, Equatable {
+    /// Complete lines read from files and cut into appends (read again after a resend: once).
+    public var linesRead = 0
+    /// The bytes of those lines, newlines included.
+    public var bytesRead = 0
+    /// Records handed to the stream, resends included.
+    public var recordsSent = 0
+    /// Records sent again after a failed append.
+    public var recordsRetried = 0
     /// Lines whose records the stream acknowledged.
     public var linesShipped = 0
     /// Lines shipped with `_parse_error` because the parser rejected them.

@@ -1,5 +1,6 @@
 import Logging
 import StreamQClient
+import Synchronization
 
 /// `streamq ship`: tails log files and appends their lines to a stream, exactly once.
 ///
@@ -15,6 +16,7 @@ public final class Shipper: Sendable {
     private let logger: Logger
     private let events: AsyncStream<ShipEvent>
     private let continuation: AsyncStream<ShipEvent>.Continuation
+    private let failing = Mutex<(since: ContinuousClock.Instant, error: String)?>(nil)
 
     public init(
         configuration: ShipConfiguration,
@@ -31,6 +33,15 @@ public final class Shipper: Sendable {
     /// write its checkpoint and return.
     public func stop() {
         continuation.yield(.stop)
+    }
+
+    /// Why the shipper is unhealthy, or nil: unhealthy once every append sent for
+    /// `failingFor` has failed (the destination is down or refusing); the files are then the buffer.
+    public func problem(failingFor threshold: Duration = .seconds(30)) -> String? {
+        guard let failing = failing.withLock({ $0 }) else { return nil }
+        let duration = ContinuousClock.now - failing.since
+        guard duration >= threshold else { return nil }
+        return "appends have failed for \(duration.components.seconds) s: \(failing.error)"
     }
 
     /// Ships until ``stop()`` (or, with `once`, until what the files held is acknowledged).
@@ -62,6 +73,7 @@ public final class Shipper: Sendable {
                     try session.complete(key: key, sequence: sequence, result: result)
                 }
                 try session.pump()
+                failing.withLock { $0 = session.failingSince }
                 if session.isFinished { break }
             }
         }

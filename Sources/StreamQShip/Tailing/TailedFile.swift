@@ -57,4 +57,7 @@ struct PendingAppend {
     var state: State = .waiting
     /// Whether the checkpoint on disk lists this append: it is sent only then.
     var isPersisted: Bool
+    /// When it was last sent, and how many times.
+    var sentAt: ContinuousClock.Instant?
+    var attempts = 0
 }
