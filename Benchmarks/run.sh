@@ -2,8 +2,8 @@
 # `make bench`: generates the sample access logs, measures the anchor (zstd -1 on the same records)
 # and streamq's storage benchmarks in the same run, and prints one table of figures and ratios.
 # BENCH_RECORDS sets the record count (default 1,000,000), BENCH_PUT_RECORDS the `streamq put` benchmarks'
-# (default BENCH_RECORDS), BENCH_SQL_RECORDS the SQL benchmarks' (default 2,000,000); results land in
-# bench-output/.
+# (default BENCH_RECORDS), BENCH_SQL_RECORDS the SQL benchmarks' (default 2,000,000), BENCH_SHIP_LINES the
+# `streamq ship` benchmark's lines (default 1,000,000); results land in bench-output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records="${BENCH_RECORDS:-1000000}"
@@ -39,3 +39,6 @@ python3 Benchmarks/remote_bench.py .build/release/streamq "$out"
 
 echo "file sink benchmarks..." >&2
 python3 Benchmarks/sink_bench.py .build/release/streamq "$out"
+
+echo "log shipping: streamq ship against tail | streamq put and rsyslog on the same file..." >&2
+python3 Benchmarks/ship_bench.py .build/release/streamq "$out" "${BENCH_SHIP_LINES:-1000000}"

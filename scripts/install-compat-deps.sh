@@ -3,7 +3,7 @@
 # (Benchmarks/server_bench.py) need beyond scripts/install-deps.sh: the Python clients users drive a
 # Kinesis endpoint with (boto3, the AWS CLI, aws-kinesis-agg), pytest, requests, cryptography (TLS
 # test certificates), moto's server (benchmark anchor, and STREAMQ_COMPAT_TARGET=moto), and, with
-# --bench, wrk and redis-server. Does nothing when everything is present.
+# --bench, wrk, redis-server and rsyslog (the log-shipping benchmark's anchor). Does nothing when everything is present.
 set -euo pipefail
 
 missing=()
@@ -13,6 +13,7 @@ if [ "${1:-}" = "--bench" ]; then
     command -v wrk >/dev/null || missing+=(wrk)
     command -v redis-server >/dev/null || missing+=(redis-server)
     command -v redis-benchmark >/dev/null || missing+=(redis-tools)
+    command -v rsyslogd >/dev/null || missing+=(rsyslog)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}" >&2

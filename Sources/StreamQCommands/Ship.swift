@@ -100,6 +100,7 @@ struct Ship: AsyncParsableCommand {
             from.flatMap { ShipConfiguration.StartPosition(rawValue: $0) } ?? (once ? .beginning : .end)
         configuration.once = once
         configuration.maxLineBytes = maxLineBytes
+        configuration.localStoreBatches()
         let summary = try await store.withStore { store in
             let shipper = Shipper(configuration: configuration, backend: store)
             let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)

@@ -33,6 +33,17 @@ import Testing
     @Test func stringsAreEscapedForOutput() {
         #expect(JSONString.quoted("a\"b\\c\n\u{01}é") == #""a\"b\\c\n\u0001é""#)
     }
+
+    @Test func escapesAtEitherEndAndRunsBetweenThemAreKept() {
+        #expect(JSONString.quoted("") == #""""#)
+        #expect(JSONString.quoted("plain text") == #""plain text""#)
+        #expect(JSONString.quoted("\"quoted\"") == #""\"quoted\"""#)
+        #expect(JSONString.quoted("\t\r\n") == #""\t\r\n""#)
+        #expect(JSONString.quoted("GET \"/a\" 200\u{1F}") == #""GET \"/a\" 200\u001f""#)
+        var output: [UInt8] = []
+        JSONString.append("a\"b".utf8.reversed(), to: &output)  // not contiguous
+        #expect(String(decoding: output, as: UTF8.self) == #""b\"a""#)
+    }
 }
 
 @Suite struct JSONPathLookupTests {

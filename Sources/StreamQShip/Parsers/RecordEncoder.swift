@@ -37,14 +37,13 @@ struct RecordEncoder: Sendable {
     }
 
     private func encode(text: ArraySlice<UInt8>, line: LogLine, file: String, truncated: Bool) -> Encoded {
-        let valid = String(validating: text, as: UTF8.self) != nil
-        let message = valid ? Array(text) : Array(String(decoding: text, as: UTF8.self).utf8)
+        let message = Self.isValidUTF8(text) ? text : Array(String(decoding: text, as: UTF8.self).utf8)[...]
         var output: [UInt8] = [UInt8(ascii: "{")]
         output.reserveCapacity(message.count + file.utf8.count + host.utf8.count + 64)
         var parseError: String?
         var hasMessage = false
         do throws(LineParseError) {
-            for field in try parser.fields(of: message[...]) {
+            for field in try parser.fields(of: message) {
                 if field.quotedName == Self.messageField { hasMessage = true }
                 if Self.originFields.contains(field.quotedName) {
                     output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "_")])
@@ -79,5 +78,11 @@ struct RecordEncoder: Sendable {
         }
         output.append(UInt8(ascii: "}"))
         return Encoded(data: output, parseFailed: parseError != nil, truncated: truncated)
+    }
+
+    /// Whether `text` is UTF-8; ASCII lines (most log lines) are told apart without building a String.
+    private static func isValidUTF8(_ text: ArraySlice<UInt8>) -> Bool {
+        let ascii = text.withUnsafeBufferPointer { bytes in !bytes.contains { $0 >= 0x80 } }
+        return ascii || String(validating: text, as: UTF8.self) != nil
     }
 }

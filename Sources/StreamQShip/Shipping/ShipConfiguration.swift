@@ -29,12 +29,20 @@ public struct ShipConfiguration: Sendable {
     public var maxRecordBytes = 1 << 20
     /// Bytes of records sent and not yet acknowledged, over all files; past it, reading waits.
     public var maxInFlightBytes = 32 << 20
+    /// Records per append. Through a Kinesis endpoint an append is one PutRecords, so 500 at most;
+    /// into a local store larger appends mean fewer fsyncs (see ``localStoreBatches()``).
     public var maxBatchRecords = 500
     /// Bytes per append; kept under the store's batch size so an append is never split on disk.
     public var maxBatchBytes = 256 << 10
-    /// Appends in flight per file: below the store's deduplication window of five, so resending
-    /// every unacknowledged append after a crash is always recognised.
+    /// Appends sent and not yet acknowledged, per file: inside the store's deduplication window of
+    /// five, so a resent append gets its original position back.
     public var maxInFlightAppendsPerFile = 4
+    /// Appends cut ahead and named in the checkpoint, per file, those in flight included. Every cut
+    /// writes the checkpoint (an append is never sent before it is named there), so cutting several
+    /// at once spares a checkpoint write per append. After a crash they are all resent; one the
+    /// store has stored and no longer remembers is refused as older than its window, which proves
+    /// it stored (a producer's appends are stored in order without gaps), and counts as acknowledged.
+    public var maxPendingAppendsPerFile = 16
     /// How often open files are checked for growth, truncation and rotation.
     public var pollInterval: Duration = .milliseconds(100)
     /// How often the globs are expanded again to find new files.
@@ -48,6 +56,13 @@ public struct ShipConfiguration: Sendable {
     public var grace: Duration = .seconds(30)
     /// Checkpoint entries of files not seen for this long are forgotten.
     public var forgetAfter: Duration = .seconds(7 * 24 * 3600)
+
+    /// Appends as large as a local store's batches (1 MiB, 10,000 records), for shipping into a data
+    /// directory rather than through a Kinesis endpoint.
+    public mutating func localStoreBatches() {
+        maxBatchRecords = 10_000
+        maxBatchBytes = 960 << 10
+    }
 
     public init(paths: [String], stream: StreamName, stateDirectory: String, host: String) {
         self.paths = paths

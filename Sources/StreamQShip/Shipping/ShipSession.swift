@@ -114,8 +114,11 @@ final class ShipSession {
             try saveCheckpoint()  // lists every append, so none is sent before the checkpoint names it
         }
         for file in active.values where file.retryAt == nil && !routesAreStale {
+            var inFlight = file.appends.count { $0.state == .inFlight }
             for index in file.appends.indices where file.appends[index].state == .waiting {
+                guard inFlight < configuration.maxInFlightAppendsPerFile else { break }
                 send(file, index)
+                inFlight += 1
             }
         }
     }
@@ -146,7 +149,7 @@ final class ShipSession {
         for file in active.values.sorted(by: { $0.entry.key < $1.entry.key }) {
             guard inFlightBytes < configuration.maxInFlightBytes else { return }
             guard let handle = file.file, file.retryAt == nil else { continue }
-            let free = configuration.maxInFlightAppendsPerFile - file.appends.count
+            let free = configuration.maxPendingAppendsPerFile - file.appends.count
             guard free > 0 else { continue }
             let limit = min(file.size, file.limit ?? .max)
             let final = file.isGone && (configuration.once || now - file.lastChange >= configuration.rotateWait)
@@ -200,7 +203,7 @@ final class ShipSession {
                     || pending.bytes + encoded.data.count > configuration.maxBatchBytes
             {
                 close()
-                if file.appends.count >= configuration.maxInFlightAppendsPerFile { return }
+                if file.appends.count >= configuration.maxPendingAppendsPerFile { return }
             }
             pending.records.append(AppendRecord(partitionKey: file.partitionKey, data: encoded.data))
             pending.bytes += encoded.data.count
@@ -278,20 +281,12 @@ final class ShipSession {
         guard let file = active[key], let index = file.appends.firstIndex(where: { $0.intent.sequence == sequence })
         else { return }
         switch result {
+        case .failure(let error) where (error as? StreamQStorageError)?.code == .duplicateSequence:
+            // Resent after a restart and older than the shard's window: stored before (see
+            // ``ShipConfiguration/maxPendingAppendsPerFile``).
+            acknowledge(file, index)
         case .success:
-            file.appends[index].state = .acknowledged
-            file.failedAttempts = 0
-            failingSince = nil
-            if let sentAt = file.appends[index].sentAt { metrics.recordPutLatency(.now - sentAt) }
-            while let first = file.appends.first, first.state == .acknowledged {
-                file.appends.removeFirst()
-                file.entry.ackedOffset = first.intent.end
-                inFlightBytes -= first.bytes
-                summary.linesShipped += first.intent.lines
-                summary.parseErrors += first.parseErrors
-                summary.truncatedLines += first.truncatedLines
-                checkpointIsDirty = true
-            }
+            acknowledge(file, index)
         case .failure(let error):
             file.appends[index].state = .failed
             failingSince = (failingSince?.since ?? .now, "\(error)")
@@ -316,6 +311,23 @@ final class ShipSession {
         }
     }
 
+    /// Acknowledged appends advance the file's offset, in order.
+    private func acknowledge(_ file: TailedFile, _ index: Int) {
+        file.appends[index].state = .acknowledged
+        file.failedAttempts = 0
+        failingSince = nil
+        if let sentAt = file.appends[index].sentAt { metrics.recordPutLatency(.now - sentAt) }
+        while let first = file.appends.first, first.state == .acknowledged {
+            file.appends.removeFirst()
+            file.entry.ackedOffset = first.intent.end
+            inFlightBytes -= first.bytes
+            summary.linesShipped += first.intent.lines
+            summary.parseErrors += first.parseErrors
+            summary.truncatedLines += first.truncatedLines
+            checkpointIsDirty = true
+        }
+    }
+
     /// Errors that a resend cannot cure. `outOfOrderSequence` is expected only behind an
     /// append that failed (the store refuses to store past a gap).
     private static func isPermanent(_ code: StreamQStorageError.Code?, followsFailure: Bool) -> Bool {
@@ -325,7 +337,7 @@ final class ShipSession {
     }
 
     private static let permanentErrors: Set<StreamQStorageError.Code> = [
-        .duplicateSequence, .streamNotFound, .recordTooLarge, .invalidArgument, .readOnly, .encryptionKeyUnavailable,
+        .streamNotFound, .recordTooLarge, .invalidArgument, .readOnly, .encryptionKeyUnavailable,
     ]
 
     /// Exponential backoff with full jitter: base 100 ms, cap 30 s.
