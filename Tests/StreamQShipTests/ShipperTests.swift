@@ -59,6 +59,33 @@ import Testing
         expectExactlyOnce(try fixture.records(), expected: lines("d", 0..<130))
     }
 
+    @Test(.timeLimit(.minutes(1))) func appendsInDoubtOlderThanTheShardsWindowCountAsStored() async throws {
+        let fixture = try ShipFixture()
+        let path = fixture.logs + "/app.log"
+        let written = lines("w", 0..<80)
+        try fixture.append(written, to: path)
+        var configuration = fixture.configuration([path], once: true)
+        configuration.maxBatchRecords = 10
+        #expect(try await Shipper(configuration: configuration, backend: fixture.store).run().linesShipped == 80)
+        // As if the process died with all eight appends stored and none acknowledged in the
+        // checkpoint: the shard remembers the last five, the first three are older than that.
+        let checkpointPath = fixture.state + "/checkpoints.json"
+        var checkpoint =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: checkpointPath)))
+            as! [String: Any]
+        var files = checkpoint["files"] as! [[String: Any]]
+        let ends = (0...8).map { appends in written.prefix(appends * 10).reduce(0) { $0 + $1.utf8.count + 1 } }
+        #expect(files[0]["ackedOffset"] as? Int == ends.last)
+        #expect(files[0]["nextSequence"] as? Int == 8)
+        files[0]["ackedOffset"] = 0
+        files[0]["inDoubt"] = (0..<8).map { ["sequence": $0, "start": ends[$0], "end": ends[$0 + 1], "lines": 10] }
+        checkpoint["files"] = files
+        try JSONSerialization.data(withJSONObject: checkpoint).write(to: URL(fileURLWithPath: checkpointPath))
+        try fixture.append(lines("w", 80..<95), to: path)
+        #expect(try await Shipper(configuration: configuration, backend: fixture.store).run().linesShipped == 95)
+        expectExactlyOnce(try fixture.records(), expected: lines("w", 0..<95))
+    }
+
     @Test func fromEndSkipsWhatFilesHeldAtTheFirstStartOnly() async throws {
         let fixture = try ShipFixture()
         try fixture.append(lines("old", 0..<20), to: fixture.logs + "/a.log")

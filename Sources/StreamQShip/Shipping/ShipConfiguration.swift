@@ -42,7 +42,7 @@ public struct ShipConfiguration: Sendable {
     /// at once spares a checkpoint write per append. After a crash they are all resent; one the
     /// store has stored and no longer remembers is refused as older than its window, which proves
     /// it stored (a producer's appends are stored in order without gaps), and counts as acknowledged.
-    public var maxPendingAppendsPerFile = 16
+    public var maxPendingAppendsPerFile = 8
     /// How often open files are checked for growth, truncation and rotation.
     public var pollInterval: Duration = .milliseconds(100)
     /// How often the globs are expanded again to find new files.

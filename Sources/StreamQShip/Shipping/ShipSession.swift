@@ -150,7 +150,11 @@ final class ShipSession {
             guard inFlightBytes < configuration.maxInFlightBytes else { return }
             guard let handle = file.file, file.retryAt == nil else { continue }
             let free = configuration.maxPendingAppendsPerFile - file.appends.count
-            guard free > 0 else { continue }
+            // Cut again once half the slots are free, not at every acknowledgement: each cut
+            // writes the checkpoint.
+            guard free > 0, file.appends.isEmpty || free * 2 >= configuration.maxPendingAppendsPerFile else {
+                continue
+            }
             let limit = min(file.size, file.limit ?? .max)
             let final = file.isGone && (configuration.once || now - file.lastChange >= configuration.rotateWait)
             let lines =
