@@ -20,6 +20,8 @@ import StreamQStorage
 /// in-doubt append with its original stamp and line count. The shard answers the ones it already
 /// stored with their original positions and stores the rest, so no line is lost and none is
 /// stored twice. At most four appends per file are in flight, inside the shard's window of five.
+/// With multiline, an append carries whole groups and is rebuilt group for group (see
+/// ``RecordScanner``).
 /// Each record also carries `offset`, so with the partition key it names its line.
 enum FileProducer {
     static func key(instance: UInt64, inode: Inode, fingerprint: FileFingerprint) -> UInt64 {

@@ -1,6 +1,6 @@
 /// What a shipper did: counts since it started.
 public struct ShipSummary: Sendable, Equatable {
-    /// Lines whose records the stream acknowledged.
+    /// Lines whose records the stream acknowledged; with multiline, each group counts once.
     public var linesShipped = 0
     /// Lines shipped with `_parse_error` because the parser rejected them.
     public var parseErrors = 0
