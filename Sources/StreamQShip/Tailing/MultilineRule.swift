@@ -4,7 +4,8 @@
 /// With no group open, a line matching ``startPattern`` opens one; any other line is a record by
 /// itself. While a group is open, ``conditionPattern`` and ``mode`` decide for each line whether it
 /// joins the group, ends it, or ends it and is taken afresh (it may open the next group). Patterns
-/// are searched anywhere in the line (anchor them with `^`), one Unicode scalar at a time.
+/// are searched anywhere in the line (anchor them with `^`), one Unicode scalar at a time, in the
+/// syntax of Swift's `Regex` (Perl's, as Vector's for the usual patterns).
 public struct MultilineRule: Sendable {
     public enum Mode: String, Sendable, CaseIterable {
         /// Lines matching the condition join the group; the first that does not ends it and is
