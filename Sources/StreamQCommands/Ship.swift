@@ -54,6 +54,33 @@ struct Ship: AsyncParsableCommand {
     var metricsListen: String?
     @Flag(help: "Print each file's acknowledged offset and lag from the state directory's checkpoint, then exit.")
     var status = false
+    @Option(
+        name: .customLong("multiline"),
+        help:
+            "Join the lines of stack traces into one record: java, python or go (at most 500 lines, --max-line-bytes)."
+    )
+    var multilinePreset: String?
+    @Option(
+        name: .customLong("multiline-start"),
+        help: "Regex of a line that opens a group of lines (with --multiline-mode and --multiline-condition)."
+    )
+    var multilineStart: String?
+    @Option(
+        name: .customLong("multiline-mode"),
+        help:
+            "How --multiline-condition goes on with a group: continue_through, continue_past, halt_before or halt_with."
+    )
+    var multilineMode: String?
+    @Option(
+        name: .customLong("multiline-condition"),
+        help: "Regex that --multiline-mode tests on each line of an open group."
+    )
+    var multilineCondition: String?
+    @Option(
+        name: .customLong("multiline-timeout"),
+        help: "Milliseconds an open group waits for its next line before it is shipped as it is."
+    )
+    var multilineTimeout: Int = 1000
 
     func validate() throws {
         if status { return }
@@ -68,6 +95,7 @@ struct Ship: AsyncParsableCommand {
         guard (1...(1 << 20)).contains(maxLineBytes) else {
             throw ValidationError("--max-line-bytes must be 1 to 1048576")
         }
+        _ = try multilineRule()
     }
 
     func run() async throws {
@@ -101,6 +129,7 @@ struct Ship: AsyncParsableCommand {
         configuration.once = once
         configuration.maxLineBytes = maxLineBytes
         configuration.localStoreBatches()
+        configuration.multiline = try multilineRule()
         let summary = try await store.withStore { store in
             let shipper = Shipper(configuration: configuration, backend: store)
             let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
@@ -166,6 +195,41 @@ struct Ship: AsyncParsableCommand {
         var logger = Logger(label: "streamq.ship")
         logger.logLevel = .critical
         return logger
+    }
+
+    /// The rule that --multiline or the three --multiline-start/-mode/-condition options give, if any.
+    private func multilineRule() throws(ValidationError) -> MultilineRule? {
+        let custom = [multilineStart, multilineMode, multilineCondition]
+        var rule: MultilineRule
+        if let multilinePreset {
+            guard custom.allSatisfy({ $0 == nil }) else {
+                throw ValidationError(
+                    "--multiline \(multilinePreset) cannot be combined with --multiline-start/-mode/-condition"
+                )
+            }
+            guard let preset = MultilinePreset(rawValue: multilinePreset) else {
+                throw ValidationError("--multiline must be java, python or go, got '\(multilinePreset)'")
+            }
+            rule = preset.rule
+        } else if let multilineStart, let multilineMode, let multilineCondition {
+            guard let mode = MultilineRule.Mode(rawValue: multilineMode) else {
+                throw ValidationError(
+                    "--multiline-mode must be continue_through, continue_past, halt_before or halt_with, got '\(multilineMode)'"
+                )
+            }
+            do {
+                rule = try MultilineRule(startPattern: multilineStart, conditionPattern: multilineCondition, mode: mode)
+            } catch {
+                throw ValidationError(error.message)
+            }
+        } else if custom.contains(where: { $0 != nil }) {
+            throw ValidationError("--multiline-start, --multiline-mode and --multiline-condition go together")
+        } else {
+            return nil
+        }
+        guard multilineTimeout > 0 else { throw ValidationError("--multiline-timeout must be at least 1 ms") }
+        rule.timeout = .milliseconds(multilineTimeout)
+        return rule
     }
 
     private static var defaultStateDirectory: String {

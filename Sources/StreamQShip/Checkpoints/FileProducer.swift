@@ -22,6 +22,8 @@ import StreamQStorage
 /// stored twice. At most four appends per file are in flight, inside the shard's window of five;
 /// up to eight are named in the checkpoint ahead of sending, and a resent one older than the
 /// window is refused as such, which proves it stored (appends are stored in order, without gaps).
+/// With multiline, an append carries whole groups and is rebuilt group for group (see
+/// ``RecordScanner``).
 /// Each record also carries `offset`, so with the partition key it names its line.
 enum FileProducer {
     static func key(instance: UInt64, inode: Inode, fingerprint: FileFingerprint) -> UInt64 {

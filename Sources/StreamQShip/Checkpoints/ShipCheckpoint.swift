@@ -49,7 +49,8 @@ struct FileCheckpoint: Codable, Sendable {
     var lastSeen: Int64
 }
 
-/// An append's stamp and the lines it carries: `lines` lines from byte `start` to byte `end`.
+/// An append's stamp and the lines it carries: `lines` records (a line each, or a group of lines
+/// with multiline) from byte `start` to byte `end`.
 struct AppendIntent: Codable, Sendable, Equatable {
     var sequence: UInt64
     var start: Int

@@ -16,6 +16,9 @@ public struct ShipConfiguration: Sendable {
     public var excludes: [String] = []
     public var stream: StreamName
     public var parser: LineParser = .none
+    /// Joins the lines of a stack trace (or any group of lines the rule describes) into one record;
+    /// nil ships one record per line. A group is capped at `maxLineBytes` (marked `_truncated`).
+    public var multiline: MultilineRule?
     public var startPosition: StartPosition = .end
     /// Holds `checkpoints.json`; one shipper at a time uses it.
     public var stateDirectory: String

@@ -21,7 +21,7 @@ final class ShipSession {
     let logger: Logger
     let events: AsyncStream<ShipEvent>.Continuation
     let glob: PathGlob
-    let scanner: LineScanner
+    let recordScanner: RecordScanner
     let encoder: RecordEncoder
     let stateDirectory: StateDirectory
     let metrics: ShipMetrics
@@ -55,7 +55,10 @@ final class ShipSession {
         self.logger = logger
         self.events = events
         glob = PathGlob(patterns: configuration.paths, excludes: configuration.excludes)
-        scanner = LineScanner(maxLineBytes: configuration.maxLineBytes)
+        recordScanner = RecordScanner(
+            lines: LineScanner(maxLineBytes: configuration.maxLineBytes),
+            multiline: configuration.multiline
+        )
         encoder = RecordEncoder(
             parser: configuration.parser,
             host: configuration.host,
@@ -109,7 +112,7 @@ final class ShipSession {
     /// Cuts new lines into appends while the in-flight budget allows, records them in the
     /// checkpoint, and sends every append that is ready.
     func pump() throws {
-        if stopDeadline == nil { try readNewLines() }
+        if stopDeadline == nil { try readNewLines() } else { try flushHeldGroups() }
         if active.values.contains(where: { file in file.appends.contains { !$0.isPersisted } }) {
             try saveCheckpoint()  // lists every append, so none is sent before the checkpoint names it
         }
@@ -157,16 +160,19 @@ final class ShipSession {
             }
             let limit = min(file.size, file.limit ?? .max)
             let final = file.isGone && (configuration.once || now - file.lastChange >= configuration.rotateWait)
-            let lines =
+            let scan =
                 try file.readOffset < limit
-                ? scanner.lines(
+                ? recordScanner.records(
                     in: handle,
                     from: file.readOffset,
                     limit: limit,
-                    maxLines: free * configuration.maxBatchRecords,
+                    maxRecords: free * configuration.maxBatchRecords,
                     maxBytes: min(free * configuration.maxBatchBytes, configuration.maxInFlightBytes - inFlightBytes),
-                    includeUnterminated: final
-                ) : []
+                    includeUnterminated: final,
+                    flushingGroup: final || configuration.once || groupTimedOut(file, now)
+                ) : RecordScanner.Scan()
+            let lines = scan.records
+            file.heldGroupEnd = scan.heldGroupEnd
             file.caughtUp = lines.isEmpty
             guard !lines.isEmpty else { continue }
             guard try stillHolds(file.entry.fingerprint, handle) else {
@@ -178,7 +184,7 @@ final class ShipSession {
     }
 
     /// Cuts `lines` into appends of at most `maxBatchRecords` records and `maxBatchBytes` bytes.
-    private func cutAppends(_ lines: [LogLine], of file: TailedFile) {
+    func cutAppends(_ lines: [LogLine], of file: TailedFile) {
         var pending = PendingAppend(
             intent: AppendIntent(sequence: 0, start: lines[0].offset, end: lines[0].offset, lines: 0),
             records: [],
@@ -222,14 +228,15 @@ final class ShipSession {
 
     /// The records of an append named in the checkpoint, read again from its file.
     func rebuild(_ intent: AppendIntent, of file: TailedFile, from handle: LogFile) throws -> PendingAppend {
-        let lines = try scanner.lines(
+        let lines = try recordScanner.records(
             in: handle,
             from: intent.start,
             limit: intent.end,
-            maxLines: .max,
+            maxRecords: .max,
             maxBytes: .max,
-            includeUnterminated: true
-        )
+            includeUnterminated: true,
+            flushingGroup: true
+        ).records
         var pending = PendingAppend(
             intent: intent,
             records: [],

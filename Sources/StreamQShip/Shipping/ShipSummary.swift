@@ -8,7 +8,7 @@ public struct ShipSummary: Sendable, Equatable {
     public var recordsSent = 0
     /// Records sent again after a failed append.
     public var recordsRetried = 0
-    /// Lines whose records the stream acknowledged.
+    /// Lines whose records the stream acknowledged; with multiline, each group counts once.
     public var linesShipped = 0
     /// Lines shipped with `_parse_error` because the parser rejected them.
     public var parseErrors = 0

@@ -19,6 +19,8 @@ final class TailedFile {
     var limit: Int?
     /// Whether the last read found no complete line.
     var caughtUp = false
+    /// With multiline: where the group that the last read held back ends (see ``RecordScanner``).
+    var heldGroupEnd: Int?
     var appends: [PendingAppend] = []
     /// Set after a failed append: when to resend what is not acknowledged.
     var retryAt: ContinuousClock.Instant?

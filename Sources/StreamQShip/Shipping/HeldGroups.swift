@@ -1,0 +1,37 @@
+/// Multiline groups held back while they may still grow (see ``RecordScanner``).
+extension ShipSession {
+    /// Whether a file's open group waited long enough: nothing was written to the file for the
+    /// rule's timeout.
+    func groupTimedOut(_ file: TailedFile, _ now: ContinuousClock.Instant) -> Bool {
+        guard let multiline = configuration.multiline else { return false }
+        return now - file.lastChange >= multiline.timeout
+    }
+
+    /// After a stop request no line is read, so each group held back is shipped as it is: exactly
+    /// the lines read before the request, up to the held group's end. A file whose appends fill
+    /// its window gets its turn on a later call, as acknowledgements arrive.
+    func flushHeldGroups() throws {
+        for file in active.values.sorted(by: { $0.entry.key < $1.entry.key }) {
+            guard let end = file.heldGroupEnd, let handle = file.file, file.retryAt == nil,
+                file.appends.count < configuration.maxInFlightAppendsPerFile
+            else { continue }
+            let records =
+                try file.readOffset < end
+                ? recordScanner.records(
+                    in: handle,
+                    from: file.readOffset,
+                    limit: end,
+                    maxRecords: .max,
+                    maxBytes: .max,
+                    includeUnterminated: false,
+                    flushingGroup: true
+                ).records : []
+            guard !records.isEmpty, try stillHolds(file.entry.fingerprint, handle) else {
+                file.heldGroupEnd = nil
+                continue
+            }
+            cutAppends(records, of: file)
+            if file.readOffset >= end { file.heldGroupEnd = nil }
+        }
+    }
+}
