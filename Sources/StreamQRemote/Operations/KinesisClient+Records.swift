@@ -1,16 +1,22 @@
 import StreamQAWS
+import StreamQStorage
 
 extension KinesisClient {
     /// One PutRecords call (1 to 500 entries); failed entries are reported, not retried (see
-    /// ``putRecordsReliably(stream:records:)``).
+    /// ``putRecordsReliably(stream:records:producer:)``).
+    /// - Parameter producer: sent as streamq's extension (``ProducerStampHeaders``): `streamq serve`
+    ///   stores the entries as that idempotent append, on one shard, once; other servers ignore it.
     public func putRecords(
         _ stream: KinesisStreamReference,
-        records: [PutRecordsEntry]
+        records: [PutRecordsEntry],
+        producer: ProducerStamp? = nil
     ) async throws -> PutRecordsResult {
         try await call(
             "PutRecords",
             body: PutRecordsEntry.requestBody(stream, records),
-            streamARN: stream.arn
+            streamARN: stream.arn,
+            headers: producer.map { ProducerStampHeaders.headers(producerID: $0.producerID, sequence: $0.sequence) }
+                ?? []
         ) { payload throws(KinesisClientError.Reason) in
             // The common answer is read directly; anything else through the general decoder.
             if let result = PutRecordsResult(fastDecoding: payload), result.entries.count == records.count {

@@ -1,3 +1,5 @@
+import StreamQStorage
+
 extension KinesisClient {
     /// Stores every record exactly once as far as the service acknowledges, in per-key order,
     /// re-driving only the entries that failed.
@@ -10,12 +12,16 @@ extension KinesisClient {
     /// until the failed one is stored, so no re-drive overtakes an earlier record. (Within one
     /// request the service may still store a key's later entry while failing an earlier one; only
     /// one entry per key per request would rule that out.)
+    ///
+    /// With `producer`, every request carries it (see ``putRecords(_:records:producer:)``): give it
+    /// entries that fit one request, so that `streamq serve` sees the whole append each time.
     /// - Returns: where each record was stored, in input order.
     /// - Throws: ``PutRecordsReliablyError`` listing what was not stored, after
     ///   ``RetryBackoff/maxAttempts`` rounds or when a request fails outright.
     public func putRecordsReliably(
         stream: KinesisStreamReference,
-        records: [PutRecordsEntry]
+        records: [PutRecordsEntry],
+        producer: ProducerStamp? = nil
     ) async throws -> [RecordLocation] {
         let batcher = PutRecordsBatcher(
             maximumCount: configuration.putRecordsMaximumCount,
@@ -58,7 +64,7 @@ extension KinesisClient {
                 guard !batch.isEmpty else { continue }
                 let result: PutRecordsResult
                 do {
-                    result = try await putRecords(stream, records: batch.map { records[$0] })
+                    result = try await putRecords(stream, records: batch.map { records[$0] }, producer: producer)
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {
