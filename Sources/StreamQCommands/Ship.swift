@@ -56,9 +56,6 @@ struct Ship: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if let endpoint = store.remoteEndpoint {
-            throw CommandFailure("ship writes to a local data directory for now, not through --endpoint \(endpoint)")
-        }
         var configuration = ShipConfiguration(
             paths: paths,
             stream: try streamName(stream),
@@ -71,8 +68,8 @@ struct Ship: AsyncParsableCommand {
             from.flatMap { ShipConfiguration.StartPosition(rawValue: $0) } ?? (once ? .beginning : .end)
         configuration.once = once
         configuration.maxLineBytes = maxLineBytes
-        let summary = try await store.withStore { store in
-            let shipper = Shipper(configuration: configuration, backend: store)
+        let summary = try await store.withBackend { backend in
+            let shipper = Shipper(configuration: configuration, backend: backend)
             let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
             let watcher = Task {
                 for await _ in signals { shipper.stop() }
