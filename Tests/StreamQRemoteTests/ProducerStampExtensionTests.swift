@@ -10,6 +10,13 @@ import Testing
         texts.map { PutRecordsEntry(data: Array($0.utf8), partitionKey: key) }
     }
 
+    private static func append(_ producer: UInt64, _ sequence: UInt64, shard: Int = 0) -> IdempotentAppend {
+        IdempotentAppend(
+            producer: ProducerStamp(producerID: producer, sequence: sequence),
+            shardID: ShardID(UInt32(shard)).description
+        )
+    }
+
     private static func sequenceNumbers(_ result: PutRecordsResult) -> [String] {
         result.entries.compactMap { entry in
             if case .stored(let location) = entry { return location.sequenceNumber }
@@ -22,19 +29,18 @@ import Testing
         let files = ["credentials": "AKIDTEST test-secret\n"]
         try await withStreamqServer(["--credentials", "{scratch}/credentials"], files: files) { server in
             try await withClient(try server.configuration()) { client in
-                try await client.createStream(name: "lines", shardCount: 2)
+                try await client.createStream(name: "lines", shardCount: 1)
                 let stream = KinesisStreamReference.name("lines")
                 let lines = Self.entries(["a", "b", "c"])
-                let stamp = ProducerStamp(producerID: 77, sequence: 0)
-                let first = try await client.putRecords(stream, records: lines, producer: stamp)
-                let again = try await client.putRecords(stream, records: lines, producer: stamp)
+                let first = try await client.putRecords(stream, records: lines, idempotent: Self.append(77, 0))
+                let again = try await client.putRecords(stream, records: lines, idempotent: Self.append(77, 0))
                 #expect(first.failedRecordCount == 0)
                 #expect(Self.sequenceNumbers(first).count == 3)
                 #expect(Self.sequenceNumbers(again) == Self.sequenceNumbers(first))
                 let next = try await client.putRecords(
                     stream,
                     records: Self.entries(["d"]),
-                    producer: ProducerStamp(producerID: 77, sequence: 1)
+                    idempotent: Self.append(77, 1)
                 )
                 #expect(Self.sequenceNumbers(next).count == 1)
                 // Without the headers nothing is deduplicated: a plain PutRecords is stored as ever.
@@ -46,44 +52,40 @@ import Testing
         }
     }
 
-    @Test func stampsOutsideTheWindowAndRequestsSpanningShardsAreRefused() async throws {
+    @Test func stampsOutsideTheWindowClosedShardsAndRecordsOfOtherShardsAreRefused() async throws {
         try await withStreamqServer { server in
             try await withClient(try server.configuration()) { client in
-                try await client.createStream(name: "lines", shardCount: 2)
+                try await client.createStream(name: "lines", shardCount: 1)
                 let stream = KinesisStreamReference.name("lines")
-                _ = try await client.putRecords(
-                    stream,
-                    records: Self.entries(["a"]),
-                    producer: ProducerStamp(producerID: 5, sequence: 0)
-                )
-                let skipping = try await #require(throws: KinesisClientError.self) {
-                    try await client.putRecords(
-                        stream,
-                        records: Self.entries(["c"]),
-                        producer: ProducerStamp(producerID: 5, sequence: 2)
-                    )
+                func refusal(
+                    _ texts: [String],
+                    keys: [String]? = nil,
+                    _ idempotent: IdempotentAppend
+                ) async throws -> KinesisClientError {
+                    let records = zip(texts, keys ?? texts.map { _ in "file-1" }).map {
+                        PutRecordsEntry(data: Array($0.0.utf8), partitionKey: $0.1)
+                    }
+                    return try await #require(throws: KinesisClientError.self) {
+                        try await client.putRecords(stream, records: records, idempotent: idempotent)
+                    }
                 }
+                _ = try await client.putRecords(stream, records: Self.entries(["a"]), idempotent: Self.append(5, 0))
+                let skipping = try await refusal(["c"], Self.append(5, 2))
                 #expect(skipping.code == "OutOfOrderSequenceException")
                 #expect(skipping.attempts == 1)
-                let reused = try await #require(throws: KinesisClientError.self) {
-                    try await client.putRecords(
-                        stream,
-                        records: Self.entries(["x", "y"]),
-                        producer: ProducerStamp(producerID: 5, sequence: 0)
-                    )
-                }
-                #expect(reused.code == "DuplicateSequenceException")
-                // Keys chosen to land on both shards (MD5 routing).
-                let spread = (0..<20).map { PutRecordsEntry(data: Array("r\($0)".utf8), partitionKey: "key-\($0)") }
-                let spanning = try await #require(throws: KinesisClientError.self) {
-                    try await client.putRecords(
-                        stream,
-                        records: spread,
-                        producer: ProducerStamp(producerID: 6, sequence: 0)
-                    )
-                }
+                #expect(try await refusal(["x", "y"], Self.append(5, 0)).code == "DuplicateSequenceException")
+                #expect(try await refusal(["a"], Self.append(5, 1, shard: 7)).code == "ResourceNotFoundException")
+                try await client.splitShard(
+                    stream,
+                    shardID: "shardId-000000000000",
+                    newStartingHashKey: String(UInt128(1) << 127)
+                )
+                #expect(try await refusal(["b"], Self.append(5, 1)).code == "ShardClosedException")
+                // Keys that land on both children (MD5 routing), sent as an append to one of them.
+                let keys = (0..<20).map { "key-\($0)" }
+                let spanning = try await refusal(keys, keys: keys, Self.append(6, 0, shard: 1))
                 #expect(spanning.code == "InvalidArgumentException")
-                #expect(spanning.serviceError?.message.contains("one shard") == true)
+                #expect(spanning.serviceError?.message.contains("routes to another shard") == true)
                 #expect(try await readAll(client, stream).records.count == 1)
             }
         }
@@ -111,6 +113,21 @@ import Testing
                 }
                 #expect(error?.code == .outOfOrderSequence)
                 #expect(try await readAllRecords(backend, stream).count == 3)
+                try await backend.client.splitShard(
+                    .name("lines"),
+                    shardID: "shardId-000000000000",
+                    newStartingHashKey: String(UInt128(1) << 127)
+                )
+                let closed = await #expect(throws: StreamQStorageError.self) {
+                    try await append(
+                        records,
+                        to: stream,
+                        shard: shard,
+                        producer: ProducerStamp(producerID: 9, sequence: 1),
+                        on: backend
+                    )
+                }
+                #expect(closed?.code == .shardClosed)
             }
         }
     }

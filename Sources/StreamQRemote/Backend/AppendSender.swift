@@ -5,7 +5,7 @@ import StreamQStorage
 /// says where the first record went.
 struct AppendSender: Sendable {
     let client: KinesisClient
-    /// Rounds of ``KinesisClient/putRecordsReliably(stream:records:producer:)`` for records still unstored.
+    /// Rounds of ``KinesisClient/putRecordsReliably(stream:records:idempotent:)`` for records still unstored.
     let rounds: Int
     /// Whether records go as KPL aggregates.
     let aggregate: Bool
@@ -14,14 +14,15 @@ struct AppendSender: Sendable {
     /// ``KinesisTransientAppendError`` when nothing was stored and sending again may work,
     /// otherwise the client's error (``PutRecordsReliablyError`` names what was not stored).
     ///
-    /// A stamped append goes whole in every request, with the stamp as streamq's extension
-    /// (``ProducerStampHeaders``): `streamq serve` stores it once however often it is sent, and its
-    /// refusals come back as the embedded store's (`.outOfOrderSequence`, `.duplicateSequence`).
-    /// One that does not fit one PutRecords fails with `.invalidArgument`, unsent.
+    /// A stamped append goes whole in every request, with the stamp and the shard as streamq's
+    /// extension (``IdempotentAppend``): `streamq serve` stores it once however often it is sent,
+    /// and its refusals come back as the embedded store's (`.outOfOrderSequence`,
+    /// `.duplicateSequence`, `.shardClosed`). One that does not fit one PutRecords fails with
+    /// `.invalidArgument`, unsent.
     func send(
         _ records: [AppendRecord],
         producer: ProducerStamp?,
-        to stream: StreamName
+        to key: ShardKey
     ) async -> Result<SequenceNumber, any Error> {
         let entries =
             aggregate
@@ -43,15 +44,15 @@ struct AppendSender: Sendable {
             let unstored = stored.indices.filter { stored[$0] == nil }
             do {
                 let locations = try await client.putRecordsReliably(
-                    stream: .name(stream.rawValue),
+                    stream: .name(key.stream.rawValue),
                     records: unstored.map { entries[$0] },
-                    producer: producer
+                    idempotent: producer.map { IdempotentAppend(producer: $0, shardID: key.shard.description) }
                 )
                 for (index, location) in zip(unstored, locations) { stored[index] = location }
             } catch let error as PutRecordsReliablyError {
                 for (index, location) in zip(unstored, error.stored) { stored[index] = location }
                 let transient = error.cause.map { ($0 as? KinesisClientError)?.isRetryable ?? false } ?? true
-                if let refusal = error.cause.flatMap(Self.sequenceRefusal) { return .failure(refusal) }
+                if let refusal = error.cause.flatMap(Self.storeRefusal) { return .failure(refusal) }
                 if stored.allSatisfy({ $0 == nil }) {
                     return .failure(transient ? KinesisTransientAppendError(underlying: error) : error)
                 }
@@ -85,12 +86,13 @@ struct AppendSender: Sendable {
         )
     }
 
-    /// `streamq serve`'s refusal of a stamp, as the embedded store words it.
-    private static func sequenceRefusal(_ error: any Error) -> StreamQStorageError? {
+    /// `streamq serve`'s refusal of a stamped append, as the embedded store's error.
+    private static func storeRefusal(_ error: any Error) -> StreamQStorageError? {
         guard let service = KinesisClientError.serviceError(of: error) else { return nil }
         switch service.code {
         case "OutOfOrderSequenceException": return StreamQStorageError(.outOfOrderSequence, service.message)
         case "DuplicateSequenceException": return StreamQStorageError(.duplicateSequence, service.message)
+        case "ShardClosedException": return StreamQStorageError(.shardClosed, service.message)
         default: return nil
         }
     }

@@ -1,22 +1,20 @@
 import StreamQAWS
-import StreamQStorage
 
 extension KinesisClient {
     /// One PutRecords call (1 to 500 entries); failed entries are reported, not retried (see
-    /// ``putRecordsReliably(stream:records:producer:)``).
-    /// - Parameter producer: sent as streamq's extension (``ProducerStampHeaders``): `streamq serve`
-    ///   stores the entries as that idempotent append, on one shard, once; other servers ignore it.
+    /// ``putRecordsReliably(stream:records:idempotent:)``).
+    /// - Parameter idempotent: sent as streamq's extension: `streamq serve` stores the entries as
+    ///   that append, once; other servers ignore it.
     public func putRecords(
         _ stream: KinesisStreamReference,
         records: [PutRecordsEntry],
-        producer: ProducerStamp? = nil
+        idempotent: IdempotentAppend? = nil
     ) async throws -> PutRecordsResult {
         try await call(
             "PutRecords",
             body: PutRecordsEntry.requestBody(stream, records),
             streamARN: stream.arn,
-            headers: producer.map { ProducerStampHeaders.headers(producerID: $0.producerID, sequence: $0.sequence) }
-                ?? []
+            headers: idempotent?.headers ?? []
         ) { payload throws(KinesisClientError.Reason) in
             // The common answer is read directly; anything else through the general decoder.
             if let result = PutRecordsResult(fastDecoding: payload), result.entries.count == records.count {

@@ -1,5 +1,3 @@
-import StreamQStorage
-
 extension KinesisClient {
     /// Stores every record exactly once as far as the service acknowledges, in per-key order,
     /// re-driving only the entries that failed.
@@ -13,15 +11,15 @@ extension KinesisClient {
     /// request the service may still store a key's later entry while failing an earlier one; only
     /// one entry per key per request would rule that out.)
     ///
-    /// With `producer`, every request carries it (see ``putRecords(_:records:producer:)``): give it
-    /// entries that fit one request, so that `streamq serve` sees the whole append each time.
+    /// With `idempotent`, every request carries it (see ``putRecords(_:records:idempotent:)``): give
+    /// it entries that fit one request, so that `streamq serve` sees the whole append each time.
     /// - Returns: where each record was stored, in input order.
     /// - Throws: ``PutRecordsReliablyError`` listing what was not stored, after
     ///   ``RetryBackoff/maxAttempts`` rounds or when a request fails outright.
     public func putRecordsReliably(
         stream: KinesisStreamReference,
         records: [PutRecordsEntry],
-        producer: ProducerStamp? = nil
+        idempotent: IdempotentAppend? = nil
     ) async throws -> [RecordLocation] {
         let batcher = PutRecordsBatcher(
             maximumCount: configuration.putRecordsMaximumCount,
@@ -64,7 +62,7 @@ extension KinesisClient {
                 guard !batch.isEmpty else { continue }
                 let result: PutRecordsResult
                 do {
-                    result = try await putRecords(stream, records: batch.map { records[$0] }, producer: producer)
+                    result = try await putRecords(stream, records: batch.map { records[$0] }, idempotent: idempotent)
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {

@@ -1,5 +1,5 @@
 """streamq's PutRecords extension (README, Kinesis API): the headers x-streamq-producer-id and
-x-streamq-producer-sequence make a PutRecords one idempotent append to one shard, which `streamq ship`
+x-streamq-producer-sequence and x-streamq-producer-shard make a PutRecords one idempotent append to that shard, which `streamq ship`
 uses for exactly-once delivery. Other servers ignore the headers (moto stores a resend again), and
 PutRecords without them is unaffected."""
 import base64
@@ -8,8 +8,9 @@ from conftest import ON_MOTO
 from kinesis_support import CBOR_TYPE, cbor_decode, cbor_encode, create_stream, post, read_stream
 
 
-def stamp(producer, sequence):
-    return {"x-streamq-producer-id": str(producer), "x-streamq-producer-sequence": str(sequence)}
+def stamp(producer, sequence, shard="shardId-000000000000"):
+    return {"x-streamq-producer-id": str(producer), "x-streamq-producer-sequence": str(sequence),
+            "x-streamq-producer-shard": shard}
 
 
 def put_records_body(name, texts, key="file-1"):
@@ -22,7 +23,7 @@ def stored_data(kinesis, name):
 
 
 def test_a_resent_stamp_gets_the_original_sequence_numbers_and_is_stored_once(server, kinesis):
-    name = create_stream(kinesis, shards=2)
+    name = create_stream(kinesis)
     body = put_records_body(name, ["a", "b", "c"])
     first = post(server.url, "PutRecords", body, headers=stamp(41, 0))
     again = post(server.url, "PutRecords", body, headers=stamp(41, 0))
@@ -51,19 +52,25 @@ def test_a_stamped_cbor_put_records_is_idempotent_too(server, kinesis):
     assert stored_data(kinesis, name) == ["x"]
 
 
-def test_stamps_out_of_order_requests_over_two_shards_and_half_a_stamp_are_refused(server, kinesis):
+def test_stamps_out_of_order_closed_shards_other_shards_records_and_half_a_stamp_are_refused(server, kinesis):
     if ON_MOTO:
         return  # moto ignores the headers
-    name = create_stream(kinesis, shards=2)
+    name = create_stream(kinesis)
+
+    def refused(body, headers):
+        response = post(server.url, "PutRecords", body, headers=headers)
+        assert response.status_code == 400, response.text
+        return response.json()["__type"], response.json()["message"]
+
     assert post(server.url, "PutRecords", put_records_body(name, ["a"]), headers=stamp(9, 0)).status_code == 200
-    skipping = post(server.url, "PutRecords", put_records_body(name, ["c"]), headers=stamp(9, 2))
-    assert skipping.status_code == 400 and skipping.json()["__type"] == "OutOfOrderSequenceException"
+    assert refused(put_records_body(name, ["c"]), stamp(9, 2))[0] == "OutOfOrderSequenceException"
+    assert refused(put_records_body(name, ["x", "y"]), stamp(9, 0))[0] == "DuplicateSequenceException"
+    half = {"x-streamq-producer-id": "9", "x-streamq-producer-sequence": "1"}
+    assert refused(put_records_body(name, ["d"]), half)[0] == "InvalidArgumentException"
+    assert refused(put_records_body(name, ["d"]), stamp(0, 1))[0] == "InvalidArgumentException"
+    kinesis.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127))
+    assert refused(put_records_body(name, ["d"]), stamp(9, 1))[0] == "ShardClosedException"
     spread = {"StreamName": name, "Records": [{"Data": "eA==", "PartitionKey": f"key-{i}"} for i in range(20)]}
-    spanning = post(server.url, "PutRecords", spread, headers=stamp(10, 0))
-    assert spanning.status_code == 400 and spanning.json()["__type"] == "InvalidArgumentException"
-    assert "one shard" in spanning.json()["message"]
-    half = post(server.url, "PutRecords", put_records_body(name, ["d"]), headers={"x-streamq-producer-id": "9"})
-    assert half.status_code == 400 and half.json()["__type"] == "InvalidArgumentException"
-    zero = post(server.url, "PutRecords", put_records_body(name, ["d"]), headers=stamp(0, 1))
-    assert zero.status_code == 400 and zero.json()["__type"] == "InvalidArgumentException"
+    code, message = refused(spread, stamp(10, 0, shard="shardId-000000000001"))
+    assert code == "InvalidArgumentException" and "routes to another shard" in message
     assert stored_data(kinesis, name) == ["a"]
