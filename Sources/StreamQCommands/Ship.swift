@@ -113,9 +113,6 @@ struct Ship: AsyncParsableCommand {
         let listen = try metricsListen.map(ListenAddress.parse)
         let registry = PrometheusCollectorRegistry()
         if listen != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
-        if let endpoint = store.remoteEndpoint {
-            throw CommandFailure("ship writes to a local data directory for now, not through --endpoint \(endpoint)")
-        }
         var configuration = ShipConfiguration(
             paths: paths,
             stream: try streamName(stream),
@@ -128,10 +125,10 @@ struct Ship: AsyncParsableCommand {
             from.flatMap { ShipConfiguration.StartPosition(rawValue: $0) } ?? (once ? .beginning : .end)
         configuration.once = once
         configuration.maxLineBytes = maxLineBytes
-        configuration.localStoreBatches()
+        if store.remoteEndpoint == nil { configuration.localStoreBatches() }
         configuration.multiline = try multilineRule()
-        let summary = try await store.withStore { store in
-            let shipper = Shipper(configuration: configuration, backend: store)
+        let summary = try await store.withBackend { backend in
+            let shipper = Shipper(configuration: configuration, backend: backend)
             let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
             let watcher = Task {
                 for await _ in signals { shipper.stop() }

@@ -65,7 +65,7 @@ struct StoreOptions: ParsableArguments {
         throw CommandFailure(
             "\(command) works on a local data directory only, not through --endpoint \(endpoint) "
                 + "(remote: create-stream, list-streams, describe-stream, delete-stream, split-shard, merge-shards, "
-                + "update-shard-count, encrypt-stream, decrypt-stream, put, read, query, explain, sql, deliver, stats)"
+                + "update-shard-count, encrypt-stream, decrypt-stream, put, read, query, explain, sql, deliver, ship, stats)"
         )
     }
 

@@ -29,7 +29,7 @@ import Testing
     @Test func laterAppendsWaitForOneThatFailedTransiently() async {
         let sent = Shared<[String]>([])
         let failing = Shared<Set<String>>(["1", "4"])  // fail once each
-        let queues = ShardAppendQueues { _, records in
+        let queues = ShardAppendQueues { _, records, _ in
             let data = String(decoding: records[0].data, as: UTF8.self)
             if failing.value.withLock({ $0.remove(data) }) != nil {
                 return .failure(KinesisTransientAppendError(underlying: CancellationError()))

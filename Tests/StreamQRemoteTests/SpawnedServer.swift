@@ -93,6 +93,11 @@ final class SpawnedServer: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// Sends `signal` to the server process: SIGSTOP stalls it, SIGCONT lets it go on.
+    func send(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
     /// Starts `streamq serve` again on the same address and data directory.
     func relaunch() throws {
         guard let relaunchArguments else { throw SpawnFailure("only a streamq server can be relaunched") }

@@ -34,16 +34,19 @@ import Synchronization
 /// delivered. A consumer-group checkpoint names the aggregate: committing one of its user
 /// records commits them all, so commit after the aggregate's last one (auto-commit does).
 ///
-/// **Appends** go through ``KinesisClient/putRecordsReliably(stream:records:)``, one request in
+/// **Appends** go through ``KinesisClient/putRecordsReliably(stream:records:idempotent:)``, one request in
 /// flight per shard and in the order queued (see ``ShardAppendQueues``). The service routes each
 /// record by its partition key (or explicit hash key), as the producer did, and the completion
 /// gets the first record's sequence number in the shard the service stored it in. Per-record
 /// sequence numbers beyond the first are exact where the service numbers a shard's records
 /// densely (`streamq serve`, moto), not on AWS. An append that stored nothing for a transient
-/// cause fails with ``KinesisTransientAppendError``, which the producer retries. The idempotent
-/// producer's stamp orders retries only: `streamq serve` has no extension to deduplicate them
-/// yet (issue 12), so a batch whose acknowledgement was lost may be stored twice (Kinesis is
-/// at-least-once).
+/// cause fails with ``KinesisTransientAppendError``, which the producer retries. An idempotent
+/// producer's append goes whole in one PutRecords carrying its stamp and shard as streamq's
+/// extension (``IdempotentAppend``), in every retry: `streamq serve` stores it once on that shard
+/// and answers a resend with the original sequence numbers, so appends are exactly once there, as
+/// embedded (a shard closed by a reshard refuses them with `.shardClosed`, and the producer routes
+/// again). Other services ignore the extension: there a batch whose acknowledgement was lost may
+/// be stored twice (Kinesis is at-least-once).
 ///
 /// **Waiting** polls GetRecords, at most ``KinesisBackendConfiguration/pollsPerSecondPerShard``
 /// times a second per shard, and keeps what it fetched for the next read.
@@ -96,7 +99,9 @@ public final class KinesisBackend: StreamBackend, Sendable {
             rounds: configuration.appendRounds,
             aggregate: configuration.aggregateRecords
         )
-        appends = ShardAppendQueues { key, records in await put.send(records, to: key.stream) }
+        appends = ShardAppendQueues { key, records, producer in
+            await put.send(records, producer: producer, to: key)
+        }
         fanOut = configuration.consumerName.map {
             FanOutSubscriptions(
                 client: client,

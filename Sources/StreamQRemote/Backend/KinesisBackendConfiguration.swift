@@ -6,7 +6,7 @@ public struct KinesisBackendConfiguration: Sendable {
     /// Cursors whose shard iterator (and records fetched ahead) are kept so that reading on from
     /// where a read left off costs one GetRecords; the oldest go first. Default 1,024.
     public var cachedIterators: Int = 1024
-    /// Rounds of ``KinesisClient/putRecordsReliably(stream:records:)`` one append may take to store
+    /// Rounds of ``KinesisClient/putRecordsReliably(stream:records:idempotent:)`` one append may take to store
     /// records the service stored only part of, before the append fails. Default 3.
     public var appendRounds: Int = 3
     /// Pack each append's records into KPL aggregates (``KPLAggregator``), so many small records

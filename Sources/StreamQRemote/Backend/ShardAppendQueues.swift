@@ -30,10 +30,13 @@ final class ShardAppendQueues: Sendable {
     }
 
     private let queues = Mutex<[ShardKey: Queue]>([:])
-    private let send: @Sendable (ShardKey, [AppendRecord]) async -> Result<SequenceNumber, any Error>
+    private let send: @Sendable (ShardKey, [AppendRecord], ProducerStamp?) async -> Result<SequenceNumber, any Error>
 
-    /// - Parameter send: stores one append's records, returning the first record's sequence number.
-    init(send: @escaping @Sendable (ShardKey, [AppendRecord]) async -> Result<SequenceNumber, any Error>) {
+    /// - Parameter send: stores one append's records (with its stamp, if any), returning the first
+    ///   record's sequence number.
+    init(
+        send: @escaping @Sendable (ShardKey, [AppendRecord], ProducerStamp?) async -> Result<SequenceNumber, any Error>
+    ) {
         self.send = send
     }
 
@@ -84,7 +87,7 @@ final class ShardAppendQueues: Sendable {
                     )
                 )
             case .send(let append):
-                let result = await send(key, append.records)
+                let result = await send(key, append.records, append.producer)
                 if case .failure(let error) = result, error is KinesisTransientAppendError, let stamp = append.producer
                 {
                     queues.withLock { $0[key]!.blocked[stamp.producerID] = Block(stamp: stamp.sequence) }

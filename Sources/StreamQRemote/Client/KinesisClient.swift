@@ -67,17 +67,25 @@ public final class KinesisClient: Sendable {
         }
     }
 
-    /// Sends `operation` with `body` and turns the 200 answer's body into a `T` with `decode`
-    /// (retries, errors and timeouts as ``call(_:_:streamARN:)``).
+    /// Sends `operation` with `body` (and `headers`, signed with the rest) and turns the 200
+    /// answer's body into a `T` with `decode` (retries, errors and timeouts as
+    /// ``call(_:_:streamARN:)``; every attempt carries the same headers).
     func call<T>(
         _ operation: String,
         body: [UInt8],
         streamARN: String?,
+        headers: [(name: String, value: String)] = [],
         decode: ([UInt8]) throws(KinesisClientError.Reason) -> T
     ) async throws -> T {
         let target = try configuration.endpoint.target(for: operation, arn: streamARN)
         return try await withRetries(operation) { () async throws(KinesisClientError.Reason) -> T in
-            let response = try await send(operation, body: body, to: target, timeout: configuration.requestTimeout)
+            let response = try await send(
+                operation,
+                body: body,
+                to: target,
+                headers: headers,
+                timeout: configuration.requestTimeout
+            )
             let bytes: ByteBuffer
             do {
                 bytes = try await response.body.collect(upTo: configuration.maximumResponseBytes)
@@ -119,11 +127,13 @@ public final class KinesisClient: Sendable {
         }
     }
 
-    /// Sends one signed attempt and returns the response with its body still to be read.
+    /// Sends one signed attempt, `headers` signed with the rest, and returns the response with
+    /// its body still to be read.
     func send(
         _ operation: String,
         body: [UInt8],
         to target: KinesisEndpoint.Target,
+        headers: [(name: String, value: String)] = [],
         timeout: Duration
     ) async throws(KinesisClientError.Reason) -> HTTPClientResponse {
         var signed = SigV4Request(
@@ -133,7 +143,7 @@ public final class KinesisClient: Sendable {
                 (name: "Host", value: target.host),
                 (name: "Content-Type", value: AWSBodyEncoding.json.contentType),
                 (name: "X-Amz-Target", value: "Kinesis_20131202.\(operation)"),
-            ],
+            ] + headers,
             body: body
         )
         signer.sign(&signed, date: Int64(Date().timeIntervalSince1970))

@@ -18,7 +18,7 @@ public struct KinesisClientConfiguration: Sendable {
     /// flight. Default 64 (AsyncHTTPClient's own default is 8).
     public var maximumHTTP1Connections = 64
     /// Retries of throttled, 5xx and failed-connection calls, and of the failed entries of
-    /// ``KinesisClient/putRecordsReliably(stream:records:)``. Default: 100 ms base, 5 s cap, 10
+    /// ``KinesisClient/putRecordsReliably(stream:records:idempotent:)``. Default: 100 ms base, 5 s cap, 10
     /// attempts, so a call rides out an endpoint that is gone for about 10 s (a restart) before
     /// the caller sees the failure.
     public var retry = RetryBackoff(base: .milliseconds(100), cap: .seconds(5), maxAttempts: 10)

@@ -2,15 +2,19 @@ import StreamQAWS
 
 extension KinesisClient {
     /// One PutRecords call (1 to 500 entries); failed entries are reported, not retried (see
-    /// ``putRecordsReliably(stream:records:)``).
+    /// ``putRecordsReliably(stream:records:idempotent:)``).
+    /// - Parameter idempotent: sent as streamq's extension: `streamq serve` stores the entries as
+    ///   that append, once; other servers ignore it.
     public func putRecords(
         _ stream: KinesisStreamReference,
-        records: [PutRecordsEntry]
+        records: [PutRecordsEntry],
+        idempotent: IdempotentAppend? = nil
     ) async throws -> PutRecordsResult {
         try await call(
             "PutRecords",
             body: PutRecordsEntry.requestBody(stream, records),
-            streamARN: stream.arn
+            streamARN: stream.arn,
+            headers: idempotent?.headers ?? []
         ) { payload throws(KinesisClientError.Reason) in
             // The common answer is read directly; anything else through the general decoder.
             if let result = PutRecordsResult(fastDecoding: payload), result.entries.count == records.count {

@@ -10,12 +10,16 @@ extension KinesisClient {
     /// until the failed one is stored, so no re-drive overtakes an earlier record. (Within one
     /// request the service may still store a key's later entry while failing an earlier one; only
     /// one entry per key per request would rule that out.)
+    ///
+    /// With `idempotent`, every request carries it (see ``putRecords(_:records:idempotent:)``): give
+    /// it entries that fit one request, so that `streamq serve` sees the whole append each time.
     /// - Returns: where each record was stored, in input order.
     /// - Throws: ``PutRecordsReliablyError`` listing what was not stored, after
     ///   ``RetryBackoff/maxAttempts`` rounds or when a request fails outright.
     public func putRecordsReliably(
         stream: KinesisStreamReference,
-        records: [PutRecordsEntry]
+        records: [PutRecordsEntry],
+        idempotent: IdempotentAppend? = nil
     ) async throws -> [RecordLocation] {
         let batcher = PutRecordsBatcher(
             maximumCount: configuration.putRecordsMaximumCount,
@@ -58,7 +62,7 @@ extension KinesisClient {
                 guard !batch.isEmpty else { continue }
                 let result: PutRecordsResult
                 do {
-                    result = try await putRecords(stream, records: batch.map { records[$0] })
+                    result = try await putRecords(stream, records: batch.map { records[$0] }, idempotent: idempotent)
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {

@@ -1,4 +1,4 @@
-/// Records that ``KinesisClient/putRecordsReliably(stream:records:)`` could not store.
+/// Records that ``KinesisClient/putRecordsReliably(stream:records:idempotent:)`` could not store.
 public struct PutRecordsReliablyError: Error, Sendable, CustomStringConvertible {
     /// One record not stored: its index in the input, partition key, and the last reason.
     public struct Unstored: Sendable, Equatable {

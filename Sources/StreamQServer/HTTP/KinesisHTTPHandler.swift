@@ -67,11 +67,12 @@ struct KinesisHTTPHandler: Sendable {
                     "The X-Amz-Target header does not name a Kinesis operation."
                 )
             }
+            let stamped = operationName == "PutRecords" ? try KinesisService.stampedAppend(in: request.headers) : nil
             if operationName == "PutRecords", encoding == .json,
                 let request = body.withUnsafeReadableBytes({
                     PutRecordsFastDecoder.decode($0, maxDataBytes: KinesisService.maxDataBytes)
                 }),
-                let output = try await service.putRecords(request)
+                let output = try await service.putRecords(request, stamped: stamped)
             {
                 let response = Response(
                     status: .ok,
@@ -89,6 +90,8 @@ struct KinesisHTTPHandler: Sendable {
                     headers: [.contentType: encoding.contentType, Self.requestIDHeader: requestID],
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: try service.getRecords(input, encoding: encoding)))
                 )
+            } else if operationName == "PutRecords" {
+                response = success(try await service.putRecords(input, stamped: stamped), encoding, requestID)
             } else {
                 let output = try await service.handle(operationName, input)
                 response = success(output, encoding, requestID)

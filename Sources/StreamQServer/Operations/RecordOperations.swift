@@ -41,7 +41,9 @@ extension KinesisService {
         ])
     }
 
-    func putRecords(_ input: AWSValue) async throws -> AWSValue {
+    /// PutRecords; with `stamped` (streamq's extension, see ``ProducerStampHeaders``) one
+    /// idempotent append.
+    func putRecords(_ input: AWSValue, stamped: StampedAppend? = nil) async throws -> AWSValue {
         var reader = try RequestReader(input)
         let entries = try reader.list("Records", required: true, count: 1...500) ?? []
         var records: [AppendRecord] = []
@@ -59,12 +61,12 @@ extension KinesisService {
             records.append(AppendRecord(partitionKey: key ?? "", data: data ?? []))
         }
         let name = try streamName(&reader)
-        return try await storeEntries(records, explicitHashKeys: explicitKeys, in: name).value
+        return try await storeEntries(records, explicitHashKeys: explicitKeys, in: name, stamped: stamped).value
     }
 
     /// PutRecords from the fast decoder; nil when a member breaks a rule, so the caller takes the
     /// general path, which words the error as AWS does.
-    func putRecords(_ request: PutRecordsFastDecoder.Request) async throws -> [UInt8]? {
+    func putRecords(_ request: PutRecordsFastDecoder.Request, stamped: StampedAppend?) async throws -> [UInt8]? {
         if let name = request.streamName {
             guard (1...128).contains(name.utf8.count), RequestReader.Pattern.name.matches(name[...].utf8) else {
                 return nil
@@ -83,14 +85,21 @@ extension KinesisService {
         if let arn = request.streamARN { input["StreamARN"] = .string(arn) }
         var reader = try RequestReader(.map(input))
         let name = try streamName(&reader)
-        return try await storeEntries(request.records, explicitHashKeys: request.explicitHashKeys, in: name).json
+        return try await storeEntries(
+            request.records,
+            explicitHashKeys: request.explicitHashKeys,
+            in: name,
+            stamped: stamped
+        ).json
     }
 
-    /// Stores PutRecords' entries (validated) and answers per entry, in order.
+    /// Stores PutRecords' entries (validated) and answers per entry, in order; with `stamped`, as
+    /// one idempotent append (see ``storeIdempotently(_:as:in:)``).
     private func storeEntries(
         _ records: [AppendRecord],
         explicitHashKeys: [String?],
-        in name: StreamName
+        in name: StreamName,
+        stamped: StampedAppend?
     ) async throws
         -> PutRecordsOutcome
     {
@@ -104,6 +113,7 @@ extension KinesisService {
         for index in records.indices where explicitHashKeys[index] != nil {
             records[index].explicitHashKey = try hashKey(explicitHashKeys[index])
         }
+        if let stamped { return try await storeIdempotently(records, as: stamped, in: name) }
         let description = try describe(name)
         // Throttled entries fail on their own; the rest are stored together.
         var failures = [String?](repeating: nil, count: records.count)

@@ -46,6 +46,9 @@ enum KinesisErrors {
         case .invalidArgument, .recordTooLarge: return invalidArgument(error.message)
         case .encryptionKeyUnavailable: return AWSError("KMSNotFoundException", error.message)
         case .shardNotFound: return AWSError("ResourceNotFoundException", error.message)
+        // Only requests with streamq's producer stamp (ProducerStampHeaders) meet these two.
+        case .outOfOrderSequence: return AWSError("OutOfOrderSequenceException", error.message)
+        case .duplicateSequence: return AWSError("DuplicateSequenceException", error.message)
         default: return internalFailure(error.message)
         }
     }

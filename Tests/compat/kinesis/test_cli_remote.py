@@ -217,3 +217,20 @@ def test_read_follow_through_enhanced_fan_out_prints_each_record_as_it_is_put(st
     latencies = [printed_at - stored_at[line] for line, printed_at in printed if line in stored_at]
     assert len(latencies) == len(live)
     assert statistics.median(latencies) < 0.05, f"median {statistics.median(latencies) * 1000:.0f} ms"
+
+
+def test_ship_stores_each_line_of_the_files_once(server, kinesis, tmp_path):
+    # Through streamq serve exactly once (the producer-stamp extension); through moto at least once.
+    name = unique("cli")
+    cli(server, "create-stream", name, "--shards", "2")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    written = {"app.log": [f"app {i}" for i in range(700)], "db.log": [f"db {i}" for i in range(300)]}
+    for file, lines in written.items():
+        (logs / file).write_text("\n".join(lines) + "\n")
+    ship = ["ship", "--path", str(logs / "*.log"), "--stream", name, "--state-dir", str(tmp_path / "state"), "--once"]
+    assert "shipped 1000 lines from 2 files" in cli(server, *ship).stderr
+    assert "shipped 0 lines" in cli(server, *ship).stderr  # resumed from the checkpoint
+    stored = [json.loads(r["Data"]) for records in read_stream(kinesis, name).values() for r in records]
+    for file, lines in written.items():
+        assert [r["message"] for r in stored if r["file"].endswith(file)] == lines
