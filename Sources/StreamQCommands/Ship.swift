@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import Metrics
 import Prometheus
+import StreamQClient
 import StreamQServer
 import StreamQShip
 import StreamQStorage
@@ -82,20 +83,32 @@ struct Ship: AsyncParsableCommand {
     )
     var multilineTimeout: Int = 1000
 
+    @Option(
+        help: ArgumentHelp(
+            "A YAML file with several sources, each its own files, stream, parser and options.",
+            discussion: """
+                Keys are the options' names with _ for -: state_dir, endpoint or data_dir, metrics_listen, and \
+                sources, each with name, paths, exclude, stream, parser, from, max_line_bytes and multiline \
+                (preset, or start, mode and condition; timeout_ms). Each source keeps its checkpoint in \
+                <state_dir>/<name>. Options given on the command line win over the file's.
+                """
+        )
+    )
+    var config: String?
+
     func validate() throws {
         if status { return }
-        guard !paths.isEmpty else { throw ValidationError("give at least one --path") }
-        guard stream != nil else { throw ValidationError("give --stream, the stream the lines go to") }
-        guard LineParser(rawValue: parser) != nil else {
-            throw ValidationError("--parser must be none, json or logfmt, got '\(parser)'")
+        if config != nil {
+            guard paths.isEmpty, stream == nil else {
+                throw ValidationError("--config takes the sources from the file; leave out --path and --stream")
+            }
+            return
         }
-        if let from, ShipConfiguration.StartPosition(rawValue: from) == nil {
-            throw ValidationError("--from must be beginning or end, got '\(from)'")
+        do {
+            _ = try commandLineSource.configuration(stateDirectory: "", host: "", once: once, option: Self.flag)
+        } catch {
+            throw ValidationError(error.message)
         }
-        guard (1...(1 << 20)).contains(maxLineBytes) else {
-            throw ValidationError("--max-line-bytes must be 1 to 1048576")
-        }
-        _ = try multilineRule()
     }
 
     func run() async throws {
@@ -109,69 +122,150 @@ struct Ship: AsyncParsableCommand {
             }
             return
         }
-        guard let stream else { throw CommandFailure("give --stream") }
-        let listen = try metricsListen.map(ListenAddress.parse)
+        var options = store
+        var listenAddress = metricsListen
+        var configurations: [ShipConfiguration] = []
+        do {
+            if let config {
+                let file = try ShipConfigFile.load(config)
+                if options.endpoint == nil && options.dataDirectory == nil {
+                    options.endpoint = file.endpoint
+                    options.dataDirectory = file.dataDir
+                }
+                listenAddress = listenAddress ?? file.metricsListen
+                let root = options.stateDirectory ?? file.stateDir ?? Self.defaultStateDirectory
+                for (index, source) in file.sources.enumerated() {
+                    configurations.append(
+                        try ShipSourceOptions(source).configuration(
+                            stateDirectory: root + "/" + source.name,
+                            host: Self.hostName,
+                            once: once,
+                            option: { "\(config): sources[\(index)].\(Self.fileKey($0))" }
+                        )
+                    )
+                }
+            } else {
+                configurations.append(
+                    try commandLineSource.configuration(
+                        stateDirectory: options.stateDirectory ?? Self.defaultStateDirectory,
+                        host: Self.hostName,
+                        once: once,
+                        option: Self.flag
+                    )
+                )
+            }
+        } catch {
+            throw CommandFailure(error.message)
+        }
+        if options.remoteEndpoint == nil {
+            for index in configurations.indices { configurations[index].localStoreBatches() }
+        }
+        let listen = try listenAddress.map(ListenAddress.parse)
         let registry = PrometheusCollectorRegistry()
         if listen != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
-        var configuration = ShipConfiguration(
-            paths: paths,
-            stream: try streamName(stream),
-            stateDirectory: store.stateDirectory ?? Self.defaultStateDirectory,
-            host: Self.hostName
+        let frozen = configurations
+        let summaries = try await options.withBackend { backend in
+            try await Self.ship(frozen, backend: backend, listen: listen, registry: registry)
+        }
+        for (configuration, summary) in zip(configurations, summaries) {
+            StandardStreams.writeError(
+                "shipped \(summary.linesShipped) line\(summary.linesShipped == 1 ? "" : "s") from \(summary.files) "
+                    + "file\(summary.files == 1 ? "" : "s") to \(configuration.stream) (\(summary.parseErrors) not parsed, "
+                    + "\(summary.truncatedLines) truncated, \(summary.truncations) truncations, \(summary.rotations) rotations)\n"
+            )
+        }
+    }
+
+    /// The source the command-line options describe.
+    private var commandLineSource: ShipSourceOptions {
+        var source = ShipSourceOptions(name: nil, paths: paths, stream: stream ?? "")
+        source.excludes = excludes
+        source.parser = parser
+        source.from = from
+        source.maxLineBytes = maxLineBytes
+        source.multiline = ShipConfigFile.Multiline(
+            preset: multilinePreset,
+            start: multilineStart,
+            mode: multilineMode,
+            condition: multilineCondition,
+            timeoutMs: multilineTimeout
         )
-        configuration.excludes = excludes
-        configuration.parser = LineParser(rawValue: parser) ?? .none
-        configuration.startPosition =
-            from.flatMap { ShipConfiguration.StartPosition(rawValue: $0) } ?? (once ? .beginning : .end)
-        configuration.once = once
-        configuration.maxLineBytes = maxLineBytes
-        if store.remoteEndpoint == nil { configuration.localStoreBatches() }
-        configuration.multiline = try multilineRule()
-        let summary = try await store.withBackend { backend in
-            let shipper = Shipper(configuration: configuration, backend: backend)
-            let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
-            let watcher = Task {
-                for await _ in signals { shipper.stop() }
-            }
-            defer { watcher.cancel() }
-            return try await withThrowingTaskGroup(of: ShipSummary?.self) { tasks in
-                if let (host, port) = listen {
-                    tasks.addTask {
-                        do {
-                            try await Self.serveMonitoring(shipper, registry: registry, host, port)
-                        } catch {
-                            throw CommandFailure("cannot serve metrics on \(host):\(port): \(error)")
-                        }
-                        return nil
-                    }
-                }
+        return source
+    }
+
+    /// `max_line_bytes` → `--max-line-bytes`.
+    private static func flag(_ name: String) -> String {
+        "--" + String(name.map { $0 == "_" ? "-" : $0 })
+    }
+
+    /// An option's key in a `--config` file.
+    private static func fileKey(_ name: String) -> String {
+        switch name {
+        case "multiline": return "multiline.preset"
+        case "multiline_start": return "multiline.start"
+        case "multiline_mode": return "multiline.mode"
+        case "multiline_condition": return "multiline.condition"
+        case "multiline_timeout": return "multiline.timeout_ms"
+        case "path": return "paths"
+        default: return name
+        }
+    }
+
+    /// Runs a shipper per configuration (and the metrics listener) until all have finished:
+    /// with --once when the files are shipped, otherwise on SIGINT or SIGTERM. A failing source
+    /// stops the others.
+    private static func ship(
+        _ configurations: [ShipConfiguration],
+        backend: any StreamBackend,
+        listen: (String, Int)?,
+        registry: PrometheusCollectorRegistry
+    ) async throws -> [ShipSummary] {
+        let shippers = configurations.map { Shipper(configuration: $0, backend: backend) }
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
+        let watcher = Task {
+            for await _ in signals { shippers.forEach { $0.stop() } }
+        }
+        defer { watcher.cancel() }
+        return try await withThrowingTaskGroup(of: (Int, ShipSummary)?.self) { tasks in
+            if let (host, port) = listen {
                 tasks.addTask {
                     do {
-                        return try await shipper.run()
-                    } catch let error as ShipError {
-                        throw CommandFailure(error.message)
+                        try await Self.serveMonitoring(shippers, registry: registry, host, port)
+                    } catch {
+                        throw CommandFailure("cannot serve metrics on \(host):\(port): \(error)")
                     }
+                    return nil
                 }
-                // The shipper's summary ends the run; the listener only ends by failing.
-                while let finished = try await tasks.next() {
-                    if let summary = finished {
-                        tasks.cancelAll()
-                        return summary
-                    }
-                }
-                throw CommandFailure("the shipper stopped without a summary")
             }
+            for (index, shipper) in shippers.enumerated() {
+                tasks.addTask {
+                    do {
+                        return (index, try await shipper.run())
+                    } catch let error as ShipError {
+                        throw CommandFailure(
+                            shippers.count == 1 ? error.message : "\(configurations[index].stream): \(error.message)"
+                        )
+                    }
+                }
+            }
+            var summaries = [ShipSummary?](repeating: nil, count: shippers.count)
+            do {
+                // The shippers' summaries end the run; the listener only ends by failing.
+                while summaries.contains(where: { $0 == nil }), let finished = try await tasks.next() {
+                    if let (index, summary) = finished { summaries[index] = summary }
+                }
+            } catch {
+                shippers.forEach { $0.stop() }
+                throw error
+            }
+            tasks.cancelAll()
+            return summaries.compactMap { $0 }
         }
-        StandardStreams.writeError(
-            "shipped \(summary.linesShipped) line\(summary.linesShipped == 1 ? "" : "s") from \(summary.files) "
-                + "file\(summary.files == 1 ? "" : "s") to \(stream) (\(summary.parseErrors) not parsed, "
-                + "\(summary.truncatedLines) truncated, \(summary.truncations) truncations, \(summary.rotations) rotations)\n"
-        )
     }
 
     /// `/metrics` and `/health` on `host:port` until cancelled.
     private static func serveMonitoring(
-        _ shipper: Shipper,
+        _ shippers: [Shipper],
         registry: PrometheusCollectorRegistry,
         _ host: String,
         _ port: Int
@@ -181,7 +275,7 @@ struct Ship: AsyncParsableCommand {
             port: port,
             logger: Self.quietLogger,
             renderMetrics: { registry.emitToBuffer() },
-            health: { MonitoringListener.Health(problem: shipper.problem()) }
+            health: { MonitoringListener.Health(problem: shippers.lazy.compactMap { $0.problem() }.first) }
         )
         try await listener.run { url in StandardStreams.writeError("metrics on \(url)/metrics\n") }
     }
@@ -192,41 +286,6 @@ struct Ship: AsyncParsableCommand {
         var logger = Logger(label: "streamq.ship")
         logger.logLevel = .critical
         return logger
-    }
-
-    /// The rule that --multiline or the three --multiline-start/-mode/-condition options give, if any.
-    private func multilineRule() throws(ValidationError) -> MultilineRule? {
-        let custom = [multilineStart, multilineMode, multilineCondition]
-        var rule: MultilineRule
-        if let multilinePreset {
-            guard custom.allSatisfy({ $0 == nil }) else {
-                throw ValidationError(
-                    "--multiline \(multilinePreset) cannot be combined with --multiline-start/-mode/-condition"
-                )
-            }
-            guard let preset = MultilinePreset(rawValue: multilinePreset) else {
-                throw ValidationError("--multiline must be java, python or go, got '\(multilinePreset)'")
-            }
-            rule = preset.rule
-        } else if let multilineStart, let multilineMode, let multilineCondition {
-            guard let mode = MultilineRule.Mode(rawValue: multilineMode) else {
-                throw ValidationError(
-                    "--multiline-mode must be continue_through, continue_past, halt_before or halt_with, got '\(multilineMode)'"
-                )
-            }
-            do {
-                rule = try MultilineRule(startPattern: multilineStart, conditionPattern: multilineCondition, mode: mode)
-            } catch {
-                throw ValidationError(error.message)
-            }
-        } else if custom.contains(where: { $0 != nil }) {
-            throw ValidationError("--multiline-start, --multiline-mode and --multiline-condition go together")
-        } else {
-            return nil
-        }
-        guard multilineTimeout > 0 else { throw ValidationError("--multiline-timeout must be at least 1 ms") }
-        rule.timeout = .milliseconds(multilineTimeout)
-        return rule
     }
 
     private static var defaultStateDirectory: String {

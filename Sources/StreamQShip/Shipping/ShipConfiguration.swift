@@ -15,6 +15,8 @@ public struct ShipConfiguration: Sendable {
     /// Patterns of files to leave out, matched against the path or the file name.
     public var excludes: [String] = []
     public var stream: StreamName
+    /// A `--config` file's name for this source: its metrics carry it as the `source` label.
+    public var sourceName: String?
     public var parser: LineParser = .none
     /// Joins the lines of a stack trace (or any group of lines the rule describes) into one record;
     /// nil ships one record per line. A group is capped at `maxLineBytes` (marked `_truncated`).

@@ -11,8 +11,8 @@ final class ShipMetrics {
     private var published = ShipSummary()
     private var lagGauges: [UInt64: (path: String, gauge: Gauge)] = [:]
 
-    init(stream: String) {
-        dimensions = [("stream", stream)]
+    init(stream: String, source: String?) {
+        dimensions = [("stream", stream)] + (source.map { [("source", $0)] } ?? [])
     }
 
     /// Publishes what changed since the last call.

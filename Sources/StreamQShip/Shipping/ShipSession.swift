@@ -65,7 +65,7 @@ final class ShipSession {
             maxRecordBytes: configuration.maxRecordBytes
         )
         stateDirectory = try StateDirectory(configuration.stateDirectory)
-        metrics = ShipMetrics(stream: configuration.stream.rawValue)
+        metrics = ShipMetrics(stream: configuration.stream.rawValue, source: configuration.sourceName)
         let checkpoint = try ShipCheckpoint.load(stateDirectory.checkpointPath)
         isFirstStart = checkpoint == nil
         instance = checkpoint?.instance ?? UInt64.random(in: 1...UInt64.max)
