@@ -223,7 +223,9 @@ struct Ship: AsyncParsableCommand {
         let shippers = configurations.map { Shipper(configuration: $0, backend: backend) }
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let watcher = Task {
-            for await _ in signals { shippers.forEach { $0.stop() } }
+            for await _ in signals {
+                for shipper in shippers { shipper.stop() }
+            }
         }
         defer { watcher.cancel() }
         return try await withThrowingTaskGroup(of: (Int, ShipSummary)?.self) { tasks in
@@ -255,7 +257,7 @@ struct Ship: AsyncParsableCommand {
                     if let (index, summary) = finished { summaries[index] = summary }
                 }
             } catch {
-                shippers.forEach { $0.stop() }
+                for shipper in shippers { shipper.stop() }
                 throw error
             }
             tasks.cancelAll()
