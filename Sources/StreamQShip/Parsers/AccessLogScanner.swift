@@ -12,7 +12,7 @@ enum AccessLogScanner {
         let client = cursor.token()
         guard !client.isEmpty else { throw cursor.error("expected the client address") }
         fields.append(.string(FieldName.client, client))
-        for name in [FieldName.ident, FieldName.user] {
+        for name in identityNames {
             guard cursor.skip(0x20) else { throw cursor.error("expected a space") }
             let value = cursor.token()
             guard !value.isEmpty else { throw cursor.error("expected an identity or '-'") }
@@ -57,6 +57,8 @@ enum AccessLogScanner {
         return fields
     }
 
+    private static let identityNames = [FieldName.ident, FieldName.user]
+
     private static func isDash(_ value: some Collection<UInt8>) -> Bool {
         value.count == 1 && value.first == UInt8(ascii: "-")
     }
@@ -94,7 +96,7 @@ enum AccessLogScanner {
 
     /// The text up to the closing quote (the opening one is consumed), with `\"` and `\\` read as
     /// the character; other escapes (`\x16`) are kept as written.
-    static func quoted(_ cursor: inout LineCursor) throws(LineParseError) -> [UInt8] {
+    private static func quoted(_ cursor: inout LineCursor) throws(LineParseError) -> ArraySlice<UInt8> {
         let start = cursor.index
         var hasEscape = false
         while let byte = cursor.peek, byte != UInt8(ascii: "\"") {
@@ -104,7 +106,7 @@ enum AccessLogScanner {
         guard cursor.peek == UInt8(ascii: "\"") else { throw cursor.error("unterminated quoted text") }
         let text = cursor.line[start..<cursor.index]
         cursor.index += 1
-        guard hasEscape else { return Array(text) }
+        guard hasEscape else { return text }
         var unescaped: [UInt8] = []
         unescaped.reserveCapacity(text.count)
         var index = text.startIndex
@@ -120,20 +122,22 @@ enum AccessLogScanner {
                 unescaped.append(byte)
             }
         }
-        return unescaped
+        return unescaped[...]
     }
 
     /// `GET /path HTTP/1.1` as method, path and protocol; anything else (`-`, a TLS handshake sent
     /// to a plain port) as `request`.
-    private static func appendRequest(_ request: [UInt8], to fields: inout [ParsedField]) {
+    private static func appendRequest(_ request: ArraySlice<UInt8>, to fields: inout [ParsedField]) {
         guard !request.isEmpty, !isDash(request) else { return }
-        let words = request.split(separator: 0x20, omittingEmptySubsequences: false)
-        guard words.count == 3, !words[0].isEmpty, !words[1].isEmpty, words[2].starts(with: "HTTP/".utf8) else {
+        guard let firstSpace = request.firstIndex(of: 0x20), let lastSpace = request.lastIndex(of: 0x20),
+            firstSpace > request.startIndex, lastSpace > firstSpace + 1,
+            request[(lastSpace + 1)...].starts(with: "HTTP/".utf8)
+        else {
             fields.append(.string(FieldName.request, request))
             return
         }
-        fields.append(.string(FieldName.method, words[0]))
-        fields.append(.string(FieldName.path, words[1]))
-        fields.append(.string(FieldName.protocol, words[2]))
+        fields.append(.string(FieldName.method, request[..<firstSpace]))
+        fields.append(.string(FieldName.path, request[(firstSpace + 1)..<lastSpace]))
+        fields.append(.string(FieldName.protocol, request[(lastSpace + 1)...]))
     }
 }

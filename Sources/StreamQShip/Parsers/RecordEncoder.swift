@@ -21,10 +21,15 @@ struct RecordEncoder: Sendable {
         var truncated: Bool
     }
 
-    private static let originFields: Set<[UInt8]> = [
-        Array("\"host\"".utf8), Array("\"file\"".utf8), Array("\"offset\"".utf8),
-    ]
+    private static let hostField = Array("\"host\"".utf8)
+    private static let fileField = Array("\"file\"".utf8)
+    private static let offsetField = Array("\"offset\"".utf8)
     private static let messageField = Array("\"message\"".utf8)
+
+    /// Whether a parsed field has the name of one the encoder adds (`host`, `file`, `offset`).
+    private static func isOriginField(_ quotedName: [UInt8]) -> Bool {
+        quotedName == hostField || quotedName == fileField || quotedName == offsetField
+    }
 
     func encode(_ line: LogLine, file: String) -> Encoded {
         var text = line.text[...]
@@ -63,9 +68,7 @@ struct RecordEncoder: Sendable {
                     // `time` is the event time alone: it replaces its source, and any other `time` moves aside.
                     if eventTime != nil, rule.quotedField == FieldName.time { continue }
                     output.append(contentsOf: "\"_time\"".utf8)
-                } else if field.quotedName.count == 6 || field.quotedName.count == 8,
-                    Self.originFields.contains(field.quotedName)
-                {
+                } else if Self.isOriginField(field.quotedName) {
                     output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "_")])
                     output.append(contentsOf: field.quotedName.dropFirst())
                 } else {

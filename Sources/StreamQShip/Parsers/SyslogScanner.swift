@@ -107,7 +107,7 @@ enum SyslogScanner {
         } else {
             fields.append(.time(FieldName.time, try cursor.rfc3339()))
         }
-        for name in [FieldName.hostname, FieldName.appname, FieldName.procid, FieldName.msgid] {
+        for name in headerNames {
             guard cursor.skip(0x20) else { throw cursor.error("expected a space before the next header field") }
             let value = cursor.token()
             guard !value.isEmpty else { throw cursor.error("expected a header field") }
@@ -195,6 +195,8 @@ enum SyslogScanner {
         }
         throw cursor.error("unterminated parameter value")
     }
+
+    private static let headerNames = [FieldName.hostname, FieldName.appname, FieldName.procid, FieldName.msgid]
 
     private static let facilityNames: [[UInt8]] = [
         "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp", "ntp",
