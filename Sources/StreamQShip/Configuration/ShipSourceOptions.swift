@@ -10,6 +10,8 @@ public struct ShipSourceOptions: Sendable, Equatable {
     public var excludes: [String] = []
     public var stream: String
     public var parser = "none"
+    public var timeField: String?
+    public var timeFormat: String?
     public var from: String?
     public var maxLineBytes = 1 << 20
     public var multiline = ShipConfigFile.Multiline()
@@ -25,6 +27,8 @@ public struct ShipSourceOptions: Sendable, Equatable {
         self.init(name: source.name, paths: source.paths, stream: source.stream)
         excludes = source.exclude ?? []
         parser = source.parser ?? "none"
+        timeField = source.timeField
+        timeFormat = source.timeFormat
         from = source.from
         maxLineBytes = source.maxLineBytes ?? 1 << 20
         multiline = source.multiline ?? ShipConfigFile.Multiline()
@@ -54,10 +58,7 @@ public struct ShipSourceOptions: Sendable, Equatable {
         )
         configuration.excludes = excludes
         configuration.sourceName = name
-        guard let lineParser = LineParser(rawValue: parser) else {
-            throw ShipError("\(option("parser")) must be none, json or logfmt, got '\(parser)'")
-        }
-        configuration.parser = lineParser
+        configuration.parser = try lineParser(option: option)
         if let from {
             guard let position = ShipConfiguration.StartPosition(rawValue: from) else {
                 throw ShipError("\(option("from")) must be beginning or end, got '\(from)'")
@@ -73,6 +74,31 @@ public struct ShipSourceOptions: Sendable, Equatable {
         configuration.maxLineBytes = maxLineBytes
         configuration.multiline = try multiline.rule(option: option)
         return configuration
+    }
+}
+
+extension ShipSourceOptions {
+    /// The parser `parser` names, with the event-time rule of `timeField` and `timeFormat`.
+    func lineParser(option: (String) -> String) throws(ShipError) -> LineParser {
+        var lineParser: LineParser
+        do {
+            lineParser = try LineParser(named: parser)
+        } catch {
+            throw ShipError("\(option("parser")) \(error.description)")
+        }
+        if let timeField {
+            guard !timeField.isEmpty else { throw ShipError("\(option("time_field")) must name a field") }
+            do {
+                lineParser.eventTime = EventTimeRule(field: timeField, format: try TimeFormat(timeFormat ?? "rfc3339"))
+            } catch {
+                throw ShipError(
+                    "\(option("time_format")): \(error.description); use rfc3339, epoch, epoch_ms or \(TimeFormat.codes)"
+                )
+            }
+        } else if timeFormat != nil {
+            throw ShipError("\(option("time_format")) needs \(option("time_field")): the field it reads")
+        }
+        return lineParser
     }
 }
 
