@@ -67,11 +67,14 @@ struct KinesisHTTPHandler: Sendable {
                     "The X-Amz-Target header does not name a Kinesis operation."
                 )
             }
-            if operationName == "PutRecords", encoding == .json,
-                let request = body.withUnsafeReadableBytes({
-                    PutRecordsFastDecoder.decode($0, maxDataBytes: KinesisService.maxDataBytes)
+            if operationName == "PutRecords",
+                let request = body.withUnsafeReadableBytes({ bytes in
+                    switch encoding {
+                    case .json: PutRecordsFastDecoder.decode(bytes, maxDataBytes: KinesisService.maxDataBytes)
+                    case .cbor: PutRecordsFastDecoder.decodeCBOR(bytes, maxDataBytes: KinesisService.maxDataBytes)
+                    }
                 }),
-                let output = try await service.putRecords(request)
+                let output = try await service.putRecords(request, encoding: encoding)
             {
                 let response = Response(
                     status: .ok,

@@ -62,9 +62,9 @@ extension KinesisService {
         return try await storeEntries(records, explicitHashKeys: explicitKeys, in: name).value
     }
 
-    /// PutRecords from the fast decoder; nil when a member breaks a rule, so the caller takes the
-    /// general path, which words the error as AWS does.
-    func putRecords(_ request: PutRecordsFastDecoder.Request) async throws -> [UInt8]? {
+    /// PutRecords from the fast decoder, answered in `encoding`; nil when a member breaks a rule,
+    /// so the caller takes the general path, which words the error as AWS does.
+    func putRecords(_ request: PutRecordsFastDecoder.Request, encoding: AWSBodyEncoding) async throws -> [UInt8]? {
         if let name = request.streamName {
             guard (1...128).contains(name.utf8.count), RequestReader.Pattern.name.matches(name[...].utf8) else {
                 return nil
@@ -83,7 +83,8 @@ extension KinesisService {
         if let arn = request.streamARN { input["StreamARN"] = .string(arn) }
         var reader = try RequestReader(.map(input))
         let name = try streamName(&reader)
-        return try await storeEntries(request.records, explicitHashKeys: request.explicitHashKeys, in: name).json
+        let outcome = try await storeEntries(request.records, explicitHashKeys: request.explicitHashKeys, in: name)
+        return outcome.encoded(encoding)
     }
 
     /// Stores PutRecords' entries (validated) and answers per entry, in order.
