@@ -124,7 +124,13 @@ public enum KinesisSequenceNumber {
     /// and `2` in its low one, as AWS's are; nil for any other decimal. Unlike ``decode(_:)`` it
     /// does not require the other fields to agree, so numbers AWS writes differently there map too.
     public static func position(of text: String) -> UInt64? {
-        guard let limbs = limbs(text), limbs.2 >> 56 == 2, limbs.0 & 0xF == 2 else { return nil }
+        var text = text
+        return text.withUTF8 { position(ofDigits: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``position(of:)`` of the decimal whose ASCII digits are `digits`.
+    public static func position(ofDigits digits: UnsafeRawBufferPointer) -> UInt64? {
+        guard let limbs = limbs(digits), limbs.2 >> 56 == 2, limbs.0 & 0xF == 2 else { return nil }
         return limbs.1 >> 16 | (limbs.2 & 0xFFFF) << 48
     }
 
@@ -144,23 +150,27 @@ public enum KinesisSequenceNumber {
     /// The value of a decimal of at most 57 digits that fits in 192 bits, or nil. Digits are
     /// taken 19 at a time (what fits a UInt64), so the limbs are multiplied three times, not 57.
     private static func limbs(_ text: String) -> Limbs? {
-        let utf8 = text.utf8
-        guard !utf8.isEmpty, utf8.count <= 57 else { return nil }
+        var text = text
+        return text.withUTF8 { limbs(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``limbs(_:)`` of the digits in `digits`.
+    private static func limbs(_ digits: UnsafeRawBufferPointer) -> Limbs? {
+        guard !digits.isEmpty, digits.count <= 57 else { return nil }
         var limbs: Limbs = (0, 0, 0)
-        var chunk: UInt64 = 0
-        var chunkDigits = 0
+        var start = 0
         // The first chunk is the short one, so every later chunk has 19 digits.
-        var chunkEnd = utf8.count % 19 == 0 ? 19 : utf8.count % 19
-        for character in utf8 {
-            guard character >= 0x30, character <= 0x39 else { return nil }
-            chunk = chunk &* 10 &+ UInt64(character &- 0x30)
-            chunkDigits += 1
-            if chunkDigits == chunkEnd {
-                guard multiply(&limbs, by: powersOfTen[chunkDigits], adding: chunk) else { return nil }
-                chunk = 0
-                chunkDigits = 0
-                chunkEnd = 19
+        var end = digits.count % 19 == 0 ? 19 : digits.count % 19
+        while start < digits.count {
+            var chunk: UInt64 = 0
+            for index in start..<end {
+                let digit = digits[index] &- 0x30
+                guard digit < 10 else { return nil }
+                chunk = chunk &* 10 &+ UInt64(digit)
             }
+            guard multiply(&limbs, by: powersOfTen[end - start], adding: chunk) else { return nil }
+            start = end
+            end += 19
         }
         return limbs
     }

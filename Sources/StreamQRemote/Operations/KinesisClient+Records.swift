@@ -55,24 +55,27 @@ extension KinesisClient {
         limit: Int? = nil,
         streamARN: String? = nil
     ) async throws -> GetRecordsOutput {
+        try await getRecords(iterator: iterator, limit: limit, streamARN: streamARN) {
+            payload,
+            encoding throws(KinesisClientError.Reason) in
+            try GetRecordsOutput.decode(payload, encoding)
+        }
+    }
+
+    /// ``getRecords(iterator:limit:streamARN:)`` with the 200 answer's body turned into a `T` by
+    /// `decode` (given the body and its encoding).
+    func getRecords<T>(
+        iterator: String,
+        limit: Int?,
+        streamARN: String?,
+        decode: ([UInt8], AWSBodyEncoding) throws(KinesisClientError.Reason) -> T
+    ) async throws -> T {
         var input: [String: AWSValue] = ["ShardIterator": .string(iterator)]
         if let limit { input["Limit"] = .integer(Int64(limit)) }
         if let streamARN { input["StreamARN"] = .string(streamARN) }
         let encoding = await requestEncoding()
         var body: [UInt8] = []
         encoding.encode(.map(input), into: &body)
-        return try await call("GetRecords", body: body, encoding: encoding, streamARN: streamARN) {
-            payload,
-            answer throws(KinesisClientError.Reason) in
-            // The common answer is read directly; anything else through the general decoder.
-            if let output = GetRecordsOutput(fastDecoding: payload, encoding: answer) { return output }
-            do {
-                return try GetRecordsOutput(ResponseReader("GetRecords", try answer.decode(payload)))
-            } catch let error as KinesisClientError {
-                throw error.reason
-            } catch {
-                throw .invalidResponse("body is not \(answer == .json ? "JSON" : "CBOR") (\(error))")
-            }
-        }
+        return try await call("GetRecords", body: body, encoding: encoding, streamARN: streamARN, decode: decode)
     }
 }
