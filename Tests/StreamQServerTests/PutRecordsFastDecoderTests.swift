@@ -88,7 +88,7 @@ import Testing
             ]),
         ])
         func decodeCBOR(_ value: AWSValue) -> PutRecordsFastDecoder.Request? {
-            AWSCBOR.encode(value).withUnsafeBytes { PutRecordsFastDecoder.decodeCBOR($0, maxDataBytes: 4) }
+            AWSCBOR.encode(value).withUnsafeBytes { PutRecordsFastDecoder.decodeCBOR($0, maxDataBytes: 5) }
         }
         let request = try #require(decodeCBOR(body))
         #expect(request.streamName == "logs")
@@ -111,7 +111,7 @@ import Testing
             ]),
             .map([
                 "StreamName": .string("s"),
-                "Records": .list([.map(["Data": .blob([1, 2, 3, 4, 5]), "PartitionKey": .string("k")])]),
+                "Records": .list([.map(["Data": .blob([1, 2, 3, 4, 5, 6]), "PartitionKey": .string("k")])]),
             ]),
             .map([
                 "StreamName": .string("s"),
