@@ -107,7 +107,7 @@ public final class KinesisClient: Sendable {
 
     /// The encoding of the next request's body (see ``KinesisClientConfiguration/BodyEncoding``):
     /// under `.automatic`, what the endpoint's probe found, probing first when nothing is known.
-    func requestEncoding() async -> AWSBodyEncoding {
+    public func requestEncoding() async -> AWSBodyEncoding {
         switch configuration.bodyEncoding {
         case .json: return .json
         case .cbor: return .cbor
