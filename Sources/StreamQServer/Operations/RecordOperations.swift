@@ -146,12 +146,19 @@ extension KinesisService {
             }
         }
         var perShard: [ShardID: (records: Int, bytes: Int)] = [:]
+        // Counted per run of one shard (a request usually holds one or a few), added up per shard after.
+        var run: (shard: ShardID, records: Int, bytes: Int)?
         var entries: [PutRecordsOutcome.Entry] = []
         entries.reserveCapacity(records.count)
         for index in records.indices {
             if let result = stored[index] {
-                perShard[result.shard, default: (0, 0)].records += 1
-                perShard[result.shard, default: (0, 0)].bytes += records[index].data.count
+                if let current = run, current.shard != result.shard {
+                    perShard[current.shard, default: (0, 0)].records += current.records
+                    perShard[current.shard, default: (0, 0)].bytes += current.bytes
+                    run = nil
+                }
+                let counted = run ?? (result.shard, 0, 0)
+                run = (result.shard, counted.records + 1, counted.bytes + records[index].data.count)
                 entries.append(.stored(shard: result.shard, sequence: result.sequenceNumber.sequence))
             } else if let throttled = failures[index] {
                 entries.append(.failed(code: "ProvisionedThroughputExceededException", message: throttled))
@@ -159,6 +166,10 @@ extension KinesisService {
                 let message = internalFailures[index] ?? "Internal Service Failure"
                 entries.append(.failed(code: "InternalFailure", message: message))
             }
+        }
+        if let current = run {
+            perShard[current.shard, default: (0, 0)].records += current.records
+            perShard[current.shard, default: (0, 0)].bytes += current.bytes
         }
         for (shard, counts) in perShard {
             metrics.recordsIn(stream: name, shard: shard, records: counts.records, bytes: counts.bytes)
