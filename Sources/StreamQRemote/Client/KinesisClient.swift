@@ -89,13 +89,7 @@ public final class KinesisClient: Sendable {
                 to: target,
                 timeout: configuration.requestTimeout
             )
-            let bytes: ByteBuffer
-            do {
-                bytes = try await response.body.collect(upTo: configuration.maximumResponseBytes)
-            } catch {
-                throw Self.transportReason(error)
-            }
-            let payload = Array(bytes.readableBytesView)
+            let payload = try await Self.body(of: response, upTo: configuration.maximumResponseBytes)
             guard response.status == .ok else {
                 throw .service(
                     Self.decodeError(status: Int(response.status.code), headers: response.headers, body: payload)
@@ -103,6 +97,31 @@ public final class KinesisClient: Sendable {
             }
             return try decode(payload, Self.encoding(of: response.headers))
         }
+    }
+
+    /// The body of `response`, read chunk by chunk into one array sized by its `Content-Length`
+    /// (one copy; a GetRecords answer is megabytes).
+    static func body(
+        of response: HTTPClientResponse,
+        upTo limit: Int
+    ) async throws(KinesisClientError.Reason) -> [UInt8] {
+        var payload: [UInt8] = []
+        if let length = response.headers.first(name: "content-length").flatMap(Int.init), length <= limit {
+            payload.reserveCapacity(length)
+        }
+        do {
+            for try await chunk in response.body {
+                guard payload.count + chunk.readableBytes <= limit else {
+                    throw KinesisClientError.Reason.transport("the answer is larger than \(limit) bytes")
+                }
+                chunk.withUnsafeReadableBytes { payload.append(contentsOf: $0) }
+            }
+        } catch let reason as KinesisClientError.Reason {
+            throw reason
+        } catch {
+            throw transportReason(error)
+        }
+        return payload
     }
 
     /// The encoding of the next request's body (see ``KinesisClientConfiguration/BodyEncoding``):
