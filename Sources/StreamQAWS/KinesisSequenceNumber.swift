@@ -66,45 +66,54 @@ public enum KinesisSequenceNumber {
             default: chunks.2 = remainder
             }
         }
-        appendDigits(chunks.2, padded: false, to: &buffer)
-        appendDigits(chunks.1, padded: true, to: &buffer)
-        appendDigits(chunks.0, padded: true, to: &buffer)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 57) { scratch in
+            var start = writeDigits(chunks.0, padded: true, endingAt: 57, in: scratch)
+            start = writeDigits(chunks.1, padded: true, endingAt: start, in: scratch)
+            start = writeDigits(chunks.2, padded: false, endingAt: start, in: scratch)
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[start...]))
+        }
     }
 
     /// "00" to "99": two digits per division.
-    private static let digitPairs: [UInt8] = (0..<100).flatMap { (pair: Int) -> [UInt8] in
-        let tens = UInt8(pair / 10)
-        let ones = UInt8(pair % 10)
-        return [0x30 + tens, 0x30 + ones]
-    }
+    private static let digitPairs: StaticString = """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859606162636465666768697071727374757677787980\
+        81828384858687888990919293949596979899
+        """
 
-    private static func appendDigits(_ value: UInt64, padded: Bool, to buffer: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { scratch in
-            var value = value
-            var start = 20
-            while value >= 100 {
-                let pair = Int(value % 100) * 2
-                value /= 100
-                start -= 2
-                scratch[start] = digitPairs[pair]
-                scratch[start + 1] = digitPairs[pair + 1]
-            }
-            if value >= 10 {
-                start -= 2
-                scratch[start] = digitPairs[Int(value) * 2]
-                scratch[start + 1] = digitPairs[Int(value) * 2 + 1]
-            } else {
-                start -= 1
-                scratch[start] = UInt8(truncatingIfNeeded: value) + 0x30
-            }
-            if padded {
-                while start > 1 {  // 19 digits in all
-                    start -= 1
-                    scratch[start] = 0x30
-                }
-            }
-            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[start...]))
+    /// Writes the digits of `value` (a base-10^19 chunk) to end just before `end` in `scratch`,
+    /// padded with zeros to 19 digits when `padded`; returns where they start.
+    private static func writeDigits(
+        _ value: UInt64,
+        padded: Bool,
+        endingAt end: Int,
+        in scratch: UnsafeMutableBufferPointer<UInt8>
+    ) -> Int {
+        let pairs = digitPairs.utf8Start
+        var value = value
+        var start = end
+        while value >= 100 {
+            let pair = Int(value % 100) * 2
+            value /= 100
+            start -= 2
+            scratch[start] = pairs[pair]
+            scratch[start + 1] = pairs[pair + 1]
         }
+        if value >= 10 {
+            start -= 2
+            scratch[start] = pairs[Int(value) * 2]
+            scratch[start + 1] = pairs[Int(value) * 2 + 1]
+        } else {
+            start -= 1
+            scratch[start] = UInt8(truncatingIfNeeded: value) + 0x30
+        }
+        if padded {
+            while start > end - 19 {
+                start -= 1
+                scratch[start] = 0x30
+            }
+        }
+        return start
     }
 
     /// The shard number, position and stream creation seconds a decimal names; nil unless it has
@@ -124,7 +133,13 @@ public enum KinesisSequenceNumber {
     /// and `2` in its low one, as AWS's are; nil for any other decimal. Unlike ``decode(_:)`` it
     /// does not require the other fields to agree, so numbers AWS writes differently there map too.
     public static func position(of text: String) -> UInt64? {
-        guard let limbs = limbs(text), limbs.2 >> 56 == 2, limbs.0 & 0xF == 2 else { return nil }
+        var text = text
+        return text.withUTF8 { position(ofDigits: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``position(of:)`` of the decimal whose ASCII digits are `digits`.
+    public static func position(ofDigits digits: UnsafeRawBufferPointer) -> UInt64? {
+        guard let limbs = limbs(digits), limbs.2 >> 56 == 2, limbs.0 & 0xF == 2 else { return nil }
         return limbs.1 >> 16 | (limbs.2 & 0xFFFF) << 48
     }
 
@@ -144,23 +159,27 @@ public enum KinesisSequenceNumber {
     /// The value of a decimal of at most 57 digits that fits in 192 bits, or nil. Digits are
     /// taken 19 at a time (what fits a UInt64), so the limbs are multiplied three times, not 57.
     private static func limbs(_ text: String) -> Limbs? {
-        let utf8 = text.utf8
-        guard !utf8.isEmpty, utf8.count <= 57 else { return nil }
+        var text = text
+        return text.withUTF8 { limbs(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``limbs(_:)`` of the digits in `digits`.
+    private static func limbs(_ digits: UnsafeRawBufferPointer) -> Limbs? {
+        guard !digits.isEmpty, digits.count <= 57 else { return nil }
         var limbs: Limbs = (0, 0, 0)
-        var chunk: UInt64 = 0
-        var chunkDigits = 0
+        var start = 0
         // The first chunk is the short one, so every later chunk has 19 digits.
-        var chunkEnd = utf8.count % 19 == 0 ? 19 : utf8.count % 19
-        for character in utf8 {
-            guard character >= 0x30, character <= 0x39 else { return nil }
-            chunk = chunk &* 10 &+ UInt64(character &- 0x30)
-            chunkDigits += 1
-            if chunkDigits == chunkEnd {
-                guard multiply(&limbs, by: powersOfTen[chunkDigits], adding: chunk) else { return nil }
-                chunk = 0
-                chunkDigits = 0
-                chunkEnd = 19
+        var end = digits.count % 19 == 0 ? 19 : digits.count % 19
+        while start < digits.count {
+            var chunk: UInt64 = 0
+            for index in start..<end {
+                let digit = digits[index] &- 0x30
+                guard digit < 10 else { return nil }
+                chunk = chunk &* 10 &+ UInt64(digit)
             }
+            guard multiply(&limbs, by: powersOfTen[end - start], adding: chunk) else { return nil }
+            start = end
+            end += 19
         }
         return limbs
     }

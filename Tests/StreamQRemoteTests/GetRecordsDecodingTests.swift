@@ -43,4 +43,45 @@ import Testing
             #expect(GetRecordsOutput(fastDecoding: Array(unusual.utf8)) == nil, "\(unusual)")
         }
     }
+
+    /// A CBOR answer as `streamq serve` writes it (an indefinite-length Records array, tag 1 around
+    /// milliseconds, data as bytes) reads the same directly as through the general decoder.
+    @Test func theCBORFastPathReadsWhatTheGeneralDecoderReads() throws {
+        func record(_ sequence: String, _ key: String, _ data: [UInt8], _ arrival: Int64) -> AWSValue {
+            .map([
+                "ApproximateArrivalTimestamp": .timestamp(milliseconds: arrival), "Data": .blob(data),
+                "EncryptionType": .string("NONE"), "PartitionKey": .string(key), "SequenceNumber": .string(sequence),
+            ])
+        }
+        var bytes: [UInt8] = [0xA3, 0x67] + Array("Records".utf8) + [0x9F]
+        AWSCBOR.encode(
+            record("49590338271490256608559692538361571095921575989136588898", "é", [0, 255], 17),
+            into: &bytes
+        )
+        AWSCBOR.encode(record("2", "k", [], 1_767_225_601_000), into: &bytes)
+        bytes.append(0xFF)
+        AWSCBOR.encode(.string("MillisBehindLatest"), into: &bytes)
+        AWSCBOR.encode(.integer(12), into: &bytes)
+        AWSCBOR.encode(.string("NextShardIterator"), into: &bytes)
+        AWSCBOR.encode(.string("AAAA/iter+=="), into: &bytes)
+        let fast = try #require(GetRecordsOutput(fastDecoding: bytes, encoding: .cbor))
+        let general = try GetRecordsOutput(ResponseReader("GetRecords", try AWSCBOR.decode(bytes)))
+        #expect(fast == general)
+        #expect(fast.records.map(\.data) == [[0, 255], []])
+        #expect(fast.records.map(\.partitionKey) == ["é", "k"])
+        #expect(fast.records.map(\.approximateArrivalMilliseconds) == [17, 1_767_225_601_000])
+        #expect(fast.nextShardIterator == "AAAA/iter+==")
+        #expect(fast.millisBehindLatest == 12)
+        for unusual: AWSValue in [
+            .map(["Records": .list([]), "MillisBehindLatest": .integer(0), "ChildShards": .list([])]),
+            .map([
+                "Records": .list([.map(["SequenceNumber": .string("1"), "PartitionKey": .string("k")])]),
+                "NextShardIterator": .string("i"),
+            ]),
+            .map(["Records": .list([]), "NextShardIterator": .string("i"), "New": .integer(1)]),
+        ] {
+            #expect(GetRecordsOutput(fastDecoding: AWSCBOR.encode(unusual), encoding: .cbor) == nil, "\(unusual)")
+        }
+        #expect(GetRecordsOutput(fastDecoding: bytes + [0], encoding: .cbor) == nil)
+    }
 }

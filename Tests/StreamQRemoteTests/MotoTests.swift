@@ -1,3 +1,4 @@
+import StreamQAWS
 import StreamQClient
 import StreamQRemote
 import StreamQSQL
@@ -39,6 +40,7 @@ struct MotoTests {
         let server = try await SpawnedServer.moto()
         defer { server.stop() }
         try await withClient(try server.configuration()) { client in
+            #expect(await client.requestEncoding() == .json)  // moto reads no CBOR: the probe says so
             try await client.createStream(name: "moto-stream", shardCount: 2)
             let summary = try await client.waitUntilActive(.name("moto-stream"))
             #expect(summary.openShardCount == 2)

@@ -11,7 +11,7 @@ import Testing
             PutRecordsEntry(data: [], partitionKey: "é", explicitHashKey: "42"),
         ]
         for stream in [KinesisStreamReference.name("s"), .arn("arn:aws:kinesis:us-east-1:000000000000:stream/s")] {
-            let value = try AWSJSON.decode(PutRecordsEntry.requestBody(stream, entries))
+            let value = try AWSJSON.decode(PutRecordsEntry.requestBody(stream, entries, encoding: .json))
             switch stream {
             case .name(let name): #expect(value["StreamName"]?.stringValue == name)
             case .arn(let arn): #expect(value["StreamARN"]?.stringValue == arn)
@@ -24,7 +24,62 @@ import Testing
     }
 }
 
+extension PutRecordsBodyTests {
+    /// The CBOR body reads back, through the general CBOR decoder, as its entries, data as bytes.
+    @Test func aCBORPutRecordsBodyCarriesTheDataAsBytes() throws {
+        let entries = [
+            PutRecordsEntry(data: [0, 1, 255], partitionKey: "k\"1\\"),
+            PutRecordsEntry(data: [], partitionKey: "é", explicitHashKey: "42"),
+        ]
+        let value = try AWSCBOR.decode(PutRecordsEntry.requestBody(.name("s"), entries, encoding: .cbor))
+        #expect(value["StreamName"]?.stringValue == "s")
+        let records = try #require(value["Records"]?.listValue)
+        #expect(records.map { $0["Data"] } == [.blob([0, 1, 255]), .blob([])])
+        #expect(records.map { $0["PartitionKey"]?.stringValue } == ["k\"1\\", "é"])
+        #expect(records.map { $0["ExplicitHashKey"]?.stringValue } == [nil, "42"])
+    }
+}
+
 @Suite struct PutRecordsAnswerTests {
+    /// The direct reading of a CBOR answer agrees with the general decoder's (definite and
+    /// indefinite lengths), and leaves anything unusual to it.
+    @Test func theCommonCBORAnswerIsReadDirectly() throws {
+        let answer: AWSValue = .map([
+            "FailedRecordCount": .integer(1),
+            "Records": .list([
+                .map(["SequenceNumber": .string("4968"), "ShardId": .string("shardId-000000000001")]),
+                .map([
+                    "ErrorCode": .string("ProvisionedThroughputExceededException"),
+                    "ErrorMessage": .string("Rate exceeded"),
+                ]),
+                .map(["SequenceNumber": .string("4969"), "ShardId": .string("shardId-000000000001")]),
+            ]),
+            "EncryptionType": .string("KMS"),
+        ])
+        let bytes = AWSCBOR.encode(answer)
+        let fast = try #require(PutRecordsResult(fastDecoding: bytes, encoding: .cbor))
+        let general = try PutRecordsResult(ResponseReader("PutRecords", try AWSCBOR.decode(bytes)), expectedCount: 3)
+        #expect(fast == general)
+        #expect(fast.failedRecordCount == 1)
+        // The same answer with an indefinite-length Records array (its last member: keys are sorted).
+        let recordsKey: [UInt8] = [0x67] + Array("Records".utf8)
+        let start = try #require(bytes.firstRange(of: recordsKey)).upperBound
+        var indefinite = bytes
+        indefinite[start] = 0x9F
+        indefinite.append(0xFF)
+        #expect(PutRecordsResult(fastDecoding: indefinite, encoding: .cbor) == fast)
+        for unusual: AWSValue in [
+            .map(["FailedRecordCount": .integer(0), "Records": .list([]), "Extra": .bool(true)]),
+            .map(["FailedRecordCount": .integer(0), "Records": .list([.map(["SequenceNumber": .string("1")])])]),
+            .map(["Records": .list([])]),
+            .map(["FailedRecordCount": .string("0"), "Records": .list([])]),
+        ] {
+            #expect(PutRecordsResult(fastDecoding: AWSCBOR.encode(unusual), encoding: .cbor) == nil, "\(unusual)")
+        }
+        #expect(PutRecordsResult(fastDecoding: [], encoding: .cbor) == nil)
+        #expect(PutRecordsResult(fastDecoding: bytes + [0], encoding: .cbor) == nil)
+    }
+
     /// The direct reading of an answer agrees with the general decoder's, and leaves anything
     /// unusual to it.
     @Test func theCommonAnswerIsReadDirectly() throws {

@@ -51,6 +51,37 @@ import Testing
         }
     }
 
+    /// `streamq serve` answers the client's probe in CBOR, so records travel as raw bytes; a
+    /// client fixed to either encoding puts and reads the same records.
+    @Test func talksCBORWhenTheServerDoesAndEitherEncodingWhenAsked() async throws {
+        try await withStreamqServer { server in
+            try await withClient(try server.configuration()) { client in
+                #expect(await client.requestEncoding() == .cbor)
+                try await client.createStream(name: "events", shardCount: 1)
+                _ = try await client.waitUntilActive(.name("events"))
+            }
+            for encoding in [KinesisClientConfiguration.BodyEncoding.json, .cbor] {
+                var configuration = try server.configuration()
+                configuration.bodyEncoding = encoding
+                try await withClient(configuration) { client in
+                    let stream = KinesisStreamReference.name("events")
+                    let records = Self.records(range: 0..<300) + [PutRecordsEntry(data: [0, 255], partitionKey: "é")]
+                    let stored = try await client.putRecordsReliably(stream: stream, records: records)
+                    let shard = try #require(stored.first?.shardID)
+                    let iterator = try await client.getShardIterator(
+                        stream,
+                        shardID: shard,
+                        position: .atSequenceNumber(stored[0].sequenceNumber)
+                    )
+                    let read = try await client.getRecords(iterator: iterator, limit: 10_000)
+                    #expect(read.records.map(\.data) == records.map(\.data), "\(encoding)")
+                    #expect(read.records.map(\.partitionKey) == records.map(\.partitionKey), "\(encoding)")
+                    #expect(read.records.map(\.sequenceNumber) == stored.map(\.sequenceNumber), "\(encoding)")
+                }
+            }
+        }
+    }
+
     @Test func putsReliablyAndReadsEveryShardInOrderThroughASplit() async throws {
         try await withStreamqServer { server in
             try await withClient(try server.configuration()) { client in

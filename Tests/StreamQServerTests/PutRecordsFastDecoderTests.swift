@@ -76,4 +76,52 @@ import Testing
             #expect(PutRecordsFastDecoder.decode(Array(body[..<length]), maxDataBytes: 1 << 20) == nil)
         }
     }
+
+    /// A CBOR body (as the AWS SDKs for Java and streamq's client send it) reads as the general
+    /// decoder reads it; anything unusual goes to the general path.
+    @Test func readsTheCommonCBORShape() throws {
+        let body: AWSValue = .map([
+            "StreamName": .string("logs"),
+            "Records": .list([
+                .map(["Data": .blob(Array("hello".utf8)), "PartitionKey": .string("k1")]),
+                .map(["Data": .blob([]), "PartitionKey": .string("k2"), "ExplicitHashKey": .string("42")]),
+            ]),
+        ])
+        func decodeCBOR(_ value: AWSValue) -> PutRecordsFastDecoder.Request? {
+            AWSCBOR.encode(value).withUnsafeBytes { PutRecordsFastDecoder.decodeCBOR($0, maxDataBytes: 5) }
+        }
+        let request = try #require(decodeCBOR(body))
+        #expect(request.streamName == "logs")
+        #expect(request.records.map(\.partitionKey) == ["k1", "k2"])
+        #expect(request.records.map(\.data) == [Array("hello".utf8), []])
+        #expect(request.explicitHashKeys == [nil, "42"])
+        let unusual: [AWSValue] = [
+            .map(["StreamName": .string("s"), "Records": .list([])]),
+            .map([
+                "StreamName": .string("s"),
+                "Records": .list([.map(["Data": .string("aGk="), "PartitionKey": .string("k")])]),
+            ]),
+            .map([
+                "StreamName": .string("s"),
+                "Records": .list([.map(["Data": .blob([1]), "PartitionKey": .string("é")])]),
+            ]),
+            .map([
+                "StreamName": .string("s"),
+                "Records": .list([.map(["Data": .blob([1]), "PartitionKey": .string("")])]),
+            ]),
+            .map([
+                "StreamName": .string("s"),
+                "Records": .list([.map(["Data": .blob([1, 2, 3, 4, 5, 6]), "PartitionKey": .string("k")])]),
+            ]),
+            .map([
+                "StreamName": .string("s"),
+                "Records": .list([.map(["Data": .blob([1]), "PartitionKey": .string("k"), "X": .null])]),
+            ]),
+            .map([
+                "StreamName": .integer(5),
+                "Records": .list([.map(["Data": .blob([1]), "PartitionKey": .string("k")])]),
+            ]),
+        ]
+        for value in unusual { #expect(decodeCBOR(value) == nil, "\(value)") }
+    }
 }

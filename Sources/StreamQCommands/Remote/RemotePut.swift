@@ -4,9 +4,13 @@ import Synchronization
 
 /// `streamq put --endpoint URL`: stdin lines become records through PutRecords.
 ///
-/// Records are spread over lanes by partition key (eight; with `--aggregate`, one per open shard);
-/// each lane sends requests of up to 500 records (and 5 MiB) one after another, and the lanes run
-/// side by side, so a key's records are stored in input order while requests overlap. A request
+/// Records are spread over lanes by the shard their partition key hashes to (eight lanes, split
+/// evenly among the open shards, a key's lane fixed by its hash; with `--aggregate`, one per open
+/// shard), so a request goes to one shard (the server appends and syncs it as one run, not as four
+/// pieces); each lane sends requests of up to 500 records (and 5 MiB) one after another, and the
+/// lanes run side by side, so a key's records are stored in input order while requests overlap.
+/// The lanes follow the shards as listed at the start: after a reshard a request may span shards,
+/// and order still holds. A request
 /// goes out when it is full or stdin goes quiet. `putRecordsReliably` re-drives only the entries
 /// the service failed and never sends an acknowledged one twice. Memory: at most two requests per
 /// lane.
@@ -27,12 +31,16 @@ struct RemotePut {
     func run(rejections: inout RejectionLog) async throws -> (sent: Int, stored: Int, failure: (any Error)?) {
         var keys = LinePartitionKeys(fixedKey: fixedKey, keyField: keyField, maxRecordBytes: maxRecordBytes)
         var reader = LineReader()
-        // With aggregation a lane is a shard: [start of its hash range] sorted, to find a key's shard.
-        let shardStarts: [HashKey] =
-            aggregate
-            ? try await client.listShards(.name(stream), filter: .atLatest).compactMap { HashKey($0.startingHashKey) }
-                .sorted() : []
-        var lanes = [Lane](repeating: Lane(), count: aggregate ? max(1, shardStarts.count) : Self.laneCount)
+        // [start of its hash range] of each open shard, sorted, to find a key's shard.
+        let shardStarts = try await client.listShards(.name(stream), filter: .atLatest)
+            .compactMap { HashKey($0.startingHashKey) }.sorted()
+        // Lanes per shard without aggregation (a shard beyond the eighth shares a lane).
+        let lanesPerShard = max(1, Self.laneCount / max(1, shardStarts.count))
+        var lanes = [Lane](
+            repeating: Lane(),
+            count: aggregate
+                ? max(1, shardStarts.count) : min(Self.laneCount, max(1, shardStarts.count) * lanesPerShard)
+        )
         let acknowledged = StoredCount()
         var lineNumber = 0
         var sent = 0
@@ -81,13 +89,14 @@ struct RemotePut {
                     continue
                 }
                 sent += 1
+                let hash = HashKey.forPartitionKey(key)
+                let shard = shardStarts.lastIndex { $0 <= hash } ?? 0
                 guard aggregate else {
-                    let index = Int(UInt(bitPattern: key.hashValue) % UInt(Self.laneCount))
+                    let index = (shard * lanesPerShard + Int(hash % UInt128(lanesPerShard))) % lanes.count
                     try await enqueue(PutRecordsEntry(data: Array(line), partitionKey: key), count: 1, lane: index)
                     continue
                 }
-                let hash = HashKey.forPartitionKey(key)
-                let index = max(0, (shardStarts.lastIndex { $0 <= hash }) ?? 0)
+                let index = shard
                 let record = UserRecord(partitionKey: key, data: Array(line))
                 if !lanes[index].aggregator.fits(record), let (entry, count) = lanes[index].aggregator.take() {
                     try await enqueue(entry, count: count, lane: index)

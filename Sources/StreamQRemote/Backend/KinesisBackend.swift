@@ -461,8 +461,8 @@ public final class KinesisBackend: StreamBackend, Sendable {
                 lastGetRecords.withLock {
                     $0[ShardKey(stream: cursor.stream, shard: cursor.shard)] = .now
                 }
-                let output = try await client.getRecords(iterator: current, limit: limit)
-                return try await entryFrom(output, at: cursor, keeping: entry?.pending ?? [])
+                let (output, records) = try await getStoredRecords(iterator: current, limit: limit, shard: cursor.shard)
+                return try await entryFrom(output, records, at: cursor, keeping: entry?.pending ?? [])
             } catch let error as KinesisClientError where replacements < 3 && Self.isStaleIterator(error) {
                 logger.debug(
                     "replacing a shard iterator",
@@ -474,13 +474,15 @@ public final class KinesisBackend: StreamBackend, Sendable {
         }
     }
 
+    /// The entry for `cursor` after an answer whose records (as stored records) are `records`.
     private func entryFrom(
         _ output: GetRecordsOutput,
+        _ records: [StoredRecord],
         at cursor: ShardCursor,
         keeping pending: [StoredRecord]
     ) async throws -> ShardIteratorCache.Entry {
         var entry = ShardIteratorCache.Entry(
-            pending: pending + (try Self.storedRecords(output.records, shard: cursor.shard)),
+            pending: pending.isEmpty ? records : pending + records,
             iterator: output.nextShardIterator,
             childShards: try output.childShards.map { try Self.shardID($0.shardID) },
             millisBehindLatest: output.millisBehindLatest ?? 0
@@ -541,38 +543,51 @@ public final class KinesisBackend: StreamBackend, Sendable {
         var stored: [StoredRecord] = []
         stored.reserveCapacity(records.count)
         for record in records {
-            let number = SequenceNumber(
-                sequence: try ShardSequenceMapping.position(of: record.sequenceNumber),
-                shard: shard
+            appendStored(
+                SequenceNumber(sequence: try ShardSequenceMapping.position(of: record.sequenceNumber), shard: shard),
+                arrivalMilliseconds: record.approximateArrivalMilliseconds ?? 0,
+                partitionKey: record.partitionKey,
+                data: record.data,
+                isEncrypted: record.encryptionType == "KMS",
+                to: &stored
             )
-            let arrival = record.approximateArrivalMilliseconds ?? 0
-            let encrypted = record.encryptionType == "KMS"
-            guard let users = KPLAggregate.decode(record.data) else {
-                stored.append(
-                    StoredRecord(
-                        sequenceNumber: number,
-                        arrivalMilliseconds: arrival,
-                        partitionKey: record.partitionKey,
-                        explicitHashKey: nil,
-                        data: record.data,
-                        isEncrypted: encrypted
-                    )
-                )
-                continue
-            }
-            for user in users {
-                stored.append(
-                    StoredRecord(
-                        sequenceNumber: number,
-                        arrivalMilliseconds: arrival,
-                        partitionKey: user.partitionKey,
-                        explicitHashKey: user.explicitHashKey.flatMap { HashKey($0) },
-                        data: user.data,
-                        isEncrypted: encrypted
-                    )
-                )
-            }
         }
         return stored
+    }
+
+    /// Appends one service record to `stored`: itself, or the user records of a KPL aggregate.
+    static func appendStored(
+        _ number: SequenceNumber,
+        arrivalMilliseconds: Int64,
+        partitionKey: String,
+        data: [UInt8],
+        isEncrypted: Bool,
+        to stored: inout [StoredRecord]
+    ) {
+        guard let users = KPLAggregate.decode(data) else {
+            stored.append(
+                StoredRecord(
+                    sequenceNumber: number,
+                    arrivalMilliseconds: arrivalMilliseconds,
+                    partitionKey: partitionKey,
+                    explicitHashKey: nil,
+                    data: data,
+                    isEncrypted: isEncrypted
+                )
+            )
+            return
+        }
+        for user in users {
+            stored.append(
+                StoredRecord(
+                    sequenceNumber: number,
+                    arrivalMilliseconds: arrivalMilliseconds,
+                    partitionKey: user.partitionKey,
+                    explicitHashKey: user.explicitHashKey.flatMap { HashKey($0) },
+                    data: user.data,
+                    isEncrypted: isEncrypted
+                )
+            )
+        }
     }
 }

@@ -42,6 +42,22 @@ struct ShardSequenceMapping: Sendable, Equatable {
         throw unsupported(sequenceNumber)
     }
 
+    /// ``position(of:)`` of the decimal whose ASCII digits are `digits`; nil for neither form.
+    static func position(ofDigits digits: UnsafeRawBufferPointer) -> UInt64? {
+        if let position = KinesisSequenceNumber.position(ofDigits: digits) { return position }
+        guard !digits.isEmpty, digits.count <= 20 else { return nil }
+        var value: UInt64 = 0
+        for byte in digits {
+            let digit = byte &- 0x30
+            guard digit < 10 else { return nil }
+            let (scaled, overflowA) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowB) = scaled.addingReportingOverflow(UInt64(digit))
+            guard !overflowA, !overflowB else { return nil }
+            value = sum
+        }
+        return value
+    }
+
     /// The service's sequence number at `position` in this shard.
     func sequenceNumber(at position: UInt64) -> String {
         switch form {

@@ -5,10 +5,11 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import StreamQAWS
+import Synchronization
 
-/// A low-level Kinesis Data Streams client: AWS JSON 1.1 over HTTP(S) with SigV4 signing, timeouts
-/// on every call and retries with full-jitter backoff, plus typed methods for the operations
-/// streamq uses.
+/// A low-level Kinesis Data Streams client: AWS JSON 1.1 or CBOR 1.1 over HTTP(S) with SigV4
+/// signing, timeouts on every call and retries with full-jitter backoff, plus typed methods for
+/// the operations streamq uses.
 ///
 /// Sequence numbers stay decimal strings throughout (AWS's are 186-bit integers).
 /// Call ``shutdown()`` when done: the client owns its HTTP connection pool.
@@ -17,6 +18,9 @@ public final class KinesisClient: Sendable {
     let httpClient: HTTPClient
     let signer: SigV4Signer
     let logger: Logger
+    /// Under ``KinesisClientConfiguration/BodyEncoding/automatic``: the probe of the endpoint's
+    /// encoding, in flight or done (see ``requestEncoding()``).
+    let encodingProbe = Mutex<Task<AWSBodyEncoding?, Never>?>(nil)
 
     public init(configuration: KinesisClientConfiguration, logger: Logger = Logger(label: "streamq.kinesis-client")) {
         self.configuration = configuration
@@ -38,7 +42,7 @@ public final class KinesisClient: Sendable {
         try await httpClient.shutdown()
     }
 
-    /// Sends `operation` (e.g. `ListShards`) with `input` as its JSON body and returns the decoded
+    /// Sends `operation` (e.g. `ListShards`) with `input` as its body and returns the decoded
     /// response body (an empty map for operations without output).
     ///
     /// Throttling (`ProvisionedThroughputExceededException`, `LimitExceededException`,
@@ -51,55 +55,121 @@ public final class KinesisClient: Sendable {
     /// - Throws: ``KinesisClientError`` naming the operation and the attempts made,
     ///   ``KinesisEndpointError`` for an unusable ARN, `CancellationError` when cancelled.
     public func call(_ operation: String, _ input: AWSValue, streamARN: String? = nil) async throws -> AWSValue {
-        try await call(operation, body: AWSJSON.encode(input), streamARN: streamARN)
-    }
-
-    /// Like ``call(_:_:streamARN:)`` with a JSON body the caller encoded (PutRecords writes its
-    /// own, without a value tree).
-    func call(_ operation: String, body: [UInt8], streamARN: String?) async throws -> AWSValue {
-        try await call(operation, body: body, streamARN: streamARN) { payload throws(KinesisClientError.Reason) in
+        let encoding = await requestEncoding()
+        var body: [UInt8] = []
+        encoding.encode(input, into: &body)
+        return try await call(operation, body: body, encoding: encoding, streamARN: streamARN) {
+            payload,
+            answer throws(KinesisClientError.Reason) in
             if payload.isEmpty { return .map([:]) }
             do {
-                return try AWSJSON.decode(payload)
+                return try answer.decode(payload)
             } catch {
-                throw .invalidResponse("body is not JSON (\(error))")
+                throw .invalidResponse("body is not \(answer == .json ? "JSON" : "CBOR") (\(error))")
             }
         }
     }
 
-    /// Sends `operation` with `body` (and `headers`, signed with the rest) and turns the 200
-    /// answer's body into a `T` with `decode` (retries, errors and timeouts as
-    /// ``call(_:_:streamARN:)``; every attempt carries the same headers).
+    /// Sends `operation` with `body` in `encoding` (and `headers`, signed with the rest) and turns
+    /// the 200 answer's body, in the encoding its `Content-Type` names (JSON when it names none),
+    /// into a `T` with `decode` (retries, errors and timeouts as ``call(_:_:streamARN:)``; every
+    /// attempt carries the same headers).
     func call<T>(
         _ operation: String,
         body: [UInt8],
+        encoding: AWSBodyEncoding,
         streamARN: String?,
         headers: [(name: String, value: String)] = [],
-        decode: ([UInt8]) throws(KinesisClientError.Reason) -> T
+        decode: ([UInt8], AWSBodyEncoding) throws(KinesisClientError.Reason) -> T
     ) async throws -> T {
         let target = try configuration.endpoint.target(for: operation, arn: streamARN)
         return try await withRetries(operation) { () async throws(KinesisClientError.Reason) -> T in
             let response = try await send(
                 operation,
                 body: body,
+                encoding: encoding,
                 to: target,
                 headers: headers,
                 timeout: configuration.requestTimeout
             )
-            let bytes: ByteBuffer
-            do {
-                bytes = try await response.body.collect(upTo: configuration.maximumResponseBytes)
-            } catch {
-                throw Self.transportReason(error)
-            }
-            let payload = Array(bytes.readableBytesView)
+            let payload = try await Self.body(of: response, upTo: configuration.maximumResponseBytes)
             guard response.status == .ok else {
                 throw .service(
                     Self.decodeError(status: Int(response.status.code), headers: response.headers, body: payload)
                 )
             }
-            return try decode(payload)
+            return try decode(payload, Self.encoding(of: response.headers))
         }
+    }
+
+    /// The body of `response`, read chunk by chunk into one array sized by its `Content-Length`
+    /// (one copy; a GetRecords answer is megabytes).
+    static func body(
+        of response: HTTPClientResponse,
+        upTo limit: Int
+    ) async throws(KinesisClientError.Reason) -> [UInt8] {
+        var payload: [UInt8] = []
+        if let length = response.headers.first(name: "content-length").flatMap(Int.init), length <= limit {
+            payload.reserveCapacity(length)
+        }
+        do {
+            for try await chunk in response.body {
+                guard payload.count + chunk.readableBytes <= limit else {
+                    throw KinesisClientError.Reason.transport("the answer is larger than \(limit) bytes")
+                }
+                chunk.withUnsafeReadableBytes { payload.append(contentsOf: $0) }
+            }
+        } catch let reason as KinesisClientError.Reason {
+            throw reason
+        } catch {
+            throw transportReason(error)
+        }
+        return payload
+    }
+
+    /// The encoding of the next request's body (see ``KinesisClientConfiguration/BodyEncoding``):
+    /// under `.automatic`, what the endpoint's probe found, probing first when nothing is known.
+    public func requestEncoding() async -> AWSBodyEncoding {
+        switch configuration.bodyEncoding {
+        case .json: return .json
+        case .cbor: return .cbor
+        case .automatic:
+            let probe = encodingProbe.withLock { probe in
+                if let probe { return probe }
+                let started = Task { await self.probeEncoding() }
+                probe = started
+                return started
+            }
+            if let encoding = await probe.value { return encoding }
+            encodingProbe.withLock { if $0 == probe { $0 = nil } }  // no answer: probe again next time
+            return .json
+        }
+    }
+
+    /// Sends `ListStreams` (limit 1) in CBOR once, without retries: CBOR when the endpoint answers
+    /// 200 in CBOR, JSON for any other answer, nil without one.
+    private func probeEncoding() async -> AWSBodyEncoding? {
+        do {
+            let target = try configuration.endpoint.target(for: "ListStreams", arn: nil)
+            let response = try await send(
+                "ListStreams",
+                body: AWSCBOR.encode(.map(["Limit": .integer(1)])),
+                encoding: .cbor,
+                to: target,
+                timeout: configuration.requestTimeout
+            )
+            _ = try await response.body.collect(upTo: configuration.maximumResponseBytes)
+            let speaksCBOR = response.status == .ok && Self.encoding(of: response.headers) == .cbor
+            logger.debug("probed the endpoint's body encoding", metadata: ["cbor": "\(speaksCBOR)"])
+            return speaksCBOR ? .cbor : .json
+        } catch {
+            return nil
+        }
+    }
+
+    /// The encoding an answer's `Content-Type` names; JSON when it names none.
+    static func encoding(of headers: HTTPHeaders) -> AWSBodyEncoding {
+        headers.first(name: "content-type").flatMap(AWSBodyEncoding.init(contentType:)) ?? .json
     }
 
     /// Runs `attempt` until it succeeds, fails with a reason that is not retryable, or the
@@ -127,11 +197,12 @@ public final class KinesisClient: Sendable {
         }
     }
 
-    /// Sends one signed attempt, `headers` signed with the rest, and returns the response with
-    /// its body still to be read.
+    /// Sends one signed attempt with `body` in `encoding`, `headers` signed with the rest, and
+    /// returns the response with its body still to be read.
     func send(
         _ operation: String,
         body: [UInt8],
+        encoding: AWSBodyEncoding,
         to target: KinesisEndpoint.Target,
         headers: [(name: String, value: String)] = [],
         timeout: Duration
@@ -141,7 +212,7 @@ public final class KinesisClient: Sendable {
             path: target.path,
             headers: [
                 (name: "Host", value: target.host),
-                (name: "Content-Type", value: AWSBodyEncoding.json.contentType),
+                (name: "Content-Type", value: encoding.contentType),
                 (name: "X-Amz-Target", value: "Kinesis_20131202.\(operation)"),
             ] + headers,
             body: body
@@ -184,7 +255,7 @@ public final class KinesisClient: Sendable {
     /// The AWS error of a non-200 answer: the code from `__type` (or `X-Amzn-ErrorType`) after any
     /// `#` and before any `:`, the message from `message` or `Message`.
     static func decodeError(status: Int, headers: HTTPHeaders, body: [UInt8]) -> AWSError {
-        let decoded = try? AWSJSON.decode(body)
+        let decoded = try? encoding(of: headers).decode(body)
         let type = decoded?["__type"]?.stringValue ?? headers.first(name: "x-amzn-errortype")
         let message = decoded?["message"]?.stringValue ?? decoded?["Message"]?.stringValue
         guard let type else {

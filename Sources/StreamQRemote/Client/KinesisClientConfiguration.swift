@@ -29,6 +29,22 @@ public struct KinesisClientConfiguration: Sendable {
     public var putRecordsMaximumBytes = 10 * 1024 * 1024
     /// The largest response body accepted (a 10 MiB GetRecords answer is about 14 MiB of JSON).
     public var maximumResponseBytes = 64 * 1024 * 1024
+    /// How request bodies are encoded; default ``BodyEncoding/automatic``.
+    public var bodyEncoding = BodyEncoding.automatic
+
+    /// The body encoding of requests (answers come in their request's).
+    public enum BodyEncoding: Sendable, Equatable {
+        /// CBOR 1.1 when the endpoint speaks it, else AWS JSON 1.1: the client asks once, with a
+        /// `ListStreams` in CBOR before its first call, and takes CBOR when the answer is a CBOR
+        /// 200 (`streamq serve`, AWS); moto answers in JSON. A probe that gets no answer is made
+        /// again before the next call.
+        case automatic
+        /// AWS JSON 1.1: record data travels as base64.
+        case json
+        /// CBOR 1.1 (`application/x-amz-cbor-1.1`, what the AWS SDKs for Java send): record data
+        /// travels as raw bytes.
+        case cbor
+    }
 
     public init(endpoint: KinesisEndpoint, credentials: SigV4Credentials) {
         self.endpoint = endpoint

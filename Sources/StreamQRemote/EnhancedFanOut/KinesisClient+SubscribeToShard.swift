@@ -28,7 +28,13 @@ extension KinesisClient {
         let body = AWSJSON.encode(.map(members))
         let response = try await withRetries(operation) {
             () async throws(KinesisClientError.Reason) -> HTTPClientResponse in
-            let response = try await send(operation, body: body, to: target, timeout: configuration.subscriptionTimeout)
+            let response = try await send(
+                operation,
+                body: body,
+                encoding: .json,  // the events' payloads are read as JSON
+                to: target,
+                timeout: configuration.subscriptionTimeout
+            )
             guard response.status == .ok else {
                 let errorBody: ByteBuffer
                 do {

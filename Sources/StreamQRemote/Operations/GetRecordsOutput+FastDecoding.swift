@@ -18,7 +18,7 @@ extension GetRecordsOutput {
         self = output
     }
 
-    private init(records: [KinesisRecord], nextShardIterator: String, millisBehindLatest: Int64?) {
+    init(records: [KinesisRecord], nextShardIterator: String, millisBehindLatest: Int64?) {
         self.records = records
         self.nextShardIterator = nextShardIterator
         self.millisBehindLatest = millisBehindLatest

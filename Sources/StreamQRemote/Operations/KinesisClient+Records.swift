@@ -10,21 +10,25 @@ extension KinesisClient {
         records: [PutRecordsEntry],
         idempotent: IdempotentAppend? = nil
     ) async throws -> PutRecordsResult {
-        try await call(
+        let encoding = await requestEncoding()
+        return try await call(
             "PutRecords",
-            body: PutRecordsEntry.requestBody(stream, records),
+            body: PutRecordsEntry.requestBody(stream, records, encoding: encoding),
+            encoding: encoding,
             streamARN: stream.arn,
             headers: idempotent?.headers ?? []
-        ) { payload throws(KinesisClientError.Reason) in
+        ) { payload, answer throws(KinesisClientError.Reason) in
             // The common answer is read directly; anything else through the general decoder.
-            if let result = PutRecordsResult(fastDecoding: payload), result.entries.count == records.count {
+            if let result = PutRecordsResult(fastDecoding: payload, encoding: answer),
+                result.entries.count == records.count
+            {
                 return result
             }
             let response: AWSValue
             do {
-                response = try AWSJSON.decode(payload)
+                response = try answer.decode(payload)
             } catch {
-                throw .invalidResponse("body is not JSON (\(error))")
+                throw .invalidResponse("body is not \(answer == .json ? "JSON" : "CBOR") (\(error))")
             }
             do {
                 return try PutRecordsResult(ResponseReader("PutRecords", response), expectedCount: records.count)
@@ -55,20 +59,27 @@ extension KinesisClient {
         limit: Int? = nil,
         streamARN: String? = nil
     ) async throws -> GetRecordsOutput {
+        try await getRecords(iterator: iterator, limit: limit, streamARN: streamARN) {
+            payload,
+            encoding throws(KinesisClientError.Reason) in
+            try GetRecordsOutput.decode(payload, encoding)
+        }
+    }
+
+    /// ``getRecords(iterator:limit:streamARN:)`` with the 200 answer's body turned into a `T` by
+    /// `decode` (given the body and its encoding).
+    func getRecords<T>(
+        iterator: String,
+        limit: Int?,
+        streamARN: String?,
+        decode: ([UInt8], AWSBodyEncoding) throws(KinesisClientError.Reason) -> T
+    ) async throws -> T {
         var input: [String: AWSValue] = ["ShardIterator": .string(iterator)]
         if let limit { input["Limit"] = .integer(Int64(limit)) }
         if let streamARN { input["StreamARN"] = .string(streamARN) }
-        return try await call("GetRecords", body: AWSJSON.encode(.map(input)), streamARN: streamARN) {
-            payload throws(KinesisClientError.Reason) in
-            // The common answer is read directly; anything else through the general decoder.
-            if let output = GetRecordsOutput(fastDecoding: payload) { return output }
-            do {
-                return try GetRecordsOutput(ResponseReader("GetRecords", try AWSJSON.decode(payload)))
-            } catch let error as KinesisClientError {
-                throw error.reason
-            } catch {
-                throw .invalidResponse("body is not JSON (\(error))")
-            }
-        }
+        let encoding = await requestEncoding()
+        var body: [UInt8] = []
+        encoding.encode(.map(input), into: &body)
+        return try await call("GetRecords", body: body, encoding: encoding, streamARN: streamARN, decode: decode)
     }
 }

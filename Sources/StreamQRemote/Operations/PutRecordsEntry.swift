@@ -16,9 +16,20 @@ public struct PutRecordsEntry: Sendable, Equatable {
     /// What the entry counts against the PutRecords request limit: data plus partition key bytes.
     public var size: Int { data.count + partitionKey.utf8.count }
 
-    /// A PutRecords body in AWS JSON 1.1, written directly (the client's hot path: no value tree,
-    /// base64 straight into the body).
-    static func requestBody(_ stream: KinesisStreamReference, _ records: [PutRecordsEntry]) -> [UInt8] {
+    /// A PutRecords body in `encoding`, written directly (the client's hot path: no value tree).
+    static func requestBody(
+        _ stream: KinesisStreamReference,
+        _ records: [PutRecordsEntry],
+        encoding: AWSBodyEncoding
+    ) -> [UInt8] {
+        switch encoding {
+        case .json: jsonBody(stream, records)
+        case .cbor: cborBody(stream, records)
+        }
+    }
+
+    /// A PutRecords body in AWS JSON 1.1: base64 straight into the body.
+    static func jsonBody(_ stream: KinesisStreamReference, _ records: [PutRecordsEntry]) -> [UInt8] {
         var body: [UInt8] = []
         body.reserveCapacity(64 + records.reduce(0) { $0 + $1.data.count * 4 / 3 + $1.partitionKey.utf8.count + 48 })
         let member = stream.member
@@ -39,5 +50,35 @@ public struct PutRecordsEntry: Sendable, Equatable {
         }
         body.append(contentsOf: "]}".utf8)
         return body
+    }
+
+    /// A PutRecords body in CBOR 1.1: each record's data as a byte string, copied as it is.
+    static func cborBody(_ stream: KinesisStreamReference, _ records: [PutRecordsEntry]) -> [UInt8] {
+        var body: [UInt8] = []
+        body.reserveCapacity(64 + records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count + 40 })
+        let member = stream.member
+        AWSCBOR.appendHead(major: 5, 2, to: &body)
+        AWSCBOR.encode(.string(member.key), into: &body)
+        AWSCBOR.encode(member.value, into: &body)
+        appendText("Records", to: &body)
+        AWSCBOR.appendHead(major: 4, UInt64(records.count), to: &body)
+        for record in records {
+            AWSCBOR.appendHead(major: 5, record.explicitHashKey == nil ? 2 : 3, to: &body)
+            appendText("Data", to: &body)
+            AWSCBOR.appendHead(major: 2, UInt64(record.data.count), to: &body)
+            body.append(contentsOf: record.data)
+            appendText("PartitionKey", to: &body)
+            appendText(record.partitionKey, to: &body)
+            if let explicitHashKey = record.explicitHashKey {
+                appendText("ExplicitHashKey", to: &body)
+                appendText(explicitHashKey, to: &body)
+            }
+        }
+        return body
+    }
+
+    private static func appendText(_ text: String, to body: inout [UInt8]) {
+        AWSCBOR.appendHead(major: 3, UInt64(text.utf8.count), to: &body)
+        body.append(contentsOf: text.utf8)
     }
 }

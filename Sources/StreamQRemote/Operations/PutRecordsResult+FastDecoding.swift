@@ -16,7 +16,7 @@ extension PutRecordsResult {
         self = result
     }
 
-    private init(failedRecordCount: Int, entries: [Entry], encryptionType: String?) {
+    init(failedRecordCount: Int, entries: [Entry], encryptionType: String?) {
         self.failedRecordCount = failedRecordCount
         self.entries = entries
         self.encryptionType = encryptionType
@@ -51,17 +51,26 @@ extension PutRecordsResult {
             if tokens.consume(UInt8(ascii: "]")) { return entries }
             repeat {
                 guard tokens.consume(UInt8(ascii: "{")) else { return nil }
-                var fields: [String: String] = [:]
+                var sequence: String?
+                var shard: String?
+                var code: String?
+                var message: String?
                 repeat {
                     guard let key = tokens.plainString(), tokens.consume(UInt8(ascii: ":")),
                         let value = tokens.plainString()
                     else { return nil }
-                    fields[key] = value
+                    switch key {
+                    case "SequenceNumber": sequence = value
+                    case "ShardId": shard = value
+                    case "ErrorCode": code = value
+                    case "ErrorMessage": message = value
+                    default: return nil
+                    }
                 } while tokens.consume(UInt8(ascii: ","))
                 guard tokens.consume(UInt8(ascii: "}")) else { return nil }
-                if let code = fields["ErrorCode"] {
-                    entries.append(.failed(code: code, message: fields["ErrorMessage"] ?? ""))
-                } else if let shard = fields["ShardId"], let sequence = fields["SequenceNumber"], fields.count == 2 {
+                if let code {
+                    entries.append(.failed(code: code, message: message ?? ""))
+                } else if let shard, let sequence, message == nil {
                     entries.append(.stored(RecordLocation(shardID: shard, sequenceNumber: sequence)))
                 } else {
                     return nil

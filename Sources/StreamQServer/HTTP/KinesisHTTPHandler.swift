@@ -68,11 +68,14 @@ struct KinesisHTTPHandler: Sendable {
                 )
             }
             let stamped = operationName == "PutRecords" ? try KinesisService.stampedAppend(in: request.headers) : nil
-            if operationName == "PutRecords", encoding == .json,
-                let request = body.withUnsafeReadableBytes({
-                    PutRecordsFastDecoder.decode($0, maxDataBytes: KinesisService.maxDataBytes)
+            if operationName == "PutRecords",
+                let request = body.withUnsafeReadableBytes({ bytes in
+                    switch encoding {
+                    case .json: PutRecordsFastDecoder.decode(bytes, maxDataBytes: KinesisService.maxDataBytes)
+                    case .cbor: PutRecordsFastDecoder.decodeCBOR(bytes, maxDataBytes: KinesisService.maxDataBytes)
+                    }
                 }),
-                let output = try await service.putRecords(request, stamped: stamped)
+                let output = try await service.putRecords(request, encoding: encoding, stamped: stamped)
             {
                 let response = Response(
                     status: .ok,

@@ -64,9 +64,13 @@ extension KinesisService {
         return try await storeEntries(records, explicitHashKeys: explicitKeys, in: name, stamped: stamped).value
     }
 
-    /// PutRecords from the fast decoder; nil when a member breaks a rule, so the caller takes the
-    /// general path, which words the error as AWS does.
-    func putRecords(_ request: PutRecordsFastDecoder.Request, stamped: StampedAppend?) async throws -> [UInt8]? {
+    /// PutRecords from the fast decoder, answered in `encoding`; nil when a member breaks a rule,
+    /// so the caller takes the general path, which words the error as AWS does.
+    func putRecords(
+        _ request: PutRecordsFastDecoder.Request,
+        encoding: AWSBodyEncoding,
+        stamped: StampedAppend?
+    ) async throws -> [UInt8]? {
         if let name = request.streamName {
             guard (1...128).contains(name.utf8.count), RequestReader.Pattern.name.matches(name[...].utf8) else {
                 return nil
@@ -85,12 +89,13 @@ extension KinesisService {
         if let arn = request.streamARN { input["StreamARN"] = .string(arn) }
         var reader = try RequestReader(.map(input))
         let name = try streamName(&reader)
-        return try await storeEntries(
+        let outcome = try await storeEntries(
             request.records,
             explicitHashKeys: request.explicitHashKeys,
             in: name,
             stamped: stamped
-        ).json
+        )
+        return outcome.encoded(encoding)
     }
 
     /// Stores PutRecords' entries (validated) and answers per entry, in order; with `stamped`, as
@@ -155,12 +160,19 @@ extension KinesisService {
             }
         }
         var perShard: [ShardID: (records: Int, bytes: Int)] = [:]
+        // Counted per run of one shard (a request usually holds one or a few), added up per shard after.
+        var run: (shard: ShardID, records: Int, bytes: Int)?
         var entries: [PutRecordsOutcome.Entry] = []
         entries.reserveCapacity(records.count)
         for index in records.indices {
             if let result = stored[index] {
-                perShard[result.shard, default: (0, 0)].records += 1
-                perShard[result.shard, default: (0, 0)].bytes += records[index].data.count
+                if let current = run, current.shard != result.shard {
+                    perShard[current.shard, default: (0, 0)].records += current.records
+                    perShard[current.shard, default: (0, 0)].bytes += current.bytes
+                    run = nil
+                }
+                let counted = run ?? (result.shard, 0, 0)
+                run = (result.shard, counted.records + 1, counted.bytes + records[index].data.count)
                 entries.append(.stored(shard: result.shard, sequence: result.sequenceNumber.sequence))
             } else if let throttled = failures[index] {
                 entries.append(.failed(code: "ProvisionedThroughputExceededException", message: throttled))
@@ -168,6 +180,10 @@ extension KinesisService {
                 let message = internalFailures[index] ?? "Internal Service Failure"
                 entries.append(.failed(code: "InternalFailure", message: message))
             }
+        }
+        if let current = run {
+            perShard[current.shard, default: (0, 0)].records += current.records
+            perShard[current.shard, default: (0, 0)].bytes += current.bytes
         }
         for (shard, counts) in perShard {
             metrics.recordsIn(stream: name, shard: shard, records: counts.records, bytes: counts.bytes)

@@ -50,22 +50,17 @@ struct GetRecordsAnswerWriter {
             )
             body.append(contentsOf: #""}"#.utf8)
         case .cbor:
-            AWSCBOR.appendHead(major: 5, 5, to: &body)
-            appendCBORText("ApproximateArrivalTimestamp")
-            body.append(0xC1)  // tag 1 around epoch milliseconds, as AWS writes it
+            body.append(contentsOf: CBORRecordParts.start)
             appendCBORInteger(record.arrivalMilliseconds)
-            appendCBORText("Data")
+            body.append(contentsOf: CBORRecordParts.data)
             AWSCBOR.appendHead(major: 2, UInt64(record.data.count), to: &body)
             body.append(contentsOf: record.data)
-            appendCBORText("EncryptionType")
-            appendCBORText(record.isEncrypted ? "KMS" : "NONE")
-            appendCBORText("PartitionKey")
+            body.append(contentsOf: record.isEncrypted ? CBORRecordParts.encryptedKMS : CBORRecordParts.encryptedNone)
             AWSCBOR.appendHead(major: 3, UInt64(record.partitionKey.count), to: &body)
             body.append(contentsOf: record.partitionKey)
-            appendCBORText("SequenceNumber")
-            // A text head with a one-byte length (the shortest form for the 56 or 57 digits),
-            // filled in once the digits are written straight into the body.
-            body.append(0x60 | 24)
+            // The key, then a text head with a one-byte length (the shortest form for the 56 or 57
+            // digits), filled in once the digits are written straight into the body.
+            body.append(contentsOf: CBORRecordParts.sequenceNumber)
             let lengthIndex = body.count
             body.append(0)
             KinesisSequenceNumber.append(
@@ -122,5 +117,25 @@ struct GetRecordsAnswerWriter {
         } else {
             AWSCBOR.appendHead(major: 1, UInt64(bitPattern: -1 - number), to: &body)
         }
+    }
+}
+
+/// The bytes of a CBOR record that do not vary, made once: the keys (in sorted order, as
+/// ``AWSCBOR`` writes them) and the heads around the values.
+private enum CBORRecordParts {
+    /// A map of five, `ApproximateArrivalTimestamp`, and tag 1 (epoch milliseconds, as AWS writes it).
+    static let start: [UInt8] = [0xA5] + text("ApproximateArrivalTimestamp") + [0xC1]
+    static let data = text("Data")
+    /// `EncryptionType` `NONE` or `KMS`, then the `PartitionKey` key.
+    static let encryptedNone = text("EncryptionType") + text("NONE") + text("PartitionKey")
+    static let encryptedKMS = text("EncryptionType") + text("KMS") + text("PartitionKey")
+    /// `SequenceNumber`, and the head of a text with a one-byte length.
+    static let sequenceNumber = text("SequenceNumber") + [0x60 | 24]
+
+    private static func text(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        AWSCBOR.appendHead(major: 3, UInt64(text.utf8.count), to: &bytes)
+        bytes.append(contentsOf: text.utf8)
+        return bytes
     }
 }

@@ -84,4 +84,63 @@ struct PutRecordsOutcome {
         bytes.append(contentsOf: #""}"#.utf8)
         return bytes
     }
+
+    /// The answer in CBOR 1.1, written directly: what ``AWSCBOR`` writes for ``value`` (keys in
+    /// sorted order), without a value tree.
+    var cbor: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 + entries.count * 96)
+        AWSCBOR.appendHead(major: 5, 3, to: &bytes)
+        Self.appendText("EncryptionType", to: &bytes)
+        Self.appendText(encryptionType, to: &bytes)
+        Self.appendText("FailedRecordCount", to: &bytes)
+        AWSCBOR.appendHead(major: 0, UInt64(failedCount), to: &bytes)
+        Self.appendText("Records", to: &bytes)
+        AWSCBOR.appendHead(major: 4, UInt64(entries.count), to: &bytes)
+        var shardNames: [ShardID: [UInt8]] = [:]  // the text item "shardId-000000000001", made once per shard
+        for entry in entries {
+            switch entry {
+            case .stored(let shard, let sequence):
+                AWSCBOR.appendHead(major: 5, 2, to: &bytes)
+                Self.appendText("SequenceNumber", to: &bytes)
+                // A text head with a one-byte length (the shortest form for the 56 or 57 digits),
+                // filled in once the digits are written straight into the body.
+                bytes.append(0x60 | 24)
+                let lengthIndex = bytes.count
+                bytes.append(0)
+                KinesisSequenceNumber.append(
+                    record: sequence,
+                    shard: shard.number,
+                    createdSeconds: createdSeconds,
+                    to: &bytes
+                )
+                bytes[lengthIndex] = UInt8(bytes.count - lengthIndex - 1)
+                Self.appendText("ShardId", to: &bytes)
+                if let name = shardNames[shard] {
+                    bytes.append(contentsOf: name)
+                } else {
+                    var name: [UInt8] = []
+                    Self.appendText(shard.description, to: &name)
+                    shardNames[shard] = name
+                    bytes.append(contentsOf: name)
+                }
+            case .failed(let code, let message):
+                AWSCBOR.encode(.map(["ErrorCode": .string(code), "ErrorMessage": .string(message)]), into: &bytes)
+            }
+        }
+        return bytes
+    }
+
+    /// The answer in `encoding`.
+    func encoded(_ encoding: AWSBodyEncoding) -> [UInt8] {
+        switch encoding {
+        case .json: json
+        case .cbor: cbor
+        }
+    }
+
+    private static func appendText(_ text: String, to bytes: inout [UInt8]) {
+        AWSCBOR.appendHead(major: 3, UInt64(text.utf8.count), to: &bytes)
+        bytes.append(contentsOf: text.utf8)
+    }
 }
