@@ -213,6 +213,63 @@ import FoundationNetworking
             #expect(after.split(separator: " ")[3] == "100")
         }
     }
+
+    @Test func aConfigFileShipsEachSourceToItsStreamWithItsParser() throws {
+        try CommandRunner.withScratch { streamq in
+            let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
+            try Data("level=info msg=one\nlevel=warn msg=two\n".utf8).write(
+                to: URL(fileURLWithPath: root + "/logs/app.log")
+            )
+            let access = #"10.0.0.1 - - [30/Nov/2026:07:00:00 +0000] "GET /a HTTP/1.1" 200 512 "-" "curl/8""#
+            try Data((access + "\n").utf8).write(to: URL(fileURLWithPath: root + "/logs/access.log"))
+            _ = try streamq.succeed("create-stream", "app")
+            _ = try streamq.succeed("create-stream", "web")
+            let config = root + "/ship.yaml"
+            try Data(
+                """
+                state_dir: \(root)/state
+                sources:
+                  - name: app
+                    paths: ["\(root)/logs/app.log"]
+                    stream: app
+                    parser: logfmt
+                  - name: web
+                    paths: ["\(root)/logs/access.log"]
+                    stream: web
+                    parser: nginx
+                """.utf8
+            ).write(to: URL(fileURLWithPath: config))
+            let outcome = try streamq.run(["ship", "--config", config, "--once"], input: nil)
+            #expect(outcome.status == 0, "\(outcome.stderr)")
+            #expect(outcome.stderr.contains("shipped 2 lines from 1 file to app"))
+            #expect(outcome.stderr.contains("shipped 1 line from 1 file to web"))
+            let app = try streamq.succeed("read", "app").lines.map {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
+            }
+            #expect(app.map { $0["msg"] as? String } == ["one", "two"])
+            let web = try streamq.succeed("read", "web").lines.map {
+                try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] ?? [:]
+            }
+            #expect(web.first?["status"] as? Int == 200)
+            #expect(web.first?["path"] as? String == "/a")
+            #expect(FileManager.default.fileExists(atPath: root + "/state/app/checkpoints.json"))
+            #expect(FileManager.default.fileExists(atPath: root + "/state/web/checkpoints.json"))
+
+            // A second run ships nothing again: each source resumes from its own checkpoint.
+            let again = try streamq.run(["ship", "--config", config, "--once"], input: nil)
+            #expect(again.stderr.contains("shipped 0 lines from 1 file to app"))
+
+            try Data("sources:\n  - {name: a, paths: [x], stream: app, parser: xml}\n".utf8).write(
+                to: URL(fileURLWithPath: config)
+            )
+            let bad = try streamq.run(["ship", "--config", config, "--once"], input: nil)
+            #expect(bad.status != 0)
+            #expect(bad.stderr.contains("\(config): sources[0].parser must be none, json"))
+            let mixed = try streamq.run(["ship", "--config", config, "--path", "x"], input: nil)
+            #expect(mixed.stderr.contains("--config takes the sources from the file"))
+        }
+    }
 }
 
 /// A blocking HTTP GET: status and body.
