@@ -31,23 +31,81 @@ struct RecordEncoder: Sendable {
         quotedName == hostField || quotedName == fileField || quotedName == offsetField
     }
 
+    /// What encoding a line found.
+    struct Outcome {
+        var parseFailed: Bool
+        var truncated: Bool
+    }
+
     func encode(_ line: LogLine, file: String) -> Encoded {
-        var text = line.text[...]
-        var truncated = line.isTruncated
+        var data: [UInt8] = []
+        let outcome = append(
+            line.text[...],
+            offset: line.offset,
+            originalBytes: line.originalBytes,
+            isTruncated: line.isTruncated,
+            origin: origin(file: file),
+            to: &data
+        )
+        return Encoded(data: data, parseFailed: outcome.parseFailed, truncated: outcome.truncated)
+    }
+
+    /// `"host":…,"file":…,"offset":`, the same for every line of a file: made once per read of it.
+    func origin(file: String) -> [UInt8] {
+        var origin = Array("\"host\":".utf8)
+        JSONString.append(host.utf8, to: &origin)
+        origin.append(contentsOf: ",\"file\":".utf8)
+        JSONString.append(file.utf8, to: &origin)
+        origin.append(contentsOf: ",\"offset\":".utf8)
+        return origin
+    }
+
+    /// Appends the record of the line `text` (starting at byte `offset` of its file) to `output`,
+    /// with `origin` from ``origin(file:)``.
+    func append(
+        _ text: ArraySlice<UInt8>,
+        offset: Int,
+        originalBytes: Int,
+        isTruncated: Bool,
+        origin: [UInt8],
+        to output: inout [UInt8]
+    ) -> Outcome {
+        let start = output.count
+        var text = text
+        var truncated = isTruncated
         while true {
-            let encoded = encode(text: text, line: line, file: file, truncated: truncated)
-            if encoded.data.count <= maxRecordBytes || text.isEmpty { return encoded }
+            let parseFailed = append(
+                text: text,
+                offset: offset,
+                originalBytes: originalBytes,
+                truncated: truncated,
+                origin: origin,
+                to: &output
+            )
+            let bytes = output.count - start
+            if bytes <= maxRecordBytes || text.isEmpty {
+                return Outcome(parseFailed: parseFailed, truncated: truncated)
+            }
             // Escapes can make a record several times its line: cut the line in proportion and retry.
-            let keep = max(0, text.count * maxRecordBytes / encoded.data.count - 1024)
+            output.removeSubrange(start...)
+            let keep = max(0, text.count * maxRecordBytes / bytes - 1024)
             text = text.prefix(keep)
             truncated = true
         }
     }
 
-    private func encode(text: ArraySlice<UInt8>, line: LogLine, file: String, truncated: Bool) -> Encoded {
+    /// Appends one record; returns whether the parser rejected the line.
+    private func append(
+        text: ArraySlice<UInt8>,
+        offset: Int,
+        originalBytes: Int,
+        truncated: Bool,
+        origin: [UInt8],
+        to output: inout [UInt8]
+    ) -> Bool {
         let message = Self.isValidUTF8(text) ? text : Array(String(decoding: text, as: UTF8.self).utf8)[...]
-        var output: [UInt8] = [UInt8(ascii: "{")]
-        output.reserveCapacity(message.count + file.utf8.count + host.utf8.count + 64)
+        let start = output.count
+        output.append(UInt8(ascii: "{"))
         var parseError: String?
         var timeError: String?
         var hasMessage = false
@@ -83,21 +141,19 @@ struct RecordEncoder: Sendable {
                 output.append(UInt8(ascii: ","))
             }
         } catch {
-            output.removeSubrange(1...)
+            output.removeSubrange((start + 1)...)
             parseError = error.message
         }
         if !hasMessage {
-            output.append(contentsOf: "\"message\":".utf8)
+            output.append(contentsOf: Self.messageKey)
             JSONString.append(message, to: &output)
             output.append(UInt8(ascii: ","))
         }
-        output.append(contentsOf: "\"host\":".utf8)
-        JSONString.append(host.utf8, to: &output)
-        output.append(contentsOf: ",\"file\":".utf8)
-        JSONString.append(file.utf8, to: &output)
-        output.append(contentsOf: ",\"offset\":\(line.offset)".utf8)
+        output.append(contentsOf: origin)
+        Self.appendDecimal(offset, to: &output)
         if truncated {
-            output.append(contentsOf: ",\"_truncated\":true,\"_original_bytes\":\(line.originalBytes)".utf8)
+            output.append(contentsOf: ",\"_truncated\":true,\"_original_bytes\":".utf8)
+            Self.appendDecimal(originalBytes, to: &output)
         }
         if let parseError {
             output.append(contentsOf: ",\"_parse_error\":".utf8)
@@ -108,12 +164,39 @@ struct RecordEncoder: Sendable {
             JSONString.append(timeError.utf8, to: &output)
         }
         output.append(UInt8(ascii: "}"))
-        return Encoded(data: output, parseFailed: parseError != nil || timeError != nil, truncated: truncated)
+        return parseError != nil || timeError != nil
+    }
+
+    private static let messageKey = Array("\"message\":".utf8)
+
+    /// Appends the digits of a non-negative `value`, without making a String.
+    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var rest = UInt64(max(0, value))
+            var index = buffer.count
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
+        }
     }
 
     /// Whether `text` is UTF-8; ASCII lines (most log lines) are told apart without building a String.
     private static func isValidUTF8(_ text: ArraySlice<UInt8>) -> Bool {
-        let ascii = text.withUnsafeBufferPointer { bytes in !bytes.contains { $0 >= 0x80 } }
+        let ascii = text.withUnsafeBytes { bytes in
+            // Eight bytes at a time: a byte of 0x80 or above is not ASCII.
+            var index = 0
+            while index + 8 <= bytes.count {
+                if bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 {
+                    return false
+                }
+                index += 8
+            }
+            return !bytes[index...].contains { $0 >= 0x80 }
+        }
         return ascii || String(validating: text, as: UTF8.self) != nil
     }
 }

@@ -25,7 +25,7 @@ extension ShipSession {
                     maxBytes: .max,
                     includeUnterminated: false,
                     flushingGroup: true
-                ).records : []
+                ).records : LineBatch()
             guard !records.isEmpty, try stillHolds(file.entry.fingerprint, handle) else {
                 file.heldGroupEnd = nil
                 continue

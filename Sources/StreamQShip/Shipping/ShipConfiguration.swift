@@ -42,11 +42,12 @@ public struct ShipConfiguration: Sendable {
     /// Appends sent and not yet acknowledged, per file: inside the store's deduplication window of
     /// five, so a resent append gets its original position back.
     public var maxInFlightAppendsPerFile = 4
-    /// Appends cut ahead and named in the checkpoint, per file, those in flight included. Every cut
-    /// writes the checkpoint (an append is never sent before it is named there), so cutting several
-    /// at once spares a checkpoint write per append. After a crash they are all resent; one the
-    /// store has stored and no longer remembers is refused as older than its window, which proves
-    /// it stored (a producer's appends are stored in order without gaps), and counts as acknowledged.
+    /// Appends cut ahead and named in the checkpoint, per file, those in flight included. An append
+    /// is never sent before the checkpoint names it, so those beyond the ones in flight are named
+    /// while the others are stored, and are sent as soon as acknowledgements make room. After a
+    /// crash they are all resent; one the store has stored and no longer remembers is refused as
+    /// older than its window, which proves it stored (a producer's appends are stored in order
+    /// without gaps), and counts as acknowledged.
     public var maxPendingAppendsPerFile = 8
     /// How often open files are checked for growth, truncation and rotation.
     public var pollInterval: Duration = .milliseconds(100)

@@ -11,6 +11,8 @@ enum ShipEvent: Sendable {
     case tick
     case stop
     case completed(key: UInt64, sequence: UInt64, result: Result<SequenceNumber, any Error>)
+    /// A checkpoint write started by ``ShipSession/pump()`` or ``ShipSession/tick()`` is done.
+    case checkpointWritten(version: UInt64, result: Result<Void, ShipError>)
 }
 
 /// One run of a shipper: the files it tails, their appends in flight and the checkpoint. Used by
@@ -18,12 +20,15 @@ enum ShipEvent: Sendable {
 final class ShipSession {
     let configuration: ShipConfiguration
     let backend: any StreamBackend
+    /// The backend when it is a local store: appends then go to it already encoded.
+    let localStore: StreamStore?
     let logger: Logger
     let events: AsyncStream<ShipEvent>.Continuation
     let glob: PathGlob
     let recordScanner: RecordScanner
     let encoder: RecordEncoder
     let stateDirectory: StateDirectory
+    let checkpointWriter: CheckpointWriter
     let metrics: ShipMetrics
     let instance: UInt64
     /// No checkpoint existed: files found now start at `--from`.
@@ -35,8 +40,13 @@ final class ShipSession {
     var routes: ShardRoutes
     var routesAreStale = false
     var inFlightBytes = 0
+    /// Where each line's record is encoded before it joins its append; kept to reuse its memory.
+    private var scratch: [UInt8] = []
     var summary = ShipSummary()
     var checkpointIsDirty = false
+    /// The version of the checkpoint being written, if one is; versions count up from 1.
+    var checkpointWriting: UInt64?
+    var checkpointVersion: UInt64 = 0
     var lastCheckpoint = ContinuousClock.now
     var lastScan = ContinuousClock.now
     /// Set by a stop request: reading stops and acknowledgements are awaited until then.
@@ -52,6 +62,7 @@ final class ShipSession {
     ) async throws {
         self.configuration = configuration
         self.backend = backend
+        localStore = backend as? StreamStore
         self.logger = logger
         self.events = events
         glob = PathGlob(patterns: configuration.paths, excludes: configuration.excludes)
@@ -65,6 +76,7 @@ final class ShipSession {
             maxRecordBytes: configuration.maxRecordBytes
         )
         stateDirectory = try StateDirectory(configuration.stateDirectory)
+        checkpointWriter = CheckpointWriter(path: stateDirectory.checkpointPath)
         metrics = ShipMetrics(stream: configuration.stream.rawValue, source: configuration.sourceName)
         let checkpoint = try ShipCheckpoint.load(stateDirectory.checkpointPath)
         isFirstStart = checkpoint == nil
@@ -101,7 +113,9 @@ final class ShipSession {
             lastScan = now
         }
         closeFinishedFiles(now)
-        if checkpointIsDirty, now - lastCheckpoint >= configuration.checkpointInterval { try saveCheckpoint() }
+        if checkpointIsDirty, checkpointWriting == nil, now - lastCheckpoint >= configuration.checkpointInterval {
+            startCheckpointWrite()
+        }
         metrics.publish(summary, files: Array(active.values), inFlightBytes: inFlightBytes, now: now)
     }
 
@@ -110,16 +124,21 @@ final class ShipSession {
     }
 
     /// Cuts new lines into appends while the in-flight budget allows, records them in the
-    /// checkpoint, and sends every append that is ready.
+    /// checkpoint, and sends every append that is ready: one the checkpoint on disk names. The
+    /// checkpoint is written beside the loop (see ``CheckpointWriter``); appends cut meanwhile wait
+    /// for the next version, written once that one is done.
     func pump() throws {
         if stopDeadline == nil { try readNewLines() } else { try flushHeldGroups() }
-        if active.values.contains(where: { file in file.appends.contains { !$0.isPersisted } }) {
-            try saveCheckpoint()  // lists every append, so none is sent before the checkpoint names it
+        if checkpointWriting == nil,
+            active.values.contains(where: { file in file.appends.contains { !$0.isPersisted } })
+        {
+            startCheckpointWrite()
         }
         for file in active.values where file.retryAt == nil && !routesAreStale {
             var inFlight = file.appends.count { $0.state == .inFlight }
             for index in file.appends.indices where file.appends[index].state == .waiting {
-                guard inFlight < configuration.maxInFlightAppendsPerFile else { break }
+                // Appends are named in the checkpoint in order: the first one not named ends the run.
+                guard inFlight < configuration.maxInFlightAppendsPerFile, file.appends[index].isPersisted else { break }
                 send(file, index)
                 inFlight += 1
             }
@@ -135,7 +154,7 @@ final class ShipSession {
     }
 
     func finish() throws {
-        try saveCheckpoint()
+        try saveCheckpoint()  // after any write still in flight
         let unacknowledged = active.values.reduce(0) { $0 + $1.appends.count }
         if unacknowledged > 0 {
             logger.warning(
@@ -153,11 +172,10 @@ final class ShipSession {
             guard inFlightBytes < configuration.maxInFlightBytes else { return }
             guard let handle = file.file, file.retryAt == nil else { continue }
             let free = configuration.maxPendingAppendsPerFile - file.appends.count
-            // Cut again once half the slots are free, not at every acknowledgement: each cut
-            // writes the checkpoint.
-            guard free > 0, file.appends.isEmpty || free * 2 >= configuration.maxPendingAppendsPerFile else {
-                continue
-            }
+            // Cut at every free slot: checkpoint writes do not wait for one another (one is written
+            // at a time, naming every append cut meanwhile), so appends named already are sent as
+            // acknowledgements come while the next are being named.
+            guard free > 0 else { continue }
             let limit = min(file.size, file.limit ?? .max)
             let final = file.isGone && (configuration.once || now - file.lastChange >= configuration.rotateWait)
             let scan =
@@ -183,47 +201,82 @@ final class ShipSession {
         }
     }
 
-    /// Cuts `lines` into appends of at most `maxBatchRecords` records and `maxBatchBytes` bytes.
-    func cutAppends(_ lines: [LogLine], of file: TailedFile) {
+    /// Cuts `lines` into appends of at most `maxBatchRecords` records and `maxBatchBytes` bytes
+    /// (data and partition keys).
+    func cutAppends(_ lines: LineBatch, of file: TailedFile) {
         var pending = PendingAppend(
-            intent: AppendIntent(sequence: 0, start: lines[0].offset, end: lines[0].offset, lines: 0),
-            records: [],
+            intent: AppendIntent(sequence: 0, start: lines.span(at: 0).offset, end: lines.span(at: 0).offset, lines: 0),
+            records: newRecords(for: file, lines: lines, from: 0),
             bytes: 0,
             parseErrors: 0,
             truncatedLines: 0,
             isPersisted: false
         )
-        func close() {
-            pending.intent.sequence = file.entry.nextSequence
-            pending.intent.lines = pending.records.count
-            file.entry.nextSequence += 1
-            file.appends.append(pending)
-            file.readOffset = pending.intent.end
-            inFlightBytes += pending.bytes
-            pending.records = []
-            pending.bytes = 0
-            pending.parseErrors = 0
-            pending.truncatedLines = 0
-            pending.intent.start = pending.intent.end
-        }
-        for line in lines {
-            let encoded = encoder.encode(line, file: file.entry.path)
+        let origin = encoder.origin(file: file.entry.path)
+        let keyBytes = file.partitionKey.utf8.count + Self.recordOverheadBytes
+        for index in lines.indices {
+            let span = lines.span(at: index)
+            let outcome = encode(lines, index, origin: origin)
+            let bytes = scratch.count + keyBytes
             if !pending.records.isEmpty,
                 pending.records.count >= configuration.maxBatchRecords
-                    || pending.bytes + encoded.data.count > configuration.maxBatchBytes
+                    || pending.bytes + bytes > configuration.maxBatchBytes
             {
-                close()
+                close(&pending, of: file)
                 if file.appends.count >= configuration.maxPendingAppendsPerFile { return }
+                pending.records = newRecords(for: file, lines: lines, from: index)
             }
-            pending.records.append(AppendRecord(partitionKey: file.partitionKey, data: encoded.data))
-            pending.bytes += encoded.data.count
-            pending.intent.end = line.end
+            pending.records.append(partitionKey: file.partitionKey, data: scratch)
+            pending.bytes += bytes
+            pending.intent.end = span.end
             summary.linesRead += 1
-            summary.bytesRead += line.end - line.offset
-            if encoded.parseFailed { pending.parseErrors += 1 }
-            if encoded.truncated { pending.truncatedLines += 1 }
+            summary.bytesRead += span.end - span.offset
+            if outcome.parseFailed { pending.parseErrors += 1 }
+            if outcome.truncated { pending.truncatedLines += 1 }
         }
-        if !pending.records.isEmpty { close() }
+        if !pending.records.isEmpty { close(&pending, of: file) }
+    }
+
+    /// Bytes a record costs in an append beyond its data and partition key (its framing), counted
+    /// so that an append of small records stays inside one batch of the store.
+    private static let recordOverheadBytes = 8
+
+    /// Encodes line `index` of `lines` into ``scratch``.
+    private func encode(_ lines: LineBatch, _ index: Int, origin: [UInt8]) -> RecordEncoder.Outcome {
+        let span = lines.span(at: index)
+        scratch.removeAll(keepingCapacity: true)
+        return encoder.append(
+            lines.text(at: index),
+            offset: span.offset,
+            originalBytes: span.originalBytes,
+            isTruncated: span.isTruncated,
+            origin: origin,
+            to: &scratch
+        )
+    }
+
+    /// Empty records for an append of `lines` from `index` on, with room for about as many as fit.
+    private func newRecords(for file: TailedFile, lines: LineBatch, from index: Int) -> AppendPayload {
+        let textBytes = lines.text.count - (index == 0 ? 0 : lines.span(at: index - 1).textEnd)
+        let estimate = textBytes + (lines.count - index) * 128
+        return AppendPayload(
+            for: localStore,
+            reservingCapacity: min(estimate, configuration.maxBatchBytes + configuration.maxBatchBytes / 8)
+        )
+    }
+
+    /// Queues `pending` as the file's next append, and starts the next one where it ends.
+    private func close(_ pending: inout PendingAppend, of file: TailedFile) {
+        pending.intent.sequence = file.entry.nextSequence
+        pending.intent.lines = pending.records.count
+        file.entry.nextSequence += 1
+        file.appends.append(pending)
+        file.readOffset = pending.intent.end
+        inFlightBytes += pending.bytes
+        pending.bytes = 0
+        pending.parseErrors = 0
+        pending.truncatedLines = 0
+        pending.intent.start = pending.intent.end
     }
 
     /// The records of an append named in the checkpoint, read again from its file.
@@ -239,18 +292,20 @@ final class ShipSession {
         ).records
         var pending = PendingAppend(
             intent: intent,
-            records: [],
+            records: newRecords(for: file, lines: lines, from: 0),
             bytes: 0,
             parseErrors: 0,
             truncatedLines: 0,
             isPersisted: true
         )
-        for line in lines {
-            let encoded = encoder.encode(line, file: file.entry.path)
-            pending.records.append(AppendRecord(partitionKey: file.partitionKey, data: encoded.data))
-            pending.bytes += encoded.data.count
-            if encoded.parseFailed { pending.parseErrors += 1 }
-            if encoded.truncated { pending.truncatedLines += 1 }
+        let origin = encoder.origin(file: file.entry.path)
+        let keyBytes = file.partitionKey.utf8.count + Self.recordOverheadBytes
+        for index in lines.indices {
+            let outcome = encode(lines, index, origin: origin)
+            pending.records.append(partitionKey: file.partitionKey, data: scratch)
+            pending.bytes += scratch.count + keyBytes
+            if outcome.parseFailed { pending.parseErrors += 1 }
+            if outcome.truncated { pending.truncatedLines += 1 }
         }
         if lines.count != intent.lines {
             logger.warning(
@@ -272,14 +327,28 @@ final class ShipSession {
         let sequence = append.intent.sequence
         let events = events
         let shard = routes.shard(forPartitionKey: file.partitionKey, explicitHashKey: nil)
+        let producer = FileProducer.stamp(key, sequence: sequence)
+        let completion: @Sendable (Result<SequenceNumber, any Error>) -> Void = { result in
+            events.yield(.completed(key: key, sequence: sequence, result: result))
+        }
         do {
-            try backend.enqueueAppend(
-                to: configuration.stream,
-                shard: shard,
-                append.records,
-                producer: FileProducer.stamp(key, sequence: sequence)
-            ) { result in
-                events.yield(.completed(key: key, sequence: sequence, result: result))
+            switch append.records {
+            case .encoded(let records, let store):
+                try store.enqueueAppend(
+                    to: configuration.stream,
+                    shard: shard,
+                    encoded: records,
+                    producer: producer,
+                    completion: completion
+                )
+            case .records(let records):
+                try backend.enqueueAppend(
+                    to: configuration.stream,
+                    shard: shard,
+                    records,
+                    producer: producer,
+                    completion: completion
+                )
             }
         } catch {
             events.yield(.completed(key: key, sequence: sequence, result: .failure(error)))
@@ -359,7 +428,45 @@ final class ShipSession {
 
     // MARK: Checkpoint
 
+    /// Writes the checkpoint now, after any version still being written, and returns once it is on disk.
     func saveCheckpoint() throws {
+        let checkpoint = makeCheckpoint()
+        try checkpointWriter.writeNow(checkpoint)
+        for file in active.values {
+            for index in file.appends.indices { file.appends[index].isPersisted = true }
+        }
+    }
+
+    /// Starts writing the checkpoint beside the loop; ``checkpointWritten(version:result:)`` follows.
+    func startCheckpointWrite() {
+        checkpointVersion += 1
+        let version = checkpointVersion
+        let checkpoint = makeCheckpoint()
+        for file in active.values {
+            for index in file.appends.indices where !file.appends[index].isPersisted {
+                file.appends[index].checkpointVersion = version
+            }
+        }
+        checkpointWriting = version
+        let events = events
+        checkpointWriter.write(checkpoint) { result in
+            events.yield(.checkpointWritten(version: version, result: result))
+        }
+    }
+
+    /// A checkpoint write is done: the appends it names may be sent.
+    func checkpointWritten(version: UInt64, result: Result<Void, ShipError>) throws {
+        try result.get()
+        if checkpointWriting == version { checkpointWriting = nil }
+        for file in active.values {
+            for index in file.appends.indices where file.appends[index].checkpointVersion == version {
+                file.appends[index].isPersisted = true
+            }
+        }
+    }
+
+    /// The checkpoint as things stand: acknowledged offsets, and every append cut so far in doubt.
+    private func makeCheckpoint() -> ShipCheckpoint {
         let now = Int64(time(nil))
         var files: [FileCheckpoint] = []
         for file in active.values {
@@ -372,11 +479,8 @@ final class ShipSession {
         dormant = dormant.filter { $0.value.lastSeen >= horizon }
         files.append(contentsOf: dormant.values)
         files.sort { $0.key < $1.key }
-        try ShipCheckpoint(instance: instance, files: files).save(stateDirectory.checkpointPath)
-        for file in active.values {
-            for index in file.appends.indices { file.appends[index].isPersisted = true }
-        }
         checkpointIsDirty = false
         lastCheckpoint = .now
+        return ShipCheckpoint(instance: instance, files: files)
     }
 }

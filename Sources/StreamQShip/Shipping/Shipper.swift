@@ -71,6 +71,8 @@ public final class Shipper: Sendable {
                 case .stop: session.requestStop()
                 case .completed(let key, let sequence, let result):
                     try session.complete(key: key, sequence: sequence, result: result)
+                case .checkpointWritten(let version, let result):
+                    try session.checkpointWritten(version: version, result: result)
                 }
                 try session.pump()
                 failing.withLock { $0 = session.failingSince }

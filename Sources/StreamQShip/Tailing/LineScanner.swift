@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads complete lines from a log file: a line counts only once its newline is there, so a line
 /// still being written is never shipped in pieces. Lines longer than `maxLineBytes` keep their
 /// first `maxLineBytes` (the rest is skipped without being held in memory).
@@ -15,49 +19,51 @@ struct LineScanner {
         maxLines: Int,
         maxBytes: Int,
         includeUnterminated: Bool = false
-    ) throws(ShipError) -> [LogLine] {
-        var lines: [LogLine] = []
-        var taken = 0
+    ) throws(ShipError) -> LineBatch {
+        var batch = LineBatch()
+        batch.reserveCapacity(textBytes: min(limit - offset, maxBytes, 4 << 20))
         var lineStart = offset
-        var text: [UInt8] = []
         var length = 0
         var position = offset
         while position < limit {
             let chunk = try file.read(count: min(Self.chunkBytes, limit - position), at: position)
             guard !chunk.isEmpty else { break }
-            var index = 0
-            while index < chunk.count {
-                guard let newline = chunk[index...].firstIndex(of: 0x0A) else {
-                    take(chunk[index...], into: &text, length: &length)
-                    break
+            let full = chunk.withUnsafeBufferPointer { bytes in
+                var index = 0
+                while index < bytes.count {
+                    let rest = UnsafeBufferPointer(rebasing: bytes[index...])
+                    guard let found = memchr(rest.baseAddress!, 0x0A, rest.count) else {
+                        take(rest, into: &batch, length: &length)
+                        return false
+                    }
+                    let newline = index + (UnsafeRawPointer(found) - UnsafeRawPointer(rest.baseAddress!))
+                    take(UnsafeBufferPointer(rebasing: bytes[index..<newline]), into: &batch, length: &length)
+                    let end = position + newline + 1
+                    batch.closeLine(
+                        offset: lineStart,
+                        end: end,
+                        originalBytes: length,
+                        isTruncated: length > maxLineBytes
+                    )
+                    lineStart = end
+                    length = 0
+                    index = newline + 1
+                    if batch.count >= maxLines || batch.text.count >= maxBytes { return true }
                 }
-                take(chunk[index..<newline], into: &text, length: &length)
-                lines.append(line(start: lineStart, end: position + newline + 1, text: text, length: length))
-                taken += text.count
-                lineStart = position + newline + 1
-                text.removeAll(keepingCapacity: true)
-                length = 0
-                index = newline + 1
-                if lines.count >= maxLines || taken >= maxBytes { return lines }
+                return false
             }
+            if full { return batch }
             position += chunk.count
         }
         if includeUnterminated, length > 0, position >= limit {
-            lines.append(line(start: lineStart, end: position, text: text, length: length))
+            batch.closeLine(offset: lineStart, end: position, originalBytes: length, isTruncated: length > maxLineBytes)
         }
-        return lines
+        return batch
     }
 
-    private func take(_ piece: ArraySlice<UInt8>, into text: inout [UInt8], length: inout Int) {
+    private func take(_ piece: UnsafeBufferPointer<UInt8>, into batch: inout LineBatch, length: inout Int) {
         length += piece.count
-        let room = maxLineBytes - text.count
-        if room > 0 { text.append(contentsOf: piece.prefix(room)) }
-    }
-
-    private func line(start: Int, end: Int, text: [UInt8], length: Int) -> LogLine {
-        var text = text
-        let truncated = length > text.count
-        if !truncated, text.last == 0x0D { text.removeLast() }
-        return LogLine(offset: start, end: end, text: text, originalBytes: length, isTruncated: truncated)
+        let room = maxLineBytes - batch.openTextBytes
+        if room > 0 { batch.appendText(UnsafeBufferPointer(rebasing: piece.prefix(room))) }
     }
 }

@@ -27,7 +27,7 @@ struct RecordScanner {
     var multiline: MultilineRule?
 
     struct Scan {
-        var records: [LogLine] = []
+        var records = LineBatch()
         /// Where the group held back ends: the last lines read, in a group that may grow.
         var heldGroupEnd: Int?
     }

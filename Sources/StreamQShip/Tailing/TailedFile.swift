@@ -52,13 +52,15 @@ struct PendingAppend {
     }
 
     var intent: AppendIntent
-    var records: [AppendRecord]
+    var records: AppendPayload
     var bytes: Int
     var parseErrors: Int
     var truncatedLines: Int
     var state: State = .waiting
     /// Whether the checkpoint on disk lists this append: it is sent only then.
     var isPersisted: Bool
+    /// The version of the checkpoint being written that lists it.
+    var checkpointVersion: UInt64?
     /// When it was last sent, and how many times.
     var sentAt: ContinuousClock.Instant?
     var attempts = 0

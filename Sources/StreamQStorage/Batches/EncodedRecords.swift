@@ -2,10 +2,9 @@
 ///
 /// The bulk-ingest path: a caller that has many records at hand (`streamq put` reading stdin)
 /// encodes them here straight from its own buffers, with no ``AppendRecord`` (and no allocation)
-/// per record, and appends them with
-/// ``StreamStore/enqueueAppend(to:shard:encoded:completion:)``. The store compresses them off the
-/// shard's writer thread. Keep one under about `maxBatchBytes` (1 MiB by default) of encoded bytes:
-/// it is stored as a single batch.
+/// per record, and appends them with ``StreamStore/enqueueAppend(to:shard:encoded:producer:completion:)``.
+/// The store compresses them off the shard's writer thread. Keep one under about `maxBatchBytes`
+/// (1 MiB by default) of encoded bytes: it is stored as a single batch.
 public struct EncodedRecords: Sendable {
     /// The encoded records (storage notes §3.3), one after another.
     private(set) var bytes: [UInt8] = []

@@ -478,17 +478,20 @@ public final class StreamStore: Sendable {
     /// Queues records already encoded together (see ``EncodedRecords``) as one append to one shard,
     /// stored as one batch, and returns at once; `completion` runs with the first record's sequence
     /// once they are acknowledged under the fsync policy. The bulk-ingest path: no per-record
-    /// objects, and compression runs off the shard's writer thread.
+    /// objects, and compression runs off the shard's writer thread. A `producer` stamp makes it
+    /// idempotent, as for ``enqueueAppend(to:shard:_:producer:completion:)``.
     /// - Throws: validation errors (empty, a partition key outside 1 to 256 characters, data over
     ///   the record limit, more than one batch's worth of bytes) before anything is queued.
     public func enqueueAppend(
         to name: StreamName,
         shard: ShardID,
         encoded records: EncodedRecords,
+        producer: ProducerStamp? = nil,
         completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
     ) throws {
         try checkWritable()
         guard !records.isEmpty else { throw StreamQStorageError.invalid("an append needs at least one record") }
+        if let producer, producer.producerID == 0 { throw StreamQStorageError.invalid("producer id 0 is reserved") }
         if let key = records.invalidKey {
             throw StreamQStorageError.invalid(
                 "partition key must be 1 to 256 Unicode characters, got \(key.unicodeScalars.count)"
@@ -508,7 +511,7 @@ public final class StreamStore: Sendable {
         }
         let counter = recordsAppended
         let count = records.count
-        try handle(name).writer(shard).enqueue(ShardAppend(.encoded(records), producer: nil)) { result in
+        try handle(name).writer(shard).enqueue(ShardAppend(.encoded(records), producer: producer)) { result in
             if case .success = result { counter.increment(by: count) }
             completion(result.map { SequenceNumber(sequence: $0, shard: shard) })
         }
