@@ -18,8 +18,9 @@ struct Ship: AsyncParsableCommand {
         discussion: """
             Files matching --path are followed through appends, rotation by rename and by copytruncate, \
             deletion and truncation; files that appear later are read from their start. Each line becomes a \
-            JSON record with the parsed fields plus message, host, file and offset; a line that does not parse \
-            is shipped with _parse_error, and one longer than --max-line-bytes is cut and marked _truncated. \
+            JSON record with the parsed fields plus time (the event time, see --time-field), message, host, \
+            file and offset; a line that does not parse is shipped with _parse_error, and one longer than \
+            --max-line-bytes is cut and marked _truncated. \
             Acknowledged progress is kept in --state-dir (default: /var/lib/streamq/ship as root, else \
             $XDG_STATE_HOME/streamq/ship); every append carries a deterministic producer stamp, so after a \
             restart or kill -9 no line is lost and none is stored twice. Stops on Ctrl-C or SIGTERM once \
@@ -38,7 +39,43 @@ struct Ship: AsyncParsableCommand {
     )
     var excludes: [String] = []
     @Option(help: "The stream the lines go to.") var stream: String?
-    @Option(help: "How lines are parsed: none, json or logfmt.") var parser: String = "none"
+    @Option(
+        help: ArgumentHelp(
+            "How lines are parsed: none, json, logfmt, syslog, nginx, apache or 'regex:<pattern>'.",
+            discussion: """
+                syslog reads RFC 5424 and RFC 3164 (with or without <PRI>, as in /var/log/syslog; the year \
+                is the latest not more than a day ahead of now) into facility, severity, time, hostname, appname, procid, msgid, \
+                structured_data and message. nginx and apache read access lines (common and combined) into \
+                client, ident, user, time, method, path, protocol, status, bytes, referer and agent, and \
+                error lines into time, module, level, pid, tid, connection, client, message and nginx's \
+                context (its host as http_host). regex:<pattern> makes the pattern's named groups \
+                ((?<status>\\d+)) string fields; it is searched for anywhere in the line. A '-' in a log \
+                leaves its field out.
+                """
+        )
+    )
+    var parser: String = "none"
+    @Option(
+        name: .customLong("time-field"),
+        help: ArgumentHelp(
+            "The parsed field holding the event time (default: the timestamp of syslog, nginx and apache).",
+            discussion: """
+                The record gets the event time as 'time', in RFC 3339 UTC (a field named time that is not \
+                the event time is kept as _time). A line whose time field is missing or does not read is \
+                shipped with _time_error and counted as not parsed.
+                """
+        )
+    )
+    var timeField: String?
+    @Option(
+        name: .customLong("time-format"),
+        help: ArgumentHelp(
+            "How --time-field is written: rfc3339 (default), epoch, epoch_ms or strptime codes.",
+            discussion:
+                "Codes: \(TimeFormat.codes). Times without a zone are UTC; without a year, the latest not a day ahead of now."
+        )
+    )
+    var timeFormat: String?
     @Option(
         help:
             "Where files found at the first start are read from: beginning or end (default: end, or beginning with --once)."
@@ -86,9 +123,7 @@ struct Ship: AsyncParsableCommand {
         if status { return }
         guard !paths.isEmpty else { throw ValidationError("give at least one --path") }
         guard stream != nil else { throw ValidationError("give --stream, the stream the lines go to") }
-        guard LineParser(rawValue: parser) != nil else {
-            throw ValidationError("--parser must be none, json or logfmt, got '\(parser)'")
-        }
+        _ = try lineParser()
         if let from, ShipConfiguration.StartPosition(rawValue: from) == nil {
             throw ValidationError("--from must be beginning or end, got '\(from)'")
         }
@@ -120,7 +155,7 @@ struct Ship: AsyncParsableCommand {
             host: Self.hostName
         )
         configuration.excludes = excludes
-        configuration.parser = LineParser(rawValue: parser) ?? .none
+        configuration.parser = try lineParser()
         configuration.startPosition =
             from.flatMap { ShipConfiguration.StartPosition(rawValue: $0) } ?? (once ? .beginning : .end)
         configuration.once = once
@@ -227,6 +262,29 @@ struct Ship: AsyncParsableCommand {
         guard multilineTimeout > 0 else { throw ValidationError("--multiline-timeout must be at least 1 ms") }
         rule.timeout = .milliseconds(multilineTimeout)
         return rule
+    }
+
+    /// The parser `--parser`, `--time-field` and `--time-format` describe.
+    private func lineParser() throws -> LineParser {
+        var lineParser: LineParser
+        do {
+            lineParser = try LineParser(named: parser)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        if let timeField {
+            guard !timeField.isEmpty else { throw ValidationError("--time-field must name a field") }
+            do {
+                lineParser.eventTime = EventTimeRule(field: timeField, format: try TimeFormat(timeFormat ?? "rfc3339"))
+            } catch {
+                throw ValidationError(
+                    "--time-format: \(error.description); use rfc3339, epoch, epoch_ms or \(TimeFormat.codes)"
+                )
+            }
+        } else if timeFormat != nil {
+            throw ValidationError("--time-format needs --time-field: the field it reads")
+        }
+        return lineParser
     }
 
     private static var defaultStateDirectory: String {

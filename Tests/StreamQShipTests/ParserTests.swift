@@ -88,6 +88,15 @@ import Testing
         #expect(fields["empty"] as? String == "")
     }
 
+    @Test func logfmtKeysSeenTwiceOnLongLines() {
+        let keys = (0..<40).map { "k\($0)=\($0)" }.joined(separator: " ")
+        let fields = record("k3=first \(keys) k3=last k39=end", parser: .logfmt)
+        #expect(fields["k3"] as? String == "last")
+        #expect(fields["k39"] as? String == "end")
+        #expect(fields["k20"] as? String == "20")
+        #expect(fields.count == 40 + 4)  // with message, host, file and offset
+    }
+
     @Test(arguments: [#"level=info msg="never closed"#, "just some words", #"=value"#, #"a"b=c"#])
     func malformedLogfmtIsShippedWithAnError(line: String) {
         let fields = record(line, parser: .logfmt)

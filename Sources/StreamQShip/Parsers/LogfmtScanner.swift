@@ -7,7 +7,9 @@ import StreamQJSON
 enum LogfmtScanner {
     static func fields(of line: ArraySlice<UInt8>) throws(LineParseError) -> [ParsedField] {
         var fields: [ParsedField] = []
-        var positions: [[UInt8]: Int] = [:]
+        // Keys seen twice are found by a scan while a line has few fields, and by a table
+        // (built once) on lines with many, which would make the scan quadratic.
+        var positions: [[UInt8]: Int]?
         var pairs = 0
         var index = line.startIndex
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
@@ -40,10 +42,19 @@ enum LogfmtScanner {
             } else {
                 value = Array("true".utf8)
             }
-            if let position = positions[name] {
+            if positions == nil, fields.count >= 16 {
+                positions = Dictionary(fields.enumerated().map { ($1.quotedName, $0) }) { first, _ in first }
+            }
+            let position: Int?
+            if let positions {
+                position = positions[name]
+            } else {
+                position = fields.firstIndex { $0.quotedName == name }
+            }
+            if let position {
                 fields[position].value = value
             } else {
-                positions[name] = fields.count
+                positions?[name] = fields.count
                 fields.append(ParsedField(quotedName: name, value: value))
             }
         }

@@ -1,11 +1,13 @@
 import StreamQJSON
 
-/// Turns a line into the JSON record `streamq ship` stores: the parsed fields, then `message`
+/// Turns a line into the JSON record `streamq ship` stores: the parsed fields, then `time` (the
+/// event time in RFC 3339 UTC, when `--time-field` names one; see ``EventTimeRule``), `message`
 /// (the line, unless the parser found a `message` field of its own), `host`, `file` and `offset`
 /// (the byte where the line starts). A parsed field named `host`, `file` or `offset` is kept as
-/// `_host`, `_file` or `_offset`, since those three say where the line came from. A truncated line
-/// adds `_truncated: true` and `_original_bytes`; a line the parser rejects is shipped as it is
-/// with `_parse_error`.
+/// `_host`, `_file` or `_offset`, since those three say where the line came from; the built-in
+/// parsers avoid those names (syslog's host is `hostname`). A truncated line adds `_truncated: true`
+/// and `_original_bytes`; a line the parser rejects is shipped as it is with `_parse_error`, one
+/// whose event time cannot be read with `_time_error`.
 struct RecordEncoder: Sendable {
     var parser: LineParser
     var host: String
@@ -14,14 +16,20 @@ struct RecordEncoder: Sendable {
 
     struct Encoded {
         var data: [UInt8]
+        /// The parser rejected the line, or its event time is missing or unreadable.
         var parseFailed: Bool
         var truncated: Bool
     }
 
-    private static let originFields: Set<[UInt8]> = [
-        Array("\"host\"".utf8), Array("\"file\"".utf8), Array("\"offset\"".utf8),
-    ]
+    private static let hostField = Array("\"host\"".utf8)
+    private static let fileField = Array("\"file\"".utf8)
+    private static let offsetField = Array("\"offset\"".utf8)
     private static let messageField = Array("\"message\"".utf8)
+
+    /// Whether a parsed field has the name of one the encoder adds (`host`, `file`, `offset`).
+    private static func isOriginField(_ quotedName: [UInt8]) -> Bool {
+        quotedName == hostField || quotedName == fileField || quotedName == offsetField
+    }
 
     func encode(_ line: LogLine, file: String) -> Encoded {
         var text = line.text[...]
@@ -41,11 +49,25 @@ struct RecordEncoder: Sendable {
         var output: [UInt8] = [UInt8(ascii: "{")]
         output.reserveCapacity(message.count + file.utf8.count + host.utf8.count + 64)
         var parseError: String?
+        var timeError: String?
         var hasMessage = false
         do throws(LineParseError) {
-            for field in try parser.fields(of: message) {
+            let fields = try parser.fields(of: message[...])
+            var eventTime: EventTime?
+            if let rule = parser.eventTime {
+                do throws(LineParseError) {
+                    eventTime = try rule.time(in: fields, now: parser.now)
+                } catch {
+                    timeError = error.message
+                }
+            }
+            for field in fields {
                 if field.quotedName == Self.messageField { hasMessage = true }
-                if Self.originFields.contains(field.quotedName) {
+                if let rule = parser.eventTime, field.quotedName == FieldName.time {
+                    // `time` is the event time alone: it replaces its source, and any other `time` moves aside.
+                    if eventTime != nil, rule.quotedField == FieldName.time { continue }
+                    output.append(contentsOf: "\"_time\"".utf8)
+                } else if Self.isOriginField(field.quotedName) {
                     output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "_")])
                     output.append(contentsOf: field.quotedName.dropFirst())
                 } else {
@@ -53,6 +75,11 @@ struct RecordEncoder: Sendable {
                 }
                 output.append(UInt8(ascii: ":"))
                 output.append(contentsOf: field.value)
+                output.append(UInt8(ascii: ","))
+            }
+            if let eventTime {
+                output.append(contentsOf: "\"time\":".utf8)
+                eventTime.appendQuotedRFC3339(to: &output)
                 output.append(UInt8(ascii: ","))
             }
         } catch {
@@ -76,8 +103,12 @@ struct RecordEncoder: Sendable {
             output.append(contentsOf: ",\"_parse_error\":".utf8)
             JSONString.append(parseError.utf8, to: &output)
         }
+        if let timeError {
+            output.append(contentsOf: ",\"_time_error\":".utf8)
+            JSONString.append(timeError.utf8, to: &output)
+        }
         output.append(UInt8(ascii: "}"))
-        return Encoded(data: output, parseFailed: parseError != nil, truncated: truncated)
+        return Encoded(data: output, parseFailed: parseError != nil || timeError != nil, truncated: truncated)
     }
 
     /// Whether `text` is UTF-8; ASCII lines (most log lines) are told apart without building a String.
