@@ -118,10 +118,34 @@ struct Ship: AsyncParsableCommand {
         help: "Milliseconds an open group waits for its next line before it is shipped as it is."
     )
     var multilineTimeout: Int = 1000
+    @Option(
+        name: .customLong("listen-syslog"),
+        help: ArgumentHelp(
+            "Receive syslog messages on udp://HOST:PORT or tcp://HOST:PORT (port 0: any free one); repeatable.",
+            discussion: """
+                RFC 5424 and RFC 3164, TCP framed by octet counting or newlines (RFC 6587). The address is \
+                bound as given: use 127.0.0.1 unless other machines must reach it. Each message becomes a \
+                record with the syslog fields, message, host, peer and transport. TCP is read only as fast \
+                as records are acknowledged; UDP datagrams that arrive while --syslog-inflight-bytes are \
+                unacknowledged are dropped and counted.
+                """
+        )
+    )
+    var listenSyslog: [String] = []
+    @Option(
+        name: .customLong("syslog-inflight-bytes"),
+        help: "Bytes of syslog records sent and not yet acknowledged before TCP waits and UDP drops."
+    )
+    var syslogInflightBytes: Int = 32 << 20
 
     func validate() throws {
         if status { return }
-        guard !paths.isEmpty else { throw ValidationError("give at least one --path") }
+        guard !paths.isEmpty || !listenSyslog.isEmpty else {
+            throw ValidationError("give at least one --path or --listen-syslog")
+        }
+        _ = try syslogEndpoints()
+        if once, !listenSyslog.isEmpty { throw ValidationError("--once cannot be combined with --listen-syslog") }
+        guard syslogInflightBytes > 0 else { throw ValidationError("--syslog-inflight-bytes must be positive") }
         guard stream != nil else { throw ValidationError("give --stream, the stream the lines go to") }
         _ = try lineParser()
         if let from, ShipConfiguration.StartPosition(rawValue: from) == nil {
@@ -162,14 +186,27 @@ struct Ship: AsyncParsableCommand {
         configuration.maxLineBytes = maxLineBytes
         if store.remoteEndpoint == nil { configuration.localStoreBatches() }
         configuration.multiline = try multilineRule()
-        let summary = try await store.withBackend { backend in
-            let shipper = Shipper(configuration: configuration, backend: backend)
+        var syslogConfiguration = SyslogConfiguration(
+            endpoints: try syslogEndpoints(),
+            stream: configuration.stream,
+            host: Self.hostName
+        )
+        syslogConfiguration.maxMessageBytes = maxLineBytes
+        syslogConfiguration.maxInFlightBytes = syslogInflightBytes
+        let (summary, syslogSummary) = try await store.withBackend { backend in
+            let shipper = paths.isEmpty ? nil : Shipper(configuration: configuration, backend: backend)
+            let listener =
+                syslogConfiguration.endpoints.isEmpty
+                ? nil : SyslogListener(configuration: syslogConfiguration, backend: backend)
             let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
             let watcher = Task {
-                for await _ in signals { shipper.stop() }
+                for await _ in signals {
+                    shipper?.stop()
+                    listener?.stop()
+                }
             }
             defer { watcher.cancel() }
-            return try await withThrowingTaskGroup(of: ShipSummary?.self) { tasks in
+            return try await withThrowingTaskGroup(of: Finished.self) { tasks in
                 if let (host, port) = listen {
                     tasks.addTask {
                         do {
@@ -177,36 +214,82 @@ struct Ship: AsyncParsableCommand {
                         } catch {
                             throw CommandFailure("cannot serve metrics on \(host):\(port): \(error)")
                         }
-                        return nil
+                        return .monitoring
                     }
                 }
-                tasks.addTask {
-                    do {
-                        return try await shipper.run()
-                    } catch let error as ShipError {
-                        throw CommandFailure(error.message)
+                if let shipper {
+                    tasks.addTask {
+                        do {
+                            return .files(try await shipper.run())
+                        } catch let error as ShipError {
+                            throw CommandFailure(error.message)
+                        }
                     }
                 }
-                // The shipper's summary ends the run; the listener only ends by failing.
-                while let finished = try await tasks.next() {
-                    if let summary = finished {
-                        tasks.cancelAll()
-                        return summary
+                if let listener {
+                    tasks.addTask {
+                        do {
+                            return .syslog(
+                                try await listener.run { address in StandardStreams.writeError("syslog on \(address)\n")
+                                }
+                            )
+                        } catch let error as ShipError {
+                            shipper?.stop()
+                            throw CommandFailure(error.message)
+                        }
                     }
                 }
-                throw CommandFailure("the shipper stopped without a summary")
+                // The inputs' summaries end the run; the metrics listener only ends by failing.
+                var summaries: (ShipSummary?, SyslogSummary?) = (nil, nil)
+                while summaries.0 == nil && shipper != nil || summaries.1 == nil && listener != nil,
+                    let finished = try await tasks.next()
+                {
+                    switch finished {
+                    case .files(let summary): summaries.0 = summary
+                    case .syslog(let summary): summaries.1 = summary
+                    case .monitoring: throw CommandFailure("the metrics listener stopped")
+                    }
+                }
+                tasks.cancelAll()
+                return summaries
             }
         }
-        StandardStreams.writeError(
-            "shipped \(summary.linesShipped) line\(summary.linesShipped == 1 ? "" : "s") from \(summary.files) "
-                + "file\(summary.files == 1 ? "" : "s") to \(stream) (\(summary.parseErrors) not parsed, "
-                + "\(summary.truncatedLines) truncated, \(summary.truncations) truncations, \(summary.rotations) rotations)\n"
-        )
+        if let summary {
+            StandardStreams.writeError(
+                "shipped \(summary.linesShipped) line\(summary.linesShipped == 1 ? "" : "s") from \(summary.files) "
+                    + "file\(summary.files == 1 ? "" : "s") to \(stream) (\(summary.parseErrors) not parsed, "
+                    + "\(summary.truncatedLines) truncated, \(summary.truncations) truncations, \(summary.rotations) rotations)\n"
+            )
+        }
+        if let summary = syslogSummary {
+            StandardStreams.writeError(
+                "shipped \(summary.shipped) of \(summary.received) syslog messages to \(stream) (\(summary.dropped) "
+                    + "dropped with the in-flight budget full, \(summary.parseErrors) not parsed, \(summary.truncated) "
+                    + "truncated, \(summary.framingErrors) connections closed for bad framing, "
+                    + "\(summary.unacknowledged) unacknowledged)\n"
+            )
+        }
+    }
+
+    /// What a task of `run()` ended with.
+    private enum Finished {
+        case files(ShipSummary)
+        case syslog(SyslogSummary)
+        case monitoring
+    }
+
+    /// The `--listen-syslog` addresses.
+    private func syslogEndpoints() throws(ValidationError) -> [SyslogEndpoint] {
+        do {
+            return try listenSyslog.map { url throws(ShipError) in try SyslogEndpoint(parsing: url) }
+        } catch {
+            throw ValidationError(error.message)
+        }
     }
 
     /// `/metrics` and `/health` on `host:port` until cancelled.
     private static func serveMonitoring(
-        _ shipper: Shipper,
+        _ shipper: Shipper?,
         registry: PrometheusCollectorRegistry,
         _ host: String,
         _ port: Int
@@ -216,7 +299,7 @@ struct Ship: AsyncParsableCommand {
             port: port,
             logger: Self.quietLogger,
             renderMetrics: { registry.emitToBuffer() },
-            health: { MonitoringListener.Health(problem: shipper.problem()) }
+            health: { MonitoringListener.Health(problem: shipper?.problem()) }
         )
         try await listener.run { url in StandardStreams.writeError("metrics on \(url)/metrics\n") }
     }

@@ -31,11 +31,23 @@ struct RecordEncoder: Sendable {
         quotedName == hostField || quotedName == fileField || quotedName == offsetField
     }
 
+    /// Where a record came from: the members that follow `host`.
+    enum Origin {
+        /// `file` and `offset`.
+        case file(String)
+        /// `peer` (the sender's address) and `transport` (`udp` or `tcp`), for syslog messages.
+        case network(peer: String, transport: String)
+    }
+
     func encode(_ line: LogLine, file: String) -> Encoded {
+        encode(line, origin: .file(file))
+    }
+
+    func encode(_ line: LogLine, origin: Origin) -> Encoded {
         var text = line.text[...]
         var truncated = line.isTruncated
         while true {
-            let encoded = encode(text: text, line: line, file: file, truncated: truncated)
+            let encoded = encode(text: text, line: line, origin: origin, truncated: truncated)
             if encoded.data.count <= maxRecordBytes || text.isEmpty { return encoded }
             // Escapes can make a record several times its line: cut the line in proportion and retry.
             let keep = max(0, text.count * maxRecordBytes / encoded.data.count - 1024)
@@ -44,10 +56,10 @@ struct RecordEncoder: Sendable {
         }
     }
 
-    private func encode(text: ArraySlice<UInt8>, line: LogLine, file: String, truncated: Bool) -> Encoded {
+    private func encode(text: ArraySlice<UInt8>, line: LogLine, origin: Origin, truncated: Bool) -> Encoded {
         let message = Self.isValidUTF8(text) ? text : Array(String(decoding: text, as: UTF8.self).utf8)[...]
         var output: [UInt8] = [UInt8(ascii: "{")]
-        output.reserveCapacity(message.count + file.utf8.count + host.utf8.count + 64)
+        output.reserveCapacity(message.count + host.utf8.count + 128)
         var parseError: String?
         var timeError: String?
         var hasMessage = false
@@ -93,9 +105,17 @@ struct RecordEncoder: Sendable {
         }
         output.append(contentsOf: "\"host\":".utf8)
         JSONString.append(host.utf8, to: &output)
-        output.append(contentsOf: ",\"file\":".utf8)
-        JSONString.append(file.utf8, to: &output)
-        output.append(contentsOf: ",\"offset\":\(line.offset)".utf8)
+        switch origin {
+        case .file(let file):
+            output.append(contentsOf: ",\"file\":".utf8)
+            JSONString.append(file.utf8, to: &output)
+            output.append(contentsOf: ",\"offset\":\(line.offset)".utf8)
+        case .network(let peer, let transport):
+            output.append(contentsOf: ",\"peer\":".utf8)
+            JSONString.append(peer.utf8, to: &output)
+            output.append(contentsOf: ",\"transport\":".utf8)
+            JSONString.append(transport.utf8, to: &output)
+        }
         if truncated {
             output.append(contentsOf: ",\"_truncated\":true,\"_original_bytes\":\(line.originalBytes)".utf8)
         }
