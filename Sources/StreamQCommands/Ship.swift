@@ -50,7 +50,7 @@ struct Ship: AsyncParsableCommand {
                 error lines into time, module, level, pid, tid, connection, client, message and nginx's \
                 context (its host as http_host). regex:<pattern> makes the pattern's named groups \
                 ((?<status>\\d+)) string fields; it is searched for anywhere in the line. A '-' in a log \
-                leaves its field out.
+                leaves its field out (a '-' size is bytes 0).
                 """
         )
     )
