@@ -21,7 +21,7 @@ import Synchronization
 public final class SyslogListener: Sendable {
     private enum BoundInput: Sendable {
         case udp(NIOAsyncChannel<AddressedEnvelope<ByteBuffer>, AddressedEnvelope<ByteBuffer>>)
-        case tcp(NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, Never>, Never>)
+        case tcp(NIOAsyncChannel<Connection, Never>)
 
         var channel: any Channel {
             switch self {
@@ -29,6 +29,13 @@ public final class SyslogListener: Sendable {
             case .tcp(let input): input.channel
             }
         }
+    }
+
+    /// An accepted TCP connection and its peer, read when it is accepted (a connection closed at
+    /// once no longer knows its peer).
+    private struct Connection: Sendable {
+        var channel: NIOAsyncChannel<ByteBuffer, Never>
+        var peer: String
     }
 
     /// A record handed to the producer, holding `bytes` of the budget until acknowledged.
@@ -165,7 +172,10 @@ public final class SyslogListener: Sendable {
                         .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                         .bind(host: endpoint.host, port: endpoint.port) { channel in
                             channel.eventLoop.makeCompletedFuture {
-                                try NIOAsyncChannel<ByteBuffer, Never>(wrappingChannelSynchronously: channel)
+                                Connection(
+                                    channel: try NIOAsyncChannel(wrappingChannelSynchronously: channel),
+                                    peer: channel.remoteAddress.map(Self.text) ?? "?"
+                                )
                             }
                         }
                     inputs.append(.tcp(server))
@@ -215,14 +225,10 @@ public final class SyslogListener: Sendable {
         }
     }
 
-    private func serve(
-        connection: NIOAsyncChannel<ByteBuffer, Never>,
-        _ sink: AsyncStream<SentRecord>.Continuation
-    )
-        async
-    {
+    private func serve(connection accepted: Connection, _ sink: AsyncStream<SentRecord>.Continuation) async {
+        let connection = accepted.channel
         let channel = connection.channel
-        let peer = channel.remoteAddress.map(Self.text) ?? "?"
+        let peer = accepted.peer
         let open = control.withLock { control in
             guard !control.stopping else { return false }
             control.channels[ObjectIdentifier(channel)] = channel
