@@ -119,6 +119,25 @@ struct Ship: AsyncParsableCommand {
         help: "Milliseconds an open group waits for its next line before it is shipped as it is."
     )
     var multilineTimeout: Int = 1000
+    @Option(
+        name: .customLong("listen-syslog"),
+        help: ArgumentHelp(
+            "Receive syslog messages on udp://HOST:PORT or tcp://HOST:PORT (port 0: any free one); repeatable.",
+            discussion: """
+                RFC 5424 and RFC 3164, TCP framed by octet counting or newlines (RFC 6587). The address is \
+                bound as given: use 127.0.0.1 unless other machines must reach it. Each message becomes a \
+                record with the syslog fields, message, host, peer and transport. TCP is read only as fast \
+                as records are acknowledged; UDP datagrams that arrive while --syslog-inflight-bytes are \
+                unacknowledged are dropped and counted.
+                """
+        )
+    )
+    var listenSyslog: [String] = []
+    @Option(
+        name: .customLong("syslog-inflight-bytes"),
+        help: "Bytes of syslog records sent and not yet acknowledged before TCP waits and UDP drops."
+    )
+    var syslogInflightBytes: Int = 32 << 20
 
     @Option(
         help: ArgumentHelp(
@@ -135,11 +154,21 @@ struct Ship: AsyncParsableCommand {
 
     func validate() throws {
         if status { return }
+        _ = try syslogEndpoints()
+        if once, !listenSyslog.isEmpty { throw ValidationError("--once cannot be combined with --listen-syslog") }
+        guard syslogInflightBytes > 0 else { throw ValidationError("--syslog-inflight-bytes must be positive") }
+        if paths.isEmpty, !listenSyslog.isEmpty, config == nil {
+            guard stream != nil else { throw ValidationError("give --stream, the stream the messages go to") }
+            return
+        }
         if config != nil {
             guard paths.isEmpty, stream == nil else {
                 throw ValidationError("--config takes the sources from the file; leave out --path and --stream")
             }
             return
+        }
+        guard !paths.isEmpty || !listenSyslog.isEmpty else {
+            throw ValidationError("give at least one --path or --listen-syslog")
         }
         do {
             _ = try commandLineSource.configuration(stateDirectory: "", host: "", once: once, option: Self.flag)
@@ -181,7 +210,7 @@ struct Ship: AsyncParsableCommand {
                         )
                     )
                 }
-            } else {
+            } else if !paths.isEmpty || listenSyslog.isEmpty {
                 configurations.append(
                     try commandLineSource.configuration(
                         stateDirectory: options.stateDirectory ?? Self.defaultStateDirectory,
@@ -200,9 +229,29 @@ struct Ship: AsyncParsableCommand {
         let listen = try listenAddress.map(ListenAddress.parse)
         let registry = PrometheusCollectorRegistry()
         if listen != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
+        var syslog: SyslogConfiguration?
+        if !listenSyslog.isEmpty, let stream {
+            var configuration = SyslogConfiguration(
+                endpoints: try syslogEndpoints(),
+                stream: try streamName(stream),
+                host: Self.hostName
+            )
+            configuration.maxMessageBytes = maxLineBytes
+            configuration.maxInFlightBytes = syslogInflightBytes
+            syslog = configuration
+        }
         let frozen = configurations
-        let summaries = try await options.withBackend { backend in
-            try await Self.ship(frozen, backend: backend, listen: listen, registry: registry)
+        let frozenSyslog = syslog
+        let (summaries, syslogSummary) = try await options.withBackend { backend in
+            try await Self.ship(frozen, syslog: frozenSyslog, backend: backend, listen: listen, registry: registry)
+        }
+        if let summary = syslogSummary, let syslog {
+            StandardStreams.writeError(
+                "shipped \(summary.shipped) of \(summary.received) syslog messages to \(syslog.stream) (\(summary.dropped) "
+                    + "dropped with the in-flight budget full, \(summary.parseErrors) not parsed, \(summary.truncated) "
+                    + "truncated, \(summary.framingErrors) connections closed for bad framing, "
+                    + "\(summary.unacknowledged) unacknowledged)\n"
+            )
         }
         for (configuration, summary) in zip(configurations, summaries) {
             StandardStreams.writeError(
@@ -250,24 +299,34 @@ struct Ship: AsyncParsableCommand {
         }
     }
 
-    /// Runs a shipper per configuration (and the metrics listener) until all have finished:
-    /// with --once when the files are shipped, otherwise on SIGINT or SIGTERM. A failing source
-    /// stops the others.
+    /// What ended one of `ship`'s tasks.
+    private enum Finished: Sendable {
+        case files(Int, ShipSummary)
+        case syslog(SyslogSummary)
+        case monitoring
+    }
+
+    /// Runs a shipper per configuration, the syslog listener if any (and the metrics listener)
+    /// until all have finished: with --once when the files are shipped, otherwise on SIGINT or
+    /// SIGTERM. A failing source stops the others.
     private static func ship(
         _ configurations: [ShipConfiguration],
+        syslog: SyslogConfiguration?,
         backend: any StreamBackend,
         listen: (String, Int)?,
         registry: PrometheusCollectorRegistry
-    ) async throws -> [ShipSummary] {
+    ) async throws -> ([ShipSummary], SyslogSummary?) {
         let shippers = configurations.map { Shipper(configuration: $0, backend: backend) }
+        let listener = syslog.map { SyslogListener(configuration: $0, backend: backend) }
         let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let watcher = Task {
             for await _ in signals {
                 for shipper in shippers { shipper.stop() }
+                listener?.stop()
             }
         }
         defer { watcher.cancel() }
-        return try await withThrowingTaskGroup(of: (Int, ShipSummary)?.self) { tasks in
+        return try await withThrowingTaskGroup(of: Finished.self) { tasks in
             if let (host, port) = listen {
                 tasks.addTask {
                     do {
@@ -275,13 +334,13 @@ struct Ship: AsyncParsableCommand {
                     } catch {
                         throw CommandFailure("cannot serve metrics on \(host):\(port): \(error)")
                     }
-                    return nil
+                    return .monitoring
                 }
             }
             for (index, shipper) in shippers.enumerated() {
                 tasks.addTask {
                     do {
-                        return (index, try await shipper.run())
+                        return .files(index, try await shipper.run())
                     } catch let error as ShipError {
                         throw CommandFailure(
                             shippers.count == 1 ? error.message : "\(configurations[index].stream): \(error.message)"
@@ -289,18 +348,46 @@ struct Ship: AsyncParsableCommand {
                     }
                 }
             }
+            if let listener {
+                tasks.addTask {
+                    do {
+                        return .syslog(
+                            try await listener.run { address in StandardStreams.writeError("syslog on \(address)\n") }
+                        )
+                    } catch let error as ShipError {
+                        throw CommandFailure(error.message)
+                    }
+                }
+            }
             var summaries = [ShipSummary?](repeating: nil, count: shippers.count)
+            var syslogSummary: SyslogSummary?
             do {
-                // The shippers' summaries end the run; the listener only ends by failing.
-                while summaries.contains(where: { $0 == nil }), let finished = try await tasks.next() {
-                    if let (index, summary) = finished { summaries[index] = summary }
+                // The inputs' summaries end the run; the metrics listener only ends by failing.
+                while summaries.contains(where: { $0 == nil }) || (listener != nil && syslogSummary == nil),
+                    let finished = try await tasks.next()
+                {
+                    switch finished {
+                    case .files(let index, let summary): summaries[index] = summary
+                    case .syslog(let summary): syslogSummary = summary
+                    case .monitoring: throw CommandFailure("the metrics listener stopped")
+                    }
                 }
             } catch {
                 for shipper in shippers { shipper.stop() }
+                listener?.stop()
                 throw error
             }
             tasks.cancelAll()
-            return summaries.compactMap { $0 }
+            return (summaries.compactMap { $0 }, syslogSummary)
+        }
+    }
+
+    /// The `--listen-syslog` addresses.
+    private func syslogEndpoints() throws(ValidationError) -> [SyslogEndpoint] {
+        do {
+            return try listenSyslog.map { url throws(ShipError) in try SyslogEndpoint(parsing: url) }
+        } catch {
+            throw ValidationError(error.message)
         }
     }
 
@@ -329,7 +416,6 @@ struct Ship: AsyncParsableCommand {
         return logger
     }
 
-    /// The parser `--parser`, `--time-field` and `--time-format` describe.
     private static var defaultStateDirectory: String {
         if getuid() == 0 { return "/var/lib/streamq/ship" }
         if let state = getenv("XDG_STATE_HOME").flatMap({ String(validatingCString: $0) }), !state.isEmpty {

@@ -37,14 +37,42 @@ struct RecordEncoder: Sendable {
         var truncated: Bool
     }
 
+    /// Where a record came from: the members that follow `host`.
+    enum Origin {
+        /// `file` and `offset`.
+        case file(String)
+        /// `peer` (the sender's address) and `transport` (`udp` or `tcp`), for syslog messages.
+        case network(peer: String, transport: String)
+    }
+
     func encode(_ line: LogLine, file: String) -> Encoded {
+        encode(line, origin: .file(file))
+    }
+
+    func encode(_ line: LogLine, origin: Origin) -> Encoded {
         var data: [UInt8] = []
+        let members: [UInt8]
+        let offset: Int?
+        switch origin {
+        case .file(let file):
+            members = self.origin(file: file)
+            offset = line.offset
+        case .network(let peer, let transport):
+            var bytes = Array("\"host\":".utf8)
+            JSONString.append(host.utf8, to: &bytes)
+            bytes.append(contentsOf: ",\"peer\":".utf8)
+            JSONString.append(peer.utf8, to: &bytes)
+            bytes.append(contentsOf: ",\"transport\":".utf8)
+            JSONString.append(transport.utf8, to: &bytes)
+            members = bytes
+            offset = nil
+        }
         let outcome = append(
             line.text[...],
-            offset: line.offset,
+            offset: offset,
             originalBytes: line.originalBytes,
             isTruncated: line.isTruncated,
-            origin: origin(file: file),
+            origin: members,
             to: &data
         )
         return Encoded(data: data, parseFailed: outcome.parseFailed, truncated: outcome.truncated)
@@ -61,10 +89,10 @@ struct RecordEncoder: Sendable {
     }
 
     /// Appends the record of the line `text` (starting at byte `offset` of its file) to `output`,
-    /// with `origin` from ``origin(file:)``.
+    /// with `origin` from ``origin(file:)`` (or, without an offset, a network origin's members).
     func append(
         _ text: ArraySlice<UInt8>,
-        offset: Int,
+        offset: Int?,
         originalBytes: Int,
         isTruncated: Bool,
         origin: [UInt8],
@@ -97,7 +125,7 @@ struct RecordEncoder: Sendable {
     /// Appends one record; returns whether the parser rejected the line.
     private func append(
         text: ArraySlice<UInt8>,
-        offset: Int,
+        offset: Int?,
         originalBytes: Int,
         truncated: Bool,
         origin: [UInt8],
@@ -150,7 +178,7 @@ struct RecordEncoder: Sendable {
             output.append(UInt8(ascii: ","))
         }
         output.append(contentsOf: origin)
-        Self.appendDecimal(offset, to: &output)
+        if let offset { Self.appendDecimal(offset, to: &output) }
         if truncated {
             output.append(contentsOf: ",\"_truncated\":true,\"_original_bytes\":".utf8)
             Self.appendDecimal(originalBytes, to: &output)
