@@ -103,8 +103,13 @@ import Testing
                         sent.value.add(1, ordering: .relaxed)
                     }
                 }
+                // Nothing is acknowledged yet: the producer may hold at most ~64 KiB of records. The
+                // sender fills it as fast as the machine lets it, then must stay suspended.
+                let deadline = ContinuousClock.now + .seconds(20)
+                while sent.value.load(ordering: .relaxed) < 60, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
                 try await Task.sleep(for: .milliseconds(300))
-                // Nothing is acknowledged yet: the producer may hold at most ~64 KiB of records.
                 let buffered = sent.value.load(ordering: .relaxed)
                 #expect(buffered <= 66, "sent \(buffered) records of 1 KB with a 64 KiB bound")
                 #expect(buffered >= 60, "the bound is used, not undershot")
