@@ -162,6 +162,9 @@ struct Ship: AsyncParsableCommand {
             return
         }
         if config != nil {
+            guard listenSyslog.isEmpty else {
+                throw ValidationError("with --config, declare the syslog input in the file's syslog section")
+            }
             guard paths.isEmpty, stream == nil else {
                 throw ValidationError("--config takes the sources from the file; leave out --path and --stream")
             }
@@ -191,9 +194,36 @@ struct Ship: AsyncParsableCommand {
         var options = store
         var listenAddress = metricsListen
         var configurations: [ShipConfiguration] = []
-        do {
+        var fileSyslog: SyslogConfiguration?
+        do throws(ShipError) {
             if let config {
                 let file = try ShipConfigFile.load(config)
+                if let input = file.syslog {
+                    guard !once else { throw ShipError("\(config): a syslog input cannot be shipped with --once") }
+                    guard let name = StreamName(rawValue: input.stream) else {
+                        throw ShipError("\(config): syslog.stream '\(input.stream)' is not a valid stream name")
+                    }
+                    var configuration = SyslogConfiguration(
+                        endpoints: try input.listen.map { url throws(ShipError) in
+                            do throws(ShipError) {
+                                return try SyslogEndpoint(parsing: url)
+                            } catch {
+                                throw ShipError("\(config): syslog.listen: \(error.message)")
+                            }
+                        },
+                        stream: name,
+                        host: Self.hostName
+                    )
+                    configuration.maxMessageBytes = input.maxLineBytes ?? configuration.maxMessageBytes
+                    configuration.maxInFlightBytes = input.inflightBytes ?? configuration.maxInFlightBytes
+                    guard configuration.maxInFlightBytes > 0, (1...(1 << 20)).contains(configuration.maxMessageBytes)
+                    else {
+                        throw ShipError(
+                            "\(config): syslog.inflight_bytes must be positive and syslog.max_line_bytes 1 to 1048576"
+                        )
+                    }
+                    fileSyslog = configuration
+                }
                 if options.endpoint == nil && options.dataDirectory == nil {
                     options.endpoint = file.endpoint
                     options.dataDirectory = file.dataDir
@@ -229,7 +259,7 @@ struct Ship: AsyncParsableCommand {
         let listen = try listenAddress.map(ListenAddress.parse)
         let registry = PrometheusCollectorRegistry()
         if listen != nil { MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry)) }
-        var syslog: SyslogConfiguration?
+        var syslog = fileSyslog
         if !listenSyslog.isEmpty, let stream {
             var configuration = SyslogConfiguration(
                 endpoints: try syslogEndpoints(),

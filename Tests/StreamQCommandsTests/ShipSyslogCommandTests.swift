@@ -67,6 +67,56 @@ import Testing
         }
     }
 
+    @Test func aConfigFilesSyslogInputShipsBesideItsFileSources() throws {
+        try CommandRunner.withScratch { streamq in
+            let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
+            try Data("from a file\n".utf8).write(to: URL(fileURLWithPath: root + "/logs/app.log"))
+            _ = try streamq.succeed("create-stream", "app")
+            _ = try streamq.succeed("create-stream", "syslog")
+            let config = root + "/ship.yaml"
+            try Data(
+                """
+                state_dir: \(root)/state
+                syslog:
+                  listen: [udp://127.0.0.1:0]
+                  stream: syslog
+                sources:
+                  - {name: app, paths: ["\(root)/logs/app.log"], stream: app, from: beginning}
+                """.utf8
+            ).write(to: URL(fileURLWithPath: config))
+            let ship = streamq.process(["ship", "--config", config])
+            let stderr = Pipe()
+            ship.standardError = stderr
+            try ship.run()
+            defer { if ship.isRunning { ship.terminate() } }
+            let announced = readOutput(stderr.fileHandleForReading) { $0.contains("syslog on udp://") }
+            let line = try #require(announced.lines.first { $0.hasPrefix("syslog on udp://127.0.0.1:") })
+            send(
+                type: SOCK_DGRAM,
+                port: try #require(UInt16(line.split(separator: ":").last!)),
+                "<13>Jan  2 03:04:05 h x: hi"
+            )
+            var stored: [String] = []
+            for _ in 0..<300 where stored.count < 2 {
+                Thread.sleep(forTimeInterval: 0.1)
+                stored = try streamq.succeed("read", "syslog").lines + streamq.succeed("read", "app").lines
+            }
+            #expect(stored.count == 2)
+            #expect(stored.contains { $0.contains("\"message\":\"hi\"") })
+            #expect(stored.contains { $0.contains("\"message\":\"from a file\"") })
+            ship.terminate()
+            ship.waitUntilExit()
+            #expect(ship.terminationStatus == 0)
+
+            let mixed = try streamq.run(
+                ["ship", "--config", config, "--listen-syslog", "udp://127.0.0.1:0"],
+                input: nil
+            )
+            #expect(mixed.stderr.contains("declare the syslog input in the file"))
+        }
+    }
+
     /// Sends `text` to 127.0.0.1:`port` over a new socket of `type`.
     private func send(type: __socket_type, port: UInt16, _ text: String) {
         let fd = socket(AF_INET, Int32(type.rawValue), 0)

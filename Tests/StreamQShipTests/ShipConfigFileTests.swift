@@ -61,7 +61,17 @@ import Testing
         let typo = problem("sources:\n  - name: a\n    paths: [x]\n    stream: s\n    parsr: json\n")
         #expect(typo?.contains("ship.yaml (line 5): unknown key 'parsr' in sources[0]") == true)
         #expect(problem("state_dri: /x\nsources: []\n")?.contains("unknown key 'state_dri' in the top level") == true)
-        #expect(problem("sources: []\n")?.contains("sources is empty") == true)
+        #expect(problem("sources: []\n")?.contains("no sources and no syslog input") == true)
+        #expect(
+            problem("syslog: {listen: [udp://127.0.0.1:0], stream: s, port: 5}\n")?.contains(
+                "unknown key 'port' in syslog"
+            ) == true
+        )
+        let syslogOnly = try ShipConfigFile.parse(
+            "syslog: {listen: [tcp://127.0.0.1:0], stream: s}\n",
+            path: "ship.yaml"
+        )
+        #expect(syslogOnly.sources.isEmpty && syslogOnly.syslog?.listen == ["tcp://127.0.0.1:0"])
         #expect(problem("sources:\n  - name: a\n    paths: [x]\n")?.contains("missing 'stream' in sources[0]") == true)
         #expect(problem("sources:\n  - name: a\n    paths: x\n    stream: s\n")?.contains("sources[0].paths") == true)
         #expect(

@@ -78,11 +78,28 @@ public struct ShipConfigFile: Decodable, Sendable, Equatable {
         }
     }
 
+    /// A syslog input: `--listen-syslog` addresses and the stream their messages go to.
+    public struct Syslog: Decodable, Sendable, Equatable {
+        /// `udp://HOST:PORT` or `tcp://HOST:PORT`, each bound as given.
+        public var listen: [String]
+        public var stream: String
+        public var inflightBytes: Int?
+        public var maxLineBytes: Int?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case listen, stream
+            case inflightBytes = "inflight_bytes"
+            case maxLineBytes = "max_line_bytes"
+        }
+    }
+
     public var stateDir: String?
     public var endpoint: String?
     public var dataDir: String?
     public var metricsListen: String?
+    /// File sources; may be empty when there is a syslog input.
     public var sources: [Source]
+    public var syslog: Syslog?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case stateDir = "state_dir"
@@ -90,6 +107,17 @@ public struct ShipConfigFile: Decodable, Sendable, Equatable {
         case dataDir = "data_dir"
         case metricsListen = "metrics_listen"
         case sources
+        case syslog
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        stateDir = try container.decodeIfPresent(String.self, forKey: .stateDir)
+        endpoint = try container.decodeIfPresent(String.self, forKey: .endpoint)
+        dataDir = try container.decodeIfPresent(String.self, forKey: .dataDir)
+        metricsListen = try container.decodeIfPresent(String.self, forKey: .metricsListen)
+        sources = try container.decodeIfPresent([Source].self, forKey: .sources) ?? []
+        syslog = try container.decodeIfPresent(Syslog.self, forKey: .syslog)
     }
 
     /// Reads and checks `path`.
@@ -119,7 +147,9 @@ public struct ShipConfigFile: Decodable, Sendable, Equatable {
         } catch {
             throw ShipError("\(path) is not valid YAML: \(error)")
         }
-        guard !file.sources.isEmpty else { throw ShipError("\(path): sources is empty; give at least one") }
+        guard !file.sources.isEmpty || file.syslog != nil else {
+            throw ShipError("\(path): no sources and no syslog input; give at least one")
+        }
         var names = Set<String>()
         for source in file.sources {
             guard isValidName(source.name) else {
@@ -147,6 +177,9 @@ public struct ShipConfigFile: Decodable, Sendable, Equatable {
 
     private static func checkKeys(_ root: Node, path: String) throws(ShipError) {
         try checkMapping(root, allowed: CodingKeys.allCases.map(\.rawValue), at: "the top level", path: path)
+        if let syslog = root.mapping?["syslog"] {
+            try checkMapping(syslog, allowed: Syslog.CodingKeys.allCases.map(\.rawValue), at: "syslog", path: path)
+        }
         guard let sources = root.mapping?["sources"]?.sequence else { return }
         for (index, source) in sources.enumerated() {
             let place = "sources[\(index)]"
