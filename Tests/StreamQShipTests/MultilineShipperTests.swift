@@ -174,8 +174,8 @@ extension ShipFixture {
 
 /// A store whose acknowledgements go missing: the first appends are acknowledged, the next are
 /// stored without an acknowledgement, and the rest are lost on the way.
-final class LosingBackend: StreamBackend {
-    private let store: StreamStore
+final class LosingBackend: StoreWrappingShipBackend {
+    let store: StreamStore
     private let acknowledged: Int
     private let storedSilently: Int
     private let appends = Mutex(0)
@@ -184,12 +184,6 @@ final class LosingBackend: StreamBackend {
         self.store = store
         self.acknowledged = acknowledged
         self.storedSilently = storedSilently
-    }
-
-    var numbersRecordsDensely: Bool { true }
-
-    func describeStream(_ name: StreamName) async throws -> StreamDescription {
-        try await store.describeStream(name)
     }
 
     func enqueueAppend(
@@ -208,26 +202,5 @@ final class LosingBackend: StreamBackend {
         } else if index < acknowledged + storedSilently {
             try store.enqueueAppend(to: name, shard: shard, records, producer: producer) { _ in }
         }
-    }
-
-    func cursor(stream name: StreamName, shard: ShardID, at position: StartingPosition) async throws -> ShardCursor {
-        try await store.cursor(stream: name, shard: shard, at: position)
-    }
-
-    func read(_ cursor: ShardCursor, maxRecords: Int, maxBytes: Int) async throws -> ReadResult {
-        try await store.read(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
-    }
-
-    func scan(
-        _ cursor: ShardCursor,
-        maxRecords: Int,
-        maxBytes: Int,
-        _ body: (RecordView) throws -> Void
-    ) async throws -> ScanResult {
-        try await store.scan(cursor, maxRecords: maxRecords, maxBytes: maxBytes, body)
-    }
-
-    func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
-        try await store.waitForRecords(at: cursor, timeout: timeout)
     }
 }

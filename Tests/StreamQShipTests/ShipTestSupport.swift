@@ -98,3 +98,30 @@ func expectExactlyOnce(_ records: [(key: String, fields: [String: Any])], expect
         lastOffset[record.key] = offset
     }
 }
+
+/// A test backend that changes how appends behave and passes everything else to a real store.
+protocol StoreWrappingShipBackend: StreamBackend {
+    var store: StreamStore { get }
+}
+
+extension StoreWrappingShipBackend {
+    var numbersRecordsDensely: Bool { true }
+    func describeStream(_ name: StreamName) async throws -> StreamDescription { try store.describeStream(name) }
+    func cursor(stream name: StreamName, shard: ShardID, at position: StartingPosition) async throws -> ShardCursor {
+        try store.cursor(stream: name, shard: shard, at: position)
+    }
+    func read(_ cursor: ShardCursor, maxRecords: Int, maxBytes: Int) async throws -> ReadResult {
+        try store.read(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
+    }
+    func scan(
+        _ cursor: ShardCursor,
+        maxRecords: Int,
+        maxBytes: Int,
+        _ body: (RecordView) throws -> Void
+    ) async throws -> ScanResult {
+        try store.scan(cursor, maxRecords: maxRecords, maxBytes: maxBytes, body)
+    }
+    func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
+        try await store.waitForRecords(at: cursor, timeout: timeout)
+    }
+}

@@ -243,33 +243,6 @@ final class HeldBackend: StoreWrappingShipBackend {
     }
 }
 
-/// A test backend that changes how appends behave and passes everything else to a real store.
-protocol StoreWrappingShipBackend: StreamBackend {
-    var store: StreamStore { get }
-}
-
-extension StoreWrappingShipBackend {
-    var numbersRecordsDensely: Bool { true }
-    func describeStream(_ name: StreamName) async throws -> StreamDescription { try store.describeStream(name) }
-    func cursor(stream name: StreamName, shard: ShardID, at position: StartingPosition) async throws -> ShardCursor {
-        try store.cursor(stream: name, shard: shard, at: position)
-    }
-    func read(_ cursor: ShardCursor, maxRecords: Int, maxBytes: Int) async throws -> ReadResult {
-        try store.read(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
-    }
-    func scan(
-        _ cursor: ShardCursor,
-        maxRecords: Int,
-        maxBytes: Int,
-        _ body: (RecordView) throws -> Void
-    ) async throws -> ScanResult {
-        try store.scan(cursor, maxRecords: maxRecords, maxBytes: maxBytes, body)
-    }
-    func waitForRecords(at cursor: ShardCursor, timeout: Duration) async throws -> Bool {
-        try await store.waitForRecords(at: cursor, timeout: timeout)
-    }
-}
-
 /// `HOST:PORT` as a sockaddr_in of 127.0.0.1.
 private func loopback(_ address: String) -> sockaddr_in {
     var socketAddress = sockaddr_in()
