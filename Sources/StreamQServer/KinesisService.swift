@@ -46,7 +46,8 @@ final class KinesisService: Sendable {
     ]
 
     /// Runs one operation. Unknown names answer `UnknownOperationException`. (GetRecords and
-    /// SubscribeToShard write their answers themselves: see `KinesisHTTPHandler`.)
+    /// SubscribeToShard write their answers themselves, and PutRecords carries the producer-stamp
+    /// headers: see `KinesisHTTPHandler`.)
     func handle(_ operation: String, _ input: AWSValue) async throws -> AWSValue {
         switch operation {
         case "CreateStream": return try await createStream(input)
@@ -56,7 +57,6 @@ final class KinesisService: Sendable {
         case "ListStreams": return try listStreams(input)
         case "ListShards": return try listShards(input)
         case "PutRecord": return try await putRecord(input)
-        case "PutRecords": return try await putRecords(input)
         case "GetShardIterator": return try getShardIterator(input)
         case "SplitShard": return try await splitShard(input)
         case "MergeShards": return try await mergeShards(input)

@@ -43,7 +43,7 @@ extension KinesisService {
 
     /// PutRecords; with `stamped` (streamq's extension, see ``ProducerStampHeaders``) one
     /// idempotent append.
-    func putRecords(_ input: AWSValue, stamped: StampedAppend? = nil) async throws -> AWSValue {
+    func putRecords(_ input: AWSValue, stamped: StampedAppend?) async throws -> AWSValue {
         var reader = try RequestReader(input)
         let entries = try reader.list("Records", required: true, count: 1...500) ?? []
         var records: [AppendRecord] = []
