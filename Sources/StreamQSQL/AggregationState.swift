@@ -116,15 +116,12 @@ struct AggregationState: Sendable {
                 continue
             }
             for group in 0..<theirs.table.count {
-                let key = Array(theirs.table.key(group))
-                let (mine, isNew) = panes[start]!.table.group(for: key)
-                if isNew { panes[start]!.states.append(contentsOf: initialStates()) }
-                for index in aggregates.indices {
-                    aggregates[index].merge(
-                        theirs.states[group * aggregates.count + index],
-                        into: &panes[start]!.states[mine * aggregates.count + index]
-                    )
-                }
+                let base = group * aggregates.count
+                absorb(
+                    key: Array(theirs.table.key(group)),
+                    paneStart: start,
+                    states: theirs.states[base..<(base + aggregates.count)]
+                )
             }
         }
         for group in 0..<other.sessions.table.count {
@@ -132,6 +129,16 @@ struct AggregationState: Sendable {
             for session in other.sessions.byGroup[group] {
                 sessions.insert(session, key: key, gap: size, aggregates: aggregates, tracksChanges: tracksChanges)
             }
+        }
+    }
+
+    /// Merges one group's states, aggregated elsewhere over other rows, into the group `key` of
+    /// the pane starting at `start`.
+    mutating func absorb(key: [SQLValue], paneStart start: Int64, states: ArraySlice<Accumulator>) {
+        let (group, isNew) = panes[start, default: Pane(table: GroupTable(width: keyWidth))].table.group(for: key)
+        if isNew { panes[start]!.states.append(contentsOf: initialStates()) }
+        for (index, state) in zip(aggregates.indices, states) {
+            aggregates[index].merge(state, into: &panes[start]!.states[group * aggregates.count + index])
         }
     }
 

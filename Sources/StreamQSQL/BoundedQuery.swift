@@ -9,7 +9,14 @@ import StreamQStorage
 /// partly aggregated.
 public struct BoundedQuery: Sendable {
     public let plan: QueryPlan
-    public private(set) var statistics = QueryStatistics()
+    /// What the query did so far.
+    public var statistics: QueryStatistics {
+        var statistics = counts
+        statistics.rowsIn += fast?.rowsIn ?? 0
+        return statistics
+    }
+    /// The counts of the rows the row engine took (and, once absorbed, the fast path's).
+    private var counts = QueryStatistics()
     /// The first row errors, with what went wrong (all are counted in `statistics.errors`).
     public private(set) var errors: [RowError] = []
     public static let errorLimit = 1000
@@ -24,15 +31,25 @@ public struct BoundedQuery: Sendable {
     /// TUMBLE: the size; HOP: the slide.
     private let paneWidth: Int64
 
-    public init(plan: QueryPlan) {
+    /// The typed fast path for the common query shapes, tried before the row engine (nil when
+    /// the plan has a part it does not take, or once it stopped paying).
+    private var fast: FastScan?
+
+    public init(plan: QueryPlan) { self.init(plan: plan, fastPath: true) }
+
+    /// - Parameter fastPath: false runs every row through the row engine (to compare the two).
+    init(plan: QueryPlan, fastPath: Bool) {
         self.plan = plan
         windowKind = plan.window?.kind
         paneWidth = plan.window?.slide ?? 1
         aggregation = AggregationState(aggregates: plan.aggregates, keyWidth: plan.groupKeys.count, window: plan.window)
+        fast = fastPath ? FastScan(plan: plan) : nil
     }
 
     /// Feeds one record.
     public mutating func add(_ record: SQLRecord) {
+        let taken = record.data.withUnsafeBytes { takeFast($0, arrivalMilliseconds: record.arrivalMilliseconds) }
+        if taken { return }
         var pipeline = ownPipeline ?? RowPipeline(plan: plan)
         ownPipeline = nil  // moved out while in use, so its buffers stay uniquely referenced
         record.withRow { row in
@@ -44,7 +61,7 @@ public struct BoundedQuery: Sendable {
 
     /// Feeds one borrowed row through a worker's pipeline.
     mutating func add(_ row: inout SQLRow, pipeline: inout RowPipeline) {
-        statistics.rowsIn += 1
+        counts.rowsIn += 1
         do {
             guard try pipeline.prepare(&row) else { return }
             guard plan.isAggregate else {
@@ -84,8 +101,36 @@ public struct BoundedQuery: Sendable {
         }
     }
 
+    /// Offers one record to the fast path.
+    /// - Returns: true when it took the record; false when the row engine must (``add(_:pipeline:)``).
+    @inline(__always)
+    mutating func takeFast(_ data: UnsafeRawBufferPointer, arrivalMilliseconds: Int64) -> Bool {
+        guard fast != nil else { return false }
+        return fast!.take(data, arrivalMilliseconds: arrivalMilliseconds)
+    }
+
+    /// Rows the fast path has taken and not yet handed over.
+    var fastPathRowCount: Int { fast?.rowsIn ?? 0 }
+
+    /// Gives up the fast path once it has shown it does not pay for this query's records (most
+    /// of them needed the row engine anyway), keeping what it aggregated.
+    mutating func reviewFastPath() {
+        guard let scan = fast, !scan.isWorthwhile else { return }
+        absorbFastPath()
+    }
+
+    /// Moves what the fast path took into the row engine's state.
+    private mutating func absorbFastPath() {
+        guard let scan = fast else { return }
+        fast = nil
+        counts.rowsIn += scan.rowsIn
+        scan.groups?.forEachGroup { paneStart, key, states in
+            aggregation.absorb(key: key, paneStart: paneStart, states: states[...])
+        }
+    }
+
     private mutating func record(_ error: RowError) {
-        statistics.errors += 1
+        counts.errors += 1
         if errors.count < Self.errorLimit { errors.append(error) }
     }
 
@@ -103,7 +148,10 @@ public struct BoundedQuery: Sendable {
 
     /// Absorbs a partial query over other rows (the same plan).
     public mutating func merge(_ other: BoundedQuery) {
-        statistics.add(other.statistics)
+        var other = other
+        other.absorbFastPath()
+        absorbFastPath()
+        counts.add(other.counts)
         errors += other.errors.prefix(Self.errorLimit - min(errors.count, Self.errorLimit))
         aggregation.merge(other.aggregation)
         plainRows += other.plainRows
@@ -111,6 +159,7 @@ public struct BoundedQuery: Sendable {
 
     /// The result rows, after HAVING, DISTINCT, ORDER BY and LIMIT.
     public mutating func finish() -> ResultSet {
+        absorbFastPath()
         var rows = plainRows
         if plan.isAggregate {
             var results = aggregation.allResults()
@@ -129,7 +178,7 @@ public struct BoundedQuery: Sendable {
             }
         }
         let output = ResultShaping.finish(rows, plan: plan)
-        statistics.rowsOut = output.count
+        counts.rowsOut = output.count
         return ResultSet(columns: plan.columns, rows: output)
     }
 }

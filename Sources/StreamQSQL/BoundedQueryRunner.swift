@@ -162,6 +162,7 @@ public struct BoundedQueryRunner: Sendable {
                     passedUntil = true  // arrival times only grow within a shard
                     return
                 }
+                if query.takeFast(record.data, arrivalMilliseconds: record.arrivalMilliseconds) { return }
                 var row = SQLRow(
                     data: record.data,
                     arrivalMilliseconds: record.arrivalMilliseconds,
@@ -171,6 +172,7 @@ public struct BoundedQueryRunner: Sendable {
                 query.add(&row, pipeline: &pipeline)
             }
             cursor = result.next
+            query.reviewFastPath()
             let errors = query.takeErrors()
             if !errors.isEmpty { reportErrors(errors) }
             if streaming {

@@ -138,6 +138,53 @@ final class FieldExtractor: Sendable {
         try result.get()
     }
 
+    /// Every path is a whole top-level key (`status`, not `client.ip`), as the fast path needs.
+    var isFlat: Bool { firstKeys.count == paths.count && !wholeValueIndex.contains(-1) }
+
+    /// The fast path's extraction (``isFlat`` extractors only): each path's value as a
+    /// ``FastValue`` viewing `data`, with the same one scan of the whole record as ``extract(from:into:)``.
+    /// - Returns: false when the row engine must take the record: it is not a JSON object, or a key
+    ///   or extracted string has escapes or is not UTF-8.
+    func extractFast(from data: UnsafeRawBufferPointer, into values: UnsafeMutableBufferPointer<FastValue>) -> Bool {
+        for index in values.indices { values[index] = .null }
+        guard let base = data.baseAddress else { return false }
+        return keySignatures.withUnsafeBufferPointer { signatures in
+            keyBytes.withUnsafeBufferPointer { keyBytes in
+                keyStarts.withUnsafeBufferPointer { keyStarts in
+                    wholeValueIndex.withUnsafeBufferPointer { wholeValueIndex in
+                        var usable = true
+                        do {
+                            try JSONFieldLookup.forEachTopLevelField(in: data) {
+                                (key, escaped, value) throws(JSONFieldLookup.SyntaxError) -> Bool in
+                                if escaped {
+                                    usable = false
+                                    return true
+                                }
+                                guard
+                                    let entry = Self.entry(
+                                        for: key,
+                                        signatures: signatures,
+                                        keyBytes: keyBytes,
+                                        keyStarts: keyStarts
+                                    )
+                                else { return false }
+                                guard let fast = FastValue(rawJSON: value, offset: value.baseAddress! - base) else {
+                                    usable = false
+                                    return true
+                                }
+                                values[wholeValueIndex[entry]] = fast
+                                return false
+                            }
+                        } catch {
+                            return false
+                        }
+                        return usable
+                    }
+                }
+            }
+        }
+    }
+
     @inline(__always)
     private func extract(
         from data: UnsafeRawBufferPointer,

@@ -101,7 +101,7 @@ extension SQLValue {
     /// `[-]digits.digits` with at most 15 significant digits, computed exactly (Clinger's fast
     /// path: the digits and the power of ten are exact doubles, so one division rounds correctly).
     /// Nil for anything else (exponents, long mantissas), which the full parser handles.
-    private static func parseSimpleDecimal(_ raw: UnsafeRawBufferPointer) -> Double? {
+    static func parseSimpleDecimal(_ raw: UnsafeRawBufferPointer) -> Double? {
         var index = 0
         let negative = raw[0] == UInt8(ascii: "-")
         if negative { index = 1 }
@@ -154,7 +154,7 @@ extension SQLValue {
 
     /// Whether every byte is below 0x80, checked eight at a time.
     @inline(__always)
-    private static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var index = 0
         var bits: UInt64 = 0
         while index + 8 <= bytes.count {
@@ -169,7 +169,7 @@ extension SQLValue {
     }
 
     /// Decimal digits with an optional minus sign that fit a BIGINT.
-    private static func parseInteger(_ raw: UnsafeRawBufferPointer) -> Int64? {
+    static func parseInteger(_ raw: UnsafeRawBufferPointer) -> Int64? {
         var index = 0
         let negative = raw[0] == UInt8(ascii: "-")
         if negative { index = 1 }

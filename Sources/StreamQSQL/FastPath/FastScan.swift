@@ -1,0 +1,151 @@
+import StreamQJSON
+
+/// The fast path of a bounded query: the common shapes (a WHERE of comparisons, GROUP BY fields
+/// with a TUMBLE or HOP window, count/sum/avg/min/max of fields) evaluated on typed values read
+/// straight from each record's bytes, with no ``SQLValue``, closure call or allocation per row.
+///
+/// It takes a record only when it gets exactly the row engine's result; any other record (a value
+/// of another type than the fast path reads, text beyond ASCII, a missing event time, anything that
+/// would be an error) is declined and goes through ``RowPipeline`` as before. Aggregates merge, so
+/// the two halves of a query add up to the row engine's answer.
+struct FastScan: Sendable {
+    private let extractor: FieldExtractor
+    /// Scratch space for one record's values (copied queries get their own before writing).
+    private var values: FastValueBuffer
+    private let filter: FastPredicate?
+    /// nil for a plain (ungrouped) query, whose fast path only rejects rows WHERE rejects.
+    private(set) var groups: FastGroups?
+    private let window: (kind: WindowSpec.Kind, paneWidth: Int64, timeField: Int?)?
+    /// Rows taken.
+    private(set) var rowsIn = 0
+    /// Rows offered, and declined, while deciding whether the fast path pays.
+    private var offered = 0
+    private var declined = 0
+    /// False once most rows turned out to need the row engine anyway.
+    private(set) var isWorthwhile = true
+
+    /// The fast path for `plan`, or nil when the query has a part it does not evaluate.
+    init?(plan: QueryPlan) {
+        let extractor = plan.extractor
+        guard extractor.isFlat else { return nil }
+        let paths = extractor.paths
+        func field(_ path: [PathComponent]) -> Int? {
+            guard path.count == 1, case .key(let name) = path[0] else { return nil }
+            return paths.firstIndex(of: [.key(name)])
+        }
+        if let where_ = plan.statement.filter {
+            guard let predicate = FastPredicate(where_, field: field) else { return nil }
+            filter = predicate
+        } else {
+            filter = nil
+        }
+        if plan.isAggregate {
+            if let window = plan.window {
+                guard window.kind != .session else { return nil }
+                let timeField = window.isProcessingTime ? nil : window.time.fieldIndex
+                guard window.isProcessingTime || timeField != nil else { return nil }
+                self.window = (window.kind, window.slide, timeField)
+            } else {
+                self.window = nil
+            }
+            var keyFields: [Int] = []
+            for key in plan.groupKeys {
+                guard let index = key.fieldIndex else { return nil }
+                keyFields.append(index)
+            }
+            var aggregates: [FastGroups.Aggregate] = []
+            for spec in plan.aggregates {
+                guard !spec.distinct, spec.filter == nil else { return nil }
+                if spec.star {
+                    aggregates.append(.init(function: .countStar, field: 0))
+                    continue
+                }
+                guard spec.arguments.count == 1, let index = spec.arguments[0].fieldIndex else { return nil }
+                let function: FastGroups.Aggregate.Function
+                switch spec.name {
+                case "count": function = .count
+                case "sum": function = .sum
+                case "avg": function = .average
+                case "min": function = .minimum
+                case "max": function = .maximum
+                default: return nil
+                }
+                aggregates.append(.init(function: function, field: index))
+            }
+            groups = FastGroups(aggregates: aggregates, keyFields: keyFields)
+        } else {
+            // A plain query gains only by rejecting rows without building them.
+            guard filter != nil else { return nil }
+            groups = nil
+            window = nil
+        }
+        self.extractor = extractor
+        values = FastValueBuffer(count: paths.count)
+    }
+
+    /// Takes one record if the fast path can.
+    /// - Returns: true when the record is done with (rejected by WHERE, or folded); false when the
+    ///   row engine must take it (as if the fast path had not seen it).
+    @inline(__always)
+    mutating func take(_ data: UnsafeRawBufferPointer, arrivalMilliseconds: Int64) -> Bool {
+        if !isKnownUniquelyReferenced(&values) { values = FastValueBuffer(count: values.values.count) }
+        let taken = takeRow(data, arrivalMilliseconds: arrivalMilliseconds, values: values.values)
+        if taken {
+            rowsIn += 1
+        } else {
+            declined += 1
+        }
+        offered += 1
+        if offered == 4096 {
+            // Most rows need the row engine anyway (a WHERE most rows pass, values of other
+            // types): reading them twice would cost more than it saves.
+            isWorthwhile = declined * 2 < offered
+        }
+        return taken
+    }
+
+    @inline(__always)
+    private mutating func takeRow(
+        _ data: UnsafeRawBufferPointer,
+        arrivalMilliseconds: Int64,
+        values: UnsafeMutableBufferPointer<FastValue>
+    ) -> Bool {
+        if !values.isEmpty, !extractor.extractFast(from: data, into: values) { return false }
+        if let filter {
+            switch filter.evaluate(values, record: data) {
+            case .isTrue: break
+            case .isFalse, .isNull: return true
+            case .undecided: return false
+            }
+        }
+        guard groups != nil else { return false }  // a plain row WHERE accepts: the row engine projects it
+        guard groups!.accepts(values) else { return false }
+        var paneStart: Int64 = 0
+        if let window {
+            let time: Int64
+            if let field = window.timeField {
+                let value = values[field]
+                guard value.isNumber, let milliseconds = EventTime.fromEpoch(value.number) else { return false }
+                time = milliseconds
+            } else {
+                time = arrivalMilliseconds
+            }
+            let (quotient, remainder) = time.quotientAndRemainder(dividingBy: window.paneWidth)
+            paneStart = (remainder < 0 ? quotient - 1 : quotient) * window.paneWidth
+        }
+        return groups!.add(values, record: data, paneStart: paneStart)
+    }
+}
+
+/// One worker's extracted values, reused from record to record. Only the ``FastScan`` holding
+/// the sole reference writes to it.
+final class FastValueBuffer: @unchecked Sendable {
+    let values: UnsafeMutableBufferPointer<FastValue>
+
+    init(count: Int) {
+        values = .allocate(capacity: count)
+        values.initialize(repeating: .null)
+    }
+
+    deinit { values.deallocate() }
+}

@@ -1,0 +1,71 @@
+/// A JSON field's value as the fast path sees it: a plain struct (no references, nothing to
+/// retain or free) whose strings are views into the record's bytes, valid while the record is.
+struct FastValue: Sendable {
+    enum Kind: UInt8, Sendable {
+        /// Missing or `null`.
+        case null
+        case boolean
+        case integer
+        case double
+        /// An ASCII string without escapes; `start`/`count` locate its bytes (between the quotes)
+        /// in the record.
+        case string
+        /// Anything the fast path leaves to the row engine: other strings, objects, arrays, numbers
+        /// it does not parse exactly.
+        case other
+    }
+
+    var kind: Kind = .null
+    /// The integer, or the boolean as 0/1.
+    var integer: Int64 = 0
+    var double: Double = 0
+    var start = 0
+    var count = 0
+
+    static let null = FastValue()
+
+    /// Classifies `raw` (a well-formed JSON value, as the scanner found it) at `offset` in its
+    /// record; nil for a string the row engine could reject (escapes, which it decodes strictly,
+    /// or bytes that are not UTF-8), so such a record is left to it whole.
+    @inline(__always)
+    init?(rawJSON raw: UnsafeRawBufferPointer, offset: Int) {
+        guard let first = raw.first else { return }
+        switch first {
+        case UInt8(ascii: "\""):
+            let inner = UnsafeRawBufferPointer(rebasing: raw[1..<(raw.count - 1)])
+            if SQLValue.isASCII(inner) {
+                if inner.contains(UInt8(ascii: "\\")) { return nil }
+                kind = .string
+                start = offset + 1
+                count = inner.count
+            } else {
+                if inner.contains(UInt8(ascii: "\\")) || String(validating: inner, as: UTF8.self) == nil { return nil }
+                kind = .other
+            }
+        case UInt8(ascii: "t"):
+            kind = .boolean
+            integer = 1
+        case UInt8(ascii: "f"): kind = .boolean
+        case UInt8(ascii: "n"): break
+        case UInt8(ascii: "{"), UInt8(ascii: "["): kind = .other
+        default:
+            if let value = SQLValue.parseInteger(raw) {
+                kind = .integer
+                integer = value
+            } else if let value = SQLValue.parseSimpleDecimal(raw) {
+                kind = .double
+                double = value
+            } else {
+                kind = .other
+            }
+        }
+    }
+
+    init() {}
+
+    /// The number as a DOUBLE (integers and doubles only).
+    @inline(__always)
+    var number: Double { kind == .integer ? Double(integer) : double }
+
+    var isNumber: Bool { kind == .integer || kind == .double }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import StreamQStorage
+import Testing
+
+@testable import StreamQSQL
+
+/// The fast path must give exactly the row engine's answers: the same rows, counts and errors,
+/// over records whose values have every type in every field, text beyond ASCII, escapes, bad JSON.
+@Suite struct FastPathTests {
+    static let texts: [String] = {
+        var texts: [String] = []
+        let methods = ["GET", "POST", "GET", "PUT"]
+        for index in 0..<400 {
+            let ts = 1_767_225_600_000 + Int64(index) * 1_700
+            let status = [200, 200, 404, 500, 503][index % 5]
+            let latency = Double(index % 37) * 0.25
+            texts.append(
+                #"{"ts":\#(ts),"method":"\#(methods[index % 4])","path":"/api/v\#(index % 3)/items","status":\#(status),"bytes":\#(index * 13 % 997),"latency_ms":\#(latency),"ok":\#(index % 3 == 0)}"#
+            )
+        }
+        texts += [
+            #"{"ts":1767225601000,"method":"GET","status":"200","latency_ms":"12","bytes":1}"#,
+            #"{"ts":1767225602000,"method":"GET","status":200.0,"latency_ms":true,"bytes":2.5}"#,
+            #"{"ts":1767225603000,"method":"GÉT","status":null,"latency_ms":{"p50":3},"bytes":null}"#,
+            #"{"ts":1767225604000,"method":"G\"ET","path":"/api/\u00e9","status":404,"latency_ms":-0.0}"#,
+            #"{"ts":1767225605000,"method":"GET","path":"/ñ/é","status":500,"latency_ms":0.0,"ok":null}"#,
+            #"{"ts":"2026-01-01T00:01:06Z","method":"GET","status":503,"latency_ms":1e3,"bytes":12345678901234567890}"#,
+            #"{"ts":1767225607.5,"method":"POST","status":200,"status":503,"latency_ms":7}"#,
+            #"{"method":"GET","status":200,"latency_ms":1}"#,
+            #"{"ts":null,"method":"GET","status":500,"latency_ms":2}"#,
+            #"{"ts":1767225608000,"sta\u0074us":500,"method":"GET","latency_ms":3}"#,
+            #"{"ts":1767225609000,"method":"GET","status":500,"latency_ms":4,"tail":[1,2"#,
+            #"["not","an","object"]"#,
+            "not json at all",
+            #"{"ts":1767225610000,"method":"GET","status":404,"path":"/api/x","latency_ms":99.75,"ok":false}"#,
+        ]
+        return texts
+    }()
+
+    static let queries = [
+        "SELECT window_start, status, count(*) AS n, avg(latency_ms) AS mean, max(latency_ms) AS worst, min(latency_ms) AS best, sum(bytes) AS total, count(latency_ms) AS measured FROM logs WHERE method = 'GET' GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), status ORDER BY window_start, status",
+        "SELECT ts, path, status, latency_ms FROM logs WHERE status >= 500 AND latency_ms > 5 ORDER BY ts, path",
+        "SELECT status, count(*) AS n FROM logs WHERE status IN (200, 404) GROUP BY status ORDER BY status",
+        "SELECT status, count(*) AS n FROM logs WHERE status NOT IN (200, NULL) GROUP BY status ORDER BY status",
+        "SELECT path, count(*) AS n FROM logs WHERE path LIKE '/api/%1%' GROUP BY path ORDER BY path",
+        "SELECT method, count(*) AS n FROM logs WHERE method ILIKE 'g_t' OR path NOT LIKE '%items' GROUP BY method ORDER BY method",
+        "SELECT count(*) AS n, sum(bytes) AS b FROM logs WHERE status BETWEEN 200 AND 299",
+        "SELECT count(*) AS n FROM logs WHERE status NOT BETWEEN 200 AND 404",
+        "SELECT count(*) AS missing, max(ts) AS last FROM logs WHERE latency_ms IS NULL OR bytes IS NOT NULL AND ok = true",
+        "SELECT method, ok, count(*) AS n, avg(bytes) AS mean FROM logs WHERE NOT (status = 200) GROUP BY method, ok ORDER BY method, ok",
+        "SELECT latency_ms, count(*) AS n FROM logs WHERE 500 <= status AND latency_ms > -1.5 GROUP BY latency_ms ORDER BY latency_ms",
+        "SELECT window_start, method, count(*) AS n, max(bytes) AS biggest FROM logs GROUP BY HOP(ts, INTERVAL '30' SECOND, INTERVAL '2' MINUTE), method ORDER BY window_start, method",
+        "SELECT window_start, count(*) AS n FROM logs GROUP BY TUMBLE(_arrival, INTERVAL '1' SECOND) ORDER BY window_start",
+        "SELECT count(*) AS n FROM logs",
+        "SELECT status, sum(latency_ms) AS s, min(status) AS lowest FROM logs WHERE ok = true OR ok = false GROUP BY status ORDER BY status",
+        "SELECT path FROM logs WHERE method <> 'GET' AND status = 'x'",
+        "SELECT count(*) AS n FROM logs WHERE method < 'H' AND method >= 'GET'",
+    ]
+
+    func records() -> [SQLRecord] {
+        var records = Self.texts.enumerated().map { index, text in
+            SQLRecord(
+                data: Array(text.utf8),
+                arrivalMilliseconds: 1_767_225_600_000 + Int64(index) * 7,
+                position: SequenceNumber(sequence: UInt64(index), shard: ShardID(0))
+            )
+        }
+        // A string that is not UTF-8.
+        records.append(
+            SQLRecord(
+                data: Array(#"{"ts":1767225611000,"method":"GET","path":"/"#.utf8) + [0xFF, 0xFE]
+                    + Array(#"","status":200,"latency_ms":1}"#.utf8),
+                arrivalMilliseconds: 1_767_225_700_000,
+                position: SequenceNumber(sequence: UInt64(records.count), shard: ShardID(0))
+            )
+        )
+        return records
+    }
+
+    @Test(arguments: queries) func fastPathGivesTheRowEnginesAnswer(sql: String) throws {
+        let plan = try QueryPlanner.plan(sql)
+        var reference = BoundedQuery(plan: plan, fastPath: false)
+        var fast = BoundedQuery(plan: plan, fastPath: true)
+        for record in records() {
+            reference.add(record)
+            fast.add(record)
+        }
+        #expect(fast.fastPathRowCount > 0, "the fast path took no row of \(sql)")
+        let expected = reference.finish()
+        let actual = fast.finish()
+        #expect(actual.columns == expected.columns)
+        #expect(actual.rows.count == expected.rows.count, "\(sql)")
+        // Rows that tie in ORDER BY (3 and 3.0, say) may come in either order.
+        for (mine, theirs) in zip(Self.canonical(actual.rows), Self.canonical(expected.rows)) {
+            #expect(Self.same(mine, theirs), "\(sql)\n  fast: \(mine)\n  rows: \(theirs)")
+        }
+        #expect(fast.statistics == reference.statistics, "\(sql)")
+        #expect(fast.errors.map(\.message) == reference.errors.map(\.message))
+        #expect(Set(fast.errors.compactMap(\.position)) == Set(reference.errors.compactMap(\.position)))
+    }
+
+    /// Partial queries merge into the same answer whichever half took which rows.
+    @Test func partialQueriesMergeAcrossTheTwoPaths() throws {
+        let sql = Self.queries[0]
+        let plan = try QueryPlanner.plan(sql)
+        var reference = BoundedQuery(plan: plan, fastPath: false)
+        var left = BoundedQuery(plan: plan, fastPath: true)
+        var right = BoundedQuery(plan: plan, fastPath: false)
+        for (index, record) in records().enumerated() {
+            reference.add(record)
+            if index % 2 == 0 { left.add(record) } else { right.add(record) }
+        }
+        left.merge(right)
+        let merged = left.finish()
+        let expected = reference.finish()
+        #expect(merged.rows.count == expected.rows.count)
+        for (mine, theirs) in zip(Self.canonical(merged.rows), Self.canonical(expected.rows)) {
+            #expect(Self.same(mine, theirs))
+        }
+        #expect(left.statistics.rowsIn == reference.statistics.rowsIn)
+    }
+
+    static func canonical(_ rows: [[SQLValue]]) -> [[SQLValue]] {
+        rows.sorted { "\($0)" < "\($1)" }
+    }
+
+    /// Doubles to 1e-12 relative (sums may add in another order); everything else exactly.
+    static func same(_ left: [SQLValue], _ right: [SQLValue]) -> Bool {
+        guard left.count == right.count else { return false }
+        for (a, b) in zip(left, right) {
+            if case .double(let x) = a, case .double(let y) = b {
+                if abs(x - y) > 1e-12 * max(1, abs(x), abs(y)) { return false }
+            } else if a != b {
+                return false
+            }
+        }
+        return true
+    }
+}
