@@ -6,9 +6,11 @@
 Loads RECORDS generated access logs into a 4-shard stream (through `streamq put`), then times:
 the 1-minute tumbling window query of ../shared/bench/duckdb_window.py (and DuckDB running it on
 the same records as NDJSON with the same thread count), a filter-only query, a HOP(10 s, 1 min)
-query and a SESSION query (each also in DuckDB); the time to the first row of a bounded query
+query, a SESSION query, count(DISTINCT) and approx_percentile (each also in DuckDB, with the peak
+memory of each engine); the time to the first row of a bounded query
 over 1 M records; and, in follow mode, the latency from the append that moves the watermark past
-a window's end to the emitted row. Prints a Markdown table."""
+a window's end to the emitted row, and how many records/s a follow query processes while `streamq
+put` appends them. Prints a Markdown table."""
 import json, os, statistics, subprocess, sys, time
 
 streamq, out, records = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -58,6 +60,12 @@ QUERIES = [
      f"WITH t AS (SELECT user, ts, CASE WHEN ts - lag(ts) OVER (PARTITION BY user ORDER BY ts) < 2000 THEN 0 ELSE 1 END AS fresh FROM {source}), "
      "s AS (SELECT *, sum(fresh) OVER (PARTITION BY user ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sid FROM t) "
      "SELECT user, min(ts) AS window_start, count(*) AS n FROM s GROUP BY user, sid"),
+    ("count(DISTINCT) users per host",
+     "SELECT host, count(DISTINCT user) AS users FROM access GROUP BY host",
+     f"SELECT host, count(DISTINCT user) AS users FROM {source} GROUP BY host"),
+    ("approx_percentile p90 latency per method",
+     "SELECT method, approx_percentile(latency_ms, 0.9) AS p90 FROM access GROUP BY method",
+     f"SELECT method, approx_quantile(latency_ms, 0.9) AS p90 FROM {source} GROUP BY method"),
 ]
 
 
@@ -70,11 +78,25 @@ def best(runs, action):
     return min(times)
 
 
+def peak_rss_mb(command, **kwargs):
+    """Peak resident memory of one run of `command` (a child process of its own), in MB."""
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, **kwargs)
+    _, status, usage = os.wait4(child.pid, 0)
+    if status != 0:
+        sys.exit(f"sql_bench: {command[:3]} failed with status {status}")
+    return usage.ru_maxrss / 1024
+
+
+DUCKDB_CHILD = ("import duckdb, sys; con = duckdb.connect(); con.execute(f'SET threads={sys.argv[1]}'); "
+                "con.execute(\"SET TimeZone='UTC'\"); con.execute(sys.argv[2]).fetchall()")
+
 rows = []
 for name, ours, theirs in QUERIES:
     mine = best(3, lambda: sq("query", ours, "--format", "jsonl", "--parallel", str(threads), stdout=subprocess.DEVNULL))
     reference = best(3, lambda: con.execute(theirs).fetchall())
-    rows.append((name, records / mine, records / reference))
+    my_memory = peak_rss_mb([streamq, "query", ours, "--format", "jsonl", "--parallel", str(threads)], env=env)
+    their_memory = peak_rss_mb([sys.executable, "-c", DUCKDB_CHILD, str(threads), theirs])
+    rows.append((name, records / mine, records / reference, my_memory, their_memory))
 
 # Time to first row: a bounded scan whose first match comes early, over the first 1 M records' store.
 first_row_query = "SELECT ts, path FROM access WHERE status = 503"
@@ -113,13 +135,45 @@ follower.kill()
 follower.wait()
 latencies.sort()
 
+# Follow throughput: a follow query over a 4-shard stream while `streamq put` appends the records;
+# a last record an hour later closes every window. Done when the emitted counts add up to all records.
+subprocess.run([streamq, "create-stream", "flow", "--shards", "4"], env=env, check=True, stdout=subprocess.DEVNULL)
+flow_follower = subprocess.Popen(
+    [streamq, "query", "SELECT window_start, status, count(*) AS n FROM flow WATERMARK DELAY INTERVAL '30' MINUTE "
+     "GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), status", "--follow", "--format", "jsonl"],
+    env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+time.sleep(0.5)  # the follower is reading the (empty) stream before the appends start
+last_ts = 0
+with open(ndjson, "rb") as f:
+    for line in f:
+        last_ts = max(last_ts, json.loads(line)["ts"])
+flow_start = time.perf_counter()
+with open(ndjson, "rb") as f:
+    sq("put", "flow", "--key-field", "host", stdin=f, stdout=subprocess.DEVNULL)
+put_done = time.perf_counter()
+closer = json.dumps({"ts": last_ts + 7_200_000, "method": "GET", "status": 0}) + "\n"
+sq("put", "flow", "--partition-key", "closer", input=closer.encode(), stdout=subprocess.DEVNULL)
+counted = 0
+while counted < records:
+    line = flow_follower.stdout.readline()
+    if not line:
+        sys.exit("sql_bench: the follow query stopped before it had counted every record")
+    counted += json.loads(line)["n"]
+flow_seconds = time.perf_counter() - flow_start
+flow_follower.kill()
+flow_follower.wait()
+
 print(f"\nSQL over {records:,} stored records (4 shards), {threads} threads for both engines, best of 3 runs; "
       "DuckDB reads the same records as NDJSON in the same run.\n")
-print("| query | streamq records/s | DuckDB records/s | ratio |")
-print("|---|---:|---:|---:|")
-for name, mine, reference in rows:
-    print(f"| {name} | {mine:,.0f} | {reference:,.0f} | {mine / reference:.2f}x |")
+print("| query | streamq records/s | DuckDB records/s | ratio | streamq peak RSS | DuckDB peak RSS |")
+print("|---|---:|---:|---:|---:|---:|")
+for name, mine, reference, my_memory, their_memory in rows:
+    print(f"| {name} | {mine:,.0f} | {reference:,.0f} | {mine / reference:.2f}x | {my_memory:,.0f} MB | {their_memory:,.0f} MB |")
+print("\nPeak RSS: one run of each as a process of its own (DuckDB's includes the Python interpreter, about 30 MB).")
 print(f"\nTime to first row (bounded query over {records:,} records, streamed output): {first_row_ms:.0f} ms")
 print(f"Follow mode, append to emitted window row (producer through `streamq put`, durable append included): "
       f"p50 {statistics.median(latencies) / 1000:.1f} ms, p99 {latencies[int(len(latencies) * 0.99) - 1] / 1000:.1f} ms "
       f"over {len(latencies)} windows")
+print(f"Follow mode throughput (tumbling query over a 4-shard stream while `streamq put` appends {records:,} records): "
+      f"{records / flow_seconds:,.0f} records/s from the first append to the last window row "
+      f"(the appends alone: {records / (put_done - flow_start):,.0f} records/s)")
