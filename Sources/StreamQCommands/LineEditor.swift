@@ -22,6 +22,7 @@ final class LineEditor: Sendable {
     /// Sets libedit up and loads `history` (oldest first) for recall.
     init(history: [String]) {
         queue.sync {
+            // libedit keeps the word-break string for the life of the process.
             streamq_editline_initialize(attemptCompletion, UnsafePointer(strdup(wordBreakCharacters)))
             for entry in history { add_history(entry) }
         }

@@ -6,8 +6,8 @@ import Synchronization
 
 /// The names `streamq sql` completes: the data directory's (or endpoint's) streams, listed on
 /// first need, and each stream's fields, inferred from a sample of `sampleSize` records the first
-/// time a statement names the stream. Both are kept for the session; a lookup that fails leaves
-/// that name with nothing to offer rather than interrupting the shell.
+/// time a statement names the stream. Both are kept for the session; a lookup that fails offers
+/// nothing, rather than interrupting the shell, and is tried again on the next Tab.
 final class SQLShellCatalog: Sendable {
     static let sampleSize = 200
 
@@ -37,7 +37,7 @@ final class SQLShellCatalog: Sendable {
             }
             return try await store.withStore(mode: .readOnly) { try $0.listStreams().map(\.rawValue) }
         }
-        known.withLock { $0.streams = streams ?? [] }
+        if let streams { known.withLock { $0.streams = streams } }
         return streams ?? []
     }
 
@@ -50,7 +50,7 @@ final class SQLShellCatalog: Sendable {
                     .map(\.name)
             }
         }
-        known.withLock { $0.fields[stream] = fields ?? [] }
+        if let fields { known.withLock { $0.fields[stream] = fields } }
         return fields ?? []
     }
 

@@ -44,6 +44,7 @@ struct SQLCompletionTests {
 
     @Test func earlierLinesOfAStatementCount() {
         #expect(complete("SELECT host,\n  count(*) AS n\nFROM access\nWHERE sta") == ["starts_with", "status"])
+        #expect(complete("SELECT stat, count(*) AS n\nFROM access GROUP BY status ORDER BY stat") == ["status"])
     }
 
     @Test func nothingIsOfferedInsideStringsCommentsOrNumbers() {
