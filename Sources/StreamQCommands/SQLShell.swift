@@ -31,6 +31,8 @@ struct SQLShell: AsyncParsableCommand {
           .explain QUERY      how a query would run
           .history            statements run before; !N runs number N again
           .quit               leave (Ctrl-D too)
+        On a terminal, Tab completes keywords, functions, streams and fields; Up/Down and Ctrl-R recall
+        earlier statements.
         """
 
     func run() async throws {
