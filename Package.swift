@@ -84,6 +84,11 @@ let package = Package(
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMalloc"),
+        .systemLibrary(
+            name: "CEditLine",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"]), .brew(["libedit"])]
+        ),
         .target(
             name: "StreamQSinks",
             dependencies: [
@@ -135,6 +140,7 @@ let package = Package(
         .target(
             name: "StreamQCommands",
             dependencies: [
+                "CEditLine",
                 "CMalloc",
                 "StreamQStorage",
                 "StreamQClient",

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Installs what building and testing streamq needs on a fresh Debian/Ubuntu machine that already
-# has the Swift toolchain: libzstd and zlib (headers + pkg-config files), pkg-config, the zstd CLI
-# (benchmark anchor) and python3. Does nothing when everything is present.
+# has the Swift toolchain: libzstd, zlib and libedit (headers + pkg-config files), pkg-config, the zstd CLI
+# (benchmark anchor), python3 and script (the `streamq sql` terminal test). Does nothing when everything is
+# present.
 set -euo pipefail
 
 missing=()
 pkg-config --exists libzstd 2>/dev/null || missing+=(libzstd-dev)
 pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
+pkg-config --exists libedit 2>/dev/null || missing+=(libedit-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v zstd >/dev/null || missing+=(zstd)
 command -v python3 >/dev/null || missing+=(python3)
+command -v script >/dev/null || missing+=(bsdutils)
 
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}" >&2

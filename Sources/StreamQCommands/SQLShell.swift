@@ -14,8 +14,10 @@ struct SQLShell: AsyncParsableCommand {
         commandName: "sql",
         abstract: "Interactive SQL shell (statements end with ';'; .help lists the commands).",
         discussion: """
-            History is kept in ~/.streamq_history (.history lists it, !N runs entry N again). The shell reads \
-            plain lines: for arrow-key editing run it under rlwrap (rlwrap streamq sql).
+            On a terminal, lines are edited with libedit: arrow keys, Up/Down for earlier statements, Ctrl-R to \
+            search them, Tab to complete keywords, functions, stream names and the fields of the streams the \
+            statement reads. History is kept in ~/.streamq_history, or the file STREAMQ_HISTORY names (.history \
+            lists it, !N runs entry N again). Piped input is read as plain lines.
             """
     )
 
@@ -29,24 +31,45 @@ struct SQLShell: AsyncParsableCommand {
           .explain QUERY      how a query would run
           .history            statements run before; !N runs number N again
           .quit               leave (Ctrl-D too)
+        On a terminal, Tab completes keywords, functions, streams and fields; Up/Down and Ctrl-R recall
+        earlier statements.
         """
 
     func run() async throws {
-        let interactive = isatty(0) == 1
         var reader = LineReader()
         var history = ShellHistory()
-        if interactive {
+        let editor = isatty(0) == 1 ? LineEditor(history: history.entries) : nil
+        let catalog = SQLShellCatalog(store: store)
+        if editor != nil {
             let source = store.remoteEndpoint ?? store.resolvedDirectory
             StandardStreams.writeOutput("streamq sql: \(source). Type .help for help.\n")
         }
         var pending = ""
+        func remember(_ entry: String) {
+            history.add(entry)
+            editor?.addHistory(entry)
+        }
         while true {
-            if interactive { StandardStreams.writeOutput(pending.isEmpty ? "streamq> " : "     ...> ") }
-            guard let bytes = try reader.nextLine() else { break }
+            let text: String
+            if let editor {
+                let statement = pending.isEmpty ? "" : pending + "\n"
+                let prompt = pending.isEmpty ? "streamq> " : "     ...> "
+                guard
+                    let edited = await editor.readLine(
+                        prompt: prompt,
+                        completer: { before, after in
+                            catalog.candidates(before: statement + before, after: after)
+                        }
+                    )
+                else { break }
+                text = edited
+            } else {
+                guard let bytes = try reader.nextLine() else { break }
+                text = String(decoding: bytes, as: UTF8.self)
+            }
             var line = String(
-                String(decoding: bytes, as: UTF8.self).drop { $0 == " " || $0 == "\t" }.reversed().drop {
-                    $0 == " " || $0 == "\t" || $0 == "\r"
-                }.reversed()
+                text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }
+                    .reversed()
             )
             if pending.isEmpty, line.hasPrefix("!"), let number = Int(line.dropFirst()) {
                 guard let entry = history.entry(number) else {
@@ -58,7 +81,7 @@ struct SQLShell: AsyncParsableCommand {
             }
             if pending.isEmpty && line.hasPrefix(".") {
                 if line == ".quit" || line == ".exit" { break }
-                history.add(line)
+                remember(line)
                 await command(line, history: history)
                 continue
             }
@@ -67,10 +90,10 @@ struct SQLShell: AsyncParsableCommand {
             guard pending.hasSuffix(";") else { continue }
             let statement = pending
             pending = ""
-            history.add(statement)
+            remember(statement)
             await runQuery(statement)
         }
-        if interactive { StandardStreams.writeOutput("\n") }
+        if editor != nil { StandardStreams.writeOutput("\n") }
     }
 
     private func command(_ line: String, history: ShellHistory) async {
@@ -186,13 +209,16 @@ extension SQLShell {
     }
 }
 
-/// The shell's history, kept in ~/.streamq_history.
+/// The shell's history, kept in the file STREAMQ_HISTORY names, else ~/.streamq_history. A file that
+/// cannot be read or written leaves the history to this session.
 struct ShellHistory {
     private(set) var entries: [String] = []
     private let path: String?
 
     init() {
-        path = getenv("HOME").flatMap { String(validatingCString: $0) }.map { $0 + "/.streamq_history" }
+        path =
+            getenv("STREAMQ_HISTORY").flatMap { String(validatingCString: $0) }
+            ?? getenv("HOME").flatMap { String(validatingCString: $0) }.map { $0 + "/.streamq_history" }
         if let path, let file = fopen(path, "r") {
             defer { fclose(file) }
             var text: [UInt8] = []

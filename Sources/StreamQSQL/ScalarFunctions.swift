@@ -262,9 +262,7 @@ enum ScalarFunctions {
             return CompiledExpression { row in try body(try arguments.map { try $0(row) }, location) }
         }
         guard let entry = table[call.name] else {
-            let known =
-                Array(table.keys) + Array(nullTolerant.keys) + Array(aggregates) + RegexFunctions.names + ["now"]
-            let suggestion = closest(call.name, in: known).map { "; did you mean \($0)()?" } ?? ""
+            let suggestion = closest(call.name, in: SQLFunctionNames.all).map { "; did you mean \($0)()?" } ?? ""
             throw SQLError("unknown function \(call.name)()\(suggestion)", at: location)
         }
         guard entry.arity.contains(arguments.count) else {

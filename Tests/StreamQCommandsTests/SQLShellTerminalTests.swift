@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+/// `streamq sql` on a terminal: keys typed into a pseudo-terminal, as a user types them.
+@Suite(.serialized) struct SQLShellTerminalTests {
+    @Test func tabCompletesStreamsAndFieldsAndUpArrowAndCtrlRRecallStatements() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "access", "--shards", "2")
+            let records = [
+                #"{"ts":1767225600000,"host":"web-1","status":200}"#,
+                #"{"ts":1767225601000,"host":"web-2","status":500}"#,
+                #"{"ts":1767225602000,"host":"web-1","status":404}"#,
+            ]
+            _ = try streamq.succeed("put", "access", input: records.joined(separator: "\n") + "\n")
+            let history = streamq.dataDirectory + "-history"
+            let command = streamq.process(["sql"])
+            command.environment?["TERM"] = "xterm"
+            command.environment?["STREAMQ_HISTORY"] = history
+            let terminal = PseudoTerminal(command)
+            try terminal.process.run()
+            defer { if terminal.process.isRunning { terminal.process.terminate() } }
+            func runs(_ count: Int) -> @Sendable (String) -> Bool {
+                { $0.components(separatedBy: "records read in").count > count }
+            }
+
+            _ = terminal.read(until: { $0.contains("streamq> ") })
+            terminal.type("SELECT host, count(*) AS n FROM acc\tWHERE hos\t= 'web-1' GROUP BY host;\r")
+            _ = terminal.read(until: runs(1))
+            terminal.type("SELECT count(*) AS total FROM access;\r")
+            _ = terminal.read(until: runs(2))
+            terminal.type("\u{1b}[A\u{1b}[A\r")  // Up twice: the first statement
+            _ = terminal.read(until: runs(3))
+            terminal.type("\u{12}total\r")  // Ctrl-R: the newest statement containing "total"
+            let output = terminal.read(until: runs(4))
+            terminal.type("\u{4}")  // Ctrl-D
+            terminal.process.waitUntilExit()
+
+            #expect(output.components(separatedBy: "web-1  2").count == 3, "the first statement, twice: \(output)")
+            #expect(!output.contains("web-2"), "\(output)")
+            #expect(output.components(separatedBy: "total\r\n3").count == 3, "the second, twice: \(output)")
+            let saved = try String(contentsOfFile: history, encoding: .utf8)
+            #expect(saved.contains("SELECT host, count(*) AS n FROM access WHERE host = 'web-1' GROUP BY host;"))
+        }
+    }
+}
+
+/// A command run on a pseudo-terminal by util-linux's `script`, which relays what the test types
+/// to it and what it writes back.
+final class PseudoTerminal {
+    let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    private var received = ""
+
+    /// `process` as `streamq.process` set it up (arguments and environment), on a terminal.
+    init(_ command: Process) {
+        let quoted = ([command.executableURL!.path] + (command.arguments ?? [])).map {
+            "'" + $0.replacing("'", with: "'\\''") + "'"
+        }
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qfec", quoted.joined(separator: " "), "/dev/null"]
+        process.environment = command.environment
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+    }
+
+    func type(_ keys: String) {
+        try? input.fileHandleForWriting.write(contentsOf: Data(keys.utf8))
+    }
+
+    /// Everything the command wrote so far, once `done` holds for it (or after `timeout` seconds).
+    func read(until done: @escaping @Sendable (String) -> Bool, timeout: TimeInterval = 30) -> String {
+        let sofar = received
+        received += readOutput(output.fileHandleForReading, timeout: timeout) { done(sofar + $0) }
+        return received
+    }
+}
