@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing streamq needs on a fresh Debian/Ubuntu machine that already
 # has the Swift toolchain: libzstd, zlib and libedit (headers + pkg-config files), pkg-config, the zstd CLI
-# (benchmark anchor), python3 and script (the `streamq sql` terminal test). Does nothing when everything is
+# (benchmark anchor), GNU time (peak memory in the SQL benchmark), python3 and script (the `streamq sql`
+# terminal test). Does nothing when everything is
 # present.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ pkg-config --exists zlib 2>/dev/null || missing+=(zlib1g-dev)
 pkg-config --exists libedit 2>/dev/null || missing+=(libedit-dev)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 command -v zstd >/dev/null || missing+=(zstd)
+[ -x /usr/bin/time ] || missing+=(time)
 command -v python3 >/dev/null || missing+=(python3)
 command -v script >/dev/null || missing+=(bsdutils)
 
