@@ -125,10 +125,7 @@ struct AggregationState: Sendable {
             }
         }
         for group in 0..<other.sessions.table.count {
-            let key = Array(other.sessions.table.key(group))
-            for session in other.sessions.byGroup[group] {
-                sessions.insert(session, key: key, gap: size, aggregates: aggregates, tracksChanges: tracksChanges)
-            }
+            absorbSessions(key: Array(other.sessions.table.key(group)), sessions: other.sessions.byGroup[group])
         }
     }
 
@@ -140,6 +137,12 @@ struct AggregationState: Sendable {
         for (index, state) in zip(aggregates.indices, states) {
             aggregates[index].merge(state, into: &panes[start]!.states[group * aggregates.count + index])
         }
+    }
+
+    /// Merges sessions of `key` aggregated elsewhere over other rows (sorted by start, apart by at
+    /// least the gap) into this state's.
+    mutating func absorbSessions(key: [SQLValue], sessions incoming: [Session]) {
+        sessions.merge(incoming, key: key, gap: size, aggregates: aggregates, tracksChanges: tracksChanges)
     }
 
     /// The pane starts making up the window that starts at `start`.

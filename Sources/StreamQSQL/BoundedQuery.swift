@@ -124,8 +124,13 @@ public struct BoundedQuery: Sendable {
         guard let scan = fast else { return }
         fast = nil
         counts.rowsIn += scan.rowsIn
-        scan.groups?.forEachGroup { paneStart, key, states in
-            aggregation.absorb(key: key, paneStart: paneStart, states: states[...])
+        guard let groups = scan.groups else { return }
+        if groups.sessionGap != nil {
+            groups.forEachSessionGroup { key, sessions in aggregation.absorbSessions(key: key, sessions: sessions) }
+        } else {
+            groups.forEachGroup { paneStart, key, states in
+                aggregation.absorb(key: key, paneStart: paneStart, states: states[...])
+            }
         }
     }
 

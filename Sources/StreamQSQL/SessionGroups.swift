@@ -93,6 +93,60 @@ struct SessionGroups: Sendable, Codable {
         byGroup[group] = sessions
     }
 
+    /// Merges `incoming` (another partial state's sessions of `key`, sorted by start and apart by
+    /// at least `gap`) with `key`'s sessions in one pass over both, combining every pair that
+    /// comes within `gap`: the same sessions as inserting them one by one, in linear time.
+    mutating func merge(
+        _ incoming: [Session],
+        key: [SQLValue],
+        gap: Int64,
+        aggregates: [AggregateSpec],
+        tracksChanges: Bool
+    ) {
+        guard !incoming.isEmpty else { return }
+        let (group, isNew) = table.group(for: key)
+        if isNew {
+            byGroup.append(
+                incoming.map { session in
+                    var session = session
+                    session.changed = tracksChanges
+                    return session
+                }
+            )
+            return
+        }
+        let existing = byGroup[group]
+        byGroup[group] = []
+        var result: [Session] = []
+        result.reserveCapacity(existing.count + incoming.count)
+        var mine = 0
+        var theirs = 0
+        while mine < existing.count || theirs < incoming.count {
+            var next: Session
+            if theirs == incoming.count || (mine < existing.count && existing[mine].start <= incoming[theirs].start) {
+                next = existing[mine]
+                mine += 1
+            } else {
+                next = incoming[theirs]
+                next.changed = tracksChanges  // as ``insert(_:key:gap:aggregates:tracksChanges:)`` marks it
+                theirs += 1
+            }
+            // Sorted by start, `next` joins the last session when it starts within its reach.
+            if let last = result.indices.last, next.start - result[last].last < gap {
+                var states = result[last].states
+                result[last].states = []
+                for index in aggregates.indices { aggregates[index].merge(next.states[index], into: &states[index]) }
+                result[last].states = states
+                result[last].last = max(result[last].last, next.last)
+                result[last].fired = result[last].fired || next.fired
+                result[last].changed = tracksChanges
+            } else {
+                result.append(next)
+            }
+        }
+        byGroup[group] = result
+    }
+
     /// Sessions whose end (last row + gap) is at or before `watermark` and have not fired yet;
     /// sessions whose end + `retention` has passed are dropped.
     mutating func fire(upTo watermark: Int64, retention: Int64, gap: Int64) -> [(group: Int, session: Session)] {

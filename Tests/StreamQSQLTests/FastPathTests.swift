@@ -55,6 +55,10 @@ import Testing
         "SELECT status, sum(latency_ms) AS s, min(status) AS lowest FROM logs WHERE ok = true OR ok = false GROUP BY status ORDER BY status",
         "SELECT path FROM logs WHERE method <> 'GET' AND status = 'x'",
         "SELECT count(*) AS n FROM logs WHERE method < 'H' AND method >= 'GET'",
+        "SELECT status, count(DISTINCT method) AS methods, sum(DISTINCT bytes) AS b, avg(DISTINCT latency_ms) AS l, min(DISTINCT path) AS p, approx_count_distinct(path) AS paths, approx_percentile(latency_ms, 0.9) AS p90, stddev(bytes) AS sd, var_samp(latency_ms) AS v FROM logs GROUP BY status ORDER BY status",
+        "SELECT window_start, count(DISTINCT path) AS paths, variance(bytes) AS v FROM logs WHERE method IN ('GET', 'PUT') GROUP BY HOP(ts, INTERVAL '1' MINUTE, INTERVAL '3' MINUTE) ORDER BY window_start",
+        "SELECT method, window_start, window_end, count(*) AS n, max(latency_ms) AS worst, sum(bytes) AS b FROM logs GROUP BY SESSION(ts, INTERVAL '3' SECOND), method ORDER BY method, window_start",
+        "SELECT status, window_start, count(*) AS n FROM logs WHERE ok = false GROUP BY SESSION(ts, INTERVAL '20' SECOND), status ORDER BY status, window_start",
     ]
 
     func records() -> [SQLRecord] {
@@ -97,6 +101,28 @@ import Testing
         #expect(fast.statistics == reference.statistics, "\(sql)")
         #expect(fast.errors.map(\.message) == reference.errors.map(\.message))
         #expect(Set(fast.errors.compactMap(\.position)) == Set(reference.errors.compactMap(\.position)))
+    }
+
+    /// Rows out of time order make sessions the fast path declines to extend backwards; the row
+    /// engine's sessions for them bridge the fast path's when merged.
+    @Test func sessionsOfRowsOutOfOrderMergeAsTheRowEngineMergesThem() throws {
+        let sql =
+            "SELECT method, window_start, window_end, count(*) AS n FROM logs GROUP BY SESSION(ts, INTERVAL '3' SECOND), method ORDER BY method, window_start"
+        let plan = try QueryPlanner.plan(sql)
+        var reference = BoundedQuery(plan: plan, fastPath: false)
+        var fast = BoundedQuery(plan: plan, fastPath: true)
+        // Every third row first, then the rest: the later rows fall into and between earlier sessions.
+        let all = records()
+        let shuffled =
+            stride(from: 0, to: all.count, by: 3).map { all[$0] } + all.indices.filter { $0 % 3 != 0 }.map { all[$0] }
+        for record in shuffled {
+            reference.add(record)
+            fast.add(record)
+        }
+        #expect(fast.fastPathRowCount > 0)
+        let expected = reference.finish()
+        let actual = fast.finish()
+        #expect(actual.rows == expected.rows)
     }
 
     /// Partial queries merge into the same answer whichever half took which rows.

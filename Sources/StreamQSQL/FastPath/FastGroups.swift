@@ -6,10 +6,21 @@ import Glibc
 /// open-addressing table, and the aggregates folded into typed cells. At the end the groups are
 /// handed to an ``AggregationState`` as ordinary accumulators, so merging, HAVING, ORDER BY and
 /// output are the row engine's.
+///
+/// For SESSION windows a group's cells hold its newest session; a row at or after that session's
+/// start extends it, or (a gap or more after its last row) closes it and starts the next. Rows
+/// before it are declined: the row engine merges what they bridge.
 struct FastGroups: Sendable {
-    /// An aggregate the fast path folds: `count(*)`, or count/sum/avg/min/max of a field.
+    /// An aggregate the fast path folds: `count(*)`, count/sum/avg/min/max of a field into typed
+    /// cells, or another aggregate of a field (DISTINCT ones, sketches, variance, first/last) into
+    /// the row engine's own accumulator, skipping the rest of the row engine.
     struct Aggregate: Sendable {
-        enum Function { case countStar, count, sum, average, minimum, maximum }
+        enum Function: Sendable, Equatable {
+            case countStar, count, sum, average, minimum, maximum
+            /// Folded by ``AggregateSpec/fold(_:arrival:into:)`` from this initial state; `numeric`:
+            /// the row engine accepts only numbers (and NULL).
+            case accumulator(initial: Accumulator, numeric: Bool)
+        }
         var function: Function
         /// The argument's index in the extracted values (unused for `count(*)`).
         var field: Int
@@ -30,6 +41,15 @@ struct FastGroups: Sendable {
 
     let aggregates: [Aggregate]
     let keyFields: [Int]
+    /// The gap of a SESSION window, if the query has one.
+    let sessionGap: Int64?
+    /// Per group, its newest session's first and last row times (SESSION only).
+    private var sessionStarts: [Int64] = []
+    private var sessionLasts: [Int64] = []
+    /// Closed sessions, oldest first per group, and their cells (`aggregates.count` each).
+    private var closedSessions: [(group: Int, start: Int64, last: Int64)] = []
+    private var closedCells: [Cell] = []
+    private var closedAccumulators: [Accumulator] = []
     /// Encoded keys back to back; group g's at `keyStarts[g] ..< keyStarts[g + 1]`.
     private var keyBytes: [UInt8] = []
     private var keyStarts: [Int] = [0]
@@ -37,6 +57,10 @@ struct FastGroups: Sendable {
     /// Group number + 1 per bucket (0: empty); a power of two long.
     private var buckets = [Int32](repeating: 0, count: 64)
     private var cells: [Cell] = []
+    /// Per group and aggregate, the accumulator of an `.accumulator` aggregate (empty when the
+    /// query has none).
+    private var accumulators: [Accumulator] = []
+    private let usesAccumulators: Bool
     /// The key of the row being added.
     private var scratch: [UInt8] = []
     /// Mixed into every hash; random per table.
@@ -44,9 +68,14 @@ struct FastGroups: Sendable {
 
     var count: Int { hashes.count }
 
-    init(aggregates: [Aggregate], keyFields: [Int]) {
+    init(aggregates: [Aggregate], keyFields: [Int], sessionGap: Int64? = nil) {
         self.aggregates = aggregates
         self.keyFields = keyFields
+        self.sessionGap = sessionGap
+        usesAccumulators = aggregates.contains { aggregate in
+            if case .accumulator = aggregate.function { return true }
+            return false
+        }
         scratch.reserveCapacity(256)
     }
 
@@ -57,9 +86,11 @@ struct FastGroups: Sendable {
         for aggregate in aggregates {
             switch aggregate.function {
             case .countStar, .count: continue
-            case .sum, .average, .minimum, .maximum:
+            case .sum, .average, .minimum, .maximum, .accumulator(_, numeric: true):
                 let kind = values[aggregate.field].kind
                 if kind != .null && kind != .integer && kind != .double { return false }
+            case .accumulator(_, numeric: false):
+                if values[aggregate.field].kind == .other { return false }  // text beyond ASCII, JSON
             }
         }
         return true
@@ -71,26 +102,84 @@ struct FastGroups: Sendable {
     mutating func add(
         _ values: UnsafeMutableBufferPointer<FastValue>,
         record: UnsafeRawBufferPointer,
+        arrival: Int64,
         paneStart: Int64
     ) -> Bool {
         guard encodeKey(values, record: record, paneStart: paneStart) else { return false }
-        let group = findOrInsert()
+        let group = findOrInsert().group
+        fold(values, record: record, arrival: arrival, group: group)
+        return true
+    }
+
+    /// Folds one row at event time `time` into its group's newest session (SESSION windows).
+    /// - Returns: false (nothing folded) when a key value is one the fast path does not group by,
+    ///   or the row comes before its group's newest session.
+    @inline(__always)
+    mutating func addToSession(
+        _ values: UnsafeMutableBufferPointer<FastValue>,
+        record: UnsafeRawBufferPointer,
+        arrival: Int64,
+        time: Int64
+    ) -> Bool {
+        guard let gap = sessionGap, encodeKey(values, record: record, paneStart: 0) else { return false }
+        let (group, isNew) = findOrInsert()
+        if isNew {
+            sessionStarts.append(time)
+            sessionLasts.append(time)
+        } else if time < sessionStarts[group] {
+            return false
+        } else if time - sessionLasts[group] >= gap {
+            let base = group * aggregates.count
+            closedSessions.append((group, sessionStarts[group], sessionLasts[group]))
+            closedCells.append(contentsOf: cells[base..<(base + aggregates.count)])
+            for index in base..<(base + aggregates.count) { cells[index] = Cell() }
+            if usesAccumulators {
+                closedAccumulators.append(contentsOf: accumulators[base..<(base + aggregates.count)])
+                for index in aggregates.indices {
+                    accumulators[base + index] = Self.initial(aggregates[index].function)
+                }
+            }
+            sessionStarts[group] = time
+            sessionLasts[group] = time
+        } else if time > sessionLasts[group] {
+            sessionLasts[group] = time
+        }
+        fold(values, record: record, arrival: arrival, group: group)
+        return true
+    }
+
+    @inline(__always)
+    private mutating func fold(
+        _ values: UnsafeMutableBufferPointer<FastValue>,
+        record: UnsafeRawBufferPointer,
+        arrival: Int64,
+        group: Int
+    ) {
         let base = group * aggregates.count
         cells.withUnsafeMutableBufferPointer { cells in
             for index in 0..<aggregates.count {
                 let aggregate = aggregates[index]
-                let value = aggregate.function == .countStar ? FastValue.null : values[aggregate.field]
-                Self.fold(aggregate.function, value, into: &cells[base + index])
+                switch aggregate.function {
+                case .countStar: cells[base + index].count += 1
+                case .accumulator:
+                    let value = values[aggregate.field].sqlValue(in: record)
+                    AggregateSpec.fold(.one(value), arrival: arrival, into: &accumulators[base + index])
+                default: Self.fold(aggregate.function, values[aggregate.field], into: &cells[base + index])
+                }
             }
         }
-        return true
+    }
+
+    private static func initial(_ function: Aggregate.Function) -> Accumulator {
+        if case .accumulator(let initial, _) = function { return initial }
+        return .count(0)
     }
 
     @inline(__always)
     private static func fold(_ function: Aggregate.Function, _ value: FastValue, into cell: inout Cell) {
         switch function {
-        case .countStar:
-            cell.count += 1
+        case .countStar, .accumulator:
+            return
         case .count:
             if value.kind != .null { cell.count += 1 }
         case .sum:
@@ -161,7 +250,7 @@ struct FastGroups: Sendable {
     }
 
     @inline(__always)
-    private mutating func findOrInsert() -> Int {
+    private mutating func findOrInsert() -> (group: Int, isNew: Bool) {
         let hash = scratch.withUnsafeBytes { key in
             var hash = seed
             @inline(__always) func mix(_ value: UInt64) {
@@ -189,7 +278,7 @@ struct FastGroups: Sendable {
             let entry = Int(buckets[bucket])
             if entry == 0 { break }
             let group = entry - 1
-            if hashes[group] == hash, sameKey(group) { return group }
+            if hashes[group] == hash, sameKey(group) { return (group, false) }
             bucket = (bucket + 1) & mask
         }
         let group = hashes.count
@@ -197,9 +286,10 @@ struct FastGroups: Sendable {
         keyBytes.append(contentsOf: scratch)
         keyStarts.append(keyBytes.count)
         cells.append(contentsOf: repeatElement(Cell(), count: aggregates.count))
+        if usesAccumulators { accumulators.append(contentsOf: aggregates.map { Self.initial($0.function) }) }
         buckets[bucket] = Int32(group + 1)
         if hashes.count * 2 > buckets.count { grow() }
-        return group
+        return (group, true)
     }
 
     @inline(__always)
@@ -224,43 +314,88 @@ struct FastGroups: Sendable {
 
     /// Every group as the row engine keeps it: pane start, key values and accumulators.
     func forEachGroup(_ body: (_ paneStart: Int64, _ key: [SQLValue], _ states: [Accumulator]) -> Void) {
-        keyBytes.withUnsafeBytes { bytes in
-            for group in 0..<count {
-                var offset = keyStarts[group]
-                let paneStart = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self))
-                offset += 8
-                var key: [SQLValue] = []
-                for _ in keyFields {
-                    let kind = FastValue.Kind(rawValue: bytes[offset])!
-                    offset += 1
-                    switch kind {
-                    case .null, .other: key.append(.null)
-                    case .boolean:
-                        key.append(.boolean(bytes[offset] != 0))
-                        offset += 1
-                    case .integer:
-                        key.append(
-                            .integer(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
-                        )
-                        offset += 8
-                    case .double:
-                        let bits = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                        key.append(.double(Double(bitPattern: bits)))
-                        offset += 8
-                    case .string:
-                        let length = Int(
-                            UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-                        )
-                        offset += 4
-                        key.append(.string(String(decoding: bytes[offset..<(offset + length)], as: UTF8.self)))
-                        offset += length
-                    }
-                }
-                let states = (0..<aggregates.count).map { index in
-                    Self.accumulator(aggregates[index].function, cells[group * aggregates.count + index])
-                }
-                body(paneStart, key, states)
+        for group in 0..<count {
+            let (paneStart, key) = decodeKey(group)
+            body(paneStart, key, states(group: group))
+        }
+    }
+
+    /// Every group's sessions as the row engine keeps them (SESSION windows), oldest first.
+    func forEachSessionGroup(_ body: (_ key: [SQLValue], _ sessions: [Session]) -> Void) {
+        var closedByGroup = [[Int]](repeating: [], count: count)
+        for (index, closed) in closedSessions.enumerated() { closedByGroup[closed.group].append(index) }
+        for group in 0..<count {
+            var sessions = closedByGroup[group].map { index in
+                let closed = closedSessions[index]
+                return Session(
+                    start: closed.start,
+                    last: closed.last,
+                    states: states(
+                        closedCells[(index * aggregates.count)...],
+                        closedAccumulators,
+                        index * aggregates.count
+                    )
+                )
             }
+            sessions.append(
+                Session(
+                    start: sessionStarts[group],
+                    last: sessionLasts[group],
+                    states: states(group: group)
+                )
+            )
+            body(decodeKey(group).key, sessions)
+        }
+    }
+
+    /// The row engine's accumulators of a group (its newest session, for SESSION windows).
+    private func states(group: Int) -> [Accumulator] {
+        states(cells[(group * aggregates.count)...], accumulators, group * aggregates.count)
+    }
+
+    /// The accumulators of the cells starting `cells` (and at `base` in `accumulators`).
+    private func states(_ cells: ArraySlice<Cell>, _ accumulators: [Accumulator], _ base: Int) -> [Accumulator] {
+        let start = cells.startIndex
+        return (0..<aggregates.count).map { index in
+            if case .accumulator = aggregates[index].function { return accumulators[base + index] }
+            return Self.accumulator(aggregates[index].function, cells[start + index])
+        }
+    }
+
+    /// A group's pane start and key values.
+    private func decodeKey(_ group: Int) -> (paneStart: Int64, key: [SQLValue]) {
+        keyBytes.withUnsafeBytes { bytes in
+            var offset = keyStarts[group]
+            let paneStart = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self))
+            offset += 8
+            var key: [SQLValue] = []
+            for _ in keyFields {
+                let kind = FastValue.Kind(rawValue: bytes[offset])!
+                offset += 1
+                switch kind {
+                case .null, .other: key.append(.null)
+                case .boolean:
+                    key.append(.boolean(bytes[offset] != 0))
+                    offset += 1
+                case .integer:
+                    key.append(
+                        .integer(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+                    )
+                    offset += 8
+                case .double:
+                    let bits = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                    key.append(.double(Double(bitPattern: bits)))
+                    offset += 8
+                case .string:
+                    let length = Int(
+                        UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                    )
+                    offset += 4
+                    key.append(.string(String(decoding: bytes[offset..<(offset + length)], as: UTF8.self)))
+                    offset += length
+                }
+            }
+            return (paneStart, key)
         }
     }
 
@@ -268,6 +403,7 @@ struct FastGroups: Sendable {
     private static func accumulator(_ function: Aggregate.Function, _ cell: Cell) -> Accumulator {
         switch function {
         case .countStar, .count: return .count(cell.count)
+        case .accumulator(let initial, _): return initial  // kept in `accumulators`, never here
         case .sum:
             return .sum(integer: cell.integerSum, double: cell.doubleSum, isDouble: cell.isDouble, seen: cell.seen)
         case .average: return .average(sum: cell.doubleSum, count: cell.count)

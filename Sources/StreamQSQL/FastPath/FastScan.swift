@@ -1,7 +1,7 @@
 import StreamQJSON
 
 /// The fast path of a bounded query: the common shapes (a WHERE of comparisons, GROUP BY fields
-/// with a TUMBLE or HOP window, count/sum/avg/min/max of fields) evaluated on typed values read
+/// with a TUMBLE, HOP or SESSION window, count/sum/avg/min/max of fields) evaluated on typed values read
 /// straight from each record's bytes, with no ``SQLValue``, closure call or allocation per row.
 ///
 /// It takes a record only when it gets exactly the row engine's result; any other record (a value
@@ -41,7 +41,6 @@ struct FastScan: Sendable {
         }
         if plan.isAggregate {
             if let window = plan.window {
-                guard window.kind != .session else { return nil }
                 let timeField = window.isProcessingTime ? nil : window.time.fieldIndex
                 guard window.isProcessingTime || timeField != nil else { return nil }
                 self.window = (window.kind, window.slide, timeField)
@@ -55,24 +54,31 @@ struct FastScan: Sendable {
             }
             var aggregates: [FastGroups.Aggregate] = []
             for spec in plan.aggregates {
-                guard !spec.distinct, spec.filter == nil else { return nil }
+                guard spec.filter == nil else { return nil }
                 if spec.star {
                     aggregates.append(.init(function: .countStar, field: 0))
                     continue
                 }
                 guard spec.arguments.count == 1, let index = spec.arguments[0].fieldIndex else { return nil }
                 let function: FastGroups.Aggregate.Function
-                switch spec.name {
-                case "count": function = .count
-                case "sum": function = .sum
-                case "avg": function = .average
-                case "min": function = .minimum
-                case "max": function = .maximum
+                switch (spec.name, spec.distinct) {
+                case ("count", false): function = .count
+                case ("sum", false): function = .sum
+                case ("avg", false): function = .average
+                case ("min", false): function = .minimum
+                case ("max", false): function = .maximum
+                case (_, true) where Self.plainDistinctAggregates.contains(spec.name),
+                    (_, false) where Self.accumulatorAggregates.contains(spec.name):
+                    function = .accumulator(initial: spec.initial(), numeric: spec.numericInput)
                 default: return nil
                 }
                 aggregates.append(.init(function: function, field: index))
             }
-            groups = FastGroups(aggregates: aggregates, keyFields: keyFields)
+            groups = FastGroups(
+                aggregates: aggregates,
+                keyFields: keyFields,
+                sessionGap: plan.window?.kind == .session ? plan.window?.size : nil
+            )
         } else {
             // A plain query gains only by rejecting rows without building them.
             guard filter != nil else { return nil }
@@ -82,6 +88,15 @@ struct FastScan: Sendable {
         self.extractor = extractor
         values = FastValueBuffer(count: paths.count)
     }
+
+    /// Aggregates of one field whose row-engine input check is only "numbers or NULL" (when
+    /// `numericInput`), folded through their accumulators. Not first/last: rows arriving in the
+    /// same millisecond tie, and which one wins would depend on which path took it.
+    private static let accumulatorAggregates: Set<String> = [
+        "approx_count_distinct", "approx_percentile", "stddev", "stddev_samp", "var_samp", "variance",
+    ]
+    /// Aggregates whose DISTINCT form (a set of values) the fast path folds.
+    private static let plainDistinctAggregates: Set<String> = ["count", "sum", "avg", "min", "max"]
 
     /// Takes one record if the fast path can.
     /// - Returns: true when the record is done with (rejected by WHERE, or folded); false when the
@@ -130,10 +145,13 @@ struct FastScan: Sendable {
             } else {
                 time = arrivalMilliseconds
             }
+            if window.kind == .session {
+                return groups!.addToSession(values, record: data, arrival: arrivalMilliseconds, time: time)
+            }
             let (quotient, remainder) = time.quotientAndRemainder(dividingBy: window.paneWidth)
             paneStart = (remainder < 0 ? quotient - 1 : quotient) * window.paneWidth
         }
-        return groups!.add(values, record: data, paneStart: paneStart)
+        return groups!.add(values, record: data, arrival: arrivalMilliseconds, paneStart: paneStart)
     }
 }
 

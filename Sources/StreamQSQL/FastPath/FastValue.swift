@@ -68,4 +68,15 @@ struct FastValue: Sendable {
     var number: Double { kind == .integer ? Double(integer) : double }
 
     var isNumber: Bool { kind == .integer || kind == .double }
+
+    /// The value as the row engine reads it (`.other` values are never asked for).
+    func sqlValue(in record: UnsafeRawBufferPointer) -> SQLValue {
+        switch kind {
+        case .null, .other: .null
+        case .boolean: .boolean(integer != 0)
+        case .integer: .integer(integer)
+        case .double: .double(double)
+        case .string: .string(String(decoding: record[start..<(start + count)], as: UTF8.self))
+        }
+    }
 }
