@@ -14,7 +14,7 @@ enum ScalarFunctions {
     private static let builtins: [String: Entry] = [
         "lower": (1...1, { args, _ in .string(args[0].description.lowercased()) }),
         "upper": (1...1, { args, _ in .string(args[0].description.uppercased()) }),
-        "length": (1...1, { args, _ in .integer(Int64(args[0].description.count)) }),
+        "length": (1...1, { args, _ in .integer(Int64(args[0].description.unicodeScalars.count)) }),
         "trim": (1...1, { args, _ in .string(args[0].description.trimmingSpaces) }),
         "replace": (
             3...3,
@@ -25,8 +25,9 @@ enum ScalarFunctions {
         "strpos": (
             2...2,
             { args, _ in
-                let text = Array(args[0].description)
-                let needle = Array(args[1].description)
+                // Positions and lengths count code points, as in DuckDB.
+                let text = Array(args[0].description.unicodeScalars)
+                let needle = Array(args[1].description.unicodeScalars)
                 guard !needle.isEmpty else { return .integer(1) }
                 for start in 0...max(0, text.count - needle.count) where start + needle.count <= text.count {
                     if Array(text[start..<(start + needle.count)]) == needle { return .integer(Int64(start + 1)) }
@@ -38,7 +39,7 @@ enum ScalarFunctions {
         "substr": (
             2...3,
             { args, location in
-                let text = Array(args[0].description)
+                let text = Array(args[0].description.unicodeScalars)
                 guard case .integer(let start) = args[1] else {
                     throw EvaluationError(message: "substr needs an integer start", location: location)
                 }
@@ -53,7 +54,9 @@ enum ScalarFunctions {
                 let (end, overflow) = start.addingReportingOverflow(max(0, length))
                 let from = max(1, start)
                 let to = min(Int64(text.count) + 1, overflow ? .max : end)
-                return .string(from < to ? String(text[Int(from - 1)..<Int(to - 1)]) : "")
+                return .string(
+                    from < to ? String(String.UnicodeScalarView(text[Int(from - 1)..<Int(to - 1)])) : ""
+                )
             }
         ),
         "split_part": (

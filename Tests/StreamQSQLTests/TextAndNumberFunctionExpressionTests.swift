@@ -63,6 +63,14 @@ import Testing
         ("regexp_full_match('', '')", .boolean(true)),
         ("regexp_full_match(user, 'na.ve')", .boolean(true)),
         ("regexp_full_match(none, 'a')", .null),
+        // A combining accent is a code point of its own in every length and position, as in DuckDB.
+        ("length('e\u{301}x')", .integer(3)),
+        ("length('🇫🇷')", .integer(2)),
+        ("strpos('e\u{301}xy', 'x')", .integer(3)),
+        ("substr('e\u{301}xy', 2, 2)", .string("\u{301}x")),
+        ("left('e\u{301}x', 1)", .string("e")),
+        ("right('e\u{301}x', 2)", .string("\u{301}x")),
+        ("reverse('e\u{301}x')", .string("xe\u{301}")),
     ])
     func textFunctions(expression: String, expected: SQLValue) throws {
         #expect(try evaluate(expression) == expected, "\(expression)")
