@@ -127,9 +127,10 @@ struct TimeFormat: Sendable, Equatable {
 
     /// The time `input` describes, or why it does not match. Fields the format leaves out default
     /// to 1900-01-01 00:00:00, as in DuckDB; a whitespace run in the format matches one or more
-    /// whitespace characters, numbers may be preceded by spaces, and trailing spaces are ignored.
+    /// whitespace characters, and leading and trailing spaces are ignored.
     func parse(_ input: String) -> Result<Int64, ParseFailure> {
         var scanner = TimeTextScanner(Array(input.utf8))
+        scanner.skipSpaces()
         var fields = ParsedFields()
         for piece in pieces {
             switch piece {
@@ -318,9 +319,8 @@ private struct TimeTextScanner {
         TimeFormat.ParseFailure(reason: "\(reason) at character \(characterPosition)")
     }
 
-    /// One to `maxDigits` digits after optional spaces, with the count read.
+    /// One to `maxDigits` digits, with the count read.
     private mutating func number(maxDigits: Int) -> (value: Int, digits: Int)? {
-        skipSpaces()
         var value = 0
         var digits = 0
         while digits < maxDigits, index < bytes.count, (0x30...0x39).contains(bytes[index]) {
@@ -444,11 +444,11 @@ private struct TimeTextScanner {
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
                 let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
                 index += 1
-                if let hours = fixedDigits(2), hours < 24 {
+                if let hours = fixedDigits(2) {
                     let colon = index < bytes.count && bytes[index] == UInt8(ascii: ":")
                     if colon { index += 1 }
                     let minutes = fixedDigits(2)
-                    if !(colon && minutes == nil), minutes ?? 0 < 60 {
+                    if !(colon && minutes == nil) {
                         fields.offsetMinutes = sign * (hours * 60 + (minutes ?? 0))
                         return nil
                     }

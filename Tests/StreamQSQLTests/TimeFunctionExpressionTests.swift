@@ -118,6 +118,9 @@ import Testing
         "strptime('2026-01-04', ' %Y-%m-%d')",
         "strptime('-0044-03-15', '%Y-%m-%d')",
         "strptime('', '%Y')",
+        "strptime('2026- 1-04', '%Y-%m-%d')",
+        "strptime('Jan 04 2026', '%b%d%Y')",
+        "strptime('12: 00', '%H:%M')",
     ])
     func strptimeRefusesWhatDuckDBRefuses(expression: String) throws {
         #expect(throws: EvaluationError.self, "\(expression)") { try evaluate(expression) }
