@@ -25,23 +25,15 @@ enum CalendarFunctions {
         "make_timestamp": (
             1...6,
             { args, location in
-                switch args.count {
-                case 1:
-                    guard case .integer(let microseconds) = args[0] else {
-                        throw EvaluationError(
-                            message: "make_timestamp needs whole microseconds since the epoch, got \(args[0])",
-                            location: location
-                        )
-                    }
-                    return .timestamp(floorDivide(microseconds, 1000))
-                case 6: return .timestamp(try makeTimestamp(args, location))
-                default:
+                // 1 or 6 arguments: ScalarFunctions.compile refuses the counts between.
+                guard args.count == 1 else { return .timestamp(try makeTimestamp(args, location)) }
+                guard case .integer(let microseconds) = args[0] else {
                     throw EvaluationError(
-                        message:
-                            "make_timestamp takes 1 argument (microseconds) or 6 (year, month, day, hour, minute, seconds), got \(args.count)",
+                        message: "make_timestamp needs whole microseconds since the epoch, got \(args[0])",
                         location: location
                     )
                 }
+                return .timestamp(floorDivide(microseconds, 1000))
             }
         ),
         "date_diff": (
@@ -185,9 +177,9 @@ enum CalendarFunctions {
         let names = ["year", "month", "day", "hour", "minute"]
         var fields: [Int] = []
         for (name, value) in zip(names, arguments) {
-            guard case .integer(let field) = value, abs(field) <= 294_000 else {
+            guard case .integer(let field) = value, abs(field) <= 290_000 else {
                 throw EvaluationError(
-                    message: "make_timestamp needs a whole \(name) (within ±294000), got \(value)",
+                    message: "make_timestamp needs a whole \(name) (within ±290000), got \(value)",
                     location: location
                 )
             }
@@ -224,9 +216,7 @@ enum CalendarFunctions {
         from start: Int64,
         to end: Int64,
         _ location: SourceLocation
-    ) throws
-        -> Int64
-    {
+    ) throws -> Int64 {
         func boundaries(_ size: Int64) -> Int64 { floorDivide(end, size) - floorDivide(start, size) }
         let (startYear, startMonth, _) = EventTime.civilFromDays(Int(floorDivide(start, 86_400_000)))
         let (endYear, endMonth, _) = EventTime.civilFromDays(Int(floorDivide(end, 86_400_000)))
@@ -260,9 +250,7 @@ enum CalendarFunctions {
         from start: Int64,
         to end: Int64,
         _ location: SourceLocation
-    ) throws
-        -> Int64
-    {
+    ) throws -> Int64 {
         let unit = try differenceUnit(part, "date_sub", location)
         let sizes: [String: Int64] = [
             "second": 1000, "minute": 60_000, "hour": 3_600_000, "day": 86_400_000, "week": 604_800_000,
@@ -300,9 +288,7 @@ enum CalendarFunctions {
         _ part: String,
         _ function: String,
         _ location: SourceLocation
-    ) throws
-        -> String
-    {
+    ) throws -> String {
         let extra = [
             "us": "microsecond", "microseconds": "microsecond", "s": "second", "sec": "second", "secs": "second",
             "m": "minute", "min": "minute", "mins": "minute", "h": "hour", "hr": "hour", "hrs": "hour",
@@ -325,9 +311,7 @@ enum CalendarFunctions {
         _ start: Int64,
         _ function: String,
         _ location: SourceLocation
-    )
-        throws -> Int64
-    {
+    ) throws -> Int64 {
         let (difference, overflow) = end.subtractingReportingOverflow(start)
         if overflow {
             throw EvaluationError(message: "\(function): the difference is out of range", location: location)
@@ -340,9 +324,7 @@ enum CalendarFunctions {
         _ start: Int64,
         _ function: String,
         _ location: SourceLocation
-    )
-        throws -> Int64
-    {
+    ) throws -> Int64 {
         let (difference, overflow) = try milliseconds(end, start, function, location).multipliedReportingOverflow(
             by: 1000
         )

@@ -287,6 +287,12 @@ enum ScalarFunctions {
                 at: location
             )
         }
+        if call.name == "make_timestamp", arguments.count != 1, arguments.count != 6 {
+            throw SQLError(
+                "make_timestamp() takes 1 argument (microseconds) or 6 (year, month, day, hour, minute, seconds), got \(arguments.count)",
+                at: location
+            )
+        }
         let body = entry.body
         return CompiledExpression { row in
             var values: [SQLValue] = []
