@@ -1,9 +1,9 @@
 /// A `strftime`/`strptime` format string with DuckDB's codes, parsed once: `%Y %m %d %H %M %S`
 /// and the rest listed in `Code`. Times are UTC instants in milliseconds, so `%z` writes `+00`,
 /// `%Z` writes `UTC`, and `%f`/`%n` write the milliseconds followed by zeros.
-struct TimeFormat: Sendable, Equatable {
-    /// A conversion code; `padded` is false for the `%-d` spellings (no leading zeros).
-    enum Code: Character, Sendable, CaseIterable {
+struct TimeFormat: Sendable {
+    /// A conversion code: the letter after `%`.
+    enum Code: Character, Sendable {
         case weekdayShort = "a"
         case weekdayFull = "A"
         case weekdayNumber = "w"
@@ -35,7 +35,9 @@ struct TimeFormat: Sendable, Equatable {
         static let unpaddable: Set<Code> = [.day, .month, .shortYear, .hour, .hour12, .minute, .second, .dayOfYear]
     }
 
-    enum Piece: Sendable, Equatable {
+    /// Text matched or written as it is, or a code; `padded` is false for the `%-d` spellings
+    /// (no leading zeros).
+    enum Piece: Sendable {
         case literal(String)
         case code(Code, padded: Bool)
     }
@@ -50,7 +52,7 @@ struct TimeFormat: Sendable, Equatable {
         var pieces: [Piece] = []
         var literal = ""
         var characters = text.makeIterator()
-        func code(_ code: Code, padded: Bool = true) {
+        func code(_ code: Code, padded: Bool) {
             if !literal.isEmpty { pieces.append(.literal(literal)) }
             literal = ""
             pieces.append(.code(code, padded: padded))
