@@ -1,5 +1,6 @@
 /// `strftime(t, format)`, `strptime(text, format)` and `try_strptime(text, format)`. A constant
 /// format is parsed once, when the query is planned, so an unknown code is reported before any row.
+/// As in DuckDB, `strftime(format, t)` also works when the format is the only constant text.
 enum TimeFormatFunctions {
     static let names = ["strftime", "strptime", "try_strptime"]
 
@@ -14,10 +15,15 @@ enum TimeFormatFunctions {
             throw SQLError("\(call.name)() takes 2 arguments, got \(arguments.count)", at: location)
         }
         let name = call.name
-        let subject = arguments[0]
-        let formatArgument = arguments[1]
+        func isText(_ expression: Expression) -> Bool {
+            if case .literal(.string, _) = expression { true } else { false }
+        }
+        let swapped = name == "strftime" && isText(call.arguments[0]) && !isText(call.arguments[1])
+        let (subjectIndex, formatIndex) = swapped ? (1, 0) : (0, 1)
+        let subject = arguments[subjectIndex]
+        let formatArgument = arguments[formatIndex]
         var constant: TimeFormat?
-        if case .literal(.string(let text), let formatLocation) = call.arguments[1] {
+        if case .literal(.string(let text), let formatLocation) = call.arguments[formatIndex] {
             do throws(TimeFormat.FormatError) {
                 constant = try TimeFormat(text)
             } catch {

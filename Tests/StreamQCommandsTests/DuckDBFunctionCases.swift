@@ -38,8 +38,8 @@ extension DuckDBComparisonTests {
             "SELECT DISTINCT strftime(epoch_ms(ts), '%a %A %w %u %b %h %B %-m %-d %d %j %-j %y %-y %G %V %U %W %I %-I %p %-H %-M %z %%') AS f FROM access ORDER BY f"
         ),
         (
-            "SELECT user, strftime(ts, '%H:%M:%S.%g|%f|%n|%c|%x|%X|%T') AS f, strftime(ts, 'ü %S') AS g FROM access WHERE host = 'edge' ORDER BY user",
-            "SELECT user, strftime(epoch_ms(ts), '%H:%M:%S.%g|%f|%n|%c|%x|%X|%T') AS f, strftime(epoch_ms(ts), 'ü %S') AS g FROM access WHERE host = 'edge' ORDER BY user"
+            "SELECT user, strftime(ts, '%H:%M:%S.%g|%f|%n|%c|%x|%X|%T') AS f, strftime(ts, 'ü %S') AS g, strftime('%j %U', ts) AS swapped FROM access WHERE host = 'edge' ORDER BY user",
+            "SELECT user, strftime(epoch_ms(ts), '%H:%M:%S.%g|%f|%n|%c|%x|%X|%T') AS f, strftime(epoch_ms(ts), 'ü %S') AS g, strftime('%j %U', epoch_ms(ts)) AS swapped FROM access WHERE host = 'edge' ORDER BY user"
         ),
         (
             "SELECT min(strptime(strftime(ts, '%d/%b/%Y:%H:%M:%S.%g +0130'), '%d/%b/%Y:%H:%M:%S.%g %z')) AS clf, max(try_strptime(user, '%Y')) AS never, count(try_strptime(path, '/api/v%m/%d')) AS odd, sum(epoch_ms(strptime(strftime(ts, '%Y-%m-%d %H:%M:%S.%g'), '%Y-%m-%d %H:%M:%S.%g')) - ts) AS drift, count(*) FILTER (WHERE try_strptime(strftime(ts, '%A %B %-d %y %I:%M %p'), '%A %B %d %y %I:%M %p') IS NULL) AS failed FROM access",

@@ -54,6 +54,8 @@ import Testing
         #expect(try evaluate("strftime('2021-01-01T12:00:00Z', '%G|%V|%U|%W|%I %p')") == .string("2020|53|00|00|12 PM"))
         #expect(try evaluate("strftime('2024-12-30T00:00:00Z', '%G|%V|%U|%W|%I %p')") == .string("2025|01|52|53|12 AM"))
         #expect(try evaluate("strftime(1767225600, '%Y')") == .string("2026"), "epoch seconds are times")
+        #expect(try evaluate("strftime('%d/%m/%Y', ts)") == .string("04/01/2026"), "DuckDB's other argument order")
+        #expect(try evaluate("strftime('2026-01-04', '%d/%m/%Y')") == .string("04/01/2026"))
         #expect(try evaluate("strftime(none, '%Y')") == .null)
         #expect(try evaluate("strftime(ts, none)") == .null)
     }
