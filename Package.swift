@@ -102,6 +102,7 @@ let package = Package(
             dependencies: [
                 "StreamQJSON", "StreamQStorage", "StreamQClient",
                 .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -308,7 +308,7 @@ public enum ExpressionCompiler {
             case .subtract: result = x.subtractingReportingOverflow(y)
             case .multiply: result = x.multipliedReportingOverflow(by: y)
             case .divide: return y == 0 ? .null : .double(Double(x) / Double(y))
-            default: return y == 0 ? .null : .integer(x % y)
+            default: return y == 0 ? .null : .integer(y == -1 ? 0 : x % y)  // Int64.min % -1 would trap
             }
             if result.1 {
                 throw EvaluationError(message: "integer overflow in \(x) \(op.rawValue) \(y)", location: location)

@@ -1,7 +1,7 @@
-/// `regexp_like` (alias `regexp_matches`), `regexp_extract` and `regexp_replace`. A constant
+/// `regexp_like` (alias `regexp_matches`), `regexp_full_match`, `regexp_extract` and `regexp_replace`. A constant
 /// pattern is compiled once, when the query is planned, so a bad one is reported before any row.
 enum RegexFunctions {
-    static let names = ["regexp_like", "regexp_matches", "regexp_extract", "regexp_replace"]
+    static let names = ["regexp_like", "regexp_matches", "regexp_full_match", "regexp_extract", "regexp_replace"]
 
     /// The compiled call, or nil when `call` is not a regex function.
     static func compile(
@@ -12,6 +12,7 @@ enum RegexFunctions {
         let arity: ClosedRange<Int>
         switch call.name {
         case "regexp_like", "regexp_matches": arity = 2...2
+        case "regexp_full_match": arity = 2...3
         case "regexp_extract": arity = 2...3
         case "regexp_replace": arity = 3...4
         default: return nil
@@ -25,11 +26,25 @@ enum RegexFunctions {
         guard case .literal(.string(let pattern), let patternLocation) = call.arguments[1] else {
             throw SQLError("\(call.name)() needs a constant pattern string", at: call.arguments[1].location)
         }
+        var ignoresCase = false
+        if call.name == "regexp_full_match", call.arguments.count == 3 {
+            // DuckDB's options: 'c' case-sensitive (the default), 'i' case-insensitive; the last wins.
+            guard case .literal(.string(let options), _) = call.arguments[2],
+                options.allSatisfy({ $0 == "c" || $0 == "i" })
+            else {
+                throw SQLError(
+                    "regexp_full_match's options must be a constant string of 'c' (case-sensitive) or 'i' (case-insensitive)",
+                    at: call.arguments[2].location
+                )
+            }
+            ignoresCase = options.last == "i"
+        }
         let regex: Pattern
         do {
-            regex = Pattern(try Regex(pattern))
+            let compiled = try Regex(pattern)
+            regex = Pattern(ignoresCase ? compiled.ignoresCase() : compiled)
         } catch {
-            throw SQLError("invalid regular expression '\(pattern)': \(error)", at: patternLocation)
+            throw SQLError("\(call.name): invalid regular expression '\(pattern)': \(error)", at: patternLocation)
         }
         let subject = arguments[0]
         switch call.name {
@@ -73,6 +88,11 @@ enum RegexFunctions {
                         ? text.replacing(regex.value, with: with.description)
                         : text.replacing(regex.value, with: with.description, maxReplacements: 1)
                 )
+            }
+        case "regexp_full_match":
+            return CompiledExpression { row in
+                guard case .string(let text) = try subject(row) else { return .null }
+                return .boolean((try? regex.value.wholeMatch(in: text)) != nil)
             }
         default:
             return CompiledExpression { row in

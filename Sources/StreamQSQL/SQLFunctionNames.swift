@@ -4,6 +4,6 @@ public enum SQLFunctionNames {
     public static let all: [String] = Set(
         Array(ScalarFunctions.table.keys) + Array(ScalarFunctions.nullTolerant.keys)
             + Array(ScalarFunctions.aggregates) + Array(ScalarFunctions.windows) + RegexFunctions.names
-            + ["now", "current_timestamp"]
+            + TimeFormatFunctions.names + ["now", "current_timestamp"]
     ).sorted()
 }

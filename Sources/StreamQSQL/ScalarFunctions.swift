@@ -3,13 +3,18 @@ import StreamQJSON
 /// The scalar functions of the v1 dialect, checked by name and argument count at compile time.
 enum ScalarFunctions {
     typealias Implementation = @Sendable ([SQLValue], SourceLocation) throws -> SQLValue
+    typealias Entry = (arity: ClosedRange<Int>, body: Implementation)
 
     /// name → (allowed argument counts, implementation). Implementations receive evaluated
     /// arguments; unless listed in `nullTolerant`, any NULL argument makes the result NULL.
-    static let table: [String: (arity: ClosedRange<Int>, body: Implementation)] = [
+    static let table: [String: Entry] = builtins.merging(
+        CalendarFunctions.table.merging(NumericFunctions.table.merging(TextFunctions.table) { a, _ in a }) { a, _ in a }
+    ) { a, _ in a }
+
+    private static let builtins: [String: Entry] = [
         "lower": (1...1, { args, _ in .string(args[0].description.lowercased()) }),
         "upper": (1...1, { args, _ in .string(args[0].description.uppercased()) }),
-        "length": (1...1, { args, _ in .integer(Int64(args[0].description.count)) }),
+        "length": (1...1, { args, _ in .integer(Int64(args[0].description.unicodeScalars.count)) }),
         "trim": (1...1, { args, _ in .string(args[0].description.trimmingSpaces) }),
         "replace": (
             3...3,
@@ -20,8 +25,9 @@ enum ScalarFunctions {
         "strpos": (
             2...2,
             { args, _ in
-                let text = Array(args[0].description)
-                let needle = Array(args[1].description)
+                // Positions and lengths count code points, as in DuckDB.
+                let text = Array(args[0].description.unicodeScalars)
+                let needle = Array(args[1].description.unicodeScalars)
                 guard !needle.isEmpty else { return .integer(1) }
                 for start in 0...max(0, text.count - needle.count) where start + needle.count <= text.count {
                     if Array(text[start..<(start + needle.count)]) == needle { return .integer(Int64(start + 1)) }
@@ -33,7 +39,7 @@ enum ScalarFunctions {
         "substr": (
             2...3,
             { args, location in
-                let text = Array(args[0].description)
+                let text = Array(args[0].description.unicodeScalars)
                 guard case .integer(let start) = args[1] else {
                     throw EvaluationError(message: "substr needs an integer start", location: location)
                 }
@@ -48,7 +54,9 @@ enum ScalarFunctions {
                 let (end, overflow) = start.addingReportingOverflow(max(0, length))
                 let from = max(1, start)
                 let to = min(Int64(text.count) + 1, overflow ? .max : end)
-                return .string(from < to ? String(text[Int(from - 1)..<Int(to - 1)]) : "")
+                return .string(
+                    from < to ? String(String.UnicodeScalarView(text[Int(from - 1)..<Int(to - 1)])) : ""
+                )
             }
         ),
         "split_part": (
@@ -103,10 +111,10 @@ enum ScalarFunctions {
                 }
             }
         ),
-        "floor": (1...1, { args, location in try rounding(args[0], .down, location) }),
-        "ceil": (1...1, { args, location in try rounding(args[0], .up, location) }),
-        "sqrt": (1...1, { args, location in try math(args[0], location) { $0 < 0 ? nil : $0.squareRoot() } }),
-        "ln": (1...1, { args, location in try math(args[0], location) { $0 <= 0 ? nil : log($0) } }),
+        "floor": (1...1, { args, location in try rounding("floor", args[0], .down, location) }),
+        "ceil": (1...1, { args, location in try rounding("ceil", args[0], .up, location) }),
+        "sqrt": (1...1, { args, location in try math("sqrt", args[0], location) { $0 < 0 ? nil : $0.squareRoot() } }),
+        "ln": (1...1, { args, location in try math("ln", args[0], location) { $0 <= 0 ? nil : log($0) } }),
         "pow": (
             2...2,
             { args, location in
@@ -220,6 +228,7 @@ enum ScalarFunctions {
         "greatest": { args, location in try extreme(args, location, keepGreater: true) },
         "least": { args, location in try extreme(args, location, keepGreater: false) },
         "concat": { args, _ in .string(args.filter { !$0.isNull }.map(\.description).joined()) },
+        "hash": { args, _ in .integer(ValueHash.hash(args)) },
         "date_part": { args, location in
             guard args.count == 2 else {
                 throw EvaluationError(message: "date_part(part, time) takes 2 arguments", location: location)
@@ -257,6 +266,7 @@ enum ScalarFunctions {
             return CompiledExpression { _ in started }
         }
         if let regex = try RegexFunctions.compile(call, arguments: arguments, location) { return regex }
+        if let time = try TimeFormatFunctions.compile(call, arguments: arguments, location) { return time }
         if let body = nullTolerant[call.name] {
             guard !arguments.isEmpty else { throw SQLError("\(call.name)() needs at least one argument", at: location) }
             return CompiledExpression { row in try body(try arguments.map { try $0(row) }, location) }
@@ -271,6 +281,12 @@ enum ScalarFunctions {
                 ? "\(entry.arity.lowerBound)" : "\(entry.arity.lowerBound) to \(entry.arity.upperBound)"
             throw SQLError(
                 "\(call.name)() takes \(expected) argument\(entry.arity.upperBound == 1 ? "" : "s"), got \(arguments.count)",
+                at: location
+            )
+        }
+        if call.name == "make_timestamp", arguments.count != 1, arguments.count != 6 {
+            throw SQLError(
+                "make_timestamp() takes 1 argument (microseconds) or 6 (year, month, day, hour, minute, seconds), got \(arguments.count)",
                 at: location
             )
         }
@@ -308,6 +324,7 @@ enum ScalarFunctions {
     }
 
     private static func rounding(
+        _ function: String,
         _ value: SQLValue,
         _ rule: FloatingPointRoundingRule,
         _ location: SourceLocation
@@ -315,20 +332,25 @@ enum ScalarFunctions {
         switch value {
         case .integer: return value
         case .double(let x): return .double(x.rounded(rule))
-        default: throw EvaluationError(message: "needs a number", location: location)
+        default: throw EvaluationError(message: "\(function) needs a number, got \(value)", location: location)
         }
     }
 
-    private static func math(
+    /// `body` of `value` as a DOUBLE; `body` returns nil outside the function's domain.
+    static func math(
+        _ function: String,
         _ value: SQLValue,
         _ location: SourceLocation,
         _ body: (Double) -> Double?
     ) throws -> SQLValue {
         guard let x = ExpressionCompiler.number(value) else {
-            throw EvaluationError(message: "needs a number", location: location)
+            throw EvaluationError(message: "\(function) needs a number, got \(value)", location: location)
         }
         guard let result = body(x) else {
-            throw EvaluationError(message: "out of the function's domain: \(x)", location: location)
+            throw EvaluationError(
+                message: "\(function)(\(x)) is undefined: out of the function's domain",
+                location: location
+            )
         }
         return .double(result)
     }

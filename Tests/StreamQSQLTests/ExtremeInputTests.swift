@@ -17,12 +17,18 @@ import Testing
         ("coalesce", 2), ("nullif", 2), ("greatest", 3), ("least", 2), ("date_trunc", 2), ("time_bucket", 2),
         ("to_timestamp", 1),
         ("epoch_ms", 1), ("extract", 2), ("json_value", 2), ("json_typeof", 1), ("date_part", 2),
+        ("strftime", 2), ("strptime", 2), ("try_strptime", 2), ("make_timestamp", 6), ("make_timestamp", 1),
+        ("epoch", 1), ("epoch_us", 1), ("date_diff", 3), ("date_sub", 3), ("date_add", 2), ("left", 2), ("right", 2),
+        ("lpad", 3), ("rpad", 3), ("reverse", 1), ("contains", 2), ("ends_with", 2), ("md5", 1), ("hash", 2),
+        ("sign", 1), ("mod", 2), ("log10", 1), ("log2", 1), ("exp", 1), ("trunc", 2), ("url_encode", 1),
+        ("url_decode", 1), ("regexp_full_match", 2),
     ]
     static let arguments = [
         "0", "-1", "9223372036854775807", "-9223372036854775807", "1e308", "-1e308", "'x'", "''", "NULL", "ts", "s",
         "d", "i", "j",
         "INTERVAL '1' DAY", "'2026-01-01T00:00:00Z'", "'$.a[99999999999]'", "'hour'", "'nope'", "true",
         "CAST(ts AS TIMESTAMP)", "-0.0",
+        "'%Y-%m-%d %H:%M:%S.%f %z'", "'2026-01-01 00:00:00.5 +0100'", "'%'", "'month'", "'%C3%'", "'ü'",
     ]
     static let operators = ["+", "-", "*", "/", "%", "||", "=", "<", "AND", "LIKE"]
 
