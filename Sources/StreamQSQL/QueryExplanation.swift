@@ -24,6 +24,11 @@ extension QueryPlan {
                     : fields.joined(separator: ", ") + " (one pass over each record's JSON)")
         )
         if let filter = statement.filter { lines.append("filter      \(filter.sqlText)") }
+        lines.append(
+            FastScan(plan: self) == nil
+                ? "fast path   no: every record through the row engine"
+                : "fast path   yes (bounded): typed values read from each record; records it cannot answer exactly go through the row engine"
+        )
         if isAggregate {
             let keys = statement.groupBy.filter { expression in
                 if case .call(let call, _) = expression { return !ScalarFunctions.windows.contains(call.name) }

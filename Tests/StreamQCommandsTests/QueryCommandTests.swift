@@ -181,6 +181,9 @@ import Testing
             #expect(text.contains("SESSION(gap 30 seconds)"))
             #expect(text.contains("late rows   kept for 1 minute"))
             #expect(text.contains("state       open sessions × group keys"))
+            #expect(text.contains("fast path   yes"))
+            let computedKey = try streamq.succeed("explain", "SELECT lower(user) AS u, count(*) FROM s GROUP BY u")
+            #expect(computedKey.contains("fast path   no"))
             let bad = try streamq.run("explain", "SELECT count(* FROM s")
             #expect(bad.status != 0 && bad.stderr.contains("line 1, column"))
         }
