@@ -153,6 +153,9 @@ public enum ExpressionCompiler {
                 }
             }
         case .call(let call, let location):
+            if !call.orderBy.isEmpty, !AggregateCatalog.names.contains(call.name) {
+                throw SQLError("ORDER BY inside a call is supported by string_agg only", at: location)
+            }
             return try ScalarFunctions.compile(call, arguments: try call.arguments.map(build), location)
         case .jsonAccess(let base, let key, let asText, let location):
             let document = try build(base)

@@ -95,8 +95,8 @@ public struct Parser {
         if acceptKeyword("WHERE") { statement.filter = try expression() }
         if acceptKeyword("GROUP") {
             try expectKeyword("BY")
-            statement.groupBy = [try expression()]
-            while acceptSymbol(",") { statement.groupBy.append(try expression()) }
+            try groupItem(&statement)
+            while acceptSymbol(",") { try groupItem(&statement) }
         }
         if acceptKeyword("HAVING") { statement.having = try expression() }
         if acceptKeyword("EMIT") { try emitClause(&statement) }
@@ -121,6 +121,17 @@ public struct Parser {
             statement.into = url
         }
         return statement
+    }
+
+    /// One GROUP BY item: an expression (a position when an integer), or `ALL`.
+    private mutating func groupItem(_ statement: inout SelectStatement) throws(SQLError) {
+        if isKeyword("ALL") {
+            guard !statement.groupByAll else { throw SQLError("GROUP BY names ALL twice", at: current.location) }
+            _ = advance()
+            statement.groupByAll = true
+        } else {
+            statement.groupBy.append(try expression())
+        }
     }
 
     private mutating func emitClause(_ statement: inout SelectStatement) throws(SQLError) {
@@ -426,6 +437,11 @@ public struct Parser {
             call.distinct = acceptKeyword("DISTINCT")
             call.arguments = [try expression()]
             while acceptSymbol(",") { call.arguments.append(try expression()) }
+            if acceptKeyword("ORDER") {
+                try expectKeyword("BY")
+                call.orderBy = [try sortItem()]
+                while acceptSymbol(",") { call.orderBy.append(try sortItem()) }
+            }
             try expectSymbol(")")
             return try filterClause(call, location)
         }

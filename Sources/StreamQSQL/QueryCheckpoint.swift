@@ -85,8 +85,9 @@ extension FollowState {
         do {
             saved = try JSONDecoder().decode(Saved.self, from: Data(bytes))
         } catch {
+            // The decoder's error describes Swift types, not the file: say what the user can act on.
             throw SQLError(
-                "the saved state in \(origin) is unreadable (\(error)); remove it to start over",
+                "the saved state in \(origin) is unreadable; remove it to start over",
                 at: plan.statement.source.location
             )
         }

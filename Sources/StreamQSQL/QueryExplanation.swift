@@ -39,6 +39,11 @@ extension QueryPlan {
                         case "approx_count_distinct":
                             return base + " [HyperLogLog, 4096 registers, ±1.6% standard error; exact below 256 values]"
                         case "approx_percentile": return base + " [DDSketch, ±1% relative error]"
+                        case "median", "quantile_cont", "quantile_disc", "string_agg":
+                            return base + " [exact: holds every value of the group]"
+                        case "mode": return base + " [exact: holds every distinct value of the group with its count]"
+                        case "approx_top_k":
+                            return base + " [Misra-Gries, 16·k counters: a count is low by at most n/(16·k + 1)]"
                         default: return base
                         }
                     }.joined(separator: ", ")

@@ -210,7 +210,9 @@ import Testing
             try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
             _ = try streamq.succeed("create-stream", "access", "--shards", "3")
             _ = try streamq.succeed("put", "access", input: lines.joined(separator: "\n") + "\n")
-            let all = Self.cases.map { ($0.streamq, $0.duckdb, 1e-9) } + Self.approximateCases
+            let all =
+                Self.cases.map { ($0.streamq, $0.duckdb, 1e-9) } + Self.approximateCases
+                + Self.aggregateCases.map { ($0.streamq, $0.duckdb, 1e-9) }
             #expect(all.count >= 40)
             let references = try Self.runDuckDB(file: file, queries: all.map(\.1), scratch: streamq.dataDirectory)
             for ((ours, theirs, tolerance), reference) in zip(all, references) {
