@@ -60,6 +60,8 @@ final class AggregateSpec: Sendable {
     struct Parameters: Sendable {
         /// `approx_percentile`, `quantile_cont`, `quantile_disc`; `median` is 0.5.
         var fraction = 0.5
+        /// `quantile_cont(x, [f1, f2, …])`, `quantile_disc(…)`: a list of quantiles instead.
+        var fractionList: [Double]?
         /// `string_agg`.
         var separator = ","
         /// `approx_top_k`.
@@ -371,8 +373,16 @@ final class AggregateSpec: Sendable {
         case .quantile(let sketch, let fraction): return sketch.quantile(fraction).map(SQLValue.double) ?? .null
         case .countTrue(let n, let seen): return seen ? .integer(n) : .null
         case .logical(let flag, _): return flag.map(SQLValue.boolean) ?? .null
-        case .numbers(let numbers): return ExactQuantile.continuous(numbers, parameters.fraction)
-        case .values(let values): return ExactQuantile.discrete(values, parameters.fraction)
+        case .numbers(let numbers):
+            guard let list = parameters.fractionList else {
+                return ExactQuantile.continuous(numbers, [parameters.fraction])[0]
+            }
+            return numbers.isEmpty ? .null : .jsonList(ExactQuantile.continuous(numbers, list))
+        case .values(let values):
+            guard let list = parameters.fractionList else {
+                return ExactQuantile.discrete(values, [parameters.fraction])[0]
+            }
+            return values.isEmpty ? .null : .jsonList(ExactQuantile.discrete(values, list))
         case .frequencies(let counts):
             let best = counts.min { left, right in
                 left.value != right.value ? left.value > right.value : Self.order(left.key, right.key) < 0

@@ -44,7 +44,16 @@ enum AggregateCatalog {
             if call.distinct { throw SQLError("\(name)() does not take DISTINCT", at: location) }
             arguments.append(call.arguments[1])
         } else if withFraction.contains(name) {
-            parameters.fraction = try fraction(call.arguments[1], of: name)
+            if case .literal(.list(let items), let listLocation) = call.arguments[1], name != "approx_percentile" {
+                guard !items.isEmpty else {
+                    throw SQLError("\(name) needs at least one fraction in the list", at: listLocation)
+                }
+                var fractions: [Double] = []
+                for item in items { fractions.append(try fraction(.literal(item, listLocation), of: name)) }
+                parameters.fractionList = fractions
+            } else {
+                parameters.fraction = try fraction(call.arguments[1], of: name)
+            }
         } else if name == "approx_top_k" {
             guard case .literal(.integer(let k), _) = call.arguments[1], (1...Int64(maximumTopK)).contains(k) else {
                 throw SQLError(

@@ -370,6 +370,18 @@ public struct Parser {
             let inner = try expression()
             try expectSymbol(")")
             return inner
+        case .symbol("["):
+            _ = advance()
+            var items: [Literal] = []
+            repeat {
+                let itemLocation = current.location
+                guard case .literal(let item, _) = try unary() else {
+                    throw SQLError("a list holds constants only", at: itemLocation)
+                }
+                items.append(item)
+            } while acceptSymbol(",")
+            try expectSymbol("]")
+            return .literal(.list(items), token.location)
         case .identifier(let word):
             switch word.uppercased() {
             case "NULL":

@@ -123,7 +123,7 @@ extension Expression {
     /// The expression as SQL text (normalized spacing), for `explain`.
     var sqlText: String {
         switch self {
-        case .literal(let literal, _):
+        case .literal(let literal, let location):
             switch literal {
             case .null: return "NULL"
             case .boolean(let value): return value ? "TRUE" : "FALSE"
@@ -131,6 +131,8 @@ extension Expression {
             case .double(let value): return String(value)
             case .string(let value): return "'" + value.replacing("'", with: "''") + "'"
             case .interval(let interval): return "INTERVAL '\(IntervalText.format(interval.milliseconds))'"
+            case .list(let items):
+                return "[" + items.map { Expression.literal($0, location).sqlText }.joined(separator: ", ") + "]"
             }
         case .field(let path, _):
             return path.map { component -> String in

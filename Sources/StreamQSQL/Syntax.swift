@@ -131,6 +131,8 @@ public enum Literal: Sendable, Equatable {
     case double(Double)
     case string(String)
     case interval(IntervalLiteral)
+    /// `[0.25, 0.5]`: constants, as the fractions of `quantile_cont` and `quantile_disc`.
+    case list([Literal])
 }
 
 public enum UnaryOperator: String, Sendable, Equatable {

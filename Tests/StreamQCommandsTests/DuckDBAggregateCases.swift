@@ -18,6 +18,10 @@ extension DuckDBComparisonTests {
             "SELECT method, quantile_disc(path, 0.5) AS mid, quantile_cont(ts, 0) AS first_ts, quantile_disc(user, 1) AS last_user FROM access GROUP BY 1 ORDER BY 1"
         ),
         (
+            "SELECT status / 100 AS class, quantile_cont(latency_ms, [0.1, 0.5, 0.99]) AS lat, quantile_disc(bytes, [0, 0.5, 1]) AS b, quantile_disc(user, [0.5]) AS u FROM access GROUP BY 1 ORDER BY 1",
+            "SELECT status / 100 AS class, quantile_cont(latency_ms, [0.1, 0.5, 0.99]) AS lat, quantile_disc(bytes, [0, 0.5, 1]) AS b, quantile_disc(user, [0.5]) AS u FROM access GROUP BY 1 ORDER BY 1"
+        ),
+        (
             "SELECT host, mode(status) AS s, mode(method) AS m FROM access GROUP BY host ORDER BY host",
             "SELECT host, mode(status) AS s, mode(method) AS m FROM access GROUP BY host ORDER BY host"
         ),

@@ -278,6 +278,8 @@ import Testing
                 let dx = x.doubleValue
                 let dy = y.doubleValue
                 if abs(dx - dy) > tolerance * max(1, abs(dx), abs(dy)) { return false }
+            } else if let x = a as? [Any], let y = b as? [Any] {  // lists: element by element
+                if !same(x, y, tolerance: tolerance) { return false }
             } else if "\(a)" != "\(b)" {
                 return false
             }

@@ -80,7 +80,14 @@ import Testing
             "SELECT host, median(latency) AS m, quantile_disc(latency, 1) AS top FROM s GROUP BY host ORDER BY host",
             [[.string("a"), .double(25.5), .integer(40)], [.string("b"), .double(25), .integer(30)]]
         )
-        try expectRows("SELECT median(latency) AS m FROM s WHERE host = 'none'", [[.null]])
+        try expectRows(
+            "SELECT quantile_cont(latency, [0.25, 0.5]) AS c, quantile_disc(user, [0, 1]) AS d FROM s",
+            [[.json("[20.0,25.5]"), .json(#"["bob","Ωmega"]"#)]]
+        )
+        try expectRows(
+            "SELECT median(latency) AS m, quantile_disc(latency, [0.5]) AS d FROM s WHERE host = 'none'",
+            [[.null, .null]]
+        )
     }
 
     @Test func modeTakesTheMostFrequentValueAndTheSmallestOnTies() throws {

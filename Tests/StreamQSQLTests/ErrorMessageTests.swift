@@ -71,6 +71,15 @@ import Testing
         ("SELECT * , count(*) FROM s", "line 1, column 8: SELECT * cannot be grouped; name the columns"),
         ("SELECT a FROM s GROUP BY ALL, ALL", "line 1, column 31: GROUP BY names ALL twice"),
         ("SELECT x FROM s WHERE y ~ 1", "line 1, column 25: unexpected character '~'"),
+        ("SELECT [0.5, x] FROM s", "line 1, column 14: a list holds constants only"),
+        (
+            "SELECT [0.5] FROM s",
+            "line 1, column 8: a list is only allowed as the fractions of quantile_cont or quantile_disc"
+        ),
+        (
+            "SELECT quantile_disc(x, [0.5, 1.5]) FROM s",
+            "line 1, column 25: quantile_disc needs a constant fraction between 0 and 1"
+        ),
         (
             "SELECT CAST(x AS BLOB) FROM s",
             "line 1, column 18: expected a type (BOOLEAN, BIGINT, DOUBLE, VARCHAR, TIMESTAMP, INTERVAL, JSON), found 'BLOB'"
