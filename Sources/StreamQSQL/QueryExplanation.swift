@@ -25,10 +25,7 @@ extension QueryPlan {
         )
         if let filter = statement.filter { lines.append("filter      \(filter.sqlText)") }
         if isAggregate {
-            let keys = statement.groupBy.filter { expression in
-                if case .call(let call, _) = expression { return !ScalarFunctions.windows.contains(call.name) }
-                return true
-            }
+            let keys = groupKeySyntax
             lines.append("group by    " + (keys.isEmpty ? "(no key)" : keys.map(\.sqlText).joined(separator: ", ")))
             lines.append(
                 "aggregates  "
@@ -154,8 +151,15 @@ extension Expression {
         case .cast(let value, let type, let isTry, _):
             return "\(isTry ? "TRY_CAST" : "CAST")(\(value.sqlText) AS \(type.rawValue))"
         case .call(let call, _):
+            let order =
+                call.orderBy.isEmpty
+                ? ""
+                : " ORDER BY "
+                    + call.orderBy.map { "\($0.expression.sqlText)\($0.descending ? " DESC" : "")" }.joined(
+                        separator: ", "
+                    )
             return
-                "\(call.name)(\(call.distinct ? "DISTINCT " : "")\(call.star ? "*" : call.arguments.map(\.sqlText).joined(separator: ", ")))"
+                "\(call.name)(\(call.distinct ? "DISTINCT " : "")\(call.star ? "*" : call.arguments.map(\.sqlText).joined(separator: ", "))\(order))"
         case .jsonAccess(let value, let key, let asText, _):
             return "\(value.sqlText) \(asText ? "->>" : "->") \(key.sqlText)"
         }

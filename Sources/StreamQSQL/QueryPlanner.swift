@@ -185,12 +185,7 @@ public enum QueryPlanner {
         }
         var specs: [AggregateSpec] = []
         for (expression, call) in aggregates { specs.append(try AggregateCatalog.spec(call, at: expression.location)) }
-        // The plan keeps the resolved GROUP BY (positions, aliases and ALL replaced by the keys),
-        // for explain and for the workers that plan the statement again.
-        var resolved = statement
-        resolved.groupBy = windowItems + keyExpressions
-        resolved.groupByAll = false
-        return QueryPlan(
+        var plan = QueryPlan(
             stream: statement.source.stream,
             columns: columns,
             filter: try statement.filter.map(ExpressionCompiler.compile),
@@ -202,8 +197,10 @@ public enum QueryPlanner {
             order: try orderItems(statement, columns: columns, compile: compileGrouped),
             limit: statement.limit,
             distinct: statement.distinct,
-            statement: resolved
+            statement: statement
         )
+        plan.groupKeySyntax = keyExpressions
+        return plan
     }
 
     /// The select-list expression at 1-based `position` (GROUP BY 1, ORDER BY 2).
