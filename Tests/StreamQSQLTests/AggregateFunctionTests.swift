@@ -151,6 +151,18 @@ import Testing
         #expect(Set(merged.top) == Set((0..<4).map { SQLValue.integer(Int64($0)) }))
     }
 
+    @Test func aCheckpointKeepsInfiniteValues() throws {
+        let plan = try QueryPlanner.plan("SELECT max(v) AS top, median(v) AS m, sum(v) AS total FROM s")
+        var first = FollowState(query: ContinuousQuery(plan: plan))
+        first.query.register(shard: ShardID(0), now: 0)
+        first.query.add(SQLRecord(#"{"v":1e999}"#), shard: ShardID(0), now: 1)
+        first.query.add(SQLRecord(#"{"v":2}"#), shard: ShardID(0), now: 1)
+        _ = first.query.advance(now: 1)
+        var resumed = try FollowState(decoding: try first.encoded(), plan: plan, idleTimeout: 1, origin: "test")
+        resumed.query.add(SQLRecord(#"{"v":3}"#), shard: ShardID(0), now: 2)
+        #expect(resumed.query.advance(now: 2).rows == [[.double(.infinity), .double(3), .double(.infinity)]])
+    }
+
     @Test func valueHoldingAggregatesResumeFromAFollowCheckpoint() throws {
         let sql = """
             SELECT window_start, median(v) AS m, quantile_disc(v, 0.5) AS d, mode(k) AS top,
