@@ -15,6 +15,9 @@ enum AggregateCatalog {
     /// Every aggregate's name.
     static let names: Set<String> = unary.union(byKey).union(withFraction).union(["string_agg", "approx_top_k"])
 
+    /// Aggregates whose state holds every value of the group (or every distinct one, `mode`).
+    static let holdingValues: Set<String> = ["median", "quantile_cont", "quantile_disc", "mode", "string_agg"]
+
     /// Largest k of `approx_top_k` (it keeps 16·k counters per group).
     static let maximumTopK = 10_000
 

@@ -111,6 +111,10 @@ extension QueryPlan {
                 "output      files under \(into): committed atomically with a manifest, exactly once across restarts"
             )
         }
+        let holding = aggregates.map(\.name).filter(AggregateCatalog.holdingValues.contains)
+        if !holding.isEmpty, let state = lines.firstIndex(where: { $0.hasPrefix("state") }) {
+            lines[state] += "; " + holding.joined(separator: ", ") + " also hold the values of their groups"
+        }
         lines.append("columns     " + columns.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }

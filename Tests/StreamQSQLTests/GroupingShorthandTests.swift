@@ -53,6 +53,13 @@ import Testing
             "SELECT window_start, lower(host) AS h, count(*) FROM s GROUP BY TUMBLE(ts, INTERVAL '1' SECOND), ALL"
         )
         #expect(plan.explanation.contains("group by    lower(host)\n"))
+        let holding = try QueryPlanner.plan("SELECT median(x), string_agg(h ORDER BY x DESC) FROM s GROUP BY ALL")
+        #expect(
+            holding.explanation.contains(
+                "state       one accumulator set per group (not rows); median, string_agg also hold the values of their groups"
+            )
+        )
+        #expect(holding.explanation.contains("string_agg(…) [exact: holds every value of the group]"))
     }
 
     @Test func followModeFiresWindowsGroupedByAll() throws {
