@@ -38,6 +38,11 @@ public enum QueryPlanner {
             }
             return expression
         }
+        // HAVING and ORDER BY may name select aliases inside expressions too (`ORDER BY n + 0`).
+        func resolveWithin(_ expression: Expression) -> Expression {
+            let resolved = resolve(expression)
+            return resolved == expression ? expression.mapChildren(resolveWithin) : resolved
+        }
         var window: WindowSpec?
         var windowItems: [Expression] = []
         for item in statement.groupBy {
@@ -102,8 +107,8 @@ public enum QueryPlanner {
         for item in statement.items {
             if case .expression(let expression) = item.kind { collectAggregates(expression) }
         }
-        if let having = statement.having { collectAggregates(having) }
-        for sort in statement.orderBy { collectAggregates(resolve(sort.expression)) }
+        if let having = statement.having { collectAggregates(resolveWithin(having)) }
+        for sort in statement.orderBy { collectAggregates(resolveWithin(sort.expression)) }
         let grouped = window != nil || !keyExpressions.isEmpty || !aggregates.isEmpty
 
         var columns: [String] = []
@@ -134,7 +139,7 @@ public enum QueryPlanner {
                 outputs: outputs,
                 having: nil,
                 order: try orderItems(statement, columns: columns) { expression throws(SQLError) in
-                    try ExpressionCompiler.compile(expression)
+                    try ExpressionCompiler.compile(resolveWithin(expression))
                 },
                 limit: statement.limit,
                 distinct: statement.distinct,
@@ -193,8 +198,8 @@ public enum QueryPlanner {
             groupKeys: try keyExpressions.map(ExpressionCompiler.compile),
             aggregates: specs,
             outputs: outputs,
-            having: try statement.having.map(compileGrouped),
-            order: try orderItems(statement, columns: columns, compile: compileGrouped),
+            having: try statement.having.map { try compileGrouped(resolveWithin($0)) },
+            order: try orderItems(statement, columns: columns) { try compileGrouped(resolveWithin($0)) },
             limit: statement.limit,
             distinct: statement.distinct,
             statement: statement

@@ -58,6 +58,10 @@ extension DuckDBComparisonTests {
             "SELECT host, method, count(*) AS n, quantile_disc(bytes, 0.5) AS mb FROM access GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 10"
         ),
         (
+            "SELECT host AS h, count(*) AS n, median(bytes) AS mb FROM access GROUP BY 1 HAVING n > 100 AND mb > 0 ORDER BY n % 7, mb DESC, h",
+            "SELECT host AS h, count(*) AS n, median(bytes) AS mb FROM access GROUP BY 1 HAVING n > 100 AND mb > 0 ORDER BY n % 7, mb DESC, h"
+        ),
+        (
             "SELECT window_start, window_end, method, count_if(status = 200) AS ok FROM access GROUP BY ALL, HOP(ts, INTERVAL '30' SECOND, INTERVAL '1' MINUTE) ORDER BY 1, 3",
             "SELECT to_timestamp(ws / 1000) AS window_start, to_timestamp(ws / 1000 + 60) AS window_end, method, count_if(status = 200) AS ok FROM (SELECT unnest([floor(ts / 30000) * 30000, floor(ts / 30000) * 30000 - 30000]) AS ws, method, status FROM access) GROUP BY ws, method ORDER BY ws, method"
         ),

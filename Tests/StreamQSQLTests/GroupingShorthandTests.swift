@@ -22,6 +22,10 @@ import Testing
             "SELECT host, status, count(*) AS n FROM s GROUP BY host, status ORDER BY n DESC, host, status NULLS FIRST"
         ),
         (
+            "SELECT host AS h, count(*) AS n FROM s GROUP BY 1 HAVING n > 3 ORDER BY n + 0, count(*) DESC, h",
+            "SELECT host AS h, count(*) AS n FROM s GROUP BY host HAVING count(*) > 3 ORDER BY count(*), h"
+        ),
+        (
             "SELECT host, status, count(*) AS n FROM s GROUP BY ALL ORDER BY 1, 2",
             "SELECT host, status, count(*) AS n FROM s GROUP BY host, status ORDER BY host, status"
         ),
