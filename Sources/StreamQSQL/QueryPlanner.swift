@@ -215,17 +215,25 @@ public enum QueryPlanner {
         clause: String,
         at location: SourceLocation
     ) throws(SQLError) -> Expression {
-        let count = statement.items.count
-        guard position >= 1, position <= count else {
-            throw SQLError(
-                "\(clause) \(position) is out of range: the select list has \(count) column\(count == 1 ? "" : "s")",
-                at: location
-            )
+        guard position >= 1, position <= statement.items.count else {
+            throw outOfRange(clause, position, columns: statement.items.count, at: location)
         }
         guard case .expression(let expression) = statement.items[Int(position) - 1].kind else {
             throw SQLError("\(clause) \(position) refers to *; name the columns", at: location)
         }
         return expression
+    }
+
+    private static func outOfRange(
+        _ clause: String,
+        _ position: Int64,
+        columns: Int,
+        at location: SourceLocation
+    ) -> SQLError {
+        SQLError(
+            "\(clause) \(position) is out of range: the select list has \(columns) column\(columns == 1 ? "" : "s")",
+            at: location
+        )
     }
 
     private static func containsAggregate(_ expression: Expression) -> Bool {
@@ -250,10 +258,7 @@ public enum QueryPlanner {
             }
             if case .literal(.integer(let position), let location) = sort.expression {
                 guard position >= 1, position <= columns.count else {
-                    throw SQLError(
-                        "ORDER BY \(position) is out of range: the select list has \(columns.count) column\(columns.count == 1 ? "" : "s")",
-                        at: location
-                    )
+                    throw outOfRange("ORDER BY", position, columns: columns.count, at: location)
                 }
                 index = Int(position) - 1
             }
