@@ -103,8 +103,19 @@ public struct Parser {
         if acceptKeyword("ON") { try lateClause(&statement) }
         if acceptKeyword("ORDER") {
             try expectKeyword("BY")
-            statement.orderBy = [try sortItem()]
-            while acceptSymbol(",") { statement.orderBy.append(try sortItem()) }
+            if isKeyword("ALL") {
+                // ORDER BY ALL: every output column, left to right, in one direction (as DuckDB).
+                let location = advance().location
+                let direction = try sortItem(.literal(.integer(1), location))
+                statement.orderBy = (1...Int64(items.count)).map { position in
+                    var item = direction
+                    item.expression = .literal(.integer(position), location)
+                    return item
+                }
+            } else {
+                statement.orderBy = [try sortItem()]
+                while acceptSymbol(",") { statement.orderBy.append(try sortItem()) }
+            }
         }
         if acceptKeyword("LIMIT") {
             guard case .integer(let count) = current.kind, count >= 0 else {
@@ -192,8 +203,14 @@ public struct Parser {
         return source
     }
 
-    private mutating func sortItem() throws(SQLError) -> SortItem {
-        var item = SortItem(expression: try expression())
+    /// An ORDER BY item: `expression` (when given, already read) and its direction.
+    private mutating func sortItem(_ expression: Expression? = nil) throws(SQLError) -> SortItem {
+        var item: SortItem
+        if let expression {
+            item = SortItem(expression: expression)
+        } else {
+            item = SortItem(expression: try self.expression())
+        }
         if acceptKeyword("DESC") { item.descending = true } else { _ = acceptKeyword("ASC") }
         if acceptKeyword("NULLS") {
             if acceptKeyword("FIRST") {

@@ -50,8 +50,8 @@ extension DuckDBComparisonTests {
             "SELECT count_if(status = 200) AS c, median(bytes) AS m, mode(path) AS p, string_agg(path, ',') AS s, bool_and(status = 200) AS b, approx_top_k(path, 2) AS t FROM access WHERE status = 999"
         ),
         (
-            "SELECT window_start, status, count(*) AS n, median(latency_ms) AS m FROM access GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), ALL ORDER BY 1, 2",
-            "SELECT time_bucket(INTERVAL '1 minute', make_timestamp(ts * 1000)) AS window_start, status, count(*) AS n, median(latency_ms) AS m FROM access GROUP BY ALL ORDER BY 1, 2"
+            "SELECT window_start, status, count(*) AS n, median(latency_ms) AS m FROM access GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), ALL ORDER BY ALL",
+            "SELECT time_bucket(INTERVAL '1 minute', make_timestamp(ts * 1000)) AS window_start, status, count(*) AS n, median(latency_ms) AS m FROM access GROUP BY ALL ORDER BY ALL"
         ),
         (
             "SELECT host, method, count(*) AS n, quantile_disc(bytes, 0.5) AS mb FROM access GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT 10",

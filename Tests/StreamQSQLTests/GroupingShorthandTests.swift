@@ -26,6 +26,10 @@ import Testing
             "SELECT host AS h, count(*) AS n FROM s GROUP BY host HAVING count(*) > 3 ORDER BY count(*), h"
         ),
         (
+            "SELECT host, status, count(*) AS n FROM s GROUP BY ALL ORDER BY ALL DESC NULLS FIRST",
+            "SELECT host, status, count(*) AS n FROM s GROUP BY host, status ORDER BY host DESC NULLS FIRST, status DESC NULLS FIRST, n DESC NULLS FIRST"
+        ),
+        (
             "SELECT host, status, count(*) AS n FROM s GROUP BY ALL ORDER BY 1, 2",
             "SELECT host, status, count(*) AS n FROM s GROUP BY host, status ORDER BY host, status"
         ),
