@@ -16,6 +16,26 @@ enum Accumulator: Sendable, Hashable, Codable {
     case extremeBy(value: SQLValue, key: SQLValue, greatest: Bool)
     case distinctCount(HyperLogLog)
     case quantile(QuantileSketch, fraction: Double)
+    /// `count_if`: the rows whose argument is true; `seen`: any non-NULL argument (else NULL, as
+    /// DuckDB's count_if).
+    case countTrue(Int64, seen: Bool)
+    /// `bool_and` (`all`) or `bool_or`: nil until a non-NULL value.
+    case logical(Bool?, all: Bool)
+    /// Every non-NULL number (`median`, `quantile_cont`), sorted when the result is taken.
+    case numbers([Double])
+    /// Every non-NULL value (`quantile_disc`).
+    case values([SQLValue])
+    /// How often each non-NULL value occurred (`mode`).
+    case frequencies([SQLValue: Int64])
+    /// `string_agg`: every non-NULL value as text, in input order, with its ORDER BY keys.
+    case texts([KeyedText])
+    case heavyHitters(HeavyHitters)
+}
+
+/// A value of `string_agg` and the values it sorts by.
+struct KeyedText: Sendable, Hashable, Codable {
+    var text: String
+    var keys: [SQLValue]
 }
 
 /// One aggregate of a query: its function, argument(s), DISTINCT and FILTER.
@@ -28,18 +48,37 @@ final class AggregateSpec: Sendable {
     let distinct: Bool
     let star: Bool
     let filter: CompiledExpression?
-    let fraction: Double
+    /// The constant arguments.
+    let parameters: Parameters
     let location: SourceLocation
     /// The function takes numbers only (checked per row before anything is folded).
     let numericInput: Bool
+    /// The function takes booleans only (checked in ``input(_:fields:)``).
+    let booleanInput: Bool
 
+    /// The constant arguments of the aggregates that take them.
+    struct Parameters: Sendable {
+        /// `approx_percentile`, `quantile_cont`, `quantile_disc`; `median` is 0.5.
+        var fraction = 0.5
+        /// `quantile_cont(x, [f1, f2, …])`, `quantile_disc(…)`: a list of quantiles instead.
+        var fractionList: [Double]?
+        /// `string_agg`.
+        var separator = ","
+        /// `approx_top_k`.
+        var k = 1
+        /// `string_agg(… ORDER BY …)`: each key's direction.
+        var order: [(descending: Bool, nullsFirst: Bool)] = []
+    }
+
+    /// - Parameter arguments: the argument, then `min_by`'s key or `string_agg`'s ORDER BY
+    ///   expressions; constant arguments are in `parameters`.
     init(
         name: String,
         arguments: [CompiledExpression],
         distinct: Bool,
         star: Bool,
         filter: CompiledExpression? = nil,
-        fraction: Double = 0.5,
+        parameters: Parameters = Parameters(),
         location: SourceLocation
     ) {
         self.name = name
@@ -47,10 +86,24 @@ final class AggregateSpec: Sendable {
         self.distinct = distinct
         self.star = star
         self.filter = filter
-        self.fraction = fraction
+        self.parameters = parameters
         self.location = location
-        numericInput = ["sum", "avg", "stddev", "stddev_samp", "var_samp", "variance", "approx_percentile"].contains(
-            name
+        numericInput = [
+            "sum", "avg", "stddev", "stddev_samp", "var_samp", "variance", "approx_percentile", "median",
+            "quantile_cont",
+        ].contains(name)
+        booleanInput = ["count_if", "bool_and", "bool_or"].contains(name)
+    }
+
+    /// The same aggregate without DISTINCT, to fold the distinct values at the end.
+    private var withoutDistinct: AggregateSpec {
+        AggregateSpec(
+            name: name,
+            arguments: [],
+            distinct: false,
+            star: false,
+            parameters: parameters,
+            location: location
         )
     }
 
@@ -59,6 +112,8 @@ final class AggregateSpec: Sendable {
         case skip
         case one(SQLValue)
         case two(SQLValue, SQLValue)
+        /// `string_agg`'s value and its ORDER BY keys.
+        case keyed(SQLValue, [SQLValue])
     }
 
     func initial() -> Accumulator {
@@ -73,10 +128,18 @@ final class AggregateSpec: Sendable {
         case "var_samp", "variance": return .variance(count: 0, mean: 0, m2: 0, standardDeviation: false)
         case "first": return .firstLast(nil, arrival: 0, last: false)
         case "last": return .firstLast(nil, arrival: 0, last: true)
-        case "min_by": return .extremeBy(value: .null, key: .null, greatest: false)
-        case "max_by": return .extremeBy(value: .null, key: .null, greatest: true)
+        case "min_by", "arg_min": return .extremeBy(value: .null, key: .null, greatest: false)
+        case "max_by", "arg_max": return .extremeBy(value: .null, key: .null, greatest: true)
         case "approx_count_distinct": return .distinctCount(HyperLogLog())
-        default: return .quantile(QuantileSketch(), fraction: fraction)  // approx_percentile
+        case "count_if": return .countTrue(0, seen: false)
+        case "bool_and": return .logical(nil, all: true)
+        case "bool_or": return .logical(nil, all: false)
+        case "median", "quantile_cont": return .numbers([])
+        case "quantile_disc": return .values([])
+        case "mode": return .frequencies([:])
+        case "string_agg": return .texts([])
+        case "approx_top_k": return .heavyHitters(HeavyHitters(k: parameters.k))
+        default: return .quantile(QuantileSketch(), fraction: parameters.fraction)  // approx_percentile
         }
     }
 
@@ -85,9 +148,17 @@ final class AggregateSpec: Sendable {
         if let filter, try filter(row) != .boolean(true) { return .skip }
         if star { return .one(.boolean(true)) }
         let value = try arguments[0].value(row, fields: fields)
+        if !parameters.order.isEmpty {
+            return .keyed(value, try arguments[1...].map { try $0.value(row, fields: fields) })
+        }
         if arguments.count > 1 { return .two(value, try arguments[1].value(row, fields: fields)) }
         if numericInput, !value.isNull, ExpressionCompiler.number(value) == nil {
             throw EvaluationError(message: "\(name) needs numbers, got \(value)", location: location)
+        }
+        if booleanInput, !value.isNull {
+            guard case .boolean = value else {
+                throw EvaluationError(message: "\(name) needs booleans, got \(value)", location: location)
+            }
         }
         return .one(value)
     }
@@ -104,6 +175,12 @@ final class AggregateSpec: Sendable {
             if bestKey.isNull || Self.order(key, bestKey).signum() == (greatest ? 1 : -1) {
                 state = .extremeBy(value: one, key: key, greatest: greatest)
             }
+            return
+        case .keyed(let one, let keys):
+            guard case .texts(var texts) = state, !one.isNull else { return }
+            state = .count(0)
+            texts.append(KeyedText(text: Self.text(one), keys: keys))
+            state = .texts(texts)
             return
         }
         switch state {
@@ -162,7 +239,44 @@ final class AggregateSpec: Sendable {
             state = .count(0)
             sketch.insert(x)
             state = .quantile(sketch, fraction: fraction)
+        case .countTrue(let n, _):
+            guard !value.isNull else { return }
+            state = .countTrue(value == .boolean(true) ? n + 1 : n, seen: true)
+        case .logical(let kept, let all):
+            guard case .boolean(let flag) = value else { return }
+            state = .logical(all ? (kept ?? true) && flag : (kept ?? false) || flag, all: all)
+        case .numbers(var numbers):
+            guard let x = ExpressionCompiler.number(value) else { return }
+            state = .count(0)
+            numbers.append(x)
+            state = .numbers(numbers)
+        case .values(var values):
+            guard !value.isNull else { return }
+            state = .count(0)
+            values.append(value)
+            state = .values(values)
+        case .frequencies(var counts):
+            guard !value.isNull else { return }
+            state = .count(0)
+            counts[value, default: 0] += 1
+            state = .frequencies(counts)
+        case .texts(var texts):
+            guard !value.isNull else { return }
+            state = .count(0)
+            texts.append(KeyedText(text: Self.text(value), keys: []))
+            state = .texts(texts)
+        case .heavyHitters(var sketch):
+            guard !value.isNull else { return }
+            state = .count(0)
+            sketch.insert(value)
+            state = .heavyHitters(sketch)
         }
+    }
+
+    /// A value as `string_agg` joins it: as CAST(value AS VARCHAR) gives it.
+    private static func text(_ value: SQLValue) -> String {
+        if case .timestamp(let milliseconds) = value { return EventTime.iso8601(milliseconds) }
+        return value.description
     }
 
     /// Absorbs `other` (the same aggregate over other rows) into `state`.
@@ -202,6 +316,30 @@ final class AggregateSpec: Sendable {
             state = .count(0)
             a.merge(b)
             state = .quantile(a, fraction: fraction)
+        case (.countTrue(let a, let seenA), .countTrue(let b, let seenB)):
+            state = .countTrue(a + b, seen: seenA || seenB)
+        case (.logical, .logical(let flag, _)):
+            if let flag { Self.fold(.one(.boolean(flag)), arrival: 0, into: &state) }
+        case (.numbers(var a), .numbers(let b)):
+            state = .count(0)
+            a += b
+            state = .numbers(a)
+        case (.values(var a), .values(let b)):
+            state = .count(0)
+            a += b
+            state = .values(a)
+        case (.frequencies(var a), .frequencies(let b)):
+            state = .count(0)
+            a.merge(b, uniquingKeysWith: +)
+            state = .frequencies(a)
+        case (.texts(var a), .texts(let b)):
+            state = .count(0)
+            a += b
+            state = .texts(a)
+        case (.heavyHitters(var a), .heavyHitters(let b)):
+            state = .count(0)
+            a.merge(b)
+            state = .heavyHitters(a)
         default: break
         }
     }
@@ -211,10 +349,13 @@ final class AggregateSpec: Sendable {
         case .count(let n): return .integer(n)
         case .distinct(let values):
             if name == "count" { return .integer(Int64(values.count)) }
-            // The same aggregate, without DISTINCT, over the distinct values.
-            let plain = AggregateSpec(name: name, arguments: [], distinct: false, star: false, location: location)
+            // The same aggregate, without DISTINCT, over the distinct values in ascending order
+            // (a set has no order of its own: this keeps string_agg(DISTINCT …) deterministic).
+            let plain = withoutDistinct
             var folded = plain.initial()
-            for value in values { Self.fold(.one(value), arrival: 0, into: &folded) }
+            for value in values.sorted(by: { Self.order($0, $1) < 0 }) {
+                Self.fold(.one(value), arrival: 0, into: &folded)
+            }
             return plain.result(folded)
         case .sum(let integer, let double, let isDouble, let seen):
             if !seen { return .null }
@@ -230,7 +371,45 @@ final class AggregateSpec: Sendable {
         case .extremeBy(let value, _, _): return value
         case .distinctCount(let sketch): return .integer(sketch.estimate)
         case .quantile(let sketch, let fraction): return sketch.quantile(fraction).map(SQLValue.double) ?? .null
+        case .countTrue(let n, let seen): return seen ? .integer(n) : .null
+        case .logical(let flag, _): return flag.map(SQLValue.boolean) ?? .null
+        case .numbers(let numbers):
+            guard let list = parameters.fractionList else {
+                return ExactQuantile.continuous(numbers, [parameters.fraction])[0]
+            }
+            return numbers.isEmpty ? .null : .jsonList(ExactQuantile.continuous(numbers, list))
+        case .values(let values):
+            guard let list = parameters.fractionList else {
+                return ExactQuantile.discrete(values, [parameters.fraction])[0]
+            }
+            return values.isEmpty ? .null : .jsonList(ExactQuantile.discrete(values, list))
+        case .frequencies(let counts):
+            let best = counts.min { left, right in
+                left.value != right.value ? left.value > right.value : Self.order(left.key, right.key) < 0
+            }
+            return best?.key ?? .null
+        case .texts(let texts): return joined(texts)
+        case .heavyHitters(let sketch): return sketch.counters.isEmpty ? .null : .jsonList(sketch.top)
         }
+    }
+
+    /// `string_agg`'s result: the texts in input order, or sorted by their ORDER BY keys (stable).
+    private func joined(_ texts: [KeyedText]) -> SQLValue {
+        guard !texts.isEmpty else { return .null }
+        let order = parameters.order
+        guard !order.isEmpty else { return .string(texts.map(\.text).joined(separator: parameters.separator)) }
+        let sorted = texts.indices.sorted { left, right in
+            for (index, direction) in order.enumerated() {
+                let a = texts[left].keys[index]
+                let b = texts[right].keys[index]
+                if a == b { continue }
+                if a.isNull || b.isNull { return a.isNull == direction.nullsFirst }
+                let comparison = Self.order(a, b)
+                if comparison != 0 { return direction.descending ? comparison > 0 : comparison < 0 }
+            }
+            return left < right
+        }
+        return .string(sorted.map { texts[$0].text }.joined(separator: parameters.separator))
     }
 
     /// A total order for MIN/MAX over schemaless records: values compare as SQL does when they

@@ -51,8 +51,13 @@ public enum ExpressionCompiler {
 
     private static func build(_ expression: Expression) throws -> CompiledExpression {
         switch expression {
-        case .literal(let literal, _):
-            let value = constant(literal)
+        case .literal(let literal, let location):
+            guard let value = constant(literal) else {
+                throw SQLError(
+                    "a list is only allowed as the fractions of quantile_cont or quantile_disc",
+                    at: location
+                )
+            }
             return CompiledExpression { _ in value }
         case .field(let path, let location):
             return try field(path, location)
@@ -153,6 +158,9 @@ public enum ExpressionCompiler {
                 }
             }
         case .call(let call, let location):
+            if !call.orderBy.isEmpty, !AggregateCatalog.names.contains(call.name) {
+                throw SQLError("ORDER BY inside a call is supported by string_agg only", at: location)
+            }
             return try ScalarFunctions.compile(call, arguments: try call.arguments.map(build), location)
         case .jsonAccess(let base, let key, let asText, let location):
             let document = try build(base)
@@ -177,7 +185,8 @@ public enum ExpressionCompiler {
         }
     }
 
-    private static func constant(_ literal: Literal) -> SQLValue {
+    /// The literal's value; nil for a list, which has no value of its own.
+    private static func constant(_ literal: Literal) -> SQLValue? {
         switch literal {
         case .null: .null
         case .boolean(let value): .boolean(value)
@@ -185,6 +194,7 @@ public enum ExpressionCompiler {
         case .double(let value): .double(value)
         case .string(let value): .string(value)
         case .interval(let interval): .interval(interval.milliseconds)
+        case .list: nil
         }
     }
 

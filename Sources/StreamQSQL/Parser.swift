@@ -95,16 +95,27 @@ public struct Parser {
         if acceptKeyword("WHERE") { statement.filter = try expression() }
         if acceptKeyword("GROUP") {
             try expectKeyword("BY")
-            statement.groupBy = [try expression()]
-            while acceptSymbol(",") { statement.groupBy.append(try expression()) }
+            try groupItem(&statement)
+            while acceptSymbol(",") { try groupItem(&statement) }
         }
         if acceptKeyword("HAVING") { statement.having = try expression() }
         if acceptKeyword("EMIT") { try emitClause(&statement) }
         if acceptKeyword("ON") { try lateClause(&statement) }
         if acceptKeyword("ORDER") {
             try expectKeyword("BY")
-            statement.orderBy = [try sortItem()]
-            while acceptSymbol(",") { statement.orderBy.append(try sortItem()) }
+            if isKeyword("ALL") {
+                // ORDER BY ALL: every output column, left to right, in one direction (as DuckDB).
+                let location = advance().location
+                let direction = try sortItem(.literal(.integer(1), location))
+                statement.orderBy = (1...Int64(items.count)).map { position in
+                    var item = direction
+                    item.expression = .literal(.integer(position), location)
+                    return item
+                }
+            } else {
+                statement.orderBy = [try sortItem()]
+                while acceptSymbol(",") { statement.orderBy.append(try sortItem()) }
+            }
         }
         if acceptKeyword("LIMIT") {
             guard case .integer(let count) = current.kind, count >= 0 else {
@@ -121,6 +132,17 @@ public struct Parser {
             statement.into = url
         }
         return statement
+    }
+
+    /// One GROUP BY item: an expression (a position when an integer), or `ALL`.
+    private mutating func groupItem(_ statement: inout SelectStatement) throws(SQLError) {
+        if isKeyword("ALL") {
+            guard !statement.groupByAll else { throw SQLError("GROUP BY names ALL twice", at: current.location) }
+            _ = advance()
+            statement.groupByAll = true
+        } else {
+            statement.groupBy.append(try expression())
+        }
     }
 
     private mutating func emitClause(_ statement: inout SelectStatement) throws(SQLError) {
@@ -181,8 +203,14 @@ public struct Parser {
         return source
     }
 
-    private mutating func sortItem() throws(SQLError) -> SortItem {
-        var item = SortItem(expression: try expression())
+    /// An ORDER BY item: `expression` (when given, already read) and its direction.
+    private mutating func sortItem(_ expression: Expression? = nil) throws(SQLError) -> SortItem {
+        var item: SortItem
+        if let expression {
+            item = SortItem(expression: expression)
+        } else {
+            item = SortItem(expression: try self.expression())
+        }
         if acceptKeyword("DESC") { item.descending = true } else { _ = acceptKeyword("ASC") }
         if acceptKeyword("NULLS") {
             if acceptKeyword("FIRST") {
@@ -359,6 +387,18 @@ public struct Parser {
             let inner = try expression()
             try expectSymbol(")")
             return inner
+        case .symbol("["):
+            _ = advance()
+            var items: [Literal] = []
+            repeat {
+                let itemLocation = current.location
+                guard case .literal(let item, _) = try unary() else {
+                    throw SQLError("a list holds constants only", at: itemLocation)
+                }
+                items.append(item)
+            } while acceptSymbol(",")
+            try expectSymbol("]")
+            return .literal(.list(items), token.location)
         case .identifier(let word):
             switch word.uppercased() {
             case "NULL":
@@ -426,6 +466,11 @@ public struct Parser {
             call.distinct = acceptKeyword("DISTINCT")
             call.arguments = [try expression()]
             while acceptSymbol(",") { call.arguments.append(try expression()) }
+            if acceptKeyword("ORDER") {
+                try expectKeyword("BY")
+                call.orderBy = [try sortItem()]
+                while acceptSymbol(",") { call.orderBy.append(try sortItem()) }
+            }
             try expectSymbol(")")
             return try filterClause(call, location)
         }

@@ -57,9 +57,23 @@ extension FollowState {
         var late: Int
     }
 
+    /// JSON has no infinities or NaN, which a state can hold (a JSON number such as 1e999 reads as
+    /// infinity, and median keeps its values): they are saved as these strings.
+    private static let nonFinite = (positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+
+    private static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: nonFinite.positiveInfinity,
+            negativeInfinity: nonFinite.negativeInfinity,
+            nan: nonFinite.nan
+        )
+        return decoder
+    }
+
     /// The query text a saved state belongs to.
     static func queryText(of bytes: [UInt8]) -> String? {
-        (try? JSONDecoder().decode(Saved.self, from: Data(bytes)))?.sql
+        (try? decoder.decode(Saved.self, from: Data(bytes)))?.sql
     }
 
     /// The state as JSON, with the query text it belongs to.
@@ -76,17 +90,24 @@ extension FollowState {
             errors: query.statistics.errors,
             late: query.statistics.late
         )
-        return Array(try JSONEncoder().encode(saved))
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: Self.nonFinite.positiveInfinity,
+            negativeInfinity: Self.nonFinite.negativeInfinity,
+            nan: Self.nonFinite.nan
+        )
+        return Array(try encoder.encode(saved))
     }
 
     /// A state saved by ``encoded()``; refused when it belongs to another query text.
     init(decoding bytes: [UInt8], plan: QueryPlan, idleTimeout: Int64, origin: String) throws {
         let saved: Saved
         do {
-            saved = try JSONDecoder().decode(Saved.self, from: Data(bytes))
+            saved = try Self.decoder.decode(Saved.self, from: Data(bytes))
         } catch {
+            // The decoder's error describes Swift types, not the file: say what the user can act on.
             throw SQLError(
-                "the saved state in \(origin) is unreadable (\(error)); remove it to start over",
+                "the saved state in \(origin) is unreadable; remove it to start over",
                 at: plan.statement.source.location
             )
         }

@@ -30,10 +30,7 @@ extension QueryPlan {
                 : "fast path   yes (bounded): typed values read from each record; records it cannot answer exactly go through the row engine"
         )
         if isAggregate {
-            let keys = statement.groupBy.filter { expression in
-                if case .call(let call, _) = expression { return !ScalarFunctions.windows.contains(call.name) }
-                return true
-            }
+            let keys = groupKeySyntax
             lines.append("group by    " + (keys.isEmpty ? "(no key)" : keys.map(\.sqlText).joined(separator: ", ")))
             lines.append(
                 "aggregates  "
@@ -44,6 +41,11 @@ extension QueryPlan {
                         case "approx_count_distinct":
                             return base + " [HyperLogLog, 4096 registers, ±1.6% standard error; exact below 256 values]"
                         case "approx_percentile": return base + " [DDSketch, ±1% relative error]"
+                        case "median", "quantile_cont", "quantile_disc", "string_agg":
+                            return base + " [exact: holds every value of the group]"
+                        case "mode": return base + " [exact: holds every distinct value of the group with its count]"
+                        case "approx_top_k":
+                            return base + " [Misra-Gries, 16·k counters: a count is low by at most n/(16·k + 1)]"
                         default: return base
                         }
                     }.joined(separator: ", ")
@@ -114,6 +116,10 @@ extension QueryPlan {
                 "output      files under \(into): committed atomically with a manifest, exactly once across restarts"
             )
         }
+        let holding = aggregates.map(\.name).filter(AggregateCatalog.holdingValues.contains)
+        if !holding.isEmpty, let state = lines.firstIndex(where: { $0.hasPrefix("state") }) {
+            lines[state] += "; " + holding.joined(separator: ", ") + " also hold the values of their groups"
+        }
         lines.append("columns     " + columns.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }
@@ -123,7 +129,7 @@ extension Expression {
     /// The expression as SQL text (normalized spacing), for `explain`.
     var sqlText: String {
         switch self {
-        case .literal(let literal, _):
+        case .literal(let literal, let location):
             switch literal {
             case .null: return "NULL"
             case .boolean(let value): return value ? "TRUE" : "FALSE"
@@ -131,6 +137,8 @@ extension Expression {
             case .double(let value): return String(value)
             case .string(let value): return "'" + value.replacing("'", with: "''") + "'"
             case .interval(let interval): return "INTERVAL '\(IntervalText.format(interval.milliseconds))'"
+            case .list(let items):
+                return "[" + items.map { Expression.literal($0, location).sqlText }.joined(separator: ", ") + "]"
             }
         case .field(let path, _):
             return path.map { component -> String in
@@ -152,8 +160,15 @@ extension Expression {
         case .cast(let value, let type, let isTry, _):
             return "\(isTry ? "TRY_CAST" : "CAST")(\(value.sqlText) AS \(type.rawValue))"
         case .call(let call, _):
+            let order =
+                call.orderBy.isEmpty
+                ? ""
+                : " ORDER BY "
+                    + call.orderBy.map { "\($0.expression.sqlText)\($0.descending ? " DESC" : "")" }.joined(
+                        separator: ", "
+                    )
             return
-                "\(call.name)(\(call.distinct ? "DISTINCT " : "")\(call.star ? "*" : call.arguments.map(\.sqlText).joined(separator: ", ")))"
+                "\(call.name)(\(call.distinct ? "DISTINCT " : "")\(call.star ? "*" : call.arguments.map(\.sqlText).joined(separator: ", "))\(order))"
         case .jsonAccess(let value, let key, let asText, _):
             return "\(value.sqlText) \(asText ? "->>" : "->") \(key.sqlText)"
         }

@@ -14,6 +14,8 @@ public struct QueryPlan: Sendable {
     let distinct: Bool
     public var isAggregate: Bool { window != nil || !groupKeys.isEmpty || !aggregates.isEmpty }
     public var statement: SelectStatement
+    /// The group keys as expressions, with positions, aliases and GROUP BY ALL resolved (for explain).
+    var groupKeySyntax: [Expression] = []
     /// Extracts every JSON path the query reads in one pass per record.
     var extractor = FieldExtractor(paths: [])
 }

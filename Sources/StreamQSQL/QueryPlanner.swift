@@ -38,22 +38,64 @@ public enum QueryPlanner {
             }
             return expression
         }
+        // HAVING and ORDER BY may name select aliases inside expressions too (`ORDER BY n + 0`).
+        func resolveWithin(_ expression: Expression) -> Expression {
+            let resolved = resolve(expression)
+            return resolved == expression ? expression.mapChildren(resolveWithin) : resolved
+        }
         var window: WindowSpec?
-        var keyExpressions: [Expression] = []
-        for item in statement.groupBy.map(resolve) {
-            if case .call(let call, let location) = item, ["tumble", "hop", "session"].contains(call.name) {
+        var windowItems: [Expression] = []
+        for item in statement.groupBy {
+            if case .call(let call, let location) = item, ScalarFunctions.windows.contains(call.name) {
                 guard window == nil else {
                     throw SQLError("only one window function is allowed in GROUP BY", at: location)
                 }
                 window = try windowSpec(call, location)
-            } else {
-                keyExpressions.append(item)
+                windowItems.append(item)
+            }
+        }
+        // A select-list position or GROUP BY ALL that names window_start or window_end adds no key:
+        // the window already groups by them.
+        func readsWindowBounds(_ expression: Expression) -> Bool {
+            guard window != nil else { return false }
+            var found = false
+            visit(expression) { node in
+                if case .field(let path, _) = node, path.count == 1, case .key(let name) = path[0],
+                    ["window_start", "window_end"].contains(name.lowercased())
+                {
+                    found = true
+                }
+                return !found
+            }
+            return found
+        }
+        var keyExpressions: [Expression] = []
+        for item in statement.groupBy where !windowItems.contains(item) {
+            guard case .literal(.integer(let position), let location) = item else {
+                keyExpressions.append(resolve(item))
+                continue
+            }
+            let selected = try selectedExpression(position, of: statement, clause: "GROUP BY", at: location)
+            if containsAggregate(selected) {
+                throw SQLError(
+                    "GROUP BY \(position) refers to \(selected.sqlText), which is an aggregate",
+                    at: location
+                )
+            }
+            if !readsWindowBounds(selected) { keyExpressions.append(selected) }
+        }
+        if statement.groupByAll {
+            for item in statement.items {
+                guard case .expression(let expression) = item.kind else { continue }
+                if !containsAggregate(expression) && !readsWindowBounds(expression) {
+                    keyExpressions.append(expression)
+                }
             }
         }
         var aggregates: [(Expression, FunctionCall)] = []
         func collectAggregates(_ expression: Expression) {
             visit(expression) { node in
-                if case .call(let call, _) = node, ScalarFunctions.aggregates.contains(call.name) {
+                if case .call(let call, _) = node, AggregateCatalog.names.contains(call.name) {
                     if !aggregates.contains(where: { canonical($0.0) == canonical(node) }) {
                         aggregates.append((node, call))
                     }
@@ -65,8 +107,8 @@ public enum QueryPlanner {
         for item in statement.items {
             if case .expression(let expression) = item.kind { collectAggregates(expression) }
         }
-        if let having = statement.having { collectAggregates(having) }
-        for sort in statement.orderBy { collectAggregates(resolve(sort.expression)) }
+        if let having = statement.having { collectAggregates(resolveWithin(having)) }
+        for sort in statement.orderBy { collectAggregates(resolveWithin(sort.expression)) }
         let grouped = window != nil || !keyExpressions.isEmpty || !aggregates.isEmpty
 
         var columns: [String] = []
@@ -96,7 +138,9 @@ public enum QueryPlanner {
                 aggregates: [],
                 outputs: outputs,
                 having: nil,
-                order: try orderItems(statement, columns: columns, aliases: aliases, slots: [:], rewrite: { $0 }),
+                order: try orderItems(statement, columns: columns) { expression throws(SQLError) in
+                    try ExpressionCompiler.compile(resolveWithin(expression))
+                },
                 limit: statement.limit,
                 distinct: statement.distinct,
                 statement: statement
@@ -134,7 +178,7 @@ public enum QueryPlanner {
                 return true
             }
             if let stray {
-                throw SQLError("\(canonical(stray)) must appear in GROUP BY or inside an aggregate", at: stray.location)
+                throw SQLError("\(stray.sqlText) must appear in GROUP BY or inside an aggregate", at: stray.location)
             }
             return try ExpressionCompiler.compile(rewritten, slots: slots)
         }
@@ -144,43 +188,9 @@ public enum QueryPlanner {
             }
             return try compileGrouped(expression)
         }
-        let specs = try aggregates.map { expression, call -> AggregateSpec in
-            let location = expression.location
-            if call.star && call.name != "count" { throw SQLError("only count accepts *", at: location) }
-            let arity: ClosedRange<Int> =
-                ["min_by", "max_by", "approx_percentile"].contains(call.name) ? 2...2 : (call.star ? 0...0 : 1...1)
-            guard arity.contains(call.arguments.count) else {
-                throw SQLError(
-                    "\(call.name)() takes \(arity.lowerBound == arity.upperBound ? "\(arity.lowerBound)" : "\(arity)") argument(s)",
-                    at: location
-                )
-            }
-            var fraction = 0.5
-            if call.name == "approx_percentile" {
-                guard case .literal(let literal, _) = call.arguments[1],
-                    let value = ExpressionCompiler.number(literalValue(literal)),
-                    (0...1).contains(value)
-                else {
-                    throw SQLError(
-                        "approx_percentile needs a constant fraction between 0 and 1",
-                        at: call.arguments[1].location
-                    )
-                }
-                fraction = value
-            }
-            return AggregateSpec(
-                name: call.name,
-                arguments: try (call.name == "approx_percentile" ? [call.arguments[0]] : call.arguments).map(
-                    ExpressionCompiler.compile
-                ),
-                distinct: call.distinct,
-                star: call.star,
-                filter: try call.filter.map(ExpressionCompiler.compile),
-                fraction: fraction,
-                location: location
-            )
-        }
-        return QueryPlan(
+        var specs: [AggregateSpec] = []
+        for (expression, call) in aggregates { specs.append(try AggregateCatalog.spec(call, at: expression.location)) }
+        var plan = QueryPlan(
             stream: statement.source.stream,
             columns: columns,
             filter: try statement.filter.map(ExpressionCompiler.compile),
@@ -188,20 +198,58 @@ public enum QueryPlanner {
             groupKeys: try keyExpressions.map(ExpressionCompiler.compile),
             aggregates: specs,
             outputs: outputs,
-            having: try statement.having.map(compileGrouped),
-            order: try orderItems(statement, columns: columns, aliases: aliases, slots: slots, rewrite: rewrite),
+            having: try statement.having.map { try compileGrouped(resolveWithin($0)) },
+            order: try orderItems(statement, columns: columns) { try compileGrouped(resolveWithin($0)) },
             limit: statement.limit,
             distinct: statement.distinct,
             statement: statement
         )
+        plan.groupKeySyntax = keyExpressions
+        return plan
     }
 
+    /// The select-list expression at 1-based `position` (GROUP BY 1, ORDER BY 2).
+    private static func selectedExpression(
+        _ position: Int64,
+        of statement: SelectStatement,
+        clause: String,
+        at location: SourceLocation
+    ) throws(SQLError) -> Expression {
+        guard position >= 1, position <= statement.items.count else {
+            throw outOfRange(clause, position, columns: statement.items.count, at: location)
+        }
+        guard case .expression(let expression) = statement.items[Int(position) - 1].kind else {
+            throw SQLError("\(clause) \(position) refers to *; name the columns", at: location)
+        }
+        return expression
+    }
+
+    private static func outOfRange(
+        _ clause: String,
+        _ position: Int64,
+        columns: Int,
+        at location: SourceLocation
+    ) -> SQLError {
+        SQLError(
+            "\(clause) \(position) is out of range: the select list has \(columns) column\(columns == 1 ? "" : "s")",
+            at: location
+        )
+    }
+
+    private static func containsAggregate(_ expression: Expression) -> Bool {
+        var found = false
+        visit(expression) { node in
+            if case .call(let call, _) = node, AggregateCatalog.names.contains(call.name) { found = true }
+            return !found
+        }
+        return found
+    }
+
+    /// - Parameter compile: compiles an ORDER BY expression that is not an output column.
     private static func orderItems(
         _ statement: SelectStatement,
         columns: [String],
-        aliases: [String: Expression],
-        slots: [String: Int],
-        rewrite: (Expression) -> Expression
+        compile: (Expression) throws -> CompiledExpression
     ) throws -> [(index: Int?, expression: CompiledExpression, descending: Bool, nullsFirst: Bool)] {
         try statement.orderBy.map { sort in
             var index: Int?
@@ -210,14 +258,11 @@ public enum QueryPlanner {
             }
             if case .literal(.integer(let position), let location) = sort.expression {
                 guard position >= 1, position <= columns.count else {
-                    throw SQLError("ORDER BY position \(position) is not a column", at: location)
+                    throw outOfRange("ORDER BY", position, columns: columns.count, at: location)
                 }
                 index = Int(position) - 1
             }
-            let expression =
-                index == nil
-                ? try ExpressionCompiler.compile(rewrite(sort.expression), slots: slots)
-                : CompiledExpression { _ in .null }
+            let expression = index == nil ? try compile(sort.expression) : CompiledExpression { _ in .null }
             return (index, expression, sort.descending, sort.nullsFirst ?? false)
         }
     }
@@ -264,14 +309,6 @@ public enum QueryPlanner {
             }
             let gap = try interval(call.arguments[1])
             return WindowSpec(kind: .session, time: time, size: gap, slide: gap, isProcessingTime: isProcessingTime)
-        }
-    }
-
-    private static func literalValue(_ literal: Literal) -> SQLValue {
-        switch literal {
-        case .integer(let value): .integer(value)
-        case .double(let value): .double(value)
-        default: .null
         }
     }
 
@@ -322,8 +359,9 @@ public enum QueryPlanner {
                 "case(\(operand.map(c) ?? "-"),\(branches.map { c($0.condition) + "=>" + c($0.result) }),\(otherwise.map(c) ?? "-"))"
         case .cast(let value, let type, let isTry, _): return "cast(\(c(value)),\(type.rawValue),\(isTry))"
         case .call(let call, _):
+            let order = call.orderBy.map { "\(c($0.expression)) \($0.descending) \(String(describing: $0.nullsFirst))" }
             return
-                "call(\(call.name),\(call.distinct),\(call.star),\(call.arguments.map(c)),\(call.filter.map(c) ?? "-"))"
+                "call(\(call.name),\(call.distinct),\(call.star),\(call.arguments.map(c)),\(call.filter.map(c) ?? "-"),\(order))"
         case .jsonAccess(let value, let key, let asText, _): return "json(\(c(value)),\(c(key)),\(asText))"
         }
     }
@@ -362,6 +400,9 @@ extension Expression {
             {
                 call.arguments = call.arguments.map(transform)
                 call.filter = call.filter.map(transform)
+                call.orderBy = call.orderBy.map {
+                    SortItem(expression: transform($0.expression), descending: $0.descending, nullsFirst: $0.nullsFirst)
+                }
                 return .call(call, location)
             }()
         case .jsonAccess(let value, let key, let asText, let location):

@@ -27,7 +27,7 @@ struct RowPipeline {
         windowTime = plan.window?.time
         keyFieldIndexes = plan.groupKeys.map { $0.fieldIndex ?? -1 }
         aggregateShapes = plan.aggregates.map { aggregate in
-            let simple = aggregate.filter == nil && aggregate.arguments.count <= 1
+            let simple = aggregate.filter == nil && aggregate.arguments.count <= 1 && !aggregate.booleanInput
             return (
                 star: simple && aggregate.star,
                 field: simple && !aggregate.star ? aggregate.arguments.first?.fieldIndex ?? -1 : -1,

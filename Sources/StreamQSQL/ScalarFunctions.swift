@@ -238,11 +238,7 @@ enum ScalarFunctions {
         },
     ]
 
-    static let aggregates: Set<String> = [
-        "count", "sum", "avg", "min", "max", "stddev", "stddev_samp", "var_samp", "variance", "min_by", "max_by",
-        "first",
-        "last", "approx_count_distinct", "approx_percentile",
-    ]
+    static let aggregates = AggregateCatalog.names
 
     static let windows: Set<String> = ["tumble", "hop", "session"]
 

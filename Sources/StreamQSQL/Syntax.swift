@@ -6,7 +6,11 @@ public struct SelectStatement: Sendable, Equatable {
     public var items: [SelectItem]
     public var source: Source
     public var filter: Expression?
+    /// The GROUP BY items as written; an integer literal is a 1-based select-list position.
     public var groupBy: [Expression] = []
+    /// `GROUP BY ALL`: every select-list expression without an aggregate is a key (besides a
+    /// window function, the only other item allowed).
+    public var groupByAll = false
     public var having: Expression?
     public var orderBy: [SortItem] = []
     public var limit: Int64?
@@ -111,6 +115,8 @@ public struct FunctionCall: Sendable, Equatable {
     /// `count(*)`.
     public var star = false
     public var filter: Expression?
+    /// `string_agg(x, sep ORDER BY …)`: the order of the aggregated values.
+    public var orderBy: [SortItem] = []
 }
 
 public enum PathComponent: Sendable, Equatable {
@@ -125,6 +131,8 @@ public enum Literal: Sendable, Equatable {
     case double(Double)
     case string(String)
     case interval(IntervalLiteral)
+    /// `[0.25, 0.5]`: constants, as the fractions of `quantile_cont` and `quantile_disc`.
+    case list([Literal])
 }
 
 public enum UnaryOperator: String, Sendable, Equatable {

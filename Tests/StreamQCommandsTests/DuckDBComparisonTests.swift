@@ -213,6 +213,7 @@ import Testing
             let all =
                 Self.cases.map { ($0.streamq, $0.duckdb, 1e-9) } + Self.approximateCases
                 + Self.functionCases.map { ($0.streamq, $0.duckdb, 1e-9) }
+                + Self.aggregateCases.map { ($0.streamq, $0.duckdb, 1e-9) }
             #expect(all.count >= 40)
             let references = try Self.runDuckDB(file: file, queries: all.map(\.1), scratch: streamq.dataDirectory)
             for ((ours, theirs, tolerance), reference) in zip(all, references) {
@@ -278,6 +279,8 @@ import Testing
                 let dx = x.doubleValue
                 let dy = y.doubleValue
                 if abs(dx - dy) > tolerance * max(1, abs(dx), abs(dy)) { return false }
+            } else if let x = a as? [Any], let y = b as? [Any] {  // lists: element by element
+                if !same(x, y, tolerance: tolerance) { return false }
             } else if "\(a)" != "\(b)" {
                 return false
             }

@@ -68,6 +68,12 @@ import Testing
         GROUP BY HOP(ts, INTERVAL '10 seconds', INTERVAL '1' MINUTE), status HAVING count(*) > 2
         EMIT CHANGES ON LATE UPDATE WITHIN INTERVAL '1' MINUTE ORDER BY n DESC NULLS FIRST LIMIT 10 INTO 'file:///tmp/x/{dt}'
         """
+    /// The grouping shorthands and the aggregates that take constants or an ORDER BY.
+    static let aggregateBase = """
+        SELECT window_start, 2 AS two, lower(host) h, count_if(ok) c, median(x) m, quantile_disc(p, 0.25) q,
+               string_agg(p, ', ' ORDER BY ts DESC NULLS FIRST) s, approx_top_k(p, 3) k, arg_max(p, x) a, mode(p) o
+        FROM s GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), ALL HAVING bool_or(ok) ORDER BY 3, 1 DESC LIMIT 5
+        """
     static let tokens = [
         "(", ")", ",", "'", "\"", "--", "/*", "*", "::", "->", "->>", "INTERVAL", "SELECT", "FROM", "GROUP BY",
         "TUMBLE(", "SESSION(", "0",
@@ -75,12 +81,13 @@ import Testing
         "NULLS", "{",
     ]
 
-    @Test func mutatedQueriesArePlannedOrRefusedWithAPosition() throws {
-        _ = try QueryPlanner.plan(Self.base)  // the unmutated query is valid
+    @Test(arguments: [base, aggregateBase])
+    func mutatedQueriesArePlannedOrRefusedWithAPosition(base: String) throws {
+        _ = try QueryPlanner.plan(base)  // the unmutated query is valid
         var generator = SplitMix(seed: 99)
         var planned = 0
         for _ in 0..<2000 {
-            var text = Array(Self.base)
+            var text = Array(base)
             for _ in 0..<(1 + generator.next(below: 4)) {
                 let position = generator.next(below: text.count)
                 switch generator.next(below: 3) {
@@ -103,16 +110,17 @@ import Testing
 /// Mutated records (bytes changed, dropped, inserted) through a query reading many paths: each
 /// record is either evaluated or counted as an error; the scanner never reads out of bounds.
 @Suite struct MalformedRecordTests {
-    @Test func mutatedRecordsAreEvaluatedOrCountedNeverTrap() throws {
+    @Test(arguments: [
+        "SELECT status, count(*) AS n, max(path) AS p, min(tags[1].y[0]) AS y, sum(x) AS x, count(ok) AS ok FROM s GROUP BY status",
+        "SELECT status, count(*) AS n, median(x) AS m, quantile_disc(path, 0.5) AS q, mode(host) AS o, string_agg(path, '|' ORDER BY x DESC) AS s, approx_top_k(tags[0], 2) AS k, count_if(ok) AS c, bool_and(ok) AS b FROM s GROUP BY ALL",
+    ])
+    func mutatedRecordsAreEvaluatedOrCountedNeverTrap(sql: String) throws {
         let valid = Array(
             #"{"ts":1767225600000,"host":"web-01","path":"/a\"b\\c\u00e9","status":200,"x":1.5e3,"tags":["x",{"y":[1,2]}],"n":null,"ok":true}"#
                 .utf8
         )
         let alphabet = Array(#"{}[]",:\0123456789.eE+-tfnul a"#.utf8) + [0x01, 0x7F, 0xC3, 0xA9, 0xFF]
-        let plan = try QueryPlanner.plan(
-            "SELECT status, count(*) AS n, max(path) AS p, min(tags[1].y[0]) AS y, sum(x) AS x, count(ok) AS ok FROM s GROUP BY status"
-        )
-        var query = BoundedQuery(plan: plan)
+        var query = BoundedQuery(plan: try QueryPlanner.plan(sql))
         var generator = SplitMix(seed: 7)
         let count = 5000
         for _ in 0..<count {

@@ -96,7 +96,7 @@ import Testing
         do {
             _ = try QueryPlanner.plan("SELECT path, count(*) FROM logs GROUP BY status")
         } catch {
-            #expect(error.description == "line 1, column 8: f:path must appear in GROUP BY or inside an aggregate")
+            #expect(error.description == "line 1, column 8: path must appear in GROUP BY or inside an aggregate")
         }
         #expect(throws: SQLError.self) { try QueryPlanner.plan("SELECT count(*) FROM logs GROUP BY TUMBLE(ts, 5)") }
         #expect(throws: SQLError.self) {
