@@ -132,49 +132,53 @@ extension JSONFieldLookup {
 extension Scanner {
     /// Moves past a string without decoding it; returns whether it contained escapes.
     /// Control characters inside a skipped string are not checked (values that are extracted
-    /// are decoded strictly); finding the closing quote uses `memchr`, which is what makes
-    /// skipping long values cheap.
+    /// are decoded strictly). The closing quote is found eight bytes at a time.
     @inlinable @inline(__always)
     mutating func skipString() throws(JSONFieldLookup.SyntaxError) -> Bool {
         try expect(UInt8(ascii: "\""))
         guard let base = bytes.baseAddress else { throw fail("unterminated string") }
         let count = bytes.count
         var index = offset
-        // Keys and short values end within a few bytes: look at those directly before calling memchr.
-        let direct = min(count, index + 16)
-        while index < direct {
-            let byte = base.load(fromByteOffset: index, as: UInt8.self)
-            if byte == UInt8(ascii: "\"") {
-                offset = index + 1
-                return false
-            }
-            if byte == UInt8(ascii: "\\") { break }
-            index += 1
-        }
         var escapes = false
-        while index < count {
-            guard let quote = memchr(base + index, Int32(UInt8(ascii: "\"")), count - index) else { break }
-            let quoteIndex = UnsafeRawPointer(quote) - base
-            guard memchr(base + index, Int32(UInt8(ascii: "\\")), quoteIndex - index) != nil else {
-                offset = quoteIndex + 1
-                return escapes
+        while true {
+            // The next quote or backslash.
+            var found = false
+            while index + 8 <= count {
+                let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                let mask = Self.quotesAndBackslashes(word)
+                if mask != 0 {
+                    index += mask.trailingZeroBitCount >> 3
+                    found = true
+                    break
+                }
+                index += 8
             }
-            // An escape before the quote: walk this stretch byte by byte.
-            escapes = true
-            while index < quoteIndex {
-                if base.load(fromByteOffset: index, as: UInt8.self) == UInt8(ascii: "\\") {
-                    index += 2
-                } else {
+            if !found {
+                while index < count {
+                    let byte = base.load(fromByteOffset: index, as: UInt8.self)
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { break }
                     index += 1
                 }
             }
-            if index == quoteIndex {
-                offset = quoteIndex + 1
+            guard index < count else { break }
+            if base.load(fromByteOffset: index, as: UInt8.self) == UInt8(ascii: "\"") {
+                offset = index + 1
                 return escapes
             }
-            index = quoteIndex + 1  // the quote was escaped: keep looking
+            escapes = true
+            index += 2  // a backslash and the byte it escapes
         }
         offset = count
         throw fail("unterminated string")
+    }
+
+    /// The high bit of each byte of `word` that is a quote or a backslash; the lowest set bit is
+    /// exact (a borrow can only mark bytes above a match), which is all the caller reads.
+    @inlinable @inline(__always)
+    static func quotesAndBackslashes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quotes = word ^ 0x2222_2222_2222_2222
+        let backslashes = word ^ 0x5C5C_5C5C_5C5C_5C5C
+        return ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & 0x8080_8080_8080_8080
     }
 }

@@ -30,6 +30,27 @@ import Testing
         #expect(throws: JSONFieldLookup.SyntaxError.self) { try lookup("zzz", json) }
     }
 
+    /// Strings are skipped eight bytes at a time: a quote or escape at every position of strings of
+    /// every length around that width must still end the string exactly where JSON says.
+    @Test func skippedStringsEndAtTheirClosingQuoteWhereverTheEscapesAre() throws {
+        for length in 0..<34 {
+            let plain = String(repeating: "é", count: length / 2) + String(repeating: "a", count: length % 2)
+            #expect(try lookup("t", #"{"s":"\#(plain)","t":7}"#) == .literal("7"))
+            for position in 0...plain.count {
+                let index = plain.index(plain.startIndex, offsetBy: position)
+                for escape in [#"\""#, #"\\"#, #"\n"#, #"\u0041"#] {
+                    var text = plain
+                    text.insert(contentsOf: escape, at: index)
+                    #expect(try lookup("t", #"{"s":"\#(text)","t":7}"#) == .literal("7"), "\(text)")
+                }
+                var unterminated = plain
+                unterminated.insert(contentsOf: #"\""#, at: index)
+                #expect(throws: JSONFieldLookup.SyntaxError.self) { try lookup("zzz", #"{"s":"\#(unterminated)}"#) }
+            }
+        }
+        #expect(throws: JSONFieldLookup.SyntaxError.self) { try lookup("zzz", #"{"s":"ends in a backslash\"#) }
+    }
+
     @Test func stringsAreEscapedForOutput() {
         #expect(JSONString.quoted("a\"b\\c\n\u{01}é") == #""a\"b\\c\n\u0001é""#)
     }
