@@ -115,15 +115,23 @@ struct SessionGroups: Sendable, Codable {
             )
             return
         }
-        let existing = byGroup[group]
-        byGroup[group] = []
+        var sessions = byGroup[group]
+        byGroup[group] = []  // keeps `sessions` uniquely referenced while it changes
+        // Only the existing sessions within `gap` of the incoming ones' span can change: partial
+        // states usually cover a stretch of time, so the rest is left where it is.
+        let first = incoming[0].start
+        let last = incoming[incoming.count - 1].last
+        let low = Self.firstIndex(in: sessions) { $0.last > first - gap }
+        let high = Self.firstIndex(in: sessions) { $0.start >= last + gap }
+        let existing = sessions[low..<max(low, high)]
         var result: [Session] = []
         result.reserveCapacity(existing.count + incoming.count)
-        var mine = 0
+        var mine = existing.startIndex
         var theirs = 0
-        while mine < existing.count || theirs < incoming.count {
+        while mine < existing.endIndex || theirs < incoming.count {
             var next: Session
-            if theirs == incoming.count || (mine < existing.count && existing[mine].start <= incoming[theirs].start) {
+            if theirs == incoming.count || (mine < existing.endIndex && existing[mine].start <= incoming[theirs].start)
+            {
                 next = existing[mine]
                 mine += 1
             } else {
@@ -132,19 +140,32 @@ struct SessionGroups: Sendable, Codable {
                 theirs += 1
             }
             // Sorted by start, `next` joins the last session when it starts within its reach.
-            if let last = result.indices.last, next.start - result[last].last < gap {
-                var states = result[last].states
-                result[last].states = []
+            if let end = result.indices.last, next.start - result[end].last < gap {
+                var states = result[end].states
+                result[end].states = []
                 for index in aggregates.indices { aggregates[index].merge(next.states[index], into: &states[index]) }
-                result[last].states = states
-                result[last].last = max(result[last].last, next.last)
-                result[last].fired = result[last].fired || next.fired
-                result[last].changed = tracksChanges
+                result[end].states = states
+                result[end].last = max(result[end].last, next.last)
+                result[end].fired = result[end].fired || next.fired
+                result[end].changed = tracksChanges
             } else {
                 result.append(next)
             }
         }
-        byGroup[group] = result
+        sessions.replaceSubrange(low..<max(low, high), with: result)
+        byGroup[group] = sessions
+    }
+
+    /// The first index of sorted `sessions` whose session satisfies `test` (false for a prefix,
+    /// true for the rest), by binary search; `sessions.count` if none.
+    private static func firstIndex(in sessions: [Session], where test: (Session) -> Bool) -> Int {
+        var low = 0
+        var high = sessions.count
+        while low < high {
+            let middle = (low + high) / 2
+            if test(sessions[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 
     /// Sessions whose end (last row + gap) is at or before `watermark` and have not fired yet;

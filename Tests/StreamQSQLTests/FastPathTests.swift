@@ -125,6 +125,33 @@ import Testing
         #expect(actual.rows == expected.rows)
     }
 
+    /// Sessions of many partial queries (contiguous stretches and interleaved rows, merged in a
+    /// scrambled order) come out as one query's: merging touches only the sessions within reach.
+    @Test(arguments: [1_000, 1_800, 5_000]) func sessionsOfManyPartialQueriesMergeIntoOneQuerysSessions(
+        gap: Int
+    )
+        throws
+    {
+        let sql =
+            "SELECT method, window_start, window_end, count(*) AS n, sum(bytes) AS b FROM logs GROUP BY SESSION(ts, INTERVAL '\(gap)' MILLISECOND), method ORDER BY method, window_start"
+        let plan = try QueryPlanner.plan(sql)
+        var reference = BoundedQuery(plan: plan, fastPath: false)
+        let all = records()
+        for record in all { reference.add(record) }
+        var partials = (0..<9).map { BoundedQuery(plan: plan, fastPath: $0 % 2 == 0) }
+        for (index, record) in all.enumerated() {
+            // Four contiguous stretches, and five partials taking every fifth row of the rest.
+            let partial = index < 200 ? index / 50 : 4 + index % 5
+            partials[partial].add(record)
+        }
+        var merged = BoundedQuery(plan: plan, fastPath: false)
+        for index in [7, 2, 4, 0, 8, 3, 6, 1, 5] { merged.merge(partials[index]) }
+        let actual = merged.finish().rows
+        let expected = reference.finish().rows
+        #expect(actual.count == expected.count)
+        for (mine, theirs) in zip(actual, expected) { #expect(Self.same(mine, theirs), "\(mine) vs \(theirs)") }
+    }
+
     /// Partial queries merge into the same answer whichever half took which rows.
     @Test func partialQueriesMergeAcrossTheTwoPaths() throws {
         let sql = Self.queries[0]
