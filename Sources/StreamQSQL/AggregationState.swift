@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// The state of a grouped query. TUMBLE and HOP rows are folded once, into the pane of width
 /// `slide` holding their time (a TUMBLE pane is its window); a HOP window's result merges its
 /// size/slide panes when it is emitted, so a row is never copied into every window it is in.
@@ -206,14 +209,25 @@ struct AggregationState: Sendable {
         Set(panes.keys.flatMap { windows(containingPane: $0) }).sorted()
     }
 
-    /// Every group of every window, oldest window first (bounded queries, at the end).
-    func allResults() -> [GroupResult] {
-        var results: [GroupResult] = []
-        for start in windowStarts { results += windowResults(start) }
-        for group in 0..<sessions.table.count {
-            for session in sessions.byGroup[group] { results.append(sessionResult(group, session)) }
+    /// Every group of every window, oldest window first (bounded queries, at the end). Windows
+    /// (and session keys) are split into `parallelism` stretches computed at once: a HOP window
+    /// merges its panes, and a million-row result is worth the cores.
+    func allResults(parallelism: Int = 1) -> [GroupResult] {
+        let starts = windowStarts
+        let groups = sessions.table.count
+        let parts = starts.count + groups < 1024 ? 1 : max(1, parallelism)
+        let pieces = Mutex([[GroupResult]](repeating: [], count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var results: [GroupResult] = []
+            for start in starts[(starts.count * part / parts)..<(starts.count * (part + 1) / parts)] {
+                results += windowResults(start)
+            }
+            for group in (groups * part / parts)..<(groups * (part + 1) / parts) {
+                for session in sessions.byGroup[group] { results.append(sessionResult(group, session)) }
+            }
+            pieces.withLock { $0[part] = results }
         }
-        return results
+        return pieces.withLock { $0.flatMap { $0 } }
     }
 
     private func sessionResult(_ group: Int, _ session: Session) -> GroupResult {

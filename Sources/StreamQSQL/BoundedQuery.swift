@@ -163,11 +163,14 @@ public struct BoundedQuery: Sendable {
     }
 
     /// The result rows, after HAVING, DISTINCT, ORDER BY and LIMIT.
-    public mutating func finish() -> ResultSet {
+    public mutating func finish() -> ResultSet { finish(parallelism: 1) }
+
+    /// The result rows, the windows' results computed on `parallelism` cores.
+    mutating func finish(parallelism: Int) -> ResultSet {
         absorbFastPath()
         var rows = plainRows
         if plan.isAggregate {
-            var results = aggregation.allResults()
+            var results = aggregation.allResults(parallelism: parallelism)
             // A global aggregate over no rows still returns one row (count = 0), as in SQL.
             if results.isEmpty && plan.groupKeys.isEmpty && plan.window == nil {
                 results = [

@@ -85,7 +85,7 @@ public struct BoundedQueryRunner: Sendable {
         if streaming {
             statistics.rowsOut = min(emitted.count.load(ordering: .relaxed), limit ?? .max)
         } else {
-            let result = merged.finish()
+            let result = merged.finish(parallelism: parallelism)
             statistics = merged.statistics
             try emit(result.rows)
         }

@@ -105,4 +105,22 @@ import Testing
             )
         }
     }
+
+    /// Thousands of windows and sessions are computed in stretches on several cores at the end of a
+    /// bounded query: the same rows, in the same order, as on one.
+    @Test(arguments: [
+        "SELECT window_start, status, count(*) AS n FROM logs GROUP BY HOP(ts, INTERVAL '1' SECOND, INTERVAL '3' SECOND), status",
+        "SELECT window_start, status, count(*) AS n FROM logs GROUP BY SESSION(ts, INTERVAL '400' MILLISECOND), status",
+    ])
+    func windowResultsComputedInParallelMatchOneCore(sql: String) throws {
+        var query = BoundedQuery(plan: try QueryPlanner.plan(sql))
+        for index in 0..<3000 {
+            let ts = 1_767_225_600_000 + Int64(index) * 700
+            query.add(SQLRecord(#"{"ts":\#(ts),"status":\#([200, 404, 500][index % 3])}"#))
+        }
+        var serial = query
+        let parallel = query.finish(parallelism: 3)
+        #expect(parallel.rows.count > 2000)
+        #expect(parallel == serial.finish(parallelism: 1))
+    }
 }
