@@ -22,14 +22,22 @@ import Testing
             func runs(_ count: Int) -> @Sendable (String) -> Bool {
                 { $0.components(separatedBy: "records read in").count > count }
             }
+            // Keys typed before the prompt would reach the terminal in its ordinary mode, where
+            // Ctrl-R means "reprint the line": wait for the editor to be reading again.
+            func prompted(after count: Int) -> @Sendable (String) -> Bool {
+                { text in
+                    let runs = text.components(separatedBy: "records read in")
+                    return runs.count > count && runs.last!.contains("streamq> ")
+                }
+            }
 
-            _ = terminal.read(until: { $0.contains("streamq> ") })
+            _ = terminal.read(until: prompted(after: 0))
             terminal.type("SELECT host, count(*) AS n FROM acc\tWHERE hos\t= 'web-1' GROUP BY host;\r")
-            _ = terminal.read(until: runs(1))
+            _ = terminal.read(until: prompted(after: 1))
             terminal.type("SELECT count(*) AS total FROM access;\r")
-            _ = terminal.read(until: runs(2))
+            _ = terminal.read(until: prompted(after: 2))
             terminal.type("\u{1b}[A\u{1b}[A\r")  // Up twice: the first statement
-            _ = terminal.read(until: runs(3))
+            _ = terminal.read(until: prompted(after: 3))
             terminal.type("\u{12}total\r")  // Ctrl-R: the newest statement containing "total"
             let output = terminal.read(until: runs(4))
             terminal.type("\u{4}")  // Ctrl-D
