@@ -43,11 +43,16 @@ import Testing
         }
     }
 
-    func groupConfiguration(_ name: String, member: String, autoCommit: Bool = true) -> StreamQConsumerConfiguration {
+    func groupConfiguration(
+        _ name: String,
+        member: String,
+        autoCommit: Bool = true,
+        leaseDuration: Duration = .seconds(2)
+    ) -> StreamQConsumerConfiguration {
         var configuration = StreamQConsumerConfiguration(stream: events)
         var group = ConsumerGroupConfiguration(name: name, memberID: member)
         group.renewInterval = .milliseconds(100)
-        group.leaseDuration = .seconds(2)
+        group.leaseDuration = leaseDuration
         if !autoCommit { group.autoCommit = nil }
         configuration.group = group
         return configuration
@@ -99,8 +104,10 @@ import Testing
                 _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k", data: "k#\(n)"))
             }
             try await producer.flush()
+            // A lease long enough that a loaded machine cannot starve its renewals before the commit
+            // (the member leaves when it stops, so the next member does not wait for it).
             let consumer = try engine.makeConsumer(
-                configuration: groupConfiguration("jobs", member: "a", autoCommit: false)
+                configuration: groupConfiguration("jobs", member: "a", autoCommit: false, leaseDuration: .seconds(30))
             )
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await consumer.run() }
