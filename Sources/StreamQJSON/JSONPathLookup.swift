@@ -92,6 +92,16 @@ extension Scanner {
 }
 
 extension JSONFieldLookup {
+    /// The offset just past the JSON value (any kind, nested ones whole) that starts at `offset`
+    /// in `json`, checked as ``forEachTopLevelField(in:_:)`` checks values.
+    @inlinable
+    public static func endOfValue(in json: UnsafeRawBufferPointer, at offset: Int) throws(SyntaxError) -> Int {
+        var scanner = Scanner(bytes: json)
+        scanner.offset = offset
+        try scanner.skipValue()
+        return scanner.offset
+    }
+
     /// Calls `body` with each top-level key of the object `json` (its raw bytes between the quotes,
     /// and whether they contain escapes) and its value's raw bytes, in document order, until `body`
     /// returns true. Keys are not decoded or copied: the caller compares bytes.

@@ -142,43 +142,34 @@ final class FieldExtractor: Sendable {
     var isFlat: Bool { firstKeys.count == paths.count && !wholeValueIndex.contains(-1) }
 
     /// The fast path's extraction (``isFlat`` extractors only): each path's value as a
-    /// ``FastValue`` viewing `data`, with the same one scan of the whole record as ``extract(from:into:)``.
-    /// - Returns: false when the row engine must take the record: it is not a JSON object, or a key
-    ///   or extracted string has escapes or is not UTF-8.
+    /// ``FastValue`` viewing `data`, in one ``FastFieldScanner`` pass over the whole record.
+    /// - Returns: false when the row engine must take the record: it is not a well-formed JSON
+    ///   object, a key has escapes, or an extracted string has escapes or is not UTF-8.
     func extractFast(from data: UnsafeRawBufferPointer, into values: UnsafeMutableBufferPointer<FastValue>) -> Bool {
         for index in values.indices { values[index] = .null }
-        guard let base = data.baseAddress else { return false }
         return keySignatures.withUnsafeBufferPointer { signatures in
             keyBytes.withUnsafeBufferPointer { keyBytes in
                 keyStarts.withUnsafeBufferPointer { keyStarts in
                     wholeValueIndex.withUnsafeBufferPointer { wholeValueIndex in
-                        var usable = true
-                        do {
-                            try JSONFieldLookup.forEachTopLevelField(in: data) {
-                                (key, escaped, value) throws(JSONFieldLookup.SyntaxError) -> Bool in
-                                if escaped {
-                                    usable = false
-                                    return true
-                                }
-                                guard
-                                    let entry = Self.entry(
-                                        for: key,
-                                        signatures: signatures,
-                                        keyBytes: keyBytes,
-                                        keyStarts: keyStarts
-                                    )
-                                else { return false }
-                                guard let fast = FastValue(rawJSON: value, offset: value.baseAddress! - base) else {
-                                    usable = false
-                                    return true
-                                }
-                                values[wholeValueIndex[entry]] = fast
-                                return false
-                            }
-                        } catch {
-                            return false
+                        FastFieldScanner.scan(data) { key, value, escaped in
+                            guard
+                                let entry = Self.entry(
+                                    for: UnsafeRawBufferPointer(rebasing: data[key]),
+                                    signatures: signatures,
+                                    keyBytes: keyBytes,
+                                    keyStarts: keyStarts
+                                )
+                            else { return true }
+                            guard
+                                let fast = FastValue(
+                                    rawJSON: UnsafeRawBufferPointer(rebasing: data[value]),
+                                    offset: value.lowerBound,
+                                    escaped: escaped
+                                )
+                            else { return false }
+                            values[wholeValueIndex[entry]] = fast
+                            return true
                         }
-                        return usable
                     }
                 }
             }

@@ -25,21 +25,21 @@ struct FastValue: Sendable {
     static let null = FastValue()
 
     /// Classifies `raw` (a well-formed JSON value, as the scanner found it) at `offset` in its
-    /// record; nil for a string the row engine could reject (escapes, which it decodes strictly,
-    /// or bytes that are not UTF-8), so such a record is left to it whole.
+    /// record; nil for a string the row engine could reject (one with escapes, which it decodes
+    /// strictly, or bytes that are not UTF-8), so such a record is left to it whole.
     @inline(__always)
-    init?(rawJSON raw: UnsafeRawBufferPointer, offset: Int) {
+    init?(rawJSON raw: UnsafeRawBufferPointer, offset: Int, escaped: Bool) {
         guard let first = raw.first else { return }
         switch first {
         case UInt8(ascii: "\""):
+            if escaped { return nil }
             let inner = UnsafeRawBufferPointer(rebasing: raw[1..<(raw.count - 1)])
             if SQLValue.isASCII(inner) {
-                if inner.contains(UInt8(ascii: "\\")) { return nil }
                 kind = .string
                 start = offset + 1
                 count = inner.count
             } else {
-                if inner.contains(UInt8(ascii: "\\")) || String(validating: inner, as: UTF8.self) == nil { return nil }
+                if String(validating: inner, as: UTF8.self) == nil { return nil }
                 kind = .other
             }
         case UInt8(ascii: "t"):
