@@ -110,6 +110,23 @@ import Testing
         #expect(HashKey.forPartitionKey("user-1") == HashKey("285573413173782752570879317399258818820"))
     }
 
+    @Test func manyPartitionKeysHashAsOneAtATime() {
+        // Every length around the one-block limit (55 bytes), multi-byte characters, and counts
+        // that leave some SIMD lanes unused.
+        let ascii = (Array(0...70) + [120, 256]).map { String(repeating: "k", count: $0) }
+        let letters = Array("abcdéfgh€")
+        let keys = ascii + (40...60).map { length in String((0..<length).map { letters[$0 % letters.count] }) }
+        for count in [0, 1, 7, 8, 9, keys.count] {
+            let some = Array(keys.prefix(count))
+            #expect(HashKey.forPartitionKeys(some) == some.map(HashKey.forPartitionKey))
+        }
+        #expect(
+            HashKey.forPartitionKeys(["a", "user-1"]) == [
+                HashKey("16955237001963240173058271559858726497"), HashKey("285573413173782752570879317399258818820"),
+            ]
+        )
+    }
+
     @Test(arguments: [1, 2, 3, 4, 7, 16, 1024])
     func evenSplitCoversTheKeySpaceWithoutGapsOrOverlaps(count: Int) {
         let ranges = HashKeyRange.evenSplit(into: count)

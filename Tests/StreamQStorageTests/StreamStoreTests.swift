@@ -204,6 +204,25 @@ import Testing
         }
     }
 
+    @Test func aShardsPartLongerThanABatchIsStoredAsSeveralInOrder() async throws {
+        try await withTemporaryDirectory { directory in
+            var configuration = StorageConfiguration.forTesting()
+            configuration.maxBatchBytes = 1024
+            let store = try StreamStore(directory: directory, configuration: configuration)
+            try store.createStream(logs, shardCount: 3)
+            // About 7 KB per shard: each shard's part is encoded into several batches as it is routed.
+            let batch = records(400, key: { "user-\($0 % 37)" }, prefix: "a record long enough to fill batches")
+            let results = try await store.append(to: logs, batch)
+            for shard in try store.describeStream(logs).shards.map(\.id) {
+                let mine = zip(batch, results).filter { $0.1.shard == shard }
+                #expect(!mine.isEmpty)
+                #expect(mine.map(\.1.sequenceNumber.sequence) == Array(0..<UInt64(mine.count)))
+                #expect(try readAll(store, logs, shard: shard).map(\.data) == mine.map(\.0.data))
+            }
+            try await store.close()
+        }
+    }
+
     @Test func aSecondWriterIsRefusedWithTheHolderNamed() async throws {
         try await withTemporaryDirectory { directory in
             let store = try StreamStore(directory: directory, configuration: .forTesting())

@@ -39,6 +39,21 @@ public struct EncodedRecords: Sendable {
         }
     }
 
+    /// How many bytes ``append(_:)`` adds for `record`.
+    static func encodedLength(of record: AppendRecord) -> Int {
+        let body = bodyLength(
+            keyBytes: record.partitionKey.utf8.count,
+            hasExplicitHashKey: record.explicitHashKey != nil,
+            dataBytes: record.data.count
+        )
+        return varintLength(UInt64(body)) + body
+    }
+
+    private static func bodyLength(keyBytes: Int, hasExplicitHashKey: Bool, dataBytes: Int) -> Int {
+        1 + 1 + varintLength(UInt64(keyBytes)) + keyBytes + (hasExplicitHashKey ? 16 : 0)
+            + varintLength(UInt64(dataBytes)) + dataBytes
+    }
+
     /// Adds `other`'s records after these.
     mutating func append(contentsOf other: EncodedRecords) {
         bytes.append(contentsOf: other.bytes)
@@ -57,9 +72,11 @@ public struct EncodedRecords: Sendable {
     /// One record: `length attributes timestampDelta keyLength key [explicitHashKey] valueLength
     /// value`. Every record of a batch shares the batch's arrival time, so the delta is 0.
     private mutating func append(key: UnsafeRawBufferPointer, explicitHashKey: HashKey?, data: UnsafeRawBufferPointer) {
-        let body =
-            1 + 1 + varintLength(UInt64(key.count)) + key.count + (explicitHashKey == nil ? 0 : 16)
-            + varintLength(UInt64(data.count)) + data.count
+        let body = Self.bodyLength(
+            keyBytes: key.count,
+            hasExplicitHashKey: explicitHashKey != nil,
+            dataBytes: data.count
+        )
         bytes.appendVarint(UInt64(body))
         bytes.append(explicitHashKey == nil ? 0 : 1)
         bytes.append(0)  // timestamp delta

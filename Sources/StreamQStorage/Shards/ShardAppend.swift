@@ -2,7 +2,8 @@
 struct ShardAppend: Sendable {
     enum Records: Sendable {
         case records([AppendRecord])
-        case encoded(EncodedRecords)
+        /// Records already encoded, one batch per element, in order.
+        case encoded([EncodedRecords])
     }
 
     var records: Records
@@ -20,9 +21,9 @@ struct ShardAppend: Sendable {
         case .records(let records):
             recordCount = records.count
             byteCount = records.reduce(0) { $0 + $1.data.count + $1.partitionKey.utf8.count }
-        case .encoded(let encoded):
-            recordCount = encoded.count
-            byteCount = encoded.byteCount
+        case .encoded(let batches):
+            recordCount = batches.reduce(0) { $0 + $1.count }
+            byteCount = batches.reduce(0) { $0 + $1.byteCount }
         }
     }
 
@@ -37,8 +38,8 @@ struct ShardAppend: Sendable {
         switch records {
         case .records(let records):
             try CompressedPayload.compressing(records, maxBatchBytes: maxBatchBytes, compression: compression)
-        case .encoded(let encoded):
-            [try CompressedPayload.compressing(encoded, compression: compression)]
+        case .encoded(let batches):
+            try batches.map { try CompressedPayload.compressing($0, compression: compression) }
         }
     }
 }

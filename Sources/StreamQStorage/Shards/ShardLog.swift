@@ -165,11 +165,13 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
                     encoder.add(record)
                     if encoder.pendingBytes >= configuration.maxBatchBytes { try finishBatch() }
                 }
-            case .encoded(let encoded):
-                // Never past the batch size readers accept: start a new batch first if need be.
-                if encoder.pendingBytes + encoded.byteCount > configuration.maxBatchBytes { try finishBatch() }
-                encoder.add(encoded)
-                if encoder.pendingBytes >= configuration.maxBatchBytes { try finishBatch() }
+            case .encoded(let batches):
+                for encoded in batches {
+                    // Never past the batch size readers accept: start a new batch first if need be.
+                    if encoder.pendingBytes + encoded.byteCount > configuration.maxBatchBytes { try finishBatch() }
+                    encoder.add(encoded)
+                    if encoder.pendingBytes >= configuration.maxBatchBytes { try finishBatch() }
+                }
             }
         }
         try finishBatch()

@@ -253,22 +253,40 @@ final class StreamHandle: Sendable {
         state.withLock { $0.routes.shard(for: key) }
     }
 
-    /// Groups the records at `indices` by the open shard owning each one's hash key, keeping their order.
-    func route(_ records: [AppendRecord], indices: [Int]) -> [ShardID: (ShardWriter, [Int])] {
-        let single = state.withLock { state in
-            state.routes.count == 1 ? (state.routes.shards[0], state.writers[state.routes.shards[0]]!) : nil
+    /// Splits the records at `indices` by the open shard owning each one's hash key, keeping their
+    /// order: each shard's part as the records at `indices` in one open shard, or encoded (see
+    /// ``ShardRun``); shards that get no record are left out.
+    func route(_ records: [AppendRecord], indices: [Int], maxBatchBytes: Int) -> [(ShardWriter, ShardRun)] {
+        let (routes, writers) = state.withLock { state in
+            (state.routes, state.routes.shards.map { state.writers[$0]! })
         }
-        if let (shard, writer) = single { return [shard: (writer, indices)] }  // one open shard: no need to hash
-        // Hashed before taking the lock, so concurrent appenders do not queue behind each other's MD5s.
-        let hashKeys = indices.map { records[$0].hashKey }
-        return state.withLock { state in
-            var groups: [ShardID: (ShardWriter, [Int])] = [:]
-            for (index, hashKey) in zip(indices, hashKeys) {
-                let shard = state.routes.shard(for: hashKey)
-                groups[shard, default: (state.writers[shard]!, [])].1.append(index)
-            }
-            return groups
+        if routes.count == 1 {  // no need to hash, nor to copy the records when they all go
+            let run = indices.count == records.count ? records : indices.map { records[$0] }
+            return [(writers[0], ShardRun(shard: routes.shards[0], indices: indices, records: run))]
         }
+        // Explicit hash keys are not hashed; an empty key in their place costs one lane.
+        let hashKeys = HashKey.forPartitionKeys(
+            indices.lazy.map { records[$0].explicitHashKey == nil ? records[$0].partitionKey : "" }
+        )
+        let targets = indices.indices.map { position in
+            routes.index(for: records[indices[position]].explicitHashKey ?? hashKeys[position])
+        }
+        var counts = [Int](repeating: 0, count: routes.count)
+        var bytes = [Int](repeating: 0, count: routes.count)
+        for (index, target) in zip(indices, targets) {
+            counts[target] += 1
+            bytes[target] += EncodedRecords.encodedLength(of: records[index])
+        }
+        var runs = routes.shards.indices.map { target in
+            ShardRun(
+                shard: routes.shards[target],
+                reserving: counts[target],
+                bytes: bytes[target],
+                maxBatchBytes: maxBatchBytes
+            )
+        }
+        for (index, target) in zip(indices, targets) { runs[target].append(records[index], at: index) }
+        return zip(writers, runs).filter { !$0.1.indices.isEmpty }
     }
 
     /// Closes `parents` and opens children with the ranges `childRanges` computes from them.

@@ -370,11 +370,11 @@ public final class StreamStore: Sendable {
         var remaining = Array(records.indices)
         var attempts = 0
         while !remaining.isEmpty {
-            let groups = stream.route(records, indices: remaining)
+            let runs = stream.route(records, indices: remaining, maxBatchBytes: configuration.maxBatchBytes)
             remaining = []
             // Every shard's run is queued at once and one continuation waits for them all (no task
             // per shard): the appending caller wakes once.
-            for (shard, indices, outcome) in await Self.appendAll(groups, records) {
+            for (shard, indices, outcome) in await Self.appendAll(runs) {
                 switch outcome {
                 case .success(let base):
                     for (offset, index) in indices.enumerated() {
@@ -412,15 +412,14 @@ public final class StreamStore: Sendable {
 
     /// Queues each shard's run and returns, once all are done, each one's first sequence or failure.
     private static func appendAll(
-        _ groups: [ShardID: (ShardWriter, [Int])],
-        _ records: [AppendRecord]
+        _ runs: [(ShardWriter, ShardRun)]
     ) async -> [(ShardID, [Int], Result<UInt64, any Error>)] {
-        guard !groups.isEmpty else { return [] }
-        let gathered = Mutex<(outcomes: [(ShardID, [Int], Result<UInt64, any Error>)], left: Int)>(([], groups.count))
+        guard !runs.isEmpty else { return [] }
+        let gathered = Mutex<(outcomes: [(ShardID, [Int], Result<UInt64, any Error>)], left: Int)>(([], runs.count))
         return await withCheckedContinuation { continuation in
-            for (shard, (writer, indices)) in groups {
-                let run = indices.count == records.count ? records : indices.map { records[$0] }
-                writer.enqueue(run, producer: nil) { result in
+            for (writer, run) in runs {
+                let (shard, indices) = (run.shard, run.indices)
+                writer.enqueue(ShardAppend(run.records, producer: nil)) { result in
                     let finished = gathered.withLock { state -> [(ShardID, [Int], Result<UInt64, any Error>)]? in
                         state.outcomes.append((shard, indices, result))
                         state.left -= 1
@@ -511,7 +510,7 @@ public final class StreamStore: Sendable {
         }
         let counter = recordsAppended
         let count = records.count
-        try handle(name).writer(shard).enqueue(ShardAppend(.encoded(records), producer: producer)) { result in
+        try handle(name).writer(shard).enqueue(ShardAppend(.encoded([records]), producer: producer)) { result in
             if case .success = result { counter.increment(by: count) }
             completion(result.map { SequenceNumber(sequence: $0, shard: shard) })
         }
