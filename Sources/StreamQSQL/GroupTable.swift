@@ -64,42 +64,23 @@ struct GroupTable: Sendable, Codable {
         return (group, true)
     }
 
-    /// A fast hash of a key: values are mixed with a per-process seed (so crafted keys cannot
-    /// aim at collisions across runs) by multiply-xorshift, strings eight bytes at a time.
+    /// A fast hash of a key (``KeyHasher``), strings by their UTF-8 bytes.
     @inline(__always)
     private func hash(_ key: [SQLValue]) -> Int {
-        var hash = seed
-        @inline(__always) func mix(_ value: UInt64) {
-            hash = (hash ^ value) &* 0x9E37_79B9_7F4A_7C15
-            hash ^= hash >> 29
-        }
+        var hasher = KeyHasher(seed: seed)
         for value in key {
             switch value {
-            case .null: mix(1)
-            case .boolean(let flag): mix(flag ? 3 : 2)
-            case .integer(let number): mix(UInt64(bitPattern: number))
-            case .double(let number): mix(number.bitPattern ^ 0x5555)
-            case .timestamp(let number): mix(UInt64(bitPattern: number) ^ 0x7777)
-            case .interval(let number): mix(UInt64(bitPattern: number) ^ 0x9999)
+            case .null: hasher.mix(1)
+            case .boolean(let flag): hasher.mix(flag ? 3 : 2)
+            case .integer(let number): hasher.mix(UInt64(bitPattern: number))
+            case .double(let number): hasher.mix(number.bitPattern ^ 0x5555)
+            case .timestamp(let number): hasher.mix(UInt64(bitPattern: number) ^ 0x7777)
+            case .interval(let number): hasher.mix(UInt64(bitPattern: number) ^ 0x9999)
             case .string(var text), .json(var text):
-                text.withUTF8 { bytes in
-                    var index = 0
-                    while index + 8 <= bytes.count {
-                        mix(UnsafeRawBufferPointer(bytes).loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                        index += 8
-                    }
-                    var tail: UInt64 = UInt64(bytes.count) << 56
-                    var shift: UInt64 = 0
-                    while index < bytes.count {
-                        tail |= UInt64(bytes[index]) << shift
-                        shift += 8
-                        index += 1
-                    }
-                    mix(tail)
-                }
+                text.withUTF8 { hasher.mix(bytes: UnsafeRawBufferPointer($0)) }
             }
         }
-        return Int(bitPattern: UInt(truncatingIfNeeded: hash))
+        return Int(bitPattern: UInt(truncatingIfNeeded: hasher.value))
     }
 
     private func equalKeys(_ group: Int, _ key: [SQLValue]) -> Bool {

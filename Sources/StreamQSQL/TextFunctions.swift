@@ -12,18 +12,16 @@ enum TextFunctions {
             2...2,
             { args, location in
                 let scalars = args[0].description.unicodeScalars
-                let count = try integer(args[1], "left", "count", location)
-                let kept = count >= 0 ? min(count, Int64(scalars.count)) : max(0, Int64(scalars.count) + count)
-                return .string(String(String.UnicodeScalarView(scalars.prefix(Int(kept)))))
+                let kept = try keptCount(of: scalars, args[1], "left", location)
+                return .string(String(String.UnicodeScalarView(scalars.prefix(kept))))
             }
         ),
         "right": (
             2...2,
             { args, location in
                 let scalars = args[0].description.unicodeScalars
-                let count = try integer(args[1], "right", "count", location)
-                let kept = count >= 0 ? min(count, Int64(scalars.count)) : max(0, Int64(scalars.count) + count)
-                return .string(String(String.UnicodeScalarView(scalars.suffix(Int(kept)))))
+                let kept = try keptCount(of: scalars, args[1], "right", location)
+                return .string(String(String.UnicodeScalarView(scalars.suffix(kept))))
             }
         ),
         "lpad": (3...3, { args, location in try pad(args, "lpad", location, atStart: true) }),
@@ -73,6 +71,17 @@ enum TextFunctions {
             throw EvaluationError(message: "\(function) needs a whole \(what), got \(value)", location: location)
         }
         return number
+    }
+
+    /// How many code points `left`/`right` keep: `count` of them, or all but `-count` when negative.
+    private static func keptCount(
+        of scalars: String.UnicodeScalarView,
+        _ count: SQLValue,
+        _ function: String,
+        _ location: SourceLocation
+    ) throws -> Int {
+        let count = try integer(count, function, "count", location)
+        return Int(count >= 0 ? min(count, Int64(scalars.count)) : max(0, Int64(scalars.count) + count))
     }
 
     /// `lpad`/`rpad(text, length, fill)`: `text` cut or filled with repeats of `fill` to `length`

@@ -252,25 +252,9 @@ struct FastGroups: Sendable {
     @inline(__always)
     private mutating func findOrInsert() -> (group: Int, isNew: Bool) {
         let hash = scratch.withUnsafeBytes { key in
-            var hash = seed
-            @inline(__always) func mix(_ value: UInt64) {
-                hash = (hash ^ value) &* 0x9E37_79B9_7F4A_7C15
-                hash ^= hash >> 29
-            }
-            var index = 0
-            while index + 8 <= key.count {
-                mix(key.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                index += 8
-            }
-            var tail = UInt64(key.count) << 56
-            var shift: UInt64 = 0
-            while index < key.count {
-                tail |= UInt64(key[index]) << shift
-                shift += 8
-                index += 1
-            }
-            mix(tail)
-            return hash
+            var hasher = KeyHasher(seed: seed)
+            hasher.mix(bytes: key)
+            return hasher.value
         }
         let mask = buckets.count - 1
         var bucket = Int(truncatingIfNeeded: hash) & mask
