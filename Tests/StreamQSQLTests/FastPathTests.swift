@@ -33,6 +33,16 @@ import Testing
             #"["not","an","object"]"#,
             "not json at all",
             #"{"ts":1767225610000,"method":"GET","status":404,"path":"/api/x","latency_ms":99.75,"ok":false}"#,
+            // Whitespace everywhere, nested values, escapes in fields nobody reads, odd numbers.
+            " {\n\t\"ts\" : 1767225612000 ,\r\n \"method\":\"GET\" , \"status\": 500, \"latency_ms\" : 6.5 } ",
+            #"{"ts":1767225613000,"headers":{"a":[1,{"b":"}"}]},"method":"GET","status":500,"latency_ms":7.25,"ua":"say "hi""}"#,
+            #"{"ts":1767225614000,"method":"GET","status":-0,"latency_ms":1E2,"bytes":-12.5e-1}"#,
+            #"{"ts":1767225615000,"method":"GET","status":500,"latency_ms":3,"tags":[]}trailing"#,
+            #"{"ts":1767225616000,"method":"GET","status":500,"latency_ms":3,"x":tru}"#,
+            #"{"ts":1767225617000,"method":"GET","status":500,"latency_ms":3,}"#,
+            #"{"ts":1767225618000 "method":"GET"}"#,
+            #"{}"#,
+            #"{"ts":1767225619000,"method":"GET","status":200,"latency_ms":2,"bytes":100}   "#,
         ]
         return texts
     }()
