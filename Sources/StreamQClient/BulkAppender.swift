@@ -265,11 +265,16 @@ private struct UnroutedChunk: Sendable {
         var parts = routes.shards.map { _ in EncodedRecords(reservingCapacity: capacity) }
         var batches: [(route: Int, records: EncodedRecords)] = []
         var previous: (key: String, route: Int)?
+        // Keys that differ (random or from a field) are hashed eight at a time; one key repeated
+        // (`--partition-key`) is hashed once.
+        let hashes = keys.allSatisfy { $0 == keys.first } ? nil : HashKey.forPartitionKeys(keys)
         data.withUnsafeBytes { raw in
             var start = 0
             for (index, key) in keys.enumerated() {
                 let route: Int
-                if let previous, previous.key == key {
+                if let hashes {
+                    route = routes.index(for: hashes[index])
+                } else if let previous, previous.key == key {
                     route = previous.route
                 } else {
                     route = routes.index(for: .forPartitionKey(key))
