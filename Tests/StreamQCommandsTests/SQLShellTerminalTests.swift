@@ -22,22 +22,28 @@ import Testing
             func runs(_ count: Int) -> @Sendable (String) -> Bool {
                 { $0.components(separatedBy: "records read in").count > count }
             }
-            // Keys typed before the prompt would reach the terminal in its ordinary mode, where
-            // Ctrl-R means "reprint the line": wait for the editor to be reading again.
+            // Keys that reach the terminal while it is still in its ordinary mode (between two
+            // reads of the editor) are taken by the terminal itself, where Ctrl-R means "reprint the
+            // line": wait for the editor's prompt, then a moment as a person would, before typing.
             func prompted(after count: Int) -> @Sendable (String) -> Bool {
                 { text in
                     let runs = text.components(separatedBy: "records read in")
                     return runs.count > count && runs.last!.contains("streamq> ")
                 }
             }
+            func pause() { Thread.sleep(forTimeInterval: 0.3) }
 
             _ = terminal.read(until: prompted(after: 0))
+            pause()
             terminal.type("SELECT host, count(*) AS n FROM acc\tWHERE hos\t= 'web-1' GROUP BY host;\r")
             _ = terminal.read(until: prompted(after: 1))
+            pause()
             terminal.type("SELECT count(*) AS total FROM access;\r")
             _ = terminal.read(until: prompted(after: 2))
+            pause()
             terminal.type("\u{1b}[A\u{1b}[A\r")  // Up twice: the first statement
             _ = terminal.read(until: prompted(after: 3))
+            pause()
             terminal.type("\u{12}total\r")  // Ctrl-R: the newest statement containing "total"
             let output = terminal.read(until: runs(4))
             terminal.type("\u{4}")  // Ctrl-D
