@@ -22,32 +22,20 @@ import Testing
             func runs(_ count: Int) -> @Sendable (String) -> Bool {
                 { $0.components(separatedBy: "records read in").count > count }
             }
-            // Keys that reach the terminal while it is still in its ordinary mode (between two
-            // reads of the editor) are taken by the terminal itself, where Ctrl-R means "reprint the
-            // line": wait for the editor's prompt, then a moment as a person would, before typing.
-            func prompted(after count: Int) -> @Sendable (String) -> Bool {
-                { text in
-                    let runs = text.components(separatedBy: "records read in")
-                    return runs.count > count && runs.last!.contains("streamq> ")
-                }
-            }
-            func pause() { Thread.sleep(forTimeInterval: 0.3) }
 
-            _ = terminal.read(until: prompted(after: 0))
-            pause()
-            terminal.type("SELECT host, count(*) AS n FROM acc\tWHERE hos\t= 'web-1' GROUP BY host;\r")
-            _ = terminal.read(until: prompted(after: 1))
-            pause()
-            terminal.type("SELECT count(*) AS total FROM access;\r")
-            _ = terminal.read(until: prompted(after: 2))
-            pause()
-            terminal.type("\u{1b}[A\u{1b}[A\r")  // Up twice: the first statement
-            _ = terminal.read(until: prompted(after: 3))
-            pause()
-            terminal.type("\u{12}total\r")  // Ctrl-R: the newest statement containing "total"
+            // Every key is typed at once while the editor reads the first line: keys that arrived
+            // between two reads of the editor would meet the terminal in its ordinary mode, where
+            // Ctrl-R means "reprint the line". Queued while the editor reads, they wait for it.
+            _ = terminal.read(until: { $0.contains("streamq> ") })
+            terminal.type(
+                "SELECT host, count(*) AS n FROM acc\tWHERE hos\t= 'web-1' GROUP BY host;\r"
+                    + "SELECT count(*) AS total FROM access;\r"
+                    + "\u{1b}[A\u{1b}[A\r"  // Up twice: the first statement
+                    + "\u{12}total\r"  // Ctrl-R: the newest statement containing "total"
+                    + "\u{4}"  // Ctrl-D on the empty line: the end
+            )
             let output = terminal.read(until: runs(4))
-            terminal.type("\u{4}")  // Ctrl-D
-            terminal.process.waitUntilExit()
+            #expect(terminal.waitForExit(seconds: 30), "the shell did not end at Ctrl-D: \(output)")
 
             #expect(output.components(separatedBy: "web-1  2").count == 3, "the first statement, twice: \(output)")
             #expect(!output.contains("web-2"), "\(output)")
@@ -77,6 +65,16 @@ final class PseudoTerminal {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = output
+    }
+
+    /// Whether the command ended within `seconds` (it is terminated otherwise, so a test never
+    /// waits for ever on a shell that did not get its end of input).
+    func waitForExit(seconds: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        guard process.isRunning else { return true }
+        process.terminate()
+        return false
     }
 
     func type(_ keys: String) {

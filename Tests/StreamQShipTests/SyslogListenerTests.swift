@@ -122,7 +122,10 @@ import Testing
             let lines = (0..<count).map {
                 "<13>Jan  2 03:04:05 h app: message \($0) \(String(repeating: "p", count: 200))\n"
             }
-            let sender = Task.detached { try tcp.send(lines.joined()) }
+            // The send blocks until the listener reads again: on a thread of its own, not one of the
+            // two cooperative threads every test shares.
+            let text = lines.joined()
+            let sender = Task { try await onOwnThread { try tcp.send(text) } }
             // The stream holds every append: the listener stops reading well before the sender is done.
             while listener.summary.received < 10 { try await Task.sleep(for: .milliseconds(10)) }
             try await Task.sleep(for: .milliseconds(300))
@@ -277,6 +280,13 @@ final class UDPSender: Sendable {
 }
 
 /// One TCP connection, written with blocking sends.
+/// Runs blocking work on a thread of its own and waits for it without holding a cooperative thread.
+func onOwnThread(_ work: @escaping @Sendable () throws -> Void) async throws {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
+}
+
 final class TCPSender: Sendable {
     private let fd: Int32
 
