@@ -238,18 +238,12 @@ struct Scanner {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = offset
             let count = bytes.count
-            while offset < count, Self.isNumberByte(bytes.load(fromByteOffset: offset, as: UInt8.self)) { offset += 1 }
+            while offset < count, JSONBytes.isNumberByte(bytes.load(fromByteOffset: offset, as: UInt8.self)) {
+                offset += 1
+            }
             if offset == start { throw fail("invalid number") }
         default: throw fail("unexpected character")
         }
-    }
-
-    /// Bytes that can appear in a JSON number.
-    @inlinable @inline(__always)
-    static func isNumberByte(_ byte: UInt8) -> Bool {
-        byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
-            || byte == UInt8(ascii: "e")
-            || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+")
     }
 
     @inlinable

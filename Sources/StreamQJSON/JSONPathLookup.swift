@@ -155,7 +155,7 @@ extension Scanner {
             var found = false
             while index + 8 <= count {
                 let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                let mask = Self.quotesAndBackslashes(word)
+                let mask = JSONBytes.quotesAndBackslashes(word)
                 if mask != 0 {
                     index += mask.trailingZeroBitCount >> 3
                     found = true
@@ -180,15 +180,5 @@ extension Scanner {
         }
         offset = count
         throw fail("unterminated string")
-    }
-
-    /// The high bit of each byte of `word` that is a quote or a backslash; the lowest set bit is
-    /// exact (a borrow can only mark bytes above a match), which is all the caller reads.
-    @inlinable @inline(__always)
-    static func quotesAndBackslashes(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let quotes = word ^ 0x2222_2222_2222_2222
-        let backslashes = word ^ 0x5C5C_5C5C_5C5C_5C5C
-        return ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & 0x8080_8080_8080_8080
     }
 }

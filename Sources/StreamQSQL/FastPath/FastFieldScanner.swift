@@ -31,7 +31,7 @@ enum FastFieldScanner {
             while true {
                 while index + 8 <= count {
                     let word = UInt64(littleEndian: UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-                    let mask = quotesAndBackslashes(word)
+                    let mask = JSONBytes.quotesAndBackslashes(word)
                     if mask != 0 {
                         index += mask.trailingZeroBitCount >> 3
                         break
@@ -80,7 +80,7 @@ enum FastFieldScanner {
                 guard let hadEscapes = skipString() else { return false }
                 escaped = hadEscapes
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                while index < count, isNumberByte(base[index]) { index += 1 }
+                while index < count, JSONBytes.isNumberByte(base[index]) { index += 1 }
             case UInt8(ascii: "t"): guard word("true") else { return false }
             case UInt8(ascii: "f"): guard word("false") else { return false }
             case UInt8(ascii: "n"): guard word("null") else { return false }
@@ -102,20 +102,5 @@ enum FastFieldScanner {
             }
             return base[index] == UInt8(ascii: "}")
         }
-    }
-
-    @inline(__always)
-    private static func isNumberByte(_ byte: UInt8) -> Bool {
-        byte &- UInt8(ascii: "0") < 10 || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
-            || byte | 0x20 == UInt8(ascii: "e") || byte == UInt8(ascii: "+")
-    }
-
-    /// The high bit of each byte of `word` that is a quote or a backslash (the lowest one exact).
-    @inline(__always)
-    private static func quotesAndBackslashes(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let quotes = word ^ 0x2222_2222_2222_2222
-        let backslashes = word ^ 0x5C5C_5C5C_5C5C_5C5C
-        return ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & 0x8080_8080_8080_8080
     }
 }
