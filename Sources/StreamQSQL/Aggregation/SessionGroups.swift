@@ -54,48 +54,12 @@ struct SessionGroups: Sendable, Codable {
         aggregates: [AggregateSpec],
         tracksChanges: Bool
     ) {
-        let (group, isNew) = table.group(for: key)
-        if isNew { byGroup.append([]) }
-        var sessions = byGroup[group]
-        byGroup[group] = []  // keeps `sessions` uniquely referenced while it changes
-        func overlaps(_ a: Session, _ b: Session) -> Bool { a.start - b.last < gap && b.start - a.last < gap }
-        func combine(_ earlier: Session, _ later: Session) -> Session {
-            var states = earlier.states
-            for index in aggregates.indices { aggregates[index].merge(later.states[index], into: &states[index]) }
-            return Session(
-                start: min(earlier.start, later.start),
-                last: max(earlier.last, later.last),
-                states: states,
-                fired: earlier.fired || later.fired,
-                changed: tracksChanges
-            )
-        }
-        var merged = session
-        merged.changed = tracksChanges
-        // Sessions are sorted by start and never overlap, so only neighbours of the insertion point can merge.
-        var low = 0
-        var high = sessions.count
-        while low < high {
-            let middle = (low + high) / 2
-            if sessions[middle].start <= merged.start { low = middle + 1 } else { high = middle }
-        }
-        var position = low
-        while position > 0, overlaps(sessions[position - 1], merged) {
-            merged = combine(sessions[position - 1], merged)
-            sessions.remove(at: position - 1)
-            position -= 1
-        }
-        while position < sessions.count, overlaps(sessions[position], merged) {
-            merged = combine(merged, sessions[position])
-            sessions.remove(at: position)
-        }
-        sessions.insert(merged, at: position)
-        byGroup[group] = sessions
+        merge([session], key: key, gap: gap, aggregates: aggregates, tracksChanges: tracksChanges)
     }
 
     /// Merges `incoming` (another partial state's sessions of `key`, sorted by start and apart by
     /// at least `gap`) with `key`'s sessions in one pass over both, combining every pair that
-    /// comes within `gap`: the same sessions as inserting them one by one, in linear time.
+    /// comes within `gap`, in time linear in the sessions within reach of the incoming ones.
     mutating func merge(
         _ incoming: [Session],
         key: [SQLValue],
