@@ -22,8 +22,10 @@ extension DuckDBComparisonTests {
             "SELECT status / 100 AS class, quantile_cont(latency_ms, [0.1, 0.5, 0.99]) AS lat, quantile_disc(bytes, [0, 0.5, 1]) AS b, quantile_disc(user, [0.5]) AS u FROM access GROUP BY 1 ORDER BY 1"
         ),
         (
-            "SELECT host, mode(status) AS s, mode(method) AS m FROM access GROUP BY host ORDER BY host",
-            "SELECT host, mode(status) AS s, mode(method) AS m FROM access GROUP BY host ORDER BY host"
+            // Not host 'edge': its statuses tie, and DuckDB breaks ties by the first value its
+            // parallel scan meets (streamq by the smallest), so no answer is DuckDB's every run.
+            "SELECT host, mode(status) AS s, mode(method) AS m FROM access WHERE host <> 'edge' GROUP BY host ORDER BY host",
+            "SELECT host, mode(status) AS s, mode(method) AS m FROM access WHERE host <> 'edge' GROUP BY host ORDER BY host"
         ),
         (
             "SELECT host, string_agg(DISTINCT method, ',') AS methods, string_agg(status, '/' ORDER BY status DESC) FILTER (WHERE status >= 500) AS failures, median(DISTINCT status) AS m FROM access GROUP BY host ORDER BY host",
