@@ -121,10 +121,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "StreamQPipelines",
+            dependencies: [
+                "StreamQStorage",
+                "StreamQClient",
+                "StreamQSQL",
+                "StreamQSinks",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "StreamQServer",
             dependencies: [
                 "StreamQAWS",
                 "StreamQStorage",
+                "StreamQPipelines",
+                "StreamQSQL",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -153,6 +166,7 @@ let package = Package(
                 "StreamQAWS",
                 "StreamQRemote",
                 "StreamQShip",
+                "StreamQPipelines",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -226,6 +240,11 @@ let package = Package(
         .testTarget(
             name: "StreamQSQLTests",
             dependencies: ["StreamQSQL", "StreamQStorage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StreamQPipelinesTests",
+            dependencies: ["StreamQPipelines", "StreamQSQL", "StreamQStorage"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import StreamQJSON
+import StreamQPipelines
 import StreamQSQL
 import StreamQSinks
 import StreamQStorage
@@ -47,6 +48,7 @@ struct Query: AsyncParsableCommand {
     @Option(help: "Shards scanned at once (default: the number of CPUs).") var parallel: Int?
 
     func run() async throws {
+        if Parser.isManagementStatement(sql) { return try await runStatement() }
         let plan: QueryPlan
         do {
             plan = try QueryPlanner.plan(sql)
@@ -150,6 +152,62 @@ struct Query: AsyncParsableCommand {
 }
 
 extension Query {
+    /// A statement: CREATE STREAM … AS and INSERT INTO backfill from history and stop (bounded), or
+    /// with --follow start a persistent query and host it here until Ctrl-C; the others answer.
+    private func runStatement() async throws {
+        let statement: Statement
+        do {
+            statement = try Parser.parseStatement(sql)
+        } catch {
+            throw CommandFailure(error.rendered(in: sql))
+        }
+        switch statement {
+        case .createStream, .insert:
+            guard name == nil, sinkOptions.into == nil, from == nil, until == nil else {
+                throw CommandFailure(
+                    "--name, --into, --from and --until do not apply to \(sql.prefix(6).uppercased()) statements"
+                )
+            }
+            if follow {
+                Statements.print(try await Statements.execute(statement, text: sql, store: store))
+                if store.remoteEndpoint == nil { try await Run.host(store) }
+                return
+            }
+            let clock = ContinuousClock()
+            let started = clock.now
+            let reporter = try ErrorReporter(path: errors)
+            let statistics: QueryStatistics
+            if store.remoteEndpoint != nil {
+                return Statements.print(try await Statements.remote(sql, bounded: true, store: store))
+            }
+            do {
+                statistics = try await store.withStore { store in
+                    try await StatementRunner(store: store).backfill(
+                        statement,
+                        text: sql,
+                        parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount,
+                        reportErrors: { reporter.report($0) }
+                    )
+                }
+            } catch let error as PipelineError {
+                throw CommandFailure(error.message)
+            }
+            try reporter.finish()
+            StandardStreams.writeOutput("\(statistics.rowsOut) rows into stream \(Self.target(of: statement))\n")
+            try finish(statistics, started: started, clock: clock, extraFailures: 0)
+        default:
+            try await Statements.run(sql, store: store)
+        }
+    }
+
+    private static func target(of statement: Statement) -> String {
+        switch statement {
+        case .createStream(let create): create.insert.target
+        case .insert(let insert): insert.target
+        default: ""
+        }
+    }
+
     /// Follows the stream until Ctrl-C / SIGTERM (then commits its progress) or LIMIT.
     private func runFollowing(
         _ plan: QueryPlan,

@@ -24,7 +24,9 @@ struct SQLShell: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     static let help = """
-        Statements end with ';' and may span lines. Commands:
+        Statements end with ';' and may span lines: SELECT queries run bounded; CREATE STREAM … AS SELECT and
+        INSERT INTO … SELECT start persistent queries (run by streamq serve or streamq run); DROP STREAM, SHOW
+        STREAMS, SHOW QUERIES, DESCRIBE / STOP / START / TERMINATE QUERY and REPLACE QUERY manage them. Commands:
           .help               this text
           .streams            the streams in the data directory, with record counts
           .schema STREAM      fields and types inferred from a sample of the stream's records
@@ -165,6 +167,7 @@ struct SQLShell: AsyncParsableCommand {
 
     private func runQuery(_ sql: String) async {
         do {
+            if Parser.isManagementStatement(sql) { return try await Statements.run(sql, store: store) }
             let plan: QueryPlan
             do {
                 plan = try QueryPlanner.plan(sql)

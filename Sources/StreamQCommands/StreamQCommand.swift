@@ -24,7 +24,8 @@ public struct StreamQCommand: AsyncParsableCommand {
             Query.self,
             Explain.self, SQLShell.self, Deliver.self, SplitShard.self, MergeShards.self, UpdateShardCount.self,
             Groups.self, Stats.self, Generate.self,
-            Keys.self, EncryptStream.self, DecryptStream.self, RotateKey.self, Serve.self, Ship.self,
+            Keys.self, EncryptStream.self, DecryptStream.self, RotateKey.self, Serve.self, Ship.self, Run.self,
+            Queries.self,
         ]
     )
 

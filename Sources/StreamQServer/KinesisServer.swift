@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import StreamQAWS
+import StreamQPipelines
 import StreamQStorage
 
 #if canImport(Glibc)
@@ -50,11 +51,13 @@ public struct KinesisServer: Sendable {
                 byKey[accessKeyID].map { ($0.secretAccessKey, $0.sessionTokens.isEmpty ? nil : $0.sessionTokens) }
             })
         }
+        let queryHost = QueryHost(store: store, logger: logger)
         let handler = KinesisHTTPHandler(
             service: service,
             verifier: verifier,
             subscriptions: SubscriptionRegistry(),
-            renderMetrics: renderMetrics
+            renderMetrics: renderMetrics,
+            queries: QueryAPI(runner: StatementRunner(store: store), host: queryHost)
         )
         let responder = CallbackResponder<BasicRequestContext> { request, _ in await handler.respond(to: request) }
         let scheme: String
@@ -96,7 +99,10 @@ public struct KinesisServer: Sendable {
             },
             logger: logger
         )
-        app.addServices(OnDemandScaler(service: service, interval: configuration.onDemandScalingInterval))
+        app.addServices(
+            OnDemandScaler(service: service, interval: configuration.onDemandScalingInterval),
+            QueryHostService(host: queryHost)
+        )
         try await app.runService()
         try await store.flush()
     }

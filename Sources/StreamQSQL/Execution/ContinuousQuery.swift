@@ -11,6 +11,9 @@ public struct ContinuousQuery: Sendable {
     /// How long fired windows are kept for late rows (`ON LATE UPDATE WITHIN`), in ms.
     public let allowedLateness: Int64
     public private(set) var statistics = QueryStatistics()
+    /// When set, windows ending at or before this event time are not emitted (see
+    /// ``FollowQueryRunner/emitsWindowsEndingAfter``).
+    public var emitsWindowsEndingAfter: Int64?
     private(set) var watermarks: WatermarkTracker
     private(set) var aggregation: AggregationState
     private var pipeline: RowPipeline
@@ -141,6 +144,9 @@ public struct ContinuousQuery: Sendable {
             if plan.window != nil {
                 let fired = aggregation.fire(upTo: watermark, retention: allowedLateness)
                 if plan.statement.emit == .final { results += fired }
+            }
+            if let bound = emitsWindowsEndingAfter {
+                results.removeAll { result in result.window.map { $0.end <= bound } ?? false }
             }
             var grouped: [ProjectedRow] = []
             for result in results {

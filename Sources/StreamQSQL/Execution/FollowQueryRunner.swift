@@ -16,6 +16,12 @@ public struct FollowQueryRunner: Sendable {
     public var tick: Duration
     /// Stop (committing) once every shard has been read to its end, instead of waiting for more.
     public var stopWhenCaughtUp: Bool
+    /// Where to continue when there is no saved state: per shard the next sequence, and the shards
+    /// already read to their end (a replaced query taking over another's place).
+    public var resumeAt: (positions: [ShardID: UInt64], finished: Set<ShardID>)?
+    /// Windows ending at or before this event time are computed but not emitted (a replaced query
+    /// catching up on history the query before it already emitted).
+    public var emitsWindowsEndingAfter: Int64?
 
     public init(
         plan: QueryPlan,
@@ -57,7 +63,15 @@ public struct FollowQueryRunner: Sendable {
             state = try FollowState(decoding: saved, plan: plan, idleTimeout: idleTimeout, origin: output.stateOrigin)
         } else {
             state = FollowState(query: ContinuousQuery(plan: plan, idleTimeout: idleTimeout))
+            if let resumeAt {
+                let now = Self.wallClock()
+                state.positions = resumeAt.positions
+                state.finished = resumeAt.finished
+                state.startedAny = true
+                for shard in resumeAt.positions.keys { state.query.register(shard: shard, now: now) }
+            }
         }
+        state.query.emitsWindowsEndingAfter = emitsWindowsEndingAfter
         try await startReadyShards(&state)
         var uncommitted = false
         while !Task.isCancelled && !state.query.isComplete {

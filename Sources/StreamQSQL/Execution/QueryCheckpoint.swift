@@ -138,3 +138,29 @@ extension FollowQueryRunner {
     /// derived its query (deliver's sampled columns) resumes with the same one.
     public static func queryText(ofSavedState bytes: [UInt8]) -> String? { FollowState.queryText(of: bytes) }
 }
+
+/// Where a saved follow state says the query is, for status displays.
+public struct FollowProgress: Sendable, Equatable {
+    /// Per shard being read, the next sequence to read.
+    public var positions: [ShardID: UInt64]
+    public var finished: Set<ShardID>
+    /// The event-time watermark, nil until every active shard delivered a row.
+    public var watermark: Int64?
+    public var statistics: QueryStatistics
+}
+
+extension FollowQueryRunner {
+    /// The progress recorded in a state a run saved, or nil when it cannot be read.
+    public static func progress(ofSavedState bytes: [UInt8]) -> FollowProgress? {
+        guard let query = FollowState.queryText(of: bytes),
+            let plan = try? QueryPlanner.plan(query),
+            let state = try? FollowState(decoding: bytes, plan: plan, idleTimeout: 0, origin: "")
+        else { return nil }
+        return FollowProgress(
+            positions: state.positions,
+            finished: state.finished,
+            watermark: state.query.watermark,
+            statistics: state.query.statistics
+        )
+    }
+}

@@ -13,9 +13,14 @@ public struct QueryPlan: Sendable {
     public var limit: Int64?
     let distinct: Bool
     public var isAggregate: Bool { window != nil || !groupKeys.isEmpty || !aggregates.isEmpty }
+    /// Groups by TUMBLE, HOP or SESSION.
+    public var isWindowed: Bool { window != nil }
     public var statement: SelectStatement
     /// The group keys as expressions, with positions, aliases and GROUP BY ALL resolved (for explain).
     var groupKeySyntax: [Expression] = []
+    /// For a grouped query, the output columns that carry its group key (not aggregates, not
+    /// window bounds), left to right.
+    public internal(set) var keyColumns: [Int] = []
     /// Extracts every JSON path the query reads in one pass per record.
     var extractor = FieldExtractor(paths: [])
 }

@@ -205,6 +205,10 @@ public enum QueryPlanner {
             statement: statement
         )
         plan.groupKeySyntax = keyExpressions
+        plan.keyColumns = statement.items.indices.filter { index in
+            guard case .expression(let expression) = statement.items[index].kind else { return false }
+            return !containsAggregate(expression) && !readsWindowBounds(expression)
+        }
         return plan
     }
 

@@ -25,41 +25,41 @@ public struct Parser {
         return expression
     }
 
-    private init(tokens: [Token]) { self.tokens = tokens }
+    init(tokens: [Token]) { self.tokens = tokens }
 
     // MARK: Tokens
 
-    private var current: Token { tokens[position] }
-    private func peek(_ ahead: Int) -> Token { tokens[min(position + ahead, tokens.count - 1)] }
+    var current: Token { tokens[position] }
+    func peek(_ ahead: Int) -> Token { tokens[min(position + ahead, tokens.count - 1)] }
 
-    private mutating func advance() -> Token {
+    mutating func advance() -> Token {
         defer { if position < tokens.count - 1 { position += 1 } }
         return tokens[position]
     }
 
-    private func isKeyword(_ word: String) -> Bool { current.keyword == word }
+    func isKeyword(_ word: String) -> Bool { current.keyword == word }
 
-    private mutating func acceptKeyword(_ word: String) -> Bool {
+    mutating func acceptKeyword(_ word: String) -> Bool {
         guard isKeyword(word) else { return false }
         _ = advance()
         return true
     }
 
-    private mutating func expectKeyword(_ word: String) throws(SQLError) {
+    mutating func expectKeyword(_ word: String) throws(SQLError) {
         guard acceptKeyword(word) else { throw unexpected(word) }
     }
 
-    private mutating func acceptSymbol(_ symbol: String) -> Bool {
+    mutating func acceptSymbol(_ symbol: String) -> Bool {
         guard current.kind == .symbol(symbol) else { return false }
         _ = advance()
         return true
     }
 
-    private mutating func expectSymbol(_ symbol: String) throws(SQLError) {
+    mutating func expectSymbol(_ symbol: String) throws(SQLError) {
         guard acceptSymbol(symbol) else { throw unexpected("'\(symbol)'") }
     }
 
-    private func unexpected(_ expected: String) -> SQLError {
+    func unexpected(_ expected: String) -> SQLError {
         SQLError("expected \(expected), found \(current.describedForError)", at: current.location)
     }
 
@@ -67,10 +67,10 @@ public struct Parser {
     private static let reserved: Set<String> = [
         "SELECT", "FROM", "WHERE", "GROUP", "BY", "HAVING", "ORDER", "LIMIT", "EMIT", "ON", "INTO", "AS", "AND", "OR",
         "NOT", "IN", "IS", "LIKE", "ILIKE", "BETWEEN", "CASE", "WHEN", "THEN", "ELSE", "END", "ASC", "DESC", "NULLS",
-        "WATERMARK", "DISTINCT", "FILTER", "UNION", "JOIN",
+        "WATERMARK", "DISTINCT", "FILTER", "UNION", "JOIN", "PARTITION",
     ]
 
-    private mutating func identifier(_ what: String) throws(SQLError) -> String {
+    mutating func identifier(_ what: String) throws(SQLError) -> String {
         switch current.kind {
         case .identifier(let word) where !Self.reserved.contains(word.uppercased()):
             _ = advance()
@@ -85,7 +85,7 @@ public struct Parser {
 
     // MARK: Statement
 
-    private mutating func selectStatement() throws(SQLError) -> SelectStatement {
+    mutating func selectStatement() throws(SQLError) -> SelectStatement {
         try expectKeyword("SELECT")
         let distinct = acceptKeyword("DISTINCT")
         var items = [try selectItem()]

@@ -16,6 +16,8 @@ struct KinesisHTTPHandler: Sendable {
     let verifier: SigV4Verifier?
     let subscriptions: SubscriptionRegistry
     let renderMetrics: @Sendable () -> [UInt8]
+    /// The persistent queries' JSON API under `/v1/`.
+    let queries: QueryAPI
 
     private static let target = HTTPField.Name("X-Amz-Target")!
     private static let requestIDHeader = HTTPField.Name("x-amzn-RequestId")!
@@ -34,6 +36,7 @@ struct KinesisHTTPHandler: Sendable {
             default: break
             }
         }
+        if request.uri.path.hasPrefix(QueryAPI.prefix) { return await queries.respond(to: request, handler: self) }
         let started = ContinuousClock.now
         let requestID = UUID().uuidString.lowercased()
         let operationName = request.headers[Self.target].flatMap { target in
@@ -143,7 +146,7 @@ struct KinesisHTTPHandler: Sendable {
     // MARK: Steps
 
     /// The body, refused before reading when it declares (or grows) past the cap.
-    private func readBody(_ request: inout Request) async throws -> ByteBuffer {
+    func readBody(_ request: inout Request) async throws -> ByteBuffer {
         let limit = service.configuration.maxRequestBytes
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw AWSError(
@@ -165,7 +168,7 @@ struct KinesisHTTPHandler: Sendable {
         return buffer
     }
 
-    private func verify(_ request: Request, body: ByteBuffer) throws {
+    func verify(_ request: Request, body: ByteBuffer) throws {
         guard let verifier else { return }
         var headers: [(name: String, value: String)] = request.headers.map { ($0.name.canonicalName, $0.value) }
         if !headers.contains(where: { $0.name == "host" }), let authority = request.head.authority {

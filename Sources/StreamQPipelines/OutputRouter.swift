@@ -1,0 +1,125 @@
+import StreamQSQL
+import StreamQSinks
+import StreamQStorage
+
+/// Turns a query's rows into stamped appends to its output stream's shards: each row as a JSON
+/// record (the text of `--format jsonl`), keyed by its partition columns, grouped per shard, each
+/// group stamped with the producer id and the shard's next producer sequence.
+struct OutputRouter {
+    let store: StreamStore
+    let target: StreamName
+    let producerID: UInt64
+    private let columns: [[UInt8]]
+    private let partitionColumns: [Int]
+    /// Per "stream/shard", the producer sequence of the next append there.
+    var nextSequence: [String: UInt64] = [:]
+    private var random = SystemRandomNumberGenerator()
+
+    /// - Parameter partitionColumns: the output columns whose values make a row's partition key;
+    ///   empty for a random key.
+    init(store: StreamStore, target: StreamName, producerID: UInt64, columns: [String], partitionColumns: [Int]) {
+        self.store = store
+        self.target = target
+        self.producerID = producerID
+        self.columns = RowText.jsonPrefixes(columns)
+        self.partitionColumns = partitionColumns
+    }
+
+    /// One stamped append per shard the rows go to, in the order the shards first appear.
+    mutating func route(_ rows: [[SQLValue]]) throws -> [OutputCommit.PendingAppend] {
+        guard !rows.isEmpty else { return [] }
+        var byShard: [ShardID: (keys: [String], records: [String])] = [:]
+        var order: [ShardID] = []
+        var line: [UInt8] = []
+        for row in rows {
+            line.removeAll(keepingCapacity: true)
+            RowText.appendJSONLine(columns: columns, row: row, to: &line)
+            line.removeLast()  // the newline
+            let key = partitionKey(of: row)
+            let shard = try store.shard(for: HashKey.forPartitionKey(key), in: target)
+            if byShard[shard] == nil { order.append(shard) }
+            byShard[shard, default: ([], [])].keys.append(key)
+            byShard[shard, default: ([], [])].records.append(String(decoding: line, as: UTF8.self))
+        }
+        return try order.map { shard in
+            try stamped(
+                stream: target.rawValue,
+                shard: shard,
+                keys: byShard[shard]!.keys,
+                records: byShard[shard]!.records
+            )
+        }
+    }
+
+    /// An append to `shard` of `stream`, stamped with the next sequence there.
+    mutating func stamped(
+        stream: String,
+        shard: ShardID,
+        keys: [String],
+        records: [String]
+    ) throws
+        -> OutputCommit.PendingAppend
+    {
+        let stampKey = OutputCommit.stampKey(stream: stream, shard: shard)
+        let sequence = nextSequence[stampKey, default: 0]
+        nextSequence[stampKey] = sequence + 1
+        return OutputCommit.PendingAppend(
+            stream: stream,
+            streamCreatedAt: try store.describeStream(StreamName(validating: stream)).createdAtMilliseconds,
+            shard: shard,
+            sequence: sequence,
+            keys: keys,
+            records: records
+        )
+    }
+
+    /// A row's partition key: its partition columns' text joined by `|`, at most 256 characters; a
+    /// random key when there are none.
+    private mutating func partitionKey(of row: [SQLValue]) -> String {
+        guard !partitionColumns.isEmpty else {
+            return String(UInt64.random(in: 0...UInt64.max, using: &random), radix: 36)
+        }
+        var key = partitionColumns.map { RowText.text(row[$0]) }.joined(separator: "|")
+        if key.isEmpty { key = "-" }
+        if key.unicodeScalars.count > 256 { key = String(String.UnicodeScalarView(key.unicodeScalars.prefix(256))) }
+        return key
+    }
+
+    /// Makes the appends, all shards at once; a repeat of an append the stream already stored is
+    /// recognised by its stamp and stored no second time.
+    /// Makes again the appends of a commit a crash may have cut short, except those meant for a
+    /// stream that has since been dropped (and perhaps made again).
+    static func redrive(_ appends: [OutputCommit.PendingAppend], producerID: UInt64, store: StreamStore) async throws {
+        let current = appends.filter { pending in
+            let stream = try? StreamName(validating: pending.stream)
+            let createdAt = stream.flatMap { try? store.describeStream($0).createdAtMilliseconds }
+            return createdAt == pending.streamCreatedAt
+        }
+        try await append(current, producerID: producerID, store: store)
+    }
+
+    static func append(_ appends: [OutputCommit.PendingAppend], producerID: UInt64, store: StreamStore) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for pending in appends {
+                group.addTask {
+                    let records = zip(pending.keys, pending.records).map { key, data in
+                        AppendRecord(partitionKey: key, data: Array(data.utf8))
+                    }
+                    do {
+                        _ = try await store.append(
+                            to: try StreamName(validating: pending.stream),
+                            shard: pending.shard,
+                            records,
+                            producer: ProducerStamp(producerID: producerID, sequence: pending.sequence)
+                        )
+                    } catch let error as StreamQStorageError {
+                        throw PipelineError(
+                            "appending \(records.count) rows to stream '\(pending.stream)' \(pending.shard) failed: \(error.message)"
+                        )
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}

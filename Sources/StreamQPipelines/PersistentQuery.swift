@@ -1,0 +1,72 @@
+import StreamQClient
+import StreamQSQL
+import StreamQStorage
+
+/// One run of a persistent query: plans its statement, makes sure its error stream exists, and
+/// follows its source from its checkpoint (or the start of the stream), committing rows and
+/// progress into its output stream exactly once, until cancelled.
+struct PersistentQuery: Sendable {
+    let definition: QueryDefinition
+    let store: StreamStore
+    let catalog: QueryCatalog
+    let idleTimeout: Int64
+
+    /// Runs until cancelled (then commits) or until it fails.
+    func run(started: @escaping @Sendable () -> Void) async throws {
+        let insert: Statement.Insert
+        let plan: QueryPlan
+        insert = try definition.insert()
+        do {
+            plan = try QueryPlanner.plan(insert.query)
+        } catch {
+            throw PipelineError("query '\(definition.name)': \(error.rendered(in: definition.statement))")
+        }
+        let target = try StreamName(validating: definition.target)
+        guard try store.listStreams().contains(target) else {
+            throw PipelineError(
+                "query '\(definition.name)': its output stream '\(target)' does not exist (was it dropped?)"
+            )
+        }
+        let errors = try StreamName(validating: definition.errorStream)
+        if try !store.listStreams().contains(errors) {
+            do {
+                try store.createStream(errors, shardCount: 1)
+            } catch let error as StreamQStorageError where error.code == .streamExists {}
+        }
+        let router = OutputRouter(
+            store: store,
+            target: target,
+            producerID: definition.producerID,
+            columns: plan.columns,
+            partitionColumns: try Self.partitionColumns(insert, plan: plan, query: definition.name)
+        )
+        let output = StreamOutput(router: router, catalog: catalog, definition: definition)
+        var runner = FollowQueryRunner(
+            plan: plan,
+            backend: store,
+            stream: try StreamName(validating: plan.stream),
+            start: .trimHorizon,
+            idleTimeout: idleTimeout
+        )
+        if let positions = definition.resumePositions {
+            runner.resumeAt = (positions, definition.resumeFinished ?? [])
+        }
+        runner.emitsWindowsEndingAfter = definition.suppressWindowsEndingBy
+        started()
+        _ = try await runner.run(output: output, reportErrors: { output.report($0) })
+    }
+
+    /// PARTITION BY's columns, or by default an aggregate's group-key columns (every row of a
+    /// group to one shard, in order), or none (random keys).
+    static func partitionColumns(_ insert: Statement.Insert, plan: QueryPlan, query: String) throws -> [Int] {
+        guard !insert.partitionBy.isEmpty else { return plan.isAggregate ? plan.keyColumns : [] }
+        return try insert.partitionBy.map { column in
+            guard let index = plan.columns.firstIndex(where: { $0.lowercased() == column.lowercased() }) else {
+                throw PipelineError(
+                    "query '\(query)': PARTITION BY \(column) is not an output column (\(plan.columns.joined(separator: ", ")))"
+                )
+            }
+            return index
+        }
+    }
+}

@@ -1,0 +1,44 @@
+/// One statement of the dialect: a query, or a statement that creates, feeds or manages streams
+/// and persistent queries.
+public enum Statement: Sendable, Equatable {
+    case select(SelectStatement)
+    /// `CREATE STREAM name [WITH (…)] AS SELECT … [PARTITION BY …]`.
+    case createStream(CreateStream)
+    /// `INSERT INTO name SELECT … [PARTITION BY …]`.
+    case insert(Insert)
+    /// `REPLACE QUERY name AS SELECT … [PARTITION BY …]`: the query's new text, same output stream.
+    case replaceQuery(name: String, Insert)
+    /// `DROP STREAM [IF EXISTS] name`.
+    case dropStream(name: String, ifExists: Bool)
+    case showStreams
+    case showQueries
+    case describeQuery(String)
+    case stopQuery(String)
+    case startQuery(String)
+    case terminateQuery(String)
+
+    /// A query whose rows go into a stream, as part of `CREATE STREAM … AS`, `INSERT INTO` or
+    /// `REPLACE QUERY`.
+    public struct Insert: Sendable, Equatable {
+        public var target: String
+        public var query: SelectStatement
+        /// `PARTITION BY column, …`: output columns whose values make each row's partition key.
+        public var partitionBy: [String]
+
+        public init(target: String, query: SelectStatement, partitionBy: [String]) {
+            self.target = target
+            self.query = query
+            self.partitionBy = partitionBy
+        }
+    }
+
+    public struct CreateStream: Sendable, Equatable {
+        public var insert: Insert
+        /// `WITH (shards = N)`; nil for the default.
+        public var shards: Int?
+        /// `WITH (retention = '7d')` as written; nil for the default.
+        public var retention: String?
+        /// `CREATE STREAM IF NOT EXISTS`.
+        public var ifNotExists: Bool
+    }
+}

@@ -1,0 +1,224 @@
+import StreamQPipelines
+import StreamQSQL
+import StreamQStorage
+import Testing
+
+/// Persistent queries hosted by a ``QueryHost`` on one store: pipelines, fan-in, DROP refusals,
+/// failure and restart, STOP/START and REPLACE.
+@Suite struct PipelineTests {
+    let access = StreamName(rawValue: "access")!
+    static let delay = "WATERMARK DELAY INTERVAL '1' SECOND"
+    /// A derived stream's shards interleave their rows' event times by as much as a commit spans.
+    static let derivedDelay = "WATERMARK DELAY INTERVAL '10' MINUTE"
+
+    /// One record an hour after the others: it moves every watermark past their windows.
+    func sentinel() -> AppendRecord {
+        AppendRecord(
+            partitionKey: "sentinel",
+            data: #"{"id":1000000,"ts":\#(base + 3_600_000),"status":200,"path":"/","bytes":0}"#
+        )
+    }
+
+    @Test func aThreeStagePipelineFedWhileRunningEqualsTheSameSQLRunBounded() async throws {
+        try await withStore { store in
+            try store.createStream(access, shardCount: 2)
+            _ = try await store.append(to: access, accessRecords(0..<400))
+            try await withHost(store) { host in
+                try await execute(
+                    "CREATE STREAM parsed WITH (shards = 2) AS SELECT id, ts, status, path FROM access WHERE status <> 301",
+                    on: store
+                )
+                try await execute(
+                    "CREATE STREAM per_minute AS SELECT window_start, status, count(*) AS n FROM parsed \(Self.derivedDelay) "
+                        + "GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), status",
+                    on: store
+                )
+                try await execute(
+                    "CREATE STREAM top_paths AS SELECT window_start, path, count(*) AS hits FROM parsed \(Self.derivedDelay) "
+                        + "GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), path HAVING count(*) >= 10",
+                    on: store
+                )
+                host.nudge()
+                for chunk in stride(from: 400, to: 2000, by: 200) {
+                    _ = try await store.append(to: access, accessRecords(chunk..<chunk + 200))
+                    try await Task.sleep(for: .milliseconds(30))
+                }
+                // Once every shard is idle the watermark follows the wall clock: the sentinel's window closes too.
+                _ = try await store.append(to: access, [sentinel()])
+                let perMinute = try await boundedRows(
+                    "SELECT window_start, status, count(*) AS n FROM access WHERE status <> 301 "
+                        + "GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), status",
+                    in: store
+                )
+                let topPaths = try await boundedRows(
+                    "SELECT window_start, path, count(*) AS hits FROM access WHERE status <> 301 "
+                        + "GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), path HAVING count(*) >= 10",
+                    in: store
+                )
+                #expect(perMinute.count > 20)
+                #expect(try await eventually { try records(of: "per_minute", in: store).count >= perMinute.count })
+                #expect(try await eventually { try records(of: "top_paths", in: store).count >= topPaths.count })
+                let storedPerMinute = try records(of: "per_minute", in: store).sorted()
+                #expect(storedPerMinute == perMinute, "\(storedPerMinute.prefix(5)) \(perMinute.prefix(5))")
+                #expect(try records(of: "top_paths", in: store).sorted() == topPaths)
+                #expect(
+                    try records(of: "parsed", in: store).sorted()
+                        == (try await boundedRows(
+                            "SELECT id, ts, status, path FROM access WHERE status <> 301",
+                            in: store
+                        ))
+                )
+            }
+        }
+    }
+
+    @Test func twoQueriesFeedOneStreamEachRowOnce() async throws {
+        try await withStore { store in
+            try store.createStream(access, shardCount: 1)
+            try store.createStream(StreamName(rawValue: "alerts")!, shardCount: 2)
+            _ = try await store.append(to: access, accessRecords(0..<500))
+            try await withHost(store) { _ in
+                let first = try await execute(
+                    "INSERT INTO alerts SELECT id, 'server' AS kind FROM access WHERE status = 500",
+                    on: store
+                )
+                #expect(first.message == "query alerts_insert_1 inserts into alerts")
+                try await execute(
+                    "INSERT INTO alerts SELECT id, 'missing' AS kind FROM access WHERE status = 404",
+                    on: store
+                )
+                let expected =
+                    (try await boundedRows("SELECT id, 'server' AS kind FROM access WHERE status = 500", in: store))
+                    + (try await boundedRows("SELECT id, 'missing' AS kind FROM access WHERE status = 404", in: store))
+                #expect(try await eventually { try records(of: "alerts", in: store).count >= expected.count })
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try records(of: "alerts", in: store).sorted() == expected.sorted())
+                let queries = try await execute("SHOW QUERIES", on: store)
+                #expect(queries.rows.map { $0[0] } == ["alerts_insert_1", "alerts_insert_2"])
+            }
+        }
+    }
+
+    @Test func dropIsRefusedWhileAQueryReadsOrWritesTheStream() async throws {
+        try await withStore { store in
+            try store.createStream(access, shardCount: 1)
+            try await execute("CREATE STREAM errors_only AS SELECT id FROM access WHERE status >= 500", on: store)
+            await #expect(
+                throws: PipelineError("stream 'access' is read by query errors_only; TERMINATE QUERY errors_only first")
+            ) {
+                try await execute("DROP STREAM access", on: store)
+            }
+            await #expect(
+                throws: PipelineError(
+                    "stream 'errors_only' is written by query errors_only; TERMINATE QUERY errors_only first"
+                )
+            ) {
+                try await execute("DROP STREAM errors_only", on: store)
+            }
+            await #expect(throws: PipelineError.self) {
+                try await execute("CREATE STREAM access AS SELECT id FROM errors_only", on: store)
+            }
+            try await execute("TERMINATE QUERY errors_only", on: store)
+            try await execute("DROP STREAM errors_only", on: store)
+            try await execute("DROP STREAM access", on: store)
+            #expect(try store.listStreams().isEmpty)
+            await #expect(throws: PipelineError("no query named 'errors_only' (SHOW QUERIES lists them)")) {
+                try await execute("DESCRIBE QUERY errors_only", on: store)
+            }
+        }
+    }
+
+    @Test func aFailingQueryRestartsWithBackoffReportsWhyAndLosesNothing() async throws {
+        try await withStore { store in
+            try store.createStream(access, shardCount: 1)
+            _ = try await store.append(to: access, accessRecords(0..<100))
+            try await withHost(store) { host in
+                try await execute("CREATE STREAM copy AS SELECT id FROM access", on: store)
+                host.nudge()
+                #expect(try await eventually { try records(of: "copy", in: store).count == 100 })
+                // The output stream goes away behind the query's back (DROP would refuse).
+                try await store.deleteStream(StreamName(rawValue: "copy")!)
+                _ = try await store.append(to: access, accessRecords(100..<150))
+                #expect(
+                    try await eventually {
+                        try await describe("copy", on: store)["state"] == "failed"
+                    }
+                )
+                let details = try await describe("copy", on: store)
+                #expect(details["last_error"]?.contains("copy") == true, "\(details)")
+                #expect(Int(details["failures"] ?? "0")! >= 1)
+                try store.createStream(StreamName(rawValue: "copy")!, shardCount: 1)
+                let recovered = try await eventually { try records(of: "copy", in: store).count == 50 }
+                let afterwards = try await describe("copy", on: store)
+                let count = try records(of: "copy", in: store).count
+                #expect(recovered, "\(afterwards) \(count)")
+                #expect(try await eventually { try await describe("copy", on: store)["state"] == "running" })
+                #expect(try records(of: "copy", in: store).sorted() == (100..<150).map { #"{"id":\#($0)}"# }.sorted())
+            }
+        }
+    }
+
+    @Test func stoppedQueriesResumeWhereTheyStoppedOnStart() async throws {
+        try await withStore { store in
+            try store.createStream(access, shardCount: 2)
+            _ = try await store.append(to: access, accessRecords(0..<300))
+            try await withHost(store) { host in
+                try await execute("CREATE STREAM copy AS SELECT id FROM access", on: store)
+                host.nudge()
+                #expect(try await eventually { try records(of: "copy", in: store).count == 300 })
+                try await execute("STOP QUERY copy", on: store)
+                host.nudge()
+                #expect(try await eventually { try await describe("copy", on: store)["state"] == "stopped" })
+                _ = try await store.append(to: access, accessRecords(300..<400))
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try records(of: "copy", in: store).count == 300, "a stopped query writes nothing")
+                try await execute("START QUERY copy", on: store)
+                host.nudge()
+                #expect(try await eventually { try records(of: "copy", in: store).count >= 400 })
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(try records(of: "copy", in: store).sorted() == (0..<400).map { #"{"id":\#($0)}"# }.sorted())
+            }
+        }
+    }
+
+    @Test func replacingAWindowedQueryMidStreamNeitherLosesNorRepeatsAWindow() async throws {
+        try await withStore { store in
+            try store.createStream(access, shardCount: 1)
+            let window = "GROUP BY TUMBLE(ts, INTERVAL '10' SECOND)"
+            try await withHost(store) { host in
+                _ = try await store.append(to: access, accessRecords(0..<400))
+                try await execute(
+                    "CREATE STREAM counts AS SELECT window_start, count(*) AS n FROM access \(Self.delay) \(window)",
+                    on: store
+                )
+                host.nudge()
+                #expect(try await eventually { try records(of: "counts", in: store).count >= 8 })
+                try await execute(
+                    "REPLACE QUERY counts AS SELECT window_start, count(*) AS n, sum(bytes) AS total FROM access "
+                        + "\(Self.delay) \(window)",
+                    on: store
+                )
+                host.nudge()
+                _ = try await store.append(to: access, accessRecords(400..<800) + [sentinel()])
+                let expected = try await boundedRows(
+                    "SELECT window_start FROM access \(window)",
+                    in: store
+                )
+                #expect(try await eventually { try records(of: "counts", in: store).count >= expected.count })
+                try await Task.sleep(for: .milliseconds(300))
+                let starts = try records(of: "counts", in: store).map { String($0.split(separator: ",")[0]) }
+                #expect(starts.sorted() == expected.map { String($0.dropLast()) }.sorted())
+                #expect(
+                    try records(of: "counts", in: store).contains { $0.contains("total") },
+                    "the new query took over"
+                )
+            }
+        }
+    }
+
+    /// DESCRIBE QUERY's rows as a dictionary.
+    func describe(_ name: String, on store: StreamStore) async throws -> [String: String] {
+        let result = try await execute("DESCRIBE QUERY \(name)", on: store)
+        return Dictionary(result.rows.map { ($0[0], $0[1]) }, uniquingKeysWith: { first, _ in first })
+    }
+}
