@@ -91,7 +91,8 @@ struct QueryAPI: Sendable {
             return StatementResult(
                 columns: [],
                 rows: [],
-                message: "\(statistics.rowsOut) rows backfilled (\(statistics.errors) errors, \(statistics.late) late)"
+                message:
+                    "\(statistics.rowsOut) rows into stream \(Self.target(of: statement)) (\(statistics.errors) rows could not be evaluated, \(statistics.late) late)"
             )
         }
         let result = try await runner.execute(statement, text: input.sql)
@@ -122,5 +123,16 @@ struct QueryAPI: Sendable {
             headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
         )
+    }
+}
+
+extension QueryAPI {
+    /// The stream a CREATE STREAM or INSERT INTO writes.
+    fileprivate static func target(of statement: Statement) -> String {
+        switch statement {
+        case .createStream(let create): create.insert.target
+        case .insert(let insert): insert.target
+        default: ""
+        }
     }
 }
