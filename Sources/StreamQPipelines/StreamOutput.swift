@@ -58,18 +58,19 @@ final class StreamOutput: FollowOutput, @unchecked Sendable {
     }
 
     /// The pending errors as one stamped append to the error stream (one shard), each a JSON
-    /// object: query, kind (error or late), message, shard, sequence, reported_at.
+    /// object with the fields of `streamq query --errors`: query, kind (error or late), shard,
+    /// sequence_number, reason, reported_at.
     private func errorAppends(now: Int64) throws -> [OutputCommit.PendingAppend] {
         guard !errors.isEmpty else { return [] }
-        let prefixes = RowText.jsonPrefixes(["query", "kind", "message", "shard", "sequence", "reported_at"])
+        let prefixes = RowText.jsonPrefixes(["query", "kind", "shard", "sequence_number", "reason", "reported_at"])
         let records = errors.map { error in
             var object: [UInt8] = []
             RowText.appendJSONLine(
                 columns: prefixes,
                 row: [
-                    .string(definition.name), .string(error.kind.rawValue), .string(error.message),
+                    .string(definition.name), .string(error.kind.rawValue),
                     error.position.map { .string($0.shard.description) } ?? .null,
-                    error.position.map { .string($0.description) } ?? .null, .timestamp(now),
+                    error.position.map { .string($0.description) } ?? .null, .string(error.message), .timestamp(now),
                 ],
                 to: &object
             )

@@ -222,3 +222,43 @@ import Testing
         return Dictionary(result.rows.map { ($0[0], $0[1]) }, uniquingKeysWith: { first, _ in first })
     }
 }
+
+extension PipelineTests {
+    @Test func rowsAQueryCannotUseGoToItsErrorStreamWithTheirReasonAndPosition() async throws {
+        try await withStore { store in
+            try store.createStream(access, shardCount: 1)
+            let lines = [
+                #"{"id":1,"ts":\#(base),"bytes":10}"#, "not json", #"{"id":2,"ts":\#(base + 1000),"bytes":"many"}"#,
+                #"{"id":3,"ts":\#(base + 60000),"bytes":5}"#, #"{"id":4,"ts":\#(base + 2000),"bytes":7}"#,
+            ]
+            _ = try await store.append(to: access, lines.dropLast().map { AppendRecord(partitionKey: "k", data: $0) })
+            try await withHost(store) { host in
+                try await execute(
+                    "CREATE STREAM sums AS SELECT window_start, sum(bytes) AS total FROM access \(Self.delay) "
+                        + "GROUP BY TUMBLE(ts, INTERVAL '10' SECOND)",
+                    on: store
+                )
+                host.nudge()
+                #expect(try await eventually { (try? records(of: "sums", in: store))?.count == 1 })
+                // Behind the watermark (59 s) once the window [0 s, 10 s) has been emitted: late.
+                _ = try await store.append(to: access, [AppendRecord(partitionKey: "k", data: lines[4])])
+                #expect(try await eventually { (try? records(of: "sums_errors", in: store))?.count == 3 })
+                let errors = try records(of: "sums_errors", in: store)
+                #expect(errors.filter { $0.contains(#""kind":"error""#) }.count == 2)
+                #expect(
+                    errors.contains { $0.contains("not valid JSON") && $0.contains(#""sequence_number":"4294967296""#) }
+                )
+                #expect(errors.contains { $0.contains("sum needs numbers") })
+                #expect(
+                    errors.contains {
+                        $0.contains(#""kind":"late""#) && $0.contains(#""shard":"shardId-000000000000""#)
+                    }
+                )
+                #expect(errors.allSatisfy { $0.hasPrefix(#"{"query":"sums","#) })
+                let described = try await describe("sums", on: store)
+                #expect(described["errors"] == "2")
+                #expect(described["late"] == "1")
+            }
+        }
+    }
+}
