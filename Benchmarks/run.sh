@@ -3,7 +3,8 @@
 # and streamq's storage benchmarks in the same run, and prints one table of figures and ratios.
 # BENCH_RECORDS sets the record count (default 1,000,000), BENCH_PUT_RECORDS the `streamq put` benchmarks'
 # (default BENCH_RECORDS), BENCH_SQL_RECORDS the SQL benchmarks' (default 2,000,000), BENCH_SHIP_LINES the
-# `streamq ship` benchmark's lines (default 1,000,000); results land in bench-output/.
+# `streamq ship` benchmark's lines (default 1,000,000), BENCH_PIPELINE_RECORDS the persistent-query benchmark's
+# (default 1,000,000); results land in bench-output/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records="${BENCH_RECORDS:-1000000}"
@@ -33,6 +34,9 @@ python3 Benchmarks/sql_bench.py .build/release/streamq "$out" "${BENCH_SQL_RECOR
 echo "Kinesis server benchmarks (PutRecords through wrk, Redis XADD and moto in the same run)..." >&2
 scripts/install-compat-deps.sh --bench
 python3 Benchmarks/server_bench.py .build/release/streamq "$out"
+
+echo "persistent queries: a three-stage pipeline and one query hosted by streamq serve..." >&2
+python3 Benchmarks/pipeline_bench.py .build/release/streamq "$out"
 
 echo "remote mode against embedded (put through streamq serve on loopback)..." >&2
 python3 Benchmarks/remote_bench.py .build/release/streamq "$out"
