@@ -13,7 +13,9 @@ struct OutputRouter {
     private let partitionColumns: [Int]
     /// Per "stream/shard", the producer sequence of the next append there.
     var nextSequence: [String: UInt64] = [:]
-    private var random = SystemRandomNumberGenerator()
+    /// The next key for rows without partition columns: consecutive numbers from a random start,
+    /// which MD5 spreads over the shards as evenly as random keys, without a system call per row.
+    private var nextKey = UInt64.random(in: 0...UInt64.max)
 
     /// - Parameter partitionColumns: the output columns whose values make a row's partition key;
     ///   empty for a random key.
@@ -28,18 +30,19 @@ struct OutputRouter {
     /// One stamped append per shard the rows go to, in the order the shards first appear.
     mutating func route(_ rows: [[SQLValue]]) throws -> [OutputCommit.PendingAppend] {
         guard !rows.isEmpty else { return [] }
-        var byShard: [ShardID: (keys: [String], records: [String])] = [:]
+        let keys = rows.map { partitionKey(of: $0) }
+        let hashes = HashKey.forPartitionKeys(keys)
+        var byShard: [ShardID: (keys: [String], records: [[UInt8]])] = [:]
         var order: [ShardID] = []
         var line: [UInt8] = []
-        for row in rows {
+        for (index, row) in rows.enumerated() {
             line.removeAll(keepingCapacity: true)
             RowText.appendJSONLine(columns: columns, row: row, to: &line)
             line.removeLast()  // the newline
-            let key = partitionKey(of: row)
-            let shard = try store.shard(for: HashKey.forPartitionKey(key), in: target)
+            let shard = try store.shard(for: hashes[index], in: target)
             if byShard[shard] == nil { order.append(shard) }
-            byShard[shard, default: ([], [])].keys.append(key)
-            byShard[shard, default: ([], [])].records.append(String(decoding: line, as: UTF8.self))
+            byShard[shard, default: ([], [])].keys.append(keys[index])
+            byShard[shard, default: ([], [])].records.append(line)
         }
         return try order.map { shard in
             try stamped(
@@ -56,7 +59,7 @@ struct OutputRouter {
         stream: String,
         shard: ShardID,
         keys: [String],
-        records: [String]
+        records: [[UInt8]]
     ) throws
         -> OutputCommit.PendingAppend
     {
@@ -74,10 +77,11 @@ struct OutputRouter {
     }
 
     /// A row's partition key: its partition columns' text joined by `|`, at most 256 characters; a
-    /// random key when there are none.
+    /// spreading key when there are none.
     private mutating func partitionKey(of row: [SQLValue]) -> String {
         guard !partitionColumns.isEmpty else {
-            return String(UInt64.random(in: 0...UInt64.max, using: &random), radix: 36)
+            defer { nextKey &+= 1 }
+            return String(nextKey, radix: 36)
         }
         var key = partitionColumns.map { RowText.text(row[$0]) }.joined(separator: "|")
         if key.isEmpty { key = "-" }
@@ -103,7 +107,7 @@ struct OutputRouter {
             for pending in appends {
                 group.addTask {
                     let records = zip(pending.keys, pending.records).map { key, data in
-                        AppendRecord(partitionKey: key, data: Array(data.utf8))
+                        AppendRecord(partitionKey: key, data: data)
                     }
                     do {
                         _ = try await store.append(

@@ -75,7 +75,7 @@ final class StreamOutput: FollowOutput, @unchecked Sendable {
                 to: &object
             )
             object.removeLast()
-            return String(decoding: object, as: UTF8.self)
+            return object
         }
         let stream = try StreamName(validating: definition.errorStream)
         let shard = try router.store.shard(for: HashKey.forPartitionKey(definition.name), in: stream)
