@@ -66,6 +66,30 @@ echo "== streamq deliver: the raw records as Parquet, partitioned by arrival hou
 $streamq deliver access --into "file://$results/raw_access/dt={dt}/hr={hr}" --format parquet --once
 
 echo
+echo "== queries that feed streams: a derived stream backfilled from history (bounded CREATE STREAM … AS)"
+$streamq query "CREATE STREAM slow_requests WITH (shards = 2) AS
+                SELECT ts, host, path, latency_ms FROM access WHERE latency_ms > 250"
+$streamq query "SELECT path, count(*) AS slow, round(avg(latency_ms), 1) AS mean_ms FROM slow_requests
+                GROUP BY path ORDER BY slow DESC LIMIT 3" --format table
+
+echo
+echo "== a persistent query, hosted by streamq run until it has caught up, then stopped (it commits first)"
+$streamq sql <<'SQL'
+CREATE STREAM errors_per_minute AS SELECT window_start, count(*) AS server_errors FROM access
+  WHERE status >= 500 GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE);
+SQL
+$streamq run > "$out/run.log" 2>&1 &
+runner=$!
+for _ in $(seq 1 300); do
+    if $streamq queries describe errors_per_minute | grep -q "^lag shardId-000000000003 *0 records"; then break; fi
+    sleep 0.2
+done
+kill -TERM "$runner"
+wait "$runner"
+$streamq queries describe errors_per_minute | grep -E "^(rows_in|rows_out|late|watermark|state_bytes) "
+$streamq query "SELECT window_start, server_errors FROM errors_per_minute ORDER BY server_errors DESC LIMIT 3" --format table
+
+echo
 echo "== the files, read back with DuckDB"
 python3 - "$results" <<'PY'
 import duckdb, os, sys
