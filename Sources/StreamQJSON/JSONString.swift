@@ -12,15 +12,18 @@ public enum JSONString {
         Array(text).withUnsafeBufferPointer { appendContiguous($0, to: &output) }
     }
 
-    /// Appends `bytes` quoted: runs without anything to escape (usually the whole text) are copied
-    /// in one go, and only quotes, backslashes and control characters are written one by one.
+    /// Appends `bytes` quoted: runs without anything to escape (usually the whole text) are found
+    /// eight bytes at a time and copied in one go, and only quotes, backslashes and control
+    /// characters are written one by one.
     @usableFromInline
     static func appendContiguous(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var runStart = 0
-        for index in 0..<bytes.count {
+        var index = 0
+        while true {
+            index = nextToEscape(in: bytes, from: index)
+            guard index < bytes.count else { break }
             let byte = bytes[index]
-            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             runStart = index + 1
             output.append(UInt8(ascii: "\\"))
@@ -36,9 +39,27 @@ public enum JSONString {
                 output.append(hexDigit(byte >> 4))
                 output.append(hexDigit(byte & 0xF))
             }
+            index += 1
         }
         output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         output.append(UInt8(ascii: "\""))
+    }
+
+    /// The first byte at or after `start` that must be escaped, or `bytes.count`.
+    private static func nextToEscape(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        var index = start
+        let raw = UnsafeRawBufferPointer(bytes)
+        while index + 8 <= bytes.count {
+            let mask = JSONBytes.bytesToEscape(raw.loadUnaligned(fromByteOffset: index, as: UInt64.self).littleEndian)
+            if mask != 0 { return index + mask.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return index }
+            index += 1
+        }
+        return index
     }
 
     private static func hexDigit(_ value: UInt8) -> UInt8 {

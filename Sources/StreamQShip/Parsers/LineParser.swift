@@ -77,6 +77,16 @@ public struct LineParser: Sendable {
         case .regex(let pattern): return try pattern.fields(of: line)
         }
     }
+
+    /// Whether the `nginx` or `apache` parser reads `line` as an access-log line (see
+    /// ``AccessLogScanner``) rather than an error-log line.
+    func isAccessLogLine(_ line: ArraySlice<UInt8>) -> Bool {
+        switch format {
+        case .nginx: !NginxErrorLogScanner.matches(line)
+        case .apache: line.first != UInt8(ascii: "[")
+        default: false
+        }
+    }
 }
 
 /// `--time-field NAME [--time-format FMT]`: the parsed field that holds the event time. The record
