@@ -13,36 +13,69 @@ public enum JSONString {
     }
 
     /// Appends `bytes` quoted: runs without anything to escape (usually the whole text) are found
-    /// eight bytes at a time and copied in one go, and only quotes, backslashes and control
-    /// characters are written one by one.
+    /// eight bytes at a time. Text without escapes is copied in one go; otherwise the runs and
+    /// escapes are gathered in a block on the stack and appended a block at a time.
     @usableFromInline
     static func appendContiguous(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        var runStart = 0
-        var index = 0
-        while true {
-            index = nextToEscape(in: bytes, from: index)
-            guard index < bytes.count else { break }
-            let byte = bytes[index]
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-            runStart = index + 1
-            output.append(UInt8(ascii: "\\"))
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): output.append(byte)
-            case 0x0A: output.append(UInt8(ascii: "n"))
-            case 0x0D: output.append(UInt8(ascii: "r"))
-            case 0x09: output.append(UInt8(ascii: "t"))
-            default:
-                output.append(UInt8(ascii: "u"))
-                output.append(UInt8(ascii: "0"))
-                output.append(UInt8(ascii: "0"))
-                output.append(hexDigit(byte >> 4))
-                output.append(hexDigit(byte & 0xF))
-            }
-            index += 1
+        let first = nextToEscape(in: bytes, from: 0)
+        guard first < bytes.count else {
+            output.append(contentsOf: bytes)
+            output.append(UInt8(ascii: "\""))
+            return
         }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
-        output.append(UInt8(ascii: "\""))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockBytes) { block in
+            var filled = 0
+            var runStart = 0
+            var index = first
+            while true {
+                let run = UnsafeBufferPointer(rebasing: bytes[runStart..<index])
+                if filled + run.count + maxEscapeBytes > block.count {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: block[..<filled]))
+                    filled = 0
+                }
+                if run.count + maxEscapeBytes > block.count {
+                    output.append(contentsOf: run)
+                } else if !run.isEmpty {
+                    UnsafeMutableRawPointer(block.baseAddress! + filled).copyMemory(
+                        from: run.baseAddress!,
+                        byteCount: run.count
+                    )
+                    filled += run.count
+                }
+                guard index < bytes.count else { break }
+                filled += writeEscape(of: bytes[index], to: block.baseAddress! + filled)
+                runStart = index + 1
+                index = nextToEscape(in: bytes, from: runStart)
+            }
+            block[filled] = UInt8(ascii: "\"")
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: block[...filled]))
+        }
+    }
+
+    /// Bytes of the block escapes are gathered in (on the stack).
+    private static let blockBytes = 1024
+    /// The longest escape, `\u001f`, and room for the closing quote.
+    private static let maxEscapeBytes = 7
+
+    /// Writes the escape of `byte` (a quote, a backslash or a control character) at `target`;
+    /// returns its length.
+    private static func writeEscape(of byte: UInt8, to target: UnsafeMutablePointer<UInt8>) -> Int {
+        target[0] = UInt8(ascii: "\\")
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): target[1] = byte
+        case 0x0A: target[1] = UInt8(ascii: "n")
+        case 0x0D: target[1] = UInt8(ascii: "r")
+        case 0x09: target[1] = UInt8(ascii: "t")
+        default:
+            target[1] = UInt8(ascii: "u")
+            target[2] = UInt8(ascii: "0")
+            target[3] = UInt8(ascii: "0")
+            target[4] = hexDigit(byte >> 4)
+            target[5] = hexDigit(byte & 0xF)
+            return 6
+        }
+        return 2
     }
 
     /// The first byte at or after `start` that must be escaped, or `bytes.count`.

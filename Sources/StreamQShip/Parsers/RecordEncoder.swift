@@ -137,19 +137,22 @@ struct RecordEncoder: Sendable {
         var parseError: String?
         var timeError: String?
         var hasMessage = false
-        do throws(LineParseError) {
-            if parser.eventTime == nil, parser.isAccessLogLine(message) {
-                // The common case of an access log, written as it is read: no array per field.
-                var writer = JSONMemberWriter(output: [])
-                swap(&writer.output, &output)
-                defer { swap(&writer.output, &output) }
-                try AccessLogScanner.scan(message, into: &writer)
-            } else {
-                (hasMessage, timeError) = try appendFields(of: message, to: &output)
+        // Without a parser or a time field there are no fields: the record is the line and its origin.
+        if parser.kind != .none || parser.eventTime != nil {
+            do throws(LineParseError) {
+                if parser.eventTime == nil, parser.isAccessLogLine(message) {
+                    // The common case of an access log, written as it is read: no array per field.
+                    var writer = JSONMemberWriter(output: [])
+                    swap(&writer.output, &output)
+                    defer { swap(&writer.output, &output) }
+                    try AccessLogScanner.scan(message, into: &writer)
+                } else {
+                    (hasMessage, timeError) = try appendFields(of: message, to: &output)
+                }
+            } catch {
+                output.removeSubrange((start + 1)...)
+                parseError = error.message
             }
-        } catch {
-            output.removeSubrange((start + 1)...)
-            parseError = error.message
         }
         if !hasMessage {
             output.append(contentsOf: Self.messageKey)
