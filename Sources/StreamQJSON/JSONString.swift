@@ -13,21 +13,16 @@ public enum JSONString {
     }
 
     /// Appends `bytes` quoted: runs without anything to escape (usually the whole text) are found
-    /// eight bytes at a time. Text without escapes is copied in one go; otherwise the runs and
-    /// escapes are gathered in a block on the stack and appended a block at a time.
+    /// eight bytes at a time, and the quotes, runs and escapes are gathered in a block on the stack
+    /// and appended a block at a time (a short text in one append); a run longer than a block is
+    /// appended on its own.
     @usableFromInline
     static func appendContiguous(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
-        output.append(UInt8(ascii: "\""))
-        let first = nextToEscape(in: bytes, from: 0)
-        guard first < bytes.count else {
-            output.append(contentsOf: bytes)
-            output.append(UInt8(ascii: "\""))
-            return
-        }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: blockBytes) { block in
-            var filled = 0
+            block[0] = UInt8(ascii: "\"")
+            var filled = 1
             var runStart = 0
-            var index = first
+            var index = nextToEscape(in: bytes, from: 0)
             while true {
                 let run = UnsafeBufferPointer(rebasing: bytes[runStart..<index])
                 if filled + run.count + maxEscapeBytes > block.count {
@@ -60,6 +55,7 @@ public enum JSONString {
 
     /// Writes the escape of `byte` (a quote, a backslash or a control character) at `target`;
     /// returns its length.
+    @inline(__always)
     private static func writeEscape(of byte: UInt8, to target: UnsafeMutablePointer<UInt8>) -> Int {
         target[0] = UInt8(ascii: "\\")
         switch byte {
