@@ -110,17 +110,18 @@ enum AccessLogScanner {
     private static func quoted(_ cursor: inout LineCursor) throws(LineParseError) -> ArraySlice<UInt8> {
         let start = cursor.index
         var hasEscape = false
-        let line = cursor.line
-        cursor.index = line.withUnsafeBytes { bytes in
-            var index = start - line.startIndex
+        // The slice is read in place: a copy of it would cost a retain per quoted field.
+        let end = cursor.line.withUnsafeBytes { bytes in
+            var index = start - cursor.line.startIndex
             while true {
                 index = nextQuoteOrBackslash(in: bytes, from: index)
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\\") else { break }
                 hasEscape = true
                 index += index + 1 < bytes.count ? 2 : 1
             }
-            return line.startIndex + min(index, bytes.count)
+            return min(index, bytes.count)
         }
+        cursor.index = cursor.line.startIndex + end
         guard cursor.peek == UInt8(ascii: "\"") else { throw cursor.error("unterminated quoted text") }
         let text = cursor.line[start..<cursor.index]
         cursor.index += 1
