@@ -127,12 +127,13 @@ public final class QueryHost: Sendable {
                 hosted[name] = Hosted(definition: definition, task: task)
             }
         }
-        for name in running.withLock({ Array($0.keys) }) {
-            // The heartbeat that tells other processes this host is alive.
-            guard let status = catalog.status(of: name), status.state == .running,
-                FollowQueryRunner.wallClock() - status.updatedAt >= 1000
+        for definition in definitions {
+            // The heartbeat that tells other processes this host still runs the query: also while a
+            // stopped one commits, until its run says `stopped` itself.
+            guard let status = catalog.status(of: definition.name), status.hostProcess == getpid(),
+                status.state != .stopped, FollowQueryRunner.wallClock() - status.updatedAt >= 1000
             else { continue }
-            writeStatus(name, state: .running, error: status.lastError, failures: status.failures)
+            writeStatus(definition.name, state: status.state, error: status.lastError, failures: status.failures)
         }
     }
 
