@@ -14,6 +14,8 @@ struct GetRecordsAnswerWriter {
     private(set) var recordCount = 0
     private(set) var dataBytes = 0
     private(set) var lastArrival: Int64?
+    /// Consecutive records' numbers are written by stepping the previous one's digits.
+    private var sequenceDigits = KinesisSequenceNumberDigits()
 
     init(encoding: AWSBodyEncoding) {
         self.encoding = encoding
@@ -42,7 +44,7 @@ struct GetRecordsAnswerWriter {
             body.append(contentsOf: #","PartitionKey":"#.utf8)
             AWSJSON.appendString(utf8: record.partitionKey, to: &body)
             body.append(contentsOf: #","SequenceNumber":""#.utf8)
-            KinesisSequenceNumber.append(
+            sequenceDigits.append(
                 record: record.sequence,
                 shard: shard.number,
                 createdSeconds: createdSeconds,
@@ -63,7 +65,7 @@ struct GetRecordsAnswerWriter {
             body.append(contentsOf: CBORRecordParts.sequenceNumber)
             let lengthIndex = body.count
             body.append(0)
-            KinesisSequenceNumber.append(
+            sequenceDigits.append(
                 record: record.sequence,
                 shard: shard.number,
                 createdSeconds: createdSeconds,
