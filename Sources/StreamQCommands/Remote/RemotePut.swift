@@ -4,21 +4,27 @@ import Synchronization
 
 /// `streamq put --endpoint URL`: stdin lines become records through PutRecords.
 ///
-/// Records are spread over lanes by the shard their partition key hashes to (eight lanes, split
+/// Records are spread over lanes by the shard their partition key hashes to (32 lanes, split
 /// evenly among the open shards, a key's lane fixed by its hash; with `--aggregate`, one per open
 /// shard), so a request goes to one shard (the server appends and syncs it as one run, not as four
-/// pieces); each lane sends requests of up to 500 records (and 5 MiB) one after another, and the
+/// pieces); each lane sends requests of up to 500 records (and 1 MiB) one after another, and the
 /// lanes run side by side, so a key's records are stored in input order while requests overlap.
-/// The lanes follow the shards as listed at the start: after a reshard a request may span shards,
-/// and order still holds. A request
-/// goes out when it is full or stdin goes quiet. `putRecordsReliably` re-drives only the entries
+/// A shard has several requests in flight, which `streamq serve` stores with one sync between
+/// them (its group commit): a sync costs milliseconds whatever its size, so a lane per shard would
+/// leave the cores waiting on it. The lanes follow the shards as listed at the start: after a
+/// reshard a request may span shards, and order still holds. A request
+/// goes out when it is full or stdin goes quiet. Without aggregation, records are routed 64 at a
+/// time (their keys hashed eight at a time) and written straight into their lane's next request
+/// body (``PutRecordsBody``: no array per record). `putRecordsReliably` re-drives only the entries
 /// the service failed and never sends an acknowledged one twice. Memory: at most two requests per
 /// lane.
 ///
 /// With `aggregate`, records of one shard are packed into KPL aggregates by ``KPLAggregator``, so
 /// many small records cost one Kinesis record; KCL and `streamq read` unpack them.
 struct RemotePut {
-    static let laneCount = 8
+    static let laneCount = 32
+    /// A lane's request is cut at this many bytes (of the 5 MiB a request may hold), bounding memory.
+    static let requestBytes = 1 << 20
     let client: KinesisClient
     let stream: String
     let fixedKey: String?
@@ -34,7 +40,7 @@ struct RemotePut {
         // [start of its hash range] of each open shard, sorted, to find a key's shard.
         let shardStarts = try await client.listShards(.name(stream), filter: .atLatest)
             .compactMap { HashKey($0.startingHashKey) }.sorted()
-        // Lanes per shard without aggregation (a shard beyond the eighth shares a lane).
+        // Lanes per shard without aggregation (a shard beyond the 32nd shares a lane).
         let lanesPerShard = max(1, Self.laneCount / max(1, shardStarts.count))
         var lanes = [Lane](
             repeating: Lane(),
@@ -42,6 +48,7 @@ struct RemotePut {
                 ? max(1, shardStarts.count) : min(Self.laneCount, max(1, shardStarts.count) * lanesPerShard)
         )
         let acknowledged = StoredCount()
+        var staged = StagedRecords()
         var lineNumber = 0
         var sent = 0
         var failure: (any Error)?
@@ -49,9 +56,25 @@ struct RemotePut {
         let stream = stream
         let progress = progress
 
-        /// Sends a lane's pending entries once its previous request is done.
+        /// Sends a lane's pending records once its previous request is done.
         func dispatch(_ index: Int) async throws {
             lanes[index].sealAggregate()
+            if !lanes[index].body.isEmpty {
+                let body = lanes[index].body
+                lanes[index].body = PutRecordsBody()
+                try await lanes[index].inFlight?.value
+                lanes[index].inFlight = Task {
+                    do {
+                        try await client.putRecordsReliably(stream: .name(stream), body: body)
+                        let total = acknowledged.add(body.count)
+                        if progress { StandardStreams.writeError("stored \(total)\n") }
+                    } catch let error as PutRecordsReliablyError {
+                        acknowledged.add(error.stored.count { $0 != nil })
+                        throw error
+                    }
+                }
+                return
+            }
             guard !lanes[index].pending.isEmpty else { return }
             let batch = lanes[index].pending
             let counts = lanes[index].pendingCounts
@@ -70,12 +93,28 @@ struct RemotePut {
                 }
             }
         }
+        /// Routes the staged records to their lanes' requests, their keys hashed eight at a time.
+        func routeStaged() async throws {
+            guard !staged.isEmpty else { return }
+            let hashes = HashKey.forPartitionKeys(staged.keys)
+            for (position, hash) in hashes.enumerated() {
+                let shard = shardStarts.lastIndex { $0 <= hash } ?? 0
+                let index = (shard * lanesPerShard + Int(hash % UInt128(lanesPerShard))) % lanes.count
+                let size = staged.size(of: position)
+                if lanes[index].body.count == 500 || lanes[index].body.size + size > Self.requestBytes {
+                    try await dispatch(index)
+                }
+                staged.withRecord(position) { key, data in lanes[index].body.append(data: data, partitionKey: key) }
+            }
+            staged.removeAll()
+        }
         func dispatchAll() async throws {
+            try await routeStaged()
             for index in lanes.indices { try await dispatch(index) }
         }
         /// Queues one entry standing for `count` records on lane `index`.
         func enqueue(_ entry: PutRecordsEntry, count: Int, lane index: Int) async throws {
-            if lanes[index].pending.count == 500 || lanes[index].pendingBytes + entry.size > 5 << 20 {
+            if lanes[index].pending.count == 500 || lanes[index].pendingBytes + entry.size > Self.requestBytes {
                 try await dispatch(index)
             }
             lanes[index].pending.append(entry)
@@ -89,14 +128,13 @@ struct RemotePut {
                     continue
                 }
                 sent += 1
-                let hash = HashKey.forPartitionKey(key)
-                let shard = shardStarts.lastIndex { $0 <= hash } ?? 0
                 guard aggregate else {
-                    let index = (shard * lanesPerShard + Int(hash % UInt128(lanesPerShard))) % lanes.count
-                    try await enqueue(PutRecordsEntry(data: Array(line), partitionKey: key), count: 1, lane: index)
+                    staged.add(key, line)
+                    if staged.count == StagedRecords.capacity { try await routeStaged() }
                     continue
                 }
-                let index = shard
+                let hash = HashKey.forPartitionKey(key)
+                let index = shardStarts.lastIndex { $0 <= hash } ?? 0
                 let record = UserRecord(partitionKey: key, data: Array(line))
                 if !lanes[index].aggregator.fits(record), let (entry, count) = lanes[index].aggregator.take() {
                     try await enqueue(entry, count: count, lane: index)
@@ -126,9 +164,11 @@ struct RemotePut {
         var total: Int { count.load(ordering: .relaxed) }
     }
 
-    /// One lane: the entries waiting for its next request (each standing for a count of records),
-    /// the aggregate being filled, and the request in flight.
+    /// One lane: the records waiting for its next request (with aggregation, entries each standing
+    /// for a count of records, and the aggregate being filled), and the request in flight.
     private struct Lane {
+        /// Without aggregation: the next request, written as records come.
+        var body = PutRecordsBody()
         var pending: [PutRecordsEntry] = []
         var pendingCounts: [Int] = []
         var pendingBytes = 0
@@ -142,5 +182,40 @@ struct RemotePut {
             pendingCounts.append(count)
             pendingBytes += entry.size
         }
+    }
+}
+
+/// Records read but not yet routed to a lane: their keys, and their data back to back (a line's
+/// bytes are copied here, as the reader's buffer moves on).
+private struct StagedRecords {
+    /// Records routed together, their keys hashed eight at a time.
+    static let capacity = 64
+    private(set) var keys: [String] = []
+    private var data: [UInt8] = []
+    private var ends: [Int] = []
+
+    var count: Int { keys.count }
+    var isEmpty: Bool { keys.isEmpty }
+
+    mutating func add(_ key: String, _ line: ArraySlice<UInt8>) {
+        keys.append(key)
+        data.append(contentsOf: line)
+        ends.append(data.count)
+    }
+
+    /// Record `position`'s data plus partition key bytes.
+    func size(of position: Int) -> Int {
+        ends[position] - (position == 0 ? 0 : ends[position - 1]) + keys[position].utf8.count
+    }
+
+    func withRecord(_ position: Int, _ body: (String, UnsafeRawBufferPointer) -> Void) {
+        let start = position == 0 ? 0 : ends[position - 1]
+        data.withUnsafeBytes { body(keys[position], UnsafeRawBufferPointer(rebasing: $0[start..<ends[position]])) }
+    }
+
+    mutating func removeAll() {
+        keys.removeAll(keepingCapacity: true)
+        data.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
     }
 }
