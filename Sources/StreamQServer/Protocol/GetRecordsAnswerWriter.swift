@@ -17,9 +17,11 @@ struct GetRecordsAnswerWriter {
     /// Consecutive records' numbers are written by stepping the previous one's digits.
     private var sequenceDigits = KinesisSequenceNumberDigits()
 
-    init(encoding: AWSBodyEncoding) {
+    /// - Parameter records: how many records the answer may hold; room for that many of a few
+    ///   hundred bytes is reserved at once, so a large answer is not copied as it grows.
+    init(encoding: AWSBodyEncoding, records: Int) {
         self.encoding = encoding
-        body.reserveCapacity(1 << 16)
+        body.reserveCapacity(min(max(records, 1) * 320, 12 << 20))
         switch encoding {
         case .json:
             body.append(contentsOf: #"{"Records":["#.utf8)
