@@ -13,9 +13,8 @@ import Synchronization
 /// them (its group commit): a sync costs milliseconds whatever its size, so a lane per shard would
 /// leave the cores waiting on it. The lanes follow the shards as listed at the start: after a
 /// reshard a request may span shards, and order still holds. A request
-/// goes out when it is full or stdin goes quiet. Without aggregation, records are routed 64 at a
-/// time (their keys hashed eight at a time) and written straight into their lane's next request
-/// body (``PutRecordsBody``: no array per record). `putRecordsReliably` re-drives only the entries
+/// goes out when it is full or stdin goes quiet. Without aggregation, records are written straight
+/// into their lane's next request body (``PutRecordsBody``: no array per record). `putRecordsReliably` re-drives only the entries
 /// the service failed and never sends an acknowledged one twice. Memory: at most two requests per
 /// lane.
 ///
@@ -48,7 +47,6 @@ struct RemotePut {
                 ? max(1, shardStarts.count) : min(Self.laneCount, max(1, shardStarts.count) * lanesPerShard)
         )
         let acknowledged = StoredCount()
-        var staged = StagedRecords()
         var lineNumber = 0
         var sent = 0
         var failure: (any Error)?
@@ -61,7 +59,7 @@ struct RemotePut {
             lanes[index].sealAggregate()
             if !lanes[index].body.isEmpty {
                 let body = lanes[index].body
-                lanes[index].body = PutRecordsBody()
+                lanes[index].body = PutRecordsBody(reservingLike: body)
                 try await lanes[index].inFlight?.value
                 lanes[index].inFlight = Task {
                     do {
@@ -93,23 +91,7 @@ struct RemotePut {
                 }
             }
         }
-        /// Routes the staged records to their lanes' requests, their keys hashed eight at a time.
-        func routeStaged() async throws {
-            guard !staged.isEmpty else { return }
-            let hashes = HashKey.forPartitionKeys(staged.keys)
-            for (position, hash) in hashes.enumerated() {
-                let shard = shardStarts.lastIndex { $0 <= hash } ?? 0
-                let index = (shard * lanesPerShard + Int(hash % UInt128(lanesPerShard))) % lanes.count
-                let size = staged.size(of: position)
-                if lanes[index].body.count == 500 || lanes[index].body.size + size > Self.requestBytes {
-                    try await dispatch(index)
-                }
-                staged.withRecord(position) { key, data in lanes[index].body.append(data: data, partitionKey: key) }
-            }
-            staged.removeAll()
-        }
         func dispatchAll() async throws {
-            try await routeStaged()
             for index in lanes.indices { try await dispatch(index) }
         }
         /// Queues one entry standing for `count` records on lane `index`.
@@ -128,13 +110,19 @@ struct RemotePut {
                     continue
                 }
                 sent += 1
+                let hash = HashKey.forPartitionKey(key)
+                let shard = shardStarts.lastIndex { $0 <= hash } ?? 0
                 guard aggregate else {
-                    staged.add(key, line)
-                    if staged.count == StagedRecords.capacity { try await routeStaged() }
+                    let index = (shard * lanesPerShard + Int(hash % UInt128(lanesPerShard))) % lanes.count
+                    if lanes[index].body.count == 500
+                        || lanes[index].body.size + line.count + key.utf8.count > Self.requestBytes
+                    {
+                        try await dispatch(index)
+                    }
+                    line.withUnsafeBytes { lanes[index].body.append(data: $0, partitionKey: key) }
                     continue
                 }
-                let hash = HashKey.forPartitionKey(key)
-                let index = shardStarts.lastIndex { $0 <= hash } ?? 0
+                let index = shard
                 let record = UserRecord(partitionKey: key, data: Array(line))
                 if !lanes[index].aggregator.fits(record), let (entry, count) = lanes[index].aggregator.take() {
                     try await enqueue(entry, count: count, lane: index)
@@ -182,40 +170,5 @@ struct RemotePut {
             pendingCounts.append(count)
             pendingBytes += entry.size
         }
-    }
-}
-
-/// Records read but not yet routed to a lane: their keys, and their data back to back (a line's
-/// bytes are copied here, as the reader's buffer moves on).
-private struct StagedRecords {
-    /// Records routed together, their keys hashed eight at a time.
-    static let capacity = 64
-    private(set) var keys: [String] = []
-    private var data: [UInt8] = []
-    private var ends: [Int] = []
-
-    var count: Int { keys.count }
-    var isEmpty: Bool { keys.isEmpty }
-
-    mutating func add(_ key: String, _ line: ArraySlice<UInt8>) {
-        keys.append(key)
-        data.append(contentsOf: line)
-        ends.append(data.count)
-    }
-
-    /// Record `position`'s data plus partition key bytes.
-    func size(of position: Int) -> Int {
-        ends[position] - (position == 0 ? 0 : ends[position - 1]) + keys[position].utf8.count
-    }
-
-    func withRecord(_ position: Int, _ body: (String, UnsafeRawBufferPointer) -> Void) {
-        let start = position == 0 ? 0 : ends[position - 1]
-        data.withUnsafeBytes { body(keys[position], UnsafeRawBufferPointer(rebasing: $0[start..<ends[position]])) }
-    }
-
-    mutating func removeAll() {
-        keys.removeAll(keepingCapacity: true)
-        data.removeAll(keepingCapacity: true)
-        ends.removeAll(keepingCapacity: true)
     }
 }

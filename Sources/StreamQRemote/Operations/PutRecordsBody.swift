@@ -15,27 +15,40 @@ public struct PutRecordsBody: Sendable {
 
     public init() {}
 
+    /// An empty body with room for as many records and bytes as `previous` holds (the next
+    /// request of a producer that sends requests of one size).
+    public init(reservingLike previous: PutRecordsBody) {
+        elements.reserveCapacity(previous.elements.count)
+        spans.reserveCapacity(previous.spans.count)
+    }
+
     public var count: Int { spans.count }
     public var isEmpty: Bool { spans.isEmpty }
 
-    /// A map of two and its `Data` key, then the head of a byte string follows.
-    private static let recordStart: [UInt8] = [0xA2] + text("Data")
-    private static let partitionKey = text("PartitionKey")
-
     /// Adds a record routed by its partition key.
     public mutating func append(data: UnsafeRawBufferPointer, partitionKey: String) {
-        elements.append(contentsOf: Self.recordStart)
+        // A map of two, the text `Data` (head 0x64), a byte string; the text `PartitionKey` (0x6C), a text.
+        elements.append(0xA2)
+        elements.append(0x64)
+        appendASCII("Data")
         AWSCBOR.appendHead(major: 2, UInt64(data.count), to: &elements)
         let dataStart = elements.count
         elements.append(contentsOf: data)
         let dataEnd = elements.count
-        elements.append(contentsOf: Self.partitionKey)
-        let keyBytes = partitionKey.utf8.count
+        elements.append(0x6C)
+        appendASCII("PartitionKey")
+        var key = partitionKey
+        let keyBytes = key.utf8.count
         AWSCBOR.appendHead(major: 3, UInt64(keyBytes), to: &elements)
         let keyStart = elements.count
-        elements.append(contentsOf: partitionKey.utf8)
+        key.withUTF8 { elements.append(contentsOf: $0) }
         spans.append((dataStart..<dataEnd, keyStart..<elements.count))
         size += data.count + keyBytes
+    }
+
+    /// Appends the bytes of a constant (no array to retain per record).
+    private mutating func appendASCII(_ text: StaticString) {
+        elements.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// The request body naming `stream`.
