@@ -6,8 +6,8 @@ public struct KinesisSequenceNumberDigits {
     private var digits: [UInt8] = []
     private var previous: (sequence: UInt64, shard: UInt32, createdSeconds: Int64)?
 
-    /// 2^80, one step of the position field, as decimal digit values.
-    private static let positionStep: [UInt8] = "1208925819614629174706176".utf8.map { $0 - 0x30 }
+    /// 2^80, one step of the position field, in decimal (a constant: no array to retain per call).
+    private static let positionStep: StaticString = "1208925819614629174706176"
 
     public init() {}
 
@@ -25,19 +25,19 @@ public struct KinesisSequenceNumberDigits {
             KinesisSequenceNumber.append(record: sequence, shard: shard, createdSeconds: createdSeconds, to: &digits)
         }
         previous = (sequence, shard, createdSeconds)
-        buffer.append(contentsOf: digits)
+        digits.withUnsafeBufferPointer { buffer.append(contentsOf: $0) }
     }
 
     /// Adds 2^80 to `digits`; false when the sum needs one more digit (`digits` is then to be
     /// written again from the number).
     private mutating func stepPosition() -> Bool {
-        let step = Self.positionStep
+        let step = UnsafeBufferPointer(start: Self.positionStep.utf8Start, count: Self.positionStep.utf8CodeUnitCount)
         guard digits.count >= step.count else { return false }
         return digits.withUnsafeMutableBufferPointer { digits in
             var carry: UInt8 = 0
             var index = digits.count - 1
             for stepIndex in step.indices.reversed() {
-                let sum = digits[index] &- 0x30 &+ step[stepIndex] &+ carry
+                let sum = digits[index] &- 0x30 &+ (step[stepIndex] &- 0x30) &+ carry
                 carry = sum >= 10 ? 1 : 0
                 digits[index] = (sum >= 10 ? sum - 10 : sum) &+ 0x30
                 index -= 1
