@@ -68,6 +68,12 @@ public struct CBORTokenScanner {
         return UTF8Text.string(span)
     }
 
+    /// The bytes of a definite-length text string when they are well-formed UTF-8.
+    public mutating func utf8TextSpan() -> UnsafeRawBufferPointer? {
+        guard let span = textSpan(), UTF8Text.isValid(span) else { return nil }
+        return span
+    }
+
     /// A definite-length text string of ASCII characters from space to `~`; nil for any other.
     public mutating func asciiString() -> String? {
         guard let span = textSpan(), span.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }

@@ -45,7 +45,14 @@ struct Query: AsyncParsableCommand {
     @Option(help: "Only records that arrived before this time (ISO-8601 or epoch ms).") var until: String?
     @Option(help: "Append rows the query could not use (errors, late rows) to this JSON-lines file.") var errors:
         String?
-    @Option(help: "Shards scanned at once (default: the number of CPUs).") var parallel: Int?
+    @Option(help: "Shards scanned at once (default: the number of CPUs; twice that with --endpoint).")
+    var parallel: Int?
+
+    /// Shards scanned at once without `--parallel`: the CPUs, or twice them through an endpoint,
+    /// where a worker spends part of its time waiting for GetRecords answers.
+    private var defaultParallelism: Int {
+        ProcessInfo.processInfo.activeProcessorCount * (store.remoteEndpoint == nil ? 1 : 2)
+    }
 
     func run() async throws {
         if Parser.isManagementStatement(sql) { return try await runStatement() }
@@ -118,7 +125,7 @@ struct Query: AsyncParsableCommand {
                     stream: stream,
                     from: from,
                     until: until,
-                    parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount
+                    parallelism: parallel ?? defaultParallelism
                 )
                 return try await runner.run(emit: { writer.write($0) }, reportErrors: { reporter.report($0) })
                     .statistics
@@ -264,7 +271,7 @@ extension Query {
                 stream: stream,
                 from: from,
                 until: until,
-                parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount
+                parallelism: parallel ?? defaultParallelism
             )
             return try await runner.run(
                 emit: { rows in

@@ -82,3 +82,27 @@ import Testing
         }
     }
 }
+
+extension KinesisSequenceNumberTests {
+    /// Stepping the previous number's digits writes what the divisions write: across runs of
+    /// consecutive records (carries through many digits included), other shards and streams, gaps.
+    @Test func consecutiveNumbersWrittenByStepsAreTheNumbers() async {
+        await propertyCheck(input: Gen.uint64(), Gen.uint32(), Gen.int64(in: 0...0xF_FFFF_FFFF)) {
+            start,
+            shard,
+            created in
+            var digits = KinesisSequenceNumberDigits()
+            var stepped: [UInt8] = []
+            var direct: [UInt8] = []
+            let first = min(start, UInt64.max - 40)
+            var records: [(UInt64, UInt32, Int64)] = (0..<20).map { (first + $0, shard, created) }
+            records += [(first + 30, shard, created), (first + 31, shard &+ 1, created), (first + 32, shard &+ 1, 7)]
+            records += (0..<6).map { (UInt64.max - 6 + $0, shard, created) }
+            for (sequence, shard, created) in records {
+                digits.append(record: sequence, shard: shard, createdSeconds: created, to: &stepped)
+                KinesisSequenceNumber.append(record: sequence, shard: shard, createdSeconds: created, to: &direct)
+            }
+            #expect(stepped == direct)
+        }
+    }
+}

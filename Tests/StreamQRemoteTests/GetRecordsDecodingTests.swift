@@ -1,4 +1,5 @@
 import StreamQAWS
+import StreamQStorage
 import Testing
 
 @testable import StreamQRemote
@@ -83,5 +84,67 @@ import Testing
             #expect(GetRecordsOutput(fastDecoding: AWSCBOR.encode(unusual), encoding: .cbor) == nil, "\(unusual)")
         }
         #expect(GetRecordsOutput(fastDecoding: bytes + [0], encoding: .cbor) == nil)
+    }
+}
+
+@Suite struct LentRecordsTests {
+    static func answer(_ records: [(sequence: String, key: String, data: [UInt8])]) -> [UInt8] {
+        AWSCBOR.encode(
+            .map([
+                "Records": .list(
+                    records.enumerated().map { index, record in
+                        .map([
+                            "ApproximateArrivalTimestamp": .timestamp(milliseconds: 1_000 + Int64(index)),
+                            "Data": .blob(record.data), "EncryptionType": .string(index == 1 ? "KMS" : "NONE"),
+                            "PartitionKey": .string(record.key), "SequenceNumber": .string(record.sequence),
+                        ])
+                    }
+                ),
+                "MillisBehindLatest": .integer(5), "NextShardIterator": .string("next"),
+            ])
+        )
+    }
+
+    /// The records lent from an answer are the stored records the answer reads as, and a read's
+    /// limits split them as they split stored records.
+    @Test func lendWhatTheStoredRecordsPathReads() throws {
+        let records = (0..<5).map { index in
+            (sequence: "\(10 + index)", key: index == 2 ? "é" : "k\(index)", data: (0..<30).map { UInt8(index + $0) })
+        }
+        let bytes = Self.answer(records)
+        let shard = ShardID(3)
+        let read = try #require(LentRecords.scan(cborAnswer: bytes))
+        let stored = try #require(KinesisBackend.storedRecords(cborAnswer: bytes, shard: shard)).records
+        #expect(read.records.stored(shard: shard) == stored)
+        #expect(read.nextShardIterator == "next")
+        #expect(read.behind == 5)
+        var viewed: [StoredRecord] = []
+        read.records.lend { view in
+            viewed.append(
+                StoredRecord(
+                    sequenceNumber: SequenceNumber(sequence: view.sequence, shard: shard),
+                    arrivalMilliseconds: view.arrivalMilliseconds,
+                    partitionKey: String(decoding: view.partitionKey, as: UTF8.self),
+                    explicitHashKey: view.explicitHashKey,
+                    data: Array(view.data),
+                    isEncrypted: view.isEncrypted
+                )
+            )
+        }
+        #expect(viewed == stored)
+        for (maxRecords, maxBytes) in [(2, 1 << 20), (10, 64), (10, 1), (10, 1 << 20)] {
+            var rest = read.records
+            let taken = rest.removePrefix(maxRecords: maxRecords, maxBytes: maxBytes)
+            let expected = stored.wholeAggregatesPrefix(maxRecords: maxRecords, maxBytes: maxBytes)
+            #expect(taken.stored(shard: shard) == Array(stored[..<expected]))
+            #expect(rest.stored(shard: shard) == Array(stored[expected...]))
+        }
+    }
+
+    /// An answer with a record that may be a KPL aggregate is left to the path that unpacks them.
+    @Test func leaveAggregatesToTheStoredRecordsPath() {
+        let aggregate = KPLAggregate.magic + Array(repeating: 0, count: 20)
+        #expect(LentRecords.scan(cborAnswer: Self.answer([("10", "k", [1]), ("11", "k", aggregate)])) == nil)
+        #expect(LentRecords.scan(cborAnswer: Self.answer([("10", "k", [1]), ("x", "k", [2])])) == nil)
     }
 }

@@ -109,3 +109,50 @@ extension PutRecordsBodyTests {
         }
     }
 }
+
+@Suite struct DirectlyWrittenPutRecordsBodyTests {
+    static let entries = [
+        PutRecordsEntry(data: [0, 1, 255], partitionKey: "k\"1\\"),
+        PutRecordsEntry(data: [], partitionKey: "é"),
+        PutRecordsEntry(data: Array(repeating: 7, count: 300), partitionKey: String(repeating: "p", count: 256)),
+    ]
+
+    static func body(_ entries: [PutRecordsEntry]) -> PutRecordsBody {
+        var body = PutRecordsBody()
+        for entry in entries {
+            entry.data.withUnsafeBytes { body.append(data: $0, partitionKey: entry.partitionKey) }
+        }
+        return body
+    }
+
+    /// Records written one by one make the bytes the entries' CBOR body is, and give the entries back.
+    @Test func isTheCBORBodyOfItsEntries() {
+        let body = Self.body(Self.entries)
+        for stream in [KinesisStreamReference.name("s"), .arn("arn:aws:kinesis:us-east-1:000000000000:stream/s")] {
+            #expect(body.cbor(stream) == PutRecordsEntry.requestBody(stream, Self.entries, encoding: .cbor))
+        }
+        #expect(body.entries == Self.entries)
+        #expect(body.count == 3)
+        #expect(body.size == Self.entries.reduce(0) { $0 + $1.size })
+    }
+
+    /// An answer storing every record is recognised without its strings; one with a failure, a
+    /// different count, or another shape is left to the full decoder.
+    @Test func recognisesAnAnswerThatStoredEverything() {
+        let stored: AWSValue = .map(["SequenceNumber": .string("4968"), "ShardId": .string("shardId-000000000001")])
+        let failed: AWSValue = .map(["ErrorCode": .string("InternalFailure"), "ErrorMessage": .string("x")])
+        func answer(_ records: [AWSValue], failed count: Int64) -> [UInt8] {
+            AWSCBOR.encode(
+                .map([
+                    "FailedRecordCount": .integer(count), "Records": .list(records), "EncryptionType": .string("NONE"),
+                ])
+            )
+        }
+        #expect(PutRecordsBody.allStored(cborAnswer: answer([stored, stored], failed: 0), count: 2))
+        #expect(!PutRecordsBody.allStored(cborAnswer: answer([stored, stored], failed: 0), count: 3))
+        #expect(!PutRecordsBody.allStored(cborAnswer: answer([stored, failed], failed: 1), count: 2))
+        #expect(!PutRecordsBody.allStored(cborAnswer: answer([stored, stored], failed: 1), count: 2))
+        #expect(!PutRecordsBody.allStored(cborAnswer: AWSCBOR.encode(.map(["Records": .list([stored])])), count: 1))
+        #expect(!PutRecordsBody.allStored(cborAnswer: [], count: 0))
+    }
+}

@@ -4,21 +4,26 @@ import Synchronization
 
 /// `streamq put --endpoint URL`: stdin lines become records through PutRecords.
 ///
-/// Records are spread over lanes by the shard their partition key hashes to (eight lanes, split
+/// Records are spread over lanes by the shard their partition key hashes to (32 lanes, split
 /// evenly among the open shards, a key's lane fixed by its hash; with `--aggregate`, one per open
 /// shard), so a request goes to one shard (the server appends and syncs it as one run, not as four
-/// pieces); each lane sends requests of up to 500 records (and 5 MiB) one after another, and the
+/// pieces); each lane sends requests of up to 500 records (and 1 MiB) one after another, and the
 /// lanes run side by side, so a key's records are stored in input order while requests overlap.
-/// The lanes follow the shards as listed at the start: after a reshard a request may span shards,
-/// and order still holds. A request
-/// goes out when it is full or stdin goes quiet. `putRecordsReliably` re-drives only the entries
+/// A shard has several requests in flight, which `streamq serve` stores with one sync between
+/// them (its group commit): a sync costs milliseconds whatever its size, so a lane per shard would
+/// leave the cores waiting on it. The lanes follow the shards as listed at the start: after a
+/// reshard a request may span shards, and order still holds. A request
+/// goes out when it is full or stdin goes quiet. Without aggregation, records are written straight
+/// into their lane's next request body (``PutRecordsBody``: no array per record). `putRecordsReliably` re-drives only the entries
 /// the service failed and never sends an acknowledged one twice. Memory: at most two requests per
 /// lane.
 ///
 /// With `aggregate`, records of one shard are packed into KPL aggregates by ``KPLAggregator``, so
 /// many small records cost one Kinesis record; KCL and `streamq read` unpack them.
 struct RemotePut {
-    static let laneCount = 8
+    static let laneCount = 32
+    /// A lane's request is cut at this many bytes (of the 5 MiB a request may hold), bounding memory.
+    static let requestBytes = 1 << 20
     let client: KinesisClient
     let stream: String
     let fixedKey: String?
@@ -34,7 +39,7 @@ struct RemotePut {
         // [start of its hash range] of each open shard, sorted, to find a key's shard.
         let shardStarts = try await client.listShards(.name(stream), filter: .atLatest)
             .compactMap { HashKey($0.startingHashKey) }.sorted()
-        // Lanes per shard without aggregation (a shard beyond the eighth shares a lane).
+        // Lanes per shard without aggregation (a shard beyond the 32nd shares a lane).
         let lanesPerShard = max(1, Self.laneCount / max(1, shardStarts.count))
         var lanes = [Lane](
             repeating: Lane(),
@@ -49,9 +54,25 @@ struct RemotePut {
         let stream = stream
         let progress = progress
 
-        /// Sends a lane's pending entries once its previous request is done.
+        /// Sends a lane's pending records once its previous request is done.
         func dispatch(_ index: Int) async throws {
             lanes[index].sealAggregate()
+            if !lanes[index].body.isEmpty {
+                let body = lanes[index].body
+                lanes[index].body = PutRecordsBody(reservingLike: body)
+                try await lanes[index].inFlight?.value
+                lanes[index].inFlight = Task {
+                    do {
+                        try await client.putRecordsReliably(stream: .name(stream), body: body)
+                        let total = acknowledged.add(body.count)
+                        if progress { StandardStreams.writeError("stored \(total)\n") }
+                    } catch let error as PutRecordsReliablyError {
+                        acknowledged.add(error.stored.count { $0 != nil })
+                        throw error
+                    }
+                }
+                return
+            }
             guard !lanes[index].pending.isEmpty else { return }
             let batch = lanes[index].pending
             let counts = lanes[index].pendingCounts
@@ -75,7 +96,7 @@ struct RemotePut {
         }
         /// Queues one entry standing for `count` records on lane `index`.
         func enqueue(_ entry: PutRecordsEntry, count: Int, lane index: Int) async throws {
-            if lanes[index].pending.count == 500 || lanes[index].pendingBytes + entry.size > 5 << 20 {
+            if lanes[index].pending.count == 500 || lanes[index].pendingBytes + entry.size > Self.requestBytes {
                 try await dispatch(index)
             }
             lanes[index].pending.append(entry)
@@ -93,7 +114,12 @@ struct RemotePut {
                 let shard = shardStarts.lastIndex { $0 <= hash } ?? 0
                 guard aggregate else {
                     let index = (shard * lanesPerShard + Int(hash % UInt128(lanesPerShard))) % lanes.count
-                    try await enqueue(PutRecordsEntry(data: Array(line), partitionKey: key), count: 1, lane: index)
+                    if lanes[index].body.count == 500
+                        || lanes[index].body.size + line.count + key.utf8.count > Self.requestBytes
+                    {
+                        try await dispatch(index)
+                    }
+                    line.withUnsafeBytes { lanes[index].body.append(data: $0, partitionKey: key) }
                     continue
                 }
                 let index = shard
@@ -126,9 +152,11 @@ struct RemotePut {
         var total: Int { count.load(ordering: .relaxed) }
     }
 
-    /// One lane: the entries waiting for its next request (each standing for a count of records),
-    /// the aggregate being filled, and the request in flight.
+    /// One lane: the records waiting for its next request (with aggregation, entries each standing
+    /// for a count of records, and the aggregate being filled), and the request in flight.
     private struct Lane {
+        /// Without aggregation: the next request, written as records come.
+        var body = PutRecordsBody()
         var pending: [PutRecordsEntry] = []
         var pendingCounts: [Int] = []
         var pendingBytes = 0

@@ -3,29 +3,41 @@ import StreamQStorage
 
 extension KinesisBackend {
     /// One GetRecords from `iterator`, its records as `shard`'s stored records (positions mapped,
-    /// KPL aggregates unpacked). A CBOR answer of the common shape is read straight into them,
-    /// without a ``KinesisRecord`` and its sequence-number string per record; any other answer
-    /// through ``GetRecordsOutput``. The output returned carries the answer's other members.
+    /// KPL aggregates unpacked). A CBOR answer of the common shape without aggregates comes back
+    /// as ``LentRecords`` (no record or array per record); one with aggregates is read straight
+    /// into stored records, without a ``KinesisRecord`` and its sequence-number string per record;
+    /// any other answer through ``GetRecordsOutput``. The output returned carries the answer's
+    /// other members.
     func getStoredRecords(
         iterator: String,
         limit: Int,
         shard: ShardID
-    ) async throws -> (output: GetRecordsOutput, records: [StoredRecord]) {
+    ) async throws -> (output: GetRecordsOutput, records: [StoredRecord], lent: LentRecords?) {
         enum Answer {
+            case lent(LentRecords, GetRecordsOutput)
             case stored([StoredRecord], GetRecordsOutput)
             case general(GetRecordsOutput)
         }
         let answer = try await client.getRecords(iterator: iterator, limit: limit, streamARN: nil) {
             payload,
             encoding throws(KinesisClientError.Reason) -> Answer in
+            if encoding == .cbor, let read = LentRecords.scan(cborAnswer: payload) {
+                let output = GetRecordsOutput(
+                    records: [],
+                    nextShardIterator: read.nextShardIterator,
+                    millisBehindLatest: read.behind
+                )
+                return .lent(read.records, output)
+            }
             if encoding == .cbor, let read = Self.storedRecords(cborAnswer: payload, shard: shard) {
                 return .stored(read.records, read.output)
             }
             return .general(try GetRecordsOutput.decode(payload, encoding))
         }
         switch answer {
-        case .stored(let records, let output): return (output, records)
-        case .general(let output): return (output, try Self.storedRecords(output.records, shard: shard))
+        case .lent(let records, let output): return (output, [], records)
+        case .stored(let records, let output): return (output, records, nil)
+        case .general(let output): return (output, try Self.storedRecords(output.records, shard: shard), nil)
         }
     }
 

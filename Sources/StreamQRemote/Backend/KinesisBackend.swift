@@ -283,8 +283,8 @@ public final class KinesisBackend: StreamBackend, Sendable {
             entry = try await refill(open, entry, limit: 10_000)
         } while !entry.canAnswer && entry.millisBehindLatest > 0
         let sequence: UInt64
-        if let first = entry.pending.first {
-            sequence = first.sequenceNumber.sequence
+        if let first = entry.pending.first?.sequenceNumber.sequence ?? entry.lent?.firstSequence {
+            sequence = first
         } else if entry.iterator == nil, let end = try await remoteShard(name, shard.id).endPosition {
             sequence = end < .max ? end + 1 : end
         } else {
@@ -301,7 +301,7 @@ public final class KinesisBackend: StreamBackend, Sendable {
         let fetched = try await fetch(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
         readAhead(fetched)
         return ReadResult(
-            records: fetched.records,
+            records: fetched.lent?.stored(shard: cursor.shard) ?? fetched.records,
             next: fetched.next,
             childShards: fetched.childShards,
             trimmedTo: nil,
@@ -317,6 +317,7 @@ public final class KinesisBackend: StreamBackend, Sendable {
     ) async throws -> ScanResult {
         let fetched = try await fetch(cursor, maxRecords: maxRecords, maxBytes: maxBytes)
         readAhead(fetched)
+        try fetched.lent?.lend(body)
         for record in fetched.records {
             var key = record.partitionKey
             try key.withUTF8 { keyBytes in
@@ -335,7 +336,7 @@ public final class KinesisBackend: StreamBackend, Sendable {
             }
         }
         return ScanResult(
-            recordCount: fetched.records.count,
+            recordCount: fetched.recordCount,
             next: fetched.next,
             childShards: fetched.childShards,
             trimmedTo: nil
@@ -369,9 +370,13 @@ public final class KinesisBackend: StreamBackend, Sendable {
 
     struct Fetched {
         var records: [StoredRecord]
+        /// Instead of `records`, the records as their answer lends them.
+        var lent: LentRecords? = nil
         var next: ShardCursor?
         var childShards: [ShardID]
         var millisBehindLatest: Int64
+
+        var recordCount: Int { records.count + (lent?.count ?? 0) }
     }
 
     /// Records from `cursor`: from what is kept for it, else from the service until records come,
@@ -404,10 +409,10 @@ public final class KinesisBackend: StreamBackend, Sendable {
     /// Sends the GetRecords that continues `fetched` now, when the shard is behind its tip and
     /// nothing is kept for the next cursor yet.
     private func readAhead(_ fetched: Fetched) {
-        guard let next = fetched.next, fetched.millisBehindLatest > 0 || fetched.records.count >= 10_000 else { return }
+        guard let next = fetched.next, fetched.millisBehindLatest > 0 || fetched.recordCount >= 10_000 else { return }
         guard
             let entry = iterators.withLock({ cache -> ShardIteratorCache.Entry? in
-                guard let kept = cache.peek(next), kept.pending.isEmpty, kept.iterator != nil else { return nil }
+                guard let kept = cache.peek(next), !kept.hasRecords, kept.iterator != nil else { return nil }
                 return cache.take(next)
             })
         else { return }
@@ -422,6 +427,29 @@ public final class KinesisBackend: StreamBackend, Sendable {
         maxRecords: Int,
         maxBytes: Int
     ) -> Fetched {
+        if entry.pending.isEmpty, var lent = entry.lent, !lent.isEmpty {
+            let taken = lent.removePrefix(maxRecords: maxRecords, maxBytes: maxBytes)
+            let next = ShardCursor(stream: cursor.stream, shard: cursor.shard, sequence: taken.lastSequence! + 1)
+            if lent.isEmpty && entry.iterator == nil {
+                return Fetched(
+                    records: [],
+                    lent: taken,
+                    next: nil,
+                    childShards: entry.childShards,
+                    millisBehindLatest: 0
+                )
+            }
+            var rest = entry
+            rest.lent = lent
+            iterators.withLock { $0.put(rest, at: next) }
+            return Fetched(
+                records: [],
+                lent: taken,
+                next: next,
+                childShards: [],
+                millisBehindLatest: entry.millisBehindLatest
+            )
+        }
         let pending = entry.pending
         let taken = pending.wholeAggregatesPrefix(maxRecords: maxRecords, maxBytes: maxBytes)
         let records = Array(pending[..<taken])
@@ -461,8 +489,12 @@ public final class KinesisBackend: StreamBackend, Sendable {
                 lastGetRecords.withLock {
                     $0[ShardKey(stream: cursor.stream, shard: cursor.shard)] = .now
                 }
-                let (output, records) = try await getStoredRecords(iterator: current, limit: limit, shard: cursor.shard)
-                return try await entryFrom(output, records, at: cursor, keeping: entry?.pending ?? [])
+                let (output, records, lent) = try await getStoredRecords(
+                    iterator: current,
+                    limit: limit,
+                    shard: cursor.shard
+                )
+                return try await entryFrom(output, records, lent, at: cursor, keeping: entry?.pending ?? [])
             } catch let error as KinesisClientError where replacements < 3 && Self.isStaleIterator(error) {
                 logger.debug(
                     "replacing a shard iterator",
@@ -474,20 +506,24 @@ public final class KinesisBackend: StreamBackend, Sendable {
         }
     }
 
-    /// The entry for `cursor` after an answer whose records (as stored records) are `records`.
+    /// The entry for `cursor` after an answer whose records (as stored records) are `records`, or
+    /// are lent by `lent`.
     private func entryFrom(
         _ output: GetRecordsOutput,
         _ records: [StoredRecord],
+        _ lent: LentRecords?,
         at cursor: ShardCursor,
         keeping pending: [StoredRecord]
     ) async throws -> ShardIteratorCache.Entry {
+        let records = pending.isEmpty ? records : pending + records + (lent?.stored(shard: cursor.shard) ?? [])
         var entry = ShardIteratorCache.Entry(
-            pending: pending.isEmpty ? records : pending + records,
+            pending: records,
+            lent: pending.isEmpty ? lent : nil,
             iterator: output.nextShardIterator,
             childShards: try output.childShards.map { try Self.shardID($0.shardID) },
             millisBehindLatest: output.millisBehindLatest ?? 0
         )
-        if entry.iterator != nil && entry.pending.isEmpty && entry.millisBehindLatest == 0 {
+        if entry.iterator != nil && !entry.hasRecords && entry.millisBehindLatest == 0 {
             // moto never ends a closed shard (NextShardIterator is never null, no ChildShards): a
             // shard listed closed whose numbers are moto's counters ends once caught up.
             let shard = try await remoteShard(cursor.stream, cursor.shard)

@@ -7,6 +7,8 @@ struct ShardIteratorCache: Sendable {
     struct Entry: Sendable {
         /// Records fetched (de-aggregated) and not yet returned; the first is at or after the cursor.
         var pending: [StoredRecord]
+        /// Instead of `pending`, records not yet returned as their answer lends them.
+        var lent: LentRecords? = nil
         /// Continues after `pending`; nil when the shard ends after them.
         var iterator: String?
         /// The shards continuing this one, once `iterator` is nil.
@@ -14,7 +16,9 @@ struct ShardIteratorCache: Sendable {
         var millisBehindLatest: Int64
 
         /// Whether a read at the cursor can answer from the entry alone.
-        var canAnswer: Bool { !pending.isEmpty || iterator == nil }
+        var canAnswer: Bool { hasRecords || iterator == nil }
+
+        var hasRecords: Bool { !pending.isEmpty || !(lent?.isEmpty ?? true) }
     }
 
     private var entries: [ShardCursor: (entry: Entry, stored: UInt64)] = [:]

@@ -58,8 +58,11 @@ enum CBORRecordsScanner {
         var sequenceNumber: UnsafeRawBufferPointer
         var arrivalMilliseconds: Int64?
         var data: UnsafeRawBufferPointer
-        var partitionKey: String
+        /// Well-formed UTF-8.
+        var partitionKeyBytes: UnsafeRawBufferPointer
         var encryptionType: String?
+
+        var partitionKey: String { String(decoding: partitionKeyBytes, as: UTF8.self) }
     }
 
     /// Calls `record` for each record in order (it returns false to give up) and returns the
@@ -105,7 +108,7 @@ enum CBORRecordsScanner {
         var sequenceNumber: UnsafeRawBufferPointer?
         var arrival: Int64?
         var data: UnsafeRawBufferPointer?
-        var partitionKey: String?
+        var partitionKey: UnsafeRawBufferPointer?
         var encryption: String?
         while tokens.next(in: &members) {
             guard let key = tokens.textSpan() else { return nil }
@@ -118,7 +121,7 @@ enum CBORRecordsScanner {
             } else if CBORTokenScanner.span(key, equals: "Data") {
                 data = tokens.byteSpan()
             } else if CBORTokenScanner.span(key, equals: "PartitionKey") {
-                partitionKey = tokens.textString()
+                partitionKey = tokens.utf8TextSpan()
             } else if CBORTokenScanner.span(key, equals: "EncryptionType") {
                 encryption = tokens.asciiString()
             } else {
@@ -130,7 +133,7 @@ enum CBORRecordsScanner {
             sequenceNumber: sequenceNumber,
             arrivalMilliseconds: arrival,
             data: data,
-            partitionKey: partitionKey,
+            partitionKeyBytes: partitionKey,
             encryptionType: encryption
         )
     }

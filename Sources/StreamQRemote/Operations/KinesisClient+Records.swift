@@ -18,25 +18,34 @@ extension KinesisClient {
             streamARN: stream.arn,
             headers: idempotent?.headers ?? []
         ) { payload, answer throws(KinesisClientError.Reason) in
-            // The common answer is read directly; anything else through the general decoder.
-            if let result = PutRecordsResult(fastDecoding: payload, encoding: answer),
-                result.entries.count == records.count
-            {
-                return result
-            }
-            let response: AWSValue
-            do {
-                response = try answer.decode(payload)
-            } catch {
-                throw .invalidResponse("body is not \(answer == .json ? "JSON" : "CBOR") (\(error))")
-            }
-            do {
-                return try PutRecordsResult(ResponseReader("PutRecords", response), expectedCount: records.count)
-            } catch let error as KinesisClientError {
-                throw error.reason
-            } catch {
-                throw .invalidResponse("\(error)")
-            }
+            try Self.putRecordsResult(payload, answer, expectedCount: records.count)
+        }
+    }
+
+    /// A 200 answer to PutRecords of `expectedCount` entries: the common answer read directly,
+    /// anything else through the general decoder.
+    static func putRecordsResult(
+        _ payload: [UInt8],
+        _ answer: AWSBodyEncoding,
+        expectedCount: Int
+    ) throws(KinesisClientError.Reason) -> PutRecordsResult {
+        if let result = PutRecordsResult(fastDecoding: payload, encoding: answer),
+            result.entries.count == expectedCount
+        {
+            return result
+        }
+        let response: AWSValue
+        do {
+            response = try answer.decode(payload)
+        } catch {
+            throw .invalidResponse("body is not \(answer == .json ? "JSON" : "CBOR") (\(error))")
+        }
+        do {
+            return try PutRecordsResult(ResponseReader("PutRecords", response), expectedCount: expectedCount)
+        } catch let error as KinesisClientError {
+            throw error.reason
+        } catch {
+            throw .invalidResponse("\(error)")
         }
     }
 

@@ -60,9 +60,11 @@ extension KinesisClient {
                     heldBack: &retry
                 )
                 guard !batch.isEmpty else { continue }
+                // A batch of every record (the common case) holds them in order: sent as given.
+                let entries = batch.count == records.count ? records : batch.map { records[$0] }
                 let result: PutRecordsResult
                 do {
-                    result = try await putRecords(stream, records: batch.map { records[$0] }, idempotent: idempotent)
+                    result = try await putRecords(stream, records: entries, idempotent: idempotent)
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {

@@ -283,7 +283,7 @@ extension KinesisService {
             throw throughputExceeded(cursor.shard, cursor.stream)
         }
         let createdSeconds = try describe(cursor.stream).createdAtMilliseconds / 1000
-        var writer = GetRecordsAnswerWriter(encoding: encoding)
+        var writer = GetRecordsAnswerWriter(encoding: encoding, records: Int(limit ?? 10000))
         let result: ScanResult
         do {
             result = try store.scan(cursor, maxRecords: Int(limit ?? 10000), maxBytes: 10 << 20) { record in

@@ -14,10 +14,14 @@ struct GetRecordsAnswerWriter {
     private(set) var recordCount = 0
     private(set) var dataBytes = 0
     private(set) var lastArrival: Int64?
+    /// Consecutive records' numbers are written by stepping the previous one's digits.
+    private var sequenceDigits = KinesisSequenceNumberDigits()
 
-    init(encoding: AWSBodyEncoding) {
+    /// - Parameter records: how many records the answer may hold; room for that many of a few
+    ///   hundred bytes is reserved at once, so a large answer is not copied as it grows.
+    init(encoding: AWSBodyEncoding, records: Int) {
         self.encoding = encoding
-        body.reserveCapacity(1 << 16)
+        body.reserveCapacity(min(max(records, 1) * 320, 12 << 20))
         switch encoding {
         case .json:
             body.append(contentsOf: #"{"Records":["#.utf8)
@@ -42,7 +46,7 @@ struct GetRecordsAnswerWriter {
             body.append(contentsOf: #","PartitionKey":"#.utf8)
             AWSJSON.appendString(utf8: record.partitionKey, to: &body)
             body.append(contentsOf: #","SequenceNumber":""#.utf8)
-            KinesisSequenceNumber.append(
+            sequenceDigits.append(
                 record: record.sequence,
                 shard: shard.number,
                 createdSeconds: createdSeconds,
@@ -50,20 +54,28 @@ struct GetRecordsAnswerWriter {
             )
             body.append(contentsOf: #""}"#.utf8)
         case .cbor:
-            body.append(contentsOf: CBORRecordParts.start)
+            // A map of five (keys in sorted order, as ``AWSCBOR`` writes them), and tag 1 around the
+            // arrival (epoch milliseconds, as AWS writes it). The keys are constants, written without
+            // an array to retain per record.
+            body.append(0xA5)
+            appendCBORText(constant: "ApproximateArrivalTimestamp")
+            body.append(0xC1)
             appendCBORInteger(record.arrivalMilliseconds)
-            body.append(contentsOf: CBORRecordParts.data)
+            appendCBORText(constant: "Data")
             AWSCBOR.appendHead(major: 2, UInt64(record.data.count), to: &body)
             body.append(contentsOf: record.data)
-            body.append(contentsOf: record.isEncrypted ? CBORRecordParts.encryptedKMS : CBORRecordParts.encryptedNone)
+            appendCBORText(constant: "EncryptionType")
+            appendCBORText(constant: record.isEncrypted ? "KMS" : "NONE")
+            appendCBORText(constant: "PartitionKey")
             AWSCBOR.appendHead(major: 3, UInt64(record.partitionKey.count), to: &body)
             body.append(contentsOf: record.partitionKey)
             // The key, then a text head with a one-byte length (the shortest form for the 56 or 57
             // digits), filled in once the digits are written straight into the body.
-            body.append(contentsOf: CBORRecordParts.sequenceNumber)
+            appendCBORText(constant: "SequenceNumber")
+            body.append(0x60 | 24)
             let lengthIndex = body.count
             body.append(0)
-            KinesisSequenceNumber.append(
+            sequenceDigits.append(
                 record: record.sequence,
                 shard: shard.number,
                 createdSeconds: createdSeconds,
@@ -111,31 +123,16 @@ struct GetRecordsAnswerWriter {
         body.append(contentsOf: text.utf8)
     }
 
+    private mutating func appendCBORText(constant text: StaticString) {
+        AWSCBOR.appendHead(major: 3, UInt64(text.utf8CodeUnitCount), to: &body)
+        body.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     private mutating func appendCBORInteger(_ number: Int64) {
         if number >= 0 {
             AWSCBOR.appendHead(major: 0, UInt64(number), to: &body)
         } else {
             AWSCBOR.appendHead(major: 1, UInt64(bitPattern: -1 - number), to: &body)
         }
-    }
-}
-
-/// The bytes of a CBOR record that do not vary, made once: the keys (in sorted order, as
-/// ``AWSCBOR`` writes them) and the heads around the values.
-private enum CBORRecordParts {
-    /// A map of five, `ApproximateArrivalTimestamp`, and tag 1 (epoch milliseconds, as AWS writes it).
-    static let start: [UInt8] = [0xA5] + text("ApproximateArrivalTimestamp") + [0xC1]
-    static let data = text("Data")
-    /// `EncryptionType` `NONE` or `KMS`, then the `PartitionKey` key.
-    static let encryptedNone = text("EncryptionType") + text("NONE") + text("PartitionKey")
-    static let encryptedKMS = text("EncryptionType") + text("KMS") + text("PartitionKey")
-    /// `SequenceNumber`, and the head of a text with a one-byte length.
-    static let sequenceNumber = text("SequenceNumber") + [0x60 | 24]
-
-    private static func text(_ text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        AWSCBOR.appendHead(major: 3, UInt64(text.utf8.count), to: &bytes)
-        bytes.append(contentsOf: text.utf8)
-        return bytes
     }
 }

@@ -55,17 +55,13 @@ struct PutRecordsOutcome {
         bytes.append(contentsOf: String(failedCount).utf8)
         bytes.append(contentsOf: #","Records":["#.utf8)
         var shardNames: [ShardID: [UInt8]] = [:]  // "shardId-000000000001" formatted once per shard
+        var sequenceDigits = KinesisSequenceNumberDigits()
         for (index, entry) in entries.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             switch entry {
             case .stored(let shard, let sequence):
                 bytes.append(contentsOf: #"{"SequenceNumber":""#.utf8)
-                KinesisSequenceNumber.append(
-                    record: sequence,
-                    shard: shard.number,
-                    createdSeconds: createdSeconds,
-                    to: &bytes
-                )
+                sequenceDigits.append(record: sequence, shard: shard.number, createdSeconds: createdSeconds, to: &bytes)
                 bytes.append(contentsOf: #"","ShardId":""#.utf8)
                 if let name = shardNames[shard] {
                     bytes.append(contentsOf: name)
@@ -98,6 +94,7 @@ struct PutRecordsOutcome {
         Self.appendText("Records", to: &bytes)
         AWSCBOR.appendHead(major: 4, UInt64(entries.count), to: &bytes)
         var shardNames: [ShardID: [UInt8]] = [:]  // the text item "shardId-000000000001", made once per shard
+        var sequenceDigits = KinesisSequenceNumberDigits()
         for entry in entries {
             switch entry {
             case .stored(let shard, let sequence):
@@ -108,12 +105,7 @@ struct PutRecordsOutcome {
                 bytes.append(0x60 | 24)
                 let lengthIndex = bytes.count
                 bytes.append(0)
-                KinesisSequenceNumber.append(
-                    record: sequence,
-                    shard: shard.number,
-                    createdSeconds: createdSeconds,
-                    to: &bytes
-                )
+                sequenceDigits.append(record: sequence, shard: shard.number, createdSeconds: createdSeconds, to: &bytes)
                 bytes[lengthIndex] = UInt8(bytes.count - lengthIndex - 1)
                 Self.appendText("ShardId", to: &bytes)
                 if let name = shardNames[shard] {
