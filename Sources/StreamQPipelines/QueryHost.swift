@@ -21,6 +21,9 @@ public final class QueryHost: Sendable {
     private let pollInterval: Duration
     private let idleTimeout: Int64
     private let running = Mutex<[String: Hosted]>([:])
+    /// What this host last said of each query it has run; every status file it writes goes
+    /// through here, under this lock, so a heartbeat never overwrites a run's last word.
+    private let statuses = Mutex<[String: QueryStatus]>([:])
     private let wakeUp = Mutex<CheckedContinuation<Void, Never>?>(nil)
 
     private struct Hosted {
@@ -127,14 +130,7 @@ public final class QueryHost: Sendable {
                 hosted[name] = Hosted(definition: definition, task: task)
             }
         }
-        for definition in definitions {
-            // The heartbeat that tells other processes this host still runs the query: also while a
-            // stopped one commits, until its run says `stopped` itself.
-            guard let status = catalog.status(of: definition.name), status.hostProcess == getpid(),
-                status.state != .stopped, FollowQueryRunner.wallClock() - status.updatedAt >= 1000
-            else { continue }
-            writeStatus(definition.name, state: status.state, error: status.lastError, failures: status.failures)
-        }
+        heartbeat()
     }
 
     /// Runs one query until cancelled, restarting it with backoff when it fails.
@@ -179,6 +175,26 @@ public final class QueryHost: Sendable {
             hostProcess: getpid(),
             updatedAt: FollowQueryRunner.wallClock()
         )
+        statuses.withLock { statuses in
+            statuses[name] = status
+            save(status, of: name)
+        }
+    }
+
+    /// Tells other processes this host still runs its queries (also one that is stopping, until its
+    /// run says `stopped`): each status not stopped is written again once it is a second old.
+    private func heartbeat() {
+        let now = FollowQueryRunner.wallClock()
+        statuses.withLock { statuses in
+            for (name, var status) in statuses where status.state != .stopped && now - status.updatedAt >= 1000 {
+                status.updatedAt = now
+                statuses[name] = status
+                save(status, of: name)
+            }
+        }
+    }
+
+    private func save(_ status: QueryStatus, of name: String) {
         do {
             try catalog.saveStatus(status, of: name)
         } catch {

@@ -204,7 +204,9 @@ import Testing
                     "SELECT window_start FROM access \(window)",
                     in: store
                 )
-                #expect(try await eventually { try records(of: "counts", in: store).count >= expected.count })
+                let complete = try await eventually { try records(of: "counts", in: store).count >= expected.count }
+                let described = try await describe("counts", on: store)
+                #expect(complete, "\(described)")
                 try await Task.sleep(for: .milliseconds(300))
                 let starts = try records(of: "counts", in: store).map { String($0.split(separator: ",")[0]) }
                 #expect(starts.sorted() == expected.map { String($0.dropLast()) }.sorted())
