@@ -2,7 +2,8 @@ import StreamQClient
 import StreamQStorage
 
 /// Runs a query continuously over a stream in a ``StreamBackend`` (`streamq query --follow`):
-/// reads every shard in lineage order (parents before children, as consumers do), waits for new
+/// reads every shard in lineage order (parents before children, as consumers do), several shards
+/// at once with their records evaluated where they are read (``FollowEvaluator``), waits for new
 /// records by notification, advances the watermark at least every `tick`, and emits as windows
 /// close. It runs until cancelled or until LIMIT rows are out. With a ``QueryCheckpoint``
 /// it resumes where the last run's checkpoint left off.
@@ -16,6 +17,8 @@ public struct FollowQueryRunner: Sendable {
     public var tick: Duration
     /// Stop (committing) once every shard has been read to its end, instead of waiting for more.
     public var stopWhenCaughtUp: Bool
+    /// Shards read and evaluated at once.
+    public var parallelism: Int
 
     public init(
         plan: QueryPlan,
@@ -24,9 +27,11 @@ public struct FollowQueryRunner: Sendable {
         start: StartingPosition = .trimHorizon,
         idleTimeout: Int64 = ContinuousQuery.defaultIdleTimeout,
         tick: Duration = .milliseconds(250),
-        stopWhenCaughtUp: Bool = false
+        stopWhenCaughtUp: Bool = false,
+        parallelism: Int = 2
     ) {
         self.stopWhenCaughtUp = stopWhenCaughtUp
+        self.parallelism = max(1, parallelism)
         self.plan = plan
         self.backend = backend
         self.stream = stream
@@ -59,14 +64,16 @@ public struct FollowQueryRunner: Sendable {
             state = FollowState(query: ContinuousQuery(plan: plan, idleTimeout: idleTimeout))
         }
         try await startReadyShards(&state)
+        var readers: [ShardID: FollowEvaluator] = [:]
         var uncommitted = false
         while !Task.isCancelled && !state.query.isComplete {
             let progressed: Bool
             do {
-                progressed = try await readAvailable(&state)
+                progressed = try await readAvailable(&state, readers: &readers)
             } catch is CancellationError where Task.isCancelled {
-                // Stopped inside a remote read: what was read so far is in the state; emit and
-                // commit it as any stop does, instead of throwing past the final commit.
+                // Stopped inside a remote read: the round's batches are left out (positions and
+                // state stay together as of the last round); emit and commit what was read before,
+                // as any stop does, instead of throwing past the final commit.
                 progressed = true
             }
             let now = Self.wallClock()
@@ -87,30 +94,46 @@ public struct FollowQueryRunner: Sendable {
         return state.query.statistics
     }
 
-    /// Reads what every active shard has, up to a batch each.
-    private func readAvailable(_ state: inout FollowState) async throws -> Bool {
-        var progressed = false
-        for (shard, sequence) in state.positions.sorted(by: { $0.key < $1.key }) {
-            let now = Self.wallClock()
-            let result = try await backend.scan(
-                ShardCursor(stream: stream, shard: shard, sequence: sequence),
-                maxRecords: 5000,
-                maxBytes: 10 << 20
-            ) { record in
-                state.query.add(
-                    SQLRow(
-                        data: record.data,
-                        arrivalMilliseconds: record.arrivalMilliseconds,
-                        partitionKey: record.partitionKey,
-                        position: SequenceNumber(sequence: record.sequence, shard: shard)
-                    ),
-                    shard: shard,
-                    now: now
-                )
+    /// Reads what every active shard has, up to a batch each: the shards are read and their
+    /// records evaluated on up to `parallelism` tasks at once, and the batches applied in shard
+    /// order, as one reader going through the shards in turn would have.
+    private func readAvailable(
+        _ state: inout FollowState,
+        readers: inout [ShardID: FollowEvaluator]
+    ) async throws -> Bool {
+        let shards = state.positions.sorted(by: { $0.key < $1.key })
+        let watermark = state.query.batchWatermark
+        var evaluators: [FollowEvaluator] = []
+        for (shard, _) in shards {
+            evaluators.append(try readers.removeValue(forKey: shard) ?? state.query.makeEvaluator())
+        }
+        var reads = [ShardRead?](repeating: nil, count: shards.count)
+        try await withThrowingTaskGroup(of: (Int, ShardRead).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < shards.count else { return }
+                let index = next
+                let (shard, sequence) = shards[index]
+                let evaluator = evaluators[index]
+                group.addTask {
+                    (index, try await read(shard, from: sequence, evaluator: evaluator, watermark: watermark))
+                }
+                next += 1
             }
-            if result.recordCount > 0 { progressed = true }
-            if let next = result.next {
+            for _ in 0..<parallelism { startNext() }
+            while let (index, read) = try await group.next() {
+                reads[index] = read
+                startNext()
+            }
+        }
+        var progressed = false
+        for (index, (shard, _)) in shards.enumerated() {
+            let read = reads[index]!
+            state.query.apply(read.batch)
+            if read.batch.records > 0 { progressed = true }
+            if let next = read.next {
                 state.positions[shard] = next.sequence
+                readers[shard] = read.evaluator
             } else {
                 state.positions[shard] = nil
                 state.finished.insert(shard)
@@ -120,6 +143,33 @@ public struct FollowQueryRunner: Sendable {
             }
         }
         return progressed
+    }
+
+    /// One shard's batch, evaluated, and where the shard's next batch starts (nil: it ended).
+    private struct ShardRead: Sendable {
+        var evaluator: FollowEvaluator
+        var batch: FollowBatch
+        var next: ShardCursor?
+    }
+
+    /// Reads and evaluates up to a batch of `shard`'s records from `sequence`.
+    private func read(
+        _ shard: ShardID,
+        from sequence: UInt64,
+        evaluator: FollowEvaluator,
+        watermark: Int64
+    ) async throws -> ShardRead {
+        var evaluator = evaluator
+        var batch = evaluator.makeBatch(shard: shard, now: Self.wallClock(), watermark: watermark)
+        let result = try await backend.scan(
+            ShardCursor(stream: stream, shard: shard, sequence: sequence),
+            maxRecords: 5000,
+            maxBytes: 10 << 20
+        ) { record in
+            evaluator.add(record, to: &batch)
+        }
+        evaluator.finish(batch)
+        return ShardRead(evaluator: evaluator, batch: batch, next: result.next)
     }
 
     /// Starts reading shards whose parents are all finished (or no longer stored).
