@@ -122,7 +122,18 @@ public struct ContinuousQuery: Sendable {
     /// Advances the watermark to `now`, fires the windows it passed, and hands over the rows to
     /// emit (in emission order; ORDER BY sorts the rows of one firing) and the rows skipped.
     public mutating func advance(now: Int64) -> (rows: [[SQLValue]], errors: [RowError]) {
-        let watermark = watermarks.advance(now: now)
+        moveWatermark(now: now)
+        return takeOutput()
+    }
+
+    /// The first half of ``advance(now:)``: the watermark as of `now`, which batches read from
+    /// now on are judged against.
+    mutating func moveWatermark(now: Int64) { watermarks.advance(now: now) }
+
+    /// The second half of ``advance(now:)``: fires the windows the watermark passed and hands over
+    /// the rows to emit and the rows skipped.
+    mutating func takeOutput() -> (rows: [[SQLValue]], errors: [RowError]) {
+        let watermark = watermarks.current
         var rows = pendingRows
         pendingRows = []
         if plan.isAggregate {

@@ -66,10 +66,22 @@ public struct FollowQueryRunner: Sendable {
         try await startReadyShards(&state)
         var readers: [ShardID: FollowEvaluator] = [:]
         var uncommitted = false
+        // The next round's reads, started before this round's rows go out (and its state is
+        // committed), so reading and evaluating overlap with output; nil after a round that
+        // found nothing (the runner then waits for records first).
+        var nextRound: Task<[ShardRead], any Error>?
+        defer { nextRound?.cancel() }
         while !Task.isCancelled && !state.query.isComplete {
             let progressed: Bool
             do {
-                progressed = try await readAvailable(&state, readers: &readers)
+                let round = try nextRound ?? startRound(&state, readers: &readers)
+                nextRound = nil
+                let reads = try await withTaskCancellationHandler {
+                    try await round.value
+                } onCancel: {
+                    round.cancel()
+                }
+                progressed = try await apply(reads, to: &state, readers: &readers)
             } catch is CancellationError where Task.isCancelled {
                 // Stopped inside a remote read: the round's batches are left out (positions and
                 // state stay together as of the last round); emit and commit what was read before,
@@ -77,11 +89,19 @@ public struct FollowQueryRunner: Sendable {
                 progressed = true
             }
             let now = Self.wallClock()
-            let (rows, errors) = state.query.advance(now: now)
+            // The next round is judged against the watermark as of now, as it would be if it
+            // started after this round's output.
+            state.query.moveWatermark(now: now)
+            if progressed && !Task.isCancelled {
+                nextRound = try startRound(&state, readers: &readers)
+            }
+            let (rows, errors) = state.query.takeOutput()
             if !errors.isEmpty { reportErrors(errors) }
             if !rows.isEmpty { try output.emit(rows, now: now) }
             uncommitted = uncommitted || progressed || !rows.isEmpty
             if uncommitted && output.shouldCommit(now: now, emitted: !rows.isEmpty) {
+                // The state holds this round and not the next one's reads, whose positions it
+                // does not have either.
                 try await output.commit(state: try state.encoded())
                 uncommitted = false
             }
@@ -90,23 +110,36 @@ public struct FollowQueryRunner: Sendable {
                 await waitForRecords(state)
             }
         }
+        if let round = nextRound {  // read after the last round: left out, as it is of the state
+            round.cancel()
+            _ = try? await round.value
+            nextRound = nil
+        }
         try await output.commit(state: try state.encoded())
         return state.query.statistics
     }
 
-    /// Reads what every active shard has, up to a batch each: the shards are read and their
-    /// records evaluated on up to `parallelism` tasks at once, and the batches applied in shard
-    /// order, as one reader going through the shards in turn would have.
-    private func readAvailable(
+    /// Starts reading what every active shard has, up to a batch each, on a task of its own.
+    private func startRound(
         _ state: inout FollowState,
         readers: inout [ShardID: FollowEvaluator]
-    ) async throws -> Bool {
+    ) throws -> Task<[ShardRead], any Error> {
         let shards = state.positions.sorted(by: { $0.key < $1.key })
-        let watermark = state.query.batchWatermark
         var evaluators: [FollowEvaluator] = []
         for (shard, _) in shards {
             evaluators.append(try readers.removeValue(forKey: shard) ?? state.query.makeEvaluator())
         }
+        let watermark = state.query.batchWatermark
+        return Task { try await readRound(shards, evaluators: evaluators, watermark: watermark) }
+    }
+
+    /// Reads `shards` from their positions, up to a batch each, on up to `parallelism` tasks at
+    /// once, each batch evaluated against `watermark` by the shard's evaluator; in shard order.
+    private func readRound(
+        _ shards: [(key: ShardID, value: UInt64)],
+        evaluators: [FollowEvaluator],
+        watermark: Int64
+    ) async throws -> [ShardRead] {
         var reads = [ShardRead?](repeating: nil, count: shards.count)
         try await withThrowingTaskGroup(of: (Int, ShardRead).self) { group in
             var next = 0
@@ -126,9 +159,20 @@ public struct FollowQueryRunner: Sendable {
                 startNext()
             }
         }
+        return reads.map { $0! }
+    }
+
+    /// Applies a round's batches in shard order, as one reader going through the shards in turn
+    /// would have read them, and moves on to the shards whose parents have ended.
+    /// - Returns: whether anything was read or a shard ended.
+    private func apply(
+        _ reads: [ShardRead],
+        to state: inout FollowState,
+        readers: inout [ShardID: FollowEvaluator]
+    ) async throws -> Bool {
         var progressed = false
-        for (index, (shard, _)) in shards.enumerated() {
-            let read = reads[index]!
+        for read in reads {
+            let shard = read.batch.shard
             state.query.apply(read.batch)
             if read.batch.records > 0 { progressed = true }
             if let next = read.next {
