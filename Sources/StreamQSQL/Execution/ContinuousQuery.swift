@@ -110,7 +110,9 @@ public struct ContinuousQuery: Sendable {
         if let newest = [batch.newestEventTime, batch.fast?.newestEventTime].compactMap({ $0 }).max() {
             watermarks.observe(batch.shard, eventTime: newest, now: batch.now)
         }
-        if !isComplete { pendingRows += batch.rows }
+        if !isComplete {
+            if pendingRows.isEmpty { pendingRows = batch.rows } else { pendingRows += batch.rows }
+        }
         pendingErrors += batch.errors
         if let groups = batch.fast?.groups { aggregation.absorb(groups) }
         aggregation.merge(batch.aggregation)
