@@ -1,4 +1,5 @@
 import ArgumentParser
+import FoundationEssentials
 import StreamQClient
 import StreamQSQL
 import StreamQSinks
@@ -113,7 +114,8 @@ struct Deliver: AsyncParsableCommand {
                 backend: store,
                 stream: name,
                 start: start,
-                stopWhenCaughtUp: once
+                stopWhenCaughtUp: once,
+                parallelism: ProcessInfo.processInfo.activeProcessorCount
             )
             // Records that never became rows are committed to _errors/ with the files.
             let statistics = try await runner.runUntilStopped(

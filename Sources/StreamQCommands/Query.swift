@@ -238,7 +238,8 @@ extension Query {
                 backend: backend,
                 stream: stream,
                 start: start,
-                idleTimeout: idle
+                idleTimeout: idle,
+                parallelism: parallel ?? ProcessInfo.processInfo.activeProcessorCount
             )
             return try await runner.runUntilStopped(output: output, reportErrors: { reporter.report($0) })
         }

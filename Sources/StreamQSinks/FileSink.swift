@@ -1,7 +1,9 @@
+import Dispatch
 import FoundationEssentials
 import StreamQJSON
 import StreamQSQL
 import StreamQStorage
+import Synchronization
 
 /// Writes result rows into files that appear complete and exactly once.
 ///
@@ -183,6 +185,11 @@ public final class FileSink: @unchecked Sendable {
                 open[partition] = try OpenFile(sink: self, partition: partition, firstRows: rows, now: now)
             }
             let file = open[partition]!
+            if options.format != .parquet {
+                try file.appendLines(rows)
+                statistics.rows += rows.count
+                continue
+            }
             for row in rows {
                 if let problem = try file.append(row) {
                     recordError(row, reason: problem)
@@ -300,8 +307,7 @@ final class OpenFile {
     private let text: CompressedFileWriter?
     private let parquet: ParquetWriter?
     private let format: SinkFormat
-    private let jsonPrefixes: [[UInt8]]
-    private let rawColumn: Int?
+    private let lines: TextLineEncoder
 
     init(sink: FileSink, partition: String, firstRows: [[SQLValue]], now: Int64) throws {
         let staging = sink.storage.stagingDirectory
@@ -310,8 +316,11 @@ final class OpenFile {
         inProgressPath = directory + "/.part-\(sink.nextCommit)-\(UInt32.random(in: 0...UInt32.max)).inprogress"
         opened = now
         format = sink.options.format
-        jsonPrefixes = RowText.jsonPrefixes(sink.columns)
-        rawColumn = sink.rawColumn
+        lines = TextLineEncoder(
+            format: sink.options.format,
+            rawColumn: sink.rawColumn,
+            jsonPrefixes: RowText.jsonPrefixes(sink.columns)
+        )
         switch format {
         case .parquet:
             let types =
@@ -341,22 +350,30 @@ final class OpenFile {
                     "column \(column.name) is \(column.type.rawValue.uppercased()) in this file; \(value) does not fit"
             }
             try parquet!.append(row)
-        case .jsonl:
+        case .jsonl, .csv:
             var bytes: [UInt8] = []
-            if let rawColumn {
-                bytes = row[rawColumn].isNull ? [] : Array(RowText.text(row[rawColumn]).utf8)
-                bytes.append(UInt8(ascii: "\n"))
-            } else {
-                RowText.appendJSONLine(columns: jsonPrefixes, row: row, to: &bytes)
-            }
-            try text!.write(bytes)
-        case .csv:
-            var bytes: [UInt8] = []
-            RowText.appendCSVLine(row, to: &bytes)
+            lines.appendLine(row, to: &bytes)
             try text!.write(bytes)
         }
         rows += 1
         return nil
+    }
+
+    /// Appends rows of a text format (every row fits), their lines encoded on all cores: a line
+    /// depends on its row alone, and the pieces are written in order.
+    func appendLines(_ rows: [[SQLValue]]) throws {
+        let parts = rows.count < 4096 ? 1 : ProcessInfo.processInfo.activeProcessorCount
+        let pieces = Mutex([[UInt8]](repeating: [], count: parts))
+        let lines = self.lines
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var bytes: [UInt8] = []
+            for row in rows[(rows.count * part / parts)..<(rows.count * (part + 1) / parts)] {
+                lines.appendLine(row, to: &bytes)
+            }
+            pieces.withLock { $0[part] = bytes }
+        }
+        for piece in pieces.withLock({ $0 }) { try text!.write(piece) }
+        self.rows += rows.count
     }
 
     /// Completes the file (flush, fsync) and notes its size.

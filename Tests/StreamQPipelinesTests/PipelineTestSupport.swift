@@ -65,7 +65,7 @@ func records(of stream: String, in store: StreamStore) throws -> [String] {
 }
 
 /// Waits until `condition` holds, for at most `seconds`.
-func eventually(_ seconds: Double = 20, _ condition: () async throws -> Bool) async throws -> Bool {
+func eventually(_ seconds: Double = 60, _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
     while ContinuousClock.now < deadline {
         if try await condition() { return true }

@@ -32,6 +32,29 @@ enum Accumulator: Sendable, Hashable, Codable {
     case heavyHitters(HeavyHitters)
 }
 
+extension Accumulator {
+    /// Whether merging partial states gives exactly the state folding their rows one by one
+    /// would: not for sums of fractional numbers (their rounding depends on the order of the
+    /// additions), running variances, or sketches that compress as they go.
+    var mergesLikeFolding: Bool {
+        switch self {
+        case .sum, .average, .variance, .quantile, .heavyHitters: false
+        default: true
+        }
+    }
+
+    /// Adds one row's number to a sum's or average's running sum of doubles, its other parts
+    /// (integer sum, counts) merged apart (the fast path's addends, replayed in row order).
+    mutating func addToRunningSum(_ number: Double) {
+        switch self {
+        case .sum(let integer, let double, let isDouble, let seen):
+            self = .sum(integer: integer, double: double + number, isDouble: isDouble, seen: seen)
+        case .average(let sum, let count): self = .average(sum: sum + number, count: count)
+        default: break
+        }
+    }
+}
+
 /// A value of `string_agg` and the values it sorts by.
 struct KeyedText: Sendable, Hashable, Codable {
     var text: String

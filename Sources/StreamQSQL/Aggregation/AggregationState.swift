@@ -87,6 +87,20 @@ struct AggregationState: Sendable {
         if tracksChanges { pane.changed.insert(group) }
     }
 
+    /// Folds one row at event time `time` (nil without a window) into its session or the pane
+    /// holding it; windows that already fired see it only as a correction (UPDATE WITHIN).
+    mutating func fold(key: [SQLValue], time: Int64?, inputs: [AggregateSpec.Input], arrival: Int64) {
+        guard let time, let window else {
+            add(key: key, paneStart: 0, inputs: inputs, arrival: arrival)
+            return
+        }
+        if window.kind == .session {
+            addToSession(key: key, time: time, inputs: inputs, arrival: arrival)
+        } else {
+            add(key: key, paneStart: paneStart(containing: time), inputs: inputs, arrival: arrival)
+        }
+    }
+
     /// Folds one row into its session for `key` at event time `time`, merging sessions it bridges.
     mutating func addToSession(key: [SQLValue], time: Int64, inputs: [AggregateSpec.Input], arrival: Int64) {
         if sessions.foldIntoNewest(
@@ -134,11 +148,33 @@ struct AggregationState: Sendable {
 
     /// Merges one group's states, aggregated elsewhere over other rows, into the group `key` of
     /// the pane starting at `start`.
-    mutating func absorb(key: [SQLValue], paneStart start: Int64, states: ArraySlice<Accumulator>) {
+    @discardableResult
+    mutating func absorb(key: [SQLValue], paneStart start: Int64, states: ArraySlice<Accumulator>) -> Int {
         let (group, isNew) = panes[start, default: Pane(table: GroupTable(width: keyWidth))].table.group(for: key)
         if isNew { panes[start]!.states.append(contentsOf: initialStates()) }
         for (index, state) in zip(aggregates.indices, states) {
             aggregates[index].merge(state, into: &panes[start]!.states[group * aggregates.count + index])
+        }
+        if tracksChanges { panes[start]!.changed.insert(group) }
+        return group
+    }
+
+    /// Absorbs the groups the fast path folded (over other rows), in the order it met them, and
+    /// then the addends it kept, in row order.
+    mutating func absorb(_ groups: FastGroups) {
+        if groups.sessionGap != nil {
+            groups.forEachSessionGroup { key, sessions in absorbSessions(key: key, sessions: sessions) }
+            return
+        }
+        var targets: [(paneStart: Int64, group: Int)] = []
+        targets.reserveCapacity(groups.count)
+        groups.forEachGroup { paneStart, key, states in
+            targets.append((paneStart, absorb(key: key, paneStart: paneStart, states: states[...])))
+        }
+        for (cell, number) in groups.addends {
+            let (group, aggregate) = cell.quotientAndRemainder(dividingBy: aggregates.count)
+            let target = targets[group]
+            panes[target.paneStart]!.states[target.group * aggregates.count + aggregate].addToRunningSum(number)
         }
     }
 

@@ -106,7 +106,7 @@ public struct BoundedQuery: Sendable {
     @inline(__always)
     mutating func takeFast(_ data: UnsafeRawBufferPointer, arrivalMilliseconds: Int64) -> Bool {
         guard fast != nil else { return false }
-        return fast!.take(data, arrivalMilliseconds: arrivalMilliseconds)
+        return fast!.take(data, arrivalMilliseconds: arrivalMilliseconds) != .declined
     }
 
     /// Rows the fast path has taken and not yet handed over.
@@ -124,14 +124,7 @@ public struct BoundedQuery: Sendable {
         guard let scan = fast else { return }
         fast = nil
         counts.rowsIn += scan.rowsIn
-        guard let groups = scan.groups else { return }
-        if groups.sessionGap != nil {
-            groups.forEachSessionGroup { key, sessions in aggregation.absorbSessions(key: key, sessions: sessions) }
-        } else {
-            groups.forEachGroup { paneStart, key, states in
-                aggregation.absorb(key: key, paneStart: paneStart, states: states[...])
-            }
-        }
+        if let groups = scan.groups { aggregation.absorb(groups) }
     }
 
     private mutating func record(_ error: RowError) {

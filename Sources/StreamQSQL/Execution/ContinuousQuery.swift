@@ -16,7 +16,8 @@ public struct ContinuousQuery: Sendable {
     public var emitsWindowsEndingAfter: Int64?
     private(set) var watermarks: WatermarkTracker
     private(set) var aggregation: AggregationState
-    private var pipeline: RowPipeline
+    /// Evaluates the records fed one at a time (``add(_:shard:now:)``), through the row engine.
+    private var evaluator: FollowEvaluator
     private var pendingRows: [ProjectedRow] = []
     private var pendingErrors: [RowError] = []
 
@@ -39,7 +40,12 @@ public struct ContinuousQuery: Sendable {
         aggregation = AggregationState(aggregates: plan.aggregates, keyWidth: plan.groupKeys.count, window: plan.window)
         aggregation.tracksChanges =
             plan.statement.emit == .changes || allowedLateness > 0 || (plan.isAggregate && plan.window == nil)
-        pipeline = RowPipeline(plan: plan)
+        evaluator = FollowEvaluator(
+            plan: plan,
+            allowedLateness: allowedLateness,
+            tracksChanges: aggregation.tracksChanges,
+            fastPath: false
+        )
     }
 
     /// The query's event-time watermark (nil until every active shard has delivered a row).
@@ -67,61 +73,26 @@ public struct ContinuousQuery: Sendable {
         self.statistics = statistics
     }
 
+    /// An evaluator of this query's records for a shard's reader, with a compiled plan of its
+    /// own: sharing one would make the cores contend on the reference counts of its closures.
+    func makeEvaluator() throws -> FollowEvaluator {
+        FollowEvaluator(
+            plan: try QueryPlanner.plan(plan.statement),
+            allowedLateness: allowedLateness,
+            tracksChanges: aggregation.tracksChanges,
+            fastPath: true
+        )
+    }
+
+    /// The watermark batches are judged against until the next ``advance(now:)`` (`.min`: none yet).
+    var batchWatermark: Int64 { watermarks.current }
+
     /// Feeds one record from `shard`, read at wall-clock time `now` (ms).
     mutating func add(_ row: SQLRow, shard: ShardID, now: Int64) {
-        statistics.rowsIn += 1
-        watermarks.touch(shard, now: now)
+        var batch = evaluator.makeBatch(shard: shard, now: now, watermark: watermarks.current)
         var row = row
-        do {
-            guard try pipeline.prepare(&row) else { return }
-            guard plan.isAggregate else {
-                if !isComplete { pendingRows.append(try pipeline.project(row)) }
-                return
-            }
-            let time = try pipeline.evaluateGrouping(row)
-            guard let time, let window = plan.window else {
-                aggregation.add(
-                    key: pipeline.key,
-                    paneStart: 0,
-                    inputs: pipeline.inputs,
-                    arrival: row.arrivalMilliseconds
-                )
-                return
-            }
-            let watermark = watermarks.current
-            if aggregation.isLate(time: time, watermark: watermark, retention: allowedLateness) {
-                statistics.late += 1
-                pendingErrors.append(
-                    RowError(
-                        kind: .late,
-                        position: row.position,
-                        message:
-                            "event time \(EventTime.iso8601(time)) is behind the watermark \(EventTime.iso8601(watermark)): its window had closed"
-                    )
-                )
-                return
-            }
-            watermarks.observe(shard, eventTime: time, now: now)
-            if window.kind == .session {
-                aggregation.addToSession(
-                    key: pipeline.key,
-                    time: time,
-                    inputs: pipeline.inputs,
-                    arrival: row.arrivalMilliseconds
-                )
-            } else {
-                // One pane; windows that already fired see the row only as a correction (UPDATE WITHIN).
-                aggregation.add(
-                    key: pipeline.key,
-                    paneStart: aggregation.paneStart(containing: time),
-                    inputs: pipeline.inputs,
-                    arrival: row.arrivalMilliseconds
-                )
-            }
-        } catch {
-            statistics.errors += 1
-            pendingErrors.append(RowError(kind: .evaluation, position: row.position, message: "\(error)"))
-        }
+        evaluator.add(&row, to: &batch)
+        apply(batch)
     }
 
     /// Feeds one record owned by the caller.
@@ -129,10 +100,45 @@ public struct ContinuousQuery: Sendable {
         record.withRow { add($0, shard: shard, now: now) }
     }
 
+    /// Takes in a batch evaluated against the current watermark: its shard delivered records
+    /// (so is not idle), its event times move the shard's watermark, and its rows, errors and
+    /// partial state join the query's. Batches applied in the order they were read give exactly
+    /// the state, rows and errors that feeding their records one by one would.
+    mutating func apply(_ batch: FollowBatch) {
+        guard batch.records > 0 else { return }
+        statistics.rowsIn += batch.records
+        statistics.errors += batch.evaluationErrors
+        statistics.late += batch.late
+        watermarks.touch(batch.shard, now: batch.now)
+        if let newest = [batch.newestEventTime, batch.fast?.newestEventTime].compactMap({ $0 }).max() {
+            watermarks.observe(batch.shard, eventTime: newest, now: batch.now)
+        }
+        if !isComplete {
+            if pendingRows.isEmpty { pendingRows = batch.rows } else { pendingRows += batch.rows }
+        }
+        pendingErrors += batch.errors
+        if let groups = batch.fast?.groups { aggregation.absorb(groups) }
+        aggregation.merge(batch.aggregation)
+        for row in batch.evaluated {
+            aggregation.fold(key: row.key, time: row.time, inputs: row.inputs, arrival: row.arrival)
+        }
+    }
+
     /// Advances the watermark to `now`, fires the windows it passed, and hands over the rows to
     /// emit (in emission order; ORDER BY sorts the rows of one firing) and the rows skipped.
     public mutating func advance(now: Int64) -> (rows: [[SQLValue]], errors: [RowError]) {
-        let watermark = watermarks.advance(now: now)
+        moveWatermark(now: now)
+        return takeOutput()
+    }
+
+    /// The first half of ``advance(now:)``: the watermark as of `now`, which batches read from
+    /// now on are judged against.
+    mutating func moveWatermark(now: Int64) { watermarks.advance(now: now) }
+
+    /// The second half of ``advance(now:)``: fires the windows the watermark passed and hands over
+    /// the rows to emit and the rows skipped.
+    mutating func takeOutput() -> (rows: [[SQLValue]], errors: [RowError]) {
+        let watermark = watermarks.current
         var rows = pendingRows
         pendingRows = []
         if plan.isAggregate {

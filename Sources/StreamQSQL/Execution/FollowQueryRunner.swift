@@ -2,7 +2,8 @@ import StreamQClient
 import StreamQStorage
 
 /// Runs a query continuously over a stream in a ``StreamBackend`` (`streamq query --follow`):
-/// reads every shard in lineage order (parents before children, as consumers do), waits for new
+/// reads every shard in lineage order (parents before children, as consumers do), several shards
+/// at once with their records evaluated where they are read (``FollowEvaluator``), waits for new
 /// records by notification, advances the watermark at least every `tick`, and emits as windows
 /// close. It runs until cancelled or until LIMIT rows are out. With a ``QueryCheckpoint``
 /// it resumes where the last run's checkpoint left off.
@@ -22,6 +23,8 @@ public struct FollowQueryRunner: Sendable {
     /// Windows ending at or before this event time are computed but not emitted (a replaced query
     /// catching up on history the query before it already emitted).
     public var emitsWindowsEndingAfter: Int64?
+    /// Shards read and evaluated at once.
+    public var parallelism: Int
 
     public init(
         plan: QueryPlan,
@@ -30,9 +33,11 @@ public struct FollowQueryRunner: Sendable {
         start: StartingPosition = .trimHorizon,
         idleTimeout: Int64 = ContinuousQuery.defaultIdleTimeout,
         tick: Duration = .milliseconds(250),
-        stopWhenCaughtUp: Bool = false
+        stopWhenCaughtUp: Bool = false,
+        parallelism: Int = 2
     ) {
         self.stopWhenCaughtUp = stopWhenCaughtUp
+        self.parallelism = max(1, parallelism)
         self.plan = plan
         self.backend = backend
         self.stream = stream
@@ -73,22 +78,44 @@ public struct FollowQueryRunner: Sendable {
         }
         state.query.emitsWindowsEndingAfter = emitsWindowsEndingAfter
         try await startReadyShards(&state)
+        var readers: [ShardID: FollowEvaluator] = [:]
         var uncommitted = false
+        // The next round's reads, started before this round's rows go out (and its state is
+        // committed), so reading and evaluating overlap with output; nil after a round that
+        // found nothing (the runner then waits for records first).
+        var nextRound: Task<[ShardRead], any Error>?
+        defer { nextRound?.cancel() }
         while !Task.isCancelled && !state.query.isComplete {
             let progressed: Bool
             do {
-                progressed = try await readAvailable(&state)
+                let round = try nextRound ?? startRound(&state, readers: &readers)
+                nextRound = nil
+                let reads = try await withTaskCancellationHandler {
+                    try await round.value
+                } onCancel: {
+                    round.cancel()
+                }
+                progressed = try await apply(reads, to: &state, readers: &readers)
             } catch is CancellationError where Task.isCancelled {
-                // Stopped inside a remote read: what was read so far is in the state; emit and
-                // commit it as any stop does, instead of throwing past the final commit.
+                // Stopped inside a remote read: the round's batches are left out (positions and
+                // state stay together as of the last round); emit and commit what was read before,
+                // as any stop does, instead of throwing past the final commit.
                 progressed = true
             }
             let now = Self.wallClock()
-            let (rows, errors) = state.query.advance(now: now)
+            // The next round is judged against the watermark as of now, as it would be if it
+            // started after this round's output.
+            state.query.moveWatermark(now: now)
+            if progressed && !Task.isCancelled {
+                nextRound = try startRound(&state, readers: &readers)
+            }
+            let (rows, errors) = state.query.takeOutput()
             if !errors.isEmpty { reportErrors(errors) }
             if !rows.isEmpty { try output.emit(rows, now: now) }
             uncommitted = uncommitted || progressed || !rows.isEmpty
             if uncommitted && output.shouldCommit(now: now, emitted: !rows.isEmpty) {
+                // The state holds this round and not the next one's reads, whose positions it
+                // does not have either.
                 try await output.commit(state: try state.encoded())
                 uncommitted = false
             }
@@ -97,34 +124,74 @@ public struct FollowQueryRunner: Sendable {
                 await waitForRecords(state)
             }
         }
+        if let round = nextRound {  // read after the last round: left out, as it is of the state
+            round.cancel()
+            _ = try? await round.value
+            nextRound = nil
+        }
         try await output.commit(state: try state.encoded())
         return state.query.statistics
     }
 
-    /// Reads what every active shard has, up to a batch each.
-    private func readAvailable(_ state: inout FollowState) async throws -> Bool {
-        var progressed = false
-        for (shard, sequence) in state.positions.sorted(by: { $0.key < $1.key }) {
-            let now = Self.wallClock()
-            let result = try await backend.scan(
-                ShardCursor(stream: stream, shard: shard, sequence: sequence),
-                maxRecords: 5000,
-                maxBytes: 10 << 20
-            ) { record in
-                state.query.add(
-                    SQLRow(
-                        data: record.data,
-                        arrivalMilliseconds: record.arrivalMilliseconds,
-                        partitionKey: record.partitionKey,
-                        position: SequenceNumber(sequence: record.sequence, shard: shard)
-                    ),
-                    shard: shard,
-                    now: now
-                )
+    /// Starts reading what every active shard has, up to a batch each, on a task of its own.
+    private func startRound(
+        _ state: inout FollowState,
+        readers: inout [ShardID: FollowEvaluator]
+    ) throws -> Task<[ShardRead], any Error> {
+        let shards = state.positions.sorted(by: { $0.key < $1.key })
+        var evaluators: [FollowEvaluator] = []
+        for (shard, _) in shards {
+            evaluators.append(try readers.removeValue(forKey: shard) ?? state.query.makeEvaluator())
+        }
+        let watermark = state.query.batchWatermark
+        return Task { try await readRound(shards, evaluators: evaluators, watermark: watermark) }
+    }
+
+    /// Reads `shards` from their positions, up to a batch each, on up to `parallelism` tasks at
+    /// once, each batch evaluated against `watermark` by the shard's evaluator; in shard order.
+    private func readRound(
+        _ shards: [(key: ShardID, value: UInt64)],
+        evaluators: [FollowEvaluator],
+        watermark: Int64
+    ) async throws -> [ShardRead] {
+        var reads = [ShardRead?](repeating: nil, count: shards.count)
+        try await withThrowingTaskGroup(of: (Int, ShardRead).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < shards.count else { return }
+                let index = next
+                let (shard, sequence) = shards[index]
+                let evaluator = evaluators[index]
+                group.addTask {
+                    (index, try await read(shard, from: sequence, evaluator: evaluator, watermark: watermark))
+                }
+                next += 1
             }
-            if result.recordCount > 0 { progressed = true }
-            if let next = result.next {
+            for _ in 0..<parallelism { startNext() }
+            while let (index, read) = try await group.next() {
+                reads[index] = read
+                startNext()
+            }
+        }
+        return reads.map { $0! }
+    }
+
+    /// Applies a round's batches in shard order, as one reader going through the shards in turn
+    /// would have read them, and moves on to the shards whose parents have ended.
+    /// - Returns: whether anything was read or a shard ended.
+    private func apply(
+        _ reads: [ShardRead],
+        to state: inout FollowState,
+        readers: inout [ShardID: FollowEvaluator]
+    ) async throws -> Bool {
+        var progressed = false
+        for read in reads {
+            let shard = read.batch.shard
+            state.query.apply(read.batch)
+            if read.batch.records > 0 { progressed = true }
+            if let next = read.next {
                 state.positions[shard] = next.sequence
+                readers[shard] = read.evaluator
             } else {
                 state.positions[shard] = nil
                 state.finished.insert(shard)
@@ -134,6 +201,33 @@ public struct FollowQueryRunner: Sendable {
             }
         }
         return progressed
+    }
+
+    /// One shard's batch, evaluated, and where the shard's next batch starts (nil: it ended).
+    private struct ShardRead: Sendable {
+        var evaluator: FollowEvaluator
+        var batch: FollowBatch
+        var next: ShardCursor?
+    }
+
+    /// Reads and evaluates up to a batch of `shard`'s records from `sequence`.
+    private func read(
+        _ shard: ShardID,
+        from sequence: UInt64,
+        evaluator: FollowEvaluator,
+        watermark: Int64
+    ) async throws -> ShardRead {
+        var evaluator = evaluator
+        var batch = evaluator.makeBatch(shard: shard, now: Self.wallClock(), watermark: watermark)
+        let result = try await backend.scan(
+            ShardCursor(stream: stream, shard: shard, sequence: sequence),
+            maxRecords: 5000,
+            maxBytes: 10 << 20
+        ) { record in
+            evaluator.add(record, to: &batch)
+        }
+        evaluator.finish(batch)
+        return ShardRead(evaluator: evaluator, batch: batch, next: result.next)
     }
 
     /// Starts reading shards whose parents are all finished (or no longer stored).

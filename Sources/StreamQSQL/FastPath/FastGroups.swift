@@ -61,6 +61,12 @@ struct FastGroups: Sendable {
     /// query has none).
     private var accumulators: [Accumulator] = []
     private let usesAccumulators: Bool
+    /// Follow mode: keep every sum and avg input as an addend (and leave the cells' running sums
+    /// of doubles out of their states), so the query's state adds them in row order.
+    var keepsAddends = false
+    /// The number each row added to a sum's or avg's running sum of doubles, in row order, with
+    /// its cell (group × aggregates + aggregate).
+    private(set) var addends: [(cell: Int, number: Double)] = []
     /// The key of the row being added.
     private var scratch: [UInt8] = []
     /// Mixed into every hash; random per table.
@@ -164,6 +170,10 @@ struct FastGroups: Sendable {
                 case .accumulator:
                     let value = values[aggregate.field].sqlValue(in: record)
                     AggregateSpec.fold(.one(value), arrival: arrival, into: &accumulators[base + index])
+                case .sum, .average:
+                    let value = values[aggregate.field]
+                    Self.fold(aggregate.function, value, into: &cells[base + index])
+                    if keepsAddends && value.isNumber { addends.append((base + index, value.number)) }
                 default: Self.fold(aggregate.function, values[aggregate.field], into: &cells[base + index])
                 }
             }
@@ -342,7 +352,9 @@ struct FastGroups: Sendable {
         let start = cells.startIndex
         return (0..<aggregates.count).map { index in
             if case .accumulator = aggregates[index].function { return accumulators[base + index] }
-            return Self.accumulator(aggregates[index].function, cells[start + index])
+            var cell = cells[start + index]
+            if keepsAddends { cell.doubleSum = 0 }
+            return Self.accumulator(aggregates[index].function, cell)
         }
     }
 

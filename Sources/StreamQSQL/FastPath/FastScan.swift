@@ -15,7 +15,13 @@ struct FastScan: Sendable {
     private let filter: FastPredicate?
     /// nil for a plain (ungrouped) query, whose fast path only rejects rows WHERE rejects.
     private(set) var groups: FastGroups?
-    private let window: (kind: WindowSpec.Kind, paneWidth: Int64, timeField: Int?)?
+    private let window: (kind: WindowSpec.Kind, size: Int64, paneWidth: Int64, timeField: Int?)?
+    /// Follow mode: rows whose every window ended `retention` before this watermark are late
+    /// (``Outcome/late(_:)``); `.min` (bounded queries) lets every row in.
+    var watermark: Int64 = .min
+    var retention: Int64 = 0
+    /// The newest event time of the rows folded (nil before the first, or without a window).
+    private(set) var newestEventTime: Int64?
     /// Rows taken.
     private(set) var rowsIn = 0
     /// Rows offered, and declined, while deciding whether the fast path pays.
@@ -25,7 +31,10 @@ struct FastScan: Sendable {
     private(set) var isWorthwhile = true
 
     /// The fast path for `plan`, or nil when the query has a part it does not evaluate.
-    init?(plan: QueryPlan) {
+    /// - Parameter follow: for a follow query, whose state must come out as folding its rows in
+    ///   order would: sums and averages keep their addends, and aggregates whose partial states
+    ///   merge otherwise (variance, sketches) are left to the row engine.
+    init?(plan: QueryPlan, follow: Bool = false) {
         let extractor = plan.extractor
         guard extractor.isFlat else { return nil }
         let paths = extractor.paths
@@ -43,7 +52,7 @@ struct FastScan: Sendable {
             if let window = plan.window {
                 let timeField = window.isProcessingTime ? nil : window.time.fieldIndex
                 guard window.isProcessingTime || timeField != nil else { return nil }
-                self.window = (window.kind, window.slide, timeField)
+                self.window = (window.kind, window.size, window.slide, timeField)
             } else {
                 self.window = nil
             }
@@ -72,13 +81,20 @@ struct FastScan: Sendable {
                     function = .accumulator(initial: spec.initial(), numeric: spec.numericInput)
                 default: return nil
                 }
+                if follow, case .accumulator(let initial, _) = function, !initial.mergesLikeFolding { return nil }
                 aggregates.append(.init(function: function, field: index))
+            }
+            if follow && plan.window?.kind == .session
+                && aggregates.contains(where: { $0.function == .sum || $0.function == .average })
+            {
+                return nil  // a session's addends would have to follow it through merges
             }
             groups = FastGroups(
                 aggregates: aggregates,
                 keyFields: keyFields,
                 sessionGap: plan.window?.kind == .session ? plan.window?.size : nil
             )
+            groups?.keepsAddends = follow
         } else {
             // A plain query gains only by rejecting rows without building them.
             guard filter != nil else { return nil }
@@ -98,17 +114,25 @@ struct FastScan: Sendable {
     /// Aggregates whose DISTINCT form (a set of values) the fast path folds.
     private static let plainDistinctAggregates: Set<String> = ["count", "sum", "avg", "min", "max"]
 
+    /// What became of a record offered to the fast path.
+    enum Outcome: Equatable {
+        /// Done with: rejected by WHERE, or folded.
+        case taken
+        /// The row engine must take it (as if the fast path had not seen it).
+        case declined
+        /// Behind the watermark (follow mode), at this event time: nothing was folded.
+        case late(Int64)
+    }
+
     /// Takes one record if the fast path can.
-    /// - Returns: true when the record is done with (rejected by WHERE, or folded); false when the
-    ///   row engine must take it (as if the fast path had not seen it).
     @inline(__always)
-    mutating func take(_ data: UnsafeRawBufferPointer, arrivalMilliseconds: Int64) -> Bool {
+    mutating func take(_ data: UnsafeRawBufferPointer, arrivalMilliseconds: Int64) -> Outcome {
         if !isKnownUniquelyReferenced(&values) { values = FastValueBuffer(count: values.values.count) }
-        let taken = takeRow(data, arrivalMilliseconds: arrivalMilliseconds, values: values.values)
-        if taken {
-            rowsIn += 1
-        } else {
+        let outcome = takeRow(data, arrivalMilliseconds: arrivalMilliseconds, values: values.values)
+        if outcome == .declined {
             declined += 1
+        } else {
+            rowsIn += 1
         }
         offered += 1
         if offered == 4096 {
@@ -116,7 +140,7 @@ struct FastScan: Sendable {
             // types): reading them twice would cost more than it saves.
             isWorthwhile = declined * 2 < offered
         }
-        return taken
+        return outcome
     }
 
     @inline(__always)
@@ -124,34 +148,42 @@ struct FastScan: Sendable {
         _ data: UnsafeRawBufferPointer,
         arrivalMilliseconds: Int64,
         values: UnsafeMutableBufferPointer<FastValue>
-    ) -> Bool {
-        if !values.isEmpty, !extractor.extractFast(from: data, into: values) { return false }
+    ) -> Outcome {
+        if !values.isEmpty, !extractor.extractFast(from: data, into: values) { return .declined }
         if let filter {
             switch filter.evaluate(values, record: data) {
             case .isTrue: break
-            case .isFalse, .isNull: return true
-            case .undecided: return false
+            case .isFalse, .isNull: return .taken
+            case .undecided: return .declined
             }
         }
-        guard groups != nil else { return false }  // a plain row WHERE accepts: the row engine projects it
-        guard groups!.accepts(values) else { return false }
-        var paneStart: Int64 = 0
-        if let window {
-            let time: Int64
-            if let field = window.timeField {
-                let value = values[field]
-                guard value.isNumber, let milliseconds = EventTime.fromEpoch(value.number) else { return false }
-                time = milliseconds
-            } else {
-                time = arrivalMilliseconds
-            }
-            if window.kind == .session {
-                return groups!.addToSession(values, record: data, arrival: arrivalMilliseconds, time: time)
-            }
+        guard groups != nil else { return .declined }  // a plain row WHERE accepts: the row engine projects it
+        guard groups!.accepts(values) else { return .declined }
+        guard let window else {
+            return groups!.add(values, record: data, arrival: arrivalMilliseconds, paneStart: 0) ? .taken : .declined
+        }
+        let time: Int64
+        if let field = window.timeField {
+            let value = values[field]
+            guard value.isNumber, let milliseconds = EventTime.fromEpoch(value.number) else { return .declined }
+            time = milliseconds
+        } else {
+            time = arrivalMilliseconds
+        }
+        let folded: Bool
+        if window.kind == .session {
+            // The same test as AggregationState.isLate: every window of the row has closed.
+            if time + window.size + retention <= watermark { return .late(time) }
+            folded = groups!.addToSession(values, record: data, arrival: arrivalMilliseconds, time: time)
+        } else {
             let (quotient, remainder) = time.quotientAndRemainder(dividingBy: window.paneWidth)
-            paneStart = (remainder < 0 ? quotient - 1 : quotient) * window.paneWidth
+            let paneStart = (remainder < 0 ? quotient - 1 : quotient) * window.paneWidth
+            if paneStart + window.size + retention <= watermark { return .late(time) }
+            folded = groups!.add(values, record: data, arrival: arrivalMilliseconds, paneStart: paneStart)
         }
-        return groups!.add(values, record: data, arrival: arrivalMilliseconds, paneStart: paneStart)
+        guard folded else { return .declined }
+        newestEventTime = max(newestEventTime ?? .min, time)
+        return .taken
     }
 }
 

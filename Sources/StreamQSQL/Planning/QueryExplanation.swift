@@ -24,10 +24,14 @@ extension QueryPlan {
                     : fields.joined(separator: ", ") + " (one pass over each record's JSON)")
         )
         if let filter = statement.filter { lines.append("filter      \(filter.sqlText)") }
+        let modes = [
+            FastScan(plan: self) != nil ? "bounded" : nil, FastScan(plan: self, follow: true) != nil ? "follow" : nil,
+        ]
+        .compactMap { $0 }
         lines.append(
-            FastScan(plan: self) == nil
+            modes.isEmpty
                 ? "fast path   no: every record through the row engine"
-                : "fast path   yes (bounded): typed values read from each record; records it cannot answer exactly go through the row engine"
+                : "fast path   yes (\(modes.joined(separator: " and "))): typed values read from each record; records it cannot answer exactly go through the row engine"
         )
         if isAggregate {
             let keys = groupKeySyntax
