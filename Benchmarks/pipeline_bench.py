@@ -89,6 +89,7 @@ def catch_up(name, statements, last):
 
 
 pipeline_seconds, env, server, url = catch_up("three-stage", PIPELINE, "top_paths")
+late = sum(query["late"] for query in queries(url).values())
 import boto3  # installed by scripts/install-compat-deps.sh
 
 client = boto3.client("kinesis", endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDBENCH",
@@ -129,6 +130,7 @@ print("|---|---:|---:|")
 print(f"| three-stage pipeline (raw -> parsed -> per_minute and top_paths) | {records / pipeline_seconds:,.0f} | "
       f"{pipeline_seconds:.2f} |")
 print(f"| one persistent query (per_minute straight from raw) | {records / single_seconds:,.0f} | {single_seconds:.2f} |")
+print(f"\nRows the pipeline's windowed stages counted late (their windows had closed when the row came): {late:,}.")
 latencies.sort()
 print(f"\nLatency from the PutRecord that closes a window to its row in the pipeline's per_minute stream "
       f"(two queries and two committed appends on the way, 30 rounds): p50 {statistics.median(latencies):.1f} ms, "

@@ -52,6 +52,9 @@ struct PersistentQuery: Sendable {
             runner.resumeAt = (positions, definition.resumeFinished ?? [])
         }
         runner.emitsWindowsEndingAfter = definition.suppressWindowsEndingBy
+        // Its rows become a stream: keep the source's shards in step so the rows' event times stay
+        // as close to the source's order as its shards allow.
+        runner.readsShardsInStep = true
         started()
         _ = try await runner.run(output: output, reportErrors: { output.report($0) })
     }

@@ -25,6 +25,13 @@ public struct FollowQueryRunner: Sendable {
     public var emitsWindowsEndingAfter: Int64?
     /// Shards read and evaluated at once.
     public var parallelism: Int
+    /// Read the shards in step: while catching up, each round reads from each shard a share of its
+    /// backlog (the furthest-behind shard 5,000 records, the others in proportion), so all shards
+    /// reach the present together instead of the short ones running ahead. A query whose rows become
+    /// a stream needs this: it merges its source's shards into one sequence of rows, and shards read
+    /// 5,000 records at a time drift apart in event time on uneven shards (by minutes over a long
+    /// backlog), which the derived stream's readers would see as late rows.
+    public var readsShardsInStep = false
 
     public init(
         plan: QueryPlan,
@@ -144,7 +151,8 @@ public struct FollowQueryRunner: Sendable {
             evaluators.append(try readers.removeValue(forKey: shard) ?? state.query.makeEvaluator())
         }
         let watermark = state.query.batchWatermark
-        return Task { try await readRound(shards, evaluators: evaluators, watermark: watermark) }
+        let inStep = readsShardsInStep
+        return Task { try await readRound(shards, evaluators: evaluators, watermark: watermark, inStep: inStep) }
     }
 
     /// Reads `shards` from their positions, up to a batch each, on up to `parallelism` tasks at
@@ -152,9 +160,11 @@ public struct FollowQueryRunner: Sendable {
     private func readRound(
         _ shards: [(key: ShardID, value: UInt64)],
         evaluators: [FollowEvaluator],
-        watermark: Int64
+        watermark: Int64,
+        inStep: Bool
     ) async throws -> [ShardRead] {
         var reads = [ShardRead?](repeating: nil, count: shards.count)
+        let limits = inStep ? try await limitsInStep(shards) : Array(repeating: Self.batchRecords, count: shards.count)
         try await withThrowingTaskGroup(of: (Int, ShardRead).self) { group in
             var next = 0
             func startNext() {
@@ -163,7 +173,16 @@ public struct FollowQueryRunner: Sendable {
                 let (shard, sequence) = shards[index]
                 let evaluator = evaluators[index]
                 group.addTask {
-                    (index, try await read(shard, from: sequence, evaluator: evaluator, watermark: watermark))
+                    (
+                        index,
+                        try await read(
+                            shard,
+                            from: sequence,
+                            evaluator: evaluator,
+                            watermark: watermark,
+                            limit: limits[index]
+                        )
+                    )
                 }
                 next += 1
             }
@@ -215,19 +234,37 @@ public struct FollowQueryRunner: Sendable {
         _ shard: ShardID,
         from sequence: UInt64,
         evaluator: FollowEvaluator,
-        watermark: Int64
+        watermark: Int64,
+        limit: Int
     ) async throws -> ShardRead {
         var evaluator = evaluator
         var batch = evaluator.makeBatch(shard: shard, now: Self.wallClock(), watermark: watermark)
         let result = try await backend.scan(
             ShardCursor(stream: stream, shard: shard, sequence: sequence),
-            maxRecords: 5000,
+            maxRecords: limit,
             maxBytes: 10 << 20
         ) { record in
             evaluator.add(record, to: &batch)
         }
         evaluator.finish(batch)
         return ShardRead(evaluator: evaluator, batch: batch, next: result.next)
+    }
+
+    /// Records read from one shard in one round, at most.
+    private static let batchRecords = 5000
+
+    /// Per shard, a share of its backlog: a full batch for the furthest behind, the others in
+    /// proportion (at least one record), so every shard reaches its end in the same round.
+    private func limitsInStep(_ shards: [(key: ShardID, value: UInt64)]) async throws -> [Int] {
+        var backlogs: [UInt64] = []
+        for (shard, sequence) in shards {
+            let tip = try await backend.cursor(stream: stream, shard: shard, at: .latest).sequence
+            backlogs.append(tip > sequence ? tip - sequence : 0)
+        }
+        let largest = Double(max(backlogs.max() ?? 0, 1))
+        return backlogs.map { backlog in
+            max(1, Int((Double(Self.batchRecords) * Double(backlog) / largest).rounded(.up)))
+        }
     }
 
     /// Starts reading shards whose parents are all finished (or no longer stored).
