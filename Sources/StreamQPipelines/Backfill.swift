@@ -52,7 +52,7 @@ extension StatementRunner {
             target: target,
             producerID: Self.newProducerID(),
             columns: plan.columns,
-            partitionColumns: try PersistentQuery.partitionColumns(insert, plan: plan, query: insert.target)
+            partitionKey: try PersistentQuery.partitionKey(insert, plan: plan, query: insert.target)
         )
         let all = rows.withLock { $0 }
         for start in stride(from: 0, to: all.count, by: 10_000) {

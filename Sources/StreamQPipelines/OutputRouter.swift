@@ -10,21 +10,27 @@ struct OutputRouter {
     let target: StreamName
     let producerID: UInt64
     private let columns: [[UInt8]]
-    private let partitionColumns: [Int]
+    private let partitionKey: [OutputExpression]
     /// Per "stream/shard", the producer sequence of the next append there.
     var nextSequence: [String: UInt64] = [:]
     /// The next key for rows without partition columns: consecutive numbers from a random start,
     /// which MD5 spreads over the shards as evenly as random keys, without a system call per row.
     private var nextKey = UInt64.random(in: 0...UInt64.max)
 
-    /// - Parameter partitionColumns: the output columns whose values make a row's partition key;
-    ///   empty for a random key.
-    init(store: StreamStore, target: StreamName, producerID: UInt64, columns: [String], partitionColumns: [Int]) {
+    /// - Parameter partitionKey: the expressions over the output columns whose values make a row's
+    ///   partition key; none for spreading keys.
+    init(
+        store: StreamStore,
+        target: StreamName,
+        producerID: UInt64,
+        columns: [String],
+        partitionKey: [OutputExpression]
+    ) {
         self.store = store
         self.target = target
         self.producerID = producerID
         self.columns = RowText.jsonPrefixes(columns)
-        self.partitionColumns = partitionColumns
+        self.partitionKey = partitionKey
     }
 
     /// One stamped append per shard the rows go to, in the order the shards first appear.
@@ -76,14 +82,16 @@ struct OutputRouter {
         )
     }
 
-    /// A row's partition key: its partition columns' text joined by `|`, at most 256 characters; a
-    /// spreading key when there are none.
+    /// A row's partition key: its partition expressions' text joined by `|`, at most 256
+    /// characters; a spreading key when there are none.
     private mutating func partitionKey(of row: [SQLValue]) -> String {
-        guard !partitionColumns.isEmpty else {
+        guard !partitionKey.isEmpty else {
             defer { nextKey &+= 1 }
             return String(nextKey, radix: 36)
         }
-        var key = partitionColumns.map { RowText.text(row[$0]) }.joined(separator: "|")
+        // A key that cannot be computed for a row (a failed CAST, say) is the empty text: the row
+        // is stored all the same, under the key "-".
+        var key = partitionKey.map { part in RowText.text((try? part.evaluate(row)) ?? .null) }.joined(separator: "|")
         if key.isEmpty { key = "-" }
         if key.unicodeScalars.count > 256 { key = String(String.UnicodeScalarView(key.unicodeScalars.prefix(256))) }
         return key

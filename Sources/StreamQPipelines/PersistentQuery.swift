@@ -38,7 +38,7 @@ struct PersistentQuery: Sendable {
             target: target,
             producerID: definition.producerID,
             columns: plan.columns,
-            partitionColumns: try Self.partitionColumns(insert, plan: plan, query: definition.name)
+            partitionKey: try Self.partitionKey(insert, plan: plan, query: definition.name)
         )
         let output = StreamOutput(router: router, catalog: catalog, definition: definition)
         var runner = FollowQueryRunner(
@@ -59,17 +59,22 @@ struct PersistentQuery: Sendable {
         _ = try await runner.run(output: output, reportErrors: { output.report($0) })
     }
 
-    /// PARTITION BY's columns, or by default an aggregate's group-key columns (every row of a
-    /// group to one shard, in order), or none (random keys).
-    static func partitionColumns(_ insert: Statement.Insert, plan: QueryPlan, query: String) throws -> [Int] {
-        guard !insert.partitionBy.isEmpty else { return plan.isAggregate ? plan.keyColumns : [] }
-        return try insert.partitionBy.map { column in
-            guard let index = plan.columns.firstIndex(where: { $0.lowercased() == column.lowercased() }) else {
-                throw PipelineError(
-                    "query '\(query)': PARTITION BY \(column) is not an output column (\(plan.columns.joined(separator: ", ")))"
-                )
+    /// PARTITION BY's expressions over the output columns, or by default an aggregate's group-key
+    /// columns (every row of a group to one shard, in order), or none (spreading keys).
+    static func partitionKey(_ insert: Statement.Insert, plan: QueryPlan, query: String) throws -> [OutputExpression] {
+        let location = insert.query.source.location
+        let expressions =
+            insert.partitionBy.isEmpty
+            ? (plan.isAggregate ? plan.keyColumns.map { Expression.field([.key(plan.columns[$0])], location) } : [])
+            : insert.partitionBy
+        var compiled: [OutputExpression] = []
+        for expression in expressions {
+            do {
+                compiled.append(try OutputExpression(expression, columns: plan.columns))
+            } catch {
+                throw PipelineError("query '\(query)': PARTITION BY \(error.message)")
             }
-            return index
         }
+        return compiled
     }
 }

@@ -96,7 +96,7 @@ public struct StatementRunner: Sendable {
         if source.rawValue == insert.target {
             throw PipelineError("a query cannot write into the stream it reads ('\(source)')")
         }
-        _ = try PersistentQuery.partitionColumns(insert, plan: plan, query: name)
+        _ = try PersistentQuery.partitionKey(insert, plan: plan, query: name)
         return plan
     }
 

@@ -264,3 +264,44 @@ extension PipelineTests {
         }
     }
 }
+
+extension PipelineTests {
+    @Test func partitionByExpressionsOverTheOutputColumnsPickEachRowsKey() async throws {
+        try await withStore { store in
+            try store.createStream(access, shardCount: 1)
+            _ = try await store.append(to: access, accessRecords(0..<200))
+            try await execute(
+                "CREATE STREAM by_class WITH (shards = 4) AS SELECT id, status FROM access PARTITION BY CAST(status / 100 AS INTEGER)",
+                on: store
+            )
+            await #expect(
+                throws: PipelineError("query 'wrong': PARTITION BY path is not an output column (id, status)")
+            ) {
+                try await execute(
+                    "CREATE STREAM wrong AS SELECT id, status FROM access PARTITION BY path",
+                    on: store
+                )
+            }
+            try await withHost(store) { host in
+                host.nudge()
+                let complete = try await eventually { try records(of: "by_class", in: store).count == 200 }
+                #expect(complete)
+            }
+            // Every status of a class went to the shard its key (2, 3, 4 or 5) hashes to.
+            let name = StreamName(rawValue: "by_class")!
+            for shard in try store.describeStream(name).shards {
+                var cursor = try store.cursor(stream: name, shard: shard.id, at: .trimHorizon)
+                let read = try store.read(cursor, maxRecords: 1000)
+                cursor = read.next ?? cursor
+                for record in read.records {
+                    let expected = try store.shard(for: HashKey.forPartitionKey(record.partitionKey), in: name)
+                    #expect(expected == shard.id)
+                    let status = Int(
+                        String(decoding: record.data, as: UTF8.self).split(separator: ":").last!.dropLast()
+                    )!
+                    #expect(record.partitionKey == String(status / 100))
+                }
+            }
+        }
+    }
+}

@@ -22,10 +22,11 @@ public enum Statement: Sendable, Equatable {
     public struct Insert: Sendable, Equatable {
         public var target: String
         public var query: SelectStatement
-        /// `PARTITION BY column, …`: output columns whose values make each row's partition key.
-        public var partitionBy: [String]
+        /// `PARTITION BY expression, …` over the output columns: their values make each row's
+        /// partition key.
+        public var partitionBy: [Expression]
 
-        public init(target: String, query: SelectStatement, partitionBy: [String]) {
+        public init(target: String, query: SelectStatement, partitionBy: [Expression]) {
             self.target = target
             self.query = query
             self.partitionBy = partitionBy

@@ -78,7 +78,7 @@ extension Parser {
         )
     }
 
-    /// `SELECT … [PARTITION BY column, …]`; the query's own text is the SELECT's part of `text`.
+    /// `SELECT … [PARTITION BY expression, …]`; the query's own text is the SELECT's part of `text`.
     private mutating func insertedQuery(into target: String, text: String) throws(SQLError) -> Statement.Insert {
         guard isKeyword("SELECT") else { throw unexpected("SELECT") }
         let begin = current.location.offset
@@ -87,11 +87,11 @@ extension Parser {
             throw SQLError("a query that feeds a stream cannot also write INTO files", at: query.source.location)
         }
         let end = current.location.offset
-        var partitionBy: [String] = []
+        var partitionBy: [Expression] = []
         if acceptKeyword("PARTITION") {
             try expectKeyword("BY")
             repeat {
-                partitionBy.append(try identifier("an output column after PARTITION BY"))
+                partitionBy.append(try expression())
             } while acceptSymbol(",")
         }
         let bytes = Array(text.utf8)
