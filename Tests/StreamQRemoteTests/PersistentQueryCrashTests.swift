@@ -73,7 +73,7 @@ import Glibc
             try await withLocalStore(of: server) { store in
                 let raw = StreamName(rawValue: "raw")!
                 let expectedCopy = try await boundedRows(copy, over: store, stream: raw).map(Self.json).sorted()
-                let storedCopy = try Self.texts(of: "copy", in: store).sorted()
+                let storedCopy = try await Self.texts(of: "copy", in: store).sorted()
                 #expect(storedCopy.count == expectedCopy.count)
                 #expect(storedCopy == expectedCopy)
                 let expectedWindows = try await boundedRows(
@@ -82,8 +82,10 @@ import Glibc
                     stream: raw
                 ).map(Self.json).sorted()
                 // The sentinels' window closes only when every shard has been idle for 30 s.
-                let storedWindows = try Self.texts(of: "per_window", in: store).filter { !$0.contains(#""k":"z""#) }
-                    .sorted()
+                let storedWindows = try await Self.texts(of: "per_window", in: store).filter {
+                    !$0.contains(#""k":"z""#)
+                }
+                .sorted()
                 #expect(expectedWindows.count > 100)
                 #expect(storedWindows == expectedWindows)
             }
@@ -116,19 +118,13 @@ import Glibc
         return false
     }
 
-    static func texts(of stream: String, in store: StreamStore) throws -> [String] {
-        let name = try StreamName(validating: stream)
-        var texts: [String] = []
-        for shard in try store.describeStream(name).shards {
-            var cursor: ShardCursor? = try store.cursor(stream: name, shard: shard.id, at: .trimHorizon)
-            while let current = cursor {
-                let result = try store.read(current, maxRecords: 10_000)
-                texts += result.records.map { String(decoding: $0.data, as: UTF8.self) }
-                if result.records.isEmpty { break }
-                cursor = result.next
-            }
+    /// Every record of `stream`, as text (its `_raw`).
+    static func texts(of stream: String, in store: StreamStore) async throws -> [String] {
+        try await boundedRows("SELECT _raw FROM \(stream)", over: store, stream: StreamName(validating: stream)).map {
+            row in
+            guard case .string(let text) = row[0] else { return "" }
+            return text
         }
-        return texts
     }
 
     /// A row as the JSON object a persistent query writes (columns from the queries above).
