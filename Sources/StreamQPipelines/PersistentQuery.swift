@@ -55,6 +55,12 @@ struct PersistentQuery: Sendable {
         // Its rows become a stream: keep the source's shards in step so the rows' event times stay
         // as close to the source's order as its shards allow.
         runner.readsShardsInStep = true
+        let lock = try await QueryRunLock.acquire(
+            folder: catalog.folder(of: definition.name),
+            query: definition.name,
+            timeout: .seconds(30)
+        )
+        defer { lock.release() }
         started()
         _ = try await runner.run(output: output, reportErrors: { output.report($0) })
     }

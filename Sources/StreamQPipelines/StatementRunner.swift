@@ -111,6 +111,9 @@ public struct StatementRunner: Sendable {
         definition.desiredState = .stopped
         try catalog.save(definition)
         try await waitUntilStopped(name)
+        // However slow its last commit, the old run holds this until it has made it.
+        let lock = try await QueryRunLock.acquire(folder: catalog.folder(of: name), query: name, timeout: .seconds(30))
+        defer { lock.release() }
         definition.desiredState = desired
         let progress = try catalog.progress(of: name)?.follow
         definition.statement = text
