@@ -27,8 +27,15 @@ func withStore<T>(_ body: (StreamStore) async throws -> T) async throws -> T {
 }
 
 /// Runs a ``QueryHost`` beside `body`, and stops it (each query committing) afterwards.
-func withHost<T>(_ store: StreamStore, _ body: (QueryHost) async throws -> T) async throws -> T {
-    let host = QueryHost(store: store, pollInterval: .milliseconds(50), idleTimeout: 1000)
+/// - Parameter idleTimeout: when a silent shard stops holding the watermark (then, with every shard
+///   silent, it follows the wall clock and closes every window). Long by default: on a machine busy
+///   with other suites a stage can be silent for seconds, which must not close windows early.
+func withHost<T>(
+    _ store: StreamStore,
+    idleTimeout: Int64 = 60_000,
+    _ body: (QueryHost) async throws -> T
+) async throws -> T {
+    let host = QueryHost(store: store, pollInterval: .milliseconds(50), idleTimeout: idleTimeout)
     let hosting = Task { await host.run() }
     do {
         let result = try await body(host)

@@ -47,7 +47,7 @@ import Glibc
                     try await Self.put(Self.records(next..<next + 300), with: backend.client)
                 }
                 next += 300
-                usleep(UInt32.random(in: 0...400_000, using: &generator))
+                try await Task.sleep(for: .microseconds(UInt64.random(in: 0...400_000, using: &generator)))
                 server.halt(signal: SIGKILL)
                 try server.relaunch()
             }

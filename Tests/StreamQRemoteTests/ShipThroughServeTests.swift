@@ -39,12 +39,12 @@ import Glibc
             var generator = SystemRandomNumberGenerator()
             for run in 0..<shipKills {
                 let process = try ship.launch()
-                usleep(UInt32.random(in: 300_000...1_200_000, using: &generator))
+                try await Task.sleep(for: .microseconds(UInt64.random(in: 300_000...1_200_000, using: &generator)))
                 if serverKillsAt.contains(run) {
                     server.halt(signal: SIGKILL)
-                    usleep(UInt32.random(in: 0...500_000, using: &generator))
+                    try await Task.sleep(for: .microseconds(UInt64.random(in: 0...500_000, using: &generator)))
                     try server.relaunch()
-                    usleep(UInt32.random(in: 200_000...800_000, using: &generator))
+                    try await Task.sleep(for: .microseconds(UInt64.random(in: 200_000...800_000, using: &generator)))
                 }
                 kill(process.processIdentifier, SIGKILL)
                 process.waitUntilExit()
