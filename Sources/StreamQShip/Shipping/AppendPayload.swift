@@ -22,15 +22,16 @@ enum AppendPayload {
     var isEmpty: Bool { count == 0 }
 
     /// Adds a record with a copy of `data`.
-    mutating func append(partitionKey: String, data: UnsafeRawBufferPointer) {
+    mutating func append(partitionKey: String, data: [UInt8]) {
         switch self {
         case .encoded(var records, let store):
             self = .records([])  // so that `records` is the only reference and grows in place
-            records.append(partitionKey: partitionKey, data: data)
+            data.withUnsafeBytes { records.append(partitionKey: partitionKey, data: $0) }
             self = .encoded(records, store: store)
         case .records(var records):
             self = .records([])
-            records.append(AppendRecord(partitionKey: partitionKey, data: Array(data)))
+            // A copy of its own: `data` is a reused buffer, larger than the record.
+            records.append(AppendRecord(partitionKey: partitionKey, data: data.withUnsafeBufferPointer { Array($0) }))
             self = .records(records)
         }
     }
