@@ -200,18 +200,10 @@ extension Query {
                 throw CommandFailure(error.message)
             }
             try reporter.finish()
-            StandardStreams.writeOutput("\(statistics.rowsOut) rows into stream \(Self.target(of: statement))\n")
+            StandardStreams.writeOutput("\(statistics.rowsOut) rows into stream \(statement.target ?? "")\n")
             try finish(statistics, started: started, clock: clock, extraFailures: 0)
         default:
             try await Statements.run(sql, store: store)
-        }
-    }
-
-    private static func target(of statement: Statement) -> String {
-        switch statement {
-        case .createStream(let create): create.insert.target
-        case .insert(let insert): insert.target
-        default: ""
         }
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import StreamQPipelines
+import StreamQSQL
 import StreamQStorage
 import UnixSignals
 
@@ -58,21 +59,23 @@ struct Queries: AsyncParsableCommand {
         )
         @OptionGroup var store: StoreOptions
         @Argument(help: "The query's name.") var name: String
-        func run() async throws { try await Statements.run("DESCRIBE QUERY \(quoted(name))", store: store) }
+        func run() async throws {
+            try await Statements.run("DESCRIBE QUERY \(Statement.quotedName(name))", store: store)
+        }
     }
 
     struct Stop: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Stop a query; START resumes it where it stopped.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The query's name.") var name: String
-        func run() async throws { try await Statements.run("STOP QUERY \(quoted(name))", store: store) }
+        func run() async throws { try await Statements.run("STOP QUERY \(Statement.quotedName(name))", store: store) }
     }
 
     struct Start: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Start a stopped query from its checkpoint.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The query's name.") var name: String
-        func run() async throws { try await Statements.run("START QUERY \(quoted(name))", store: store) }
+        func run() async throws { try await Statements.run("START QUERY \(Statement.quotedName(name))", store: store) }
     }
 
     struct Terminate: AsyncParsableCommand {
@@ -81,9 +84,8 @@ struct Queries: AsyncParsableCommand {
         )
         @OptionGroup var store: StoreOptions
         @Argument(help: "The query's name.") var name: String
-        func run() async throws { try await Statements.run("TERMINATE QUERY \(quoted(name))", store: store) }
+        func run() async throws {
+            try await Statements.run("TERMINATE QUERY \(Statement.quotedName(name))", store: store)
+        }
     }
 }
-
-/// A name as a quoted identifier, so any name reaches the statement parser as written.
-private func quoted(_ name: String) -> String { "\"" + name.replacing("\"", with: "") + "\"" }

@@ -16,6 +16,8 @@ struct OutputRouter {
     /// The next key for rows without partition columns: consecutive numbers from a random start,
     /// which MD5 spreads over the shards as evenly as random keys, without a system call per row.
     private var nextKey = UInt64.random(in: 0...UInt64.max)
+    /// Per stream written, its creation time (stamped on each append; looked up once).
+    private var createdAt: [String: Int64] = [:]
 
     /// - Parameter partitionKey: the expressions over the output columns whose values make a row's
     ///   partition key; none for spreading keys.
@@ -72,9 +74,12 @@ struct OutputRouter {
         let stampKey = OutputCommit.stampKey(stream: stream, shard: shard)
         let sequence = nextSequence[stampKey, default: 0]
         nextSequence[stampKey] = sequence + 1
+        if createdAt[stream] == nil {
+            createdAt[stream] = try store.describeStream(StreamName(validating: stream)).createdAtMilliseconds
+        }
         return OutputCommit.PendingAppend(
             stream: stream,
-            streamCreatedAt: try store.describeStream(StreamName(validating: stream)).createdAtMilliseconds,
+            streamCreatedAt: createdAt[stream]!,
             shard: shard,
             sequence: sequence,
             keys: keys,

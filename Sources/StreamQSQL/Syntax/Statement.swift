@@ -43,3 +43,18 @@ public enum Statement: Sendable, Equatable {
         public var ifNotExists: Bool
     }
 }
+
+extension Statement {
+    /// The stream a `CREATE STREAM … AS` or `INSERT INTO` writes; nil for the other statements.
+    public var target: String? {
+        switch self {
+        case .createStream(let create): create.insert.target
+        case .insert(let insert): insert.target
+        default: nil
+        }
+    }
+
+    /// `name` as a quoted identifier, so a name given outside SQL (a URL path, a command argument)
+    /// reaches the parser as written; a double quote in it cannot end the identifier early.
+    public static func quotedName(_ name: String) -> String { "\"" + name.replacing("\"", with: "") + "\"" }
+}

@@ -54,9 +54,11 @@ struct QueryAPI: Sendable {
             case (.get, 2, "queries"):
                 return Self.json(.ok, try describe(parts[1]))
             case (.post, 3, "queries") where ["stop", "start"].contains(parts[2]):
-                return Self.answer(try await statement("\(parts[2].uppercased()) QUERY \(Self.quoted(parts[1]))"))
+                return Self.answer(
+                    try await statement("\(parts[2].uppercased()) QUERY \(Statement.quotedName(parts[1]))")
+                )
             case (.delete, 2, "queries"):
-                return Self.answer(try await statement("TERMINATE QUERY \(Self.quoted(parts[1]))"))
+                return Self.answer(try await statement("TERMINATE QUERY \(Statement.quotedName(parts[1]))"))
             default:
                 return Self.json(.notFound, ["error": "no such resource: \(request.method) \(request.uri.path)"])
             }
@@ -92,7 +94,7 @@ struct QueryAPI: Sendable {
                 columns: [],
                 rows: [],
                 message:
-                    "\(statistics.rowsOut) rows into stream \(Self.target(of: statement)) (\(statistics.errors) rows could not be evaluated, \(statistics.late) late)"
+                    "\(statistics.rowsOut) rows into stream \(statement.target ?? "") (\(statistics.errors) rows could not be evaluated, \(statistics.late) late)"
             )
         }
         let result = try await runner.execute(statement, text: input.sql)
@@ -108,8 +110,6 @@ struct QueryAPI: Sendable {
         try runner.describe(name)
     }
 
-    private static func quoted(_ name: String) -> String { "\"" + name.replacing("\"", with: "") + "\"" }
-
     private static func answer(_ result: StatementResult) -> Response {
         json(.ok, SQLAnswer(columns: result.columns, rows: result.rows, message: result.message))
     }
@@ -123,16 +123,5 @@ struct QueryAPI: Sendable {
             headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
         )
-    }
-}
-
-extension QueryAPI {
-    /// The stream a CREATE STREAM or INSERT INTO writes.
-    fileprivate static func target(of statement: Statement) -> String {
-        switch statement {
-        case .createStream(let create): create.insert.target
-        case .insert(let insert): insert.target
-        default: ""
-        }
     }
 }
