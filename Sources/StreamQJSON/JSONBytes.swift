@@ -17,4 +17,12 @@ public enum JSONBytes {
         let backslashes = word ^ 0x5C5C_5C5C_5C5C_5C5C
         return ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & 0x8080_8080_8080_8080
     }
+
+    /// The high bit of each byte of `word` that a JSON string must escape (a quote, a backslash or
+    /// a control character); the lowest set bit is exact, as for ``quotesAndBackslashes(_:)``.
+    @inlinable @inline(__always)
+    public static func bytesToEscape(_ word: UInt64) -> UInt64 {
+        let controls = (word &- 0x2020_2020_2020_2020) & ~word & 0x8080_8080_8080_8080
+        return quotesAndBackslashes(word) | controls
+    }
 }

@@ -28,6 +28,44 @@ import Testing
         #expect(JSONString.quoted("a\u{1}\n\u{1F}\"\\") == #""a\u0001\n\u001f\"\\""#)
     }
 
+    /// Every byte value, at every place in and around an eight-byte word, and escapes spread over
+    /// more than one block: the same text as escaping a byte at a time gives.
+    @Test func everyByteAtEveryPlaceIsEscapedAsOnItsOwn() {
+        for byte in UInt8.min...UInt8.max {
+            for length in [1, 7, 8, 9, 17] {
+                for place in 0..<length {
+                    var text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    text[place] = byte
+                    var output: [UInt8] = []
+                    JSONString.append(text, to: &output)
+                    #expect(output == escapedByteByByte(text), "byte \(byte) at \(place) of \(length)")
+                }
+            }
+        }
+        var long: [UInt8] = []
+        for index in 0..<5000 { long.append(index % 7 == 0 ? UInt8(ascii: "\"") : index % 401 == 0 ? 0x01 : 0x61) }
+        long += [UInt8](repeating: 0x62, count: 3000) + [0x0A] + [UInt8](repeating: 0x63, count: 1021) + [0x5C]
+        var output: [UInt8] = []
+        JSONString.append(long, to: &output)
+        #expect(output == escapedByteByByte(long))
+    }
+
+    private func escapedByteByByte(_ text: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = [UInt8(ascii: "\"")]
+        for byte in text {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): output += [UInt8(ascii: "\\"), byte]
+            case 0x0A: output += Array(#"\n"#.utf8)
+            case 0x0D: output += Array(#"\r"#.utf8)
+            case 0x09: output += Array(#"\t"#.utf8)
+            case ..<0x20: output += Array(String(format: #"\u%04x"#, byte).utf8)
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+        return output
+    }
+
     private func appendOpened(_ bytes: some Collection<UInt8>, to output: inout [UInt8]) {
         JSONString.append(bytes, to: &output)
     }

@@ -1,25 +1,37 @@
+import StreamQJSON
+
 /// Reads the access-log lines nginx and Apache write in the common and combined formats:
 /// `1.2.3.4 - alice [22/Apr/2009:18:52:51 +1200] "GET /a HTTP/1.1" 200 986 "http://ref/" "curl/8"`.
 /// Fields: `client`, `ident`, `user`, `time` (RFC 3339 UTC), `method`, `path`, `protocol` (or
 /// `request` when the request line is not three words), `status` and `bytes` as numbers, `referer`,
 /// `agent`. A `-` leaves its field out, except `bytes`, where it means 0; text after the agent (a
 /// forwarded-for column, say) is ignored, as the whole line stays in `message`.
+///
+/// The scanner hands each field to an ``AccessLogSink``: an array of ``ParsedField``, or a
+/// ``JSONMemberWriter`` that writes the record's members straight away (what ``RecordEncoder``
+/// does without a `--time-field`: no array per field).
 enum AccessLogScanner {
     static func fields(of line: ArraySlice<UInt8>) throws(LineParseError) -> [ParsedField] {
-        var cursor = LineCursor(line)
         var fields: [ParsedField] = []
         fields.reserveCapacity(11)
+        try scan(line, into: &fields)
+        return fields
+    }
+
+    /// Hands the fields of `line` to `sink`, in the order the line has them.
+    static func scan(_ line: ArraySlice<UInt8>, into fields: inout some AccessLogSink) throws(LineParseError) {
+        var cursor = LineCursor(line)
         let client = cursor.token()
         guard !client.isEmpty else { throw cursor.error("expected the client address") }
-        fields.append(.string(FieldName.client, client))
-        for name in identityNames {
+        fields.string(.client, client)
+        for name in [AccessLogField.ident, .user] {
             guard cursor.skip(0x20) else { throw cursor.error("expected a space") }
             let value = cursor.token()
             guard !value.isEmpty else { throw cursor.error("expected an identity or '-'") }
-            if !isDash(value) { fields.append(.string(name, value)) }
+            if !isDash(value) { fields.string(name, value) }
         }
         guard cursor.skip(0x20), cursor.skip(UInt8(ascii: "[")) else { throw cursor.error("expected '[' and the time") }
-        fields.append(.time(FieldName.time, try time(&cursor)))
+        fields.time(.time, try time(&cursor))
         guard cursor.skip(UInt8(ascii: "]")), cursor.skip(0x20), cursor.skip(UInt8(ascii: "\"")) else {
             throw cursor.error("expected '] \"' and the request")
         }
@@ -30,34 +42,33 @@ enum AccessLogScanner {
             guard let status = cursor.number(minDigits: 3, maxDigits: 3) else {
                 throw cursor.error("expected a status")
             }
-            fields.append(.number(FieldName.status, status))
+            fields.number(.status, status)
         }
         guard cursor.skip(0x20) else { throw cursor.error("expected a space before the size") }
         if cursor.skip(UInt8(ascii: "-")) {
-            fields.append(ParsedField(quotedName: FieldName.bytes, value: [UInt8(ascii: "0")]))
+            fields.number(.bytes, digits: Self.zero)
         } else {
             let start = cursor.index
             while let byte = cursor.peek, byte &- 0x30 < 10 { cursor.index += 1 }
             guard cursor.index > start, cursor.index - start <= 18 else { throw cursor.error("expected a size") }
             var digits = line[start..<cursor.index]
             while digits.count > 1, digits.first == UInt8(ascii: "0") { digits = digits.dropFirst() }
-            fields.append(.number(FieldName.bytes, digits: digits))
+            fields.number(.bytes, digits: digits)
         }
-        guard !cursor.isAtEnd else { return fields }  // the common format ends here
+        guard !cursor.isAtEnd else { return }  // the common format ends here
         guard cursor.skip(0x20), cursor.skip(UInt8(ascii: "\"")) else {
             throw cursor.error("expected a quoted referer")
         }
         let referer = try quoted(&cursor)
-        if !referer.isEmpty, !isDash(referer) { fields.append(.string(FieldName.referer, referer)) }
+        if !referer.isEmpty, !isDash(referer) { fields.string(.referer, referer) }
         guard cursor.skip(0x20), cursor.skip(UInt8(ascii: "\"")) else {
             throw cursor.error("expected a quoted user agent")
         }
         let agent = try quoted(&cursor)
-        if !agent.isEmpty, !isDash(agent) { fields.append(.string(FieldName.agent, agent)) }
-        return fields
+        if !agent.isEmpty, !isDash(agent) { fields.string(.agent, agent) }
     }
 
-    private static let identityNames = [FieldName.ident, FieldName.user]
+    private static let zero: ArraySlice<UInt8> = [UInt8(ascii: "0")]
 
     private static func isDash(_ value: some Collection<UInt8>) -> Bool {
         value.count == 1 && value.first == UInt8(ascii: "-")
@@ -99,10 +110,18 @@ enum AccessLogScanner {
     private static func quoted(_ cursor: inout LineCursor) throws(LineParseError) -> ArraySlice<UInt8> {
         let start = cursor.index
         var hasEscape = false
-        while let byte = cursor.peek, byte != UInt8(ascii: "\"") {
-            cursor.index += byte == UInt8(ascii: "\\") && cursor.index + 1 < cursor.line.endIndex ? 2 : 1
-            if byte == UInt8(ascii: "\\") { hasEscape = true }
+        // The slice is read in place: a copy of it would cost a retain per quoted field.
+        let end = cursor.line.withUnsafeBytes { bytes in
+            var index = start - cursor.line.startIndex
+            while true {
+                index = nextQuoteOrBackslash(in: bytes, from: index)
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\\") else { break }
+                hasEscape = true
+                index += index + 1 < bytes.count ? 2 : 1
+            }
+            return min(index, bytes.count)
         }
+        cursor.index = cursor.line.startIndex + end
         guard cursor.peek == UInt8(ascii: "\"") else { throw cursor.error("unterminated quoted text") }
         let text = cursor.line[start..<cursor.index]
         cursor.index += 1
@@ -125,19 +144,38 @@ enum AccessLogScanner {
         return unescaped[...]
     }
 
+    /// The first quote or backslash at or after `start` in `bytes`, or `bytes.count`; eight bytes
+    /// at a time.
+    private static func nextQuoteOrBackslash(in bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var index = start
+        while index + 8 <= bytes.count {
+            let mask = JSONBytes.quotesAndBackslashes(
+                bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self).littleEndian
+            )
+            if mask != 0 { return index + mask.trailingZeroBitCount / 8 }
+            index += 8
+        }
+        while index < bytes.count, bytes[index] != UInt8(ascii: "\""), bytes[index] != UInt8(ascii: "\\") {
+            index += 1
+        }
+        return index
+    }
+
     /// `GET /path HTTP/1.1` as method, path and protocol; anything else (`-`, a TLS handshake sent
     /// to a plain port) as `request`.
-    private static func appendRequest(_ request: ArraySlice<UInt8>, to fields: inout [ParsedField]) {
+    private static func appendRequest(_ request: ArraySlice<UInt8>, to fields: inout some AccessLogSink) {
         guard !request.isEmpty, !isDash(request) else { return }
         guard let firstSpace = request.firstIndex(of: 0x20), let lastSpace = request.lastIndex(of: 0x20),
             firstSpace > request.startIndex, lastSpace > firstSpace + 1,
-            request[(lastSpace + 1)...].starts(with: "HTTP/".utf8)
+            request[(lastSpace + 1)...].starts(with: httpPrefix)
         else {
-            fields.append(.string(FieldName.request, request))
+            fields.string(.request, request)
             return
         }
-        fields.append(.string(FieldName.method, request[..<firstSpace]))
-        fields.append(.string(FieldName.path, request[(firstSpace + 1)..<lastSpace]))
-        fields.append(.string(FieldName.protocol, request[(lastSpace + 1)...]))
+        fields.string(.method, request[..<firstSpace])
+        fields.string(.path, request[(firstSpace + 1)..<lastSpace])
+        fields.string(.protocol, request[(lastSpace + 1)...])
     }
+
+    private static let httpPrefix = Array("HTTP/".utf8)
 }

@@ -86,30 +86,49 @@ struct EventTime: Sendable, Equatable {
         return Int64(now.tv_sec)
     }
 
-    /// Appends the time as a quoted RFC 3339 UTC string: `"2024-01-02T03:04:05.123Z"`.
+    /// Appends the time as a quoted RFC 3339 UTC string: `"2024-01-02T03:04:05.123Z"`, written on
+    /// the stack (32 bytes at most) and appended at once.
     func appendQuotedRFC3339(to output: inout [UInt8]) {
         let days = seconds.floorDivided(by: 86_400)
         let (year, month, day) = Self.civil(fromDays: days)
         let secondOfDay = Int(seconds - days * 86_400)
-        output.append(UInt8(ascii: "\""))
-        Self.appendDigits(year, count: 4, to: &output)
-        output.append(UInt8(ascii: "-"))
-        Self.appendDigits(month, count: 2, to: &output)
-        output.append(UInt8(ascii: "-"))
-        Self.appendDigits(day, count: 2, to: &output)
-        output.append(UInt8(ascii: "T"))
-        Self.appendDigits(secondOfDay / 3600, count: 2, to: &output)
-        output.append(UInt8(ascii: ":"))
-        Self.appendDigits(secondOfDay / 60 % 60, count: 2, to: &output)
-        output.append(UInt8(ascii: ":"))
-        Self.appendDigits(secondOfDay % 60, count: 2, to: &output)
-        if fractionDigits > 0 {
-            output.append(UInt8(ascii: "."))
-            var fraction = nanoseconds
-            for _ in fractionDigits..<9 { fraction /= 10 }
-            Self.appendDigits(fraction, count: fractionDigits, to: &output)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { text in
+            var end = 0
+            func put(_ byte: UInt8) {
+                text[end] = byte
+                end += 1
+            }
+            /// The last `count` decimal digits of `value`.
+            func digits(_ value: Int, count: Int) {
+                var rest = value
+                for place in (end..<end + count).reversed() {
+                    text[place] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                }
+                end += count
+            }
+            put(UInt8(ascii: "\""))
+            digits(year, count: 4)
+            put(UInt8(ascii: "-"))
+            digits(month, count: 2)
+            put(UInt8(ascii: "-"))
+            digits(day, count: 2)
+            put(UInt8(ascii: "T"))
+            digits(secondOfDay / 3600, count: 2)
+            put(UInt8(ascii: ":"))
+            digits(secondOfDay / 60 % 60, count: 2)
+            put(UInt8(ascii: ":"))
+            digits(secondOfDay % 60, count: 2)
+            if fractionDigits > 0 {
+                put(UInt8(ascii: "."))
+                var fraction = nanoseconds
+                for _ in fractionDigits..<9 { fraction /= 10 }
+                digits(fraction, count: fractionDigits)
+            }
+            put(UInt8(ascii: "Z"))
+            put(UInt8(ascii: "\""))
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: text[..<end]))
         }
-        output.append(contentsOf: [UInt8(ascii: "Z"), UInt8(ascii: "\"")])
     }
 
     /// The time as an RFC 3339 UTC string, for tests and messages.
@@ -149,17 +168,6 @@ struct EventTime: Sendable, Equatable {
         let month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
         let year = Int(yearOfEra + era * 400) + (month <= 2 ? 1 : 0)
         return (year, month, day)
-    }
-
-    private static func appendDigits(_ value: Int, count: Int, to output: inout [UInt8]) {
-        var divisor = 1
-        for _ in 1..<count { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            output.append(UInt8(ascii: "0") + UInt8(rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
-        }
     }
 }
 

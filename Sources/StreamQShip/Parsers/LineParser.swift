@@ -22,7 +22,10 @@ public struct LineParser: Sendable {
         case regex(RegexFieldPattern)
     }
 
-    public var format: Format
+    public let format: Format
+    /// `format` without its payload, which is what ``RecordEncoder`` asks of every line: copying
+    /// `format` itself goes through a regex's value witnesses.
+    let kind: Kind
     /// Which field holds the event time, and how it is written; without one, the syslog, nginx and
     /// apache parsers give their own timestamp as `time`, and the others no time.
     public var eventTime: EventTimeRule?
@@ -33,6 +36,21 @@ public struct LineParser: Sendable {
     public init(_ format: Format, eventTime: EventTimeRule? = nil) {
         self.format = format
         self.eventTime = eventTime
+        kind =
+            switch format {
+            case .none: .none
+            case .nginx: .nginx
+            case .apache: .apache
+            default: .other
+            }
+    }
+
+    enum Kind {
+        case none
+        case nginx
+        case apache
+        /// Any other format.
+        case other
     }
 
     /// The names `--parser` accepts, for help and error messages.
@@ -75,6 +93,16 @@ public struct LineParser: Sendable {
             if line.first == UInt8(ascii: "[") { return try ApacheErrorLogScanner.fields(of: line) }
             return try AccessLogScanner.fields(of: line)
         case .regex(let pattern): return try pattern.fields(of: line)
+        }
+    }
+
+    /// Whether the `nginx` or `apache` parser reads `line` as an access-log line (see
+    /// ``AccessLogScanner``) rather than an error-log line.
+    func isAccessLogLine(_ line: ArraySlice<UInt8>) -> Bool {
+        switch kind {
+        case .nginx: !NginxErrorLogScanner.matches(line)
+        case .apache: line.first != UInt8(ascii: "[")
+        case .none, .other: false
         }
     }
 }

@@ -137,40 +137,22 @@ struct RecordEncoder: Sendable {
         var parseError: String?
         var timeError: String?
         var hasMessage = false
-        do throws(LineParseError) {
-            let fields = try parser.fields(of: message)
-            var eventTime: EventTime?
-            if let rule = parser.eventTime {
-                do throws(LineParseError) {
-                    eventTime = try rule.time(in: fields, now: parser.now)
-                } catch {
-                    timeError = error.message
-                }
-            }
-            for field in fields {
-                if field.quotedName == Self.messageField { hasMessage = true }
-                if let rule = parser.eventTime, field.quotedName == FieldName.time {
-                    // `time` is the event time alone: it replaces its source, and any other `time` moves aside.
-                    if eventTime != nil, rule.quotedField == FieldName.time { continue }
-                    output.append(contentsOf: "\"_time\"".utf8)
-                } else if Self.isOriginField(field.quotedName) {
-                    output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "_")])
-                    output.append(contentsOf: field.quotedName.dropFirst())
+        // Without a parser or a time field there are no fields: the record is the line and its origin.
+        if parser.kind != .none || parser.eventTime != nil {
+            do throws(LineParseError) {
+                if parser.eventTime == nil, parser.isAccessLogLine(message) {
+                    // The common case of an access log, written as it is read: no array per field.
+                    var writer = JSONMemberWriter(output: [])
+                    swap(&writer.output, &output)
+                    defer { swap(&writer.output, &output) }
+                    try AccessLogScanner.scan(message, into: &writer)
                 } else {
-                    output.append(contentsOf: field.quotedName)
+                    (hasMessage, timeError) = try appendFields(of: message, to: &output)
                 }
-                output.append(UInt8(ascii: ":"))
-                output.append(contentsOf: field.value)
-                output.append(UInt8(ascii: ","))
+            } catch {
+                output.removeSubrange((start + 1)...)
+                parseError = error.message
             }
-            if let eventTime {
-                output.append(contentsOf: "\"time\":".utf8)
-                eventTime.appendQuotedRFC3339(to: &output)
-                output.append(UInt8(ascii: ","))
-            }
-        } catch {
-            output.removeSubrange((start + 1)...)
-            parseError = error.message
         }
         if !hasMessage {
             output.append(contentsOf: Self.messageKey)
@@ -195,10 +177,52 @@ struct RecordEncoder: Sendable {
         return parseError != nil || timeError != nil
     }
 
+    /// Appends the members of the fields the parser finds in `message`, and the event time;
+    /// returns whether the parser found a `message` of its own, and why the event time is
+    /// missing.
+    private func appendFields(
+        of message: ArraySlice<UInt8>,
+        to output: inout [UInt8]
+    ) throws(LineParseError) -> (hasMessage: Bool, timeError: String?) {
+        var hasMessage = false
+        var timeError: String?
+        let fields = try parser.fields(of: message)
+        var eventTime: EventTime?
+        if let rule = parser.eventTime {
+            do throws(LineParseError) {
+                eventTime = try rule.time(in: fields, now: parser.now)
+            } catch {
+                timeError = error.message
+            }
+        }
+        for field in fields {
+            if field.quotedName == Self.messageField { hasMessage = true }
+            if let rule = parser.eventTime, field.quotedName == FieldName.time {
+                // `time` is the event time alone: it replaces its source, and any other `time` moves aside.
+                if eventTime != nil, rule.quotedField == FieldName.time { continue }
+                output.append(contentsOf: "\"_time\"".utf8)
+            } else if Self.isOriginField(field.quotedName) {
+                output.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: "_")])
+                output.append(contentsOf: field.quotedName.dropFirst())
+            } else {
+                output.append(contentsOf: field.quotedName)
+            }
+            output.append(UInt8(ascii: ":"))
+            output.append(contentsOf: field.value)
+            output.append(UInt8(ascii: ","))
+        }
+        if let eventTime {
+            output.append(contentsOf: "\"time\":".utf8)
+            eventTime.appendQuotedRFC3339(to: &output)
+            output.append(UInt8(ascii: ","))
+        }
+        return (hasMessage, timeError)
+    }
+
     private static let messageKey = Array("\"message\":".utf8)
 
     /// Appends the digits of a non-negative `value`, without making a String.
-    private static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
+    static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits
         withUnsafeMutableBytes(of: &digits) { buffer in
             var rest = UInt64(max(0, value))

@@ -22,16 +22,15 @@ enum AppendPayload {
     var isEmpty: Bool { count == 0 }
 
     /// Adds a record with a copy of `data`.
-    mutating func append(partitionKey: String, data: [UInt8]) {
+    mutating func append(partitionKey: String, data: UnsafeRawBufferPointer) {
         switch self {
         case .encoded(var records, let store):
             self = .records([])  // so that `records` is the only reference and grows in place
-            data.withUnsafeBytes { records.append(partitionKey: partitionKey, data: $0) }
+            records.append(partitionKey: partitionKey, data: data)
             self = .encoded(records, store: store)
         case .records(var records):
             self = .records([])
-            // A copy of its own: `data` is a reused buffer, larger than the record.
-            records.append(AppendRecord(partitionKey: partitionKey, data: data.withUnsafeBufferPointer { Array($0) }))
+            records.append(AppendRecord(partitionKey: partitionKey, data: Array(data)))
             self = .records(records)
         }
     }

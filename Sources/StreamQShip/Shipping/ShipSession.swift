@@ -40,8 +40,6 @@ final class ShipSession {
     var routes: ShardRoutes
     var routesAreStale = false
     var inFlightBytes = 0
-    /// Where each line's record is encoded before it joins its append; kept to reuse its memory.
-    private var scratch: [UInt8] = []
     var summary = ShipSummary()
     var checkpointIsDirty = false
     /// The version of the checkpoint being written, if one is; versions count up from 1.
@@ -185,7 +183,12 @@ final class ShipSession {
                     from: file.readOffset,
                     limit: limit,
                     maxRecords: free * configuration.maxBatchRecords,
-                    maxBytes: min(free * configuration.maxBatchBytes, configuration.maxInFlightBytes - inFlightBytes),
+                    maxBytes: file.bytesToRead(
+                        forRecordBytes: min(
+                            free * configuration.maxBatchBytes,
+                            configuration.maxInFlightBytes - inFlightBytes
+                        )
+                    ),
                     includeUnterminated: final,
                     flushingGroup: final || configuration.once || groupTimedOut(file, now)
                 ) : RecordScanner.Scan()
@@ -202,7 +205,8 @@ final class ShipSession {
     }
 
     /// Cuts `lines` into appends of at most `maxBatchRecords` records and `maxBatchBytes` bytes
-    /// (data and partition keys).
+    /// (data and partition keys). The lines are encoded on every core at once first; lines left
+    /// once the file's appends are all cut are read again later.
     func cutAppends(_ lines: LineBatch, of file: TailedFile) {
         var pending = PendingAppend(
             intent: AppendIntent(sequence: 0, start: lines.span(at: 0).offset, end: lines.span(at: 0).offset, lines: 0),
@@ -212,27 +216,31 @@ final class ShipSession {
             truncatedLines: 0,
             isPersisted: false
         )
-        let origin = encoder.origin(file: file.entry.path)
+        let parts = EncodedLines.encode(lines, encoder: encoder, origin: encoder.origin(file: file.entry.path))
         let keyBytes = file.partitionKey.utf8.count + Self.recordOverheadBytes
-        for index in lines.indices {
-            let span = lines.span(at: index)
-            let outcome = encode(lines, index, origin: origin)
-            let bytes = scratch.count + keyBytes
-            if !pending.records.isEmpty,
-                pending.records.count >= configuration.maxBatchRecords
-                    || pending.bytes + bytes > configuration.maxBatchBytes
-            {
-                close(&pending, of: file)
-                if file.appends.count >= configuration.maxPendingAppendsPerFile { return }
-                pending.records = newRecords(for: file, lines: lines, from: index)
+        var index = 0
+        for part in parts {
+            for record in 0..<part.count {
+                let span = lines.span(at: index)
+                let outcome = part.outcomes[record]
+                let bytes = part.withRecord(record) { $0.count } + keyBytes
+                if !pending.records.isEmpty,
+                    pending.records.count >= configuration.maxBatchRecords
+                        || pending.bytes + bytes > configuration.maxBatchBytes
+                {
+                    close(&pending, of: file)
+                    if file.appends.count >= configuration.maxPendingAppendsPerFile { return }
+                    pending.records = newRecords(for: file, lines: lines, from: index)
+                }
+                part.withRecord(record) { pending.records.append(partitionKey: file.partitionKey, data: $0) }
+                pending.bytes += bytes
+                pending.intent.end = span.end
+                summary.linesRead += 1
+                summary.bytesRead += span.end - span.offset
+                if outcome.parseFailed { pending.parseErrors += 1 }
+                if outcome.truncated { pending.truncatedLines += 1 }
+                index += 1
             }
-            pending.records.append(partitionKey: file.partitionKey, data: scratch)
-            pending.bytes += bytes
-            pending.intent.end = span.end
-            summary.linesRead += 1
-            summary.bytesRead += span.end - span.offset
-            if outcome.parseFailed { pending.parseErrors += 1 }
-            if outcome.truncated { pending.truncatedLines += 1 }
         }
         if !pending.records.isEmpty { close(&pending, of: file) }
     }
@@ -240,20 +248,6 @@ final class ShipSession {
     /// Bytes a record costs in an append beyond its data and partition key (its framing), counted
     /// so that an append of small records stays inside one batch of the store.
     private static let recordOverheadBytes = 8
-
-    /// Encodes line `index` of `lines` into ``scratch``.
-    private func encode(_ lines: LineBatch, _ index: Int, origin: [UInt8]) -> RecordEncoder.Outcome {
-        let span = lines.span(at: index)
-        scratch.removeAll(keepingCapacity: true)
-        return encoder.append(
-            lines.text(at: index),
-            offset: span.offset,
-            originalBytes: span.originalBytes,
-            isTruncated: span.isTruncated,
-            origin: origin,
-            to: &scratch
-        )
-    }
 
     /// Empty records for an append of `lines` from `index` on, with room for about as many as fit.
     private func newRecords(for file: TailedFile, lines: LineBatch, from index: Int) -> AppendPayload {
@@ -270,6 +264,7 @@ final class ShipSession {
         pending.intent.sequence = file.entry.nextSequence
         pending.intent.lines = pending.records.count
         file.entry.nextSequence += 1
+        file.noteRecordBytes(pending.bytes, forFileBytes: pending.intent.end - pending.intent.start)
         file.appends.append(pending)
         file.readOffset = pending.intent.end
         inFlightBytes += pending.bytes
@@ -298,14 +293,16 @@ final class ShipSession {
             truncatedLines: 0,
             isPersisted: true
         )
-        let origin = encoder.origin(file: file.entry.path)
         let keyBytes = file.partitionKey.utf8.count + Self.recordOverheadBytes
-        for index in lines.indices {
-            let outcome = encode(lines, index, origin: origin)
-            pending.records.append(partitionKey: file.partitionKey, data: scratch)
-            pending.bytes += scratch.count + keyBytes
-            if outcome.parseFailed { pending.parseErrors += 1 }
-            if outcome.truncated { pending.truncatedLines += 1 }
+        for part in EncodedLines.encode(lines, encoder: encoder, origin: encoder.origin(file: file.entry.path)) {
+            for record in 0..<part.count {
+                part.withRecord(record) { data in
+                    pending.records.append(partitionKey: file.partitionKey, data: data)
+                    pending.bytes += data.count + keyBytes
+                }
+                if part.outcomes[record].parseFailed { pending.parseErrors += 1 }
+                if part.outcomes[record].truncated { pending.truncatedLines += 1 }
+            }
         }
         if lines.count != intent.lines {
             logger.warning(

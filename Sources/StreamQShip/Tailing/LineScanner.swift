@@ -25,35 +25,36 @@ struct LineScanner {
         var lineStart = offset
         var length = 0
         var position = offset
+        // One buffer for every chunk of this read.
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkBytes, alignment: 1)
+        defer { buffer.deallocate() }
         while position < limit {
-            let chunk = try file.read(count: min(Self.chunkBytes, limit - position), at: position)
-            guard !chunk.isEmpty else { break }
-            let full = chunk.withUnsafeBufferPointer { bytes in
-                var index = 0
-                while index < bytes.count {
-                    let rest = UnsafeBufferPointer(rebasing: bytes[index...])
-                    guard let found = memchr(rest.baseAddress!, 0x0A, rest.count) else {
-                        take(rest, into: &batch, length: &length)
-                        return false
-                    }
-                    let newline = index + (UnsafeRawPointer(found) - UnsafeRawPointer(rest.baseAddress!))
-                    take(UnsafeBufferPointer(rebasing: bytes[index..<newline]), into: &batch, length: &length)
-                    let end = position + newline + 1
-                    batch.closeLine(
-                        offset: lineStart,
-                        end: end,
-                        originalBytes: length,
-                        isTruncated: length > maxLineBytes
-                    )
-                    lineStart = end
-                    length = 0
-                    index = newline + 1
-                    if batch.count >= maxLines || batch.text.count >= maxBytes { return true }
+            let count = try file.read(
+                into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(Self.chunkBytes, limit - position)]),
+                at: position
+            )
+            guard count > 0 else { break }
+            let bytes = UnsafeBufferPointer(
+                start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                count: count
+            )
+            var index = 0
+            while index < bytes.count {
+                let rest = UnsafeBufferPointer(rebasing: bytes[index...])
+                guard let found = memchr(rest.baseAddress!, 0x0A, rest.count) else {
+                    take(rest, into: &batch, length: &length)
+                    break
                 }
-                return false
+                let newline = index + (UnsafeRawPointer(found) - UnsafeRawPointer(rest.baseAddress!))
+                take(UnsafeBufferPointer(rebasing: bytes[index..<newline]), into: &batch, length: &length)
+                let end = position + newline + 1
+                batch.closeLine(offset: lineStart, end: end, originalBytes: length, isTruncated: length > maxLineBytes)
+                lineStart = end
+                length = 0
+                index = newline + 1
+                if batch.count >= maxLines || batch.text.count >= maxBytes { return batch }
             }
-            if full { return batch }
-            position += chunk.count
+            position += count
         }
         if includeUnterminated, length > 0, position >= limit {
             batch.closeLine(offset: lineStart, end: position, originalBytes: length, isTruncated: length > maxLineBytes)

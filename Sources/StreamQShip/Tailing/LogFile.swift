@@ -52,12 +52,18 @@ final class LogFile {
 
     /// Up to `count` bytes at `offset` (fewer at the end of the file).
     func read(count: Int, at offset: Int) throws(ShipError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
+        defer { buffer.deallocate() }
+        let done = try read(into: buffer, at: offset)
+        return Array(buffer[..<done])
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset` into `buffer`; returns how many it read (fewer
+    /// at the end of the file).
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws(ShipError) -> Int {
         var done = 0
-        while done < count {
-            let result = bytes.withUnsafeMutableBytes { buffer in
-                pread(descriptor, buffer.baseAddress! + done, count - done, off_t(offset + done))
-            }
+        while done < buffer.count {
+            let result = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
             if result < 0 {
                 if errno == EINTR { continue }
                 throw ShipError.io("pread", "descriptor \(descriptor) at byte \(offset + done)")
@@ -65,8 +71,7 @@ final class LogFile {
             if result == 0 { break }
             done += result
         }
-        bytes.removeLast(count - done)
-        return bytes
+        return done
     }
 
     /// Where the last complete line ends, at or before `size`: where `--from end` starts, so a line

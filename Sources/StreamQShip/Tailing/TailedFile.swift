@@ -25,6 +25,9 @@ final class TailedFile {
     /// Set after a failed append: when to resend what is not acknowledged.
     var retryAt: ContinuousClock.Instant?
     var failedAttempts = 0
+    /// Record bytes per byte of the file in the last append cut: lines are read by the bytes their
+    /// records will take, so few are read (and encoded) only to be left for the next read.
+    private var recordBytesPerByte = 1.0
 
     init(entry: FileCheckpoint, file: LogFile, size: Int, now: ContinuousClock.Instant) {
         self.entry = entry
@@ -33,6 +36,17 @@ final class TailedFile {
         self.readOffset = entry.ackedOffset
         self.size = size
         self.lastChange = now
+    }
+
+    /// Bytes of the file to read for about `recordBytes` of records (a little more, so appends fill).
+    func bytesToRead(forRecordBytes recordBytes: Int) -> Int {
+        Int(Double(recordBytes) * 1.05 / recordBytesPerByte)
+    }
+
+    /// Learns how many bytes of records an append of `fileBytes` of the file took.
+    func noteRecordBytes(_ recordBytes: Int, forFileBytes fileBytes: Int) {
+        guard recordBytes > 0, fileBytes > 0 else { return }
+        recordBytesPerByte = min(max(Double(recordBytes) / Double(fileBytes), 1), 16)
     }
 
     var isDetached: Bool { file == nil }
