@@ -160,6 +160,25 @@ import Testing
         )
     }
 
+    /// Thousands of rotated files stay in the globs (`app.log.*`): each is read once, and the
+    /// outcomes of their appends are taken together (a pass over every file per outcome, and a queue
+    /// of ticks behind a slow loop, once made such a run crawl for minutes).
+    @Test func thousandsOfFilesAreShippedOnceEach() async throws {
+        let fixture = try ShipFixture()
+        var expected: [String] = []
+        for file in 0..<2000 {
+            let written = lines("f\(file)", 0..<5)
+            try fixture.append(written, to: fixture.logs + "/app.log.\(file)")
+            expected += written
+        }
+        let first = try await fixture.shipOnce([fixture.logs + "/app.log.*"])
+        #expect(first.files == 2000)
+        #expect(first.linesShipped == 10_000)
+        let second = try await fixture.shipOnce([fixture.logs + "/app.log.*"])
+        #expect(second.linesShipped == 0)
+        expectExactlyOnce(try fixture.records(), expected: expected)
+    }
+
     @Test func aTruncatedFileIsReadAgainFromItsStart() async throws {
         let fixture = try ShipFixture()
         let path = fixture.logs + "/app.log"

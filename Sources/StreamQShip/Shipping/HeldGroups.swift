@@ -11,7 +11,7 @@ extension ShipSession {
     /// the lines read before the request, up to the held group's end. A file whose appends fill
     /// its window gets its turn on a later call, as acknowledgements arrive.
     func flushHeldGroups() throws {
-        for file in active.values.sorted(by: { $0.entry.key < $1.entry.key }) {
+        for file in activeInKeyOrder {
             guard let end = file.heldGroupEnd, let handle = file.file, file.retryAt == nil,
                 file.appends.count < configuration.maxInFlightAppendsPerFile
             else { continue }

@@ -10,7 +10,8 @@ import Glibc
 enum ShipEvent: Sendable {
     case tick
     case stop
-    case completed(key: UInt64, sequence: UInt64, result: Result<SequenceNumber, any Error>)
+    /// Appends' outcomes wait in ``ShipSession/completions``.
+    case completions
     /// A checkpoint write started by ``ShipSession/pump()`` or ``ShipSession/tick()`` is done.
     case checkpointWritten(version: UInt64, result: Result<Void, ShipError>)
 }
@@ -24,6 +25,7 @@ final class ShipSession {
     let localStore: StreamStore?
     let logger: Logger
     let events: AsyncStream<ShipEvent>.Continuation
+    let completions: CompletionInbox
     let glob: PathGlob
     let recordScanner: RecordScanner
     let encoder: RecordEncoder
@@ -34,7 +36,17 @@ final class ShipSession {
     /// No checkpoint existed: files found now start at `--from`.
     let isFirstStart: Bool
 
-    var active: [UInt64: TailedFile] = [:]
+    var active: [UInt64: TailedFile] = [:] {
+        didSet { sortedActive = nil }
+    }
+    private var sortedActive: [TailedFile]?
+    /// The open files in the order of their keys: the order files are read in.
+    var activeInKeyOrder: [TailedFile] {
+        if let sortedActive { return sortedActive }
+        let sorted = active.values.sorted { $0.entry.key < $1.entry.key }
+        sortedActive = sorted
+        return sorted
+    }
     /// Files not open now (closed after rotation, or not found yet after a restart).
     var dormant: [UInt64: FileCheckpoint] = [:]
     var routes: ShardRoutes
@@ -63,6 +75,7 @@ final class ShipSession {
         localStore = backend as? StreamStore
         self.logger = logger
         self.events = events
+        completions = CompletionInbox(events: events)
         glob = PathGlob(patterns: configuration.paths, excludes: configuration.excludes)
         recordScanner = RecordScanner(
             lines: LineScanner(maxLineBytes: configuration.maxLineBytes),
@@ -127,13 +140,13 @@ final class ShipSession {
     /// for the next version, written once that one is done.
     func pump() throws {
         if stopDeadline == nil { try readNewLines() } else { try flushHeldGroups() }
-        if checkpointWriting == nil,
-            active.values.contains(where: { file in file.appends.contains { !$0.isPersisted } })
-        {
+        // Appends are named by checkpoints in the order they are cut: any not named yet is last.
+        if checkpointWriting == nil, active.values.contains(where: { $0.appends.last?.isPersisted == false }) {
             startCheckpointWrite()
         }
         for file in active.values where file.retryAt == nil && !routesAreStale {
-            var inFlight = file.appends.count { $0.state == .inFlight }
+            var inFlight = 0
+            for index in file.appends.indices where file.appends[index].state == .inFlight { inFlight += 1 }
             for index in file.appends.indices where file.appends[index].state == .waiting {
                 // Appends are named in the checkpoint in order: the first one not named ends the run.
                 guard inFlight < configuration.maxInFlightAppendsPerFile, file.appends[index].isPersisted else { break }
@@ -166,7 +179,7 @@ final class ShipSession {
 
     private func readNewLines() throws {
         let now = ContinuousClock.now
-        for file in active.values.sorted(by: { $0.entry.key < $1.entry.key }) {
+        for file in activeInKeyOrder {
             guard inFlightBytes < configuration.maxInFlightBytes else { return }
             guard let handle = file.file, file.retryAt == nil else { continue }
             let free = configuration.maxPendingAppendsPerFile - file.appends.count
@@ -322,11 +335,11 @@ final class ShipSession {
         if append.attempts > 0 { summary.recordsRetried += append.records.count }
         let key = file.entry.key
         let sequence = append.intent.sequence
-        let events = events
+        let completions = completions
         let shard = routes.shard(forPartitionKey: file.partitionKey, explicitHashKey: nil)
         let producer = FileProducer.stamp(key, sequence: sequence)
         let completion: @Sendable (Result<SequenceNumber, any Error>) -> Void = { result in
-            events.yield(.completed(key: key, sequence: sequence, result: result))
+            completions.post(.init(key: key, sequence: sequence, result: result))
         }
         do {
             switch append.records {
@@ -348,13 +361,20 @@ final class ShipSession {
                 )
             }
         } catch {
-            events.yield(.completed(key: key, sequence: sequence, result: .failure(error)))
+            completion(.failure(error))
+        }
+    }
+
+    /// The outcomes of appends that arrived since the last call, in order.
+    func completeArrived() throws {
+        for arrived in completions.takeAll() {
+            try complete(key: arrived.key, sequence: arrived.sequence, result: arrived.result)
         }
     }
 
     /// An append's outcome: acknowledged appends advance the file's offset in order; a failed one
     /// is resent (with what follows it) after a backoff, unless the stream refuses it for good.
-    func complete(key: UInt64, sequence: UInt64, result: Result<SequenceNumber, any Error>) throws {
+    private func complete(key: UInt64, sequence: UInt64, result: Result<SequenceNumber, any Error>) throws {
         guard let file = active[key], let index = file.appends.firstIndex(where: { $0.intent.sequence == sequence })
         else { return }
         switch result {

@@ -17,6 +17,9 @@ public final class Shipper: Sendable {
     private let events: AsyncStream<ShipEvent>
     private let continuation: AsyncStream<ShipEvent>.Continuation
     private let failing = Mutex<(since: ContinuousClock.Instant, error: String)?>(nil)
+    /// Whether a tick waits in the queue: at most one does, or a loop slower than the poll interval
+    /// (many files, a busy machine) would fall ever further behind a queue of ticks and do nothing else.
+    private let tickQueued = Atomic<Bool>(false)
 
     public init(
         configuration: ShipConfiguration,
@@ -56,10 +59,10 @@ public final class Shipper: Sendable {
         )
         let interval = configuration.pollInterval
         let continuation = continuation
-        let ticker = Task {
+        let ticker = Task { [self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                continuation.yield(.tick)
+                if !tickQueued.exchange(true, ordering: .acquiringAndReleasing) { continuation.yield(.tick) }
             }
         }
         defer { ticker.cancel() }
@@ -67,10 +70,11 @@ public final class Shipper: Sendable {
         if !session.isFinished {
             for await event in events {
                 switch event {
-                case .tick: try await session.tick()
+                case .tick:
+                    tickQueued.store(false, ordering: .releasing)
+                    try await session.tick()
                 case .stop: session.requestStop()
-                case .completed(let key, let sequence, let result):
-                    try session.complete(key: key, sequence: sequence, result: result)
+                case .completions: try session.completeArrived()
                 case .checkpointWritten(let version, let result):
                     try session.checkpointWritten(version: version, result: result)
                 }

@@ -126,13 +126,17 @@ extension ShipSession {
     }
 
     /// Checks each open file: growth, a fingerprint that grows with a short file, and truncation
-    /// or rewriting (the size fell below what was read, or the first bytes changed; checked on
-    /// every poll, since a rewritten file can grow back past its old size between two polls).
+    /// or rewriting (the size fell below what was read, or the first bytes changed; checked
+    /// whenever the size or the modification time moved, since a rewritten file can grow back past
+    /// its old size between two polls). A file that did neither costs one `fstat`, so thousands of
+    /// rotated files that stay in the globs cost little.
     func poll(_ now: ContinuousClock.Instant) throws {
         for file in active.values {
             guard let handle = file.file else { continue }
             let status = try handle.status()
             file.links = status.links
+            if status.size == file.size, status.modified == file.modified { continue }
+            file.modified = status.modified
             let prefix = try handle.read(count: min(status.size, FileFingerprint.fullLength), at: 0)
             if status.size < file.readOffset || !file.entry.fingerprint.matches(prefix: prefix) {
                 detach(file, now)

@@ -8,11 +8,14 @@ struct FileStatus: Sendable, Equatable {
     var size: Int
     /// 0 once the file was deleted while open.
     var links: Int
+    /// When the content last changed, in nanoseconds since the epoch.
+    var modified: Int
 
     init(_ info: stat) {
         inode = Inode(device: UInt64(info.st_dev), number: UInt64(info.st_ino))
         size = Int(info.st_size)
         links = Int(info.st_nlink)
+        modified = info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
     }
 
     /// The regular file at `path`, following symbolic links; nil if there is none.

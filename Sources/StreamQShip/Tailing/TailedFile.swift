@@ -11,6 +11,8 @@ final class TailedFile {
     /// Just past the last line cut into an append.
     var readOffset: Int
     var size: Int
+    /// The modification time the last poll saw (see ``FileStatus/modified``).
+    var modified: Int?
     /// Whether a glob still names the file (false once it is renamed out of them).
     var inGlob = true
     var links = 1
