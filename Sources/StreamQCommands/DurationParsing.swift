@@ -1,27 +1,17 @@
 import FoundationEssentials
+import StreamQStorage
 
 /// Parses `500ms`, `90s`, `30m`, `24h`, `7d` into a `Duration`.
 func parseDuration(_ text: String) throws -> Duration {
-    let units: [(suffix: String, milliseconds: Int64)] = [
-        ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
-    ]
-    for (suffix, scale) in units where text.hasSuffix(suffix) {
-        if let value = Int64(text.dropLast(suffix.count)), value >= 0 {
-            return .milliseconds(value * scale)
-        }
+    guard let duration = DurationText.parse(text) else {
+        throw CommandFailure("'\(text)' is not a duration (examples: 500ms, 90s, 30m, 24h, 7d)")
     }
-    throw CommandFailure("'\(text)' is not a duration (examples: 500ms, 90s, 30m, 24h, 7d)")
+    return duration
 }
 
 /// Renders a duration the way `parseDuration` reads it, in the largest exact unit.
 func formatDuration(_ duration: Duration) -> String {
-    let (seconds, attoseconds) = duration.components
-    let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    for (suffix, scale) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000)]
-    where milliseconds % scale == 0 && milliseconds > 0 {
-        return "\(milliseconds / scale)\(suffix)"
-    }
-    return "\(milliseconds)ms"
+    DurationText.format(duration)
 }
 
 /// Milliseconds since the epoch as ISO 8601 in UTC with milliseconds: `2026-01-01T00:00:00.000Z`.

@@ -201,14 +201,12 @@ public struct StatementRunner: Sendable {
 
     static func newProducerID() -> UInt64 { UInt64.random(in: 1...UInt64.max) }
 
-    /// `7d`, `24h`, `90m`, `3600s`.
+    /// `7d`, `24h`, `90m`, `3600s`: a positive duration.
     static func parseRetention(_ text: String) throws -> Duration {
-        for (suffix, seconds) in [("d", Int64(86_400)), ("h", 3600), ("m", 60), ("s", 1)] where text.hasSuffix(suffix) {
-            if let count = Int64(text.dropLast(suffix.count).trimmingPrefix(" ")), count > 0 {
-                return .seconds(count * seconds)
-            }
+        guard let duration = DurationText.parse(text), duration > .zero else {
+            throw PipelineError("retention '\(text)' must be a count and a unit: '7d', '24h', '90m' or '3600s'")
         }
-        throw PipelineError("retention '\(text)' must be a count and a unit: '7d', '24h', '90m' or '3600s'")
+        return duration
     }
 }
 
