@@ -180,6 +180,15 @@ struct Ship: AsyncParsableCommand {
         }
     }
 
+    /// Lets ship hold as many files open as the system allows (the soft limit is often 1,024,
+    /// and every file being tailed is an open descriptor).
+    private static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
     func run() async throws {
         if status {
             do {
@@ -191,6 +200,7 @@ struct Ship: AsyncParsableCommand {
             }
             return
         }
+        Self.raiseDescriptorLimit()
         var options = store
         var listenAddress = metricsListen
         var configurations: [ShipConfiguration] = []

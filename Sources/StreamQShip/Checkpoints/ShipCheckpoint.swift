@@ -47,6 +47,10 @@ struct FileCheckpoint: Codable, Sendable {
     var inDoubt: [AppendIntent]
     /// Seconds since the epoch when the file was last seen; old entries are forgotten.
     var lastSeen: Int64
+    /// The file's modification time when it was closed as inactive with everything shipped (see
+    /// ``FileStatus/modified``): while the file under `inode` still has it and is still
+    /// `ackedOffset` long, scans need not open it.
+    var closedUnchangedAt: Int? = nil
 }
 
 /// An append's stamp and the lines it carries: `lines` records (a line each, or a group of lines

@@ -56,6 +56,10 @@ public struct ShipConfiguration: Sendable {
     /// A file renamed out of the globs or deleted is closed after this long without growth, once
     /// everything in it is shipped.
     public var rotateWait: Duration = .seconds(5)
+    /// A file the globs still name is closed after this long without growth once everything in it
+    /// is shipped (Filebeat's `close_inactive`), so thousands of rotated files kept beside a log do
+    /// not hold a descriptor each; a scan opens it again when it grows.
+    public var closeInactive: Duration = .seconds(300)
     /// How often acknowledged progress is written to the checkpoint when it changed.
     public var checkpointInterval: Duration = .seconds(1)
     /// After a stop request, how long acknowledgements are waited for.

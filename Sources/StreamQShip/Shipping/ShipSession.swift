@@ -50,6 +50,8 @@ final class ShipSession {
     /// Files not open now (closed after rotation, or not found yet after a restart).
     var dormant: [UInt64: FileCheckpoint] = [:]
     var routes: ShardRoutes
+    /// Files a scan found and could not open, said once each.
+    var unreadable: Set<String> = []
     var routesAreStale = false
     var inFlightBytes = 0
     var summary = ShipSummary()

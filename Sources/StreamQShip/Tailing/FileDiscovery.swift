@@ -15,7 +15,16 @@ extension ShipSession {
             attached[file.entry.inode] = file
             file.inGlob = false
         }
+        var closedUnchanged: [Inode: UInt64] = [:]
+        for entry in dormant.values where entry.closedUnchangedAt != nil { closedUnchanged[entry.inode] = entry.key }
+        let now = Int64(time(nil))
         for (path, status) in glob.files() {
+            if let key = closedUnchanged[status.inode], let entry = dormant[key],
+                entry.closedUnchangedAt == status.modified, entry.ackedOffset == status.size
+            {
+                dormant[key]?.lastSeen = now  // closed while inactive and not changed since: not opened
+                continue
+            }
             if let file = attached[status.inode] {
                 file.inGlob = true
                 if file.entry.path != path {
@@ -43,7 +52,19 @@ extension ShipSession {
     }
 
     private func discover(_ path: String, status: FileStatus, initial: Bool) throws {
-        guard status.size > 0, let handle = try? LogFile(path: path) else { return }  // empty, or gone since
+        guard status.size > 0 else { return }
+        let handle: LogFile
+        do {
+            handle = try LogFile(path: path)
+        } catch {
+            // Gone since the scan, or unreadable (permissions, out of descriptors): the next scan
+            // tries again; an unreadable file is said, not skipped in silence.
+            if FileStatus.of(path) != nil, unreadable.insert(path).inserted {
+                logger.warning("cannot open a log file; trying again at each scan", metadata: ["error": "\(error)"])
+            }
+            return
+        }
+        unreadable.remove(path)
         let opened = try handle.status()
         guard opened.inode == status.inode else { return }  // replaced since the scan: next scan
         let prefix = try handle.read(count: min(opened.size, FileFingerprint.fullLength), at: 0)
@@ -108,6 +129,7 @@ extension ShipSession {
     private func activate(_ entry: FileCheckpoint, handle: LogFile, path: String, status: FileStatus) throws {
         var entry = entry
         entry.path = path
+        entry.closedUnchangedAt = nil
         let file = TailedFile(entry: entry, file: handle, size: status.size, now: .now)
         file.links = status.links
         if configuration.once { file.limit = status.size }
@@ -174,13 +196,19 @@ extension ShipSession {
     }
 
     /// Closes files renamed out of the globs or deleted once everything in them is shipped and
-    /// they stopped growing; and gives up on the rest of a truncated file no copy turned up for.
+    /// they stopped growing, and files the globs name that were inactive for
+    /// ``ShipConfiguration/closeInactive``; and gives up on the rest of a truncated file no copy
+    /// turned up for.
     func closeFinishedFiles(_ now: ContinuousClock.Instant) {
         for file in active.values where file.appends.isEmpty {
             let idle = configuration.once || now - file.lastChange >= configuration.rotateWait
             guard idle else { continue }
-            if file.isDetached || (file.isGone && file.readOffset >= file.size) {
-                dormant[file.entry.key] = file.entry
+            let shipped = file.readOffset >= file.size
+            let inactive = !configuration.once && now - file.lastChange >= configuration.closeInactive
+            if file.isDetached || (shipped && (file.isGone || inactive)) {
+                var entry = file.entry
+                entry.closedUnchangedAt = inactive && !file.isDetached && !file.isGone ? file.modified : nil
+                dormant[file.entry.key] = entry
                 active[file.entry.key] = nil
                 checkpointIsDirty = true
             }
