@@ -77,6 +77,9 @@ struct LineReader {
         }
     }
 
+    /// The next line if the buffer already holds all of it (no read, no wait).
+    mutating func bufferedLine() -> ArraySlice<UInt8>? { takeLine() }
+
     /// A complete line from the buffer, if it holds one.
     private mutating func takeLine() -> ArraySlice<UInt8>? {
         let found = buffer.withUnsafeBytes { raw -> Int? in
@@ -97,8 +100,9 @@ struct LineReader {
 
     /// Reads more input after what is buffered (blocking until some arrives or input ends).
     private mutating func fill() throws {
-        if start > 0 {  // move the partial line to the front
-            buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
+        if start > 0 {  // move the partial line to the front (in place: a slice of the buffer would copy all of it)
+            buffer.withUnsafeMutableBytes { raw in _ = memmove(raw.baseAddress!, raw.baseAddress! + start, end - start)
+            }
             end -= start
             start = 0
         }

@@ -122,6 +122,57 @@ import Testing
         }
     }
 
+    /// Producers keep putting while a shard splits under them: records routed to the parent as it
+    /// closes are stored in a child instead, none twice, each key's in order.
+    @Test func putsRacingASplitAreStoredOnceAndInOrder() async throws {
+        try await withStreamqServer { server in
+            try await withClient(try server.configuration()) { client in
+                try await client.createStream(name: "racing", shardCount: 2)
+                let stream = KinesisStreamReference.name("racing")
+                let parent = try #require(try await client.listShards(stream).first)
+                let start = try #require(UInt128(parent.startingHashKey))
+                let end = try #require(UInt128(parent.endingHashKey))
+                let (producers, batches, batch) = (4, 30, 100)
+                let stored = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for producer in 0..<producers {
+                        group.addTask {
+                            var stored = 0
+                            for number in 0..<batches {
+                                let first = (producer * batches + number) * batch
+                                let entries = (first..<first + batch).map {
+                                    PutRecordsEntry(
+                                        data: Array(String($0).utf8),
+                                        partitionKey: "p\(producer)-\($0 % 13)"
+                                    )
+                                }
+                                stored += try await client.putRecordsReliably(stream: stream, records: entries).count
+                            }
+                            return stored
+                        }
+                    }
+                    try await client.splitShard(
+                        stream,
+                        shardID: parent.shardID,
+                        newStartingHashKey: String(start + (end - start) / 2)
+                    )
+                    return try await group.reduce(0, +)
+                }
+                #expect(stored == producers * batches * batch)
+                let read = try await readAll(client, stream).records
+                #expect(read.count == stored)
+                #expect(Set(read.map(\.sequenceNumber)).count == stored)
+                var perKey: [String: [Int]] = [:]
+                for record in read {
+                    perKey[record.partitionKey, default: []].append(Int(String(decoding: record.data, as: UTF8.self))!)
+                }
+                for (key, numbers) in perKey {
+                    #expect(numbers == numbers.sorted(), "key \(key) out of order")
+                }
+                #expect(Set(perKey.values.joined()) == Set(0..<stored))
+            }
+        }
+    }
+
     @Test func readsFromEveryIteratorType() async throws {
         try await withStreamqServer { server in
             try await withClient(try server.configuration()) { client in

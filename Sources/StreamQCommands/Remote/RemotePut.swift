@@ -24,6 +24,8 @@ struct RemotePut {
     static let laneCount = 32
     /// A lane's request is cut at this many bytes (of the 5 MiB a request may hold), bounding memory.
     static let requestBytes = 1 << 20
+    /// Lines taken (and keys hashed) together, of those already read.
+    static let chunkLines = 256
     let client: KinesisClient
     let stream: String
     let fixedKey: String?
@@ -103,31 +105,48 @@ struct RemotePut {
             lanes[index].pendingCounts.append(count)
             lanes[index].pendingBytes += entry.size
         }
+        // Lines already read are taken in chunks, so their keys are hashed eight at a time.
+        var chunk: [ArraySlice<UInt8>] = []
+        var chunkKeys: [String] = []
+        chunk.reserveCapacity(Self.chunkLines)
+        chunkKeys.reserveCapacity(Self.chunkLines)
+        let fixedHash = fixedKey.map(HashKey.forPartitionKey)
         do {
-            while let line = try await reader.nextLine(whenIdle: { try await dispatchAll() }) {
-                lineNumber += 1
-                guard let key = try keys.key(for: line, lineNumber: lineNumber, rejections: &rejections) else {
-                    continue
-                }
-                sent += 1
-                let hash = HashKey.forPartitionKey(key)
-                let shard = shardStarts.lastIndex { $0 <= hash } ?? 0
-                guard aggregate else {
-                    let index = (shard * lanesPerShard + Int(hash % UInt128(lanesPerShard))) % lanes.count
-                    if lanes[index].body.count == 500
-                        || lanes[index].body.size + line.count + key.utf8.count > Self.requestBytes
-                    {
-                        try await dispatch(index)
+            while let first = try await reader.nextLine(whenIdle: { try await dispatchAll() }) {
+                var next: ArraySlice<UInt8>? = first
+                while let line = next {
+                    lineNumber += 1
+                    if let key = try keys.key(for: line, lineNumber: lineNumber, rejections: &rejections) {
+                        chunk.append(line)
+                        chunkKeys.append(key)
                     }
-                    line.withUnsafeBytes { lanes[index].body.append(data: $0, partitionKey: key) }
-                    continue
+                    next = chunk.count < Self.chunkLines ? reader.bufferedLine() : nil
                 }
-                let index = shard
-                let record = UserRecord(partitionKey: key, data: Array(line))
-                if !lanes[index].aggregator.fits(record), let (entry, count) = lanes[index].aggregator.take() {
-                    try await enqueue(entry, count: count, lane: index)
+                let hashes = fixedHash == nil ? HashKey.forPartitionKeys(chunkKeys) : []
+                for (position, (line, key)) in zip(chunk, chunkKeys).enumerated() {
+                    sent += 1
+                    let hash = fixedHash ?? hashes[position]
+                    let shard = shardStarts.lastIndex { $0 <= hash } ?? 0
+                    guard aggregate else {
+                        let index = (shard * lanesPerShard + Int(hash % UInt128(lanesPerShard))) % lanes.count
+                        if lanes[index].body.count == 500
+                            || lanes[index].body.size + line.count + key.utf8.count > Self.requestBytes
+                        {
+                            try await dispatch(index)
+                        }
+                        line.withUnsafeBytes { lanes[index].body.append(data: $0, partitionKey: key) }
+                        continue
+                    }
+                    let index = shard
+                    let record = UserRecord(partitionKey: key, data: Array(line))
+                    if !lanes[index].aggregator.fits(record), let (entry, count) = lanes[index].aggregator.take() {
+                        try await enqueue(entry, count: count, lane: index)
+                    }
+                    lanes[index].aggregator.add(record, hash: hash)
                 }
-                lanes[index].aggregator.add(record, hash: hash)
+                // Let go of the lines before the reader moves its buffer.
+                chunk.removeAll(keepingCapacity: true)
+                chunkKeys.removeAll(keepingCapacity: true)
             }
             for index in lanes.indices {
                 if let (entry, count) = lanes[index].aggregator.take() {

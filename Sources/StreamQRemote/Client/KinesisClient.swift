@@ -82,6 +82,26 @@ public final class KinesisClient: Sendable {
         headers: [(name: String, value: String)] = [],
         decode: ([UInt8], AWSBodyEncoding) throws(KinesisClientError.Reason) -> T
     ) async throws -> T {
+        try await call(
+            operation,
+            body: ByteBuffer(bytes: body),
+            encoding: encoding,
+            streamARN: streamARN,
+            headers: headers,
+            decode: decode
+        )
+    }
+
+    /// ``call(_:body:encoding:streamARN:headers:decode:)`` of a body already in NIO's buffer (sent
+    /// as it is, without a copy).
+    func call<T>(
+        _ operation: String,
+        body: ByteBuffer,
+        encoding: AWSBodyEncoding,
+        streamARN: String?,
+        headers: [(name: String, value: String)] = [],
+        decode: ([UInt8], AWSBodyEncoding) throws(KinesisClientError.Reason) -> T
+    ) async throws -> T {
         let target = try configuration.endpoint.target(for: operation, arn: streamARN)
         return try await withRetries(operation) { () async throws(KinesisClientError.Reason) -> T in
             let response = try await send(
@@ -153,7 +173,7 @@ public final class KinesisClient: Sendable {
             let target = try configuration.endpoint.target(for: "ListStreams", arn: nil)
             let response = try await send(
                 "ListStreams",
-                body: AWSCBOR.encode(.map(["Limit": .integer(1)])),
+                body: ByteBuffer(bytes: AWSCBOR.encode(.map(["Limit": .integer(1)]))),
                 encoding: .cbor,
                 to: target,
                 timeout: configuration.requestTimeout
@@ -201,7 +221,7 @@ public final class KinesisClient: Sendable {
     /// returns the response with its body still to be read.
     func send(
         _ operation: String,
-        body: [UInt8],
+        body: ByteBuffer,
         encoding: AWSBodyEncoding,
         to target: KinesisEndpoint.Target,
         headers: [(name: String, value: String)] = [],
@@ -215,14 +235,14 @@ public final class KinesisClient: Sendable {
                 (name: "Content-Type", value: encoding.contentType),
                 (name: "X-Amz-Target", value: "Kinesis_20131202.\(operation)"),
             ] + headers,
-            body: body
+            body: body.readableBytesView
         )
         signer.sign(&signed, date: Int64(Date().timeIntervalSince1970))
         var request = HTTPClientRequest(url: target.url)
         request.method = .POST
         for header in signed.headers { request.headers.add(name: header.name, value: header.value) }
         request.headers.add(name: "User-Agent", value: "streamq")
-        request.body = .bytes(ByteBuffer(bytes: body))
+        request.body = .bytes(body)
         do {
             return try await httpClient.execute(
                 request,

@@ -25,7 +25,7 @@ extension KinesisClient {
             startingPosition.members(typeKey: "Type", sequenceNumberKey: "SequenceNumber")
         )
         let target = try configuration.endpoint.target(for: operation, arn: consumerARN)
-        let body = AWSJSON.encode(.map(members))
+        let body = ByteBuffer(bytes: AWSJSON.encode(.map(members)))
         let response = try await withRetries(operation) {
             () async throws(KinesisClientError.Reason) -> HTTPClientResponse in
             let response = try await send(

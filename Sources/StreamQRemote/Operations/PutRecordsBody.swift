@@ -1,3 +1,4 @@
+import NIOCore
 import StreamQAWS
 
 /// A PutRecords request written record by record straight into its CBOR `Records`, for a
@@ -51,18 +52,20 @@ public struct PutRecordsBody: Sendable {
         elements.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    /// The request body naming `stream`.
-    func cbor(_ stream: KinesisStreamReference) -> [UInt8] {
-        var body: [UInt8] = []
-        body.reserveCapacity(64 + elements.count)
+    /// The request body naming `stream`, in NIO's buffer as the HTTP client sends it: the records
+    /// are copied once, after the head.
+    func request(_ stream: KinesisStreamReference) -> ByteBuffer {
+        var head: [UInt8] = []
         let member = stream.member
-        AWSCBOR.appendHead(major: 5, 2, to: &body)
-        AWSCBOR.encode(.string(member.key), into: &body)
-        AWSCBOR.encode(member.value, into: &body)
-        body.append(contentsOf: Self.text("Records"))
-        AWSCBOR.appendHead(major: 4, UInt64(count), to: &body)
-        body.append(contentsOf: elements)
-        return body
+        AWSCBOR.appendHead(major: 5, 2, to: &head)
+        AWSCBOR.encode(.string(member.key), into: &head)
+        AWSCBOR.encode(member.value, into: &head)
+        head.append(contentsOf: Self.text("Records"))
+        AWSCBOR.appendHead(major: 4, UInt64(count), to: &head)
+        var buffer = ByteBufferAllocator().buffer(capacity: head.count + elements.count)
+        buffer.writeBytes(head)
+        buffer.writeBytes(elements)
+        return buffer
     }
 
     /// Record `index` as an entry, to send again or in JSON.

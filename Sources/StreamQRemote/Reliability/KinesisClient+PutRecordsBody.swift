@@ -21,7 +21,7 @@ extension KinesisClient {
         }
         let answer: Answer
         do {
-            answer = try await call("PutRecords", body: body.cbor(stream), encoding: .cbor, streamARN: stream.arn) {
+            answer = try await call("PutRecords", body: body.request(stream), encoding: .cbor, streamARN: stream.arn) {
                 payload,
                 encoding throws(KinesisClientError.Reason) -> Answer in
                 if encoding == .cbor, PutRecordsBody.allStored(cborAnswer: payload, count: body.count) {

@@ -81,17 +81,22 @@ extension KinesisService {
                 RequestReader.Pattern.streamARN.matches(arn[...].utf8)
             else { return nil }
         }
-        for key in request.explicitHashKeys {
-            if let key, !RequestReader.Pattern.hashKey.matches(key[...].utf8) { return nil }
+        for key in request.explicitHashKeys.values {
+            if !RequestReader.Pattern.hashKey.matches(key[...].utf8) { return nil }
         }
         var input: [String: AWSValue] = [:]
         if let name = request.streamName { input["StreamName"] = .string(name) }
         if let arn = request.streamARN { input["StreamARN"] = .string(arn) }
         var reader = try RequestReader(.map(input))
         let name = try streamName(&reader)
+        if stamped == nil, limits == nil, request.explicitHashKeys.isEmpty,
+            let outcome = try await storeEncoded(request, in: name)
+        {
+            return outcome.encoded(encoding)
+        }
         let outcome = try await storeEntries(
             request.records,
-            explicitHashKeys: request.explicitHashKeys,
+            explicitHashKeys: request.spans.indices.map { request.explicitHashKeys[$0] },
             in: name,
             stamped: stamped
         )
@@ -100,7 +105,7 @@ extension KinesisService {
 
     /// Stores PutRecords' entries (validated) and answers per entry, in order; with `stamped`, as
     /// one idempotent append (see ``storeIdempotently(_:as:in:)``).
-    private func storeEntries(
+    func storeEntries(
         _ records: [AppendRecord],
         explicitHashKeys: [String?],
         in name: StreamName,

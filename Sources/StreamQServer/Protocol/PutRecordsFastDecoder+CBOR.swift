@@ -17,7 +17,8 @@ extension PutRecordsFastDecoder {
         var tokens: CBORTokenScanner
 
         mutating func request(maxDataBytes: Int) -> Request? {
-            var request = Request(records: [], explicitHashKeys: [])
+            var request = Request()
+            request.bytes.reserveCapacity(tokens.bytes.count)
             var sawRecords = false
             guard var members = tokens.items(major: 5) else { return nil }
             while tokens.next(in: &members) {
@@ -35,7 +36,7 @@ extension PutRecordsFastDecoder {
                     return nil
                 }
             }
-            guard members.isComplete, sawRecords, (1...500).contains(request.records.count), tokens.isAtEnd else {
+            guard members.isComplete, sawRecords, (1...500).contains(request.count), tokens.isAtEnd else {
                 return nil
             }
             return request
@@ -43,11 +44,11 @@ extension PutRecordsFastDecoder {
 
         private mutating func records(into request: inout Request, maxDataBytes: Int) -> Bool {
             guard var elements = tokens.items(major: 4) else { return false }
-            request.records.reserveCapacity(500)
+            request.spans.reserveCapacity(500)
             while tokens.next(in: &elements) {
-                guard request.records.count < 500, var members = tokens.items(major: 5) else { return false }
-                var data: [UInt8]?
-                var key: String?
+                guard request.count < 500, var members = tokens.items(major: 5) else { return false }
+                var data: UnsafeRawBufferPointer?
+                var key: UnsafeRawBufferPointer?
                 var explicit: String?
                 while tokens.next(in: &members) {
                     guard let member = tokens.textSpan() else { return false }
@@ -55,13 +56,13 @@ extension PutRecordsFastDecoder {
                         guard data == nil, let bytes = tokens.byteSpan(), bytes.count <= maxDataBytes else {
                             return false
                         }
-                        data = Array(bytes)
+                        data = bytes
                     } else if CBORTokenScanner.span(member, equals: "PartitionKey") {
                         // ASCII only here: then bytes are characters and the 1-256 rule is a length check.
                         guard key == nil, let value = tokens.textSpan(), (1...256).contains(value.count),
                             value.allSatisfy({ $0 >= 0x20 && $0 < 0x80 })
                         else { return false }
-                        key = String(decoding: value, as: UTF8.self)
+                        key = value
                     } else if CBORTokenScanner.span(member, equals: "ExplicitHashKey") {
                         guard explicit == nil, let value = tokens.textSpan() else { return false }
                         explicit = String(decoding: value, as: UTF8.self)  // checked against its pattern later
@@ -70,8 +71,7 @@ extension PutRecordsFastDecoder {
                     }
                 }
                 guard members.isComplete, let data, let key else { return false }
-                request.records.append(AppendRecord(partitionKey: key, data: data))
-                request.explicitHashKeys.append(explicit)
+                request.append(data: data, key: key, explicitHashKey: explicit)
             }
             return elements.isComplete
         }

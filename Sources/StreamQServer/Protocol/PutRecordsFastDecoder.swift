@@ -16,8 +16,38 @@ enum PutRecordsFastDecoder {
     struct Request {
         var streamName: String?
         var streamARN: String?
-        var records: [AppendRecord]
-        var explicitHashKeys: [String?]
+        /// Every record's data (base64 decoded) and partition key, back to back: one buffer for
+        /// the request, not an array per record.
+        var bytes: [UInt8] = []
+        /// Per record, in order, where its data and partition key sit in `bytes`.
+        var spans: [Span] = []
+        /// The records' `ExplicitHashKey`s by position, for the few that have one.
+        var explicitHashKeys: [Int: String] = [:]
+
+        struct Span {
+            var data: Range<Int>
+            var key: Range<Int>
+        }
+
+        var count: Int { spans.count }
+
+        /// Adds a record; its partition key is ASCII.
+        mutating func append(data: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer, explicitHashKey: String?) {
+            let dataStart = bytes.count
+            bytes.append(contentsOf: data)
+            let keyStart = bytes.count
+            bytes.append(contentsOf: key)
+            if let explicitHashKey { explicitHashKeys[spans.count] = explicitHashKey }
+            spans.append(Span(data: dataStart..<keyStart, key: keyStart..<bytes.count))
+        }
+
+        /// Record `index`'s partition key.
+        func partitionKey(_ index: Int) -> String { String(decoding: bytes[spans[index].key], as: UTF8.self) }
+
+        /// The records as the store's general append takes them.
+        var records: [AppendRecord] {
+            spans.indices.map { AppendRecord(partitionKey: partitionKey($0), data: Array(bytes[spans[$0].data])) }
+        }
     }
 
     static func decode(_ body: UnsafeRawBufferPointer, maxDataBytes: Int) -> Request? {
@@ -36,7 +66,8 @@ enum PutRecordsFastDecoder {
         init(bytes: UnsafeRawBufferPointer) { tokens = JSONTokenScanner(bytes: bytes) }
 
         mutating func request(maxDataBytes: Int) -> Request? {
-            var request = Request(records: [], explicitHashKeys: [])
+            var request = Request()
+            request.bytes.reserveCapacity(tokens.bytes.count)
             var sawRecords = false
             guard consume(UInt8(ascii: "{")) else { return nil }
             if consume(UInt8(ascii: "}")) { return nil }
@@ -56,17 +87,17 @@ enum PutRecordsFastDecoder {
                     return nil
                 }
             } while consume(UInt8(ascii: ","))
-            guard consume(UInt8(ascii: "}")), sawRecords, (1...500).contains(request.records.count) else { return nil }
+            guard consume(UInt8(ascii: "}")), sawRecords, (1...500).contains(request.count) else { return nil }
             return tokens.isAtEnd() ? request : nil
         }
 
         private mutating func records(into request: inout Request, maxDataBytes: Int) -> Bool {
             guard consume(UInt8(ascii: "[")) else { return false }
-            request.records.reserveCapacity(500)
+            request.spans.reserveCapacity(500)
             repeat {
-                guard request.records.count < 500, consume(UInt8(ascii: "{")) else { return false }
+                guard request.count < 500, consume(UInt8(ascii: "{")) else { return false }
                 var data: [UInt8]?
-                var key: String?
+                var key: UnsafeRawBufferPointer?
                 var explicit: String?
                 repeat {
                     guard let member = string(), consume(UInt8(ascii: ":")), let value = string() else { return false }
@@ -83,7 +114,7 @@ enum PutRecordsFastDecoder {
                         else {
                             return false
                         }
-                        key = String(decoding: value, as: UTF8.self)
+                        key = value
                     case 15 where equals(member, "ExplicitHashKey"):
                         guard explicit == nil else { return false }
                         explicit = String(decoding: value, as: UTF8.self)  // checked against its pattern later
@@ -92,8 +123,7 @@ enum PutRecordsFastDecoder {
                     }
                 } while consume(UInt8(ascii: ","))
                 guard consume(UInt8(ascii: "}")), let data, let key else { return false }
-                request.records.append(AppendRecord(partitionKey: key, data: data))
-                request.explicitHashKeys.append(explicit)
+                data.withUnsafeBytes { request.append(data: $0, key: key, explicitHashKey: explicit) }
             } while consume(UInt8(ascii: ","))
             return consume(UInt8(ascii: "]"))
         }

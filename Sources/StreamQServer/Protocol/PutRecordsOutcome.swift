@@ -93,35 +93,41 @@ struct PutRecordsOutcome {
         AWSCBOR.appendHead(major: 0, UInt64(failedCount), to: &bytes)
         Self.appendText("Records", to: &bytes)
         AWSCBOR.appendHead(major: 4, UInt64(entries.count), to: &bytes)
-        var shardNames: [ShardID: [UInt8]] = [:]  // the text item "shardId-000000000001", made once per shard
+        // `"ShardId": "shardId-000000000001"` of the entry before, made again only when the shard changes.
+        var shardMember: (shard: ShardID, bytes: [UInt8])?
         var sequenceDigits = KinesisSequenceNumberDigits()
         for entry in entries {
             switch entry {
             case .stored(let shard, let sequence):
-                AWSCBOR.appendHead(major: 5, 2, to: &bytes)
-                Self.appendText("SequenceNumber", to: &bytes)
-                // A text head with a one-byte length (the shortest form for the 56 or 57 digits),
+                Self.storedEntryStart.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
+                // The text head's one-byte length (the shortest form for the 56 or 57 digits),
                 // filled in once the digits are written straight into the body.
-                bytes.append(0x60 | 24)
-                let lengthIndex = bytes.count
-                bytes.append(0)
+                let lengthIndex = bytes.count - 1
                 sequenceDigits.append(record: sequence, shard: shard.number, createdSeconds: createdSeconds, to: &bytes)
                 bytes[lengthIndex] = UInt8(bytes.count - lengthIndex - 1)
-                Self.appendText("ShardId", to: &bytes)
-                if let name = shardNames[shard] {
-                    bytes.append(contentsOf: name)
-                } else {
-                    var name: [UInt8] = []
-                    Self.appendText(shard.description, to: &name)
-                    shardNames[shard] = name
-                    bytes.append(contentsOf: name)
+                if shardMember?.shard != shard {
+                    var member: [UInt8] = []
+                    Self.appendText("ShardId", to: &member)
+                    Self.appendText(shard.description, to: &member)
+                    shardMember = (shard, member)
                 }
+                shardMember!.bytes.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
             case .failed(let code, let message):
                 AWSCBOR.encode(.map(["ErrorCode": .string(code), "ErrorMessage": .string(message)]), into: &bytes)
             }
         }
         return bytes
     }
+
+    /// A stored entry up to its sequence number's digits: a map of two, the text `SequenceNumber`,
+    /// and a text head whose one-byte length follows (0x78, then the length).
+    private static let storedEntryStart: [UInt8] = {
+        var bytes: [UInt8] = []
+        AWSCBOR.appendHead(major: 5, 2, to: &bytes)
+        appendText("SequenceNumber", to: &bytes)
+        bytes.append(contentsOf: [0x60 | 24, 0])
+        return bytes
+    }()
 
     /// The answer in `encoding`.
     func encoded(_ encoding: AWSBodyEncoding) -> [UInt8] {

@@ -6,6 +6,16 @@ extension HashKey {
     /// 55 UTF-8 bytes (one MD5 block with its padding) are hashed eight at a time, side by side in
     /// SIMD lanes, without allocating; longer keys are hashed one by one.
     public static func forPartitionKeys(_ keys: some Collection<String>) -> [HashKey] {
+        hashes(of: keys)
+    }
+
+    /// ``forPartitionKeys(_:)`` of an array, compiled for it here: the generic form called from
+    /// another module runs unspecialized, and loses most of what the lanes save.
+    public static func forPartitionKeys(_ keys: [String]) -> [HashKey] {
+        hashes(of: keys)
+    }
+
+    private static func hashes(of keys: some Collection<String>) -> [HashKey] {
         var hashes = [HashKey](repeating: 0, count: keys.count)
         hashes.withUnsafeMutableBufferPointer { hashes in
             var lanes = MD5Lanes()
