@@ -4,22 +4,10 @@ import StreamQJSON
 enum AccessLogField {
     case client, ident, user, time, method, path, `protocol`, request, status, bytes, referer, agent
 
-    /// The field's name as a quoted JSON string.
+    /// The field's name as a quoted JSON string: ``memberStart`` without its colon.
     var quotedName: [UInt8] {
-        switch self {
-        case .client: FieldName.client
-        case .ident: FieldName.ident
-        case .user: FieldName.user
-        case .time: FieldName.time
-        case .method: FieldName.method
-        case .path: FieldName.path
-        case .protocol: FieldName.protocol
-        case .request: FieldName.request
-        case .status: FieldName.status
-        case .bytes: FieldName.bytes
-        case .referer: FieldName.referer
-        case .agent: FieldName.agent
-        }
+        let member = memberStart
+        return Array(UnsafeBufferPointer(start: member.utf8Start, count: member.utf8CodeUnitCount - 1))
     }
 
     /// `"name":`, the start of the field's member in a JSON object, without an array to hold it.
