@@ -11,7 +11,7 @@ import FoundationNetworking
 
 /// ``KinesisBackend`` reading through enhanced fan-out (a consumer name) against a spawned
 /// `streamq serve`: the same expectations as polling, with records pushed by SubscribeToShard.
-@Suite(.timeLimit(.minutes(1))) struct FanOutBackendTests {
+@Suite(.timeLimit(.minutes(3))) struct FanOutBackendTests {
     let events = StreamName(rawValue: "events")!
 
     @Test func followsEveryKeyInOrderThroughASplitAndReadsBoundedToo() async throws {

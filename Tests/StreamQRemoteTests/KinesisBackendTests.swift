@@ -8,7 +8,7 @@ import Testing
 
 /// ``KinesisBackend`` against a spawned `streamq serve`, with the same expectations as the
 /// embedded producer and consumer tests (build the server first: `swift build --product streamq`).
-@Suite(.timeLimit(.minutes(1))) struct KinesisBackendTests {
+@Suite(.timeLimit(.minutes(3))) struct KinesisBackendTests {
     let events = StreamName(rawValue: "events")!
 
     @Test func producerAndConsumerKeepEachKeysOrderThroughASplit() async throws {

@@ -32,7 +32,7 @@ import Testing
 ///   the backend maps moto's counters onto positions as themselves, and TRIM_HORIZON reads from
 ///   any position at or before the start.
 @Suite(
-    .timeLimit(.minutes(1)),
+    .timeLimit(.minutes(3)),
     .enabled(if: SpawnedServer.motoIsAvailable, "moto is not installed: pip install 'moto[server]' to run these")
 )
 struct MotoTests {

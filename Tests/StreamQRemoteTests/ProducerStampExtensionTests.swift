@@ -5,7 +5,7 @@ import Testing
 
 /// streamq's PutRecords extension (``ProducerStampHeaders``): a stamped PutRecords is one
 /// idempotent append on `streamq serve`, and ignored by other servers.
-@Suite(.timeLimit(.minutes(1))) struct ProducerStampExtensionTests {
+@Suite(.timeLimit(.minutes(3))) struct ProducerStampExtensionTests {
     private static func entries(_ texts: [String], key: String = "file-1") -> [PutRecordsEntry] {
         texts.map { PutRecordsEntry(data: Array($0.utf8), partitionKey: key) }
     }

@@ -3,7 +3,7 @@ import StreamQRemote
 import Testing
 
 /// Retries and timeouts against real sockets: a closed port and a peer that never answers.
-@Suite(.timeLimit(.minutes(1))) struct RetryAndTimeoutTests {
+@Suite(.timeLimit(.minutes(3))) struct RetryAndTimeoutTests {
     private func configuration(port: Int, attempts: Int) throws -> KinesisClientConfiguration {
         var configuration = KinesisClientConfiguration(
             endpoint: try KinesisEndpoint(region: "us-east-1", overrideURL: "http://127.0.0.1:\(port)"),

@@ -3,7 +3,7 @@ import StreamQRemote
 import Testing
 
 /// The S3 client's retries and timeouts against real sockets: a closed port and a peer that never answers.
-@Suite(.timeLimit(.minutes(1))) struct S3RetryTests {
+@Suite(.timeLimit(.minutes(3))) struct S3RetryTests {
     private func client(port: Int, attempts: Int) throws -> S3Client {
         var configuration = S3ClientConfiguration(
             endpoint: try S3Endpoint(region: "us-east-1", overrideURL: "http://127.0.0.1:\(port)"),

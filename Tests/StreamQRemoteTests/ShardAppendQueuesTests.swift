@@ -6,7 +6,7 @@ import Testing
 @testable import StreamQRemote
 
 /// The per-shard append queue's order rules, with a stand-in for PutRecords.
-@Suite(.timeLimit(.minutes(1))) struct ShardAppendQueuesTests {
+@Suite(.timeLimit(.minutes(3))) struct ShardAppendQueuesTests {
     let key = ShardKey(stream: StreamName(rawValue: "events")!, shard: ShardID(0))
 
     /// Queues appends stamped `stamps` by producer 7, in order, and waits for every outcome.

@@ -4,7 +4,7 @@ import Testing
 
 /// The client against a real `streamq serve` child process (build it first:
 /// `swift build --product streamq`).
-@Suite(.timeLimit(.minutes(1))) struct StreamqServeTests {
+@Suite(.timeLimit(.minutes(3))) struct StreamqServeTests {
     @Test func createsListsAndDescribesStreams() async throws {
         try await withStreamqServer { server in
             try await withClient(try server.configuration()) { client in
