@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// The per-result half of a query: HAVING and the SELECT list over each group's result, then
 /// DISTINCT, ORDER BY and LIMIT over the rows.
 enum ResultShaping {
@@ -10,6 +13,26 @@ enum ResultShaping {
         let output = try plan.outputs.map { try $0(row) }
         let sortKeys = try plan.order.map { item in try item.index.map { output[$0] } ?? item.expression(row) }
         return ProjectedRow(output: output, sortKeys: sortKeys)
+    }
+
+    /// The output rows of `results` in order (nil where HAVING rejects, the error where one could not be
+    /// evaluated), a million-row result cut into `parallelism` stretches projected at once, each
+    /// through its own copy of the plan (sharing one, the cores would contend on the reference counts
+    /// of its closures).
+    static func project(
+        _ results: [AggregationState.GroupResult],
+        plan: QueryPlan,
+        parallelism: Int
+    ) -> [Result<ProjectedRow?, any Error>] {
+        let parts = results.count < 4096 ? 1 : max(1, parallelism)
+        let pieces = Mutex([[Result<ProjectedRow?, any Error>]](repeating: [], count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let ownPlan = parts == 1 ? plan : (try? QueryPlanner.plan(plan.statement)) ?? plan
+            let stretch = results[(results.count * part / parts)..<(results.count * (part + 1) / parts)]
+            let projected = stretch.map { result in Result { try project(result, plan: ownPlan) } }
+            pieces.withLock { $0[part] = projected }
+        }
+        return pieces.withLock { $0.flatMap { $0 } }
     }
 
     /// DISTINCT, ORDER BY and LIMIT.
