@@ -174,11 +174,10 @@ public struct BoundedQuery: Sendable {
                     AggregationState.GroupResult(key: [], values: plan.aggregates.map { $0.result($0.initial()) })
                 ]
             }
-            for projected in ResultShaping.project(results, plan: plan, parallelism: parallelism) {
-                switch projected {
-                case .success(let row): if let row { rows.append(row) }
-                case .failure(let error): record(RowError(kind: .evaluation, position: nil, message: "\(error)"))
-                }
+            let projected = ResultShaping.project(results, plan: plan, parallelism: parallelism)
+            rows += projected.rows
+            for error in projected.errors {
+                record(RowError(kind: .evaluation, position: nil, message: "\(error)"))
             }
         }
         let output = ResultShaping.finish(rows, plan: plan)
