@@ -43,6 +43,16 @@ import Testing
             #"{"ts":1767225618000 "method":"GET"}"#,
             #"{}"#,
             #"{"ts":1767225619000,"method":"GET","status":200,"latency_ms":2,"bytes":100}   "#,
+            // Keys that differ from the layout the records before taught (one byte longer, spaced
+            // out, too long to remember, in another order), and numbers at the edges of what is
+            // read in passing.
+            #"{"ts":1767225620000,"method":"GET","paths":"/x","status":500,"latency_ms":12345678901234.5}"#,
+            #"{"ts":1767225621000,"method":"GET","path" :"/x","status" : 503,"latency_ms":1234567890123456.5}"#,
+            #"{"ts":1767225622000,"method":"GET","path_of_the_request":"/x","status":500,"bytes":1234567890123456789}"#,
+            #"{"status":500,"ts":1767225623000,"latency_ms":-0.25,"method":"GET","bytes":-7}"#,
+            #"{"ts":1767225624000,"method":"GET","status":5e2,"latency_ms":1.,"bytes":-}"#,
+            #"{"ts":1767225625000,"method":"GET","status":500,"latency_ms":.5,"bytes":1.2.3}"#,
+            #"{"ts":1767225626000,"status":404}"#,
         ]
         return texts
     }()

@@ -240,6 +240,65 @@ struct AggregationState: Sendable {
         }
     }
 
+    /// Every group key of every pane numbered once (HOP windows at the end of a bounded query), so
+    /// each window merges its panes' groups by number instead of hashing their keys again.
+    private struct KeyNumbering {
+        /// The key of each number.
+        var keys: [[SQLValue]] = []
+        /// Per pane start, each of its groups' numbers.
+        var byPane: [Int64: [Int]] = [:]
+    }
+
+    private func numberKeys() -> KeyNumbering {
+        var table = GroupTable(width: keyWidth)
+        var numbering = KeyNumbering()
+        for (start, pane) in panes {
+            var numbers: [Int] = []
+            numbers.reserveCapacity(pane.table.count)
+            for group in 0..<pane.table.count {
+                let key = Array(pane.table.key(group))
+                let (number, isNew) = table.group(for: key)
+                if isNew { numbering.keys.append(key) }
+                numbers.append(number)
+            }
+            numbering.byPane[start] = numbers
+        }
+        return numbering
+    }
+
+    /// What ``windowResults(_:keys:)`` gives for the window starting at `start`, by key numbers.
+    /// - Parameter slots: -1 per key number (as left on return): the number's place in this window.
+    private func windowResults(_ start: Int64, numbering: KeyNumbering, slots: inout [Int]) -> [GroupResult] {
+        let initial = initialStates()
+        let width = aggregates.count
+        var order: [Int] = []
+        var states: [Accumulator] = []
+        for paneStart in panes(ofWindow: start) {
+            guard let pane = panes[paneStart], let numbers = numbering.byPane[paneStart] else { continue }
+            for group in 0..<pane.table.count {
+                let number = numbers[group]
+                var slot = slots[number]
+                if slot < 0 {
+                    slot = order.count
+                    slots[number] = slot
+                    order.append(number)
+                    states.append(contentsOf: initial)
+                }
+                for index in 0..<width {
+                    aggregates[index].merge(pane.states[group * width + index], into: &states[slot * width + index])
+                }
+            }
+        }
+        for number in order { slots[number] = -1 }
+        return order.indices.map { slot in
+            GroupResult(
+                key: numbering.keys[order[slot]],
+                values: (0..<width).map { aggregates[$0].result(states[slot * width + $0]) },
+                window: (start, start + size)
+            )
+        }
+    }
+
     /// Every window start with at least one pane, oldest first.
     private var windowStarts: [Int64] {
         Set(panes.keys.flatMap { windows(containingPane: $0) }).sorted()
@@ -253,10 +312,16 @@ struct AggregationState: Sendable {
         let groups = sessions.table.count
         let parts = starts.count + groups < 1024 ? 1 : max(1, parallelism)
         let pieces = Mutex([[GroupResult]](repeating: [], count: parts))
+        let numbering = window?.kind == .hop ? numberKeys() : nil
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             var results: [GroupResult] = []
+            var slots = [Int](repeating: -1, count: numbering?.keys.count ?? 0)
             for start in starts[(starts.count * part / parts)..<(starts.count * (part + 1) / parts)] {
-                results += windowResults(start)
+                if let numbering {
+                    results += windowResults(start, numbering: numbering, slots: &slots)
+                } else {
+                    results += windowResults(start)
+                }
             }
             for group in (groups * part / parts)..<(groups * (part + 1) / parts) {
                 for session in sessions.byGroup[group] { results.append(sessionResult(group, session)) }

@@ -87,7 +87,28 @@ struct SessionGroups: Sendable, Codable {
         let last = incoming[incoming.count - 1].last
         let low = Self.firstIndex(in: sessions) { $0.last > first - gap }
         let high = Self.firstIndex(in: sessions) { $0.start >= last + gap }
-        let existing = sessions[low..<max(low, high)]
+        // Merged in a function of its own, so the slice of `sessions` is gone before the splice: alive,
+        // it shared `sessions`, and the splice copied every session of the key (quadratic over merges).
+        let result = Self.merged(
+            sessions[low..<max(low, high)],
+            incoming: incoming,
+            gap: gap,
+            aggregates: aggregates,
+            tracksChanges: tracksChanges
+        )
+        sessions.replaceSubrange(low..<max(low, high), with: result)
+        byGroup[group] = sessions
+    }
+
+    /// `existing` and `incoming` (each sorted by start) merged into one sorted run, every pair that
+    /// comes within `gap` combined.
+    private static func merged(
+        _ existing: ArraySlice<Session>,
+        incoming: [Session],
+        gap: Int64,
+        aggregates: [AggregateSpec],
+        tracksChanges: Bool
+    ) -> [Session] {
         var result: [Session] = []
         result.reserveCapacity(existing.count + incoming.count)
         var mine = existing.startIndex
@@ -116,8 +137,7 @@ struct SessionGroups: Sendable, Codable {
                 result.append(next)
             }
         }
-        sessions.replaceSubrange(low..<max(low, high), with: result)
-        byGroup[group] = sessions
+        return result
     }
 
     /// The first index of sorted `sessions` whose session satisfies `test` (false for a prefix,

@@ -146,12 +146,16 @@ public struct BoundedQuery: Sendable {
 
     /// Absorbs a partial query over other rows (the same plan).
     public mutating func merge(_ other: BoundedQuery) {
-        var other = other
-        other.absorbFastPath()
         absorbFastPath()
         counts.add(other.counts)
         errors += other.errors.prefix(Self.errorLimit - min(errors.count, Self.errorLimit))
         aggregation.merge(other.aggregation)
+        // What the other's fast path folded goes straight into this state (made into the other's
+        // own state first, each of its groups and sessions would be built and merged twice).
+        if let scan = other.fast {
+            counts.rowsIn += scan.rowsIn
+            if let groups = scan.groups { aggregation.absorb(groups) }
+        }
         plainRows += other.plainRows
     }
 
@@ -170,12 +174,10 @@ public struct BoundedQuery: Sendable {
                     AggregationState.GroupResult(key: [], values: plan.aggregates.map { $0.result($0.initial()) })
                 ]
             }
-            for result in results {
-                do {
-                    if let row = try ResultShaping.project(result, plan: plan) { rows.append(row) }
-                } catch {
-                    record(RowError(kind: .evaluation, position: nil, message: "\(error)"))
-                }
+            let projected = ResultShaping.project(results, plan: plan, parallelism: parallelism)
+            rows += projected.rows
+            for error in projected.errors {
+                record(RowError(kind: .evaluation, position: nil, message: "\(error)"))
             }
         }
         let output = ResultShaping.finish(rows, plan: plan)

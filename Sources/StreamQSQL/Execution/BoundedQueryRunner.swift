@@ -149,14 +149,18 @@ public struct BoundedQueryRunner: Sendable {
         let shard = item.shard
         var cursor: ShardCursor? = ShardCursor(stream: stream, shard: shard, sequence: item.sequences.lowerBound)
         let until = until ?? .max
+        // Each read of a local store sets up its own decompression context, read buffer and shard
+        // view: an aggregate, which holds no rows between reads, takes ten times more per read.
+        // Streamed rows go out after each read, so a plain query keeps reads small.
+        let readRecords = streaming || !backend.numbersRecordsDensely ? 10_000 : 100_000
         var passedUntil = false
         while let current = cursor, current.sequence < end, !passedUntil {
             try Task.checkCancellation()
             if let limit, streaming, emitted.count.load(ordering: .relaxed) >= limit { break }
             let result = try await backend.scan(
                 current,
-                maxRecords: Int(min(10_000, end - current.sequence)),
-                maxBytes: 10 << 20
+                maxRecords: Int(min(UInt64(readRecords), end - current.sequence)),
+                maxBytes: readRecords << 10
             ) { record in
                 guard record.arrivalMilliseconds < until else {
                     passedUntil = true  // arrival times only grow within a shard

@@ -1,3 +1,6 @@
+import Dispatch
+import Synchronization
+
 /// The per-result half of a query: HAVING and the SELECT list over each group's result, then
 /// DISTINCT, ORDER BY and LIMIT over the rows.
 enum ResultShaping {
@@ -10,6 +13,36 @@ enum ResultShaping {
         let output = try plan.outputs.map { try $0(row) }
         let sortKeys = try plan.order.map { item in try item.index.map { output[$0] } ?? item.expression(row) }
         return ProjectedRow(output: output, sortKeys: sortKeys)
+    }
+
+    /// The output rows of `results` in order (those HAVING accepts) and the errors of those that
+    /// could not be evaluated, a million-row result cut into `parallelism` stretches projected at
+    /// once, each through its own copy of the plan (sharing one, the cores would contend on the
+    /// reference counts of its closures).
+    static func project(
+        _ results: [AggregationState.GroupResult],
+        plan: QueryPlan,
+        parallelism: Int
+    ) -> (rows: [ProjectedRow], errors: [any Error]) {
+        let parts = results.count < 4096 ? 1 : max(1, parallelism)
+        let pieces = Mutex([(rows: [ProjectedRow], errors: [any Error])](repeating: ([], []), count: parts))
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let ownPlan = parts == 1 ? plan : (try? QueryPlanner.plan(plan.statement)) ?? plan
+            var rows: [ProjectedRow] = []
+            var errors: [any Error] = []
+            rows.reserveCapacity(results.count / parts + 1)
+            for result in results[(results.count * part / parts)..<(results.count * (part + 1) / parts)] {
+                do {
+                    if let row = try project(result, plan: ownPlan) { rows.append(row) }
+                } catch {
+                    errors.append(error)
+                }
+            }
+            pieces.withLock { $0[part] = (rows, errors) }
+        }
+        return pieces.withLock { pieces in
+            parts == 1 ? pieces[0] : (pieces.flatMap(\.rows), pieces.flatMap(\.errors))
+        }
     }
 
     /// DISTINCT, ORDER BY and LIMIT.

@@ -128,7 +128,12 @@ struct FastScan: Sendable {
     @inline(__always)
     mutating func take(_ data: UnsafeRawBufferPointer, arrivalMilliseconds: Int64) -> Outcome {
         if !isKnownUniquelyReferenced(&values) { values = FastValueBuffer(count: values.values.count) }
-        let outcome = takeRow(data, arrivalMilliseconds: arrivalMilliseconds, values: values.values)
+        let outcome = takeRow(
+            data,
+            arrivalMilliseconds: arrivalMilliseconds,
+            values: values.values,
+            layout: values.layout
+        )
         if outcome == .declined {
             declined += 1
         } else {
@@ -147,9 +152,10 @@ struct FastScan: Sendable {
     private mutating func takeRow(
         _ data: UnsafeRawBufferPointer,
         arrivalMilliseconds: Int64,
-        values: UnsafeMutableBufferPointer<FastValue>
+        values: UnsafeMutableBufferPointer<FastValue>,
+        layout: FastKeyLayout
     ) -> Outcome {
-        if !values.isEmpty, !extractor.extractFast(from: data, into: values) { return .declined }
+        if !values.isEmpty, !extractor.extractFast(from: data, into: values, layout: layout) { return .declined }
         if let filter {
             switch filter.evaluate(values, record: data) {
             case .isTrue: break
@@ -187,10 +193,11 @@ struct FastScan: Sendable {
     }
 }
 
-/// One worker's extracted values, reused from record to record. Only the ``FastScan`` holding
-/// the sole reference writes to it.
+/// One worker's extracted values, reused from record to record, and the key layout its records
+/// taught it. Only the ``FastScan`` holding the sole reference writes to it.
 final class FastValueBuffer: @unchecked Sendable {
     let values: UnsafeMutableBufferPointer<FastValue>
+    let layout = FastKeyLayout()
 
     init(count: Int) {
         values = .allocate(capacity: count)

@@ -63,6 +63,25 @@ struct FastValue: Sendable {
 
     init() {}
 
+    init(integer: Int64) {
+        kind = .integer
+        self.integer = integer
+    }
+
+    init(boolean: Bool) {
+        kind = .boolean
+        integer = boolean ? 1 : 0
+    }
+
+    /// `[-]digits.digits` from its digits read as one integer (at most 15 of them, so it and the
+    /// power of ten are exact: one division rounds correctly, as ``SQLValue/parseSimpleDecimal(_:)``).
+    @inline(__always)
+    init(decimalMantissa mantissa: Int64, fractionDigits: Int, negative: Bool) {
+        kind = .double
+        let magnitude = Double(mantissa) / SQLValue.powerOfTen(fractionDigits)
+        double = negative ? -magnitude : magnitude
+    }
+
     /// The number as a DOUBLE (integers and doubles only).
     @inline(__always)
     var number: Double { kind == .integer ? Double(integer) : double }

@@ -142,34 +142,29 @@ final class FieldExtractor: Sendable {
     var isFlat: Bool { firstKeys.count == paths.count && !wholeValueIndex.contains(-1) }
 
     /// The fast path's extraction (``isFlat`` extractors only): each path's value as a
-    /// ``FastValue`` viewing `data`, in one ``FastFieldScanner`` pass over the whole record.
+    /// ``FastValue`` viewing `data`, in one ``FastFieldScanner`` pass over the whole record, the
+    /// keys predicted by (and taught to) the worker's `layout`.
     /// - Returns: false when the row engine must take the record: it is not a well-formed JSON
     ///   object, a key has escapes, or an extracted string has escapes or is not UTF-8.
-    func extractFast(from data: UnsafeRawBufferPointer, into values: UnsafeMutableBufferPointer<FastValue>) -> Bool {
+    func extractFast(
+        from data: UnsafeRawBufferPointer,
+        into values: UnsafeMutableBufferPointer<FastValue>,
+        layout: FastKeyLayout
+    ) -> Bool {
         for index in values.indices { values[index] = .null }
         return keySignatures.withUnsafeBufferPointer { signatures in
             keyBytes.withUnsafeBufferPointer { keyBytes in
                 keyStarts.withUnsafeBufferPointer { keyStarts in
                     wholeValueIndex.withUnsafeBufferPointer { wholeValueIndex in
-                        FastFieldScanner.scan(data) { key, value, escaped in
-                            guard
-                                let entry = Self.entry(
-                                    for: UnsafeRawBufferPointer(rebasing: data[key]),
-                                    signatures: signatures,
-                                    keyBytes: keyBytes,
-                                    keyStarts: keyStarts
-                                )
-                            else { return true }
-                            guard
-                                let fast = FastValue(
-                                    rawJSON: UnsafeRawBufferPointer(rebasing: data[value]),
-                                    offset: value.lowerBound,
-                                    escaped: escaped
-                                )
-                            else { return false }
-                            values[wholeValueIndex[entry]] = fast
-                            return true
-                        }
+                        FastFieldScanner.scan(
+                            data,
+                            layout: layout,
+                            entry: { key in
+                                Self.entry(for: key, signatures: signatures, keyBytes: keyBytes, keyStarts: keyStarts)
+                                    ?? -1
+                            },
+                            found: { entry, value in values[wholeValueIndex[entry]] = value }
+                        )
                     }
                 }
             }

@@ -131,7 +131,7 @@ extension SQLValue {
 
     /// 10^exponent for 0...15, exactly.
     @inline(__always)
-    private static func powerOfTen(_ exponent: Int) -> Double {
+    static func powerOfTen(_ exponent: Int) -> Double {
         switch exponent {
         case 1: 1e1
         case 2: 1e2

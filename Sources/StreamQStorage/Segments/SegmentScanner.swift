@@ -16,7 +16,13 @@ struct SegmentScanner {
         self.position = position
         self.limit = limit
         self.maxBatchLength = maxBatchLength
-        self.buffer = [UInt8](repeating: 0, count: bufferSize)
+        self.buffer = Self.uninitializedBuffer(bufferSize)
+    }
+
+    /// A buffer of `count` bytes left as they are: every byte is written by a read before it is
+    /// looked at, and a read of a few batches should not pay for clearing a megabyte.
+    private static func uninitializedBuffer(_ count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
     }
 
     /// Why the scanner stopped before `limit`.
@@ -66,7 +72,7 @@ struct SegmentScanner {
     /// Ensures bytes [position, position + count) are in the buffer.
     private mutating func fill(_ count: Int) throws {
         if position >= bufferStart && position + count <= bufferStart + bufferCount { return }
-        if buffer.count < count { buffer = [UInt8](repeating: 0, count: count) }
+        if buffer.count < count { buffer = Self.uninitializedBuffer(count) }
         let want = min(buffer.count, limit - position)
         let at = position
         let got = try buffer.withUnsafeMutableBytes { try file.read(into: $0, count: want, at: at) }

@@ -110,8 +110,12 @@ final class ReadOnlyShard: ShardSource {
             let position = scanner.position
             let header: BatchHeader?
             do {
+                // Up to the writer's watermark every batch was complete when published (framing
+                // and the header's CRC are still checked here, the payload's CRC when it is read);
+                // past it (no watermark yet) only the payload's CRC tells a torn write.
                 header = try scanner.next { header, payload in
-                    guard header.baseSequence == segment.nextSequence, CRC32C.checksum(payload) == header.payloadCRC
+                    guard header.baseSequence == segment.nextSequence,
+                        limit != nil || CRC32C.checksum(payload) == header.payloadCRC
                     else {
                         throw SegmentScanner.Stop.invalid(position: position, reason: "", extendsPastEnd: false)
                     }

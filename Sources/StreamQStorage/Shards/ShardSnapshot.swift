@@ -68,11 +68,14 @@ struct ShardSnapshot: Sendable {
                 return progress
             }
             let position = segment.index.position(forRelativeSequence: progress.nextSequence - segment.baseSequence)
+            // A read takes a few compressed batches: a smaller buffer than the scanner's default
+            // copies less past them (it grows for a batch that needs more).
             var scanner = SegmentScanner(
                 file: file,
                 from: position,
                 limit: segment.byteLength,
-                maxBatchLength: configuration.maxStoredBatchBytes
+                maxBatchLength: configuration.maxStoredBatchBytes,
+                bufferSize: 256 << 10
             )
             var done = false
             while !done {
