@@ -176,6 +176,16 @@ import Testing
         #expect(first.linesShipped == 6000)
         let second = try await fixture.shipOnce([fixture.logs + "/app.log.*"])
         #expect(second.linesShipped == 0)
+        #expect(second.filesUnchanged == 1200)  // closed unchanged at the first run's end: not opened
+        for file in [3, 600, 1199] {
+            let written = lines("again \(file)", 0..<2)
+            try fixture.append(written, to: fixture.logs + "/app.log.\(file)")
+            expected += written
+        }
+        let third = try await fixture.shipOnce([fixture.logs + "/app.log.*"])
+        #expect(third.files == 1200)
+        #expect(third.filesUnchanged == 1197)
+        #expect(third.linesShipped == 6)
         expectExactlyOnce(try fixture.records(), expected: expected)
     }
 

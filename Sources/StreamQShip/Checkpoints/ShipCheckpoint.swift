@@ -47,9 +47,9 @@ struct FileCheckpoint: Codable, Sendable {
     var inDoubt: [AppendIntent]
     /// Seconds since the epoch when the file was last seen; old entries are forgotten.
     var lastSeen: Int64
-    /// The file's modification time when it was closed as inactive with everything shipped (see
-    /// ``FileStatus/modified``): while the file under `inode` still has it and is still
-    /// `ackedOffset` long, scans need not open it.
+    /// The file's modification time when it was closed with everything shipped, as inactive or at a
+    /// stop (see ``FileStatus/modified``): while the file under `inode` still has it and is still
+    /// `ackedOffset` long, scans (and the next start) need not open it.
     var closedUnchangedAt: Int? = nil
 }
 

@@ -167,6 +167,10 @@ final class ShipSession {
     }
 
     func finish() throws {
+        // Files all shipped are closed unchanged: the next start need not open them (see ``scan(initial:)``).
+        for file in active.values where file.appends.isEmpty && !file.isDetached && file.readOffset >= file.size {
+            file.entry.closedUnchangedAt = file.modified
+        }
         try saveCheckpoint()  // after any write still in flight
         let unacknowledged = active.values.reduce(0) { $0 + $1.appends.count }
         if unacknowledged > 0 {

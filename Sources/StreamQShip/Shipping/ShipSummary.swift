@@ -18,8 +18,10 @@ public struct ShipSummary: Sendable, Equatable {
     public var truncations = 0
     /// Files seen under a new name or found again under another inode.
     public var rotations = 0
-    /// Distinct files read from.
+    /// Distinct files read from, or found at the start as the last run left them.
     public var files = 0
+    /// Of ``files``, those found at the start as the last run left them, all shipped: not opened.
+    public var filesUnchanged = 0
 
     public init() {}
 }

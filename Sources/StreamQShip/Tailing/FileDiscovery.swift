@@ -22,7 +22,11 @@ extension ShipSession {
             if let key = closedUnchanged[status.inode], let entry = dormant[key],
                 entry.closedUnchangedAt == status.modified, entry.ackedOffset == status.size
             {
-                dormant[key]?.lastSeen = now  // closed while inactive and not changed since: not opened
+                dormant[key]?.lastSeen = now  // closed all shipped and not changed since: not opened
+                if initial {
+                    summary.files += 1
+                    summary.filesUnchanged += 1
+                }
                 continue
             }
             if let file = attached[status.inode] {
@@ -132,6 +136,7 @@ extension ShipSession {
         entry.closedUnchangedAt = nil
         let file = TailedFile(entry: entry, file: handle, size: status.size, now: .now)
         file.links = status.links
+        file.modified = status.modified
         if configuration.once { file.limit = status.size }
         var rebuilt: [PendingAppend] = []
         for intent in entry.inDoubt { rebuilt.append(try rebuild(intent, of: file, from: handle)) }
