@@ -299,19 +299,24 @@ func timeOption(_ text: String, name: String) throws -> Int64 {
 /// Renders result rows as a table, JSON lines or CSV (RFC 4180): the same text as the file sinks
 /// write (``RowText``).
 enum ResultFormatter {
+    /// Rows whose lines are encoded together (on every core) before they are written.
+    private static let rowsPerChunk = 65_536
+
     static func write(_ result: ResultSet, format: String, to output: inout OutputBuffer, header: Bool = true) {
         switch format {
-        case "jsonl":
-            let prefixes = RowText.jsonPrefixes(result.columns)
-            for row in result.rows {
-                RowText.appendJSONLine(columns: prefixes, row: row, to: &output.bytes)
-                output.flushIfLarge()
-            }
-        case "csv":
-            if header { output.bytes += RowText.csvHeader(result.columns) }
-            for row in result.rows {
-                RowText.appendCSVLine(row, to: &output.bytes)
-                output.flushIfLarge()
+        case "jsonl", "csv":
+            if format == "csv", header { output.bytes += RowText.csvHeader(result.columns) }
+            // A window query can give a million rows at once: their lines are encoded on every core,
+            // a chunk at a time so the text held stays small, and written in order.
+            let lines = TextLineEncoder(format: format == "csv" ? .csv : .jsonl, columns: result.columns)
+            var start = 0
+            while start < result.rows.count {
+                let end = min(start + Self.rowsPerChunk, result.rows.count)
+                for piece in lines.lines(of: result.rows[start..<end]) {
+                    output.bytes += piece
+                    output.flushIfLarge()
+                }
+                start = end
             }
         default:
             let lines = TextTable.render(header: result.columns, rows: result.rows.map { $0.map(RowText.text) })

@@ -1,9 +1,7 @@
-import Dispatch
 import FoundationEssentials
 import StreamQJSON
 import StreamQSQL
 import StreamQStorage
-import Synchronization
 
 /// Writes result rows into files that appear complete and exactly once.
 ///
@@ -362,17 +360,7 @@ final class OpenFile {
     /// Appends rows of a text format (every row fits), their lines encoded on all cores: a line
     /// depends on its row alone, and the pieces are written in order.
     func appendLines(_ rows: [[SQLValue]]) throws {
-        let parts = rows.count < 4096 ? 1 : ProcessInfo.processInfo.activeProcessorCount
-        let pieces = Mutex([[UInt8]](repeating: [], count: parts))
-        let lines = self.lines
-        DispatchQueue.concurrentPerform(iterations: parts) { part in
-            var bytes: [UInt8] = []
-            for row in rows[(rows.count * part / parts)..<(rows.count * (part + 1) / parts)] {
-                lines.appendLine(row, to: &bytes)
-            }
-            pieces.withLock { $0[part] = bytes }
-        }
-        for piece in pieces.withLock({ $0 }) { try text!.write(piece) }
+        for piece in lines.lines(of: rows[...]) { try text!.write(piece) }
         self.rows += rows.count
     }
 

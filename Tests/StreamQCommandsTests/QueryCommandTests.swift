@@ -172,6 +172,32 @@ import Testing
         }
     }
 
+    /// A window query's 70,000 rows, given at once, are written as lines encoded on every core in
+    /// chunks: every row once, in the query's order, the same in JSON lines and CSV.
+    @Test func manyRowsAtOnceAreWrittenInOrderInEachFormat() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "events", "--shards", "1")
+            let input = (0..<70_000).map { Self.line(Double($0) * 10, key: "k\($0 % 7)") }
+            _ = try streamq.succeed("put", "events", input: input.joined(separator: "\n") + "\n")
+            let query = "SELECT window_start, k, count(*) AS n FROM events GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k"
+            let jsonLines = try streamq.succeed("query", query, "--format", "jsonl").lines
+            let csvLines = try streamq.succeed("query", query, "--format", "csv").split(separator: "\r\n")
+                .map(String.init)
+            #expect(jsonLines.count == 70_000)
+            #expect(csvLines.count == 70_001)
+            #expect(csvLines.first == "window_start,k,n")
+            var previous = ""
+            for (index, line) in jsonLines.enumerated() {
+                let fields = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] ?? [:]
+                let start = try #require(fields["window_start"] as? String)
+                #expect(start > previous, "row \(index) out of order")
+                previous = start
+                #expect(fields["k"] as? String == "k\(index % 7)")
+                #expect(csvLines[index + 1] == "\(start),k\(index % 7),1")
+            }
+        }
+    }
+
     @Test func explainDescribesThePlan() throws {
         try CommandRunner.withScratch { streamq in
             let text = try streamq.succeed(
