@@ -6,9 +6,9 @@ import StreamQSQL
 public enum RowText {
     /// Appends `{"column":value,…}\n`.
     public static func appendJSONLine(columns prefixes: [[UInt8]], row: [SQLValue], to bytes: inout [UInt8]) {
-        for (prefix, value) in zip(prefixes, row) {
-            bytes.append(contentsOf: prefix)
-            appendJSON(value, to: &bytes)
+        for column in 0..<min(prefixes.count, row.count) {
+            prefixes[column].withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
+            appendJSON(row[column], to: &bytes)
         }
         if row.isEmpty { bytes.append(UInt8(ascii: "{")) }
         bytes.append(UInt8(ascii: "}"))

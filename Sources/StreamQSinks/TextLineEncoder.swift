@@ -41,13 +41,25 @@ public struct TextLineEncoder: Sendable {
         let parts = rows.count < 4096 ? 1 : ProcessInfo.processInfo.activeProcessorCount
         let pieces = Mutex([[UInt8]](repeating: [], count: parts))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
+            // Each part its own copy of the column prefixes: retaining buffers that every core
+            // shares made their reference counts bounce between cores (a sixth of a HOP query).
+            let encoder = parts == 1 ? self : privateCopy()
             var bytes: [UInt8] = []
             let start = rows.startIndex
             for row in rows[(start + rows.count * part / parts)..<(start + rows.count * (part + 1) / parts)] {
-                appendLine(row, to: &bytes)
+                encoder.appendLine(row, to: &bytes)
             }
             pieces.withLock { $0[part] = bytes }
         }
         return pieces.withLock { $0 }
+    }
+
+    /// The same encoder with buffers of its own.
+    private func privateCopy() -> TextLineEncoder {
+        TextLineEncoder(
+            format: format,
+            rawColumn: rawColumn,
+            jsonPrefixes: jsonPrefixes.map { prefix in prefix.withUnsafeBufferPointer { Array($0) } }
+        )
     }
 }
