@@ -160,31 +160,36 @@ import Testing
         )
     }
 
-    /// Thousands of rotated files stay in the globs (`app.log.*`): each is read once, and the
+    /// Hundreds of rotated files stay in the globs (`app.log.*`): each is read once, and the
     /// outcomes of their appends are taken together (a pass over every file per outcome, and a queue
-    /// of ticks behind a slow loop, once made such a run crawl for minutes).
-    @Test func thousandsOfFilesAreShippedOnceEach() async throws {
+    /// of ticks behind a slow loop, once made such a run crawl for minutes with thousands).
+    ///
+    /// Kept to 400: the shipper runs in the test process with every file open, and Foundation's
+    /// `Process.run()` in Swift 6.3 over-reads its `/proc/self/fd` listing once that holds more
+    /// than about a thousand descriptors (swift-corelibs-foundation PR 5472), crashing any test that
+    /// spawns a process meanwhile.
+    @Test func hundredsOfFilesAreShippedOnceEach() async throws {
         let fixture = try ShipFixture()
         var expected: [String] = []
-        for file in 0..<1200 {
+        for file in 0..<400 {
             let written = lines("f\(file)", 0..<5)
             try fixture.append(written, to: fixture.logs + "/app.log.\(file)")
             expected += written
         }
         let first = try await fixture.shipOnce([fixture.logs + "/app.log.*"])
-        #expect(first.files == 1200)
-        #expect(first.linesShipped == 6000)
+        #expect(first.files == 400)
+        #expect(first.linesShipped == 2000)
         let second = try await fixture.shipOnce([fixture.logs + "/app.log.*"])
         #expect(second.linesShipped == 0)
-        #expect(second.filesUnchanged == 1200)  // closed unchanged at the first run's end: not opened
-        for file in [3, 600, 1199] {
+        #expect(second.filesUnchanged == 400)  // closed unchanged at the first run's end: not opened
+        for file in [3, 200, 399] {
             let written = lines("again \(file)", 0..<2)
             try fixture.append(written, to: fixture.logs + "/app.log.\(file)")
             expected += written
         }
         let third = try await fixture.shipOnce([fixture.logs + "/app.log.*"])
-        #expect(third.files == 1200)
-        #expect(third.filesUnchanged == 1197)
+        #expect(third.files == 400)
+        #expect(third.filesUnchanged == 397)
         #expect(third.linesShipped == 6)
         expectExactlyOnce(try fixture.records(), expected: expected)
     }
