@@ -170,15 +170,7 @@ struct StoreOptions: ParsableArguments {
         mode: StreamStore.AccessMode = .readWrite,
         _ body: (StreamStore) async throws -> T
     ) async throws -> T {
-        let store = try openStore(mode: mode)
-        do {
-            let result = try await body(store)
-            try await store.close()
-            return result
-        } catch {
-            try? await store.close()
-            throw error
-        }
+        try await openStore(mode: mode).closing(after: body)
     }
 }
 

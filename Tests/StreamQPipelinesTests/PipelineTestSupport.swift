@@ -15,15 +15,7 @@ func withStore<T>(_ body: (StreamStore) async throws -> T) async throws -> T {
     defer { _ = system("rm -rf '\(directory)'") }
     var configuration = StorageConfiguration()
     configuration.maintenanceInterval = .seconds(3600)
-    let store = try StreamStore(directory: directory, configuration: configuration)
-    do {
-        let result = try await body(store)
-        try await store.close()
-        return result
-    } catch {
-        try? await store.close()
-        throw error
-    }
+    return try await StreamStore(directory: directory, configuration: configuration).closing(after: body)
 }
 
 /// Runs a ``QueryHost`` beside `body`, and stops it (each query committing) afterwards.

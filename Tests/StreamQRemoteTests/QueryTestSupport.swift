@@ -101,15 +101,8 @@ func withLocalStore<T>(of server: SpawnedServer, _ body: (StreamStore) async thr
     let scratch = try #require(server.scratchPath)
     var configuration = StorageConfiguration()
     configuration.masterKeyFile = scratch + "/keys"
-    let store = try StreamStore(directory: scratch + "/data", configuration: configuration, mode: .readOnly)
-    do {
-        let result = try await body(store)
-        try await store.close()
-        return result
-    } catch {
-        try? await store.close()
-        throw error
-    }
+    return try await StreamStore(directory: scratch + "/data", configuration: configuration, mode: .readOnly)
+        .closing(after: body)
 }
 
 /// A follow query running in a task until ``stop()``, its rows collected as they come.

@@ -720,6 +720,20 @@ public final class StreamStore: Sendable {
         }
     }
 
+    /// Runs `body` with this store, then closes it (see ``close()``), also when `body` throws: its
+    /// error then wins over a failure to close.
+    public func closing<T>(after body: (StreamStore) async throws -> T) async throws -> T {
+        let result: T
+        do {
+            result = try await body(self)
+        } catch {
+            try? await close()
+            throw error
+        }
+        try await close()
+        return result
+    }
+
     /// Syncs every shard and releases the data directory. Further calls fail with `.closed`.
     /// - Throws: the first shard's failure (a failed shard cannot sync); every other shard is still
     ///   synced and the directory released, so it can be reopened.
