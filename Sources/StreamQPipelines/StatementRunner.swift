@@ -210,8 +210,8 @@ public struct StatementRunner: Sendable {
     }
 }
 
-/// What a statement answers: a table, or one line.
-public struct StatementResult: Sendable, Equatable {
+/// What a statement answers: a table, or one line. Encoded as it is in `POST /v1/sql`'s answer.
+public struct StatementResult: Sendable, Equatable, Codable {
     public var columns: [String]
     public var rows: [[String]]
     public var message: String?

@@ -28,12 +28,6 @@ struct QueryAPI: Sendable {
         var bounded: Bool?
     }
 
-    struct SQLAnswer: Encodable {
-        var columns: [String]
-        var rows: [[String]]
-        var message: String?
-    }
-
     func respond(to request: Request, handler: KinesisHTTPHandler) async -> Response {
         var request = request
         do {
@@ -111,7 +105,7 @@ struct QueryAPI: Sendable {
     }
 
     private static func answer(_ result: StatementResult) -> Response {
-        json(.ok, SQLAnswer(columns: result.columns, rows: result.rows, message: result.message))
+        json(.ok, result)
     }
 
     private static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
