@@ -139,4 +139,23 @@ import Testing
             #expect((fields["_parse_error"] as? String)?.isEmpty == false)
         }
     }
+
+    /// The access-log scanner gives the same fields whether they are gathered in an array or
+    /// written straight into a record.
+    @Test(arguments: [
+        #"1.2.3.4 - alice [22/Apr/2009:18:52:51 +1200] "GET /a\"b HTTP/1.1" 200 986 "http://r/" "curl/8""#,
+        #"10.0.0.7 - - [09/Dec/2018:10:59:20 -0330] "POST /api?id=3 HTTP/2.0" 201 -"#,
+        #"::1 - - [01/Jan/2024:00:00:00 +0000] "\x16\x03\x01\x00" 400 157 "-" "-""#,
+        #"1.2.3.4 - - [01/Jan/2024:00:00:00 +0000] "-" - 0 "" "agent \\ with backslash""#,
+    ])
+    func bothSinksGiveTheSameFields(line: String) throws {
+        let text = Array(line.utf8)[...]
+        var writer = JSONMemberWriter(output: [])
+        try AccessLogScanner.scan(text, into: &writer)
+        var members: [UInt8] = []
+        for field in try AccessLogScanner.fields(of: text) {
+            members += field.quotedName + [UInt8(ascii: ":")] + field.value + [UInt8(ascii: ",")]
+        }
+        #expect(String(decoding: writer.output, as: UTF8.self) == String(decoding: members, as: UTF8.self))
+    }
 }

@@ -2,7 +2,7 @@ import StreamQStorage
 
 /// The records of one append. Into a local store they are kept in the store's encoding, ready to
 /// be one batch (no object per record); through any other backend, as one ``AppendRecord`` each.
-enum AppendPayload {
+enum AppendPayload: Sendable {
     /// Records for `store`, the shipper's backend.
     case encoded(EncodedRecords, store: StreamStore)
     case records([AppendRecord])

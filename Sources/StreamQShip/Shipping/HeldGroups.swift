@@ -30,7 +30,7 @@ extension ShipSession {
                 file.heldGroupEnd = nil
                 continue
             }
-            cutAppends(records, of: file)
+            take(appendCutter(for: file).cut(records, bytesPerPart: partBytes(file)), of: file)
             if file.readOffset >= end { file.heldGroupEnd = nil }
         }
     }

@@ -195,102 +195,122 @@ final class ShipSession {
             guard free > 0 else { continue }
             let limit = min(file.size, file.limit ?? .max)
             let final = file.isGone && (configuration.once || now - file.lastChange >= configuration.rotateWait)
-            let scan =
-                try file.readOffset < limit
-                ? recordScanner.records(
-                    in: handle,
-                    from: file.readOffset,
-                    limit: limit,
-                    maxRecords: free * configuration.maxBatchRecords,
-                    maxBytes: file.bytesToRead(
-                        forRecordBytes: min(
-                            free * configuration.maxBatchBytes,
-                            configuration.maxInFlightBytes - inFlightBytes
-                        )
-                    ),
-                    includeUnterminated: final,
-                    flushingGroup: final || configuration.once || groupTimedOut(file, now)
-                ) : RecordScanner.Scan()
-            let lines = scan.records
-            file.heldGroupEnd = scan.heldGroupEnd
-            file.caughtUp = lines.isEmpty
-            guard !lines.isEmpty else { continue }
+            let (appends, heldGroupEnd) = try nextAppends(
+                of: file,
+                in: handle,
+                limit: limit,
+                final: final,
+                free: free,
+                now
+            )
+            file.heldGroupEnd = heldGroupEnd
+            file.caughtUp = appends.isEmpty
+            guard !appends.isEmpty else { continue }
             guard try stillHolds(file.entry.fingerprint, handle) else {
                 detach(file, now)
                 continue
             }
-            cutAppends(lines, of: file)
+            take(appends, of: file)
         }
     }
 
-    /// Cuts `lines` into appends of at most `maxBatchRecords` records and `maxBatchBytes` bytes
-    /// (data and partition keys). The lines are encoded on every core at once first; lines left
-    /// once the file's appends are all cut are read again later.
-    func cutAppends(_ lines: LineBatch, of file: TailedFile) {
-        var pending = PendingAppend(
-            intent: AppendIntent(sequence: 0, start: lines.span(at: 0).offset, end: lines.span(at: 0).offset, lines: 0),
-            records: newRecords(for: file, lines: lines, from: 0),
-            bytes: 0,
-            parseErrors: 0,
-            truncatedLines: 0,
-            isPersisted: false
+    /// The appends of `file`'s next lines, for at most `free` appends and the in-flight budget. The
+    /// file is read as one ``LineWindow`` whose lines are cut on every core; with multiline, or a
+    /// line longer than the window, through ``RecordScanner``.
+    private func nextAppends(
+        of file: TailedFile,
+        in handle: LogFile,
+        limit: Int,
+        final: Bool,
+        free: Int,
+        _ now: ContinuousClock.Instant
+    ) throws -> (appends: [EncodedAppend], heldGroupEnd: Int?) {
+        guard file.readOffset < limit else { return ([], nil) }
+        // A part per free append; a file's first read is one part, to learn the size of its records.
+        let partBytes = self.partBytes(file)
+        let maxBytes = min(
+            (file.knowsRecordSize ? free : 1) * partBytes,
+            file.fileBytes(forRecordBytes: configuration.maxInFlightBytes - inFlightBytes)
         )
-        let parts = EncodedLines.encode(lines, encoder: encoder, origin: encoder.origin(file: file.entry.path))
-        let keyBytes = file.partitionKey.utf8.count + Self.recordOverheadBytes
-        var index = 0
-        for part in parts {
-            for record in 0..<part.count {
-                let span = lines.span(at: index)
-                let outcome = part.outcomes[record]
-                let bytes = part.withRecord(record) { $0.count } + keyBytes
-                if !pending.records.isEmpty,
-                    pending.records.count >= configuration.maxBatchRecords
-                        || pending.bytes + bytes > configuration.maxBatchBytes
-                {
-                    close(&pending, of: file)
-                    if file.appends.count >= configuration.maxPendingAppendsPerFile { return }
-                    pending.records = newRecords(for: file, lines: lines, from: index)
-                }
-                part.withRecord(record) { pending.records.append(partitionKey: file.partitionKey, data: $0) }
-                pending.bytes += bytes
-                pending.intent.end = span.end
-                summary.linesRead += 1
-                summary.bytesRead += span.end - span.offset
-                if outcome.parseFailed { pending.parseErrors += 1 }
-                if outcome.truncated { pending.truncatedLines += 1 }
-                index += 1
+        if configuration.multiline == nil {
+            let window = try LineWindow(
+                handle,
+                from: file.readOffset,
+                limit: limit,
+                maxBytes: maxBytes,
+                includeUnterminated: final,
+                maxLineBytes: configuration.maxLineBytes
+            )
+            if !window.endsInsideALine {
+                return (appendCutter(for: file).cut(window, bytesPerPart: partBytes), nil)
             }
         }
-        if !pending.records.isEmpty { close(&pending, of: file) }
+        let scan = try recordScanner.records(
+            in: handle,
+            from: file.readOffset,
+            limit: limit,
+            maxRecords: free * configuration.maxBatchRecords,
+            maxBytes: maxBytes,
+            includeUnterminated: final,
+            flushingGroup: final || configuration.once || groupTimedOut(file, now)
+        )
+        return (appendCutter(for: file).cut(scan.records, bytesPerPart: partBytes), scan.heldGroupEnd)
     }
 
-    /// Bytes a record costs in an append beyond its data and partition key (its framing), counted
-    /// so that an append of small records stays inside one batch of the store.
-    private static let recordOverheadBytes = 8
-
-    /// Empty records for an append of `lines` from `index` on, with room for about as many as fit.
-    private func newRecords(for file: TailedFile, lines: LineBatch, from index: Int) -> AppendPayload {
-        let textBytes = lines.text.count - (index == 0 ? 0 : lines.span(at: index - 1).textEnd)
-        let estimate = textBytes + (lines.count - index) * 128
-        return AppendPayload(
-            for: localStore,
-            reservingCapacity: min(estimate, configuration.maxBatchBytes + configuration.maxBatchBytes / 8)
+    /// Cuts `file`'s records into appends of at most `maxBatchRecords` records and `maxBatchBytes` bytes.
+    func appendCutter(for file: TailedFile, limited: Bool = true) -> AppendCutter {
+        AppendCutter(
+            encoder: encoder,
+            file: file.entry.path,
+            partitionKey: file.partitionKey,
+            store: localStore,
+            maxRecords: limited ? configuration.maxBatchRecords : .max,
+            maxBytes: limited ? configuration.maxBatchBytes : .max,
+            recordBytesPerByte: file.recordBytesPerByte
         )
     }
 
-    /// Queues `pending` as the file's next append, and starts the next one where it ends.
-    private func close(_ pending: inout PendingAppend, of file: TailedFile) {
-        pending.intent.sequence = file.entry.nextSequence
-        pending.intent.lines = pending.records.count
-        file.entry.nextSequence += 1
-        file.noteRecordBytes(pending.bytes, forFileBytes: pending.intent.end - pending.intent.start)
-        file.appends.append(pending)
-        file.readOffset = pending.intent.end
-        inFlightBytes += pending.bytes
-        pending.bytes = 0
-        pending.parseErrors = 0
-        pending.truncatedLines = 0
-        pending.intent.start = pending.intent.end
+    /// Bytes of `file` a core cuts at a time: one append's worth, with room for lines whose records
+    /// are longer than the file's average.
+    func partBytes(_ file: TailedFile) -> Int {
+        max(
+            4096,
+            min(
+                file.fileBytes(forRecordBytes: configuration.maxBatchBytes / 25 * 23),
+                file.bytesForLines(configuration.maxBatchRecords / 25 * 23)
+            )
+        )
+    }
+
+    /// Queues `appends` (consecutive, cut from one read) as the file's next ones, while it has free
+    /// slots; lines of the others are read again later.
+    func take(_ appends: [EncodedAppend], of file: TailedFile) {
+        for append in appends {
+            guard file.appends.count < configuration.maxPendingAppendsPerFile else { return }
+            let lines = append.records.count
+            let intent = AppendIntent(
+                sequence: file.entry.nextSequence,
+                start: file.readOffset,
+                end: append.end,
+                lines: lines
+            )
+            file.appends.append(
+                PendingAppend(
+                    intent: intent,
+                    records: append.records,
+                    bytes: append.bytes,
+                    parseErrors: append.parseErrors,
+                    truncatedLines: append.truncatedLines,
+                    isPersisted: false
+                )
+            )
+            file.entry.nextSequence += 1
+            file.noteRecordBytes(append.bytes, forFileBytes: intent.end - intent.start, lines: lines)
+            file.readOffset = intent.end
+            inFlightBytes += append.bytes
+            summary.linesRead += lines
+            summary.bytesRead += intent.end - intent.start
+        }
     }
 
     /// The records of an append named in the checkpoint, read again from its file.
@@ -304,25 +324,17 @@ final class ShipSession {
             includeUnterminated: true,
             flushingGroup: true
         ).records
-        var pending = PendingAppend(
+        var cutter = appendCutter(for: file, limited: false)
+        lines.forEachLine(in: lines.indices) { cutter.add($0) }
+        let rebuilt = cutter.finish().first
+        let pending = PendingAppend(
             intent: intent,
-            records: newRecords(for: file, lines: lines, from: 0),
-            bytes: 0,
-            parseErrors: 0,
-            truncatedLines: 0,
+            records: rebuilt?.records ?? AppendPayload(for: localStore, reservingCapacity: 0),
+            bytes: rebuilt?.bytes ?? 0,
+            parseErrors: rebuilt?.parseErrors ?? 0,
+            truncatedLines: rebuilt?.truncatedLines ?? 0,
             isPersisted: true
         )
-        let keyBytes = file.partitionKey.utf8.count + Self.recordOverheadBytes
-        for part in EncodedLines.encode(lines, encoder: encoder, origin: encoder.origin(file: file.entry.path)) {
-            for record in 0..<part.count {
-                part.withRecord(record) { data in
-                    pending.records.append(partitionKey: file.partitionKey, data: data)
-                    pending.bytes += data.count + keyBytes
-                }
-                if part.outcomes[record].parseFailed { pending.parseErrors += 1 }
-                if part.outcomes[record].truncated { pending.truncatedLines += 1 }
-            }
-        }
         if lines.count != intent.lines {
             logger.warning(
                 "a file changed under an unacknowledged append; its lines may be stored twice",

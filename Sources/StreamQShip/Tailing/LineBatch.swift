@@ -1,7 +1,7 @@
 /// Lines read from a file with their texts back to back in one buffer, so reading a line costs no
 /// array of its own. Indexing gives a ``LogLine`` (a copy of its text); the shipping loop reads
-/// ``text(at:)`` and ``span(at:)`` instead.
-struct LineBatch: RandomAccessCollection {
+/// them as ``LineSlice``s instead (see ``forEachLine(in:_:)``).
+struct LineBatch: RandomAccessCollection, Sendable {
     /// Where a line lies in its file and in ``text``.
     struct Span: Equatable {
         /// The byte of the file where the line starts.
@@ -34,10 +34,44 @@ struct LineBatch: RandomAccessCollection {
         )
     }
 
-    func span(at position: Int) -> Span { spans[position] }
-
     func text(at position: Int) -> ArraySlice<UInt8> {
         text[(position == 0 ? 0 : spans[position - 1].textEnd)..<spans[position].textEnd]
+    }
+
+    /// The lines in consecutive parts of about `textBytesPerPart` bytes of text (a longer line makes
+    /// a part of its own).
+    func parts(textBytesPerPart: Int) -> [Range<Int>] {
+        var parts: [Range<Int>] = []
+        var start = 0
+        for index in spans.indices where textBytes(of: start..<(index + 1)) >= textBytesPerPart {
+            parts.append(start..<(index + 1))
+            start = index + 1
+        }
+        if start < count { parts.append(start..<count) }
+        return parts
+    }
+
+    /// The bytes of text of lines `range`.
+    func textBytes(of range: Range<Int>) -> Int {
+        range.isEmpty
+            ? 0
+            : spans[range.upperBound - 1].textEnd - (range.lowerBound == 0 ? 0 : spans[range.lowerBound - 1].textEnd)
+    }
+
+    /// Calls `body` with each of lines `range`, in order.
+    func forEachLine(in range: Range<Int>, _ body: (LineSlice) -> Void) {
+        for index in range {
+            let span = spans[index]
+            body(
+                LineSlice(
+                    text: text(at: index),
+                    offset: span.offset,
+                    end: span.end,
+                    originalBytes: span.originalBytes,
+                    isTruncated: span.isTruncated
+                )
+            )
+        }
     }
 
     /// Bytes of the line being added (by ``appendText(_:)``), not closed yet.

@@ -11,3 +11,16 @@ struct LogLine: Sendable, Equatable {
     /// Whether `text` holds only the line's start.
     var isTruncated: Bool
 }
+
+/// A line as a slice of the bytes it was read into (a ``LineWindow`` or ``LineBatch``): no array of
+/// its own.
+struct LineSlice {
+    /// The line, or its first `maxLineBytes` when it is longer.
+    var text: ArraySlice<UInt8>
+    /// The byte of the file where the line starts, and the byte just past its newline.
+    var offset: Int
+    var end: Int
+    /// The line's full length in bytes, and whether ``text`` holds only its start.
+    var originalBytes: Int
+    var isTruncated: Bool
+}

@@ -28,8 +28,11 @@ final class TailedFile {
     var retryAt: ContinuousClock.Instant?
     var failedAttempts = 0
     /// Record bytes per byte of the file in the last append cut: lines are read by the bytes their
-    /// records will take, so few are read (and encoded) only to be left for the next read.
-    private var recordBytesPerByte = 1.0
+    /// records will take, so that each core's part of a read fills an append but does not overflow
+    /// it (lines that do not fit the free appends are read again later).
+    private(set) var recordBytesPerByte = 1.0
+    /// Bytes of the file per line in the last append cut, if known.
+    private var bytesPerLine: Double?
 
     init(entry: FileCheckpoint, file: LogFile, size: Int, now: ContinuousClock.Instant) {
         self.entry = entry
@@ -40,15 +43,24 @@ final class TailedFile {
         self.lastChange = now
     }
 
-    /// Bytes of the file to read for about `recordBytes` of records (a little more, so appends fill).
-    func bytesToRead(forRecordBytes recordBytes: Int) -> Int {
-        Int(Double(recordBytes) * 1.05 / recordBytesPerByte)
+    /// Bytes of the file whose records take about `recordBytes`.
+    func fileBytes(forRecordBytes recordBytes: Int) -> Int {
+        Int(Double(recordBytes) / recordBytesPerByte)
     }
 
-    /// Learns how many bytes of records an append of `fileBytes` of the file took.
-    func noteRecordBytes(_ recordBytes: Int, forFileBytes fileBytes: Int) {
-        guard recordBytes > 0, fileBytes > 0 else { return }
+    /// Bytes of the file that about `lines` lines take (unbounded until an append was cut).
+    func bytesForLines(_ lines: Int) -> Int {
+        bytesPerLine.map { Int($0 * Double(lines)) } ?? .max
+    }
+
+    /// Whether an append was cut from the file yet, so that the size of its records is known.
+    var knowsRecordSize: Bool { bytesPerLine != nil }
+
+    /// Learns how many bytes of records, and how many lines, an append of `fileBytes` of the file took.
+    func noteRecordBytes(_ recordBytes: Int, forFileBytes fileBytes: Int, lines: Int) {
+        guard recordBytes > 0, fileBytes > 0, lines > 0 else { return }
         recordBytesPerByte = min(max(Double(recordBytes) / Double(fileBytes), 1), 16)
+        bytesPerLine = Double(fileBytes) / Double(lines)
     }
 
     var isDetached: Bool { file == nil }

@@ -1,0 +1,155 @@
+import Dispatch
+import StreamQStorage
+import Synchronization
+
+/// The records of consecutive lines of a file, cut for one append but not stamped yet.
+struct EncodedAppend: Sendable {
+    var records: AppendPayload
+    /// The bytes of the file its lines span.
+    var start: Int
+    var end: Int
+    /// Its records' bytes and partition keys, as counted against `maxBatchBytes`.
+    var bytes = 0
+    var parseErrors = 0
+    var truncatedLines = 0
+}
+
+/// Encodes lines into records (see ``RecordEncoder``) and cuts them into appends of at most
+/// `maxRecords` records and `maxBytes` bytes, each record written once, straight into its append
+/// (in the store's encoding when the destination is a local store).
+///
+/// Lines are cut in parts on every core at once (``cut(_:bytesPerPart:)``): each part is about one
+/// append's worth, so few appends come out short, and the shipper's loop only reads and hands
+/// appends on.
+struct AppendCutter: Sendable {
+    let encoder: RecordEncoder
+    /// The record members naming the file (``RecordEncoder/origin(file:)``).
+    let origin: [UInt8]
+    let partitionKey: String
+    /// The destination when it is a local store.
+    let store: StreamStore?
+    let maxRecords: Int
+    let maxBytes: Int
+    /// Record bytes per byte of line, as learned from the file: sizes each append's buffer once.
+    let recordBytesPerByte: Double
+
+    private let keyBytes: Int
+    private var record: [UInt8] = []
+    private var cut: [EncodedAppend] = []
+    /// The append being filled: its records in the store's encoding (local store) or as
+    /// ``AppendRecord``s, and what it holds so far.
+    private var encoded = EncodedRecords()
+    private var appendRecords: [AppendRecord] = []
+    private var open = EncodedAppend(records: .records([]), start: 0, end: 0)
+    private var openLines = 0
+    /// Bytes of lines still to come in the part being cut.
+    private var lineBytesLeft = 0
+
+    init(
+        encoder: RecordEncoder,
+        file: String,
+        partitionKey: String,
+        store: StreamStore?,
+        maxRecords: Int,
+        maxBytes: Int,
+        recordBytesPerByte: Double
+    ) {
+        self.encoder = encoder
+        origin = encoder.origin(file: file)
+        self.partitionKey = partitionKey
+        self.store = store
+        self.maxRecords = maxRecords
+        self.maxBytes = maxBytes
+        self.recordBytesPerByte = recordBytesPerByte
+        keyBytes = partitionKey.utf8.count + Self.recordOverheadBytes
+    }
+
+    /// Bytes a record costs in an append beyond its data and partition key (its framing), counted
+    /// so that an append of small records stays inside one batch of the store.
+    static let recordOverheadBytes = 8
+
+    /// The appends of every line of `window`, cut in parts of about `bytesPerPart` bytes of the file.
+    func cut(_ window: LineWindow, bytesPerPart: Int) -> [EncodedAppend] {
+        let parts = window.parts(bytesPerPart: bytesPerPart)
+        return Self.inParallel(parts.count) { index in
+            var cutter = self
+            cutter.lineBytesLeft = parts[index].count
+            window.forEachLine(in: parts[index]) { cutter.add($0) }
+            return cutter.finish()
+        }
+    }
+
+    /// The appends of every line (or multiline group) of `lines`, cut in parts of about
+    /// `bytesPerPart` bytes of text.
+    func cut(_ lines: LineBatch, bytesPerPart: Int) -> [EncodedAppend] {
+        let parts = lines.parts(textBytesPerPart: bytesPerPart)
+        return Self.inParallel(parts.count) { index in
+            var cutter = self
+            cutter.lineBytesLeft = lines.textBytes(of: parts[index])
+            lines.forEachLine(in: parts[index]) { cutter.add($0) }
+            return cutter.finish()
+        }
+    }
+
+    /// Adds the record of `line`, closing the open append first if the record does not fit in it.
+    mutating func add(_ line: LineSlice) {
+        record.removeAll(keepingCapacity: true)
+        let outcome = encoder.append(
+            line.text,
+            offset: line.offset,
+            originalBytes: line.originalBytes,
+            isTruncated: line.isTruncated,
+            origin: origin,
+            to: &record
+        )
+        let bytes = record.count + keyBytes
+        if openLines > 0, openLines >= maxRecords || open.bytes + bytes > maxBytes { close() }
+        if openLines == 0 {
+            open = EncodedAppend(records: .records([]), start: line.offset, end: line.end)
+            let expected = Int(Double(lineBytesLeft) * recordBytesPerByte * 1.1) + bytes
+            let capacity = min(expected, min(maxBytes, 1 << 30) / 8 * 9)
+            if store != nil { encoded = EncodedRecords(reservingCapacity: capacity) }
+        }
+        if store != nil {
+            record.withUnsafeBytes { encoded.append(partitionKey: partitionKey, data: $0) }
+        } else {
+            appendRecords.append(AppendRecord(partitionKey: partitionKey, data: Array(record[...])))
+        }
+        openLines += 1
+        open.bytes += bytes
+        open.end = line.end
+        if outcome.parseFailed { open.parseErrors += 1 }
+        if outcome.truncated { open.truncatedLines += 1 }
+        lineBytesLeft -= line.end - line.offset
+    }
+
+    /// Ends the open append: its records move into it.
+    private mutating func close() {
+        if let store {
+            open.records = .encoded(encoded, store: store)
+            encoded = EncodedRecords()
+        } else {
+            open.records = .records(appendRecords)
+            appendRecords = []
+        }
+        cut.append(open)
+        openLines = 0
+    }
+
+    /// The appends cut, the last one included.
+    consuming func finish() -> [EncodedAppend] {
+        if openLines > 0 { close() }
+        return cut
+    }
+
+    /// What `body` returns for each of `count` parts, in order, the parts run on every core.
+    private static func inParallel(_ count: Int, _ body: @Sendable (Int) -> [EncodedAppend]) -> [EncodedAppend] {
+        guard count > 1 else { return count == 1 ? body(0) : [] }
+        let results = Mutex([[EncodedAppend]](repeating: [], count: count))
+        DispatchQueue.concurrentPerform(iterations: count) { part in
+            let appends = body(part)
+            results.withLock { $0[part] = appends }
+        }
+        return results.withLock { $0.flatMap { $0 } }
+    }
+}
