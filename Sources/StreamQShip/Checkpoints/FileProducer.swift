@@ -20,7 +20,7 @@ import StreamQStorage
 /// in-doubt append with its original stamp and line count. The shard answers the ones it already
 /// stored with their original positions and stores the rest, so no line is lost and none is
 /// stored twice. At most four appends per file are in flight, inside the shard's window of five;
-/// up to eight are named in the checkpoint ahead of sending, and a resent one older than the
+/// up to sixteen are named in the checkpoint ahead of sending, and a resent one older than the
 /// window is refused as such, which proves it stored (appends are stored in order, without gaps).
 /// With multiline, an append carries whole groups and is rebuilt group for group (see
 /// ``RecordScanner``).

@@ -136,16 +136,23 @@ final class ShipSession {
         if stopDeadline == nil { stopDeadline = .now + configuration.grace }
     }
 
-    /// Cuts new lines into appends while the in-flight budget allows, records them in the
-    /// checkpoint, and sends every append that is ready: one the checkpoint on disk names. The
+    /// Sends every append that is ready (one the checkpoint on disk names), then cuts new lines into
+    /// appends while the in-flight budget allows and records them in the checkpoint. Sending comes
+    /// first so that the destination works on those while lines are read and encoded. The
     /// checkpoint is written beside the loop (see ``CheckpointWriter``); appends cut meanwhile wait
     /// for the next version, written once that one is done.
     func pump() throws {
+        sendReady()
         if stopDeadline == nil { try readNewLines() } else { try flushHeldGroups() }
         // Appends are named by checkpoints in the order they are cut: any not named yet is last.
         if checkpointWriting == nil, active.values.contains(where: { $0.appends.last?.isPersisted == false }) {
             startCheckpointWrite()
         }
+        sendReady()
+    }
+
+    /// Sends each file's appends that the checkpoint names, in order, up to its in-flight limit.
+    private func sendReady() {
         for file in active.values where file.retryAt == nil && !routesAreStale {
             var inFlight = 0
             for index in file.appends.indices where file.appends[index].state == .inFlight { inFlight += 1 }
