@@ -124,9 +124,15 @@ def rsyslog_run(path, work, lines):
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def median_run(run):
-    runs = [run() for _ in range(RUNS)]
-    return statistics.median(seconds for seconds, _ in runs), max(rss for _, rss in runs)
+def interleaved_medians(contenders):
+    """Runs each contender RUNS times, round by round (so a busy moment of the machine falls on
+    all of them alike); returns (name, median seconds, largest peak RSS) for each."""
+    runs = {name: [] for name, _ in contenders}
+    for _ in range(RUNS):
+        for name, run in contenders:
+            runs[name].append(run())
+    return [(name, statistics.median(s for s, _ in runs[name]), max(r for _, r in runs[name]))
+            for name, _ in contenders]
 
 
 def main():
@@ -151,13 +157,13 @@ def main():
     ]
     if shutil.which("rsyslogd"):
         contenders.append(("rsyslog imfile → omfile", lambda: rsyslog_run(path, out, lines)))
-    results = [(name, *median_run(run)) for name, run in contenders]
+    results = interleaved_medians(contenders)
     put_seconds = results[2][1]
     rsyslog_seconds = results[3][1] if len(results) > 3 else None
 
     print(f"\n`streamq ship`: {lines:,} nginx combined access-log lines ({size / lines:.0f} bytes each on average) "
           "from one file into a 1-shard stream (fsync always), each the whole process until the last line is "
-          f"stored; median of {RUNS} runs, peak RSS the largest.\n")
+          f"stored; median of {RUNS} runs taken in turns, peak RSS the largest.\n")
     print("| shipper | lines/s | MB/s | peak RSS MiB | vs `streamq put` | vs rsyslog |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, seconds, rss in results:

@@ -7,39 +7,35 @@ internal import CZstd
 final class ZstdCompressor: @unchecked Sendable {
     private let context: OpaquePointer
     let level: Int32
+    /// Where a payload is compressed before its compressed bytes are appended: reused, so no
+    /// worst-case-sized output is zeroed per batch.
+    private var scratch = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     init(level: Int) {
         self.context = ZSTD_createCCtx()
         self.level = Int32(level)
     }
 
-    deinit { ZSTD_freeCCtx(context) }
+    deinit {
+        ZSTD_freeCCtx(context)
+        scratch.deallocate()
+    }
 
     /// Appends the compressed form of `source` to `output`; returns the number of bytes appended.
     func compress(_ source: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) throws -> Int {
         let bound = ZSTD_compressBound(source.count)
-        let start = output.count
-        output.reserveCapacity(start + bound)
-        var result = 0
-        output.append(contentsOf: repeatElement(0, count: bound))
-        output.withUnsafeMutableBytes { out in
-            result = ZSTD_compressCCtx(
-                context,
-                out.baseAddress! + start,
-                bound,
-                source.baseAddress,
-                source.count,
-                level
-            )
+        if scratch.count < bound {
+            scratch.deallocate()
+            scratch = .allocate(byteCount: bound, alignment: 16)
         }
+        let result = ZSTD_compressCCtx(context, scratch.baseAddress, bound, source.baseAddress, source.count, level)
         if streamq_zstd_is_error(result) != 0 {
-            output.removeSubrange(start...)
             throw StreamQStorageError(
                 .ioFailure,
                 "zstd compression failed: \(String(cString: ZSTD_getErrorName(result)))"
             )
         }
-        output.removeLast(bound - result)
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<result]))
         return result
     }
 }
