@@ -42,7 +42,7 @@ struct AppendCutter: Sendable {
     private var appendRecords: [AppendRecord] = []
     private var open = EncodedAppend(records: .records([]), start: 0, end: 0)
     private var openLines = 0
-    /// Bytes of lines still to come in the part being cut.
+    /// Bytes of lines still to come in the part being cut (to size an append's buffer).
     private var lineBytesLeft = 0
 
     init(
@@ -120,7 +120,7 @@ struct AppendCutter: Sendable {
         open.end = line.end
         if outcome.parseFailed { open.parseErrors += 1 }
         if outcome.truncated { open.truncatedLines += 1 }
-        lineBytesLeft -= line.end - line.offset
+        lineBytesLeft -= line.text.count
     }
 
     /// Ends the open append: its records move into it.

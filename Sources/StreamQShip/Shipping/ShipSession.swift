@@ -336,7 +336,7 @@ final class ShipSession {
         let rebuilt = cutter.finish().first
         let pending = PendingAppend(
             intent: intent,
-            records: rebuilt?.records ?? AppendPayload(for: localStore, reservingCapacity: 0),
+            records: rebuilt?.records ?? AppendPayload(emptyFor: localStore),
             bytes: rebuilt?.bytes ?? 0,
             parseErrors: rebuilt?.parseErrors ?? 0,
             truncatedLines: rebuilt?.truncatedLines ?? 0,
