@@ -177,32 +177,45 @@ public struct BoundedQuery: Sendable {
     /// The result rows, the windows' results computed on `parallelism` cores.
     mutating func finish(parallelism: Int) -> ResultSet {
         retireFastPath()
-        var rows = plainRows
-        if plan.isAggregate {
-            var results: [AggregationState.GroupResult]
-            if let groups = fastGroups, aggregation.isEmpty {
-                results = groups.results(aggregates: plan.aggregates, window: plan.window, parallelism: parallelism)
-            } else {
-                // Some rows needed the row engine: the typed groups join its state, which merges
-                // them with its own by value.
-                if let groups = fastGroups { aggregation.absorb(groups) }
-                fastGroups = nil
-                results = aggregation.allResults(parallelism: parallelism)
-            }
-            // A global aggregate over no rows still returns one row (count = 0), as in SQL.
-            if results.isEmpty && plan.groupKeys.isEmpty && plan.window == nil {
-                results = [
-                    AggregationState.GroupResult(key: [], values: plan.aggregates.map { $0.result($0.initial()) })
-                ]
-            }
-            let projected = ResultShaping.project(results, plan: plan, parallelism: parallelism)
-            rows += projected.rows
-            for error in projected.errors {
-                record(RowError(kind: .evaluation, position: nil, message: "\(error)"))
-            }
-        }
+        let rows = plan.isAggregate ? groupRows(parallelism: parallelism) : plainRows
         let output = ResultShaping.finish(rows, plan: plan)
         counts.rowsOut = output.count
         return ResultSet(columns: plan.columns, rows: output)
+    }
+
+    /// The output rows of a grouped query (those HAVING accepts).
+    private mutating func groupRows(parallelism: Int) -> [ProjectedRow] {
+        let aggregates = plan.aggregates
+        var results: [AggregationState.GroupResult]
+        if let groups = fastGroups, aggregation.isEmpty {
+            if groups.count > 0, let direct = DirectProjection(plan: plan) {
+                return groups.results(aggregates: aggregates, window: plan.window, parallelism: parallelism) {
+                    key,
+                    window,
+                    value in direct.row(key: key, window: window, value: value)
+                }
+            }
+            results = groups.results(aggregates: aggregates, window: plan.window, parallelism: parallelism) {
+                key,
+                window,
+                value in
+                AggregationState.GroupResult(key: key, values: aggregates.indices.map(value), window: window)
+            }
+        } else {
+            // Some rows needed the row engine: the typed groups join its state, which merges them
+            // with its own by value.
+            if let groups = fastGroups { aggregation.absorb(groups) }
+            fastGroups = nil
+            results = aggregation.allResults(parallelism: parallelism)
+        }
+        // A global aggregate over no rows still returns one row (count = 0), as in SQL.
+        if results.isEmpty && plan.groupKeys.isEmpty && plan.window == nil {
+            results = [AggregationState.GroupResult(key: [], values: aggregates.map { $0.result($0.initial()) })]
+        }
+        let projected = ResultShaping.project(results, plan: plan, parallelism: parallelism)
+        for error in projected.errors {
+            record(RowError(kind: .evaluation, position: nil, message: "\(error)"))
+        }
+        return projected.rows
     }
 }

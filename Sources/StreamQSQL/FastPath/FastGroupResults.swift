@@ -14,34 +14,41 @@ struct SessionScratch {
 /// cells: the windows, groups and values ``AggregationState/allResults(parallelism:)`` gives for
 /// the same rows, without an accumulator array per group, pane or session on the way.
 extension FastGroups {
-    /// Every group of every window, oldest window first (groups of a window in the order their
-    /// panes met them), or every group's sessions; computed on `parallelism` cores when there are
-    /// many.
-    func results(
+    /// Makes a result row from a group's key, its window and its aggregates' values by index.
+    typealias RowMaker<Row> =
+        @Sendable (_ key: [SQLValue], _ window: (start: Int64, end: Int64)?, _ value: (Int) -> SQLValue) -> Row
+
+    /// A row per group of every window, oldest window first (groups of a window in the order their
+    /// panes met them), or per session of every group; computed on `parallelism` cores when there
+    /// are many.
+    func results<Row: Sendable>(
         aggregates specs: [AggregateSpec],
         window: WindowSpec?,
-        parallelism: Int
-    ) -> [AggregationState.GroupResult] {
-        guard let window else { return paneResults(specs, size: nil, parallelism: parallelism) }
+        parallelism: Int,
+        _ make: RowMaker<Row>
+    ) -> [Row] {
+        guard let window else { return paneResults(specs, size: nil, parallelism: parallelism, make) }
         switch window.kind {
-        case .tumble: return paneResults(specs, size: window.size, parallelism: parallelism)
+        case .tumble: return paneResults(specs, size: window.size, parallelism: parallelism, make)
         case .hop:
-            if window.size == window.slide { return paneResults(specs, size: window.size, parallelism: parallelism) }
-            return hopResults(specs, size: window.size, slide: window.slide, parallelism: parallelism)
-        case .session: return sessionResults(specs, gap: window.size, parallelism: parallelism)
+            if window.size == window.slide {
+                return paneResults(specs, size: window.size, parallelism: parallelism, make)
+            }
+            return hopResults(specs, size: window.size, slide: window.slide, parallelism: parallelism, make)
+        case .session: return sessionResults(specs, gap: window.size, parallelism: parallelism, make)
         }
     }
 
     /// Runs `body` over `count` items cut into `parallelism` stretches at once (one stretch when
     /// they are few), and joins the stretches' results in order.
-    private static func inStretches(
+    private static func inStretches<Row: Sendable>(
         of count: Int,
         parallelism: Int,
-        _ body: @Sendable (Range<Int>) -> [AggregationState.GroupResult]
-    ) -> [AggregationState.GroupResult] {
+        _ body: @Sendable (Range<Int>) -> [Row]
+    ) -> [Row] {
         let parts = count < 1024 ? 1 : max(1, parallelism)
         guard parts > 1 else { return body(0..<count) }
-        let pieces = Mutex([[AggregationState.GroupResult]](repeating: [], count: parts))
+        let pieces = Mutex([[Row]](repeating: [], count: parts))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let results = body((count * part / parts)..<(count * (part + 1) / parts))
             pieces.withLock { $0[part] = results }
@@ -49,26 +56,32 @@ extension FastGroups {
         return pieces.withLock { $0.flatMap { $0 } }
     }
 
-    /// The values of one group's aggregates from its cells and accumulators.
-    private func values(
-        _ specs: [AggregateSpec],
+    /// Makes the row of the group whose cells (and accumulators) are number `slot` of `cells`.
+    @inline(__always)
+    private func row<Row>(
+        _ make: RowMaker<Row>,
+        key: [SQLValue],
+        window: (start: Int64, end: Int64)?,
+        specs: [AggregateSpec],
+        slot: Int,
         cells: UnsafeBufferPointer<Cell>,
         accumulators: UnsafeBufferPointer<Accumulator>
-    ) -> [SQLValue] {
-        (0..<aggregates.count).map { index in
+    ) -> Row {
+        let base = slot * aggregates.count
+        return make(key, window) { index in
             let function = aggregates[index].function
-            if case .accumulator = function { return specs[index].result(accumulators[index]) }
-            return specs[index].result(Self.accumulator(function, cells[index]))
+            if case .accumulator = function { return specs[index].result(accumulators[base + index]) }
+            return specs[index].result(Self.accumulator(function, cells[base + index]))
         }
     }
 
     /// Each group its own window (TUMBLE, or none: `size` nil), windows oldest first.
-    private func paneResults(
+    private func paneResults<Row: Sendable>(
         _ specs: [AggregateSpec],
         size: Int64?,
-        parallelism: Int
-    ) -> [AggregationState.GroupResult] {
-        let width = aggregates.count
+        parallelism: Int,
+        _ make: RowMaker<Row>
+    ) -> [Row] {
         let starts = (0..<count).map(paneStart(of:))
         let order = (0..<count).sorted { starts[$0] < starts[$1] || (starts[$0] == starts[$1] && $0 < $1) }
         return Self.inStretches(of: order.count, parallelism: parallelism) { stretch in
@@ -76,18 +89,14 @@ extension FastGroups {
                 accumulators.withUnsafeBufferPointer { accumulators in
                     order[stretch].map { group in
                         let start = starts[group]
-                        return AggregationState.GroupResult(
+                        return row(
+                            make,
                             key: decodeKey(group).key,
-                            values: values(
-                                specs,
-                                cells: UnsafeBufferPointer(rebasing: cells[(group * width)..<((group + 1) * width)]),
-                                accumulators: usesAccumulators
-                                    ? UnsafeBufferPointer(
-                                        rebasing: accumulators[(group * width)..<((group + 1) * width)]
-                                    )
-                                    : accumulators
-                            ),
-                            window: size.map { (start, start + $0) }
+                            window: size.map { (start, start + $0) },
+                            specs: specs,
+                            slot: group,
+                            cells: cells,
+                            accumulators: accumulators
                         )
                     }
                 }
@@ -97,12 +106,13 @@ extension FastGroups {
 
     /// HOP windows: each merges the groups of its size/slide panes by key, the keys numbered once
     /// so that a window finds a key's place without hashing it again.
-    private func hopResults(
+    private func hopResults<Row: Sendable>(
         _ specs: [AggregateSpec],
         size: Int64,
         slide: Int64,
-        parallelism: Int
-    ) -> [AggregationState.GroupResult] {
+        parallelism: Int,
+        _ make: RowMaker<Row>
+    ) -> [Row] {
         let width = aggregates.count
         let (numbers, keys, byPane) = numberKeys()
         let starts = Set(byPane.keys.flatMap { stride(from: $0 - size + slide, through: $0, by: Int(slide)) }).sorted()
@@ -110,7 +120,7 @@ extension FastGroups {
         return Self.inStretches(of: starts.count, parallelism: parallelism) { stretch in
             cells.withUnsafeBufferPointer { cells in
                 accumulators.withUnsafeBufferPointer { accumulators in
-                    var results: [AggregationState.GroupResult] = []
+                    var results: [Row] = []
                     var slots = [Int](repeating: -1, count: keys.count)
                     var order: [Int] = []
                     var merged: [Cell] = []
@@ -148,21 +158,14 @@ extension FastGroups {
                             mergedAccumulators.withUnsafeBufferPointer { mergedAccumulators in
                                 for (slot, number) in order.enumerated() {
                                     results.append(
-                                        AggregationState.GroupResult(
+                                        row(
+                                            make,
                                             key: keys[number],
-                                            values: values(
-                                                specs,
-                                                cells: UnsafeBufferPointer(
-                                                    rebasing: merged[(slot * width)..<((slot + 1) * width)]
-                                                ),
-                                                accumulators: usesAccumulators
-                                                    ? UnsafeBufferPointer(
-                                                        rebasing: mergedAccumulators[
-                                                            (slot * width)..<((slot + 1) * width)
-                                                        ]
-                                                    ) : mergedAccumulators
-                                            ),
-                                            window: (start, start + size)
+                                            window: (start, start + size),
+                                            specs: specs,
+                                            slot: slot,
+                                            cells: merged,
+                                            accumulators: mergedAccumulators
                                         )
                                     )
                                 }
@@ -197,14 +200,18 @@ extension FastGroups {
     }
 
     /// Every group's sessions, groups in the order they were met, each group's sessions oldest first.
-    private func sessionResults(
+    private func sessionResults<Row: Sendable>(
         _ specs: [AggregateSpec],
         gap: Int64,
-        parallelism: Int
-    ) -> [AggregationState.GroupResult] {
+        parallelism: Int,
+        _ make: RowMaker<Row>
+    ) -> [Row] {
         let closed = closedSessionsByGroup()
+        let sessions = closedSessions.count + count
         return Self.inStretches(of: count, parallelism: parallelism) { stretch in
-            var results: [AggregationState.GroupResult] = []
+            var results: [Row] = []
+            // Sessions mostly stay apart: about a row per session of the stretch's groups.
+            results.reserveCapacity(sessions * stretch.count / max(1, count))
             var scratch = SessionScratch()
             for group in stretch {
                 let key = decodeKey(group).key
@@ -213,12 +220,21 @@ extension FastGroups {
                     last,
                     cells,
                     accumulators in
-                    let aggregateValues = cells.withUnsafeBufferPointer { cells in
-                        accumulators.withUnsafeBufferPointer { values(specs, cells: cells, accumulators: $0) }
+                    cells.withUnsafeBufferPointer { cells in
+                        accumulators.withUnsafeBufferPointer { accumulators in
+                            results.append(
+                                row(
+                                    make,
+                                    key: key,
+                                    window: (start, last + gap),
+                                    specs: specs,
+                                    slot: 0,
+                                    cells: cells,
+                                    accumulators: accumulators
+                                )
+                            )
+                        }
                     }
-                    results.append(
-                        AggregationState.GroupResult(key: key, values: aggregateValues, window: (start, last + gap))
-                    )
                 }
             }
             return results
