@@ -114,14 +114,18 @@ extension FastGroups {
         _ make: RowMaker<Row>
     ) -> [Row] {
         let width = aggregates.count
-        let (numbers, keys, byPane) = numberKeys()
+        let (numbers, keyCount, byPane) = numberKeys()
         let starts = Set(byPane.keys.flatMap { stride(from: $0 - size + slide, through: $0, by: Int(slide)) }).sorted()
         let initial = aggregates.map { Self.initial($0.function) }
         return Self.inStretches(of: starts.count, parallelism: parallelism) { stretch in
             cells.withUnsafeBufferPointer { cells in
                 accumulators.withUnsafeBufferPointer { accumulators in
                     var results: [Row] = []
-                    var slots = [Int](repeating: -1, count: keys.count)
+                    // Each stretch decodes the keys it meets itself: rows sharing one key's strings
+                    // across the cores would bounce their reference counts between them, here and
+                    // when the rows are written.
+                    var keys = [[SQLValue]?](repeating: nil, count: keyCount)
+                    var slots = [Int](repeating: -1, count: keyCount)
                     var order: [Int] = []
                     var merged: [Cell] = []
                     var mergedAccumulators: [Accumulator] = []
@@ -135,6 +139,7 @@ extension FastGroups {
                                     slot = order.count
                                     slots[number] = slot
                                     order.append(number)
+                                    if keys[number] == nil { keys[number] = decodeKey(group).key }
                                     merged.append(contentsOf: repeatElement(Cell(), count: width))
                                     if usesAccumulators { mergedAccumulators.append(contentsOf: initial) }
                                 }
@@ -160,7 +165,7 @@ extension FastGroups {
                                     results.append(
                                         row(
                                             make,
-                                            key: keys[number],
+                                            key: keys[number]!,
                                             window: (start, start + size),
                                             specs: specs,
                                             slot: slot,
@@ -182,21 +187,18 @@ extension FastGroups {
         }
     }
 
-    /// Each group's key (without its pane) numbered: the number of each group, the key of each
-    /// number, and each pane's groups.
-    private func numberKeys() -> (numbers: [Int], keys: [[SQLValue]], byPane: [Int64: [Int]]) {
+    /// Each group's key (without its pane) numbered: the number of each group, how many keys
+    /// there are, and each pane's groups.
+    private func numberKeys() -> (numbers: [Int], keyCount: Int, byPane: [Int64: [Int]]) {
         var numbering = FastGroups(aggregates: [], keyFields: [])
         var numbers: [Int] = []
         numbers.reserveCapacity(count)
-        var keys: [[SQLValue]] = []
         var byPane: [Int64: [Int]] = [:]
         for group in 0..<count {
-            let (number, isNew) = numbering.group(forEncodedKey: encodedKey(group).dropFirst(8))
-            if isNew { keys.append(decodeKey(group).key) }
-            numbers.append(number)
+            numbers.append(numbering.group(forEncodedKey: encodedKey(group).dropFirst(8)).group)
             byPane[paneStart(of: group), default: []].append(group)
         }
-        return (numbers, keys, byPane)
+        return (numbers, numbering.count, byPane)
     }
 
     /// Every group's sessions, groups in the order they were met, each group's sessions oldest first.
