@@ -193,6 +193,83 @@ import Testing
         #expect(left.statistics.rowsIn == reference.statistics.rowsIn)
     }
 
+    /// Records the fast path takes every one of: keys NULL in some and missing in others, integer
+    /// and fractional numbers, one row in seven late by up to 6 s (before its key's newest session),
+    /// and, per key, rows a few seconds apart: many sessions each.
+    static let typedRecords: [SQLRecord] = (0..<3_000).map { index in
+        let ts = 1_767_225_600_000 + Int64(index) * 400 - (index % 7 == 0 ? Int64(index % 5) * 1_500 : 0)
+        let user = index % 11 == 0 ? "" : index % 13 == 0 ? #""user":null,"# : #""user":"u\#(index * 7 % 17)","#
+        let latency = index % 3 == 0 ? "\(index % 41)" : "\(Double(index % 37) * 0.25 + 0.125)"
+        let bytes = index % 19 == 0 ? "null" : "\(index * 13 % 997)"
+        let text =
+            #"{"ts":\#(ts),\#(user)"path":"/p\#(index % 5)","latency_ms":\#(latency),"bytes":\#(bytes)}"#
+        return SQLRecord(
+            data: Array(text.utf8),
+            arrivalMilliseconds: ts,
+            position: SequenceNumber(sequence: UInt64(index), shard: ShardID(0))
+        )
+    }
+
+    static let typedQueries = [
+        "SELECT user, window_start, window_end, count(*) AS n, sum(bytes) AS b, min(latency_ms) AS lo, max(latency_ms) AS hi, avg(latency_ms) AS mean, count(bytes) AS c FROM logs GROUP BY SESSION(ts, INTERVAL '5' SECOND), user",
+        "SELECT user, window_start, count(*) AS n, count(DISTINCT path) AS paths, approx_percentile(latency_ms, 0.5) AS p50, sum(latency_ms) AS s FROM logs GROUP BY SESSION(ts, INTERVAL '2' SECOND), user",
+        "SELECT path, window_start, count(*) AS n, max(bytes) AS b FROM logs GROUP BY SESSION(ts, INTERVAL '30' SECOND), path HAVING count(*) > 1",
+        "SELECT window_start, path, user, count(*) AS n, max(latency_ms) AS worst, sum(bytes) AS b, avg(bytes) AS mean, count(DISTINCT user) AS users, stddev(latency_ms) AS sd FROM logs GROUP BY HOP(ts, INTERVAL '10' SECOND, INTERVAL '1' MINUTE), path, user",
+        "SELECT window_start, count(*) AS n, min(latency_ms) AS best FROM logs GROUP BY HOP(ts, INTERVAL '20' SECOND, INTERVAL '20' SECOND)",
+        "SELECT window_start, user, count(*) AS n, sum(latency_ms) AS s, min(bytes) AS b FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE), user",
+        "SELECT user, count(*) AS n, approx_count_distinct(path) AS paths, avg(latency_ms) AS mean FROM logs GROUP BY user",
+        "SELECT count(*) AS n, sum(bytes) AS b, max(latency_ms) AS worst, count(DISTINCT user) AS users FROM logs",
+    ]
+
+    /// A bounded query whose rows all went through the fast path takes its results from the typed
+    /// cells, merged across partial queries (contiguous stretches and interleaved rows, merged in a
+    /// scrambled order, into a query with and one without a fast path of its own): they must be
+    /// the row engine's.
+    @Test(arguments: typedQueries) func typedResultsOfPartialQueriesAreTheRowEnginesAnswer(sql: String) throws {
+        let plan = try QueryPlanner.plan(sql)
+        var reference = BoundedQuery(plan: plan, fastPath: false)
+        for record in Self.typedRecords { reference.add(record) }
+        let expected = Self.canonical(reference.finish().rows)
+        #expect(!expected.isEmpty)
+
+        var single = BoundedQuery(plan: plan)
+        for record in Self.typedRecords { single.add(record) }
+        #expect(single.fastPathRowCount == Self.typedRecords.count, "\(sql)")
+        Self.expectSame(Self.canonical(single.finish().rows), expected, sql)
+
+        for ownFastPath in [false, true] {
+            var partials = (0..<7).map { _ in BoundedQuery(plan: plan) }
+            for (index, record) in Self.typedRecords.enumerated() {
+                partials[index < 1_200 ? index / 400 : 3 + index % 4].add(record)
+            }
+            for partial in partials { #expect(partial.fastPathRowCount == partial.statistics.rowsIn) }
+            var merged = BoundedQuery(plan: plan, fastPath: ownFastPath)
+            for index in [5, 1, 6, 0, 3, 2, 4] { merged.merge(partials[index]) }
+            #expect(merged.statistics.rowsIn == Self.typedRecords.count)
+            Self.expectSame(Self.canonical(merged.finish().rows), expected, sql)
+        }
+    }
+
+    /// One partial query's rows went through the row engine (its fast path off): the typed groups
+    /// of the others join the row engine's state, sessions bridged across the two included.
+    @Test(arguments: typedQueries) func typedGroupsJoinTheRowEnginesStateWhenItTookRows(sql: String) throws {
+        let plan = try QueryPlanner.plan(sql)
+        var reference = BoundedQuery(plan: plan, fastPath: false)
+        for record in Self.typedRecords { reference.add(record) }
+        var partials = [BoundedQuery(plan: plan), BoundedQuery(plan: plan, fastPath: false), BoundedQuery(plan: plan)]
+        for (index, record) in Self.typedRecords.enumerated() { partials[index % 3].add(record) }
+        var merged = BoundedQuery(plan: plan)
+        for partial in partials { merged.merge(partial) }
+        Self.expectSame(Self.canonical(merged.finish().rows), Self.canonical(reference.finish().rows), sql)
+    }
+
+    static func expectSame(_ actual: [[SQLValue]], _ expected: [[SQLValue]], _ sql: String) {
+        #expect(actual.count == expected.count, "\(sql)")
+        for (mine, theirs) in zip(actual, expected) {
+            #expect(same(mine, theirs), "\(sql)\n  typed: \(mine)\n  rows:  \(theirs)")
+        }
+    }
+
     static func canonical(_ rows: [[SQLValue]]) -> [[SQLValue]] {
         rows.sorted { "\($0)" < "\($1)" }
     }

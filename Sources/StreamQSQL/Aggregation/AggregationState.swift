@@ -43,6 +43,9 @@ struct AggregationState: Sendable {
         var window: (start: Int64, end: Int64)?
     }
 
+    /// No row folded yet, nor any state absorbed.
+    var isEmpty: Bool { panes.isEmpty && sessions.table.count == 0 }
+
     private var size: Int64 { window?.size ?? 0 }
     private var slide: Int64 { window?.slide ?? 1 }
     private var hasPanes: Bool { window?.kind != .session }
@@ -163,7 +166,9 @@ struct AggregationState: Sendable {
     /// then the addends it kept, in row order.
     mutating func absorb(_ groups: FastGroups) {
         if groups.sessionGap != nil {
-            groups.forEachSessionGroup { key, sessions in absorbSessions(key: key, sessions: sessions) }
+            groups.forEachSessionGroup(aggregates: aggregates) { key, sessions in
+                absorbSessions(key: key, sessions: sessions)
+            }
             return
         }
         var targets: [(paneStart: Int64, group: Int)] = []

@@ -34,6 +34,10 @@ public struct BoundedQuery: Sendable {
     /// The typed fast path for the common query shapes, tried before the row engine (nil when
     /// the plan has a part it does not take, or once it stopped paying).
     private var fast: FastScan?
+    /// What the fast paths of the partial queries merged into this one folded (and this one's
+    /// own, once it is done), kept typed: when the row engine took no row, the results come
+    /// straight from it.
+    private var fastGroups: FastGroups?
 
     public init(plan: QueryPlan) { self.init(plan: plan, fastPath: true) }
 
@@ -116,15 +120,23 @@ public struct BoundedQuery: Sendable {
     /// of them needed the row engine anyway), keeping what it aggregated.
     mutating func reviewFastPath() {
         guard let scan = fast, !scan.isWorthwhile else { return }
-        absorbFastPath()
+        retireFastPath()
     }
 
-    /// Moves what the fast path took into the row engine's state.
-    private mutating func absorbFastPath() {
+    /// Ends this query's own fast path, keeping what it folded with the partial queries' groups.
+    private mutating func retireFastPath() {
         guard let scan = fast else { return }
         fast = nil
         counts.rowsIn += scan.rowsIn
-        if let groups = scan.groups { aggregation.absorb(groups) }
+        if let groups = scan.groups { mergeTyped(groups) }
+    }
+
+    private mutating func mergeTyped(_ groups: FastGroups) {
+        if fastGroups == nil {
+            fastGroups = groups
+        } else {
+            fastGroups!.merge(groups, aggregates: plan.aggregates)
+        }
     }
 
     private mutating func record(_ error: RowError) {
@@ -146,16 +158,16 @@ public struct BoundedQuery: Sendable {
 
     /// Absorbs a partial query over other rows (the same plan).
     public mutating func merge(_ other: BoundedQuery) {
-        absorbFastPath()
         counts.add(other.counts)
         errors += other.errors.prefix(Self.errorLimit - min(errors.count, Self.errorLimit))
         aggregation.merge(other.aggregation)
-        // What the other's fast path folded goes straight into this state (made into the other's
-        // own state first, each of its groups and sessions would be built and merged twice).
+        // What the other's fast path folded stays typed: made into row-engine state, each of its
+        // groups and sessions would cost an array of accumulators, hashed and merged by value.
         if let scan = other.fast {
             counts.rowsIn += scan.rowsIn
-            if let groups = scan.groups { aggregation.absorb(groups) }
+            if let groups = scan.groups { mergeTyped(groups) }
         }
+        if let groups = other.fastGroups { mergeTyped(groups) }
         plainRows += other.plainRows
     }
 
@@ -164,24 +176,46 @@ public struct BoundedQuery: Sendable {
 
     /// The result rows, the windows' results computed on `parallelism` cores.
     mutating func finish(parallelism: Int) -> ResultSet {
-        absorbFastPath()
-        var rows = plainRows
-        if plan.isAggregate {
-            var results = aggregation.allResults(parallelism: parallelism)
-            // A global aggregate over no rows still returns one row (count = 0), as in SQL.
-            if results.isEmpty && plan.groupKeys.isEmpty && plan.window == nil {
-                results = [
-                    AggregationState.GroupResult(key: [], values: plan.aggregates.map { $0.result($0.initial()) })
-                ]
-            }
-            let projected = ResultShaping.project(results, plan: plan, parallelism: parallelism)
-            rows += projected.rows
-            for error in projected.errors {
-                record(RowError(kind: .evaluation, position: nil, message: "\(error)"))
-            }
-        }
+        retireFastPath()
+        let rows = plan.isAggregate ? groupRows(parallelism: parallelism) : plainRows
         let output = ResultShaping.finish(rows, plan: plan)
         counts.rowsOut = output.count
         return ResultSet(columns: plan.columns, rows: output)
+    }
+
+    /// The output rows of a grouped query (those HAVING accepts).
+    private mutating func groupRows(parallelism: Int) -> [ProjectedRow] {
+        let aggregates = plan.aggregates
+        var results: [AggregationState.GroupResult]
+        if let groups = fastGroups, aggregation.isEmpty {
+            if groups.count > 0, let direct = DirectProjection(plan: plan) {
+                return groups.results(aggregates: aggregates, window: plan.window, parallelism: parallelism) {
+                    key,
+                    window,
+                    value in direct.row(key: key, window: window, value: value)
+                }
+            }
+            results = groups.results(aggregates: aggregates, window: plan.window, parallelism: parallelism) {
+                key,
+                window,
+                value in
+                AggregationState.GroupResult(key: key, values: aggregates.indices.map(value), window: window)
+            }
+        } else {
+            // Some rows needed the row engine: the typed groups join its state, which merges them
+            // with its own by value.
+            if let groups = fastGroups { aggregation.absorb(groups) }
+            fastGroups = nil
+            results = aggregation.allResults(parallelism: parallelism)
+        }
+        // A global aggregate over no rows still returns one row (count = 0), as in SQL.
+        if results.isEmpty && plan.groupKeys.isEmpty && plan.window == nil {
+            results = [AggregationState.GroupResult(key: [], values: aggregates.map { $0.result($0.initial()) })]
+        }
+        let projected = ResultShaping.project(results, plan: plan, parallelism: parallelism)
+        for error in projected.errors {
+            record(RowError(kind: .evaluation, position: nil, message: "\(error)"))
+        }
+        return projected.rows
     }
 }

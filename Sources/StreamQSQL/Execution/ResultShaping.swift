@@ -25,6 +25,17 @@ enum ResultShaping {
         parallelism: Int
     ) -> (rows: [ProjectedRow], errors: [any Error]) {
         let parts = results.count < 4096 ? 1 : max(1, parallelism)
+        if let direct = DirectProjection(plan: plan) {
+            let pieces = Mutex([[ProjectedRow]](repeating: [], count: parts))
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let stretch = results[(results.count * part / parts)..<(results.count * (part + 1) / parts)]
+                let rows = stretch.map { result in
+                    direct.row(key: result.key, window: result.window) { result.values[$0] }
+                }
+                pieces.withLock { $0[part] = rows }
+            }
+            return (pieces.withLock { $0.flatMap { $0 } }, [])
+        }
         let pieces = Mutex([(rows: [ProjectedRow], errors: [any Error])](repeating: ([], []), count: parts))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let ownPlan = parts == 1 ? plan : (try? QueryPlanner.plan(plan.statement)) ?? plan

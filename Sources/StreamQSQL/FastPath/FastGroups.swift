@@ -3,13 +3,15 @@ import Glibc
 #endif
 
 /// The fast path's grouping: each row's pane start and group key encoded as bytes, looked up in an
-/// open-addressing table, and the aggregates folded into typed cells. At the end the groups are
-/// handed to an ``AggregationState`` as ordinary accumulators, so merging, HAVING, ORDER BY and
-/// output are the row engine's.
+/// open-addressing table, and the aggregates folded into typed cells. Partial states over other
+/// rows ``merge(_:aggregates:)`` as they are, and a bounded query whose rows all went this way
+/// takes its windows' results from the cells (``results(aggregates:window:parallelism:)``);
+/// otherwise the groups are handed to an ``AggregationState`` as ordinary accumulators.
 ///
 /// For SESSION windows a group's cells hold its newest session; a row at or after that session's
-/// start extends it, or (a gap or more after its last row) closes it and starts the next. Rows
-/// before it are declined: the row engine merges what they bridge.
+/// start extends it, or (a gap or more after its last row) closes it and starts the next. A row
+/// before it becomes a closed session of its own: closed sessions are kept as they come, and
+/// sorted and joined where they come within the gap when they are read.
 struct FastGroups: Sendable {
     /// An aggregate the fast path folds: `count(*)`, count/sum/avg/min/max of a field into typed
     /// cells, or another aggregate of a field (DISTINCT ones, sketches, variance, first/last) into
@@ -44,23 +46,24 @@ struct FastGroups: Sendable {
     /// The gap of a SESSION window, if the query has one.
     let sessionGap: Int64?
     /// Per group, its newest session's first and last row times (SESSION only).
-    private var sessionStarts: [Int64] = []
-    private var sessionLasts: [Int64] = []
-    /// Closed sessions, oldest first per group, and their cells (`aggregates.count` each).
-    private var closedSessions: [(group: Int, start: Int64, last: Int64)] = []
-    private var closedCells: [Cell] = []
-    private var closedAccumulators: [Accumulator] = []
+    private(set) var sessionStarts: [Int64] = []
+    private(set) var sessionLasts: [Int64] = []
+    /// Closed sessions (in no particular order, possibly within the gap of one another) and
+    /// their cells (`aggregates.count` each).
+    private(set) var closedSessions: [(group: Int, start: Int64, last: Int64)] = []
+    private(set) var closedCells: [Cell] = []
+    private(set) var closedAccumulators: [Accumulator] = []
     /// Encoded keys back to back; group g's at `keyStarts[g] ..< keyStarts[g + 1]`.
     private var keyBytes: [UInt8] = []
     private var keyStarts: [Int] = [0]
     private var hashes: [UInt64] = []
     /// Group number + 1 per bucket (0: empty); a power of two long.
     private var buckets = [Int32](repeating: 0, count: 64)
-    private var cells: [Cell] = []
+    private(set) var cells: [Cell] = []
     /// Per group and aggregate, the accumulator of an `.accumulator` aggregate (empty when the
     /// query has none).
-    private var accumulators: [Accumulator] = []
-    private let usesAccumulators: Bool
+    private(set) var accumulators: [Accumulator] = []
+    let usesAccumulators: Bool
     /// Follow mode: keep every sum and avg input as an addend (and leave the cells' running sums
     /// of doubles out of their states), so the query's state adds them in row order.
     var keepsAddends = false
@@ -117,9 +120,9 @@ struct FastGroups: Sendable {
         return true
     }
 
-    /// Folds one row at event time `time` into its group's newest session (SESSION windows).
-    /// - Returns: false (nothing folded) when a key value is one the fast path does not group by,
-    ///   or the row comes before its group's newest session.
+    /// Folds one row at event time `time` into its group's newest session (SESSION windows), or
+    /// into a closed session of its own when it comes before that session.
+    /// - Returns: false (nothing folded) when a key value is one the fast path does not group by.
     @inline(__always)
     mutating func addToSession(
         _ values: UnsafeMutableBufferPointer<FastValue>,
@@ -133,18 +136,10 @@ struct FastGroups: Sendable {
             sessionStarts.append(time)
             sessionLasts.append(time)
         } else if time < sessionStarts[group] {
-            return false
+            foldIntoSessionOfItsOwn(values, record: record, arrival: arrival, group: group, time: time)
+            return true
         } else if time - sessionLasts[group] >= gap {
-            let base = group * aggregates.count
-            closedSessions.append((group, sessionStarts[group], sessionLasts[group]))
-            closedCells.append(contentsOf: cells[base..<(base + aggregates.count)])
-            for index in base..<(base + aggregates.count) { cells[index] = Cell() }
-            if usesAccumulators {
-                closedAccumulators.append(contentsOf: accumulators[base..<(base + aggregates.count)])
-                for index in aggregates.indices {
-                    accumulators[base + index] = Self.initial(aggregates[index].function)
-                }
-            }
+            closeNewestSession(of: group)
             sessionStarts[group] = time
             sessionLasts[group] = time
         } else if time > sessionLasts[group] {
@@ -152,6 +147,44 @@ struct FastGroups: Sendable {
         }
         fold(values, record: record, arrival: arrival, group: group)
         return true
+    }
+
+    /// Moves `group`'s newest session to the closed ones, leaving its cells as new.
+    private mutating func closeNewestSession(of group: Int) {
+        let base = group * aggregates.count
+        closedSessions.append((group, sessionStarts[group], sessionLasts[group]))
+        closedCells.append(contentsOf: cells[base..<(base + aggregates.count)])
+        for index in base..<(base + aggregates.count) { cells[index] = Cell() }
+        if usesAccumulators {
+            closedAccumulators.append(contentsOf: accumulators[base..<(base + aggregates.count)])
+            for index in aggregates.indices {
+                accumulators[base + index] = Self.initial(aggregates[index].function)
+            }
+        }
+    }
+
+    /// Folds a row that comes before its group's newest session into a closed session of its own.
+    private mutating func foldIntoSessionOfItsOwn(
+        _ values: UnsafeMutableBufferPointer<FastValue>,
+        record: UnsafeRawBufferPointer,
+        arrival: Int64,
+        group: Int,
+        time: Int64
+    ) {
+        let base = closedCells.count
+        closedSessions.append((group, time, time))
+        closedCells.append(contentsOf: repeatElement(Cell(), count: aggregates.count))
+        if usesAccumulators { closedAccumulators.append(contentsOf: aggregates.map { Self.initial($0.function) }) }
+        for index in aggregates.indices {
+            let aggregate = aggregates[index]
+            switch aggregate.function {
+            case .countStar: closedCells[base + index].count += 1
+            case .accumulator:
+                let value = values[aggregate.field].sqlValue(in: record)
+                AggregateSpec.fold(.one(value), arrival: arrival, into: &closedAccumulators[base + index])
+            default: Self.fold(aggregate.function, values[aggregate.field], into: &closedCells[base + index])
+            }
+        }
     }
 
     @inline(__always)
@@ -180,7 +213,7 @@ struct FastGroups: Sendable {
         }
     }
 
-    private static func initial(_ function: Aggregate.Function) -> Accumulator {
+    static func initial(_ function: Aggregate.Function) -> Accumulator {
         if case .accumulator(let initial, _) = function { return initial }
         return .count(0)
     }
@@ -314,30 +347,23 @@ struct FastGroups: Sendable {
         }
     }
 
-    /// Every group's sessions as the row engine keeps them (SESSION windows), oldest first.
-    func forEachSessionGroup(_ body: (_ key: [SQLValue], _ sessions: [Session]) -> Void) {
-        var closedByGroup = [[Int]](repeating: [], count: count)
-        for (index, closed) in closedSessions.enumerated() { closedByGroup[closed.group].append(index) }
+    /// Every group's sessions as the row engine keeps them (SESSION windows): sorted by start,
+    /// those within the gap of one another joined.
+    func forEachSessionGroup(
+        aggregates specs: [AggregateSpec],
+        _ body: (_ key: [SQLValue], _ sessions: [Session]) -> Void
+    ) {
+        let closed = closedSessionsByGroup()
+        var scratch = SessionScratch()
         for group in 0..<count {
-            var sessions = closedByGroup[group].map { index in
-                let closed = closedSessions[index]
-                return Session(
-                    start: closed.start,
-                    last: closed.last,
-                    states: states(
-                        closedCells[(index * aggregates.count)...],
-                        closedAccumulators,
-                        index * aggregates.count
-                    )
-                )
+            var sessions: [Session] = []
+            forEachSession(of: group, closed: closed, aggregates: specs, scratch: &scratch) {
+                start,
+                last,
+                cells,
+                states in
+                sessions.append(Session(start: start, last: last, states: self.states(cells[...], states, 0)))
             }
-            sessions.append(
-                Session(
-                    start: sessionStarts[group],
-                    last: sessionLasts[group],
-                    states: states(group: group)
-                )
-            )
             body(decodeKey(group).key, sessions)
         }
     }
@@ -358,8 +384,96 @@ struct FastGroups: Sendable {
         }
     }
 
+    /// The group of the encoded key `key` (as ``encodeKey(_:record:paneStart:)`` writes them),
+    /// added with fresh cells when new.
+    mutating func group(forEncodedKey key: ArraySlice<UInt8>) -> (group: Int, isNew: Bool) {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: key)
+        return findOrInsert()
+    }
+
+    /// The encoded key of `group`.
+    func encodedKey(_ group: Int) -> ArraySlice<UInt8> { keyBytes[keyStarts[group]..<keyStarts[group + 1]] }
+
+    /// The start of `group`'s pane (0 without a window or with SESSION).
+    func paneStart(of group: Int) -> Int64 {
+        keyBytes.withUnsafeBytes {
+            Int64(littleEndian: $0.loadUnaligned(fromByteOffset: keyStarts[group], as: Int64.self))
+        }
+    }
+
+    /// Absorbs a partial state of the same bounded query over other rows: its groups' cells merge
+    /// into this one's groups of the same key and pane, as the row engine merges their
+    /// accumulators; its sessions join this one's closed sessions (a group new here takes its
+    /// newest session as its own). Not for follow queries' states, whose addends stay apart.
+    mutating func merge(_ other: FastGroups, aggregates specs: [AggregateSpec]) {
+        let width = aggregates.count
+        var targets: [Int] = []
+        targets.reserveCapacity(other.count)
+        for group in 0..<other.count {
+            let (target, isNew) = self.group(forEncodedKey: other.encodedKey(group))
+            targets.append(target)
+            let base = target * width
+            let theirs = group * width
+            if sessionGap != nil {
+                if isNew {
+                    sessionStarts.append(other.sessionStarts[group])
+                    sessionLasts.append(other.sessionLasts[group])
+                    for index in 0..<width { cells[base + index] = other.cells[theirs + index] }
+                    if usesAccumulators {
+                        for index in 0..<width { accumulators[base + index] = other.accumulators[theirs + index] }
+                    }
+                } else {
+                    closedSessions.append((target, other.sessionStarts[group], other.sessionLasts[group]))
+                    closedCells.append(contentsOf: other.cells[theirs..<(theirs + width)])
+                    if usesAccumulators {
+                        closedAccumulators.append(contentsOf: other.accumulators[theirs..<(theirs + width)])
+                    }
+                }
+                continue
+            }
+            for index in 0..<width {
+                if case .accumulator = aggregates[index].function {
+                    specs[index].merge(other.accumulators[theirs + index], into: &accumulators[base + index])
+                } else {
+                    Self.merge(aggregates[index].function, other.cells[theirs + index], into: &cells[base + index])
+                }
+            }
+        }
+        for session in other.closedSessions {
+            closedSessions.append((targets[session.group], session.start, session.last))
+        }
+        closedCells += other.closedCells
+        closedAccumulators += other.closedAccumulators
+    }
+
+    /// Merges `other` (the same aggregate's cell over other rows) into `cell`, as
+    /// ``AggregateSpec/merge(_:into:)`` merges their accumulators.
+    @inline(__always)
+    static func merge(_ function: Aggregate.Function, _ other: Cell, into cell: inout Cell) {
+        switch function {
+        case .countStar, .count: cell.count += other.count
+        case .sum:
+            cell.integerSum += other.integerSum
+            cell.doubleSum += other.doubleSum
+            cell.isDouble = cell.isDouble || other.isDouble
+            cell.seen = cell.seen || other.seen
+        case .average:
+            cell.doubleSum += other.doubleSum
+            cell.count += other.count
+        case .minimum, .maximum:
+            guard other.best != .null else { return }
+            var best = FastValue()
+            best.kind = other.best
+            best.integer = other.bestInteger
+            best.double = other.bestDouble
+            fold(function, best, into: &cell)
+        case .accumulator: return
+        }
+    }
+
     /// A group's pane start and key values.
-    private func decodeKey(_ group: Int) -> (paneStart: Int64, key: [SQLValue]) {
+    func decodeKey(_ group: Int) -> (paneStart: Int64, key: [SQLValue]) {
         keyBytes.withUnsafeBytes { bytes in
             var offset = keyStarts[group]
             let paneStart = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self))
@@ -396,7 +510,7 @@ struct FastGroups: Sendable {
     }
 
     /// A cell as the row engine's accumulator for the same aggregate.
-    private static func accumulator(_ function: Aggregate.Function, _ cell: Cell) -> Accumulator {
+    static func accumulator(_ function: Aggregate.Function, _ cell: Cell) -> Accumulator {
         switch function {
         case .countStar, .count: return .count(cell.count)
         case .accumulator(let initial, _): return initial  // kept in `accumulators`, never here

@@ -8,10 +8,18 @@ public struct CompiledExpression: Sendable {
     /// When the expression is just a JSON field, its index in the row's extracted fields: hot
     /// loops read it directly instead of calling `evaluate`.
     let fieldIndex: Int?
+    /// When the expression is just a computed slot (a group key, an aggregate, a window bound),
+    /// its index in the row's slots: results are made without evaluating it over a row.
+    let slot: Int?
 
-    init(fieldIndex: Int? = nil, _ evaluate: @escaping @Sendable (SQLRow) throws -> SQLValue) {
+    init(
+        fieldIndex: Int? = nil,
+        slot: Int? = nil,
+        _ evaluate: @escaping @Sendable (SQLRow) throws -> SQLValue
+    ) {
         self.evaluate = evaluate
         self.fieldIndex = fieldIndex
+        self.slot = slot
     }
 
     /// The value for `row`, whose fields are `fields` (extracted by the plan's FieldExtractor).
@@ -200,7 +208,7 @@ public enum ExpressionCompiler {
 
     private static func field(_ path: [PathComponent], _ location: SourceLocation) throws -> CompiledExpression {
         if path.count == 1, case .key(let name) = path[0], let slot = SlotNames.current[name] {
-            return CompiledExpression { $0.slots[slot] }
+            return CompiledExpression(slot: slot) { $0.slots[slot] }
         }
         if path.count == 1, case .key(let name) = path[0] {
             switch name.lowercased() {
