@@ -46,6 +46,9 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// The active file's size: its complete batches, then zeros written ahead of them (see
     /// ``preparedChunk``). Batches end at the segment's `byteLength`, never here.
     private var preparedEnd: Int
+    /// False once zeros could not be written ahead in the active file (a full disk, a file size
+    /// limit): appends then go on without them until the next segment.
+    private var preparesSpace = true
 
     private init(
         stream: StreamName,
@@ -181,11 +184,6 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         try finishBatch()
 
         let fileOffset = segments[segments.count - 1].byteLength
-        let batchesEnd = fileOffset + writeBuffer.count
-        if batchesEnd > preparedEnd {  // past the zeros written ahead: write the next ones with the batches
-            let chunk = preparedChunk
-            writeBuffer.append(contentsOf: repeatElement(0, count: (batchesEnd / chunk + 1) * chunk - batchesEnd))
-        }
         do {
             try activeFile.write(writeBuffer, at: fileOffset)
         } catch let error as StreamQStorageError {
@@ -194,7 +192,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             preparedEnd = fileOffset
             throw fail(error, while: "appending \(recordCount) records")
         }
-        preparedEnd = max(preparedEnd, fileOffset + writeBuffer.count)
+        if fileOffset + writeBuffer.count > preparedEnd { prepareSpace(after: fileOffset + writeBuffer.count) }
         for (header, offset) in headers {
             segments[segments.count - 1].recordBatch(header, at: fileOffset + offset)
         }
@@ -218,6 +216,28 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// are made durable by the next sync, with the batches before them; after a crash they are a
     /// zero tail, which recovery cuts like any torn tail.
     private var preparedChunk: Int { min(1 << 20, configuration.segmentBytes) }
+
+    private static let zeros = [UInt8](repeating: 0, count: 1 << 20)
+
+    /// Writes zeros from `end`, where the batches now end, to the next multiple of
+    /// ``preparedChunk`` after it. Only ever a help: where they cannot be written, they are cut
+    /// again and the append, already written, stands.
+    private func prepareSpace(after end: Int) {
+        preparedEnd = end
+        guard preparesSpace else { return }
+        let chunk = preparedChunk
+        let count = (end / chunk + 1) * chunk - end
+        do {
+            try Self.zeros.withUnsafeBytes { zeros in
+                try activeFile.write(UnsafeRawBufferPointer(rebasing: zeros[..<count]), at: end)
+            }
+            preparedEnd = end + count
+        } catch {
+            try? activeFile.truncate(to: end)
+            preparesSpace = false
+            logger.debug("cannot write zeros ahead; appending without", metadata: ["error": "\(error)"])
+        }
+    }
 
     /// Cuts the zeros written ahead from the active file, durably: before the segment is sealed
     /// (an index names the file's exact length) and when the shard closes, so a file at rest ends
@@ -368,6 +388,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             segments.append(segment)
             activeFile = file
             preparedEnd = segment.byteLength
+            preparesSpace = true
         } catch let error as StreamQStorageError {
             throw fail(error, while: "starting a new segment after \(active.path)")
         }
