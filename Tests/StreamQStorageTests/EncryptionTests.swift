@@ -62,20 +62,26 @@ import Glibc
         }
     }
 
-    /// The batches of a segment file: header, and the data key index of encrypted ones.
+    /// The batches of a segment file: header, and the data key index of encrypted ones. The
+    /// active segment of an open store ends with zeros written ahead of its batches.
     func batches(in path: String) throws -> [(header: BatchHeader, dataKey: UInt32?)] {
         let file = try FileHandle.openForReading(path)
+        let bytes = try FileSystem.readFile(path)
         var scanner = SegmentScanner(
             file: file,
             from: SegmentHeader.size,
-            limit: try file.size(),
+            limit: bytes.count,
             maxBatchLength: 1 << 24
         )
         var found: [(BatchHeader, UInt32?)] = []
-        while let batch = try scanner.next({ header, payload in
-            (header, header.isEncrypted ? payload.loadLittleEndian(at: 0, as: UInt32.self) : nil)
-        }) {
-            found.append(batch)
+        do {
+            while let batch = try scanner.next({ header, payload in
+                (header, header.isEncrypted ? payload.loadLittleEndian(at: 0, as: UInt32.self) : nil)
+            }) {
+                found.append(batch)
+            }
+        } catch SegmentScanner.Stop.invalid(let position, _, _) where bytes[position...].allSatisfy({ $0 == 0 }) {
+            return found
         }
         return found
     }
@@ -161,7 +167,9 @@ import Glibc
             try store.createStream(secret, shardCount: 1, encryptWith: "alias/logs")
             _ = try await store.append(to: secret, markedRecords(20))
             let segment = try #require(try setup.segments(secret).first)
-            var batch = Array(try FileSystem.readFile(segment)[SegmentHeader.size...])
+            let bytes = try FileSystem.readFile(segment)
+            let length = bytes.withUnsafeBytes { $0.loadLittleEndian(at: SegmentHeader.size + 4, as: UInt32.self) }
+            var batch = Array(bytes[SegmentHeader.size..<(SegmentHeader.size + Int(length))])
             switch edit {
             case .headerTimestamp: batch[32] ^= 0x01
             case .headerProducerSequence: batch[64] ^= 0x01

@@ -43,6 +43,12 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     private var writeBuffer: [UInt8] = []
     private var deduplication: ProducerDeduplication
     private var writeEncryption = ShardWriteEncryption.off
+    /// The active file's size: its complete batches, then zeros written ahead of them (see
+    /// ``preparedChunk``). Batches end at the segment's `byteLength`, never here.
+    private var preparedEnd: Int
+    /// False once zeros could not be written ahead in the active file (a full disk, a file size
+    /// limit): appends then go on without them until the next segment.
+    private var preparesSpace = true
 
     private init(
         stream: StreamName,
@@ -67,6 +73,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         self.activeFile = activeFile
         self.watermarkFile = watermarkFile
         self.lastTimestamp = segments.map(\.maxTimestamp).max() ?? 0
+        self.preparedEnd = segments[segments.count - 1].byteLength
         self.encoder = BatchEncoder(compression: configuration.compression)
         self.shared = Mutex(Shared(segments: segments, visibleNext: segments[segments.count - 1].nextSequence))
     }
@@ -182,8 +189,10 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         } catch let error as StreamQStorageError {
             // Whatever part reached the file is cut off now, or as a torn tail on the next open.
             try? activeFile.truncate(to: fileOffset)
+            preparedEnd = fileOffset
             throw fail(error, while: "appending \(recordCount) records")
         }
+        if fileOffset + writeBuffer.count > preparedEnd { prepareSpace(after: fileOffset + writeBuffer.count) }
         for (header, offset) in headers {
             segments[segments.count - 1].recordBatch(header, at: fileOffset + offset)
         }
@@ -198,6 +207,47 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// the old setting.
     func setWriteEncryption(_ encryption: ShardWriteEncryption) {
         writeEncryption = encryption
+    }
+
+    /// How far ahead of its batches the active file is extended with zeros, at a time. A sync
+    /// that grows a file must also write the file system's metadata (on ext4 without a journal, the
+    /// block bitmap, group descriptor and inode, each written and waited for in turn); batches
+    /// written into zeros already there grow nothing, so most syncs write only their data. The zeros
+    /// are made durable by the next sync, with the batches before them; after a crash they are a
+    /// zero tail, which recovery cuts like any torn tail.
+    private var preparedChunk: Int { min(1 << 20, configuration.segmentBytes) }
+
+    private static let zeros = [UInt8](repeating: 0, count: 1 << 20)
+
+    /// Writes zeros from `end`, where the batches now end, to the next multiple of
+    /// ``preparedChunk`` after it. Only ever a help: where they cannot be written, they are cut
+    /// again and the append, already written, stands.
+    private func prepareSpace(after end: Int) {
+        preparedEnd = end
+        guard preparesSpace else { return }
+        let chunk = preparedChunk
+        let count = (end / chunk + 1) * chunk - end
+        do {
+            try Self.zeros.withUnsafeBytes { zeros in
+                try activeFile.write(UnsafeRawBufferPointer(rebasing: zeros[..<count]), at: end)
+            }
+            preparedEnd = end + count
+        } catch {
+            try? activeFile.truncate(to: end)
+            preparesSpace = false
+            logger.debug("cannot write zeros ahead; appending without", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Cuts the zeros written ahead from the active file, durably: before the segment is sealed
+    /// (an index names the file's exact length) and when the shard closes, so a file at rest ends
+    /// with its last batch.
+    private func releasePreparedSpace() throws {
+        let end = segments[segments.count - 1].byteLength
+        guard preparedEnd > end else { return }
+        try activeFile.truncate(to: end)
+        try activeFile.syncAll()
+        preparedEnd = end
     }
 
     /// The file appends currently go to, for a sync stage that runs beside the writer.
@@ -264,6 +314,11 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
     /// Syncs and stops accepting writes (the shard is being closed by a reshard or shutdown).
     func close() throws {
         try sync()
+        do {
+            try releasePreparedSpace()
+        } catch let error as StreamQStorageError {
+            throw fail(error, while: "closing")
+        }
         closed = true
         changes.notify()
     }
@@ -320,6 +375,7 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         try sync()
         active.sealed = true
         do {
+            try releasePreparedSpace()
             try FileSystem.writeAtomically(active.summary.encoded(), to: active.indexPath)
             segments[segments.count - 1] = active
             let (segment, file) = try Self.createSegment(
@@ -331,6 +387,8 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             )
             segments.append(segment)
             activeFile = file
+            preparedEnd = segment.byteLength
+            preparesSpace = true
         } catch let error as StreamQStorageError {
             throw fail(error, while: "starting a new segment after \(active.path)")
         }
