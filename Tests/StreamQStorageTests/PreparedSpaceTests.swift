@@ -67,10 +67,10 @@ import Glibc
             try await reader.close()
             #expect(try FileSystem.readFile(segment) == bytes)
 
-            // Recovery cuts the zeros as a torn tail; appends continue at the next sequence.
+            // Recovery cuts the zeros (said as zeros, not as a torn write); appends continue at the next sequence.
             let reopened = try StreamStore(directory: crashed, configuration: .forTesting())
             #expect(reopened.recoveryNotes.count == 1)
-            #expect(reopened.recoveryNotes.first?.contains("(\(bytes.count - end) bytes") == true)
+            #expect(reopened.recoveryNotes.first?.contains("cut \(bytes.count - end) bytes of zeros") == true)
             #expect(try FileSystem.readFile(segment).count == end)
             #expect(try readAll(reopened, logs).map(\.text) == expected)
             let next = try await reopened.append(to: logs, records(1, key: { _ in "k" }, prefix: "after"))

@@ -442,8 +442,13 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
         var offset: Int
         var droppedBytes: Int
         var reason: String
+        /// Whether the bytes cut were all zeros: space written ahead of the batches (see
+        /// ``preparedChunk``), what any crash of a writer leaves; no data is lost.
+        var onlyZeros = false
         var description: String {
-            "truncated torn tail of \(path) at byte \(offset) (\(droppedBytes) bytes: \(reason))"
+            onlyZeros
+                ? "cut \(droppedBytes) bytes of zeros after the last batch of \(path) at byte \(offset)"
+                : "truncated torn tail of \(path) at byte \(offset) (\(droppedBytes) bytes: \(reason))"
         }
     }
 
@@ -623,7 +628,8 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             }
         } catch SegmentScanner.Stop.invalid(let position, let reason, let extendsPastEnd) {
             var torn = extendsPastEnd
-            if !torn { torn = try isZeroFilled(file, from: position, to: size) }
+            let onlyZeros = try !torn && isZeroFilled(file, from: position, to: size)
+            torn = torn || onlyZeros
             if !torn {
                 torn = try !hasValidBatch(
                     file,
@@ -643,7 +649,13 @@ final class ShardLog: @unchecked Sendable {  // writer state is confined to the 
             try file.truncate(to: position)
             try file.sync()
             notes.append(
-                RecoveryNote(path: segment.path, offset: position, droppedBytes: size - position, reason: reason)
+                RecoveryNote(
+                    path: segment.path,
+                    offset: position,
+                    droppedBytes: size - position,
+                    reason: reason,
+                    onlyZeros: onlyZeros
+                )
             )
         }
     }

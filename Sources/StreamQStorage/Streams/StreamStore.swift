@@ -100,7 +100,10 @@ public final class StreamStore: Sendable {
         }
         self.streams = Mutex(handles)
         self.recoveryNotes = notes.map(\.description)
-        for note in notes { logger.warning("recovered shard", metadata: ["repair": "\(note)"]) }
+        for note in notes {
+            // Zeros written ahead of the batches are what every crash of a writer leaves: no data lost.
+            logger.log(level: note.onlyZeros ? .info : .warning, "recovered shard", metadata: ["repair": "\(note)"])
+        }
         scheduleMaintenance()
     }
 
