@@ -272,4 +272,27 @@ import Testing
         #expect(records[2]["_original_bytes"] as? Int == long.utf8.count)
         #expect((records[2]["message"] as? String)?.utf8.count == 1000)
     }
+
+    /// A line longer than a whole read (reads of one small append here) is read by the line scanner,
+    /// truncated and shipped in its place; the lines around it go on in windows, each once, in order.
+    @Test func aLineLongerThanARead() async throws {
+        let fixture = try ShipFixture()
+        let long = String(repeating: "z", count: 200_000)
+        try fixture.append(lines("before", 0..<30) + [long] + lines("after", 0..<30), to: fixture.logs + "/app.log")
+        var configuration = fixture.configuration([fixture.logs + "/app.log"], once: true)
+        configuration.maxLineBytes = 1000
+        configuration.maxBatchBytes = 4096
+        let summary = try await Shipper(configuration: configuration, backend: fixture.store).run()
+        #expect(summary.linesShipped == 61)
+        #expect(summary.truncatedLines == 1)
+        let records = try fixture.records()
+        let truncated = records.map(\.fields).filter { $0["_truncated"] as? Bool == true }
+        #expect(truncated.count == 1)
+        #expect(truncated.first?["_original_bytes"] as? Int == 200_000)
+        #expect((truncated.first?["message"] as? String) == String(repeating: "z", count: 1000))
+        expectExactlyOnce(
+            records.filter { $0.fields["_truncated"] == nil },
+            expected: lines("before", 0..<30) + lines("after", 0..<30)
+        )
+    }
 }
