@@ -19,22 +19,27 @@ import Testing
             let terminal = PseudoTerminal(command)
             try terminal.process.run()
             defer { if terminal.process.isRunning { terminal.process.terminate() } }
-            func runs(_ count: Int) -> @Sendable (String) -> Bool {
-                { $0.components(separatedBy: "records read in").count > count }
+            /// Whether the shell ran `count` statements and the editor reads again: libedit puts the
+            /// terminal in its raw mode before it writes the prompt, so keys typed after the prompt
+            /// reach the editor (typed while a statement runs, the terminal's own Ctrl-R would take them).
+            func readsAfter(_ count: Int) -> @Sendable (String) -> Bool {
+                { output in
+                    let parts = output.components(separatedBy: "records read in")
+                    return parts.count > count && parts.last!.contains("streamq> ")
+                }
             }
 
-            // Every key is typed at once while the editor reads the first line: keys that arrived
-            // between two reads of the editor would meet the terminal in its ordinary mode, where
-            // Ctrl-R means "reprint the line". Queued while the editor reads, they wait for it.
             _ = terminal.read(until: { $0.contains("streamq> ") })
-            terminal.type(
-                "SELECT host, count(*) AS n FROM acc\tWHERE hos\t= 'web-1' GROUP BY host;\r"
-                    + "SELECT count(*) AS total FROM access;\r"
-                    + "\u{1b}[A\u{1b}[A\r"  // Up twice: the first statement
-                    + "\u{12}total\r"  // Ctrl-R: the newest statement containing "total"
-                    + "\u{4}"  // Ctrl-D on the empty line: the end
-            )
-            let output = terminal.read(until: runs(4))
+            terminal.type("SELECT host, count(*) AS n FROM acc\tWHERE hos\t= 'web-1' GROUP BY host;\r")
+            _ = terminal.read(until: readsAfter(1))
+            terminal.type("SELECT count(*) AS total FROM access;\r")
+            _ = terminal.read(until: readsAfter(2))
+            terminal.type("\u{1b}[A\u{1b}[A\r")  // Up twice: the first statement
+            _ = terminal.read(until: readsAfter(3))
+            terminal.type("\u{12}total\r")  // Ctrl-R: the newest statement containing "total"
+            _ = terminal.read(until: readsAfter(4))
+            terminal.type("\u{4}")  // Ctrl-D on the empty line: the end
+            let output = terminal.read(until: { _ in false }, timeout: 0)
             #expect(terminal.waitForExit(seconds: 30), "the shell did not end at Ctrl-D: \(output)")
 
             #expect(output.components(separatedBy: "web-1  2").count == 3, "the first statement, twice: \(output)")
