@@ -40,10 +40,12 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
         ),
+        .target(name: "CCRC32C"),
         .target(
             name: "StreamQStorage",
             dependencies: [
                 "CZstd",
+                "CCRC32C",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -18,6 +18,25 @@ public enum JSONBytes {
         return ((quotes &- ones) & ~quotes | (backslashes &- ones) & ~backslashes) & 0x8080_8080_8080_8080
     }
 
+    /// How many of `word`'s bytes, from its first (lowest), are ASCII digits before any other
+    /// byte: 0...8. Each byte is tested on its own (no carry crosses bytes).
+    @inlinable @inline(__always)
+    public static func leadingDigitCount(_ word: UInt64) -> Int {
+        let offsets = word ^ 0x3030_3030_3030_3030  // digits become 0...9
+        let notDigits = (offsets | ((offsets & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7676_7676_7676_7676)) & 0x8080_8080_8080_8080
+        return notDigits.trailingZeroBitCount >> 3
+    }
+
+    /// The decimal value of `word`'s first `count` bytes (1...8), which must be ASCII digits, the
+    /// first the most significant: three multiply-and-add steps over pairs, fours and eights.
+    @inlinable @inline(__always)
+    public static func digitsValue(_ word: UInt64, count: Int) -> UInt64 {
+        var value = (word ^ 0x3030_3030_3030_3030) &<< UInt64(64 &- 8 &* count)  // zeros lead
+        value = (value &* 10 &+ value &>> 8) & 0x00FF_00FF_00FF_00FF
+        value = (value &* 100 &+ value &>> 16) & 0x0000_FFFF_0000_FFFF
+        return (value &* 10000 &+ value &>> 32) & 0xFFFF_FFFF
+    }
+
     /// The high bit of each byte of `word` that a JSON string must escape (a quote, a backslash or
     /// a control character); the lowest set bit is exact, as for ``quotesAndBackslashes(_:)``.
     @inlinable @inline(__always)

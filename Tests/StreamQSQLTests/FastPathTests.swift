@@ -53,6 +53,15 @@ import Testing
             #"{"ts":1767225624000,"method":"GET","status":5e2,"latency_ms":1.,"bytes":-}"#,
             #"{"ts":1767225625000,"method":"GET","status":500,"latency_ms":.5,"bytes":1.2.3}"#,
             #"{"ts":1767225626000,"status":404}"#,
+            // Numbers read a word (eight bytes) at a time: runs of eight digits and more, ending
+            // at the record's end, too long to be exact, with leading zeros and exponents.
+            #"{"ts":1767225627000,"method":"GET","status":500,"latency_ms":12345678}"#,
+            #"{"ts":1767225628000,"method":"GET","status":503,"latency_ms":0.123456789,"bytes":123456789012345678}"#,
+            #"{"ts":1767225629000,"method":"GET","status":500,"latency_ms":1234567.12345678,"bytes":-999999999999999999}"#,
+            #"{"ts":1767225630000,"method":"GET","status":500,"latency_ms":12345678.12345678,"bytes":9223372036854775807}"#,
+            #"{"ts":1767225631000,"method":"GET","status":00500,"latency_ms":87654321.5,"bytes":12345678e1}"#,
+            #"{"ts":1767225632000,"method":"GET","bytes":99999999999999999999,"status":5}"#,
+            #"{"ts":1767225633000,"method":"GET","latency_ms":-12345678.25,"status":50012345678}"#,
         ]
         return texts
     }()

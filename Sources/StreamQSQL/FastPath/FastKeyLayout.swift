@@ -8,8 +8,9 @@ import Glibc
 ///
 /// Records of one source share their layout; a record whose key differs from the prediction
 /// (another key, escapes, whitespace) is scanned the general way, and teaches the layout its key.
-/// Owned by one worker (through ``FastValueBuffer``).
-final class FastKeyLayout {
+/// Owned by one worker (through ``FastValueBuffer``, which frees it): a struct of pointers, so
+/// handing it to each record's scan costs no reference counting.
+struct FastKeyLayout {
     /// Positions remembered; keys further along are always scanned.
     static let capacity = 32
     /// Each position's `"key":` bytes, zero-padded to 16.
@@ -28,7 +29,8 @@ final class FastKeyLayout {
         entries.initialize(repeating: -1)
     }
 
-    deinit {
+    /// Frees the layout's memory (its owner's deinit).
+    func deallocate() {
         tokens.deallocate()
         lengths.deallocate()
         entries.deallocate()

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A WHERE clause the fast path evaluates on ``FastValue``s: comparisons, BETWEEN, IN, LIKE and
 /// IS NULL of a field against literals, combined with AND, OR and NOT.
 ///
@@ -202,10 +198,11 @@ enum FastLiteral: Sendable {
             guard value.kind == .string else { return nil }
             return y.withUnsafeBytes { literal in
                 let text = UnsafeRawBufferPointer(rebasing: record[value.start..<(value.start + value.count)])
-                let common = min(text.count, literal.count)
-                if common > 0 {
-                    let difference = memcmp(text.baseAddress!, literal.baseAddress!, common)
-                    if difference != 0 { return difference < 0 ? -1 : 1 }
+                // Byte by byte: the texts compared here are short (a method, a status word), for
+                // which a call to memcmp cost more than the comparison.
+                for index in 0..<min(text.count, literal.count) {
+                    let (a, b) = (text[index], literal[index])
+                    if a != b { return a < b ? -1 : 1 }
                 }
                 return order(text.count, literal.count)
             }

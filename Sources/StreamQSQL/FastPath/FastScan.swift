@@ -156,12 +156,11 @@ struct FastScan: Sendable {
         layout: FastKeyLayout
     ) -> Outcome {
         if !values.isEmpty, !extractor.extractFast(from: data, into: values, layout: layout) { return .declined }
-        if let filter {
-            switch filter.evaluate(values, record: data) {
-            case .isTrue: break
-            case .isFalse, .isNull: return .taken
-            case .undecided: return .declined
-            }
+        // Evaluated in place (binding the predicate to a local would retain it per record).
+        switch filter?.evaluate(values, record: data) {
+        case nil, .isTrue: break
+        case .isFalse, .isNull: return .taken
+        case .undecided: return .declined
         }
         guard groups != nil else { return .declined }  // a plain row WHERE accepts: the row engine projects it
         guard groups!.accepts(values) else { return .declined }
@@ -204,5 +203,8 @@ final class FastValueBuffer: @unchecked Sendable {
         values.initialize(repeating: .null)
     }
 
-    deinit { values.deallocate() }
+    deinit {
+        values.deallocate()
+        layout.deallocate()
+    }
 }

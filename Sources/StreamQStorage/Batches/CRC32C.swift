@@ -1,7 +1,13 @@
+internal import CCRC32C
+
 /// CRC-32C (Castagnoli), the checksum that frames every batch, index and metadata file.
 ///
-/// Slicing-by-8 in Swift: about 2 GB/s, a few percent of the append path's cost (storage notes §6.3).
+/// With the CPU's CRC-32C instruction where it has one (SSE 4.2), several times faster than the
+/// slicing-by-8 fallback in Swift (about 2 GB/s), which was a few percent of the append path's cost
+/// (storage notes §6.3) and of a query's scan.
 package enum CRC32C {
+    private static let hasInstruction = streamq_crc32c_hardware_available() != 0
+
     private static let table: [UInt32] = {
         var table = [UInt32](repeating: 0, count: 8 * 256)
         for byte in 0..<256 {
@@ -20,6 +26,13 @@ package enum CRC32C {
 
     /// The CRC-32C of `bytes`, continuing from `seed` (the CRC of the bytes before them).
     package static func checksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
+        guard let base = bytes.baseAddress else { return seed }
+        if hasInstruction { return ~streamq_crc32c_hardware(~seed, base, bytes.count) }
+        return softwareChecksum(bytes, seed: seed)
+    }
+
+    /// The slicing-by-8 CRC-32C, for CPUs without the instruction (and to check it against).
+    package static func softwareChecksum(_ bytes: UnsafeRawBufferPointer, seed: UInt32 = 0) -> UInt32 {
         guard var pointer = bytes.baseAddress else { return seed }
         var remaining = bytes.count
         var crc = ~seed

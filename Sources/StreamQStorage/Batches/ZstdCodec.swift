@@ -59,11 +59,23 @@ final class ZstdDecompressor {
         if declared != UInt64(expectedLength) {
             return "zstd frame declares \(declared) bytes, batch header says \(expectedLength)"
         }
+        var result = 0
         if output.count < expectedLength {
-            output = [UInt8](repeating: 0, count: expectedLength)
-        }
-        let result = output.withUnsafeMutableBytes { out in
-            ZSTD_decompressDCtx(context, out.baseAddress, expectedLength, source.baseAddress, source.count)
+            // A new buffer is decompressed into as it is made, rather than zero-filled first.
+            output = [UInt8](unsafeUninitializedCapacity: expectedLength) { buffer, initialized in
+                result = ZSTD_decompressDCtx(
+                    context,
+                    buffer.baseAddress,
+                    expectedLength,
+                    source.baseAddress,
+                    source.count
+                )
+                initialized = streamq_zstd_is_error(result) != 0 ? 0 : min(result, expectedLength)
+            }
+        } else {
+            result = output.withUnsafeMutableBytes { out in
+                ZSTD_decompressDCtx(context, out.baseAddress, expectedLength, source.baseAddress, source.count)
+            }
         }
         if streamq_zstd_is_error(result) != 0 {
             return "zstd: \(String(cString: ZSTD_getErrorName(result)))"
