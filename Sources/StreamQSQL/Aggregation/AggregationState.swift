@@ -272,32 +272,25 @@ struct AggregationState: Sendable {
     }
 
     /// What ``windowResults(_:keys:)`` gives for the window starting at `start`, by key numbers.
-    /// - Parameter slots: -1 per key number (as left on return): the number's place in this window.
-    private func windowResults(_ start: Int64, numbering: KeyNumbering, slots: inout [Int]) -> [GroupResult] {
+    /// - Parameter slots: the places of key numbers, cleared (as left on return).
+    private func windowResults(_ start: Int64, numbering: KeyNumbering, slots: inout WindowSlots) -> [GroupResult] {
         let initial = initialStates()
         let width = aggregates.count
-        var order: [Int] = []
         var states: [Accumulator] = []
         for paneStart in panes(ofWindow: start) {
             guard let pane = panes[paneStart], let numbers = numbering.byPane[paneStart] else { continue }
             for group in 0..<pane.table.count {
-                let number = numbers[group]
-                var slot = slots[number]
-                if slot < 0 {
-                    slot = order.count
-                    slots[number] = slot
-                    order.append(number)
-                    states.append(contentsOf: initial)
-                }
+                let (slot, isNew) = slots.place(of: numbers[group])
+                if isNew { states.append(contentsOf: initial) }
                 for index in 0..<width {
                     aggregates[index].merge(pane.states[group * width + index], into: &states[slot * width + index])
                 }
             }
         }
-        for number in order { slots[number] = -1 }
-        return order.indices.map { slot in
+        defer { slots.clear() }
+        return slots.order.enumerated().map { slot, number in
             GroupResult(
-                key: numbering.keys[order[slot]],
+                key: numbering.keys[number],
                 values: (0..<width).map { aggregates[$0].result(states[slot * width + $0]) },
                 window: (start, start + size)
             )
@@ -320,7 +313,7 @@ struct AggregationState: Sendable {
         let numbering = window?.kind == .hop ? numberKeys() : nil
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             var results: [GroupResult] = []
-            var slots = [Int](repeating: -1, count: numbering?.keys.count ?? 0)
+            var slots = WindowSlots(keyCount: numbering?.keys.count ?? 0)
             for start in starts[(starts.count * part / parts)..<(starts.count * (part + 1) / parts)] {
                 if let numbering {
                     results += windowResults(start, numbering: numbering, slots: &slots)

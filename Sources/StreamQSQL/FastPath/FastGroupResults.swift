@@ -125,8 +125,7 @@ extension FastGroups {
                     // across the cores would bounce their reference counts between them, here and
                     // when the rows are written.
                     var keys = [[SQLValue]?](repeating: nil, count: keyCount)
-                    var slots = [Int](repeating: -1, count: keyCount)
-                    var order: [Int] = []
+                    var slots = WindowSlots(keyCount: keyCount)
                     var merged: [Cell] = []
                     var mergedAccumulators: [Accumulator] = []
                     for start in starts[stretch] {
@@ -134,11 +133,8 @@ extension FastGroups {
                             guard let groups = byPane[paneStart] else { continue }
                             for group in groups {
                                 let number = numbers[group]
-                                var slot = slots[number]
-                                if slot < 0 {
-                                    slot = order.count
-                                    slots[number] = slot
-                                    order.append(number)
+                                let (slot, isNew) = slots.place(of: number)
+                                if isNew {
                                     if keys[number] == nil { keys[number] = decodeKey(group).key }
                                     merged.append(contentsOf: repeatElement(Cell(), count: width))
                                     if usesAccumulators { mergedAccumulators.append(contentsOf: initial) }
@@ -161,7 +157,7 @@ extension FastGroups {
                         }
                         merged.withUnsafeBufferPointer { merged in
                             mergedAccumulators.withUnsafeBufferPointer { mergedAccumulators in
-                                for (slot, number) in order.enumerated() {
+                                for (slot, number) in slots.order.enumerated() {
                                     results.append(
                                         row(
                                             make,
@@ -176,8 +172,7 @@ extension FastGroups {
                                 }
                             }
                         }
-                        for number in order { slots[number] = -1 }
-                        order.removeAll(keepingCapacity: true)
+                        slots.clear()
                         merged.removeAll(keepingCapacity: true)
                         mergedAccumulators.removeAll(keepingCapacity: true)
                     }
