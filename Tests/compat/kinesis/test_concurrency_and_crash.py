@@ -34,10 +34,13 @@ def test_concurrent_writers_and_readers_keep_per_shard_order(server, kinesis):
                                                  ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
             records = seen.setdefault(shard_id, [])
             while True:
+                # Only an empty answer to a request sent after every write was acknowledged means
+                # the reader has everything (one sent before may answer after `done` is set).
+                writes_done = done.is_set()
                 response = client.get_records(ShardIterator=position, Limit=100)
                 records += response["Records"]
                 position = response["NextShardIterator"]
-                if done.is_set() and not response["Records"]:
+                if writes_done and not response["Records"]:
                     return
                 if not response["Records"]:
                     time.sleep(0.02)
