@@ -13,7 +13,7 @@ rm -rf "$out"
 mkdir -p "$out"
 
 echo "building streamq (release)..." >&2
-swift build -c release --product streamq >&2
+swift build -c release --static-swift-stdlib --product streamq >&2
 .build/release/streamq gen access-logs --count "$records" --seed 7 > "$out/access.ndjson"
 
 echo "anchor: zstd -1 and zstd -d on $records records (one core, best of 3)..." >&2

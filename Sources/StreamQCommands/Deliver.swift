@@ -8,6 +8,7 @@ import StreamQStorage
 /// `streamq deliver`: Firehose-style continuous delivery of a stream's records into files.
 struct Deliver: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "deliver",
         abstract:
             "Deliver a stream's records into files (JSON lines, CSV or Parquet), exactly once, resuming from the last commit.",
         discussion: """

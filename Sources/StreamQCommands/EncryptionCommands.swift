@@ -6,6 +6,7 @@ import StreamQStorage
 /// `streamq keys`: the master key file that wraps encrypted streams' data keys.
 struct Keys: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "keys",
         abstract: "Create and list master keys in the master key file (kept outside the data directory).",
         subcommands: [CreateKey.self, ListKeys.self]
     )

@@ -6,6 +6,7 @@ import StreamQStorage
 /// `streamq explain`: how a query would run, without running it.
 struct Explain: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "explain",
         abstract:
             "Show how a query runs: what it reads, its window, watermark, emission, late-row policy and state bound."
     )

@@ -5,6 +5,7 @@ import StreamQStorage
 
 struct Groups: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "groups",
         abstract: "List a stream's consumer groups with their members, checkpoints and lag."
     )
 
@@ -45,6 +46,7 @@ struct Groups: AsyncParsableCommand {
 
 struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stats",
         abstract:
             "Per shard: records, bytes on disk, compression ratio, arrival times and the last minute's write rate."
     )

@@ -11,6 +11,7 @@ import Glibc
 /// `streamq put`: stdin lines become records.
 struct Put: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "put",
         abstract: "Append stdin lines to a stream, one record per line.",
         discussion: """
             Each line (without its newline) becomes one record's data, byte for byte. Lines that cannot be \

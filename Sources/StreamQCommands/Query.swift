@@ -9,6 +9,7 @@ import StreamQStorage
 /// `streamq query`: run SQL over a stream's history, or continuously with `--follow`.
 struct Query: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "query",
         abstract:
             "Run a SQL query over a stream (bounded by default; --follow keeps running and emits windows as they close).",
         discussion: """

@@ -10,6 +10,7 @@ import UnixSignals
 /// `streamq read`: print a stream's records.
 struct Read: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "read",
         abstract: "Print a stream's records, one per line.",
         discussion: """
             Without --shard every shard is read, parents before children. --from takes trim-horizon (default), \

@@ -9,6 +9,7 @@ import UnixSignals
 /// Kinesis server.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run the data directory's persistent queries in the foreground (streamq serve runs them too).",
         discussion: """
             Starts every query created by CREATE STREAM … AS SELECT or INSERT INTO … SELECT (and not stopped) from \
@@ -43,18 +44,23 @@ struct Run: AsyncParsableCommand {
 /// `streamq queries …`: the persistent queries, as `SHOW QUERIES`, `DESCRIBE QUERY` and the rest.
 struct Queries: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "queries",
         abstract: "List, describe, stop, start or terminate persistent queries.",
         subcommands: [List.self, Describe.self, Stop.self, Start.self, Terminate.self]
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the persistent queries (SHOW QUERIES).")
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "List the persistent queries (SHOW QUERIES)."
+        )
         @OptionGroup var store: StoreOptions
         func run() async throws { try await Statements.run("SHOW QUERIES", store: store) }
     }
 
     struct Describe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "describe",
             abstract: "Show a query's SQL, state, counts, watermark, lag per source shard and state size."
         )
         @OptionGroup var store: StoreOptions
@@ -65,14 +71,20 @@ struct Queries: AsyncParsableCommand {
     }
 
     struct Stop: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop a query; START resumes it where it stopped.")
+        static let configuration = CommandConfiguration(
+            commandName: "stop",
+            abstract: "Stop a query; START resumes it where it stopped."
+        )
         @OptionGroup var store: StoreOptions
         @Argument(help: "The query's name.") var name: String
         func run() async throws { try await Statements.run("STOP QUERY \(Statement.quotedName(name))", store: store) }
     }
 
     struct Start: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Start a stopped query from its checkpoint.")
+        static let configuration = CommandConfiguration(
+            commandName: "start",
+            abstract: "Start a stopped query from its checkpoint."
+        )
         @OptionGroup var store: StoreOptions
         @Argument(help: "The query's name.") var name: String
         func run() async throws { try await Statements.run("START QUERY \(Statement.quotedName(name))", store: store) }
@@ -80,6 +92,7 @@ struct Queries: AsyncParsableCommand {
 
     struct Terminate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "terminate",
             abstract: "Remove a query and its state (its output and error streams remain)."
         )
         @OptionGroup var store: StoreOptions

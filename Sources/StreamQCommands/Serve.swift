@@ -9,6 +9,7 @@ import StreamQStorage
 /// `streamq serve`: the Kinesis Data Streams API over HTTP(S) on the data directory.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Serve the AWS Kinesis Data Streams API (JSON 1.1 and CBOR) on the data directory.",
         discussion: """
             boto3, the AWS CLI, the KPL and KCL, Fluent Bit, Vector and the Kinesis Agent work against it with \

@@ -15,6 +15,7 @@ import Glibc
 /// `streamq ship`: tails log files into a stream.
 struct Ship: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "ship",
         abstract: "Tail log files into a stream: every line once, through rotation, restarts and kill -9.",
         discussion: """
             Files matching --path are followed through appends, rotation by rename and by copytruncate, \

@@ -17,7 +17,9 @@ public struct StreamQCommand: AsyncParsableCommand {
             Errors are one line on stderr and a non-zero exit status.
 
             Global options, accepted before or after the subcommand by every command that opens a data directory \
-            (see its --help): \(GlobalOptions.summary).
+            (see its --help): --data-dir <data-dir>, --fsync <fsync>, --zstd-level <zstd-level>, \
+            --master-key-file <master-key-file>, --endpoint <endpoint>, --region <region>, --profile <profile>, \
+            --no-verify-ssl, --state-dir <state-dir>.
             """,
         subcommands: [
             CreateStream.self, ListStreams.self, DescribeStream.self, DeleteStream.self, Put.self, Read.self,

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Testing
 
@@ -83,6 +84,16 @@ import Testing
             #expect(level.stderr.contains("--zstd-level"), "\(level.stderr)")
             #expect(!level.stderr.contains("Unknown option"), "\(level.stderr)")
         }
+    }
+
+    /// The root command's discussion spells the options out (deriving them from ArgumentParser's
+    /// description of ``StoreOptions`` on every start cost each command a few milliseconds), so an
+    /// option added to ``StoreOptions`` must be added there too.
+    @Test func theRootDiscussionNamesEveryGlobalOption() {
+        let discussion = StreamQCommand.configuration.discussion.split(whereSeparator: \.isWhitespace).joined(
+            separator: " "
+        )
+        #expect(discussion.contains("(see its --help): \(GlobalOptions.summary)."), "\(discussion)")
     }
 
     @Test func theRootHelpListsTheGlobalOptions() throws {

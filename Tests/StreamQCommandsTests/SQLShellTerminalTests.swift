@@ -17,27 +17,43 @@ import Testing
             command.environment?["TERM"] = "xterm"
             command.environment?["STREAMQ_HISTORY"] = history
             let terminal = PseudoTerminal(command)
-            try terminal.process.run()
+            try terminal.run()
             defer { if terminal.process.isRunning { terminal.process.terminate() } }
-            /// Whether the shell ran `count` statements and the editor reads again: libedit puts the
-            /// terminal in its raw mode before it writes the prompt, so keys typed after the prompt
-            /// reach the editor (typed while a statement runs, the terminal's own Ctrl-R would take them).
-            func readsAfter(_ count: Int) -> @Sendable (String) -> Bool {
+            /// Whether the shell ran `count` statements and prompts again.
+            func readsAfter(_ count: Int) -> (String) -> Bool {
                 { output in
                     let parts = output.components(separatedBy: "records read in")
                     return parts.count > count && parts.last!.contains("streamq> ")
                 }
             }
+            /// Waits until the editor, not the terminal, reads the keys: libedit may write its prompt
+            /// before it puts the terminal in raw mode, and keys typed in between meet the terminal's
+            /// line discipline (its Ctrl-R reprints the line instead of searching the history). A
+            /// Ctrl-A that the terminal echoes as `^A` was typed too early; once it is not echoed, the
+            /// editor has it (on an empty line it only moves to the line's start).
+            func untilTheEditorReads() {
+                for _ in 0..<100 {
+                    let before = terminal.read(until: { _ in false }, timeout: 0).count
+                    terminal.type("\u{1}")
+                    let after = terminal.read(until: { _ in false }, timeout: 0.3)
+                    if !after.dropFirst(before).contains("^A") { return }
+                }
+            }
 
             _ = terminal.read(until: { $0.contains("streamq> ") })
+            untilTheEditorReads()
             terminal.type("SELECT host, count(*) AS n FROM acc\tWHERE hos\t= 'web-1' GROUP BY host;\r")
             _ = terminal.read(until: readsAfter(1))
+            untilTheEditorReads()
             terminal.type("SELECT count(*) AS total FROM access;\r")
             _ = terminal.read(until: readsAfter(2))
+            untilTheEditorReads()
             terminal.type("\u{1b}[A\u{1b}[A\r")  // Up twice: the first statement
             _ = terminal.read(until: readsAfter(3))
+            untilTheEditorReads()
             terminal.type("\u{12}total\r")  // Ctrl-R: the newest statement containing "total"
             _ = terminal.read(until: readsAfter(4))
+            untilTheEditorReads()
             terminal.type("\u{4}")  // Ctrl-D on the empty line: the end
             let output = terminal.read(until: { _ in false }, timeout: 0)
             #expect(terminal.waitForExit(seconds: 30), "the shell did not end at Ctrl-D: \(output)")
@@ -53,10 +69,12 @@ import Testing
 
 /// A command run on a pseudo-terminal by util-linux's `script`, which relays what the test types
 /// to it and what it writes back.
-final class PseudoTerminal {
+final class PseudoTerminal: @unchecked Sendable {
     let process = Process()
     private let input = Pipe()
     private let output = Pipe()
+    private let lock = NSLock()
+    /// Everything the command wrote so far, collected by one reader thread from the start.
     private var received = ""
 
     /// `process` as `streamq.process` set it up (arguments and environment), on a terminal.
@@ -70,6 +88,19 @@ final class PseudoTerminal {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = output
+    }
+
+    /// Starts the command and the thread that collects its output until it ends.
+    func run() throws {
+        try process.run()
+        let handle = output.fileHandleForReading
+        Thread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                lock.withLock { received += String(decoding: chunk, as: UTF8.self) }
+            }
+        }.start()
     }
 
     /// Whether the command ended within `seconds` (it is terminated otherwise, so a test never
@@ -87,9 +118,12 @@ final class PseudoTerminal {
     }
 
     /// Everything the command wrote so far, once `done` holds for it (or after `timeout` seconds).
-    func read(until done: @escaping @Sendable (String) -> Bool, timeout: TimeInterval = 30) -> String {
-        let sofar = received
-        received += readOutput(output.fileHandleForReading, timeout: timeout) { done(sofar + $0) }
-        return received
+    func read(until done: (String) -> Bool, timeout: TimeInterval = 30) -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let sofar = lock.withLock { received }
+            if done(sofar) || Date() >= deadline { return sofar }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
     }
 }
