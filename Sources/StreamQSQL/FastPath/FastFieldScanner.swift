@@ -21,24 +21,27 @@ struct FastFieldScanner {
 
     /// Scans `data`, calling `entry` with each key not predicted by `layout` (its bytes between the
     /// quotes; it returns the wanted field's entry, or -1), and `found` with each wanted field's
-    /// entry and value. Returns false to decline the record: it is not a well-formed JSON object, a
-    /// key has escapes, or a wanted string has escapes or is not UTF-8.
+    /// entry and value. A wanted number is parsed only where `parsesNumber` holds for its entry
+    /// (else it is passed over and not reported). Returns false to decline the record: it is not a
+    /// well-formed JSON object, a key has escapes, or a wanted string has escapes or is not UTF-8.
     @inline(__always)
     static func scan(
         _ data: UnsafeRawBufferPointer,
         layout: FastKeyLayout,
         entry entryForKey: (UnsafeRawBufferPointer) -> Int,
+        parsesNumber: (_ entry: Int) -> Bool,
         found: (_ entry: Int, _ value: FastValue) -> Void
     ) -> Bool {
         guard let base = data.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return false }
         var scanner = FastFieldScanner(data, base: base)
-        return scanner.scanObject(layout: layout, entry: entryForKey, found: found)
+        return scanner.scanObject(layout: layout, entry: entryForKey, parsesNumber: parsesNumber, found: found)
     }
 
     @inline(__always)
     private mutating func scanObject(
         layout: FastKeyLayout,
         entry entryForKey: (UnsafeRawBufferPointer) -> Int,
+        parsesNumber: (_ entry: Int) -> Bool,
         found: (_ entry: Int, _ value: FastValue) -> Void
     ) -> Bool {
         skipWhitespace()
@@ -85,7 +88,7 @@ struct FastFieldScanner {
                     value = string
                 }
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                if entry >= 0 { value = number() } else { skipNumber() }
+                if entry >= 0 && parsesNumber(entry) { value = number() } else { skipNumber() }
             case UInt8(ascii: "t"):
                 guard word("true") else { return false }
                 value = FastValue(boolean: true)

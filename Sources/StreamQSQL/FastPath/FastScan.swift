@@ -42,8 +42,14 @@ struct FastScan: Sendable {
             guard path.count == 1, case .key(let name) = path[0] else { return nil }
             return paths.firstIndex(of: [.key(name)])
         }
+        var filterFields = Set<Int>()
         if let where_ = plan.statement.filter {
-            guard let predicate = FastPredicate(where_, field: field) else { return nil }
+            let predicate = FastPredicate(where_) { path in
+                let index = field(path)
+                if let index { filterFields.insert(index) }
+                return index
+            }
+            guard let predicate else { return nil }
             filter = predicate
         } else {
             filter = nil
@@ -102,7 +108,10 @@ struct FastScan: Sendable {
             window = nil
         }
         self.extractor = extractor
-        values = FastValueBuffer(count: paths.count)
+        // A plain query's fast path reads only WHERE's fields (a row it accepts goes to the row
+        // engine, which extracts the rest): its other numbers are passed over, not parsed.
+        let plain = groups == nil
+        values = FastValueBuffer(parsesNumber: paths.indices.map { !plain || filterFields.contains($0) })
     }
 
     /// Aggregates of one field whose row-engine input check is only "numbers or NULL" (when
@@ -127,11 +136,14 @@ struct FastScan: Sendable {
     /// Takes one record if the fast path can.
     @inline(__always)
     mutating func take(_ data: UnsafeRawBufferPointer, arrivalMilliseconds: Int64) -> Outcome {
-        if !isKnownUniquelyReferenced(&values) { values = FastValueBuffer(count: values.values.count) }
+        if !isKnownUniquelyReferenced(&values) {
+            values = FastValueBuffer(parsesNumber: Array(UnsafeBufferPointer(values.parsesNumber)))
+        }
         let outcome = takeRow(
             data,
             arrivalMilliseconds: arrivalMilliseconds,
             values: values.values,
+            parsesNumber: UnsafeBufferPointer(values.parsesNumber),
             layout: values.layout
         )
         if outcome == .declined {
@@ -153,9 +165,14 @@ struct FastScan: Sendable {
         _ data: UnsafeRawBufferPointer,
         arrivalMilliseconds: Int64,
         values: UnsafeMutableBufferPointer<FastValue>,
+        parsesNumber: UnsafeBufferPointer<Bool>,
         layout: FastKeyLayout
     ) -> Outcome {
-        if !values.isEmpty, !extractor.extractFast(from: data, into: values, layout: layout) { return .declined }
+        if !values.isEmpty,
+            !extractor.extractFast(from: data, into: values, parsesNumber: parsesNumber, layout: layout)
+        {
+            return .declined
+        }
         // Evaluated in place (binding the predicate to a local would retain it per record).
         switch filter?.evaluate(values, record: data) {
         case nil, .isTrue: break
@@ -192,19 +209,24 @@ struct FastScan: Sendable {
     }
 }
 
-/// One worker's extracted values, reused from record to record, and the key layout its records
-/// taught it. Only the ``FastScan`` holding the sole reference writes to it.
+/// One worker's extracted values, reused from record to record, which of them are numbers to parse,
+/// and the key layout its records taught it. Only the ``FastScan`` holding the sole reference
+/// writes to it.
 final class FastValueBuffer: @unchecked Sendable {
     let values: UnsafeMutableBufferPointer<FastValue>
+    let parsesNumber: UnsafeMutableBufferPointer<Bool>
     let layout = FastKeyLayout()
 
-    init(count: Int) {
-        values = .allocate(capacity: count)
+    init(parsesNumber flags: [Bool]) {
+        values = .allocate(capacity: flags.count)
         values.initialize(repeating: .null)
+        parsesNumber = .allocate(capacity: flags.count)
+        _ = parsesNumber.initialize(from: flags)
     }
 
     deinit {
         values.deallocate()
+        parsesNumber.deallocate()
         layout.deallocate()
     }
 }

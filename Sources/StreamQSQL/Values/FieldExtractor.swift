@@ -143,12 +143,15 @@ final class FieldExtractor: Sendable {
 
     /// The fast path's extraction (``isFlat`` extractors only): each path's value as a
     /// ``FastValue`` viewing `data`, in one ``FastFieldScanner`` pass over the whole record, the
-    /// keys predicted by (and taught to) the worker's `layout`.
+    /// keys predicted by (and taught to) the worker's `layout`. A number is parsed only for the
+    /// values whose `parsesNumber` flag is set; the others are left null (strings are always
+    /// checked, so the record is declined as before when one has escapes or is not UTF-8).
     /// - Returns: false when the row engine must take the record: it is not a well-formed JSON
     ///   object, a key has escapes, or an extracted string has escapes or is not UTF-8.
     func extractFast(
         from data: UnsafeRawBufferPointer,
         into values: UnsafeMutableBufferPointer<FastValue>,
+        parsesNumber: UnsafeBufferPointer<Bool>,
         layout: FastKeyLayout
     ) -> Bool {
         for index in values.indices { values[index] = .null }
@@ -163,6 +166,7 @@ final class FieldExtractor: Sendable {
                                 Self.entry(for: key, signatures: signatures, keyBytes: keyBytes, keyStarts: keyStarts)
                                     ?? -1
                             },
+                            parsesNumber: { entry in parsesNumber[wholeValueIndex[entry]] },
                             found: { entry, value in values[wholeValueIndex[entry]] = value }
                         )
                     }
