@@ -13,15 +13,39 @@ package enum SigV4Canonical {
         amzDate: String,
         scope: SigV4Scope
     ) -> String {
+        signature(
+            of: request,
+            signedHeaders: signedHeaders,
+            signingKey: signingKey(secretAccessKey: secretAccessKey, scope: scope),
+            amzDate: amzDate,
+            scope: scope
+        )
+    }
+
+    /// ``signature(of:signedHeaders:secretAccessKey:amzDate:scope:)`` with the scope's signing key
+    /// already derived.
+    static func signature(
+        of request: SigV4Request,
+        signedHeaders: [String],
+        signingKey: SymmetricKey,
+        amzDate: String,
+        scope: SigV4Scope
+    ) -> String {
         let canonical = canonicalRequest(request, signedHeaders: signedHeaders, service: scope.service)
         let stringToSign = [
             algorithm, amzDate, scope.description, hex(SHA256.hash(data: Array(canonical.utf8))),
         ].joined(separator: "\n")
+        return hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: signingKey))
+    }
+
+    /// The signing key of a secret for a scope: `AWS4<secret>` through an HMAC of each of the
+    /// scope's parts.
+    static func signingKey(secretAccessKey: String, scope: SigV4Scope) -> SymmetricKey {
         var key = SymmetricKey(data: Array("AWS4\(secretAccessKey)".utf8))
         for part in [scope.date, scope.region, scope.service, "aws4_request"] {
             key = SymmetricKey(data: HMAC<SHA256>.authenticationCode(for: Array(part.utf8), using: key))
         }
-        return hex(HMAC<SHA256>.authenticationCode(for: Array(stringToSign.utf8), using: key))
+        return key
     }
 
     /// The canonical request: method, URI, query, headers, signed header list and payload hash.
@@ -146,7 +170,7 @@ package enum SigV4Canonical {
 }
 
 /// A credential scope, `<yyyymmdd>/<region>/<service>/aws4_request`.
-struct SigV4Scope: CustomStringConvertible {
+struct SigV4Scope: Equatable, Sendable, CustomStringConvertible {
     var date: String
     var region: String
     var service: String

@@ -3,6 +3,8 @@ public struct SigV4Signer: Sendable {
     public var credentials: SigV4Credentials
     public var region: String
     public var service: String
+    /// The signing keys derived so far (one a day and scope), shared by copies of this signer.
+    private let signingKeys = SigV4SigningKeys()
 
     /// Headers that proxies may change or add, so they are never signed (botocore's list).
     static let unsignedHeaders: Set<String> = ["authorization", "user-agent", "expect", "x-amzn-trace-id"]
@@ -30,7 +32,7 @@ public struct SigV4Signer: Sendable {
         let signature = SigV4Canonical.signature(
             of: request,
             signedHeaders: signedHeaders,
-            secretAccessKey: credentials.secretAccessKey,
+            signingKey: signingKeys.key(secretAccessKey: credentials.secretAccessKey, scope: scope),
             amzDate: amzDate,
             scope: scope
         )

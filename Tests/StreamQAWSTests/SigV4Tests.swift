@@ -149,6 +149,30 @@ import Testing
         )
     }
 
+    /// A signer keeps the signing key it derived for the next request: across days, secrets and
+    /// regions it signs every request as a new signer does.
+    @Test func aSignerSigningAgainSignsAsANewOne() {
+        let request = Self.vectors[0].request
+        var signer = Self.suite
+        let changes: [(time: Int64, secret: String, region: String)] = [
+            (Self.suiteTime, "secret-1", "us-east-1"), (Self.suiteTime + 60, "secret-1", "us-east-1"),
+            (Self.suiteTime + 86_400, "secret-1", "us-east-1"), (Self.suiteTime + 86_400, "secret-2", "us-east-1"),
+            (Self.suiteTime + 86_400, "secret-2", "eu-west-3"), (Self.suiteTime, "secret-1", "us-east-1"),
+        ]
+        for (time, secret, region) in changes {
+            signer.credentials.secretAccessKey = secret
+            signer.region = region
+            var reused = request
+            signer.sign(&reused, date: time)
+            var fresh = request
+            SigV4Signer(credentials: signer.credentials, region: region, service: signer.service).sign(
+                &fresh,
+                date: time
+            )
+            #expect(reused.header("authorization") == fresh.header("authorization"))
+        }
+    }
+
     // MARK: - Verifier errors
 
     private static let kinesisSecret = "kinesis-secret"

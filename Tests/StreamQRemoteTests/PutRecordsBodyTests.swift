@@ -118,26 +118,42 @@ extension PutRecordsBodyTests {
         PutRecordsEntry(data: Array(repeating: 7, count: 300), partitionKey: String(repeating: "p", count: 256)),
     ]
 
-    static func body(_ entries: [PutRecordsEntry]) -> PutRecordsBody {
-        var body = PutRecordsBody()
+    static func body(_ entries: [PutRecordsEntry], stream: KinesisStreamReference = .name("s")) -> PutRecordsBody {
+        var body = PutRecordsBody(stream: stream)
         for entry in entries {
             entry.data.withUnsafeBytes { body.append(data: $0, partitionKey: entry.partitionKey) }
         }
         return body
     }
 
-    /// Records written one by one make the bytes the entries' CBOR body is, and give the entries back.
-    @Test func isTheCBORBodyOfItsEntries() {
-        let body = Self.body(Self.entries)
+    /// Records written one by one make a body that reads back as the entries' CBOR body does
+    /// (its array of indefinite length), and give the entries back.
+    @Test func isTheCBORBodyOfItsEntries() throws {
         for stream in [KinesisStreamReference.name("s"), .arn("arn:aws:kinesis:us-east-1:000000000000:stream/s")] {
+            let body = Self.body(Self.entries, stream: stream)
             #expect(
-                Array(body.request(stream).readableBytesView)
-                    == PutRecordsEntry.requestBody(stream, Self.entries, encoding: .cbor)
+                try AWSCBOR.decode(Array(body.request.readableBytesView))
+                    == AWSCBOR.decode(PutRecordsEntry.requestBody(stream, Self.entries, encoding: .cbor))
             )
+            #expect(body.stream == stream)
+            #expect(body.entries == Self.entries)
+            #expect(body.count == 3)
+            #expect(body.size == Self.entries.reduce(0) { $0 + $1.size })
         }
-        #expect(body.entries == Self.entries)
-        #expect(body.count == 3)
-        #expect(body.size == Self.entries.reduce(0) { $0 + $1.size })
+    }
+
+    /// The body is a whole request after every record (the next one overwrites the break that
+    /// closes the array), and the next body of a lane starts empty.
+    @Test func isAWholeRequestAfterEveryRecord() throws {
+        var body = PutRecordsBody(stream: .name("s"))
+        #expect(try AWSCBOR.decode(Array(body.request.readableBytesView))["Records"]?.listValue == [])
+        for (count, entry) in Self.entries.enumerated() {
+            entry.data.withUnsafeBytes { body.append(data: $0, partitionKey: entry.partitionKey) }
+            let expected = PutRecordsEntry.requestBody(.name("s"), Array(Self.entries[...count]), encoding: .cbor)
+            #expect(try AWSCBOR.decode(Array(body.request.readableBytesView)) == AWSCBOR.decode(expected))
+        }
+        let next = PutRecordsBody(reservingLike: body)
+        #expect(next.isEmpty && next.size == 0 && next.stream == .name("s"))
     }
 
     /// An answer storing every record is recognised without its strings; one with a failure, a

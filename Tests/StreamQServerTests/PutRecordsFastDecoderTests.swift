@@ -124,4 +124,22 @@ import Testing
         ]
         for value in unusual { #expect(decodeCBOR(value) == nil, "\(value)") }
     }
+
+    /// `Records` as an array of indefinite length (as `streamq put --endpoint` and the AWS SDKs for
+    /// Java write it) reads as the same records.
+    @Test func readsRecordsOfIndefiniteLength() throws {
+        let records: [AWSValue] = [
+            .map(["Data": .blob(Array("hello".utf8)), "PartitionKey": .string("k1")]),
+            .map(["Data": .blob([]), "PartitionKey": .string("k2")]),
+        ]
+        var body: [UInt8] = [0xA2]
+        for text in ["StreamName", "logs", "Records"] { body += AWSCBOR.encode(.string(text)) }
+        body.append(0x9F)
+        for record in records { body += AWSCBOR.encode(record) }
+        body.append(0xFF)
+        let request = try #require(body.withUnsafeBytes { PutRecordsFastDecoder.decodeCBOR($0, maxDataBytes: 5) })
+        #expect(request.streamName == "logs")
+        #expect(request.records.map(\.partitionKey) == ["k1", "k2"])
+        #expect(request.records.map(\.data) == [Array("hello".utf8), []])
+    }
 }

@@ -44,7 +44,7 @@ struct RemotePut {
         // Lanes per shard without aggregation (a shard beyond the 32nd shares a lane).
         let lanesPerShard = max(1, Self.laneCount / max(1, shardStarts.count))
         var lanes = [Lane](
-            repeating: Lane(),
+            repeating: Lane(body: PutRecordsBody(stream: .name(stream))),
             count: aggregate
                 ? max(1, shardStarts.count) : min(Self.laneCount, max(1, shardStarts.count) * lanesPerShard)
         )
@@ -65,7 +65,7 @@ struct RemotePut {
                 try await lanes[index].inFlight?.value
                 lanes[index].inFlight = Task {
                     do {
-                        try await client.putRecordsReliably(stream: .name(stream), body: body)
+                        try await client.putRecordsReliably(body)
                         let total = acknowledged.add(body.count)
                         if progress { StandardStreams.writeError("stored \(total)\n") }
                     } catch let error as PutRecordsReliablyError {
@@ -128,7 +128,9 @@ struct RemotePut {
                     let hash = fixedHash ?? hashes[position]
                     let shard = shardStarts.lastIndex { $0 <= hash } ?? 0
                     guard aggregate else {
-                        let index = (shard * lanesPerShard + Int(hash % UInt128(lanesPerShard))) % lanes.count
+                        // The hash's low 64 bits pick the lane within the shard (no 128-bit division per record).
+                        let laneInShard = Int(UInt64(truncatingIfNeeded: hash) % UInt64(lanesPerShard))
+                        let index = (shard * lanesPerShard + laneInShard) % lanes.count
                         if lanes[index].body.count == 500
                             || lanes[index].body.size + line.count + key.utf8.count > Self.requestBytes
                         {
@@ -175,7 +177,7 @@ struct RemotePut {
     /// for a count of records, and the aggregate being filled), and the request in flight.
     private struct Lane {
         /// Without aggregation: the next request, written as records come.
-        var body = PutRecordsBody()
+        var body: PutRecordsBody
         var pending: [PutRecordsEntry] = []
         var pendingCounts: [Int] = []
         var pendingBytes = 0

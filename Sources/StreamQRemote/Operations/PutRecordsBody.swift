@@ -1,25 +1,55 @@
 import NIOCore
 import StreamQAWS
 
-/// A PutRecords request written record by record straight into its CBOR `Records`, for a
-/// producer of many small records (`streamq put --endpoint`): each record's bytes are copied
-/// once, into the body, with no array or ``PutRecordsEntry`` per record.
-/// ``KinesisClient/putRecordsReliably(stream:body:)`` sends it as built and re-drives the records
-/// that failed as entries.
+/// A PutRecords request written record by record straight into its CBOR body, for a producer of
+/// many small records (`streamq put --endpoint`): each record's bytes are copied once, into the
+/// buffer the HTTP client sends, with no array or ``PutRecordsEntry`` per record.
+///
+/// The body is complete after every append: `{StreamName|StreamARN: …, Records: [` with the
+/// array of indefinite length (as the AWS SDKs for Java write theirs), the records' maps, and the
+/// break byte that closes the array, which the next record overwrites. So neither the record count
+/// nor the head is written at the end, and the request is the buffer itself, not a copy.
+/// ``KinesisClient/putRecordsReliably(_:)`` sends it as built and re-drives the records that
+/// failed as entries.
 public struct PutRecordsBody: Sendable {
-    /// The `Records` elements, back to back, as ``PutRecordsEntry/cborBody(_:_:)`` writes them.
-    private var elements: [UInt8] = []
-    /// Per record, where its data and partition key sit in `elements`.
+    public let stream: KinesisStreamReference
+    /// The request as described above.
+    private var buffer: ByteBuffer
+    /// Per record, where its data and partition key sit in `buffer`.
     private var spans: [(data: Range<Int>, key: Range<Int>)] = []
     /// The records' data plus partition key bytes: what the request limits count.
     public private(set) var size = 0
 
-    public init() {}
+    /// CBOR's break byte, which ends an item of indefinite length.
+    private static let `break`: UInt8 = 0xFF
+    /// A record's map: a map of two (head 0xA2), then the text `Data` (head 0x64, `d`) before the
+    /// byte string and the text `PartitionKey` (head 0x6C, `l`) before the key.
+    private static let mapOfTwo: UInt8 = 0xA2
+    private static let dataMember: StaticString = "dData"
+    private static let keyMember: StaticString = "lPartitionKey"
+    /// The bytes of a record beyond its data and key: the map's head, the two members' names, two
+    /// heads of at most nine bytes, and the break after it.
+    private static let recordOverhead = 1 + dataMember.utf8CodeUnitCount + keyMember.utf8CodeUnitCount + 2 * 9 + 1
 
-    /// An empty body with room for as many records and bytes as `previous` holds (the next
-    /// request of a producer that sends requests of one size).
+    /// An empty request for `stream`.
+    public init(stream: KinesisStreamReference, reservingCapacity capacity: Int = 0) {
+        self.stream = stream
+        var head: [UInt8] = []
+        let member = stream.member
+        AWSCBOR.appendHead(major: 5, 2, to: &head)
+        AWSCBOR.encode(.string(member.key), into: &head)
+        AWSCBOR.encode(member.value, into: &head)
+        AWSCBOR.encode(.string("Records"), into: &head)
+        head.append(4 << 5 | 31)  // an array of indefinite length
+        head.append(Self.break)
+        buffer = ByteBufferAllocator().buffer(capacity: max(capacity, head.count))
+        buffer.writeBytes(head)
+    }
+
+    /// An empty request for the same stream with room for as many records and bytes as `previous`
+    /// holds (the next request of a producer that sends requests of one size).
     public init(reservingLike previous: PutRecordsBody) {
-        elements.reserveCapacity(previous.elements.count)
+        self.init(stream: previous.stream, reservingCapacity: previous.buffer.readableBytes)
         spans.reserveCapacity(previous.spans.count)
     }
 
@@ -28,64 +58,84 @@ public struct PutRecordsBody: Sendable {
 
     /// Adds a record routed by its partition key.
     public mutating func append(data: UnsafeRawBufferPointer, partitionKey: String) {
-        // A map of two, the text `Data` (head 0x64), a byte string; the text `PartitionKey` (0x6C), a text.
-        elements.append(0xA2)
-        elements.append(0x64)
-        appendASCII("Data")
-        AWSCBOR.appendHead(major: 2, UInt64(data.count), to: &elements)
-        let dataStart = elements.count
-        elements.append(contentsOf: data)
-        let dataEnd = elements.count
-        elements.append(0x6C)
-        appendASCII("PartitionKey")
         var key = partitionKey
-        let keyBytes = key.utf8.count
-        AWSCBOR.appendHead(major: 3, UInt64(keyBytes), to: &elements)
-        let keyStart = elements.count
-        key.withUTF8 { elements.append(contentsOf: $0) }
-        spans.append((dataStart..<dataEnd, keyStart..<elements.count))
-        size += data.count + keyBytes
+        key.withUTF8 { key in
+            buffer.moveWriterIndex(to: buffer.writerIndex - 1)  // over the break
+            let start = buffer.writerIndex
+            var dataAt = 0
+            var keyAt = 0
+            _ = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.recordOverhead + data.count + key.count) {
+                out in
+                out[0] = Self.mapOfTwo
+                var at = Self.write(Self.dataMember, to: out, at: 1)
+                at = Self.writeHead(major: 2, data.count, to: out, at: at)
+                dataAt = at
+                if !data.isEmpty {
+                    out.baseAddress!.advanced(by: at).copyMemory(from: data.baseAddress!, byteCount: data.count)
+                }
+                at = Self.write(Self.keyMember, to: out, at: at + data.count)
+                at = Self.writeHead(major: 3, key.count, to: out, at: at)
+                keyAt = at
+                if !key.isEmpty {
+                    out.baseAddress!.advanced(by: at).copyMemory(from: key.baseAddress!, byteCount: key.count)
+                }
+                at += key.count
+                out[at] = Self.break
+                return at + 1
+            }
+            spans.append((start + dataAt..<start + dataAt + data.count, start + keyAt..<start + keyAt + key.count))
+            size += data.count + key.count
+        }
     }
 
-    /// Appends the bytes of a constant (no array to retain per record).
-    private mutating func appendASCII(_ text: StaticString) {
-        elements.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    /// Writes the bytes of a constant at `offset`; returns the offset after them.
+    private static func write(_ text: StaticString, to out: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        out.baseAddress!.advanced(by: offset).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+        return offset + text.utf8CodeUnitCount
     }
 
-    /// The request body naming `stream`, in NIO's buffer as the HTTP client sends it: the records
-    /// are copied once, after the head.
-    func request(_ stream: KinesisStreamReference) -> ByteBuffer {
-        var head: [UInt8] = []
-        let member = stream.member
-        AWSCBOR.appendHead(major: 5, 2, to: &head)
-        AWSCBOR.encode(.string(member.key), into: &head)
-        AWSCBOR.encode(member.value, into: &head)
-        head.append(contentsOf: Self.text("Records"))
-        AWSCBOR.appendHead(major: 4, UInt64(count), to: &head)
-        var buffer = ByteBufferAllocator().buffer(capacity: head.count + elements.count)
-        buffer.writeBytes(head)
-        buffer.writeBytes(elements)
-        return buffer
+    /// Writes the shortest CBOR head of `major` and `length` at `offset` (as ``AWSCBOR`` does);
+    /// returns the offset after it.
+    private static func writeHead(
+        major: UInt8,
+        _ length: Int,
+        to out: UnsafeMutableRawBufferPointer,
+        at offset: Int
+    )
+        -> Int
+    {
+        let type = major << 5
+        let value = UInt64(length)
+        let extra: Int
+        switch value {
+        case 0..<24:
+            out[offset] = type | UInt8(value)
+            return offset + 1
+        case 24...0xFF: (out[offset], extra) = (type | 24, 1)
+        case 0x100...0xFFFF: (out[offset], extra) = (type | 25, 2)
+        case 0x1_0000...0xFFFF_FFFF: (out[offset], extra) = (type | 26, 4)
+        default: (out[offset], extra) = (type | 27, 8)
+        }
+        for index in 0..<extra {
+            out[offset + 1 + index] = UInt8(truncatingIfNeeded: value >> (8 * (extra - 1 - index)))
+        }
+        return offset + 1 + extra
     }
+
+    /// The request body, in NIO's buffer as the HTTP client sends it (the body's own buffer).
+    var request: ByteBuffer { buffer }
 
     /// Record `index` as an entry, to send again or in JSON.
     func entry(_ index: Int) -> PutRecordsEntry {
         let (data, key) = spans[index]
         return PutRecordsEntry(
-            data: Array(elements[data]),
-            partitionKey: String(decoding: elements[key], as: UTF8.self)
+            data: buffer.getBytes(at: data.lowerBound, length: data.count)!,
+            partitionKey: buffer.getString(at: key.lowerBound, length: key.count)!
         )
     }
 
     /// Every record as an entry, in order.
     var entries: [PutRecordsEntry] { spans.indices.map(entry) }
-
-    private static func text(_ text: String) -> [UInt8] {
-        var bytes: [UInt8] = []
-        AWSCBOR.appendHead(major: 3, UInt64(text.utf8.count), to: &bytes)
-        bytes.append(contentsOf: text.utf8)
-        return bytes
-    }
 
     /// Whether a CBOR PutRecords answer says that all `count` records were stored: no failures and
     /// a `{SequenceNumber, ShardId}` per record, read without making their strings. False for

@@ -1,14 +1,15 @@
 import StreamQAWS
 
 extension KinesisClient {
-    /// ``putRecordsReliably(stream:records:idempotent:)`` of a body built record by record: its
-    /// records go in one request as built (when they fit one and the endpoint speaks CBOR;
+    /// ``putRecordsReliably(stream:records:idempotent:)`` of a body built record by record, into
+    /// its stream: its records go in one request as built (when they fit one and the endpoint speaks CBOR;
     /// otherwise as entries), and the records that request failed are re-driven as entries, in
     /// order, after a backoff (up to ``RetryBackoff/maxAttempts`` further rounds). An answer that
     /// stores everything is checked without reading where each record went.
     /// - Throws: ``PutRecordsReliablyError`` as the entries form does, indexed by the body's records.
-    public func putRecordsReliably(stream: KinesisStreamReference, body: PutRecordsBody) async throws {
+    public func putRecordsReliably(_ body: PutRecordsBody) async throws {
         guard !body.isEmpty else { return }
+        let stream = body.stream
         guard body.count <= configuration.putRecordsMaximumCount, body.size <= configuration.putRecordsMaximumBytes,
             await requestEncoding() == .cbor
         else {
@@ -21,7 +22,7 @@ extension KinesisClient {
         }
         let answer: Answer
         do {
-            answer = try await call("PutRecords", body: body.request(stream), encoding: .cbor, streamARN: stream.arn) {
+            answer = try await call("PutRecords", body: body.request, encoding: .cbor, streamARN: stream.arn) {
                 payload,
                 encoding throws(KinesisClientError.Reason) -> Answer in
                 if encoding == .cbor, PutRecordsBody.allStored(cborAnswer: payload, count: body.count) {

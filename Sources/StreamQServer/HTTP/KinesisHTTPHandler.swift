@@ -38,7 +38,7 @@ struct KinesisHTTPHandler: Sendable {
         }
         if request.uri.path.hasPrefix(QueryAPI.prefix) { return await queries.respond(to: request, handler: self) }
         let started = ContinuousClock.now
-        let requestID = UUID().uuidString.lowercased()
+        let requestID = RequestID.make()
         let operationName = request.headers[Self.target].flatMap { target in
             target.hasPrefix(Self.targetPrefix) ? String(target.dropFirst(Self.targetPrefix.count)) : nil
         }
