@@ -60,16 +60,31 @@ public final class BulkAppender {
     /// await acknowledgement).
     /// - Throws: the first failed append, or a validation error for this record.
     public func append(partitionKey: String, data: some Collection<UInt8>) async throws {
+        let full =
+            data.withContiguousStorageIfAvailable { add(partitionKey: partitionKey, data: UnsafeRawBufferPointer($0)) }
+            ?? Array(data).withUnsafeBytes { add(partitionKey: partitionKey, data: $0) }
+        if full { try await sendFull() }
+    }
+
+    /// Adds a record to what is being filled, without suspending: the per-record step of
+    /// ``append(partitionKey:data:)`` for a caller with many records at hand (an `async` call and
+    /// a generic collection per record cost `streamq put` more than the encoding).
+    /// - Returns: true when what is being filled is full: call ``sendFull()`` before adding more.
+    public func add(partitionKey: String, data: UnsafeRawBufferPointer) -> Bool {
         if routes.count > 1 {
-            Self.withBytes(of: data) { chunk.add(partitionKey, $0) }
+            chunk.add(partitionKey, data)
             // About a batch per shard (a shard's share is cut into batches when routed).
-            if chunk.dataBytes >= batchBytes * routes.count || chunk.count >= maxBatchRecords * routes.count {
-                try await dispatchChunk()
-            }
-            return
+            return chunk.dataBytes >= batchBytes * routes.count || chunk.count >= maxBatchRecords * routes.count
         }
-        Self.withBytes(of: data) { batch.append(partitionKey: partitionKey, data: $0) }
-        if batch.byteCount >= batchBytes || batch.count >= maxBatchRecords { try await sendBatch() }
+        batch.append(partitionKey: partitionKey, data: data)
+        return batch.byteCount >= batchBytes || batch.count >= maxBatchRecords
+    }
+
+    /// Appends what ``add(partitionKey:data:)`` filled (suspending while too many bytes await
+    /// acknowledgement).
+    /// - Throws: the first failed append.
+    public func sendFull() async throws {
+        if routes.count > 1 { try await dispatchChunk() } else { try await sendBatch() }
     }
 
     /// Appends every shard's partial batch now, without waiting for acknowledgements: for when
@@ -87,13 +102,6 @@ public final class BulkAppender {
         try await appendBuffered()
         try await inFlight.waitForAll()
         return acknowledged.value
-    }
-
-    /// Calls `body` with `data`'s bytes, copying them only when they are not contiguous.
-    private static func withBytes(of data: some Collection<UInt8>, _ body: (UnsafeRawBufferPointer) -> Void) {
-        if data.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) == nil {
-            Array(data).withUnsafeBytes(body)
-        }
     }
 
     /// Hands the chunk to another core to route and encode; its appends are queued after those of

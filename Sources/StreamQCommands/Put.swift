@@ -115,13 +115,18 @@ struct Put: AsyncParsableCommand {
             do {
                 // Whenever stdin has nothing more for now (a `tail -F` between lines), what is
                 // buffered is appended, so records never wait for a batch to fill.
-                while let line = try await reader.nextLine(whenIdle: { try await appender.appendBuffered() }) {
-                    lineNumber += 1
-                    guard let key = try keys.key(for: line, lineNumber: lineNumber, rejections: &rejections) else {
-                        continue
+                while var line = try await reader.nextLine(whenIdle: { try await appender.appendBuffered() }) {
+                    // The lines already read are added without an `await` each.
+                    while true {
+                        lineNumber += 1
+                        if let key = try keys.key(for: line, lineNumber: lineNumber, rejections: &rejections) {
+                            let full = line.withUnsafeBytes { appender.add(partitionKey: key, data: $0) }
+                            sent += 1
+                            if full { try await appender.sendFull() }
+                        }
+                        guard let next = reader.bufferedLine() else { break }
+                        line = next
                     }
-                    try await appender.append(partitionKey: key, data: line)
-                    sent += 1
                 }
                 try await appender.finish()
             } catch let error as StreamQStorageError {
