@@ -77,17 +77,40 @@ public struct EncodedRecords: Sendable {
             hasExplicitHashKey: explicitHashKey != nil,
             dataBytes: data.count
         )
-        bytes.appendVarint(UInt64(body))
-        bytes.append(explicitHashKey == nil ? 0 : 1)
-        bytes.append(0)  // timestamp delta
-        bytes.appendVarint(UInt64(key.count))
+        // The fields before the key, and the data's length, are put together on the stack and
+        // appended at once: one capacity check each instead of one per byte.
+        var head: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &head) { head in
+            var length = Self.writeVarint(UInt64(body), to: head, at: 0)
+            head[length] = explicitHashKey == nil ? 0 : 1
+            head[length + 1] = 0  // timestamp delta
+            length = Self.writeVarint(UInt64(key.count), to: head, at: length + 2)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: head[..<length]))
+        }
         bytes.append(contentsOf: key)
         if let explicitHashKey {
             withUnsafeBytes(of: explicitHashKey.bigEndian) { bytes.append(contentsOf: $0) }
         }
-        bytes.appendVarint(UInt64(data.count))
+        withUnsafeMutableBytes(of: &head) { head in
+            let length = Self.writeVarint(UInt64(data.count), to: head, at: 0)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: head[..<length]))
+        }
         bytes.append(contentsOf: data)
         count += 1
         largestData = max(largestData, data.count)
+    }
+
+    /// Writes `value` as a varint at `offset` of `buffer`; returns the offset just past it.
+    @inline(__always)
+    private static func writeVarint(_ value: UInt64, to buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+        var value = value
+        var offset = offset
+        while value >= 0x80 {
+            buffer[offset] = UInt8(truncatingIfNeeded: value) | 0x80
+            value >>= 7
+            offset += 1
+        }
+        buffer[offset] = UInt8(value)
+        return offset + 1
     }
 }
