@@ -55,9 +55,7 @@ public enum JSONFieldLookup {
             let matches =
                 try escaped
                 ? decodeString(key).elementsEqual(field.utf8)
-                : wanted.withUTF8 {
-                    $0.count == key.count && ($0.isEmpty || memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0)
-                }
+                : wanted.withUTF8 { $0.count == key.count && Self.sameBytes($0, key) }
             scanner.skipWhitespace()
             try scanner.expect(UInt8(ascii: ":"))
             scanner.skipWhitespace()
@@ -71,6 +69,15 @@ public enum JSONFieldLookup {
             try scanner.expect(UInt8(ascii: "}"))
             return nil
         }
+    }
+
+    /// Whether `a` and `b` (of one length) hold the same bytes: keys are short, and a loop over them
+    /// costs less than a call to memcmp.
+    @inline(__always)
+    static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count <= 16 else { return memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
+        for index in 0..<a.count where a[index] != b[index] { return false }
+        return true
     }
 
     /// Decodes the raw bytes between a string's quotes (escapes resolved).
@@ -238,6 +245,14 @@ struct Scanner {
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = offset
             let count = bytes.count
+            // Digits eight at a time, then whatever else a number holds byte by byte.
+            while offset + 8 <= count {
+                let run = JSONBytes.leadingDigitCount(
+                    UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                )
+                offset += run
+                if run < 8 { break }
+            }
             while offset < count, JSONBytes.isNumberByte(bytes.load(fromByteOffset: offset, as: UInt8.self)) {
                 offset += 1
             }

@@ -51,6 +51,25 @@ import Testing
         #expect(throws: JSONFieldLookup.SyntaxError.self) { try lookup("zzz", #"{"s":"ends in a backslash\"#) }
     }
 
+    /// Numbers are skipped a word of digits at a time: runs of digits of every length around that
+    /// width, with signs, fractions and exponents, ending at the document's end or before a comma,
+    /// must end exactly where JSON says; keys that differ in one byte, or only in length, are told apart.
+    @Test func skippedNumbersEndWhereTheyEndAndSimilarKeysDiffer() throws {
+        for length in 1..<20 {
+            let digits = String((0..<length).map { Character(String($0 % 10)) })
+            for number in [digits, "-" + digits, digits + ".5", "1." + digits, digits + "e-7", "-" + digits + "E+12"] {
+                #expect(try lookup("t", #"{"n":\#(number),"t":7}"#) == .literal("7"), "\(number)")
+                #expect(try lookup("n", #"{"t":7,"n":\#(number)}"#) == .literal(number))
+                #expect(try lookup("t", #"{"n":\#(number)}"#) == nil)
+                #expect(throws: JSONFieldLookup.SyntaxError.self) { try lookup("t", #"{"n":\#(number)x,"t":7}"#) }
+            }
+        }
+        let keys = #"{"usr":1,"usex":2,"uSer":3,"user_":4,"a_key_of_seventeen":5,"a_key_of_seventeeN":6,"user":8}"#
+        #expect(try lookup("user", keys) == .literal("8"))
+        #expect(try lookup("a_key_of_seventeeN", keys) == .literal("6"))
+        #expect(try lookup("use", keys) == nil)
+    }
+
     @Test func stringsAreEscapedForOutput() {
         #expect(JSONString.quoted("a\"b\\c\n\u{01}é") == #""a\"b\\c\n\u0001é""#)
     }
