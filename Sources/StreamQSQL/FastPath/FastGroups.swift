@@ -14,11 +14,17 @@ import Glibc
 /// sorted and joined where they come within the gap when they are read.
 struct FastGroups: Sendable {
     /// An aggregate the fast path folds: `count(*)`, count/sum/avg/min/max of a field into typed
-    /// cells, or another aggregate of a field (DISTINCT ones, sketches, variance, first/last) into
-    /// the row engine's own accumulator, skipping the rest of the row engine.
+    /// cells, `count(DISTINCT field)` into a typed set of values per group, or another aggregate
+    /// of a field (other DISTINCT ones, sketches, variance, first/last) into the row engine's own
+    /// accumulator, skipping the rest of the row engine.
     struct Aggregate: Sendable {
         enum Function: Sendable, Equatable {
             case countStar, count, sum, average, minimum, maximum
+            /// `count(DISTINCT field)`: the values go into `distinctValues[set]`, the cell counts
+            /// those new to its group. Counts of two panes do not add up, so this is only for
+            /// queries whose groups are never merged pane with pane (no HOP of several panes, no
+            /// SESSION).
+            case countDistinct(set: Int)
             /// Folded by ``AggregateSpec/fold(_:arrival:into:)`` from this initial state; `numeric`:
             /// the row engine accepts only numbers (and NULL).
             case accumulator(initial: Accumulator, numeric: Bool)
@@ -64,6 +70,8 @@ struct FastGroups: Sendable {
     /// query has none).
     private(set) var accumulators: [Accumulator] = []
     let usesAccumulators: Bool
+    /// The values of each `.countDistinct` aggregate, by its set number.
+    private var distinctValues: [FastDistinctValues]
     /// Follow mode: keep every sum and avg input as an addend (and leave the cells' running sums
     /// of doubles out of their states), so the query's state adds them in row order.
     var keepsAddends = false
@@ -85,6 +93,10 @@ struct FastGroups: Sendable {
             if case .accumulator = aggregate.function { return true }
             return false
         }
+        distinctValues = aggregates.compactMap { aggregate in
+            if case .countDistinct = aggregate.function { return FastDistinctValues() }
+            return nil
+        }
         scratch.reserveCapacity(256)
     }
 
@@ -98,7 +110,7 @@ struct FastGroups: Sendable {
             case .sum, .average, .minimum, .maximum, .accumulator(_, numeric: true):
                 let kind = values[aggregate.field].kind
                 if kind != .null && kind != .integer && kind != .double { return false }
-            case .accumulator(_, numeric: false):
+            case .accumulator(_, numeric: false), .countDistinct:
                 if values[aggregate.field].kind == .other { return false }  // text beyond ASCII, JSON
             }
         }
@@ -203,6 +215,10 @@ struct FastGroups: Sendable {
                 case .accumulator:
                     let value = values[aggregate.field].sqlValue(in: record)
                     AggregateSpec.fold(.one(value), arrival: arrival, into: &accumulators[base + index])
+                case .countDistinct(let set):
+                    if distinctValues[set].insert(values[aggregate.field], record: record, group: group) {
+                        cells[base + index].count += 1
+                    }
                 case .sum, .average:
                     let value = values[aggregate.field]
                     Self.fold(aggregate.function, value, into: &cells[base + index])
@@ -221,7 +237,7 @@ struct FastGroups: Sendable {
     @inline(__always)
     private static func fold(_ function: Aggregate.Function, _ value: FastValue, into cell: inout Cell) {
         switch function {
-        case .countStar, .accumulator:
+        case .countStar, .accumulator, .countDistinct:
             return
         case .count:
             if value.kind != .null { cell.count += 1 }
@@ -341,9 +357,10 @@ struct FastGroups: Sendable {
 
     /// Every group as the row engine keeps it: pane start, key values and accumulators.
     func forEachGroup(_ body: (_ paneStart: Int64, _ key: [SQLValue], _ states: [Accumulator]) -> Void) {
+        let distinctSets = distinctValues.map { $0.valueSets(groupCount: count) }
         for group in 0..<count {
             let (paneStart, key) = decodeKey(group)
-            body(paneStart, key, states(group: group))
+            body(paneStart, key, states(group: group, distinctSets: distinctSets))
         }
     }
 
@@ -368,9 +385,13 @@ struct FastGroups: Sendable {
         }
     }
 
-    /// The row engine's accumulators of a group (its newest session, for SESSION windows).
-    private func states(group: Int) -> [Accumulator] {
-        states(cells[(group * aggregates.count)...], accumulators, group * aggregates.count)
+    /// The row engine's accumulators of a group, given each `.countDistinct` set's values by group.
+    private func states(group: Int, distinctSets: [[Set<SQLValue>]]) -> [Accumulator] {
+        var states = states(cells[(group * aggregates.count)...], accumulators, group * aggregates.count)
+        for (index, aggregate) in aggregates.enumerated() {
+            if case .countDistinct(let set) = aggregate.function { states[index] = .distinct(distinctSets[set][group]) }
+        }
+        return states
     }
 
     /// The accumulators of the cells starting `cells` (and at `base` in `accumulators`).
@@ -440,6 +461,12 @@ struct FastGroups: Sendable {
                 }
             }
         }
+        for (index, aggregate) in aggregates.enumerated() {
+            guard case .countDistinct(let set) = aggregate.function else { continue }
+            distinctValues[set].merge(other.distinctValues[set], groups: targets) { group in
+                cells[group * width + index].count += 1
+            }
+        }
         for session in other.closedSessions {
             closedSessions.append((targets[session.group], session.start, session.last))
         }
@@ -453,6 +480,7 @@ struct FastGroups: Sendable {
     static func merge(_ function: Aggregate.Function, _ other: Cell, into cell: inout Cell) {
         switch function {
         case .countStar, .count: cell.count += other.count
+        case .countDistinct: return  // counted as the other's values join this one's
         case .sum:
             cell.integerSum += other.integerSum
             cell.doubleSum += other.doubleSum
@@ -512,7 +540,7 @@ struct FastGroups: Sendable {
     /// A cell as the row engine's accumulator for the same aggregate.
     static func accumulator(_ function: Aggregate.Function, _ cell: Cell) -> Accumulator {
         switch function {
-        case .countStar, .count: return .count(cell.count)
+        case .countStar, .count, .countDistinct: return .count(cell.count)
         case .accumulator(let initial, _): return initial  // kept in `accumulators`, never here
         case .sum:
             return .sum(integer: cell.integerSum, double: cell.doubleSum, isDouble: cell.isDouble, seen: cell.seen)
