@@ -200,6 +200,9 @@ import Testing
                 bits.insert(.null, record: record, group: 1),
             ]
             #expect(inserted == [true, false, true, false, true, true, false])
+            // The same text where the record ends within 8 bytes of it (read byte by byte).
+            let atTheEnd = Array(#"["a"]"#.utf8).withUnsafeBytes { bits.insert(short, record: $0, group: 0) }
+            #expect(!atTheEnd)
 
             // Thousands of groups over a hundred thousand values: pairs.
             var pairs = FastDistinctValues()

@@ -78,8 +78,10 @@ struct FastGroups: Sendable {
     /// The number each row added to a sum's or avg's running sum of doubles, in row order, with
     /// its cell (group × aggregates + aggregate).
     private(set) var addends: [(cell: Int, number: Double)] = []
-    /// The key of the row being added.
+    /// The key of the row being added: its first `scratchCount` bytes (written in place, the
+    /// array only ever growing, so a row's key costs no appends).
     private var scratch: [UInt8] = []
+    private var scratchCount = 0
     /// Mixed into every hash; random per table.
     private let seed = UInt64.random(in: 1...UInt64.max)
 
@@ -283,26 +285,50 @@ struct FastGroups: Sendable {
         record: UnsafeRawBufferPointer,
         paneStart: Int64
     ) -> Bool {
-        scratch.removeAll(keepingCapacity: true)
-        withUnsafeBytes(of: paneStart.littleEndian) { scratch.append(contentsOf: $0) }
+        var length = 8
         for field in keyFields {
             let value = values[field]
-            scratch.append(value.kind.rawValue)
             switch value.kind {
-            case .null: break
-            case .boolean: scratch.append(UInt8(value.integer))
-            case .integer: withUnsafeBytes(of: value.integer.littleEndian) { scratch.append(contentsOf: $0) }
-            case .double:
-                // 0.0 and -0.0 are one group, as they are equal values.
-                let bits = value.double == 0 ? 0 : value.double.bitPattern
-                withUnsafeBytes(of: bits.littleEndian) { scratch.append(contentsOf: $0) }
-            case .string:
-                withUnsafeBytes(of: UInt32(value.count).littleEndian) { scratch.append(contentsOf: $0) }
-                scratch.append(
-                    contentsOf: UnsafeRawBufferPointer(rebasing: record[value.start..<(value.start + value.count)])
-                )
-            case .other:
-                return false
+            case .null: length += 1
+            case .boolean: length += 2
+            case .integer, .double: length += 9
+            case .string: length += 5 + value.count
+            case .other: return false
+            }
+        }
+        if scratch.count < length { scratch.append(contentsOf: repeatElement(0, count: length - scratch.count)) }
+        scratchCount = length
+        scratch.withUnsafeMutableBytes { key in
+            key.storeBytes(of: paneStart.littleEndian, as: Int64.self)
+            var offset = 8
+            for field in keyFields {
+                let value = values[field]
+                key[offset] = value.kind.rawValue
+                offset += 1
+                switch value.kind {
+                case .null, .other: break
+                case .boolean:
+                    key[offset] = UInt8(value.integer)
+                    offset += 1
+                case .integer:
+                    key.storeBytes(of: value.integer.littleEndian, toByteOffset: offset, as: Int64.self)
+                    offset += 8
+                case .double:
+                    // 0.0 and -0.0 are one group, as they are equal values.
+                    let bits = value.double == 0 ? 0 : value.double.bitPattern
+                    key.storeBytes(of: bits.littleEndian, toByteOffset: offset, as: UInt64.self)
+                    offset += 8
+                case .string:
+                    key.storeBytes(of: UInt32(value.count).littleEndian, toByteOffset: offset, as: UInt32.self)
+                    offset += 4
+                    if value.count > 0 {
+                        (key.baseAddress! + offset).copyMemory(
+                            from: record.baseAddress! + value.start,
+                            byteCount: value.count
+                        )
+                    }
+                    offset += value.count
+                }
             }
         }
         return true
@@ -312,7 +338,7 @@ struct FastGroups: Sendable {
     private mutating func findOrInsert() -> (group: Int, isNew: Bool) {
         let hash = scratch.withUnsafeBytes { key in
             var hasher = KeyHasher(seed: seed)
-            hasher.mix(bytes: key)
+            hasher.mix(bytes: UnsafeRawBufferPointer(rebasing: key[0..<scratchCount]))
             return hasher.value
         }
         let mask = buckets.count - 1
@@ -326,7 +352,7 @@ struct FastGroups: Sendable {
         }
         let group = hashes.count
         hashes.append(hash)
-        keyBytes.append(contentsOf: scratch)
+        keyBytes.append(contentsOf: scratch[0..<scratchCount])
         keyStarts.append(keyBytes.count)
         cells.append(contentsOf: repeatElement(Cell(), count: aggregates.count))
         if usesAccumulators { accumulators.append(contentsOf: aggregates.map { Self.initial($0.function) }) }
@@ -339,7 +365,7 @@ struct FastGroups: Sendable {
     private func sameKey(_ group: Int) -> Bool {
         let start = keyStarts[group]
         let count = keyStarts[group + 1] - start
-        guard count == scratch.count else { return false }
+        guard count == scratchCount else { return false }
         return keyBytes.withUnsafeBytes { stored in
             scratch.withUnsafeBytes { key in memcmp(stored.baseAddress! + start, key.baseAddress!, count) == 0 }
         }
@@ -410,6 +436,7 @@ struct FastGroups: Sendable {
     mutating func group(forEncodedKey key: ArraySlice<UInt8>) -> (group: Int, isNew: Bool) {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: key)
+        scratchCount = key.count
         return findOrInsert()
     }
 
