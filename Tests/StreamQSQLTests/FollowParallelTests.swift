@@ -79,6 +79,10 @@ import Glibc
         // The fast path: sums and averages of fractional numbers keep their order of addition.
         "SELECT window_start, k, count(*) AS n, sum(v) AS s, avg(v) AS a, min(v) AS lo FROM s WATERMARK DELAY INTERVAL '2' SECOND GROUP BY TUMBLE(ts, INTERVAL '5' SECOND), k",
         "SELECT window_start, k, count(*) AS n, max(v) AS hi FROM s WATERMARK DELAY INTERVAL '1' SECOND GROUP BY HOP(ts, INTERVAL '2' SECOND, INTERVAL '6' SECOND), k",
+        // count(DISTINCT) in typed sets (TUMBLE, no window), and in the row engine's (HOP of several panes).
+        "SELECT window_start, k, count(DISTINCT v) AS vs, count(*) AS n FROM s WATERMARK DELAY INTERVAL '2' SECOND GROUP BY TUMBLE(ts, INTERVAL '5' SECOND), k",
+        "SELECT k, count(DISTINCT v) AS vs, count(DISTINCT ts) AS times FROM s GROUP BY k",
+        "SELECT window_start, count(DISTINCT k) AS ks FROM s WATERMARK DELAY INTERVAL '1' SECOND GROUP BY HOP(ts, INTERVAL '2' SECOND, INTERVAL '6' SECOND)",
         // The row engine alone: a key the fast path does not group by, partial states merged.
         "SELECT window_start, upper(k) AS key, count(*) AS n, max(v) AS hi FROM s WATERMARK DELAY INTERVAL '2' SECOND GROUP BY TUMBLE(ts, INTERVAL '5' SECOND), upper(k)",
         // The row engine alone, rows handed over evaluated (a sum's partial states would round differently).

@@ -73,7 +73,8 @@ struct GroupTable: Sendable, Codable {
             case .null: hasher.mix(1)
             case .boolean(let flag): hasher.mix(flag ? 3 : 2)
             case .integer(let number): hasher.mix(UInt64(bitPattern: number))
-            case .double(let number): hasher.mix(number.bitPattern ^ 0x5555)
+            // 0.0 and -0.0 are equal, so one group (as in DuckDB): they must hash alike.
+            case .double(let number): hasher.mix((number == 0 ? 0 : number.bitPattern) ^ 0x5555)
             case .timestamp(let number): hasher.mix(UInt64(bitPattern: number) ^ 0x7777)
             case .interval(let number): hasher.mix(UInt64(bitPattern: number) ^ 0x9999)
             case .string(var text), .json(var text):

@@ -14,11 +14,17 @@ import Glibc
 /// sorted and joined where they come within the gap when they are read.
 struct FastGroups: Sendable {
     /// An aggregate the fast path folds: `count(*)`, count/sum/avg/min/max of a field into typed
-    /// cells, or another aggregate of a field (DISTINCT ones, sketches, variance, first/last) into
-    /// the row engine's own accumulator, skipping the rest of the row engine.
+    /// cells, `count(DISTINCT field)` into a typed set of values per group, or another aggregate
+    /// of a field (other DISTINCT ones, sketches, variance, first/last) into the row engine's own
+    /// accumulator, skipping the rest of the row engine.
     struct Aggregate: Sendable {
         enum Function: Sendable, Equatable {
             case countStar, count, sum, average, minimum, maximum
+            /// `count(DISTINCT field)`: the values go into `distinctValues[set]`, the cell counts
+            /// those new to its group. Counts of two panes do not add up, so this is only for
+            /// queries whose groups are never merged pane with pane (no HOP of several panes, no
+            /// SESSION).
+            case countDistinct(set: Int)
             /// Folded by ``AggregateSpec/fold(_:arrival:into:)`` from this initial state; `numeric`:
             /// the row engine accepts only numbers (and NULL).
             case accumulator(initial: Accumulator, numeric: Bool)
@@ -64,14 +70,18 @@ struct FastGroups: Sendable {
     /// query has none).
     private(set) var accumulators: [Accumulator] = []
     let usesAccumulators: Bool
+    /// The values of each `.countDistinct` aggregate, by its set number.
+    private var distinctValues: [FastDistinctValues]
     /// Follow mode: keep every sum and avg input as an addend (and leave the cells' running sums
     /// of doubles out of their states), so the query's state adds them in row order.
     var keepsAddends = false
     /// The number each row added to a sum's or avg's running sum of doubles, in row order, with
     /// its cell (group × aggregates + aggregate).
     private(set) var addends: [(cell: Int, number: Double)] = []
-    /// The key of the row being added.
+    /// The key of the row being added: its first `scratchCount` bytes (written in place, the
+    /// array only ever growing, so a row's key costs no appends).
     private var scratch: [UInt8] = []
+    private var scratchCount = 0
     /// Mixed into every hash; random per table.
     private let seed = UInt64.random(in: 1...UInt64.max)
 
@@ -84,6 +94,10 @@ struct FastGroups: Sendable {
         usesAccumulators = aggregates.contains { aggregate in
             if case .accumulator = aggregate.function { return true }
             return false
+        }
+        distinctValues = aggregates.compactMap { aggregate in
+            if case .countDistinct = aggregate.function { return FastDistinctValues() }
+            return nil
         }
         scratch.reserveCapacity(256)
     }
@@ -98,7 +112,7 @@ struct FastGroups: Sendable {
             case .sum, .average, .minimum, .maximum, .accumulator(_, numeric: true):
                 let kind = values[aggregate.field].kind
                 if kind != .null && kind != .integer && kind != .double { return false }
-            case .accumulator(_, numeric: false):
+            case .accumulator(_, numeric: false), .countDistinct:
                 if values[aggregate.field].kind == .other { return false }  // text beyond ASCII, JSON
             }
         }
@@ -203,6 +217,10 @@ struct FastGroups: Sendable {
                 case .accumulator:
                     let value = values[aggregate.field].sqlValue(in: record)
                     AggregateSpec.fold(.one(value), arrival: arrival, into: &accumulators[base + index])
+                case .countDistinct(let set):
+                    if distinctValues[set].insert(values[aggregate.field], record: record, group: group) {
+                        cells[base + index].count += 1
+                    }
                 case .sum, .average:
                     let value = values[aggregate.field]
                     Self.fold(aggregate.function, value, into: &cells[base + index])
@@ -221,7 +239,7 @@ struct FastGroups: Sendable {
     @inline(__always)
     private static func fold(_ function: Aggregate.Function, _ value: FastValue, into cell: inout Cell) {
         switch function {
-        case .countStar, .accumulator:
+        case .countStar, .accumulator, .countDistinct:
             return
         case .count:
             if value.kind != .null { cell.count += 1 }
@@ -267,26 +285,50 @@ struct FastGroups: Sendable {
         record: UnsafeRawBufferPointer,
         paneStart: Int64
     ) -> Bool {
-        scratch.removeAll(keepingCapacity: true)
-        withUnsafeBytes(of: paneStart.littleEndian) { scratch.append(contentsOf: $0) }
+        var length = 8
         for field in keyFields {
             let value = values[field]
-            scratch.append(value.kind.rawValue)
             switch value.kind {
-            case .null: break
-            case .boolean: scratch.append(UInt8(value.integer))
-            case .integer: withUnsafeBytes(of: value.integer.littleEndian) { scratch.append(contentsOf: $0) }
-            case .double:
-                // 0.0 and -0.0 are one group, as they are equal values.
-                let bits = value.double == 0 ? 0 : value.double.bitPattern
-                withUnsafeBytes(of: bits.littleEndian) { scratch.append(contentsOf: $0) }
-            case .string:
-                withUnsafeBytes(of: UInt32(value.count).littleEndian) { scratch.append(contentsOf: $0) }
-                scratch.append(
-                    contentsOf: UnsafeRawBufferPointer(rebasing: record[value.start..<(value.start + value.count)])
-                )
-            case .other:
-                return false
+            case .null: length += 1
+            case .boolean: length += 2
+            case .integer, .double: length += 9
+            case .string: length += 5 + value.count
+            case .other: return false
+            }
+        }
+        if scratch.count < length { scratch.append(contentsOf: repeatElement(0, count: length - scratch.count)) }
+        scratchCount = length
+        scratch.withUnsafeMutableBytes { key in
+            key.storeBytes(of: paneStart.littleEndian, as: Int64.self)
+            var offset = 8
+            for field in keyFields {
+                let value = values[field]
+                key[offset] = value.kind.rawValue
+                offset += 1
+                switch value.kind {
+                case .null, .other: break
+                case .boolean:
+                    key[offset] = UInt8(value.integer)
+                    offset += 1
+                case .integer:
+                    key.storeBytes(of: value.integer.littleEndian, toByteOffset: offset, as: Int64.self)
+                    offset += 8
+                case .double:
+                    // 0.0 and -0.0 are one group, as they are equal values.
+                    let bits = value.double == 0 ? 0 : value.double.bitPattern
+                    key.storeBytes(of: bits.littleEndian, toByteOffset: offset, as: UInt64.self)
+                    offset += 8
+                case .string:
+                    key.storeBytes(of: UInt32(value.count).littleEndian, toByteOffset: offset, as: UInt32.self)
+                    offset += 4
+                    if value.count > 0 {
+                        (key.baseAddress! + offset).copyMemory(
+                            from: record.baseAddress! + value.start,
+                            byteCount: value.count
+                        )
+                    }
+                    offset += value.count
+                }
             }
         }
         return true
@@ -296,7 +338,7 @@ struct FastGroups: Sendable {
     private mutating func findOrInsert() -> (group: Int, isNew: Bool) {
         let hash = scratch.withUnsafeBytes { key in
             var hasher = KeyHasher(seed: seed)
-            hasher.mix(bytes: key)
+            hasher.mix(bytes: UnsafeRawBufferPointer(rebasing: key[0..<scratchCount]))
             return hasher.value
         }
         let mask = buckets.count - 1
@@ -310,7 +352,7 @@ struct FastGroups: Sendable {
         }
         let group = hashes.count
         hashes.append(hash)
-        keyBytes.append(contentsOf: scratch)
+        keyBytes.append(contentsOf: scratch[0..<scratchCount])
         keyStarts.append(keyBytes.count)
         cells.append(contentsOf: repeatElement(Cell(), count: aggregates.count))
         if usesAccumulators { accumulators.append(contentsOf: aggregates.map { Self.initial($0.function) }) }
@@ -323,7 +365,7 @@ struct FastGroups: Sendable {
     private func sameKey(_ group: Int) -> Bool {
         let start = keyStarts[group]
         let count = keyStarts[group + 1] - start
-        guard count == scratch.count else { return false }
+        guard count == scratchCount else { return false }
         return keyBytes.withUnsafeBytes { stored in
             scratch.withUnsafeBytes { key in memcmp(stored.baseAddress! + start, key.baseAddress!, count) == 0 }
         }
@@ -341,9 +383,10 @@ struct FastGroups: Sendable {
 
     /// Every group as the row engine keeps it: pane start, key values and accumulators.
     func forEachGroup(_ body: (_ paneStart: Int64, _ key: [SQLValue], _ states: [Accumulator]) -> Void) {
+        let distinctSets = distinctValues.map { $0.valueSets(groupCount: count) }
         for group in 0..<count {
             let (paneStart, key) = decodeKey(group)
-            body(paneStart, key, states(group: group))
+            body(paneStart, key, states(group: group, distinctSets: distinctSets))
         }
     }
 
@@ -368,9 +411,13 @@ struct FastGroups: Sendable {
         }
     }
 
-    /// The row engine's accumulators of a group (its newest session, for SESSION windows).
-    private func states(group: Int) -> [Accumulator] {
-        states(cells[(group * aggregates.count)...], accumulators, group * aggregates.count)
+    /// The row engine's accumulators of a group, given each `.countDistinct` set's values by group.
+    private func states(group: Int, distinctSets: [[Set<SQLValue>]]) -> [Accumulator] {
+        var states = states(cells[(group * aggregates.count)...], accumulators, group * aggregates.count)
+        for (index, aggregate) in aggregates.enumerated() {
+            if case .countDistinct(let set) = aggregate.function { states[index] = .distinct(distinctSets[set][group]) }
+        }
+        return states
     }
 
     /// The accumulators of the cells starting `cells` (and at `base` in `accumulators`).
@@ -389,6 +436,7 @@ struct FastGroups: Sendable {
     mutating func group(forEncodedKey key: ArraySlice<UInt8>) -> (group: Int, isNew: Bool) {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: key)
+        scratchCount = key.count
         return findOrInsert()
     }
 
@@ -440,6 +488,12 @@ struct FastGroups: Sendable {
                 }
             }
         }
+        for (index, aggregate) in aggregates.enumerated() {
+            guard case .countDistinct(let set) = aggregate.function else { continue }
+            distinctValues[set].merge(other.distinctValues[set], groups: targets) { group in
+                cells[group * width + index].count += 1
+            }
+        }
         for session in other.closedSessions {
             closedSessions.append((targets[session.group], session.start, session.last))
         }
@@ -453,6 +507,7 @@ struct FastGroups: Sendable {
     static func merge(_ function: Aggregate.Function, _ other: Cell, into cell: inout Cell) {
         switch function {
         case .countStar, .count: cell.count += other.count
+        case .countDistinct: return  // counted as the other's values join this one's
         case .sum:
             cell.integerSum += other.integerSum
             cell.doubleSum += other.doubleSum
@@ -512,7 +567,7 @@ struct FastGroups: Sendable {
     /// A cell as the row engine's accumulator for the same aggregate.
     static func accumulator(_ function: Aggregate.Function, _ cell: Cell) -> Accumulator {
         switch function {
-        case .countStar, .count: return .count(cell.count)
+        case .countStar, .count, .countDistinct: return .count(cell.count)
         case .accumulator(let initial, _): return initial  // kept in `accumulators`, never here
         case .sum:
             return .sum(integer: cell.integerSum, double: cell.doubleSum, isDouble: cell.isDouble, seen: cell.seen)

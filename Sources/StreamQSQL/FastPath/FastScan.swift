@@ -67,6 +67,12 @@ struct FastScan: Sendable {
                 guard let index = key.fieldIndex else { return nil }
                 keyFields.append(index)
             }
+            // count(DISTINCT) counts in typed sets where no two groups' counts are ever joined: each
+            // group is a window of its own (no window, TUMBLE, a HOP of one pane). HOP windows of
+            // several panes and SESSION windows keep the row engine's sets.
+            let panesStayApart =
+                plan.window.map { $0.kind == .tumble || ($0.kind == .hop && $0.size == $0.slide) } ?? true
+            var distinctSets = 0
             var aggregates: [FastGroups.Aggregate] = []
             for spec in plan.aggregates {
                 guard spec.filter == nil else { return nil }
@@ -82,6 +88,9 @@ struct FastScan: Sendable {
                 case ("avg", false): function = .average
                 case ("min", false): function = .minimum
                 case ("max", false): function = .maximum
+                case ("count", true) where panesStayApart:
+                    function = .countDistinct(set: distinctSets)
+                    distinctSets += 1
                 case (_, true) where Self.plainDistinctAggregates.contains(spec.name),
                     (_, false) where Self.accumulatorAggregates.contains(spec.name):
                     function = .accumulator(initial: spec.initial(), numeric: spec.numericInput)
