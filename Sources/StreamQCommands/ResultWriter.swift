@@ -15,6 +15,7 @@ final class ResultWriter: Sendable {
         var output = OutputBuffer()
         var tableRows: [[SQLValue]] = []
         var wroteHeader = false
+        var flushedFirstRows = false
     }
 
     let columns: [String]
@@ -53,6 +54,11 @@ final class ResultWriter: Sendable {
                 to: &state.output,
                 header: false
             )
+            // The first rows go out at once (then in 64 KiB pieces): whoever reads them can start.
+            if !state.flushedFirstRows {
+                state.output.flush()
+                state.flushedFirstRows = true
+            }
         }
     }
 
