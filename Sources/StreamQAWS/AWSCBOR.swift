@@ -66,7 +66,11 @@ public enum AWSCBOR {
         let type = major << 5
         switch argument {
         case 0..<24: buffer.append(type | UInt8(argument))
-        case 24...0xFF: buffer.append(contentsOf: [type | 24, UInt8(argument)])
+        case 24...0xFF:
+            // Two appends: an array literal here was an allocation per head (every record's data
+            // length in a GetRecords answer).
+            buffer.append(type | 24)
+            buffer.append(UInt8(argument))
         case 0x100...0xFFFF:
             buffer.append(type | 25)
             appendBigEndian(UInt16(argument), to: &buffer)
