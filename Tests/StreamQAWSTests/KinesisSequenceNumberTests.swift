@@ -56,6 +56,22 @@ import Testing
         }
     }
 
+    /// Digits are read eight at a time: a byte that is not a digit anywhere in a number (just
+    /// beside a digit in code, or differing from one in a single bit) makes it no number at all.
+    @Test func refusesANonDigitAtAnyPosition() {
+        let valid = KinesisSequenceNumber.encode(sequence: 12_345, shard: 7, createdSeconds: 1_796_002_668)
+        #expect(KinesisSequenceNumber.decode(valid) != nil)
+        for position in 0..<valid.utf8.count {
+            for byte: UInt8 in [0x2F, 0x3A, 0x3F, 0x20, 0x70, 0xB0, 0x00] {
+                var bytes = Array(valid.utf8)
+                bytes[position] = byte
+                let text = String(decoding: bytes, as: UTF8.self)
+                #expect(KinesisSequenceNumber.decode(text) == nil, "byte \(byte) at \(position)")
+                #expect(KinesisSequenceNumber.position(of: text) == nil, "byte \(byte) at \(position)")
+            }
+        }
+    }
+
     @Test func positionsRoundTripThroughAShardsTemplate() async {
         await propertyCheck(input: Gen.uint64(), Gen.uint64(), Gen.uint32(), Gen.int64(in: 0...0xF_FFFF_FFFF)) {
             start,
