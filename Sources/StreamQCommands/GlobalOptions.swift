@@ -43,8 +43,9 @@ enum GlobalOptions {
         return kept + arguments[pathStart..<index] + moved + arguments[index...]
     }
 
-    /// The global options with their value names (`--data-dir <data-dir>, --fsync <fsync>, …`), as
-    /// `streamq --help` lists them.
+    /// The global options with their value names (`--data-dir <data-dir>, --fsync <fsync>, …`),
+    /// derived from ``StoreOptions``: what the root command's discussion must spell out (it lists
+    /// them literally, so that no start pays for deriving them; a test compares the two).
     static var summary: String {
         let spelled = options.map { $0.spellings.joined(separator: ", ") + ($0.valueName.map { " <\($0)>" } ?? "") }
         return spelled.joined(separator: ", ")

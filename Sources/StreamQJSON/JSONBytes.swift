@@ -8,6 +8,23 @@ public enum JSONBytes {
             || byte | 0x20 == UInt8(ascii: "e") || byte == UInt8(ascii: "+")
     }
 
+    /// Where the run of number bytes (``isNumberByte(_:)``) that starts at `start` ends, in the
+    /// `count` bytes at `base`: its digits eight at a time (the long runs of timestamps and
+    /// lengths), then whatever else a number holds byte by byte.
+    @inlinable @inline(__always)
+    public static func endOfNumber(in base: UnsafeRawPointer, count: Int, from start: Int) -> Int {
+        var index = start
+        while index + 8 <= count {
+            let run = leadingDigitCount(
+                UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+            )
+            index += run
+            if run < 8 { break }
+        }
+        while index < count, isNumberByte(base.load(fromByteOffset: index, as: UInt8.self)) { index += 1 }
+        return index
+    }
+
     /// The high bit of each byte of `word` that is a quote or a backslash; the lowest set bit is
     /// exact (a borrow can only mark bytes above a match), which is all a string scan reads.
     @inlinable @inline(__always)

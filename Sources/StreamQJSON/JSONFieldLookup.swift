@@ -244,18 +244,7 @@ struct Scanner {
         case UInt8(ascii: "n"): try skipWord("null")
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             let start = offset
-            let count = bytes.count
-            // Digits eight at a time, then whatever else a number holds byte by byte.
-            while offset + 8 <= count {
-                let run = JSONBytes.leadingDigitCount(
-                    UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                )
-                offset += run
-                if run < 8 { break }
-            }
-            while offset < count, JSONBytes.isNumberByte(bytes.load(fromByteOffset: offset, as: UInt8.self)) {
-                offset += 1
-            }
+            offset = JSONBytes.endOfNumber(in: bytes.baseAddress!, count: bytes.count, from: offset)
             if offset == start { throw fail("invalid number") }
         default: throw fail("unexpected character")
         }

@@ -174,12 +174,7 @@ struct FastFieldScanner {
     /// number holds byte by byte.
     @inline(__always)
     private mutating func skipNumber() {
-        while index + 8 <= count {
-            let run = JSONBytes.leadingDigitCount(loadWord())
-            index += run
-            if run < 8 { break }
-        }
-        while index < count, JSONBytes.isNumberByte(base[index]) { index += 1 }
+        index = JSONBytes.endOfNumber(in: UnsafeRawPointer(base), count: count, from: index)
     }
 
     @inline(__always)

@@ -78,8 +78,8 @@ struct FastGroups: Sendable {
     /// The number each row added to a sum's or avg's running sum of doubles, in row order, with
     /// its cell (group × aggregates + aggregate).
     private(set) var addends: [(cell: Int, number: Double)] = []
-    /// The key of the row being added: its first `scratchCount` bytes (written in place, the
-    /// array only ever growing, so a row's key costs no appends).
+    /// The key of the row being added: its first `scratchCount` bytes (written in place over what
+    /// the array holds, which grows only when a key is longer, so a row's key costs no appends).
     private var scratch: [UInt8] = []
     private var scratchCount = 0
     /// Mixed into every hash; random per table.

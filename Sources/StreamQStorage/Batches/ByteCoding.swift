@@ -18,6 +18,21 @@ extension Array where Element == UInt8 {
     }
 }
 
+extension UnsafeMutableRawBufferPointer {
+    /// Writes `value` as a varint at `offset`; returns the offset just past it.
+    @inlinable @inline(__always) func storeVarint(_ value: UInt64, at offset: Int) -> Int {
+        var value = value
+        var offset = offset
+        while value >= 0x80 {
+            self[offset] = UInt8(truncatingIfNeeded: value) | 0x80
+            value >>= 7
+            offset += 1
+        }
+        self[offset] = UInt8(value)
+        return offset + 1
+    }
+}
+
 extension UnsafeRawBufferPointer {
     @inlinable func loadLittleEndian<T: FixedWidthInteger>(at offset: Int, as: T.Type) -> T {
         T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))

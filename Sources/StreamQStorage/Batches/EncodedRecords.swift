@@ -81,10 +81,10 @@ public struct EncodedRecords: Sendable {
         // appended at once: one capacity check each instead of one per byte.
         var head: (UInt64, UInt64, UInt64) = (0, 0, 0)
         withUnsafeMutableBytes(of: &head) { head in
-            var length = Self.writeVarint(UInt64(body), to: head, at: 0)
+            var length = head.storeVarint(UInt64(body), at: 0)
             head[length] = explicitHashKey == nil ? 0 : 1
             head[length + 1] = 0  // timestamp delta
-            length = Self.writeVarint(UInt64(key.count), to: head, at: length + 2)
+            length = head.storeVarint(UInt64(key.count), at: length + 2)
             bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: head[..<length]))
         }
         bytes.append(contentsOf: key)
@@ -92,25 +92,11 @@ public struct EncodedRecords: Sendable {
             withUnsafeBytes(of: explicitHashKey.bigEndian) { bytes.append(contentsOf: $0) }
         }
         withUnsafeMutableBytes(of: &head) { head in
-            let length = Self.writeVarint(UInt64(data.count), to: head, at: 0)
+            let length = head.storeVarint(UInt64(data.count), at: 0)
             bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: head[..<length]))
         }
         bytes.append(contentsOf: data)
         count += 1
         largestData = max(largestData, data.count)
-    }
-
-    /// Writes `value` as a varint at `offset` of `buffer`; returns the offset just past it.
-    @inline(__always)
-    private static func writeVarint(_ value: UInt64, to buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
-        var value = value
-        var offset = offset
-        while value >= 0x80 {
-            buffer[offset] = UInt8(truncatingIfNeeded: value) | 0x80
-            value >>= 7
-            offset += 1
-        }
-        buffer[offset] = UInt8(value)
-        return offset + 1
     }
 }
