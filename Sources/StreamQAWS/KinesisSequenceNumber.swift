@@ -28,6 +28,9 @@ public enum KinesisSequenceNumber {
         encode(sequence: sequence + 1, shard: shard, createdSeconds: createdSeconds)
     }
 
+    /// The position field of the number of the record at shard-local `sequence`.
+    public static func position(ofSequence sequence: UInt64) -> UInt64 { sequence + 1 }
+
     /// Appends the number of the record at shard-local `sequence` to `buffer`.
     public static func append(record sequence: UInt64, shard: UInt32, createdSeconds: Int64, to buffer: inout [UInt8]) {
         append(sequence: sequence + 1, shard: shard, createdSeconds: createdSeconds, to: &buffer)

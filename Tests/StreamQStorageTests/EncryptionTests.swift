@@ -135,6 +135,24 @@ import Glibc
 
     // MARK: Integrity
 
+    @Test func encryptedBatchesAreNeverReturnedAsStored() async throws {
+        try await withSetup { setup in
+            let store = try StreamStore(directory: setup.dataDirectory, configuration: setup.configuration())
+            try store.createStream(secret, shardCount: 1)
+            _ = try await store.append(to: secret, markedRecords(20))
+            try await store.startEncryption(secret, keyID: "alias/logs")
+            _ = try await store.append(to: secret, markedRecords(20, from: 20))
+            let start = ShardCursor(stream: secret, shard: ShardID(0), sequence: 0)
+            let plain = try #require(try store.storedBatches(start, maxRecords: 100, maxBytes: 10 << 20))
+            #expect(plain.run.firstSequence == 0 && plain.run.endSequence == 20)
+            #expect(plain.next?.sequence == 20)
+            let sealed = ShardCursor(stream: secret, shard: ShardID(0), sequence: 20)
+            let found = try store.storedBatches(sealed, maxRecords: 100, maxBytes: 10 << 20)
+            #expect(found == nil)
+            try await store.close()
+        }
+    }
+
     @Test func aFlippedPayloadByteIsReportedWithFileAndOffset() async throws {
         try await withSetup { setup in
             let store = try StreamStore(directory: setup.dataDirectory, configuration: setup.configuration())

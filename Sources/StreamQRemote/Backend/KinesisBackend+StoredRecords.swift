@@ -18,9 +18,16 @@ extension KinesisBackend {
             case stored([StoredRecord], GetRecordsOutput)
             case general(GetRecordsOutput)
         }
-        let answer = try await client.getRecords(iterator: iterator, limit: limit, streamARN: nil) {
-            payload,
-            encoding throws(KinesisClientError.Reason) -> Answer in
+        let answer = try await client.getRecords(
+            iterator: iterator,
+            limit: limit,
+            streamARN: nil,
+            headers: [(name: StoredBatchesExtension.acceptHeader, value: "1")]
+        ) { payload, encoding throws(KinesisClientError.Reason) -> Answer in
+            if encoding == .cbor, let read = try Self.storedBatchRecords(payload, shard: shard) {
+                if let lent = read.lent { return .lent(lent, read.output) }
+                return .stored(read.stored, read.output)
+            }
             if encoding == .cbor, let read = LentRecords.scan(cborAnswer: payload) {
                 let output = GetRecordsOutput(
                     records: [],
@@ -38,6 +45,48 @@ extension KinesisBackend {
         case .lent(let records, let output): return (output, [], records)
         case .stored(let records, let output): return (output, records, nil)
         case .general(let output): return (output, try Self.storedRecords(output.records, shard: shard), nil)
+        }
+    }
+
+    /// The records of a CBOR GetRecords answer of ``StoredBatchesExtension``'s form, lent (or, when
+    /// some are KPL aggregates, as stored records of `shard`), and the answer without them; nil
+    /// for an answer of any other form.
+    static func storedBatchRecords(
+        _ payload: [UInt8],
+        shard: ShardID
+    ) throws(KinesisClientError.Reason) -> (output: GetRecordsOutput, lent: LentRecords?, stored: [StoredRecord])? {
+        let prefix = StoredBatchesExtension.keyPrefix
+        guard payload.count > prefix.count, payload[1...].starts(with: prefix) else { return nil }
+        do {
+            guard case .map(var members) = try AWSCBOR.decode(payload),
+                case .map(let batches) = members.removeValue(forKey: StoredBatchesExtension.member),
+                case .integer(let first) = batches["FirstSequence"], first >= 0,
+                case .integer(let end) = batches["EndSequence"], end > first,
+                case .blob(let bytes) = batches["Batches"]
+            else { throw KinesisClientError.Reason.invalidResponse("malformed \(StoredBatchesExtension.member)") }
+            let output = try GetRecordsOutput(ResponseReader("GetRecords", .map(members)))
+            let run = StoredBatchRun(bytes: bytes, firstSequence: UInt64(first), endSequence: UInt64(end))
+            if let lent = try LentRecords.decode(run) { return (output, lent, []) }
+            var places: [StoredBatchRun.RecordPlace] = []
+            let decoded = try run.decode { places.append($0) }
+            var stored: [StoredRecord] = []
+            for place in places {
+                appendStored(
+                    SequenceNumber(sequence: KinesisSequenceNumber.position(ofSequence: place.sequence), shard: shard),
+                    arrivalMilliseconds: place.arrivalMilliseconds,
+                    partitionKey: String(decoding: decoded[place.partitionKey], as: UTF8.self),
+                    data: Array(decoded[place.data]),
+                    isEncrypted: false,
+                    to: &stored
+                )
+            }
+            return (output, nil, stored)
+        } catch let error as KinesisClientError.Reason {
+            throw error
+        } catch let error as KinesisClientError {
+            throw error.reason
+        } catch {
+            throw .invalidResponse("GetRecords answer: \(error)")
         }
     }
 

@@ -58,6 +58,31 @@ struct LentRecords: Sendable {
         return (LentRecords(payload: payload, records: records[...]), scanned.nextShardIterator, scanned.behind)
     }
 
+    /// The records of stored batches (``StoredBatchesExtension``), checked and decompressed into
+    /// one buffer; nil when a record may be a KPL aggregate (the stored-records path unpacks those).
+    static func decode(_ run: StoredBatchRun) throws -> LentRecords? {
+        var records: [Record] = []
+        records.reserveCapacity(run.recordCount)
+        let payload = try run.decode { place in
+            records.append(
+                Record(
+                    sequence: KinesisSequenceNumber.position(ofSequence: place.sequence),
+                    arrivalMilliseconds: place.arrivalMilliseconds,
+                    partitionKey: place.partitionKey,
+                    data: place.data,
+                    isEncrypted: false
+                )
+            )
+        }
+        let magic = KPLAggregate.magic
+        let aggregated = payload.withUnsafeBytes { bytes in
+            records.contains { record in
+                record.data.count > magic.count && bytes[record.data].starts(with: magic)
+            }
+        }
+        return aggregated ? nil : LentRecords(payload: payload, records: records[...])
+    }
+
     /// Splits off the first records a read within `maxRecords` and `maxBytes` returns: at least
     /// one, stopping after the one that reaches `maxBytes` (what `wholeAggregatesPrefix` takes of
     /// records with sequences of their own).

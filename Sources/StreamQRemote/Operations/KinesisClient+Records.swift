@@ -75,12 +75,13 @@ extension KinesisClient {
         }
     }
 
-    /// ``getRecords(iterator:limit:streamARN:)`` with the 200 answer's body turned into a `T` by
-    /// `decode` (given the body and its encoding).
+    /// ``getRecords(iterator:limit:streamARN:)`` with `headers` (signed with the rest) and the 200
+    /// answer's body turned into a `T` by `decode` (given the body and its encoding).
     func getRecords<T>(
         iterator: String,
         limit: Int?,
         streamARN: String?,
+        headers: [(name: String, value: String)] = [],
         decode: ([UInt8], AWSBodyEncoding) throws(KinesisClientError.Reason) -> T
     ) async throws -> T {
         var input: [String: AWSValue] = ["ShardIterator": .string(iterator)]
@@ -89,6 +90,13 @@ extension KinesisClient {
         let encoding = await requestEncoding()
         var body: [UInt8] = []
         encoding.encode(.map(input), into: &body)
-        return try await call("GetRecords", body: body, encoding: encoding, streamARN: streamARN, decode: decode)
+        return try await call(
+            "GetRecords",
+            body: body,
+            encoding: encoding,
+            streamARN: streamARN,
+            headers: headers,
+            decode: decode
+        )
     }
 }

@@ -22,6 +22,7 @@ struct KinesisHTTPHandler: Sendable {
     private static let target = HTTPField.Name("X-Amz-Target")!
     private static let requestIDHeader = HTTPField.Name("x-amzn-RequestId")!
     private static let errorTypeHeader = HTTPField.Name("X-Amzn-ErrorType")!
+    private static let storedBatchesHeader = HTTPField.Name(StoredBatchesExtension.acceptHeader)!
 
     func respond(to request: Request) async -> Response {
         if request.method == .get {
@@ -94,7 +95,15 @@ struct KinesisHTTPHandler: Sendable {
                 response = Response(
                     status: .ok,
                     headers: [.contentType: encoding.contentType, Self.requestIDHeader: requestID],
-                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: try service.getRecords(input, encoding: encoding)))
+                    body: ResponseBody(
+                        byteBuffer: ByteBuffer(
+                            bytes: try service.getRecords(
+                                input,
+                                encoding: encoding,
+                                acceptsStoredBatches: request.headers[Self.storedBatchesHeader] != nil
+                            )
+                        )
+                    )
                 )
             } else if operationName == "PutRecords" {
                 response = success(try await service.putRecords(input, stamped: stamped), encoding, requestID)

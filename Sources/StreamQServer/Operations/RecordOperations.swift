@@ -273,8 +273,11 @@ extension KinesisService {
         return .map(["ShardIterator": .string(iterator(for: cursor, createdAt: description.createdAtMilliseconds))])
     }
 
-    /// GetRecords, answered in `encoding` by ``GetRecordsAnswerWriter`` straight from the store.
-    func getRecords(_ input: AWSValue, encoding: AWSBodyEncoding) throws -> [UInt8] {
+    /// GetRecords, answered in `encoding` by ``GetRecordsAnswerWriter`` straight from the store, or,
+    /// when the client accepts them (CBOR only), with the stored batches that hold the records
+    /// (``StoredBatchesExtension``).
+    func getRecords(_ input: AWSValue, encoding: AWSBodyEncoding, acceptsStoredBatches: Bool = false) throws -> [UInt8]
+    {
         var reader = try RequestReader(input)
         let iteratorText = try reader.string("ShardIterator", required: true, length: 1...512)
         let limit = try reader.integer("Limit", range: 1...Int64.max)
@@ -286,6 +289,11 @@ extension KinesisService {
         let cursor = try openIterator(iteratorText!)
         if let limits, !limits.admitRead(stream: cursor.stream, shard: cursor.shard) {
             throw throughputExceeded(cursor.shard, cursor.stream)
+        }
+        if acceptsStoredBatches, encoding == .cbor,
+            let answer = try storedBatchesAnswer(cursor, limit: Int(limit ?? 10000))
+        {
+            return answer
         }
         let createdSeconds = try describe(cursor.stream).createdAtMilliseconds / 1000
         var writer = GetRecordsAnswerWriter(encoding: encoding, records: Int(limit ?? 10000))
@@ -314,6 +322,54 @@ extension KinesisService {
             nextShardIterator: result.next.map { iterator(for: $0, createdAt: description.createdAtMilliseconds) },
             childShards: result.next == nil ? .list(childShards(result.childShards, in: description)) : .list([])
         )
+    }
+
+    /// The GetRecords answer of ``StoredBatchesExtension`` for up to `limit` records from `cursor`;
+    /// nil when the records there are stored encrypted.
+    private func storedBatchesAnswer(_ cursor: ShardCursor, limit: Int) throws -> [UInt8]? {
+        let read: StoredBatchRead
+        do {
+            guard let found = try store.storedBatches(cursor, maxRecords: limit, maxBytes: 10 << 20) else { return nil }
+            read = found
+        } catch {
+            throw KinesisErrors.from(error, stream: cursor.stream.rawValue, account: account)
+        }
+        // Described after the read, so children of a reshard that the read saw are in it.
+        let description = try describe(cursor.stream)
+        let behind = max(
+            0,
+            (read.newestArrivalMilliseconds ?? read.lastArrivalMilliseconds) - read.lastArrivalMilliseconds
+        )
+        let records = read.run.recordCount
+        // The data bytes of the records, estimated from the batches' uncompressed bytes.
+        let bytes = read.run.bytes.count
+        limits?.recordRead(stream: cursor.stream, shard: cursor.shard, bytes: bytes)
+        metrics.recordsOut(stream: cursor.stream, shard: cursor.shard, records: records, bytes: bytes)
+        metrics.iteratorAge(stream: cursor.stream, shard: cursor.shard, milliseconds: behind)
+        var body: [UInt8] = []
+        body.reserveCapacity(read.run.bytes.count + 512)
+        AWSCBOR.appendHead(major: 5, 4, to: &body)
+        body.append(contentsOf: StoredBatchesExtension.keyPrefix)
+        AWSCBOR.appendHead(major: 5, 3, to: &body)
+        AWSCBOR.encode(.string("FirstSequence"), into: &body)
+        AWSCBOR.appendHead(major: 0, read.run.firstSequence, to: &body)
+        AWSCBOR.encode(.string("EndSequence"), into: &body)
+        AWSCBOR.appendHead(major: 0, read.run.endSequence, to: &body)
+        AWSCBOR.encode(.string("Batches"), into: &body)
+        AWSCBOR.appendHead(major: 2, UInt64(read.run.bytes.count), to: &body)
+        body.append(contentsOf: read.run.bytes)
+        AWSCBOR.encode(.string("Records"), into: &body)
+        AWSCBOR.encode(.list([]), into: &body)
+        AWSCBOR.encode(.string("MillisBehindLatest"), into: &body)
+        AWSCBOR.encode(.integer(behind), into: &body)
+        if let next = read.next {
+            AWSCBOR.encode(.string("NextShardIterator"), into: &body)
+            AWSCBOR.encode(.string(iterator(for: next, createdAt: description.createdAtMilliseconds)), into: &body)
+        } else {
+            AWSCBOR.encode(.string("ChildShards"), into: &body)
+            AWSCBOR.encode(.list(childShards(read.childShards, in: description)), into: &body)
+        }
+        return body
     }
 
     // MARK: Helpers

@@ -96,7 +96,9 @@ final class BatchDecoder {
         }
     }
 
-    private static func decode(
+    /// Decodes the records of an uncompressed, unencrypted payload `raw`, calling `body` for each
+    /// until it returns false; returns what is wrong with the payload, if anything.
+    static func decode(
         header: BatchHeader,
         raw: UnsafeRawBufferPointer,
         _ body: (RecordView) throws -> Bool

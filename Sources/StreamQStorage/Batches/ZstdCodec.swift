@@ -55,32 +55,33 @@ final class ZstdDecompressor {
         expectedLength: Int,
         into output: inout [UInt8]
     ) -> String? {
-        let declared = ZSTD_getFrameContentSize(source.baseAddress, source.count)
-        if declared != UInt64(expectedLength) {
-            return "zstd frame declares \(declared) bytes, batch header says \(expectedLength)"
-        }
-        var result = 0
+        var problem: String?
         if output.count < expectedLength {
             // A new buffer is decompressed into as it is made, rather than zero-filled first.
             output = [UInt8](unsafeUninitializedCapacity: expectedLength) { buffer, initialized in
-                result = ZSTD_decompressDCtx(
-                    context,
-                    buffer.baseAddress,
-                    expectedLength,
-                    source.baseAddress,
-                    source.count
-                )
-                initialized = streamq_zstd_is_error(result) != 0 ? 0 : min(result, expectedLength)
+                problem = decompress(source, into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = problem == nil ? expectedLength : 0
             }
         } else {
-            result = output.withUnsafeMutableBytes { out in
-                ZSTD_decompressDCtx(context, out.baseAddress, expectedLength, source.baseAddress, source.count)
+            problem = output.withUnsafeMutableBytes { out in
+                decompress(source, into: UnsafeMutableRawBufferPointer(rebasing: out[..<expectedLength]))
             }
         }
+        return problem
+    }
+
+    /// Decompresses `source` into `output`, which it must fill exactly. A frame that claims a
+    /// different size is reported, never trusted.
+    func decompress(_ source: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> String? {
+        let declared = ZSTD_getFrameContentSize(source.baseAddress, source.count)
+        if declared != UInt64(output.count) {
+            return "zstd frame declares \(declared) bytes, batch header says \(output.count)"
+        }
+        let result = ZSTD_decompressDCtx(context, output.baseAddress, output.count, source.baseAddress, source.count)
         if streamq_zstd_is_error(result) != 0 {
             return "zstd: \(String(cString: ZSTD_getErrorName(result)))"
         }
-        if result != expectedLength { return "zstd produced \(result) bytes, expected \(expectedLength)" }
+        if result != output.count { return "zstd produced \(result) bytes, expected \(output.count)" }
         return nil
     }
 }

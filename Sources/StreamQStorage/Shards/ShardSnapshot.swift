@@ -41,66 +41,113 @@ struct ShardSnapshot: Sendable {
         decoder: BatchDecoder,
         _ body: (RecordView) throws -> Void
     ) throws -> ReadProgress {
-        let snapshot = segments
-        var start = sequence
-        var trimmedTo: UInt64?
-        if start < snapshot[0].baseSequence {
-            start = snapshot[0].baseSequence
-            trimmedTo = start
-        }
+        let (start, trimmedTo) = readStart(sequence)
         var progress = ReadProgress(nextSequence: start, recordCount: 0, trimmedTo: trimmedTo)
         var bytes = 0
-        guard var segmentIndex = snapshot.lastIndex(where: { $0.baseSequence <= start }) else { return progress }
-        while segmentIndex < snapshot.count, progress.recordCount < maxRecords, bytes < maxBytes,
-            progress.nextSequence < visibleNext
-        {
+        try forEachBatch(from: start) { segment, offset, header, payload in
+            let problem = try decoder.forEachRecord(header: header, payload: payload) { record in
+                guard record.sequence >= progress.nextSequence else { return true }
+                guard record.sequence < visibleNext else { return false }
+                try body(record)
+                progress.recordCount += 1
+                progress.nextSequence = record.sequence + 1
+                bytes += record.data.count + record.partitionKey.count
+                return progress.recordCount < maxRecords && bytes < maxBytes
+            }
+            if let problem { throw StreamQStorageError.corrupt(segment.path, offset: offset, problem) }
+            return progress.recordCount < maxRecords && bytes < maxBytes
+        }
+        return progress
+    }
+
+    /// The whole batches that hold visible records from `sequence` on, up to `maxRecords` records
+    /// or about `maxBytes` of data (counted by the batches' uncompressed lengths), as stored; nil
+    /// when the first of them is encrypted (a run stops before any later encrypted batch).
+    func storedBatches(
+        from sequence: UInt64,
+        maxRecords: Int,
+        maxBytes: Int
+    ) throws -> (run: StoredBatchRun, trimmedTo: UInt64?, lastArrival: Int64)? {
+        let (start, trimmedTo) = readStart(sequence)
+        var run = StoredBatchRun(bytes: [], firstSequence: start, endSequence: start)
+        var bytes = 0
+        var lastArrival: Int64 = 0
+        try forEachBatch(from: start) { segment, offset, header, payload in
+            guard !header.isEncrypted else { return false }
+            guard CRC32C.checksum(payload) == header.payloadCRC else {
+                throw StreamQStorageError.corrupt(segment.path, offset: offset, "payload checksum mismatch")
+            }
+            if run.bytes.isEmpty {  // room for the records asked for, at the first batch's bytes per record
+                let perRecord = Int(header.batchLength) / Int(header.recordCount) + 1
+                run.bytes.reserveCapacity(min(min(maxRecords, 10_000) * perRecord, 16 << 20) + Int(header.batchLength))
+            }
+            let headerAt = run.bytes.count
+            run.bytes.append(contentsOf: repeatElement(0, count: BatchHeader.size))
+            header.write(into: &run.bytes, at: headerAt)
+            run.bytes.append(contentsOf: payload)
+            let from = max(header.baseSequence, run.endSequence)
+            run.endSequence = min(header.nextSequence, visibleNext, start + UInt64(maxRecords))
+            // Arrival times never decrease within a shard: exact at a batch's end, a lower bound inside it.
+            lastArrival = run.endSequence == header.nextSequence ? header.maxTimestamp : header.firstTimestamp
+            bytes += Int(header.rawLength) * Int(run.endSequence - from) / Int(header.recordCount)
+            return run.recordCount < maxRecords && bytes < maxBytes
+        }
+        return run.bytes.isEmpty ? nil : (run, trimmedTo, lastArrival)
+    }
+
+    /// Where a read from `sequence` begins: there, or at the oldest record when retention deleted
+    /// it (which is then reported as `trimmedTo`).
+    private func readStart(_ sequence: UInt64) -> (start: UInt64, trimmedTo: UInt64?) {
+        sequence < segments[0].baseSequence ? (segments[0].baseSequence, segments[0].baseSequence) : (sequence, nil)
+    }
+
+    /// Passes `body` each batch that holds visible sequences from `start` on, in order, with its
+    /// segment and the byte of the segment's file it starts at, until `body` returns false or the
+    /// visible records end. A segment that retention deleted meanwhile ends the walk, or, before
+    /// any batch was passed, throws ``SegmentDeleted`` (the caller reads a new snapshot).
+    private func forEachBatch(
+        from start: UInt64,
+        _ body: (Segment, Int, BatchHeader, UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        let snapshot = segments
+        var next = start
+        var passedAny = false
+        guard var segmentIndex = snapshot.lastIndex(where: { $0.baseSequence <= start }) else { return }
+        while segmentIndex < snapshot.count, next < visibleNext {
             let segment = snapshot[segmentIndex]
             segmentIndex += 1
-            guard progress.nextSequence < segment.nextSequence else { continue }
+            guard next < segment.nextSequence else { continue }
             let file: FileHandle
             do {
                 file = try FileHandle.openForReading(segment.path)
             } catch {
-                // Deleted by retention since the snapshot was taken: read again from a new view,
-                // or return what was read (the next read starts at the new trim horizon).
                 guard !FileSystem.exists(segment.path) else { throw error }
-                if progress.recordCount == 0 { throw SegmentDeleted() }
-                return progress
+                if !passedAny { throw SegmentDeleted() }
+                return
             }
-            let position = segment.index.position(forRelativeSequence: progress.nextSequence - segment.baseSequence)
             // A read takes a few compressed batches: a smaller buffer than the scanner's default
             // copies less past them (it grows for a batch that needs more).
             var scanner = SegmentScanner(
                 file: file,
-                from: position,
+                from: segment.index.position(forRelativeSequence: next - segment.baseSequence),
                 limit: segment.byteLength,
                 maxBatchLength: configuration.maxStoredBatchBytes,
                 bufferSize: 256 << 10
             )
-            var done = false
-            while !done {
+            while next < visibleNext {
                 let batchStart = scanner.position
-                let batch: Bool? = try scanChecked(&scanner, segment: segment) { header, payload in
-                    guard header.nextSequence > progress.nextSequence else { return true }
+                let more: Bool? = try scanChecked(&scanner, segment: segment) { header, payload in
+                    guard header.nextSequence > next else { return true }
                     guard header.baseSequence < visibleNext else { return false }
-                    let problem = try decoder.forEachRecord(header: header, payload: payload) { record in
-                        guard record.sequence >= progress.nextSequence else { return true }
-                        guard record.sequence < visibleNext else { return false }
-                        try body(record)
-                        progress.recordCount += 1
-                        progress.nextSequence = record.sequence + 1
-                        bytes += record.data.count + record.partitionKey.count
-                        return progress.recordCount < maxRecords && bytes < maxBytes
-                    }
-                    if let problem {
-                        throw StreamQStorageError.corrupt(segment.path, offset: batchStart, problem)
-                    }
-                    return progress.recordCount < maxRecords && bytes < maxBytes && progress.nextSequence < visibleNext
+                    passedAny = true
+                    guard try body(segment, batchStart, header, payload) else { return false }
+                    next = header.nextSequence
+                    return true
                 }
-                done = batch != true
+                if more == false { return }
+                if more == nil { break }
             }
         }
-        return progress
     }
 
     /// The first visible sequence whose arrival time is at or after `time` (the next sequence to be

@@ -786,7 +786,7 @@ public final class StreamStore: Sendable {
         }
     }
 
-    private func handle(_ name: StreamName) throws -> StreamHandle {
+    func handle(_ name: StreamName) throws -> StreamHandle {
         if let handle = streams.withLock({ $0[name] }) { return handle }
         if mode == .readOnly {  // created by the writer since we last looked?
             try refreshStreams()
