@@ -42,7 +42,7 @@ final class KinesisService: Sendable {
         "ListTagsForStream", "TagResource", "UntagResource", "ListTagsForResource", "StartStreamEncryption",
         "StopStreamEncryption", "RegisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers",
         "DeregisterStreamConsumer", "DescribeLimits", "EnableEnhancedMonitoring", "DisableEnhancedMonitoring",
-        "UpdateStreamMode", "SubscribeToShard",
+        "UpdateStreamMode", "SubscribeToShard", StoredBatchesExtension.putOperation,
     ]
 
     /// Runs one operation. Unknown names answer `UnknownOperationException`. (GetRecords and

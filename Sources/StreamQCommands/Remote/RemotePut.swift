@@ -18,6 +18,12 @@ import Synchronization
 /// the service failed and never sends an acknowledged one twice. Memory: at most two requests per
 /// lane.
 ///
+/// To `streamq serve` (which says it takes ``StoredBatchesExtension``), a lane's request is
+/// instead one batch of its shard's records in the store's encoding, compressed here (on the lane's
+/// task, beside the reading loop) and stored by the server as it came, stamped with the lane's
+/// producer id and batch number so a retried request is stored once: the server checks the records
+/// and routes nothing, and the request is a quarter of the bytes.
+///
 /// With `aggregate`, records of one shard are packed into KPL aggregates by ``KPLAggregator``, so
 /// many small records cost one Kinesis record; KCL and `streamq read` unpack them.
 struct RemotePut {
@@ -38,9 +44,11 @@ struct RemotePut {
     func run(rejections: inout RejectionLog) async throws -> (sent: Int, stored: Int, failure: (any Error)?) {
         var keys = LinePartitionKeys(fixedKey: fixedKey, keyField: keyField, maxRecordBytes: maxRecordBytes)
         var reader = LineReader()
-        // [start of its hash range] of each open shard, sorted, to find a key's shard.
-        let shardStarts = try await client.listShards(.name(stream), filter: .atLatest)
-            .compactMap { HashKey($0.startingHashKey) }.sorted()
+        // Each open shard's id and the start of its hash range, sorted by it, to find a key's shard.
+        let shards = try await client.listShards(.name(stream), filter: .atLatest)
+            .compactMap { shard in HashKey(shard.startingHashKey).map { (start: $0, id: shard.shardID) } }
+            .sorted { $0.start < $1.start }
+        let shardStarts = shards.map(\.start)
         // Lanes per shard without aggregation (a shard beyond the 32nd shares a lane).
         let lanesPerShard = max(1, Self.laneCount / max(1, shardStarts.count))
         var lanes = [Lane](
@@ -48,6 +56,15 @@ struct RemotePut {
             count: aggregate
                 ? max(1, shardStarts.count) : min(Self.laneCount, max(1, shardStarts.count) * lanesPerShard)
         )
+        // To `streamq serve`, each lane's records go as one stored batch of its shard, stamped.
+        let storedBatches =
+            !aggregate && client.offersStoredBatches && !shards.isEmpty && shards.count <= lanes.count
+        if storedBatches {
+            for index in lanes.indices {
+                lanes[index].batchShard = shards[index / lanesPerShard].id
+                lanes[index].producerID = UInt64.random(in: 1...UInt64.max)
+            }
+        }
         let acknowledged = StoredCount()
         var lineNumber = 0
         var sent = 0
@@ -58,6 +75,23 @@ struct RemotePut {
 
         /// Sends a lane's pending records once its previous request is done.
         func dispatch(_ index: Int) async throws {
+            if storedBatches {
+                guard !lanes[index].encoded.isEmpty else { return }
+                let records = lanes[index].encoded
+                lanes[index].encoded = EncodedRecords(reservingCapacity: records.byteCount)
+                let stamp = IdempotentAppend(
+                    producer: ProducerStamp(producerID: lanes[index].producerID, sequence: lanes[index].nextSequence),
+                    shardID: lanes[index].batchShard
+                )
+                lanes[index].nextSequence += 1
+                try await lanes[index].inFlight?.value
+                lanes[index].inFlight = Task {
+                    try await Self.putStoredBatch(records, as: stamp, client: client, stream: stream)
+                    let total = acknowledged.add(records.count)
+                    if progress { StandardStreams.writeError("stored \(total)\n") }
+                }
+                return
+            }
             lanes[index].sealAggregate()
             if !lanes[index].body.isEmpty {
                 let body = lanes[index].body
@@ -131,6 +165,13 @@ struct RemotePut {
                         // The hash's low 64 bits pick the lane within the shard (no 128-bit division per record).
                         let laneInShard = Int(UInt64(truncatingIfNeeded: hash) % UInt64(lanesPerShard))
                         let index = (shard * lanesPerShard + laneInShard) % lanes.count
+                        if storedBatches {
+                            if lanes[index].encoded.byteCount + line.count + key.utf8.count + 16 > Self.requestBytes {
+                                try await dispatch(index)
+                            }
+                            line.withUnsafeBytes { lanes[index].encoded.append(partitionKey: key, data: $0) }
+                            continue
+                        }
                         if lanes[index].body.count == 500
                             || lanes[index].body.size + line.count + key.utf8.count > Self.requestBytes
                         {
@@ -164,6 +205,27 @@ struct RemotePut {
         return (sent, acknowledged.total, failure)
     }
 
+    /// Sends `records` of one shard as a stored batch, compressed here; after a reshard closed the
+    /// shard, by PutRecords instead (routed by the server, re-driven as always).
+    private static func putStoredBatch(
+        _ records: EncodedRecords,
+        as stamp: IdempotentAppend,
+        client: KinesisClient,
+        stream: String
+    ) async throws {
+        do {
+            let batch = try CompressedBatch(compressing: records, level: 1)
+            _ = try await client.putStoredBatch(.name(stream), shardID: stamp.shardID, batch: batch, idempotent: stamp)
+        } catch let error as KinesisClientError where error.code == "ShardClosedException" {
+            var entries: [PutRecordsEntry] = []
+            entries.reserveCapacity(records.count)
+            records.forEachRecord { key, _, data in
+                entries.append(PutRecordsEntry(data: Array(data), partitionKey: String(decoding: key, as: UTF8.self)))
+            }
+            _ = try await client.putRecordsReliably(stream: .name(stream), records: entries)
+        }
+    }
+
     /// Records acknowledged so far, across lanes.
     private final class StoredCount: Sendable {
         private let count = Atomic<Int>(0)
@@ -183,6 +245,12 @@ struct RemotePut {
         var pendingBytes = 0
         var inFlight: Task<Void, any Error>?
         var aggregator = KPLAggregator()
+        /// To `streamq serve`: the next stored batch, written as records come, the shard it goes
+        /// to, and the lane's producer stamp (its id, and the sequence of its next batch).
+        var encoded = EncodedRecords()
+        var batchShard = ""
+        var producerID: UInt64 = 0
+        var nextSequence: UInt64 = 0
 
         /// Moves the aggregate being filled into the pending entries (before a request goes out).
         mutating func sealAggregate() {

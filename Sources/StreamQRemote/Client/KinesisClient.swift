@@ -21,6 +21,8 @@ public final class KinesisClient: Sendable {
     /// Under ``KinesisClientConfiguration/BodyEncoding/automatic``: the probe of the endpoint's
     /// encoding, in flight or done (see ``requestEncoding()``).
     let encodingProbe = Mutex<Task<AWSBodyEncoding?, Never>?>(nil)
+    /// Whether an answer named ``StoredBatchesExtension`` among the endpoint's extensions.
+    let storedBatchesOffered = Atomic<Bool>(false)
 
     public init(configuration: KinesisClientConfiguration, logger: Logger = Logger(label: "streamq.kinesis-client")) {
         self.configuration = configuration
@@ -113,6 +115,11 @@ public final class KinesisClient: Sendable {
                 timeout: configuration.requestTimeout
             )
             let payload = try await Self.body(of: response, upTo: configuration.maximumResponseBytes)
+            if response.headers.first(name: StoredBatchesExtension.extensionsHeader)?.contains(
+                StoredBatchesExtension.name
+            ) == true {
+                storedBatchesOffered.store(true, ordering: .relaxed)
+            }
             guard response.status == .ok else {
                 throw .service(
                     Self.decodeError(status: Int(response.status.code), headers: response.headers, body: payload)

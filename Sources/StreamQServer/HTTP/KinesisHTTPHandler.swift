@@ -23,6 +23,7 @@ struct KinesisHTTPHandler: Sendable {
     private static let requestIDHeader = HTTPField.Name("x-amzn-RequestId")!
     private static let errorTypeHeader = HTTPField.Name("X-Amzn-ErrorType")!
     private static let storedBatchesHeader = HTTPField.Name(StoredBatchesExtension.acceptHeader)!
+    private static let extensionsHeader = HTTPField.Name(StoredBatchesExtension.extensionsHeader)!
 
     func respond(to request: Request) async -> Response {
         if request.method == .get {
@@ -71,7 +72,9 @@ struct KinesisHTTPHandler: Sendable {
                     "The X-Amz-Target header does not name a Kinesis operation."
                 )
             }
-            let stamped = operationName == "PutRecords" ? try KinesisService.stampedAppend(in: request.headers) : nil
+            let stamped =
+                operationName == "PutRecords" || operationName == StoredBatchesExtension.putOperation
+                ? try KinesisService.stampedAppend(in: request.headers) : nil
             if operationName == "PutRecords",
                 let request = body.withUnsafeReadableBytes({ bytes in
                     switch encoding {
@@ -105,6 +108,8 @@ struct KinesisHTTPHandler: Sendable {
                         )
                     )
                 )
+            } else if operationName == StoredBatchesExtension.putOperation {
+                response = success(try await service.putStoredBatch(input, stamped: stamped), encoding, requestID)
             } else if operationName == "PutRecords" {
                 response = success(try await service.putRecords(input, stamped: stamped), encoding, requestID)
             } else {
@@ -133,6 +138,8 @@ struct KinesisHTTPHandler: Sendable {
         _ started: ContinuousClock.Instant,
         errorCode: String?
     ) -> Response {
+        var response = response
+        response.headers[Self.extensionsHeader] = StoredBatchesExtension.name
         let duration = ContinuousClock.now - started
         service.metrics.request(
             operation: operation,

@@ -92,7 +92,7 @@ extension KinesisService {
         return outcome(records.indices.map { .stored(shard: shard.id, sequence: first.sequence + UInt64($0)) })
     }
 
-    private static func shardClosed(_ shard: ShardID, _ name: StreamName) -> AWSError {
+    static func shardClosed(_ shard: ShardID, _ name: StreamName) -> AWSError {
         AWSError(
             "ShardClosedException",
             "Shard \(shard) of stream \(name) is closed by a reshard; route the records to its children."

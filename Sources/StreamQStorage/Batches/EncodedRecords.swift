@@ -62,6 +62,32 @@ public struct EncodedRecords: Sendable {
         if invalidKey == nil { invalidKey = other.invalidKey }
     }
 
+    /// Lends each record's partition key, explicit hash key and data to `body`, in order.
+    public func forEachRecord(
+        _ body: (_ partitionKey: UnsafeRawBufferPointer, _ explicitHashKey: HashKey?, _ data: UnsafeRawBufferPointer)
+            throws -> Void
+    ) rethrows {
+        guard count > 0 else { return }
+        let header = BatchHeader(
+            batchLength: 0,
+            codec: .none,
+            baseSequence: 0,
+            recordCount: UInt32(count),
+            firstTimestamp: 0,
+            maxTimestamp: 0,
+            rawLength: UInt32(bytes.count),
+            payloadCRC: 0
+        )
+        // The records were encoded here, so they decode: a problem would be a bug, not bad input.
+        let problem = try bytes.withUnsafeBytes { raw in
+            try BatchDecoder.decode(header: header, raw: raw) { record in
+                try body(record.partitionKey, record.explicitHashKey, record.data)
+                return true
+            }
+        }
+        precondition(problem == nil, "encoded records do not decode: \(problem!)")
+    }
+
     mutating func removeAll(keepingCapacity: Bool) {
         bytes.removeAll(keepingCapacity: keepingCapacity)
         count = 0

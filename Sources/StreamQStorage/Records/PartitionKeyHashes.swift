@@ -15,6 +15,23 @@ extension HashKey {
         hashes(of: keys)
     }
 
+    /// ``forPartitionKeys(_:)`` of keys given as their UTF-8 bytes (valid UTF-8).
+    static func forPartitionKeys(utf8 keys: [UnsafeRawBufferPointer]) -> [HashKey] {
+        var hashes = [HashKey](repeating: 0, count: keys.count)
+        hashes.withUnsafeMutableBufferPointer { hashes in
+            var lanes = MD5Lanes()
+            for (position, key) in keys.enumerated() {
+                if !lanes.load(key, for: position) {
+                    hashes[position] = .forPartitionKey(String(decoding: key, as: UTF8.self))
+                } else if lanes.isFull {
+                    lanes.digest(into: hashes)
+                }
+            }
+            lanes.digest(into: hashes)
+        }
+        return hashes
+    }
+
     private static func hashes(of keys: some Collection<String>) -> [HashKey] {
         var hashes = [HashKey](repeating: 0, count: keys.count)
         hashes.withUnsafeMutableBufferPointer { hashes in

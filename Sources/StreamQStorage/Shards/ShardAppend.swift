@@ -27,6 +27,15 @@ struct ShardAppend: Sendable {
         }
     }
 
+    /// An append of one payload compressed elsewhere (see ``CompressedBatch``).
+    init(compressed payload: CompressedPayload, producer: ProducerStamp?) {
+        records = .records([])
+        self.producer = producer
+        compressed = [payload]
+        recordCount = payload.recordCount
+        byteCount = payload.rawLength
+    }
+
     /// Takes the payloads compressed ahead of the writer, and lets go of the uncompressed records.
     mutating func setCompressed(_ payloads: [CompressedPayload]) {
         compressed = payloads

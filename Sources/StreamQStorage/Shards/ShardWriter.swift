@@ -84,7 +84,7 @@ final class ShardWriter: Sendable {
     func enqueue(_ append: ShardAppend, completion: @escaping @Sendable (Result<UInt64, any Error>) -> Void) {
         var request = Request(append: append, complete: completion)
         let configuration = log.configuration
-        if configuration.compression != .none, append.byteCount >= Self.compressAheadBytes {
+        if configuration.compression != .none, append.compressed == nil, append.byteCount >= Self.compressAheadBytes {
             let pending = PendingCompression()
             request.compression = pending
             CompressorPool.shared.queue.async {

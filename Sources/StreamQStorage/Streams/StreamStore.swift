@@ -519,6 +519,32 @@ public final class StreamStore: Sendable {
         }
     }
 
+    /// Queues records encoded and compressed elsewhere, and checked (see ``CompressedBatch``), as
+    /// one append to one shard, stored as the batch it is; otherwise as
+    /// ``enqueueAppend(to:shard:encoded:producer:completion:)``.
+    public func enqueueAppend(
+        to name: StreamName,
+        shard: ShardID,
+        compressed batch: CompressedBatch,
+        producer: ProducerStamp? = nil,
+        completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
+    ) throws {
+        try checkWritable()
+        if let producer, producer.producerID == 0 { throw StreamQStorageError.invalid("producer id 0 is reserved") }
+        let limit = configuration.maxBatchBytes + configuration.maxRecordBytes
+        guard batch.rawLength <= limit else {
+            throw StreamQStorageError.invalid(
+                "\(batch.rawLength) bytes of encoded records; one append takes at most \(limit)"
+            )
+        }
+        let counter = recordsAppended
+        let count = batch.recordCount
+        try handle(name).writer(shard).enqueue(ShardAppend(compressed: batch.payload, producer: producer)) { result in
+            if case .success = result { counter.increment(by: count) }
+            completion(result.map { SequenceNumber(sequence: $0, shard: shard) })
+        }
+    }
+
     /// The open shard of `stream` that owns `hashKey` now.
     public func shard(for hashKey: HashKey, in name: StreamName) throws -> ShardID {
         try handle(name).openShard(for: hashKey)
