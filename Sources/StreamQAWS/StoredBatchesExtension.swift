@@ -11,8 +11,8 @@
 ///   them). `Records` is then empty; `MillisBehindLatest`, `NextShardIterator` and `ChildShards`
 ///   mean what they always mean. Only batches stored unencrypted travel this way.
 /// - Writing: the operation ``putOperation`` (target `Kinesis_20131202.StreamqPutStoredBatch`)
-///   takes `StreamName`, `ShardId`, `RecordCount`, `RawLength`, `Compressed` (zstd or not) and
-///   `Payload`: records of one open shard in the store's record encoding, as one batch's payload.
+///   takes `StreamName`, `ShardId`, `RecordCount`, `RawLength`, `Compressed` (zstd or not),
+///   `PayloadChecksum` (its CRC-32C) and `Payload`: records of one open shard in the store's record encoding, as one batch's payload.
 ///   The server checks every record (framing, partition key, size, that it routes to the shard)
 ///   and stores the payload as one append, stamped when the request carries
 ///   ``ProducerStampHeaders`` (whose shard must be the same); it answers `ShardId`,

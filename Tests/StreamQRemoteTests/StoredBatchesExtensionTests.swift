@@ -4,9 +4,10 @@ import Testing
 
 @testable import StreamQRemote
 
-/// streamq's GetRecords extension (``StoredBatchesExtension``): `streamq serve` answers a CBOR
+/// streamq's stored-batch extensions (``StoredBatchesExtension``): `streamq serve` answers a CBOR
 /// GetRecords that asks for them with the stored batches, which decode to exactly the records of
-/// the usual answer; without the header, in JSON, or for encrypted records the answer is as ever.
+/// the usual answer (without the header, in JSON, or for encrypted records the answer is as ever),
+/// and stores a checked batch a client compressed, once per producer stamp.
 @Suite(.timeLimit(.minutes(3))) struct StoredBatchesExtensionTests {
     static let accept = [(name: StoredBatchesExtension.acceptHeader, value: "1")]
 
@@ -112,6 +113,71 @@ import Testing
                 let usual = try GetRecordsOutput.decode(sealed.payload, sealed.encoding)
                 #expect(usual.records.map { String(decoding: $0.data, as: UTF8.self) } == (0..<10).map { "r\($0)" })
                 #expect(usual.records.allSatisfy { $0.encryptionType == "KMS" })
+            }
+        }
+    }
+
+    static func batch(_ keys: [String], from first: Int = 0) throws -> CompressedBatch {
+        var records = EncodedRecords()
+        for (offset, key) in keys.enumerated() {
+            Array("b\(first + offset)".utf8).withUnsafeBytes { records.append(partitionKey: key, data: $0) }
+        }
+        return try CompressedBatch(compressing: records, level: 1)
+    }
+
+    @Test func aStoredBatchIsCheckedAndStoredOnceWhateverTheRetries() async throws {
+        try await withStreamqServer { server in
+            try await withClient(try server.configuration()) { client in
+                try await client.createStream(name: "batches", shardCount: 2)
+                #expect(client.offersStoredBatches)
+                let shards = try await client.listShards(.name("batches"))
+                let range =
+                    try #require(HashKey(shards[0].startingHashKey))...(try #require(HashKey(shards[0].endingHashKey)))
+                let keys = (0..<400).map { "key-\($0)" }
+                let own = keys.filter { range.contains(HashKey.forPartitionKey($0)) }
+                let other = keys.filter { !range.contains(HashKey.forPartitionKey($0)) }
+                let stamp = IdempotentAppend(
+                    producer: ProducerStamp(producerID: 42, sequence: 0),
+                    shardID: shards[0].shardID
+                )
+                let batch = try Self.batch(own)
+                let first = try await client.putStoredBatch(
+                    .name("batches"),
+                    shardID: shards[0].shardID,
+                    batch: batch,
+                    idempotent: stamp
+                )
+                let again = try await client.putStoredBatch(
+                    .name("batches"),
+                    shardID: shards[0].shardID,
+                    batch: batch,
+                    idempotent: stamp
+                )
+                #expect(first == again)
+                #expect(first.recordCount == own.count)
+                let stored = try await readAll(client, .name("batches")).records
+                #expect(stored.map { String(decoding: $0.data, as: UTF8.self) } == own.indices.map { "b\($0)" })
+                #expect(stored.first?.sequenceNumber == first.firstSequenceNumber)
+
+                let stray = await #expect(throws: KinesisClientError.self) {
+                    try await client.putStoredBatch(
+                        .name("batches"),
+                        shardID: shards[0].shardID,
+                        batch: try Self.batch(other)
+                    )
+                }
+                #expect(stray?.code == "InvalidArgumentException")
+                #expect(stray?.description.contains("hashes outside") == true)
+
+                try await client.splitShard(
+                    .name("batches"),
+                    shardID: shards[0].shardID,
+                    newStartingHashKey: String(range.lowerBound + (range.upperBound - range.lowerBound) / 2)
+                )
+                let closed = await #expect(throws: KinesisClientError.self) {
+                    try await client.putStoredBatch(.name("batches"), shardID: shards[0].shardID, batch: batch)
+                }
+                #expect(closed?.code == "ShardClosedException")
             }
         }
     }

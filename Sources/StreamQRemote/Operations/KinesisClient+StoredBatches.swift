@@ -33,6 +33,7 @@ extension KinesisClient {
             stream.input([
                 "ShardId": .string(shardID), "RecordCount": .integer(Int64(batch.recordCount)),
                 "RawLength": .integer(Int64(batch.rawLength)), "Compressed": .bool(batch.isCompressed),
+                "PayloadChecksum": .integer(Int64(batch.checksum)),
                 "Payload": .blob(batch.bytes),
             ]),
             into: &body

@@ -5,7 +5,7 @@ import StreamQStorage
 /// client encoded and compressed itself, checked here record by record and stored as one append
 /// without being compressed again.
 extension KinesisService {
-    /// Checks the batch (see ``CompressedBatch/init(validating:isCompressed:rawLength:recordCount:hashKeys:maxRecordBytes:maxBatchBytes:)``)
+    /// Checks the batch (see ``CompressedBatch/init(validating:checksum:isCompressed:rawLength:recordCount:hashKeys:maxRecordBytes:maxBatchBytes:)``)
     /// and stores it on its open shard as one append, stamped when `stamped` is given (a stamp the
     /// shard already stored is answered with the sequence numbers it got then).
     /// - Throws: ResourceNotFoundException for an unknown stream or shard, ShardClosedException for
@@ -17,6 +17,7 @@ extension KinesisService {
         let recordCount = try reader.integer("RecordCount", required: true, range: 1...Int64(UInt32.max))!
         let rawLength = try reader.integer("RawLength", required: true, range: 1...Int64(Int32.max))!
         let compressed = try reader.bool("Compressed") ?? false
+        let checksum = try reader.integer("PayloadChecksum", required: true, range: 0...Int64(UInt32.max))!
         let payload = try reader.blob("Payload", required: true, maxLength: Self.maxRequestRecordBytes)!
         let name = try streamName(&reader)
         let description = try describe(name)
@@ -31,6 +32,7 @@ extension KinesisService {
         do {
             batch = try CompressedBatch(
                 validating: payload,
+                checksum: UInt32(checksum),
                 isCompressed: compressed,
                 rawLength: Int(rawLength),
                 recordCount: Int(recordCount),

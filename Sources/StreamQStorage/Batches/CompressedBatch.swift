@@ -10,6 +10,8 @@ public struct CompressedBatch: Sendable {
     /// Bytes of the encoded records before compression.
     public var rawLength: Int { payload.rawLength }
     public var recordCount: Int { payload.recordCount }
+    /// The CRC-32C of ``bytes``, sent with them: the receiver checks it before anything else.
+    public var checksum: UInt32 { bytes.withUnsafeBytes { CRC32C.checksum($0) } }
 
     /// Compresses `records` with zstd at `level`, or keeps them as they are when that does not
     /// shrink them.
@@ -17,7 +19,8 @@ public struct CompressedBatch: Sendable {
         payload = try CompressedPayload.compressing(records, compression: .zstd(level: level))
     }
 
-    /// A payload received from elsewhere, checked record by record: it must decompress to exactly
+    /// A payload received from elsewhere, checked record by record: it must have the CRC-32C
+    /// `checksum` (so a payload damaged on its way is never stored), and decompress to exactly
     /// `rawLength` bytes (at most `maxBatchBytes`) holding exactly `recordCount` well-formed
     /// records, each with a partition key of 1 to 256 characters of UTF-8, data of at most
     /// `maxRecordBytes`, no arrival time of its own, and a hash key (explicit, or the MD5 of its
@@ -26,6 +29,7 @@ public struct CompressedBatch: Sendable {
     ///   is wrong and how.
     public init(
         validating bytes: [UInt8],
+        checksum: UInt32,
         isCompressed: Bool,
         rawLength: Int,
         recordCount: Int,
@@ -39,6 +43,10 @@ public struct CompressedBatch: Sendable {
             )
         }
         guard UInt32(exactly: recordCount) != nil else { throw StreamQStorageError.invalid("too many records") }
+        let computed = bytes.withUnsafeBytes { CRC32C.checksum($0) }
+        guard computed == checksum else {
+            throw StreamQStorageError.invalid("batch payload checksum is \(computed), not \(checksum)")
+        }
         var raw: [UInt8] = []
         let decompressor = ZstdDecompressor()
         if isCompressed {
