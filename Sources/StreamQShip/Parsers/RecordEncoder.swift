@@ -88,6 +88,47 @@ struct RecordEncoder: Sendable {
         return origin
     }
 
+    /// Whether a line's record holds no parsed fields (no parser, no time field): then
+    /// ``write(line:offset:origin:maxRecordBytes:to:)`` can write it.
+    var recordsLinesAsTheyAre: Bool { parser.kind == .none && parser.eventTime == nil }
+
+    /// The most bytes ``write(line:offset:origin:maxRecordBytes:to:)`` writes for a line of `lineBytes` bytes and
+    /// an `origin` of `originBytes`.
+    static func maxLineRecordBytes(lineBytes: Int, originBytes: Int) -> Int {
+        messagePrefix.utf8CodeUnitCount + JSONString.maxQuotedBytes(lineBytes) + 1 + originBytes + maxDecimalDigits + 1
+    }
+
+    /// Writes the record of the whole line `text` (starting at byte `offset` of its file) at
+    /// `target`, which has room for ``maxLineRecordBytes(lineBytes:originBytes:)``: the record
+    /// ``append(_:offset:originalBytes:isTruncated:origin:to:)`` makes when
+    /// ``recordsLinesAsTheyAre``, the line escaped as it is copied, in one pass. Returns the
+    /// record's length, or nil when the line is not UTF-8 or the record is longer than
+    /// `maxRecordBytes`: that one needs the repair or the cut of `append`. (Static, so that a
+    /// caller need not copy an encoder per line.)
+    static func write(
+        line text: UnsafeRawBufferPointer,
+        offset: Int,
+        origin: UnsafeRawBufferPointer,
+        maxRecordBytes: Int,
+        to target: UnsafeMutableRawPointer
+    ) -> Int? {
+        var written = messagePrefix.utf8CodeUnitCount
+        target.copyMemory(from: messagePrefix.utf8Start, byteCount: written)
+        let message = JSONString.write(text, to: target + written)
+        if !message.isASCII, String(validating: text.assumingMemoryBound(to: UInt8.self), as: UTF8.self) == nil {
+            return nil
+        }
+        written += message.count
+        target.storeBytes(of: UInt8(ascii: ","), toByteOffset: written, as: UInt8.self)
+        written += 1
+        if let base = origin.baseAddress { (target + written).copyMemory(from: base, byteCount: origin.count) }
+        written += origin.count
+        written += writeDecimal(offset, to: target + written)
+        target.storeBytes(of: UInt8(ascii: "}"), toByteOffset: written, as: UInt8.self)
+        written += 1
+        return written <= maxRecordBytes ? written : nil
+    }
+
     /// Appends the record of the line `text` (starting at byte `offset` of its file) to `output`,
     /// with `origin` from ``origin(file:)`` (or, without an offset, a network origin's members).
     func append(
@@ -220,20 +261,47 @@ struct RecordEncoder: Sendable {
     }
 
     private static let messageKey = Array("\"message\":".utf8)
+    /// A record's start when the line is its message: ``messageKey`` after the brace.
+    private static let messagePrefix: StaticString = "{\"message\":"
+    /// The digits of the largest `Int`.
+    private static let maxDecimalDigits = 19
 
     /// Appends the digits of a non-negative `value`, without making a String.
     static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
         var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits
         withUnsafeMutableBytes(of: &digits) { buffer in
-            var rest = UInt64(max(0, value))
-            var index = buffer.count
-            repeat {
-                index -= 1
-                buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            } while rest > 0
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
+            let count = writeDecimal(value, to: buffer.baseAddress!)
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
+    }
+
+    /// Writes the digits of a non-negative `value` at `target`, two at a time; returns how many.
+    static func writeDecimal(_ value: Int, to target: UnsafeMutableRawPointer) -> Int {
+        var rest = UInt64(max(0, value))
+        var count = 1
+        var power: UInt64 = 10
+        while count < maxDecimalDigits, rest >= power {
+            count += 1
+            power &*= 10
+        }
+        var end = count
+        while rest >= 100 {
+            end -= 2
+            target.storeBytes(of: digitPair(rest % 100), toByteOffset: end, as: UInt16.self)
+            rest /= 100
+        }
+        if rest >= 10 {
+            target.storeBytes(of: digitPair(rest), as: UInt16.self)
+        } else {
+            target.storeBytes(of: UInt8(ascii: "0") + UInt8(rest), as: UInt8.self)
+        }
+        return count
+    }
+
+    /// The two digits of `value` (below 100), the tens first in memory.
+    @inline(__always)
+    private static func digitPair(_ value: UInt64) -> UInt16 {
+        (0x3030 | UInt16(truncatingIfNeeded: value / 10) | UInt16(truncatingIfNeeded: value % 10) << 8).littleEndian
     }
 
     /// Whether `text` is UTF-8; ASCII lines (most log lines) are told apart without building a String.

@@ -34,6 +34,8 @@ struct AppendCutter: Sendable {
     let recordBytesPerByte: Double
 
     private let keyBytes: Int
+    private let recordsLinesAsTheyAre: Bool
+    /// The record being added, at its start.
     private var record: [UInt8] = []
     private var cut: [EncodedAppend] = []
     /// The append being filled: its records in the store's encoding (local store) or as
@@ -62,6 +64,7 @@ struct AppendCutter: Sendable {
         self.maxBytes = maxBytes
         self.recordBytesPerByte = recordBytesPerByte
         keyBytes = partitionKey.utf8.count + Self.recordOverheadBytes
+        recordsLinesAsTheyAre = encoder.recordsLinesAsTheyAre
     }
 
     /// Bytes a record costs in an append beyond its data and partition key (its framing), counted
@@ -93,6 +96,57 @@ struct AppendCutter: Sendable {
 
     /// Adds the record of `line`, closing the open append first if the record does not fit in it.
     mutating func add(_ line: LineSlice) {
+        let (length, outcome) = encode(line)
+        let bytes = length + keyBytes
+        if openLines > 0, openLines >= maxRecords || open.bytes + bytes > maxBytes { close() }
+        if openLines == 0 {
+            open = EncodedAppend(records: .records([]), start: line.offset, end: line.end)
+            let expected = Int(Double(lineBytesLeft) * recordBytesPerByte * 1.1) + bytes
+            let capacity = min(expected, min(maxBytes, 1 << 30) / 8 * 9)
+            if store != nil { encoded = EncodedRecords(reservingCapacity: capacity) }
+        }
+        record.withUnsafeBytes { record in
+            let data = UnsafeRawBufferPointer(rebasing: record[..<length])
+            if store != nil {
+                encoded.append(partitionKey: partitionKey, data: data)
+            } else {
+                appendRecords.append(AppendRecord(partitionKey: partitionKey, data: Array(data)))
+            }
+        }
+        openLines += 1
+        open.bytes += bytes
+        open.end = line.end
+        if outcome.parseFailed { open.parseErrors += 1 }
+        if outcome.truncated { open.truncatedLines += 1 }
+        lineBytesLeft -= line.text.count
+    }
+
+    /// Writes the record of `line` at the start of ``record``; returns its length. A whole line
+    /// without fields is written in one pass (``RecordEncoder/write(line:offset:origin:maxRecordBytes:to:)``).
+    private mutating func encode(_ line: LineSlice) -> (length: Int, outcome: RecordEncoder.Outcome) {
+        if recordsLinesAsTheyAre, !line.isTruncated {
+            let room = RecordEncoder.maxLineRecordBytes(lineBytes: line.text.count, originBytes: origin.count)
+            if record.count < room { record.append(contentsOf: repeatElement(0, count: room - record.count)) }
+            let maxRecordBytes = encoder.maxRecordBytes
+            // Moved out while written, so that writing it does not hold all of `self`.
+            var target: [UInt8] = []
+            swap(&target, &record)
+            defer { swap(&target, &record) }
+            let written = target.withUnsafeMutableBytes { target in
+                line.text.withUnsafeBytes { text in
+                    origin.withUnsafeBytes { origin in
+                        RecordEncoder.write(
+                            line: text,
+                            offset: line.offset,
+                            origin: origin,
+                            maxRecordBytes: maxRecordBytes,
+                            to: target.baseAddress!
+                        )
+                    }
+                }
+            }
+            if let written { return (written, RecordEncoder.Outcome(parseFailed: false, truncated: false)) }
+        }
         record.removeAll(keepingCapacity: true)
         let outcome = encoder.append(
             line.text,
@@ -102,25 +156,7 @@ struct AppendCutter: Sendable {
             origin: origin,
             to: &record
         )
-        let bytes = record.count + keyBytes
-        if openLines > 0, openLines >= maxRecords || open.bytes + bytes > maxBytes { close() }
-        if openLines == 0 {
-            open = EncodedAppend(records: .records([]), start: line.offset, end: line.end)
-            let expected = Int(Double(lineBytesLeft) * recordBytesPerByte * 1.1) + bytes
-            let capacity = min(expected, min(maxBytes, 1 << 30) / 8 * 9)
-            if store != nil { encoded = EncodedRecords(reservingCapacity: capacity) }
-        }
-        if store != nil {
-            record.withUnsafeBytes { encoded.append(partitionKey: partitionKey, data: $0) }
-        } else {
-            appendRecords.append(AppendRecord(partitionKey: partitionKey, data: Array(record[...])))
-        }
-        openLines += 1
-        open.bytes += bytes
-        open.end = line.end
-        if outcome.parseFailed { open.parseErrors += 1 }
-        if outcome.truncated { open.truncatedLines += 1 }
-        lineBytesLeft -= line.text.count
+        return (record.count, outcome)
     }
 
     /// Ends the open append: its records move into it.

@@ -25,8 +25,13 @@ public struct EncodedRecords: Sendable {
 
     /// Adds a record whose data is `data`, stored byte for byte.
     public mutating func append(partitionKey: String, data: UnsafeRawBufferPointer) {
-        var key = partitionKey
-        key.withUTF8 { keyBytes in append(key: UnsafeRawBufferPointer(keyBytes), explicitHashKey: nil, data: data) }
+        let appended: Void? = partitionKey.utf8.withContiguousStorageIfAvailable { keyBytes in
+            append(key: UnsafeRawBufferPointer(keyBytes), explicitHashKey: nil, data: data)
+        }
+        if appended == nil {
+            var key = partitionKey
+            key.withUTF8 { keyBytes in append(key: UnsafeRawBufferPointer(keyBytes), explicitHashKey: nil, data: data) }
+        }
         if invalidKey == nil, !AppendRecord.isValidPartitionKey(partitionKey) { invalidKey = partitionKey }
     }
 
@@ -77,22 +82,30 @@ public struct EncodedRecords: Sendable {
             hasExplicitHashKey: explicitHashKey != nil,
             dataBytes: data.count
         )
-        // The fields before the key, and the data's length, are put together on the stack and
-        // appended at once: one capacity check each instead of one per byte.
-        var head: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        // Everything before the data is put together on the stack and appended at once (one capacity
+        // check instead of one per field): the key too, unless it is longer than the stack block.
+        var head: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &head) { head in
             var length = head.storeVarint(UInt64(body), at: 0)
             head[length] = explicitHashKey == nil ? 0 : 1
             head[length + 1] = 0  // timestamp delta
             length = head.storeVarint(UInt64(key.count), at: length + 2)
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: head[..<length]))
-        }
-        bytes.append(contentsOf: key)
-        if let explicitHashKey {
-            withUnsafeBytes(of: explicitHashKey.bigEndian) { bytes.append(contentsOf: $0) }
-        }
-        withUnsafeMutableBytes(of: &head) { head in
-            let length = head.storeVarint(UInt64(data.count), at: 0)
+            // Room after the key for the hash key (16) and the data's length (at most 10).
+            if length + key.count + 26 <= head.count {
+                if let base = key.baseAddress {
+                    (head.baseAddress! + length).copyMemory(from: base, byteCount: key.count)
+                }
+                length += key.count
+            } else {
+                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: head[..<length]))
+                bytes.append(contentsOf: key)
+                length = 0
+            }
+            if let explicitHashKey {
+                head.storeBytes(of: explicitHashKey.bigEndian, toByteOffset: length, as: HashKey.self)
+                length += 16
+            }
+            length = head.storeVarint(UInt64(data.count), at: length)
             bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: head[..<length]))
         }
         bytes.append(contentsOf: data)
