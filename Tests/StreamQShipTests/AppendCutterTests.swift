@@ -74,14 +74,14 @@ import Testing
                     var lines: [Line] = []
                     let parts = window.parts(bytesPerPart: bytesPerPart)
                     for part in parts {
-                        window.forEachLine(in: part) {
+                        window.forEachLine(in: part) { line, bytes in
                             lines.append(
                                 Line(
-                                    text: Array($0.text),
-                                    offset: $0.offset,
-                                    end: $0.end,
-                                    originalBytes: $0.originalBytes,
-                                    isTruncated: $0.isTruncated
+                                    text: Array(bytes[line.text]),
+                                    offset: line.offset,
+                                    end: line.end,
+                                    originalBytes: line.originalBytes,
+                                    isTruncated: line.isTruncated
                                 )
                             )
                         }
@@ -154,12 +154,12 @@ import Testing
             let appends = cutter.cut(window, bytesPerPart: 30_000)
             var expected: [(data: [UInt8], failed: Bool, truncated: Bool)] = []
             for part in window.parts(bytesPerPart: .max) {
-                window.forEachLine(in: part) { line in
+                window.forEachLine(in: part) { line, bytes in
                     let alone = encoder.encode(
                         LogLine(
                             offset: line.offset,
                             end: line.end,
-                            text: Array(line.text),
+                            text: Array(bytes[line.text]),
                             originalBytes: line.originalBytes,
                             isTruncated: line.isTruncated
                         ),

@@ -35,8 +35,11 @@ struct AppendCutter: Sendable {
 
     private let keyBytes: Int
     private let recordsLinesAsTheyAre: Bool
-    /// The record being added, at its start.
-    private var record: [UInt8] = []
+    /// Whether `store` is set (tested per line without touching the reference).
+    private let encodesForStore: Bool
+    /// ``origin``, then the record being added: one buffer, so that writing a record reads the
+    /// origin from where it writes (see ``encode(_:in:)``).
+    private var scratch: [UInt8]
     private var cut: [EncodedAppend] = []
     /// The append being filled: its records in the store's encoding (local store) or as
     /// ``AppendRecord``s, and what it holds so far.
@@ -58,6 +61,7 @@ struct AppendCutter: Sendable {
     ) {
         self.encoder = encoder
         origin = encoder.origin(file: file)
+        scratch = origin
         self.partitionKey = partitionKey
         self.store = store
         self.maxRecords = maxRecords
@@ -65,6 +69,7 @@ struct AppendCutter: Sendable {
         self.recordBytesPerByte = recordBytesPerByte
         keyBytes = partitionKey.utf8.count + Self.recordOverheadBytes
         recordsLinesAsTheyAre = encoder.recordsLinesAsTheyAre
+        encodesForStore = store != nil
     }
 
     /// Bytes a record costs in an append beyond its data and partition key (its framing), counted
@@ -77,7 +82,7 @@ struct AppendCutter: Sendable {
         return Self.inParallel(parts.count) { index in
             var cutter = self
             cutter.lineBytesLeft = parts[index].count
-            window.forEachLine(in: parts[index]) { cutter.add($0) }
+            window.forEachLine(in: parts[index]) { cutter.add($0, in: $1) }
             return cutter.finish()
         }
     }
@@ -89,74 +94,80 @@ struct AppendCutter: Sendable {
         return Self.inParallel(parts.count) { index in
             var cutter = self
             cutter.lineBytesLeft = lines.textBytes(of: parts[index])
-            lines.forEachLine(in: parts[index]) { cutter.add($0) }
+            lines.forEachLine(in: parts[index]) { cutter.add($0, in: $1) }
             return cutter.finish()
         }
     }
 
-    /// Adds the record of `line`, closing the open append first if the record does not fit in it.
-    mutating func add(_ line: LineSlice) {
-        let (length, outcome) = encode(line)
-        let bytes = length + keyBytes
-        if openLines > 0, openLines >= maxRecords || open.bytes + bytes > maxBytes { close() }
+    /// Adds the record of `line` (a range of `bytes`), closing the open append first if the record
+    /// does not fit in it.
+    mutating func add(_ line: LineSlice, in bytes: [UInt8]) {
+        let (length, outcome) = encode(line, in: bytes)
+        let size = length + keyBytes
+        if openLines > 0, openLines >= maxRecords || open.bytes + size > maxBytes { close() }
         if openLines == 0 {
             open = EncodedAppend(records: .records([]), start: line.offset, end: line.end)
-            let expected = Int(Double(lineBytesLeft) * recordBytesPerByte * 1.1) + bytes
+            let expected = Int(Double(lineBytesLeft) * recordBytesPerByte * 1.1) + size
             let capacity = min(expected, min(maxBytes, 1 << 30) / 8 * 9)
-            if store != nil { encoded = EncodedRecords(reservingCapacity: capacity) }
+            if encodesForStore { encoded = EncodedRecords(reservingCapacity: capacity) }
         }
+        // Moved out while read, so that reading it does not hold all of `self` (nor retain it).
+        var record: [UInt8] = []
+        swap(&record, &scratch)
         record.withUnsafeBytes { record in
-            let data = UnsafeRawBufferPointer(rebasing: record[..<length])
-            if store != nil {
+            let data = UnsafeRawBufferPointer(rebasing: record[origin.count..<(origin.count + length)])
+            if encodesForStore {
                 encoded.append(partitionKey: partitionKey, data: data)
             } else {
                 appendRecords.append(AppendRecord(partitionKey: partitionKey, data: Array(data)))
             }
         }
+        swap(&record, &scratch)
         openLines += 1
-        open.bytes += bytes
+        open.bytes += size
         open.end = line.end
         if outcome.parseFailed { open.parseErrors += 1 }
         if outcome.truncated { open.truncatedLines += 1 }
         lineBytesLeft -= line.text.count
     }
 
-    /// Writes the record of `line` at the start of ``record``; returns its length. A whole line
-    /// without fields is written in one pass (``RecordEncoder/write(line:offset:origin:maxRecordBytes:to:)``).
-    private mutating func encode(_ line: LineSlice) -> (length: Int, outcome: RecordEncoder.Outcome) {
+    /// Writes the record of `line` into ``scratch`` after the origin; returns its length. A whole
+    /// line without fields is written in one pass
+    /// (``RecordEncoder/write(line:offset:origin:maxRecordBytes:to:)``).
+    private mutating func encode(_ line: LineSlice, in bytes: [UInt8]) -> (length: Int, outcome: RecordEncoder.Outcome)
+    {
+        let originBytes = origin.count
         if recordsLinesAsTheyAre, !line.isTruncated {
-            let room = RecordEncoder.maxLineRecordBytes(lineBytes: line.text.count, originBytes: origin.count)
-            if record.count < room { record.append(contentsOf: repeatElement(0, count: room - record.count)) }
+            let room =
+                originBytes + RecordEncoder.maxLineRecordBytes(lineBytes: line.text.count, originBytes: originBytes)
+            if scratch.count < room { scratch.append(contentsOf: repeatElement(0, count: room - scratch.count)) }
             let maxRecordBytes = encoder.maxRecordBytes
-            // Moved out while written, so that writing it does not hold all of `self`.
-            var target: [UInt8] = []
-            swap(&target, &record)
-            defer { swap(&target, &record) }
-            let written = target.withUnsafeMutableBytes { target in
-                line.text.withUnsafeBytes { text in
-                    origin.withUnsafeBytes { origin in
-                        RecordEncoder.write(
-                            line: text,
-                            offset: line.offset,
-                            origin: origin,
-                            maxRecordBytes: maxRecordBytes,
-                            to: target.baseAddress!
-                        )
-                    }
+            var buffer: [UInt8] = []
+            swap(&buffer, &scratch)
+            let written = buffer.withUnsafeMutableBytes { buffer in
+                bytes.withUnsafeBytes { bytes in
+                    RecordEncoder.write(
+                        line: UnsafeRawBufferPointer(rebasing: bytes[line.text]),
+                        offset: line.offset,
+                        origin: UnsafeRawBufferPointer(rebasing: buffer[..<originBytes]),
+                        maxRecordBytes: maxRecordBytes,
+                        to: buffer.baseAddress! + originBytes
+                    )
                 }
             }
+            swap(&buffer, &scratch)
             if let written { return (written, RecordEncoder.Outcome(parseFailed: false, truncated: false)) }
         }
-        record.removeAll(keepingCapacity: true)
+        scratch.removeSubrange(originBytes...)
         let outcome = encoder.append(
-            line.text,
+            bytes[line.text],
             offset: line.offset,
             originalBytes: line.originalBytes,
             isTruncated: line.isTruncated,
             origin: origin,
-            to: &record
+            to: &scratch
         )
-        return (record.count, outcome)
+        return (scratch.count - originBytes, outcome)
     }
 
     /// Ends the open append: its records move into it.
