@@ -132,15 +132,55 @@ import Testing
     /// the line encoded on its own; appends follow one another without gaps and keep to the limits.
     @Test(arguments: [LineParser.none, LineParser.nginx, LineParser.json])
     func partsCutEveryLineOnceInOrderWithinLimits(parser: LineParser) throws {
-        let encoder = RecordEncoder(parser: parser, host: "web-1", maxRecordBytes: 1 << 20)
-        try withFile(Self.contents) { file in
+        try expectPartsCutEveryLineOnce(Self.contents, parser: parser, maxLineBytes: 150, maxRecordBytes: 1 << 20)
+    }
+
+    /// Raw lines of every shape, written in one pass unless they need `append`'s repair or cut:
+    /// escapes of every kind, non-ASCII, bytes that are not UTF-8 (also where parts meet), lines
+    /// longer than a block of the escaper, truncated lines, and records over the record limit.
+    @Test(arguments: [(1 << 20, 1 << 20), (2000, 1 << 20), (1 << 20, 900)])
+    func rawLinesOfEveryShapeAreCutAsEncodedAlone(maxLineBytes: Int, maxRecordBytes: Int) throws {
+        var contents: [UInt8] = []
+        for index in 0..<2000 {
+            switch index % 9 {
+            case 0:
+                contents += Array(
+                    #"10.0.0.\#(index % 256) - - [22/Apr/2009:18:52:51 +1200] "GET /a HTTP/1.1" 200"#.utf8
+                )
+            case 1: contents += Array("ctl \u{1}\u{1F}\t\u{7F} \\ \"q\" \(index)\r".utf8)
+            case 2: contents += Array("ünïcödé 日本 🚀 \(index)".utf8)
+            case 3: contents += [0x6E, 0x6F, 0x74, 0x20, 0xFF, 0xC3, 0x28, 0xE6, 0x97] + Array(" \(index)".utf8)
+            case 4: contents += Array(String(repeating: "long \"\(index)\" é ", count: 150).utf8)
+            case 5: contents += [UInt8](repeating: 0x22, count: 200 + index % 13)
+            case 6: contents += [0xE6, 0x97, 0xA5]  // a whole character alone
+            case 7: contents += [0x80]  // a lone continuation byte
+            default: break  // an empty line
+            }
+            contents.append(0x0A)
+        }
+        try expectPartsCutEveryLineOnce(
+            contents,
+            parser: .none,
+            maxLineBytes: maxLineBytes,
+            maxRecordBytes: maxRecordBytes
+        )
+    }
+
+    private func expectPartsCutEveryLineOnce(
+        _ contents: [UInt8],
+        parser: LineParser,
+        maxLineBytes: Int,
+        maxRecordBytes: Int
+    ) throws {
+        let encoder = RecordEncoder(parser: parser, host: "web-1", maxRecordBytes: maxRecordBytes)
+        try withFile(contents) { file in
             let window = try LineWindow(
                 file,
                 from: 0,
-                limit: Self.contents.count,
+                limit: contents.count,
                 maxBytes: .max,
                 includeUnterminated: true,
-                maxLineBytes: 150
+                maxLineBytes: maxLineBytes
             )
             let cutter = AppendCutter(
                 encoder: encoder,
@@ -190,7 +230,7 @@ import Testing
                 end = append.end
             }
             #expect(records == expected.map(\.data))
-            #expect(end == Self.contents.count)
+            #expect(end == contents.count)
         }
     }
 }
