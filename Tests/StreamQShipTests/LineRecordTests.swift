@@ -89,6 +89,21 @@ import Testing
         #expect(appended(line, offset: 5, encoder: under).outcome.truncated)
     }
 
+    /// Offsets and lengths are written as their decimal digits, on either side of every power of ten.
+    @Test func decimalsAreTheirDigits() {
+        var values = [0, 1, Int.max, Int.max - 1, 1_000_000_007]
+        var power = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1]
+        }
+        for value in values {
+            var digits: [UInt8] = []
+            RecordEncoder.appendDecimal(value, to: &digits)
+            #expect(String(decoding: digits, as: UTF8.self) == String(value))
+        }
+    }
+
     /// Parsers and time fields make fields, so their records are not the line as it is.
     @Test func onlyLinesWithoutFieldsAreWrittenAsTheyAre() throws {
         #expect(!RecordEncoder(parser: .nginx, host: "h", maxRecordBytes: 1 << 20).recordsLinesAsTheyAre)

@@ -95,7 +95,7 @@ struct RecordEncoder: Sendable {
     /// The most bytes ``write(line:offset:origin:maxRecordBytes:to:)`` writes for a line of `lineBytes` bytes and
     /// an `origin` of `originBytes`.
     static func maxLineRecordBytes(lineBytes: Int, originBytes: Int) -> Int {
-        messagePrefix.utf8CodeUnitCount + JSONString.maxQuotedBytes(lineBytes) + 1 + originBytes + maxDecimalDigits + 1
+        messagePrefix.utf8CodeUnitCount + JSONString.maxQuotedBytes(lineBytes) + 1 + originBytes + decimalRoom + 1
     }
 
     /// Writes the record of the whole line `text` (starting at byte `offset` of its file) at
@@ -263,46 +263,55 @@ struct RecordEncoder: Sendable {
     private static let messageKey = Array("\"message\":".utf8)
     /// A record's start when the line is its message: ``messageKey`` after the brace.
     private static let messagePrefix: StaticString = "{\"message\":"
-    /// The digits of the largest `Int`.
-    private static let maxDecimalDigits = 19
 
     /// Appends the digits of a non-negative `value`, without making a String.
     static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 bytes
         withUnsafeMutableBytes(of: &digits) { buffer in
             let count = writeDecimal(value, to: buffer.baseAddress!)
             output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
     }
 
-    /// Writes the digits of a non-negative `value` at `target`, two at a time; returns how many.
+    /// Writes the digits of a non-negative `value` at `target`, which has room for
+    /// ``decimalRoom`` bytes (what follows the digits there may be overwritten); returns how many.
+    /// Eight digits at a time, each eight made in one word (see ``eightDigits(_:)``).
     static func writeDecimal(_ value: Int, to target: UnsafeMutableRawPointer) -> Int {
-        var rest = UInt64(max(0, value))
-        var count = 1
-        var power: UInt64 = 10
-        while count < maxDecimalDigits, rest >= power {
-            count += 1
-            power &*= 10
+        let value = UInt64(max(0, value))
+        if value < 100_000_000 {
+            let digits = eightDigits(value)
+            let leadingZeros = min(7, digits.trailingZeroBitCount >> 3)  // "0" itself keeps one
+            target.storeBytes(of: (asciiDigits(digits) >> (8 * UInt64(leadingZeros))).littleEndian, as: UInt64.self)
+            return 8 - leadingZeros
         }
-        var end = count
-        while rest >= 100 {
-            end -= 2
-            target.storeBytes(of: digitPair(rest % 100), toByteOffset: end, as: UInt16.self)
-            rest /= 100
-        }
-        if rest >= 10 {
-            target.storeBytes(of: digitPair(rest), as: UInt16.self)
-        } else {
-            target.storeBytes(of: UInt8(ascii: "0") + UInt8(rest), as: UInt8.self)
-        }
-        return count
+        let count = writeDecimal(Int(value / 100_000_000), to: target)
+        target.storeBytes(
+            of: asciiDigits(eightDigits(value % 100_000_000)).littleEndian,
+            toByteOffset: count,
+            as: UInt64.self
+        )
+        return count + 8
     }
 
-    /// The two digits of `value` (below 100), the tens first in memory.
+    /// The bytes ``writeDecimal(_:to:)`` may write: the digits of the largest `Int`, and the rest
+    /// of the word its last eight are stored with.
+    static let decimalRoom = 24
+
+    /// The eight decimal digits of `value` (below 10^8, leading zeros included) as the values 0
+    /// to 9 in the bytes of a word, the first digit in the lowest byte: split in halves of four
+    /// digits, each half in two pairs and each pair in two digits, both lanes at once (dividing by
+    /// 100 and 10 as multiplying and shifting, exact for these ranges).
     @inline(__always)
-    private static func digitPair(_ value: UInt64) -> UInt16 {
-        (0x3030 | UInt16(truncatingIfNeeded: value / 10) | UInt16(truncatingIfNeeded: value % 10) << 8).littleEndian
+    private static func eightDigits(_ value: UInt64) -> UInt64 {
+        var lanes = value / 10_000 | (value % 10_000) << 32
+        let hundreds = (lanes &* 10_486) >> 20 & 0x0000_007F_0000_007F
+        lanes = hundreds | (lanes &- hundreds &* 100) << 16
+        let tens = (lanes &* 103) >> 10 & 0x000F_000F_000F_000F
+        return tens | (lanes &- tens &* 10) << 8
     }
+
+    @inline(__always)
+    private static func asciiDigits(_ digits: UInt64) -> UInt64 { digits | 0x3030_3030_3030_3030 }
 
     /// Whether `text` is UTF-8; ASCII lines (most log lines) are told apart without building a String.
     private static func isValidUTF8(_ text: ArraySlice<UInt8>) -> Bool {
