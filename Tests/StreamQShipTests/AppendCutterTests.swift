@@ -1,8 +1,8 @@
 import Foundation
-import StreamQStorage
 import Testing
 
 @testable import StreamQShip
+@testable import StreamQStorage
 
 @Suite struct AppendCutterTests {
     /// Lines of every shape the fast path must read as ``LineScanner`` does: CRLF, empty, long
@@ -138,8 +138,9 @@ import Testing
     /// Raw lines of every shape, written in one pass unless they need `append`'s repair or cut:
     /// escapes of every kind, non-ASCII, bytes that are not UTF-8 (also where parts meet), lines
     /// longer than a block of the escaper, truncated lines, and records over the record limit.
+    /// Into a local store, records are written straight into their append where they surely fit.
     @Test(arguments: [(1 << 20, 1 << 20), (2000, 1 << 20), (1 << 20, 900)])
-    func rawLinesOfEveryShapeAreCutAsEncodedAlone(maxLineBytes: Int, maxRecordBytes: Int) throws {
+    func rawLinesOfEveryShapeAreCutAsEncodedAlone(maxLineBytes: Int, maxRecordBytes: Int) async throws {
         var contents: [UInt8] = []
         for index in 0..<2000 {
             switch index % 9 {
@@ -164,13 +165,25 @@ import Testing
             maxLineBytes: maxLineBytes,
             maxRecordBytes: maxRecordBytes
         )
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ship-cut-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try StreamStore(directory: directory.path, configuration: StorageConfiguration())
+        try expectPartsCutEveryLineOnce(
+            contents,
+            parser: .none,
+            maxLineBytes: maxLineBytes,
+            maxRecordBytes: maxRecordBytes,
+            store: store
+        )
+        try await store.close()
     }
 
     private func expectPartsCutEveryLineOnce(
         _ contents: [UInt8],
         parser: LineParser,
         maxLineBytes: Int,
-        maxRecordBytes: Int
+        maxRecordBytes: Int,
+        store: StreamStore? = nil
     ) throws {
         let encoder = RecordEncoder(parser: parser, host: "web-1", maxRecordBytes: maxRecordBytes)
         try withFile(contents) { file in
@@ -186,7 +199,7 @@ import Testing
                 encoder: encoder,
                 file: "/var/log/a.log",
                 partitionKey: "k",
-                store: nil,
+                store: store,
                 maxRecords: 100,
                 maxBytes: 20_000,
                 recordBytesPerByte: 1.5
@@ -212,9 +225,19 @@ import Testing
             var records: [[UInt8]] = []
             var end = 0
             for append in appends {
-                guard case .records(let batch) = append.records else {
-                    Issue.record("records for a remote destination are AppendRecords")
-                    return
+                let batch: [AppendRecord]
+                switch append.records {
+                case .records(let records):
+                    #expect(store == nil, "records for a local store are encoded")
+                    batch = records
+                case .encoded(let encoded, _):
+                    // As encoded one by one from the records each line makes alone.
+                    batch = expected[records.count..<min(expected.count, records.count + encoded.count)].map {
+                        AppendRecord(partitionKey: "k", data: $0.data)
+                    }
+                    var alone = EncodedRecords()
+                    for record in batch { record.data.withUnsafeBytes { alone.append(partitionKey: "k", data: $0) } }
+                    #expect(encoded.bytes == alone.bytes && encoded.count == batch.count)
                 }
                 #expect(append.start == end)
                 #expect(batch.count <= 100 && append.bytes <= 20_000)

@@ -102,6 +102,7 @@ struct AppendCutter: Sendable {
     /// Adds the record of `line` (a range of `bytes`), closing the open append first if the record
     /// does not fit in it.
     mutating func add(_ line: LineSlice, in bytes: [UInt8]) {
+        if addInPlace(line, in: bytes) { return }
         let (length, outcome) = encode(line, in: bytes)
         let size = length + keyBytes
         if openLines > 0, openLines >= maxRecords || open.bytes + size > maxBytes { close() }
@@ -129,6 +130,42 @@ struct AppendCutter: Sendable {
         if outcome.parseFailed { open.parseErrors += 1 }
         if outcome.truncated { open.truncatedLines += 1 }
         lineBytesLeft -= line.text.count
+    }
+
+    /// Writes the record of a whole line without fields straight into the open append (the
+    /// store's encoding), when it surely fits there whatever its escapes; returns false, having
+    /// added nothing, when it may not, or when the line needs `append`'s repair or cut.
+    private mutating func addInPlace(_ line: LineSlice, in bytes: [UInt8]) -> Bool {
+        guard recordsLinesAsTheyAre, encodesForStore, !line.isTruncated, openLines > 0, openLines < maxRecords else {
+            return false
+        }
+        let originBytes = origin.count
+        let maxDataBytes = RecordEncoder.maxLineRecordBytes(lineBytes: line.text.count, originBytes: originBytes)
+        guard open.bytes + maxDataBytes + keyBytes <= maxBytes else { return false }
+        let maxRecordBytes = encoder.maxRecordBytes
+        // The origin is read from the scratch buffer, moved out meanwhile (see `add`).
+        var buffer: [UInt8] = []
+        swap(&buffer, &scratch)
+        defer { swap(&buffer, &scratch) }
+        let written = buffer.withUnsafeBytes { buffer in
+            bytes.withUnsafeBytes { bytes in
+                encoded.append(partitionKey: partitionKey, maxDataBytes: maxDataBytes) { target in
+                    RecordEncoder.write(
+                        line: UnsafeRawBufferPointer(rebasing: bytes[line.text]),
+                        offset: line.offset,
+                        origin: UnsafeRawBufferPointer(rebasing: buffer[..<originBytes]),
+                        maxRecordBytes: maxRecordBytes,
+                        to: target
+                    )
+                }
+            }
+        }
+        guard let written else { return false }
+        openLines += 1
+        open.bytes += written + keyBytes
+        open.end = line.end
+        lineBytesLeft -= line.text.count
+        return true
     }
 
     /// Writes the record of `line` into ``scratch`` after the origin; returns its length. A whole
