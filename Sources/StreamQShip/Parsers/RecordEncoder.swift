@@ -92,8 +92,8 @@ struct RecordEncoder: Sendable {
     /// ``write(line:offset:origin:maxRecordBytes:to:)`` can write it.
     var recordsLinesAsTheyAre: Bool { parser.kind == .none && parser.eventTime == nil }
 
-    /// The most bytes ``write(line:offset:origin:maxRecordBytes:to:)`` writes for a line of `lineBytes` bytes and
-    /// an `origin` of `originBytes`.
+    /// The most bytes ``write(line:offset:origin:maxRecordBytes:to:)`` writes for a line of
+    /// `lineBytes` bytes and an `origin` of `originBytes`.
     static func maxLineRecordBytes(lineBytes: Int, originBytes: Int) -> Int {
         messagePrefix.utf8CodeUnitCount + JSONString.maxQuotedBytes(lineBytes) + 1 + originBytes + decimalRoom + 1
     }

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Records already in the storage engine's on-disk record encoding, ready to become one batch.
 ///
 /// The bulk-ingest path: a caller that has many records at hand (`streamq put` reading stdin)
@@ -140,7 +136,8 @@ public struct EncodedRecords: Sendable {
                 guard let dataBytes = write(target + roomyHead) else { return }
                 precondition(dataBytes <= maxDataBytes, "a record's data overran its room")
                 let head = Self.headLength(keyBytes: key.count, hasExplicitHashKey: false, dataBytes: dataBytes)
-                if head < roomyHead { memmove(target + head, target + roomyHead, dataBytes) }
+                // Back over its own bytes: copyMemory is a memmove.
+                if head < roomyHead { (target + head).copyMemory(from: target + roomyHead, byteCount: dataBytes) }
                 Self.storeHead(at: target, key: key, explicitHashKey: nil, dataBytes: dataBytes)
                 initialized = head + dataBytes
                 written = dataBytes
