@@ -15,8 +15,10 @@ struct EncodedAppend: Sendable {
 }
 
 /// Encodes lines into records (see ``RecordEncoder``) and cuts them into appends of at most
-/// `maxRecords` records and `maxBytes` bytes, each record written once, straight into its append
-/// (in the store's encoding when the destination is a local store).
+/// `maxRecords` records and `maxBytes` bytes (in the store's encoding when the destination is a
+/// local store). A whole line without fields is written in one pass, and into a local store
+/// straight into its append when it surely fits there; any other record is made in a scratch
+/// buffer first.
 ///
 /// Lines are cut in parts on every core at once (``cut(_:bytesPerPart:)``): each part is about one
 /// append's worth, so few appends come out short, and the shipper's loop only reads and hands
