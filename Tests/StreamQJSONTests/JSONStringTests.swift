@@ -50,6 +50,38 @@ import Testing
         #expect(output == escapedByteByByte(long))
     }
 
+    /// Writing at a pointer in one pass gives what appending gives, for every byte at every place
+    /// in and around a word and for long texts, stays within `maxQuotedBytes`, and says whether the
+    /// text is ASCII.
+    @Test func writingGivesWhatAppendingGives() {
+        var texts: [[UInt8]] = []
+        for byte in UInt8.min...UInt8.max {
+            for length in [1, 7, 8, 9, 17] {
+                for place in 0..<length {
+                    var text = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    text[place] = byte
+                    texts.append(text)
+                }
+            }
+        }
+        texts.append([])
+        texts.append([UInt8](repeating: 0x01, count: 100))  // every byte the longest escape
+        texts.append(Array(#"10.0.0.1 - - [22/Apr/2009:18:52:51 +1200] "GET / HTTP/1.1" 200 5 "-" "curl/8""#.utf8))
+        texts.append(Array("é ü 日本 🚀 \"quoted\" \t".utf8))
+        texts.append((0..<5000).map { UInt8(truncatingIfNeeded: $0 % 7 == 0 ? 0x22 : $0 % 401 == 0 ? 0x0A : 0x61) })
+        for text in texts {
+            var appended: [UInt8] = []
+            JSONString.append(text, to: &appended)
+            let room = JSONString.maxQuotedBytes(text.count)
+            var target = [UInt8](repeating: 0, count: room)
+            let written = text.withUnsafeBytes { text in
+                target.withUnsafeMutableBytes { JSONString.write(text, to: $0.baseAddress!) }
+            }
+            #expect(Array(target[..<written.count]) == appended, "\(text)")
+            #expect(written.isASCII == text.allSatisfy { $0 < 0x80 })
+        }
+    }
+
     private func escapedByteByByte(_ text: [UInt8]) -> [UInt8] {
         var output: [UInt8] = [UInt8(ascii: "\"")]
         for byte in text {

@@ -1,8 +1,8 @@
 import Foundation
-import StreamQStorage
 import Testing
 
 @testable import StreamQShip
+@testable import StreamQStorage
 
 @Suite struct AppendCutterTests {
     /// Lines of every shape the fast path must read as ``LineScanner`` does: CRLF, empty, long
@@ -74,14 +74,14 @@ import Testing
                     var lines: [Line] = []
                     let parts = window.parts(bytesPerPart: bytesPerPart)
                     for part in parts {
-                        window.forEachLine(in: part) {
+                        window.forEachLine(in: part) { line, bytes in
                             lines.append(
                                 Line(
-                                    text: Array($0.text),
-                                    offset: $0.offset,
-                                    end: $0.end,
-                                    originalBytes: $0.originalBytes,
-                                    isTruncated: $0.isTruncated
+                                    text: Array(bytes[line.text]),
+                                    offset: line.offset,
+                                    end: line.end,
+                                    originalBytes: line.originalBytes,
+                                    isTruncated: line.isTruncated
                                 )
                             )
                         }
@@ -132,21 +132,74 @@ import Testing
     /// the line encoded on its own; appends follow one another without gaps and keep to the limits.
     @Test(arguments: [LineParser.none, LineParser.nginx, LineParser.json])
     func partsCutEveryLineOnceInOrderWithinLimits(parser: LineParser) throws {
-        let encoder = RecordEncoder(parser: parser, host: "web-1", maxRecordBytes: 1 << 20)
-        try withFile(Self.contents) { file in
+        try expectPartsCutEveryLineOnce(Self.contents, parser: parser, maxLineBytes: 150, maxRecordBytes: 1 << 20)
+    }
+
+    /// Raw lines of every shape, written in one pass unless they need `append`'s repair or cut:
+    /// escapes of every kind, non-ASCII, bytes that are not UTF-8 (also where parts meet), lines
+    /// longer than a block of the escaper, truncated lines, and records over the record limit.
+    /// Into a local store, records are written straight into their append where they surely fit.
+    @Test(arguments: [(1 << 20, 1 << 20), (2000, 1 << 20), (1 << 20, 900)])
+    func rawLinesOfEveryShapeAreCutAsEncodedAlone(maxLineBytes: Int, maxRecordBytes: Int) async throws {
+        var contents: [UInt8] = []
+        for index in 0..<2000 {
+            switch index % 9 {
+            case 0:
+                contents += Array(
+                    #"10.0.0.\#(index % 256) - - [22/Apr/2009:18:52:51 +1200] "GET /a HTTP/1.1" 200"#.utf8
+                )
+            case 1: contents += Array("ctl \u{1}\u{1F}\t\u{7F} \\ \"q\" \(index)\r".utf8)
+            case 2: contents += Array("ünïcödé 日本 🚀 \(index)".utf8)
+            case 3: contents += [0x6E, 0x6F, 0x74, 0x20, 0xFF, 0xC3, 0x28, 0xE6, 0x97] + Array(" \(index)".utf8)
+            case 4: contents += Array(String(repeating: "long \"\(index)\" é ", count: 150).utf8)
+            case 5: contents += [UInt8](repeating: 0x22, count: 200 + index % 13)
+            case 6: contents += [0xE6, 0x97, 0xA5]  // a whole character alone
+            case 7: contents += [0x80]  // a lone continuation byte
+            default: break  // an empty line
+            }
+            contents.append(0x0A)
+        }
+        try expectPartsCutEveryLineOnce(
+            contents,
+            parser: .none,
+            maxLineBytes: maxLineBytes,
+            maxRecordBytes: maxRecordBytes
+        )
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ship-cut-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try StreamStore(directory: directory.path, configuration: StorageConfiguration())
+        try expectPartsCutEveryLineOnce(
+            contents,
+            parser: .none,
+            maxLineBytes: maxLineBytes,
+            maxRecordBytes: maxRecordBytes,
+            store: store
+        )
+        try await store.close()
+    }
+
+    private func expectPartsCutEveryLineOnce(
+        _ contents: [UInt8],
+        parser: LineParser,
+        maxLineBytes: Int,
+        maxRecordBytes: Int,
+        store: StreamStore? = nil
+    ) throws {
+        let encoder = RecordEncoder(parser: parser, host: "web-1", maxRecordBytes: maxRecordBytes)
+        try withFile(contents) { file in
             let window = try LineWindow(
                 file,
                 from: 0,
-                limit: Self.contents.count,
+                limit: contents.count,
                 maxBytes: .max,
                 includeUnterminated: true,
-                maxLineBytes: 150
+                maxLineBytes: maxLineBytes
             )
             let cutter = AppendCutter(
                 encoder: encoder,
                 file: "/var/log/a.log",
                 partitionKey: "k",
-                store: nil,
+                store: store,
                 maxRecords: 100,
                 maxBytes: 20_000,
                 recordBytesPerByte: 1.5
@@ -154,12 +207,12 @@ import Testing
             let appends = cutter.cut(window, bytesPerPart: 30_000)
             var expected: [(data: [UInt8], failed: Bool, truncated: Bool)] = []
             for part in window.parts(bytesPerPart: .max) {
-                window.forEachLine(in: part) { line in
+                window.forEachLine(in: part) { line, bytes in
                     let alone = encoder.encode(
                         LogLine(
                             offset: line.offset,
                             end: line.end,
-                            text: Array(line.text),
+                            text: Array(bytes[line.text]),
                             originalBytes: line.originalBytes,
                             isTruncated: line.isTruncated
                         ),
@@ -172,9 +225,19 @@ import Testing
             var records: [[UInt8]] = []
             var end = 0
             for append in appends {
-                guard case .records(let batch) = append.records else {
-                    Issue.record("records for a remote destination are AppendRecords")
-                    return
+                let batch: [AppendRecord]
+                switch append.records {
+                case .records(let records):
+                    #expect(store == nil, "records for a local store are encoded")
+                    batch = records
+                case .encoded(let encoded, _):
+                    // As encoded one by one from the records each line makes alone.
+                    batch = expected[records.count..<min(expected.count, records.count + encoded.count)].map {
+                        AppendRecord(partitionKey: "k", data: $0.data)
+                    }
+                    var alone = EncodedRecords()
+                    for record in batch { record.data.withUnsafeBytes { alone.append(partitionKey: "k", data: $0) } }
+                    #expect(encoded.bytes == alone.bytes && encoded.count == batch.count)
                 }
                 #expect(append.start == end)
                 #expect(batch.count <= 100 && append.bytes <= 20_000)
@@ -190,7 +253,7 @@ import Testing
                 end = append.end
             }
             #expect(records == expected.map(\.data))
-            #expect(end == Self.contents.count)
+            #expect(end == contents.count)
         }
     }
 }

@@ -88,6 +88,47 @@ struct RecordEncoder: Sendable {
         return origin
     }
 
+    /// Whether a line's record holds no parsed fields (no parser, no time field): then
+    /// ``write(line:offset:origin:maxRecordBytes:to:)`` can write it.
+    var recordsLinesAsTheyAre: Bool { parser.kind == .none && parser.eventTime == nil }
+
+    /// The most bytes ``write(line:offset:origin:maxRecordBytes:to:)`` writes for a line of
+    /// `lineBytes` bytes and an `origin` of `originBytes`.
+    static func maxLineRecordBytes(lineBytes: Int, originBytes: Int) -> Int {
+        messagePrefix.utf8CodeUnitCount + JSONString.maxQuotedBytes(lineBytes) + 1 + originBytes + decimalRoom + 1
+    }
+
+    /// Writes the record of the whole line `text` (starting at byte `offset` of its file) at
+    /// `target`, which has room for ``maxLineRecordBytes(lineBytes:originBytes:)``: the record
+    /// ``append(_:offset:originalBytes:isTruncated:origin:to:)`` makes when
+    /// ``recordsLinesAsTheyAre``, the line escaped as it is copied, in one pass. Returns the
+    /// record's length, or nil when the line is not UTF-8 or the record is longer than
+    /// `maxRecordBytes`: that one needs the repair or the cut of `append`. (Static, so that a
+    /// caller need not copy an encoder per line.)
+    static func write(
+        line text: UnsafeRawBufferPointer,
+        offset: Int,
+        origin: UnsafeRawBufferPointer,
+        maxRecordBytes: Int,
+        to target: UnsafeMutableRawPointer
+    ) -> Int? {
+        var written = messagePrefix.utf8CodeUnitCount
+        target.copyMemory(from: messagePrefix.utf8Start, byteCount: written)
+        let message = JSONString.write(text, to: target + written)
+        if !message.isASCII, String(validating: text.assumingMemoryBound(to: UInt8.self), as: UTF8.self) == nil {
+            return nil
+        }
+        written += message.count
+        target.storeBytes(of: UInt8(ascii: ","), toByteOffset: written, as: UInt8.self)
+        written += 1
+        if let base = origin.baseAddress { (target + written).copyMemory(from: base, byteCount: origin.count) }
+        written += origin.count
+        written += writeDecimal(offset, to: target + written)
+        target.storeBytes(of: UInt8(ascii: "}"), toByteOffset: written, as: UInt8.self)
+        written += 1
+        return written <= maxRecordBytes ? written : nil
+    }
+
     /// Appends the record of the line `text` (starting at byte `offset` of its file) to `output`,
     /// with `origin` from ``origin(file:)`` (or, without an offset, a network origin's members).
     func append(
@@ -220,21 +261,57 @@ struct RecordEncoder: Sendable {
     }
 
     private static let messageKey = Array("\"message\":".utf8)
+    /// A record's start when the line is its message: ``messageKey`` after the brace.
+    private static let messagePrefix: StaticString = "{\"message\":"
 
     /// Appends the digits of a non-negative `value`, without making a String.
     static func appendDecimal(_ value: Int, to output: inout [UInt8]) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 bytes
         withUnsafeMutableBytes(of: &digits) { buffer in
-            var rest = UInt64(max(0, value))
-            var index = buffer.count
-            repeat {
-                index -= 1
-                buffer[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-                rest /= 10
-            } while rest > 0
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[index...]))
+            let count = writeDecimal(value, to: buffer.baseAddress!)
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
     }
+
+    /// Writes the digits of a non-negative `value` at `target`, which has room for
+    /// ``decimalRoom`` bytes (what follows the digits there may be overwritten); returns how many.
+    /// Eight digits at a time, each eight made in one word (see ``eightDigits(_:)``).
+    static func writeDecimal(_ value: Int, to target: UnsafeMutableRawPointer) -> Int {
+        let value = UInt64(max(0, value))
+        if value < 100_000_000 {
+            let digits = eightDigits(value)
+            let leadingZeros = min(7, digits.trailingZeroBitCount >> 3)  // "0" itself keeps one
+            target.storeBytes(of: (asciiDigits(digits) >> (8 * UInt64(leadingZeros))).littleEndian, as: UInt64.self)
+            return 8 - leadingZeros
+        }
+        let count = writeDecimal(Int(value / 100_000_000), to: target)
+        target.storeBytes(
+            of: asciiDigits(eightDigits(value % 100_000_000)).littleEndian,
+            toByteOffset: count,
+            as: UInt64.self
+        )
+        return count + 8
+    }
+
+    /// The bytes ``writeDecimal(_:to:)`` may write: the digits of the largest `Int`, and the rest
+    /// of the word its last eight are stored with.
+    static let decimalRoom = 24
+
+    /// The eight decimal digits of `value` (below 10^8, leading zeros included) as the values 0
+    /// to 9 in the bytes of a word, the first digit in the lowest byte: split in halves of four
+    /// digits, each half in two pairs and each pair in two digits, both lanes at once (dividing by
+    /// 100 and 10 as multiplying and shifting, exact for these ranges).
+    @inline(__always)
+    private static func eightDigits(_ value: UInt64) -> UInt64 {
+        var lanes = value / 10_000 | (value % 10_000) << 32
+        let hundreds = (lanes &* 10_486) >> 20 & 0x0000_007F_0000_007F
+        lanes = hundreds | (lanes &- hundreds &* 100) << 16
+        let tens = (lanes &* 103) >> 10 & 0x000F_000F_000F_000F
+        return tens | (lanes &- tens &* 10) << 8
+    }
+
+    @inline(__always)
+    private static func asciiDigits(_ digits: UInt64) -> UInt64 { digits | 0x3030_3030_3030_3030 }
 
     /// Whether `text` is UTF-8; ASCII lines (most log lines) are told apart without building a String.
     private static func isValidUTF8(_ text: ArraySlice<UInt8>) -> Bool {

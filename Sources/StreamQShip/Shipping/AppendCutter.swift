@@ -15,8 +15,10 @@ struct EncodedAppend: Sendable {
 }
 
 /// Encodes lines into records (see ``RecordEncoder``) and cuts them into appends of at most
-/// `maxRecords` records and `maxBytes` bytes, each record written once, straight into its append
-/// (in the store's encoding when the destination is a local store).
+/// `maxRecords` records and `maxBytes` bytes (in the store's encoding when the destination is a
+/// local store). A whole line without fields is written in one pass, and into a local store
+/// straight into its append when it surely fits there; any other record is made in a scratch
+/// buffer first.
 ///
 /// Lines are cut in parts on every core at once (``cut(_:bytesPerPart:)``): each part is about one
 /// append's worth, so few appends come out short, and the shipper's loop only reads and hands
@@ -34,7 +36,12 @@ struct AppendCutter: Sendable {
     let recordBytesPerByte: Double
 
     private let keyBytes: Int
-    private var record: [UInt8] = []
+    private let recordsLinesAsTheyAre: Bool
+    /// Whether `store` is set (tested per line without touching the reference).
+    private let encodesForStore: Bool
+    /// ``origin``, then the record being added: one buffer, so that writing a record reads the
+    /// origin from where it writes (see ``encode(_:in:)``).
+    private var scratch: [UInt8]
     private var cut: [EncodedAppend] = []
     /// The append being filled: its records in the store's encoding (local store) or as
     /// ``AppendRecord``s, and what it holds so far.
@@ -56,12 +63,15 @@ struct AppendCutter: Sendable {
     ) {
         self.encoder = encoder
         origin = encoder.origin(file: file)
+        scratch = origin
         self.partitionKey = partitionKey
         self.store = store
         self.maxRecords = maxRecords
         self.maxBytes = maxBytes
         self.recordBytesPerByte = recordBytesPerByte
         keyBytes = partitionKey.utf8.count + Self.recordOverheadBytes
+        recordsLinesAsTheyAre = encoder.recordsLinesAsTheyAre
+        encodesForStore = store != nil
     }
 
     /// Bytes a record costs in an append beyond its data and partition key (its framing), counted
@@ -74,7 +84,7 @@ struct AppendCutter: Sendable {
         return Self.inParallel(parts.count) { index in
             var cutter = self
             cutter.lineBytesLeft = parts[index].count
-            window.forEachLine(in: parts[index]) { cutter.add($0) }
+            window.forEachLine(in: parts[index]) { cutter.add($0, in: $1) }
             return cutter.finish()
         }
     }
@@ -86,41 +96,117 @@ struct AppendCutter: Sendable {
         return Self.inParallel(parts.count) { index in
             var cutter = self
             cutter.lineBytesLeft = lines.textBytes(of: parts[index])
-            lines.forEachLine(in: parts[index]) { cutter.add($0) }
+            lines.forEachLine(in: parts[index]) { cutter.add($0, in: $1) }
             return cutter.finish()
         }
     }
 
-    /// Adds the record of `line`, closing the open append first if the record does not fit in it.
-    mutating func add(_ line: LineSlice) {
-        record.removeAll(keepingCapacity: true)
-        let outcome = encoder.append(
-            line.text,
-            offset: line.offset,
-            originalBytes: line.originalBytes,
-            isTruncated: line.isTruncated,
-            origin: origin,
-            to: &record
-        )
-        let bytes = record.count + keyBytes
-        if openLines > 0, openLines >= maxRecords || open.bytes + bytes > maxBytes { close() }
+    /// Adds the record of `line` (a range of `bytes`), closing the open append first if the record
+    /// does not fit in it.
+    mutating func add(_ line: LineSlice, in bytes: [UInt8]) {
+        if addInPlace(line, in: bytes) { return }
+        let (length, outcome) = encode(line, in: bytes)
+        let size = length + keyBytes
+        if openLines > 0, openLines >= maxRecords || open.bytes + size > maxBytes { close() }
         if openLines == 0 {
             open = EncodedAppend(records: .records([]), start: line.offset, end: line.end)
-            let expected = Int(Double(lineBytesLeft) * recordBytesPerByte * 1.1) + bytes
+            let expected = Int(Double(lineBytesLeft) * recordBytesPerByte * 1.1) + size
             let capacity = min(expected, min(maxBytes, 1 << 30) / 8 * 9)
-            if store != nil { encoded = EncodedRecords(reservingCapacity: capacity) }
+            if encodesForStore { encoded = EncodedRecords(reservingCapacity: capacity) }
         }
-        if store != nil {
-            record.withUnsafeBytes { encoded.append(partitionKey: partitionKey, data: $0) }
-        } else {
-            appendRecords.append(AppendRecord(partitionKey: partitionKey, data: Array(record[...])))
+        // Moved out while read, so that reading it does not hold all of `self` (nor retain it).
+        var record: [UInt8] = []
+        swap(&record, &scratch)
+        record.withUnsafeBytes { record in
+            let data = UnsafeRawBufferPointer(rebasing: record[origin.count..<(origin.count + length)])
+            if encodesForStore {
+                encoded.append(partitionKey: partitionKey, data: data)
+            } else {
+                appendRecords.append(AppendRecord(partitionKey: partitionKey, data: Array(data)))
+            }
         }
+        swap(&record, &scratch)
         openLines += 1
-        open.bytes += bytes
+        open.bytes += size
         open.end = line.end
         if outcome.parseFailed { open.parseErrors += 1 }
         if outcome.truncated { open.truncatedLines += 1 }
         lineBytesLeft -= line.text.count
+    }
+
+    /// Writes the record of a whole line without fields straight into the open append (the
+    /// store's encoding), when it surely fits there whatever its escapes; returns false, having
+    /// added nothing, when it may not, or when the line needs `append`'s repair or cut.
+    private mutating func addInPlace(_ line: LineSlice, in bytes: [UInt8]) -> Bool {
+        guard recordsLinesAsTheyAre, encodesForStore, !line.isTruncated, openLines > 0, openLines < maxRecords else {
+            return false
+        }
+        let originBytes = origin.count
+        let maxDataBytes = RecordEncoder.maxLineRecordBytes(lineBytes: line.text.count, originBytes: originBytes)
+        guard open.bytes + maxDataBytes + keyBytes <= maxBytes else { return false }
+        let maxRecordBytes = encoder.maxRecordBytes
+        // The origin is read from the scratch buffer, moved out meanwhile (see `add`).
+        var buffer: [UInt8] = []
+        swap(&buffer, &scratch)
+        defer { swap(&buffer, &scratch) }
+        let written = buffer.withUnsafeBytes { buffer in
+            bytes.withUnsafeBytes { bytes in
+                encoded.append(partitionKey: partitionKey, maxDataBytes: maxDataBytes) { target in
+                    RecordEncoder.write(
+                        line: UnsafeRawBufferPointer(rebasing: bytes[line.text]),
+                        offset: line.offset,
+                        origin: UnsafeRawBufferPointer(rebasing: buffer[..<originBytes]),
+                        maxRecordBytes: maxRecordBytes,
+                        to: target
+                    )
+                }
+            }
+        }
+        guard let written else { return false }
+        openLines += 1
+        open.bytes += written + keyBytes
+        open.end = line.end
+        lineBytesLeft -= line.text.count
+        return true
+    }
+
+    /// Writes the record of `line` into ``scratch`` after the origin; returns its length. A whole
+    /// line without fields is written in one pass
+    /// (``RecordEncoder/write(line:offset:origin:maxRecordBytes:to:)``).
+    private mutating func encode(_ line: LineSlice, in bytes: [UInt8]) -> (length: Int, outcome: RecordEncoder.Outcome)
+    {
+        let originBytes = origin.count
+        if recordsLinesAsTheyAre, !line.isTruncated {
+            let room =
+                originBytes + RecordEncoder.maxLineRecordBytes(lineBytes: line.text.count, originBytes: originBytes)
+            if scratch.count < room { scratch.append(contentsOf: repeatElement(0, count: room - scratch.count)) }
+            let maxRecordBytes = encoder.maxRecordBytes
+            var buffer: [UInt8] = []
+            swap(&buffer, &scratch)
+            let written = buffer.withUnsafeMutableBytes { buffer in
+                bytes.withUnsafeBytes { bytes in
+                    RecordEncoder.write(
+                        line: UnsafeRawBufferPointer(rebasing: bytes[line.text]),
+                        offset: line.offset,
+                        origin: UnsafeRawBufferPointer(rebasing: buffer[..<originBytes]),
+                        maxRecordBytes: maxRecordBytes,
+                        to: buffer.baseAddress! + originBytes
+                    )
+                }
+            }
+            swap(&buffer, &scratch)
+            if let written { return (written, RecordEncoder.Outcome(parseFailed: false, truncated: false)) }
+        }
+        scratch.removeSubrange(originBytes...)
+        let outcome = encoder.append(
+            bytes[line.text],
+            offset: line.offset,
+            originalBytes: line.originalBytes,
+            isTruncated: line.isTruncated,
+            origin: origin,
+            to: &scratch
+        )
+        return (scratch.count - originBytes, outcome)
     }
 
     /// Ends the open append: its records move into it.

@@ -332,7 +332,7 @@ final class ShipSession {
             flushingGroup: true
         ).records
         var cutter = appendCutter(for: file, limited: false)
-        lines.forEachLine(in: lines.indices) { cutter.add($0) }
+        lines.forEachLine(in: lines.indices) { cutter.add($0, in: $1) }
         let rebuilt = cutter.finish().first
         let pending = PendingAppend(
             intent: intent,

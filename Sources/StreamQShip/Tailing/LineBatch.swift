@@ -58,18 +58,19 @@ struct LineBatch: RandomAccessCollection, Sendable {
             : spans[range.upperBound - 1].textEnd - (range.lowerBound == 0 ? 0 : spans[range.lowerBound - 1].textEnd)
     }
 
-    /// Calls `body` with each of lines `range`, in order.
-    func forEachLine(in range: Range<Int>, _ body: (LineSlice) -> Void) {
+    /// Calls `body` with each of lines `range`, in order, and ``text``, which the lines are ranges of.
+    func forEachLine(in range: Range<Int>, _ body: (LineSlice, _ text: [UInt8]) -> Void) {
         for index in range {
             let span = spans[index]
             body(
                 LineSlice(
-                    text: text(at: index),
+                    text: (index == 0 ? 0 : spans[index - 1].textEnd)..<span.textEnd,
                     offset: span.offset,
                     end: span.end,
                     originalBytes: span.originalBytes,
                     isTruncated: span.isTruncated
-                )
+                ),
+                text
             )
         }
     }

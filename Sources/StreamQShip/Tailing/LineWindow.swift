@@ -72,8 +72,9 @@ struct LineWindow: Sendable {
         return parts
     }
 
-    /// Calls `body` with each line of `part` (one of ``parts(bytesPerPart:)``), in order.
-    func forEachLine(in part: Range<Int>, _ body: (LineSlice) -> Void) {
+    /// Calls `body` with each line of `part` (one of ``parts(bytesPerPart:)``), in order, and
+    /// ``bytes``, which the lines are ranges of.
+    func forEachLine(in part: Range<Int>, _ body: (LineSlice, _ bytes: [UInt8]) -> Void) {
         var start = part.lowerBound
         bytes.withUnsafeBytes { raw in
             while start < part.upperBound {
@@ -87,12 +88,13 @@ struct LineWindow: Sendable {
                 if !isTruncated, length > 0, raw[newline - 1] == 0x0D { textEnd -= 1 }
                 body(
                     LineSlice(
-                        text: bytes[start..<textEnd],
+                        text: start..<textEnd,
                         offset: offset + start,
                         end: offset + min(newline + 1, part.upperBound),
                         originalBytes: length,
                         isTruncated: isTruncated
-                    )
+                    ),
+                    bytes
                 )
                 start = newline + 1
             }

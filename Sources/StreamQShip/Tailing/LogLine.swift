@@ -12,11 +12,12 @@ struct LogLine: Sendable, Equatable {
     var isTruncated: Bool
 }
 
-/// A line as a slice of the bytes it was read into (a ``LineWindow`` or ``LineBatch``): no array of
-/// its own.
+/// A line as a range of the bytes it was read into (a ``LineWindow``'s or a ``LineBatch``'s), which
+/// are handed over beside it: no array of its own, and no reference to count per line (the cores
+/// cutting one window's lines would contend for it).
 struct LineSlice {
-    /// The line, or its first `maxLineBytes` when it is longer.
-    var text: ArraySlice<UInt8>
+    /// Where the line, or its first `maxLineBytes` when it is longer, lies in those bytes.
+    var text: Range<Int>
     /// The byte of the file where the line starts, and the byte just past its newline.
     var offset: Int
     var end: Int

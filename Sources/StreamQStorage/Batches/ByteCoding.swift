@@ -41,7 +41,10 @@ extension UnsafeRawBufferPointer {
 
 /// The number of bytes `value` takes as a varint.
 @inlinable func varintLength(_ value: UInt64) -> Int {
-    value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
+    // Most lengths written take one or two bytes: told apart by comparing, before counting bits.
+    if value < 1 << 7 { return 1 }
+    if value < 1 << 14 { return 2 }
+    return (64 - value.leadingZeroBitCount + 6) / 7
 }
 
 /// Reads varints and byte runs from a buffer, reporting a malformed encoding instead of trapping.

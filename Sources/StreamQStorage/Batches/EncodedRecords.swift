@@ -25,8 +25,13 @@ public struct EncodedRecords: Sendable {
 
     /// Adds a record whose data is `data`, stored byte for byte.
     public mutating func append(partitionKey: String, data: UnsafeRawBufferPointer) {
-        var key = partitionKey
-        key.withUTF8 { keyBytes in append(key: UnsafeRawBufferPointer(keyBytes), explicitHashKey: nil, data: data) }
+        let appended: Void? = partitionKey.utf8.withContiguousStorageIfAvailable { keyBytes in
+            append(key: UnsafeRawBufferPointer(keyBytes), explicitHashKey: nil, data: data)
+        }
+        if appended == nil {
+            var key = partitionKey
+            key.withUTF8 { keyBytes in append(key: UnsafeRawBufferPointer(keyBytes), explicitHashKey: nil, data: data) }
+        }
         if invalidKey == nil, !AppendRecord.isValidPartitionKey(partitionKey) { invalidKey = partitionKey }
     }
 
@@ -49,6 +54,7 @@ public struct EncodedRecords: Sendable {
         return varintLength(UInt64(body)) + body
     }
 
+    @inline(__always)
     private static func bodyLength(keyBytes: Int, hasExplicitHashKey: Bool, dataBytes: Int) -> Int {
         1 + 1 + varintLength(UInt64(keyBytes)) + keyBytes + (hasExplicitHashKey ? 16 : 0)
             + varintLength(UInt64(dataBytes)) + dataBytes
@@ -96,33 +102,108 @@ public struct EncodedRecords: Sendable {
     }
 
     /// One record: `length attributes timestampDelta keyLength key [explicitHashKey] valueLength
-    /// value`. Every record of a batch shares the batch's arrival time, so the delta is 0.
+    /// value`. Every record of a batch shares the batch's arrival time, so the delta is 0. The
+    /// record is written straight into the buffer's room, with one capacity check.
     private mutating func append(key: UnsafeRawBufferPointer, explicitHashKey: HashKey?, data: UnsafeRawBufferPointer) {
-        let body = Self.bodyLength(
+        let head = Self.headLength(
             keyBytes: key.count,
             hasExplicitHashKey: explicitHashKey != nil,
             dataBytes: data.count
         )
-        // The fields before the key, and the data's length, are put together on the stack and
-        // appended at once: one capacity check each instead of one per byte.
-        var head: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &head) { head in
-            var length = head.storeVarint(UInt64(body), at: 0)
-            head[length] = explicitHashKey == nil ? 0 : 1
-            head[length + 1] = 0  // timestamp delta
-            length = head.storeVarint(UInt64(key.count), at: length + 2)
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: head[..<length]))
+        bytes.append(addingCapacity: head + data.count) { room in
+            room.withUnsafeMutableBufferPointer { room, initialized in
+                let target = UnsafeMutableRawPointer(room.baseAddress!)
+                Self.storeHead(at: target, key: key, explicitHashKey: explicitHashKey, dataBytes: data.count)
+                if let base = data.baseAddress { (target + head).copyMemory(from: base, byteCount: data.count) }
+                initialized = head + data.count
+            }
         }
-        bytes.append(contentsOf: key)
-        if let explicitHashKey {
-            withUnsafeBytes(of: explicitHashKey.bigEndian) { bytes.append(contentsOf: $0) }
-        }
-        withUnsafeMutableBytes(of: &head) { head in
-            let length = head.storeVarint(UInt64(data.count), at: 0)
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: head[..<length]))
-        }
-        bytes.append(contentsOf: data)
         count += 1
         largestData = max(largestData, data.count)
+    }
+
+    /// Adds a record whose data `write` writes in place: it is given room for `maxDataBytes` and
+    /// returns how many it wrote, or nil to add no record. What
+    /// ``append(partitionKey:data:)`` stores, without the data being made elsewhere and copied in.
+    /// - Returns: the data's length, or nil when `write` added nothing.
+    public mutating func append(
+        partitionKey: String,
+        maxDataBytes: Int,
+        writingData write: (UnsafeMutableRawPointer) -> Int?
+    ) -> Int? {
+        var written: Int?
+        let appended: Void? = partitionKey.utf8.withContiguousStorageIfAvailable { keyBytes in
+            written = append(key: UnsafeRawBufferPointer(keyBytes), maxDataBytes: maxDataBytes, writingData: write)
+        }
+        if appended == nil {
+            var key = partitionKey
+            key.withUTF8 { keyBytes in
+                written = append(key: UnsafeRawBufferPointer(keyBytes), maxDataBytes: maxDataBytes, writingData: write)
+            }
+        }
+        if written != nil, invalidKey == nil, !AppendRecord.isValidPartitionKey(partitionKey) {
+            invalidKey = partitionKey
+        }
+        return written
+    }
+
+    /// The data is written after a head for `maxDataBytes` of it; shorter data, whose length takes
+    /// fewer bytes, then moves back to follow its own head.
+    private mutating func append(
+        key: UnsafeRawBufferPointer,
+        maxDataBytes: Int,
+        writingData write: (UnsafeMutableRawPointer) -> Int?
+    ) -> Int? {
+        let roomyHead = Self.headLength(keyBytes: key.count, hasExplicitHashKey: false, dataBytes: maxDataBytes)
+        var written: Int?
+        bytes.append(addingCapacity: roomyHead + maxDataBytes) { room in
+            room.withUnsafeMutableBufferPointer { room, initialized in
+                let target = UnsafeMutableRawPointer(room.baseAddress!)
+                guard let dataBytes = write(target + roomyHead) else { return }
+                precondition(dataBytes <= maxDataBytes, "a record's data overran its room")
+                let head = Self.headLength(keyBytes: key.count, hasExplicitHashKey: false, dataBytes: dataBytes)
+                // Back over its own bytes: copyMemory is a memmove.
+                if head < roomyHead { (target + head).copyMemory(from: target + roomyHead, byteCount: dataBytes) }
+                Self.storeHead(at: target, key: key, explicitHashKey: nil, dataBytes: dataBytes)
+                initialized = head + dataBytes
+                written = dataBytes
+            }
+        }
+        if let written {
+            count += 1
+            largestData = max(largestData, written)
+        }
+        return written
+    }
+
+    /// The bytes of a record before its data.
+    @inline(__always)
+    private static func headLength(keyBytes: Int, hasExplicitHashKey: Bool, dataBytes: Int) -> Int {
+        let body = bodyLength(keyBytes: keyBytes, hasExplicitHashKey: hasExplicitHashKey, dataBytes: dataBytes)
+        return varintLength(UInt64(body)) + body - dataBytes
+    }
+
+    /// Writes a record's head (``headLength(keyBytes:hasExplicitHashKey:dataBytes:)`` bytes) at `target`.
+    @inline(__always)
+    private static func storeHead(
+        at target: UnsafeMutableRawPointer,
+        key: UnsafeRawBufferPointer,
+        explicitHashKey: HashKey?,
+        dataBytes: Int
+    ) {
+        // Room for the longest head: three varints, the attributes, the delta, the key and a hash key.
+        let head = UnsafeMutableRawBufferPointer(start: target, count: 3 * 10 + 2 + key.count + 16)
+        let body = bodyLength(keyBytes: key.count, hasExplicitHashKey: explicitHashKey != nil, dataBytes: dataBytes)
+        var length = head.storeVarint(UInt64(body), at: 0)
+        head[length] = explicitHashKey == nil ? 0 : 1
+        head[length + 1] = 0  // timestamp delta
+        length = head.storeVarint(UInt64(key.count), at: length + 2)
+        if let base = key.baseAddress { (target + length).copyMemory(from: base, byteCount: key.count) }
+        length += key.count
+        if let explicitHashKey {
+            head.storeBytes(of: explicitHashKey.bigEndian, toByteOffset: length, as: HashKey.self)
+            length += 16
+        }
+        _ = head.storeVarint(UInt64(dataBytes), at: length)
     }
 }
