@@ -19,9 +19,11 @@ import StreamQStorage
 /// After a crash or `kill -9` the shipper reads the same byte ranges again and resends each
 /// in-doubt append with its original stamp and line count. The shard answers the ones it already
 /// stored with their original positions and stores the rest, so no line is lost and none is
-/// stored twice. At most four appends per file are in flight, inside the shard's window of five;
-/// up to sixteen are named in the checkpoint ahead of sending, and a resent one older than the
-/// window is refused as such, which proves it stored (appends are stored in order, without gaps).
+/// stored twice. Through an endpoint at most four appends per file are in flight, inside the
+/// shard's window of five (into a local store eight, see
+/// ``ShipConfiguration/localStoreBatches()``); up to sixteen are named in the checkpoint ahead of
+/// sending, and a resent one older than the window is refused as such, which proves it stored
+/// (appends are stored in order, without gaps).
 /// With multiline, an append carries whole groups and is rebuilt group for group (see
 /// ``RecordScanner``).
 /// Each record also carries `offset`, so with the partition key it names its line.

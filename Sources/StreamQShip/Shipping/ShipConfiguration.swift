@@ -40,7 +40,8 @@ public struct ShipConfiguration: Sendable {
     /// Bytes per append; kept under the store's batch size so an append is never split on disk.
     public var maxBatchBytes = 256 << 10
     /// Appends sent and not yet acknowledged, per file: inside the store's deduplication window of
-    /// five, so a resent append gets its original position back.
+    /// five, so an append resent after a lost acknowledgement gets its original position back.
+    /// Into a local store, where no acknowledgement is lost, more (see ``localStoreBatches()``).
     public var maxInFlightAppendsPerFile = 4
     /// Appends cut ahead and named in the checkpoint, per file, those in flight included. An append
     /// is never sent before the checkpoint names it, so those beyond the ones in flight are named
@@ -69,10 +70,17 @@ public struct ShipConfiguration: Sendable {
     public var forgetAfter: Duration = .seconds(7 * 24 * 3600)
 
     /// Appends as large as a local store's batches (1 MiB, 10,000 records), for shipping into a data
-    /// directory rather than through a Kinesis endpoint.
+    /// directory rather than through a Kinesis endpoint; and eight of them in flight per file, so
+    /// that the store compresses and syncs a deeper queue (on a busy machine every hand-over
+    /// between the shipper's and the store's threads waits for a core). Past the deduplication
+    /// window of five this is still exactly once: in process no acknowledgement is lost, so an
+    /// append is resent only after a failure (the store stored nothing of it, nor of those after
+    /// it) or after a restart, when one older than the window is refused as such, which proves it
+    /// stored (see ``maxPendingAppendsPerFile``).
     public mutating func localStoreBatches() {
         maxBatchRecords = 10_000
         maxBatchBytes = 960 << 10
+        maxInFlightAppendsPerFile = 8
     }
 
     public init(paths: [String], stream: StreamName, stateDirectory: String, host: String) {
