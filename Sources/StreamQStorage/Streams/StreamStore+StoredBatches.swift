@@ -32,16 +32,7 @@ extension StreamStore {
             found = try snapshot.storedBatches(from: cursor.sequence, maxRecords: maxRecords, maxBytes: maxBytes)
         }
         guard let found else { return nil }
-        var next: ShardCursor? = ShardCursor(
-            stream: cursor.stream,
-            shard: cursor.shard,
-            sequence: found.run.endSequence
-        )
-        var children: [ShardID] = []
-        if let shard = stream.metadata(cursor.shard), let end = shard.endSequence, found.run.endSequence >= end {
-            next = nil
-            children = shard.children
-        }
+        let (next, children) = Self.continuation(of: cursor, at: found.run.endSequence, in: stream)
         return StoredBatchRead(
             run: found.run,
             next: next,

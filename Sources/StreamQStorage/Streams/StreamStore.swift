@@ -511,12 +511,12 @@ public final class StreamStore: Sendable {
                 "\(records.byteCount) bytes of encoded records; one append takes at most \(limit)"
             )
         }
-        let counter = recordsAppended
-        let count = records.count
-        try handle(name).writer(shard).enqueue(ShardAppend(.encoded([records]), producer: producer)) { result in
-            if case .success = result { counter.increment(by: count) }
-            completion(result.map { SequenceNumber(sequence: $0, shard: shard) })
-        }
+        try enqueue(
+            ShardAppend(.encoded([records]), producer: producer),
+            to: name,
+            shard: shard,
+            completion: completion
+        )
     }
 
     /// Queues records encoded and compressed elsewhere, and checked (see ``CompressedBatch``), as
@@ -537,9 +537,24 @@ public final class StreamStore: Sendable {
                 "\(batch.rawLength) bytes of encoded records; one append takes at most \(limit)"
             )
         }
+        try enqueue(
+            ShardAppend(compressed: batch.payload, producer: producer),
+            to: name,
+            shard: shard,
+            completion: completion
+        )
+    }
+
+    /// Queues `append` on its shard's writer, counting its records once acknowledged.
+    private func enqueue(
+        _ append: ShardAppend,
+        to name: StreamName,
+        shard: ShardID,
+        completion: @escaping @Sendable (Result<SequenceNumber, any Error>) -> Void
+    ) throws {
         let counter = recordsAppended
-        let count = batch.recordCount
-        try handle(name).writer(shard).enqueue(ShardAppend(compressed: batch.payload, producer: producer)) { result in
+        let count = append.recordCount
+        try handle(name).writer(shard).enqueue(append) { result in
             if case .success = result { counter.increment(by: count) }
             completion(result.map { SequenceNumber(sequence: $0, shard: shard) })
         }
@@ -646,22 +661,26 @@ public final class StreamStore: Sendable {
                 body
             )
         }
-        var next: ShardCursor? = ShardCursor(
-            stream: cursor.stream,
-            shard: cursor.shard,
-            sequence: progress.nextSequence
-        )
-        var children: [ShardID] = []
-        if let shard = stream.metadata(cursor.shard), let end = shard.endSequence, progress.nextSequence >= end {
-            next = nil
-            children = shard.children
-        }
+        let (next, children) = Self.continuation(of: cursor, at: progress.nextSequence, in: stream)
         return ScanResult(
             recordCount: progress.recordCount,
             next: next,
             childShards: children,
             trimmedTo: progress.trimmedTo
         )
+    }
+
+    /// Where a read from `cursor` that stopped before `sequence` goes on: nil, with the shard's
+    /// children, once a closed shard is read to its end.
+    static func continuation(
+        of cursor: ShardCursor,
+        at sequence: UInt64,
+        in stream: StreamHandle
+    ) -> (next: ShardCursor?, children: [ShardID]) {
+        if let shard = stream.metadata(cursor.shard), let end = shard.endSequence, sequence >= end {
+            return (nil, shard.children)
+        }
+        return (ShardCursor(stream: cursor.stream, shard: cursor.shard, sequence: sequence), [])
     }
 
     /// Waits until the shard may have records at or after `cursor` (or has closed), up to `timeout`.

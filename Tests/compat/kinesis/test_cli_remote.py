@@ -23,6 +23,24 @@ def cli(server, *arguments, stdin=None, check=True):
     return result
 
 
+def feed_slowly(process, lines, per_write):
+    """Writes `lines` to `process`'s stdin `per_write` at a time, 20 ms apart, on a thread (started
+    and returned), and closes it after the last."""
+    import threading
+    import time
+
+    def feed():
+        for start in range(0, len(lines), per_write):
+            process.stdin.write(("\n".join(lines[start:start + per_write]) + "\n").encode())
+            process.stdin.flush()
+            time.sleep(0.02)
+        process.stdin.close()
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    return feeder
+
+
 def test_create_list_describe_and_delete(server, kinesis):
     name = unique("cli")
     assert cli(server, "create-stream", name, "--shards", "2").stdout == f"created stream {name} with 2 shards\n"
@@ -70,7 +88,6 @@ def test_read_follows_lineage_across_a_split(server, kinesis):
 def test_a_split_during_put_loses_nothing_and_keeps_each_keys_order(server, kinesis):
     """A shard split while `put` is sending: requests to the closed parent go again to its children
     (stored batches by PutRecords, routed by the server), and every key's lines arrive in order."""
-    import threading
     import time
     name = unique("cli")
     cli(server, "create-stream", name, "--shards", "2")
@@ -79,16 +96,7 @@ def test_a_split_during_put_loses_nothing_and_keeps_each_keys_order(server, kine
                    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret"}
     put = subprocess.Popen([streamq_binary(), "put", name, "--key-field", "k", "--endpoint", server.url],
                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environment)
-
-    def feed():
-        for start in range(0, len(lines), 500):
-            put.stdin.write(("\n".join(lines[start:start + 500]) + "\n").encode())
-            put.stdin.flush()
-            time.sleep(0.02)
-        put.stdin.close()
-
-    feeder = threading.Thread(target=feed)
-    feeder.start()
+    feeder = feed_slowly(put, lines, 500)
     time.sleep(0.2)
     cli(server, "split-shard", name, "--shard", "shardId-000000000000")
     feeder.join(timeout=60)
@@ -131,7 +139,6 @@ def test_put_survives_the_server_going_down_and_coming_back(streamq_only, tmp_pa
     was lost and is sent again is stored once: exactly once through streamq serve."""
     import signal
     import socket
-    import threading
     import time
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -154,16 +161,7 @@ def test_put_survives_the_server_going_down_and_coming_back(streamq_only, tmp_pa
     lines = [f"line {i}" for i in range(6000)]
     put = subprocess.Popen([streamq_binary(), "put", "faults"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, env=environment)
-
-    def feed():
-        for start_index in range(0, len(lines), 200):
-            put.stdin.write(("\n".join(lines[start_index:start_index + 200]) + "\n").encode())
-            put.stdin.flush()
-            time.sleep(0.02)
-        put.stdin.close()
-
-    feeder = threading.Thread(target=feed)
-    feeder.start()
+    feeder = feed_slowly(put, lines, 200)
     time.sleep(0.3)
     assert put.poll() is None, "put finished before the server went down"
     server.send_signal(signal.SIGKILL)
