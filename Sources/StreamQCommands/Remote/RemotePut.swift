@@ -201,6 +201,11 @@ struct RemotePut {
         } catch let error as PutRecordsReliablyError {
             failure = error
             for lane in lanes { _ = try? await lane.inFlight?.value }
+        } catch let error as KinesisClientError where storedBatches {
+            // A stored batch the service refused or never answered (after the client's retries):
+            // report what the other lanes stored, as for a failed PutRecords.
+            failure = error
+            for lane in lanes { _ = try? await lane.inFlight?.value }
         }
         return (sent, acknowledged.total, failure)
     }
