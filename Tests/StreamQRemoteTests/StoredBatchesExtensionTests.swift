@@ -181,4 +181,30 @@ import Testing
             }
         }
     }
+
+    /// An answer in the stored-batch form whose batches are missing, damaged or do not hold what it
+    /// claims is refused as an invalid response, never trusted (a huge count allocates nothing).
+    @Test func aHostileStoredBatchAnswerIsRefused() throws {
+        let run = try Self.batch(["a", "b", "c"])
+        func answer(first: Int64, end: Int64, batches: [UInt8]) -> [UInt8] {
+            var body: [UInt8] = [0xA2] + StoredBatchesExtension.keyPrefix
+            AWSCBOR.encode(
+                .map(["FirstSequence": .integer(first), "EndSequence": .integer(end), "Batches": .blob(batches)]),
+                into: &body
+            )
+            AWSCBOR.encode(.string("Records"), into: &body)
+            AWSCBOR.encode(.list([]), into: &body)
+            return body
+        }
+        for (name, payload) in [
+            ("a huge count", answer(first: 0, end: 1 << 62, batches: run.bytes)),
+            ("a payload that is no batch", answer(first: 0, end: 3, batches: run.bytes)),
+            ("no batches", answer(first: 0, end: 1, batches: [])),
+            ("an end before the start", answer(first: 5, end: 2, batches: [])),
+        ] {
+            #expect(throws: KinesisClientError.Reason.self, "\(name)") {
+                _ = try KinesisBackend.storedBatchRecords(payload, shard: ShardID(0))
+            }
+        }
+    }
 }

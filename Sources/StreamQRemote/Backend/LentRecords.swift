@@ -62,7 +62,7 @@ struct LentRecords: Sendable {
     /// one buffer; nil when a record may be a KPL aggregate (the stored-records path unpacks those).
     static func decode(_ run: StoredBatchRun) throws -> LentRecords? {
         var records: [Record] = []
-        records.reserveCapacity(run.recordCount)
+        records.reserveCapacity(min(run.recordCount, 1 << 16))  // the count is the server's word until decoded
         let payload = try run.decode { place in
             records.append(
                 Record(
