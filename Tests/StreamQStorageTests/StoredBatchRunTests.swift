@@ -86,6 +86,10 @@ import Testing
             #expect(whole.lastArrivalMilliseconds == records[29].arrival)
             #expect(part.lastArrivalMilliseconds <= records[9].arrival)
             #expect(whole.newestArrivalMilliseconds == records[0].arrival + 4000)
+            // Limits and metrics count the records' own bytes, not the compressed run's.
+            let recordBytes = records.reduce(0) { $0 + $1.key.count + $1.data.count }
+            #expect(whole.recordBytes >= recordBytes && whole.recordBytes < 2 * recordBytes)
+            #expect(part.recordBytes == whole.recordBytes / 3)
         }
     }
 

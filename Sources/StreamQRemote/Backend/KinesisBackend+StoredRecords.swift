@@ -66,21 +66,8 @@ extension KinesisBackend {
             else { throw KinesisClientError.Reason.invalidResponse("malformed \(StoredBatchesExtension.member)") }
             let output = try GetRecordsOutput(ResponseReader("GetRecords", .map(members)))
             let run = StoredBatchRun(bytes: bytes, firstSequence: UInt64(first), endSequence: UInt64(end))
-            if let lent = try LentRecords.decode(run) { return (output, lent, []) }
-            var places: [StoredBatchRun.RecordPlace] = []
-            let decoded = try run.decode { places.append($0) }
-            var stored: [StoredRecord] = []
-            for place in places {
-                appendStored(
-                    SequenceNumber(sequence: KinesisSequenceNumber.position(ofSequence: place.sequence), shard: shard),
-                    arrivalMilliseconds: place.arrivalMilliseconds,
-                    partitionKey: String(decoding: decoded[place.partitionKey], as: UTF8.self),
-                    data: Array(decoded[place.data]),
-                    isEncrypted: false,
-                    to: &stored
-                )
-            }
-            return (output, nil, stored)
+            let (lent, mayHoldAggregates) = try LentRecords.decode(run)
+            return mayHoldAggregates ? (output, nil, lent.storedUnpackingAggregates(shard: shard)) : (output, lent, [])
         } catch let error as KinesisClientError.Reason {
             throw error
         } catch let error as KinesisClientError {

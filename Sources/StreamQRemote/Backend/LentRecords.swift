@@ -59,8 +59,9 @@ struct LentRecords: Sendable {
     }
 
     /// The records of stored batches (``StoredBatchesExtension``), checked and decompressed into
-    /// one buffer; nil when a record may be a KPL aggregate (the stored-records path unpacks those).
-    static func decode(_ run: StoredBatchRun) throws -> LentRecords? {
+    /// one buffer, and whether a record may be a KPL aggregate (then read them with
+    /// ``storedUnpackingAggregates(shard:)``).
+    static func decode(_ run: StoredBatchRun) throws -> (records: LentRecords, mayHoldAggregates: Bool) {
         var records: [Record] = []
         records.reserveCapacity(min(run.recordCount, 1 << 16))  // the count is the server's word until decoded
         let payload = try run.decode { place in
@@ -80,7 +81,23 @@ struct LentRecords: Sendable {
                 record.data.count > magic.count && bytes[record.data].starts(with: magic)
             }
         }
-        return aggregated ? nil : LentRecords(payload: payload, records: records[...])
+        return (LentRecords(payload: payload, records: records[...]), aggregated)
+    }
+
+    /// The records as stored records of `shard`, each KPL aggregate unpacked into its user records.
+    func storedUnpackingAggregates(shard: ShardID) -> [StoredRecord] {
+        var stored: [StoredRecord] = []
+        for record in records {
+            KinesisBackend.appendStored(
+                SequenceNumber(sequence: record.sequence, shard: shard),
+                arrivalMilliseconds: record.arrivalMilliseconds,
+                partitionKey: String(decoding: payload[record.partitionKey], as: UTF8.self),
+                data: Array(payload[record.data]),
+                isEncrypted: record.isEncrypted,
+                to: &stored
+            )
+        }
+        return stored
     }
 
     /// Splits off the first records a read within `maxRecords` and `maxBytes` returns: at least

@@ -341,8 +341,8 @@ extension KinesisService {
             (read.newestArrivalMilliseconds ?? read.lastArrivalMilliseconds) - read.lastArrivalMilliseconds
         )
         let records = read.run.recordCount
-        // The data bytes of the records, estimated from the batches' uncompressed bytes.
-        let bytes = read.run.bytes.count
+        // The records' bytes before compression, as the usual answer counts their data and keys.
+        let bytes = read.recordBytes
         limits?.recordRead(stream: cursor.stream, shard: cursor.shard, bytes: bytes)
         metrics.recordsOut(stream: cursor.stream, shard: cursor.shard, records: records, bytes: bytes)
         metrics.iteratorAge(stream: cursor.stream, shard: cursor.shard, milliseconds: behind)

@@ -38,6 +38,21 @@ struct BatchHeader: Equatable {
     var isEncrypted = false
 
     var payloadLength: Int { Int(batchLength) - Self.size }
+
+    /// The header ``BatchDecoder/decode(header:raw:_:)`` needs to read `recordCount` records in
+    /// `rawLength` bytes that are in no batch yet (sequences from 0, arrival times as their deltas).
+    static func unframed(recordCount: Int, rawLength: Int) -> BatchHeader {
+        BatchHeader(
+            batchLength: 0,
+            codec: .none,
+            baseSequence: 0,
+            recordCount: UInt32(recordCount),
+            firstTimestamp: 0,
+            maxTimestamp: 0,
+            rawLength: UInt32(rawLength),
+            payloadCRC: 0
+        )
+    }
     /// One past the last sequence in the batch.
     var nextSequence: UInt64 { baseSequence + UInt64(recordCount) }
 

@@ -60,16 +60,7 @@ public struct CompressedBatch: Sendable {
                 throw StreamQStorageError.invalid("batch payload is \(bytes.count) bytes, not \(rawLength)")
             }
         }
-        let header = BatchHeader(
-            batchLength: 0,
-            codec: .none,
-            baseSequence: 0,
-            recordCount: UInt32(recordCount),
-            firstTimestamp: 0,
-            maxTimestamp: 0,
-            rawLength: UInt32(rawLength),
-            payloadCRC: 0
-        )
+        let header = BatchHeader.unframed(recordCount: recordCount, rawLength: rawLength)
         try Self.check(isCompressed ? raw : bytes, header: header, hashKeys: hashKeys, maxRecordBytes: maxRecordBytes)
         payload = CompressedPayload(
             bytes: bytes,

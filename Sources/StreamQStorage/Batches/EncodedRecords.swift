@@ -25,13 +25,7 @@ public struct EncodedRecords: Sendable {
 
     /// Adds a record whose data is `data`, stored byte for byte.
     public mutating func append(partitionKey: String, data: UnsafeRawBufferPointer) {
-        let appended: Void? = partitionKey.utf8.withContiguousStorageIfAvailable { keyBytes in
-            append(key: UnsafeRawBufferPointer(keyBytes), explicitHashKey: nil, data: data)
-        }
-        if appended == nil {
-            var key = partitionKey
-            key.withUTF8 { keyBytes in append(key: UnsafeRawBufferPointer(keyBytes), explicitHashKey: nil, data: data) }
-        }
+        Self.withUTF8(of: partitionKey) { append(key: $0, explicitHashKey: nil, data: data) }
         if invalidKey == nil, !AppendRecord.isValidPartitionKey(partitionKey) { invalidKey = partitionKey }
     }
 
@@ -68,22 +62,23 @@ public struct EncodedRecords: Sendable {
         if invalidKey == nil { invalidKey = other.invalidKey }
     }
 
+    /// `body` of the key's UTF-8 bytes: a native string's lent in place, any other's copied first.
+    @inline(__always)
+    private static func withUTF8<R>(of key: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if let result = key.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
+            return result
+        }
+        var copy = key
+        return copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+    }
+
     /// Lends each record's partition key, explicit hash key and data to `body`, in order.
     public func forEachRecord(
         _ body: (_ partitionKey: UnsafeRawBufferPointer, _ explicitHashKey: HashKey?, _ data: UnsafeRawBufferPointer)
             throws -> Void
     ) rethrows {
         guard count > 0 else { return }
-        let header = BatchHeader(
-            batchLength: 0,
-            codec: .none,
-            baseSequence: 0,
-            recordCount: UInt32(count),
-            firstTimestamp: 0,
-            maxTimestamp: 0,
-            rawLength: UInt32(bytes.count),
-            payloadCRC: 0
-        )
+        let header = BatchHeader.unframed(recordCount: count, rawLength: bytes.count)
         // The records were encoded here, so they decode: a problem would be a bug, not bad input.
         let problem = try bytes.withUnsafeBytes { raw in
             try BatchDecoder.decode(header: header, raw: raw) { record in
@@ -131,15 +126,8 @@ public struct EncodedRecords: Sendable {
         maxDataBytes: Int,
         writingData write: (UnsafeMutableRawPointer) -> Int?
     ) -> Int? {
-        var written: Int?
-        let appended: Void? = partitionKey.utf8.withContiguousStorageIfAvailable { keyBytes in
-            written = append(key: UnsafeRawBufferPointer(keyBytes), maxDataBytes: maxDataBytes, writingData: write)
-        }
-        if appended == nil {
-            var key = partitionKey
-            key.withUTF8 { keyBytes in
-                written = append(key: UnsafeRawBufferPointer(keyBytes), maxDataBytes: maxDataBytes, writingData: write)
-            }
+        let written = Self.withUTF8(of: partitionKey) {
+            append(key: $0, maxDataBytes: maxDataBytes, writingData: write)
         }
         if written != nil, invalidKey == nil, !AppendRecord.isValidPartitionKey(partitionKey) {
             invalidKey = partitionKey

@@ -61,13 +61,14 @@ struct ShardSnapshot: Sendable {
     }
 
     /// The whole batches that hold visible records from `sequence` on, up to `maxRecords` records
-    /// or about `maxBytes` of data (counted by the batches' uncompressed lengths), as stored; nil
+    /// or about `maxBytes` of data (counted by the batches' uncompressed lengths, in proportion to
+    /// the records asked for: `recordBytes`), as stored; nil
     /// when the first of them is encrypted (a run stops before any later encrypted batch).
     func storedBatches(
         from sequence: UInt64,
         maxRecords: Int,
         maxBytes: Int
-    ) throws -> (run: StoredBatchRun, trimmedTo: UInt64?, lastArrival: Int64)? {
+    ) throws -> (run: StoredBatchRun, trimmedTo: UInt64?, lastArrival: Int64, recordBytes: Int)? {
         let (start, trimmedTo) = readStart(sequence)
         var run = StoredBatchRun(bytes: [], firstSequence: start, endSequence: start)
         var bytes = 0
@@ -92,7 +93,7 @@ struct ShardSnapshot: Sendable {
             bytes += Int(header.rawLength) * Int(run.endSequence - from) / Int(header.recordCount)
             return run.recordCount < maxRecords && bytes < maxBytes
         }
-        return run.bytes.isEmpty ? nil : (run, trimmedTo, lastArrival)
+        return run.bytes.isEmpty ? nil : (run, trimmedTo, lastArrival, bytes)
     }
 
     /// Where a read from `sequence` begins: there, or at the oldest record when retention deleted

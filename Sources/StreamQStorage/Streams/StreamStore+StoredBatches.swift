@@ -10,6 +10,9 @@ public struct StoredBatchRead: Sendable {
     /// Arrival of the last record of the run: exact when the run ends at the end of a batch, else
     /// its batch's first arrival (a lower bound).
     public var lastArrivalMilliseconds: Int64
+    /// The uncompressed bytes of the records asked for (their share of their batches'), what
+    /// throughput limits and metrics count for the read.
+    public var recordBytes: Int
     /// Arrival of the newest visible record of the shard.
     public var newestArrivalMilliseconds: Int64?
 }
@@ -24,7 +27,7 @@ extension StreamStore {
         let stream = try handle(cursor.stream)
         let source = try stream.source(cursor.shard)
         var snapshot = try source.snapshot()
-        let found: (run: StoredBatchRun, trimmedTo: UInt64?, lastArrival: Int64)?
+        let found: (run: StoredBatchRun, trimmedTo: UInt64?, lastArrival: Int64, recordBytes: Int)?
         do {
             found = try snapshot.storedBatches(from: cursor.sequence, maxRecords: maxRecords, maxBytes: maxBytes)
         } catch is ShardSnapshot.SegmentDeleted {  // retention removed it meanwhile: read the new view
@@ -39,6 +42,7 @@ extension StreamStore {
             childShards: children,
             trimmedTo: found.trimmedTo,
             lastArrivalMilliseconds: found.lastArrival,
+            recordBytes: found.recordBytes,
             newestArrivalMilliseconds: snapshot.newestArrival
         )
     }
