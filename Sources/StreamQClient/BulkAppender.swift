@@ -132,7 +132,8 @@ public final class BulkAppender {
     public func sendFull() async throws {
         switch routing {
         case .asAdded:
-            for route in parts.indices where parts[route].byteCount >= batchBytes || parts[route].count >= maxBatchRecords {
+            for route in parts.indices
+            where parts[route].byteCount >= batchBytes || parts[route].count >= maxBatchRecords {
                 try await send(route)
             }
         case .chunksAfterSending:

@@ -27,6 +27,42 @@ import Testing
         }
     }
 
+    /// Keys that never repeat (routed in chunks on other cores once two windows of them missed the
+    /// route cache), then 20 keys over and over (routed as they are added, after the chunks before
+    /// the retry), then new keys again: every record once, on the shard its key's hash owns, and
+    /// each shard's records in the order given, across every change of routing.
+    @Test func eachShardKeepsTheOrderGivenWhileRoutingChangesWithTheKeys() async throws {
+        try await withEngine(shards: 4) { engine, _ in
+            let appender = try BulkAppender(store: engine.store, stream: events, maxBatchRecords: 500)
+            let phases = [("new", 40_000), ("repeated", 80_000), ("new again", 40_000)]
+            var number = 0
+            for (phase, count) in phases {
+                for index in 0..<count {
+                    let key = phase == "repeated" ? "k\(index % 20)" : "\(phase)-\(index)"
+                    try await appender.append(partitionKey: key, data: Array("\(number)".utf8))
+                    number += 1
+                }
+            }
+            #expect(try await appender.finish() == number)
+            let stored = try await collect(try engine.makeConsumer(configuration: .init(stream: events)))
+            #expect(stored.count == number)
+            var lastOnShard: [ShardID: Int] = [:]
+            var seen = Set<Int>()
+            for record in stored {
+                let value = try #require(Int(String(decoding: record.data, as: UTF8.self)))
+                #expect(seen.insert(value).inserted)
+                let shard = record.sequenceNumber.shard
+                #expect(
+                    value > lastOnShard[shard, default: -1],
+                    "shard \(shard): \(value) after \(lastOnShard[shard]!)"
+                )
+                lastOnShard[shard] = value
+            }
+            let owners = try stored.map { try engine.store.shard(for: .forPartitionKey($0.partitionKey), in: events) }
+            #expect(zip(stored, owners).allSatisfy { $0.sequenceNumber.shard == $1 })
+        }
+    }
+
     @Test func bufferedRecordsAreStoredWhenAskedWithoutFinishing() async throws {
         try await withEngine(shards: 2) { engine, _ in
             let appender = try BulkAppender(store: engine.store, stream: events)

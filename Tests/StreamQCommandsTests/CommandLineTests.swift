@@ -41,6 +41,38 @@ import Testing
         }
     }
 
+    /// Without a key, `put` gives each run of 64 lines a fresh random key (15 hex digits), and the
+    /// runs spread evenly over the shards.
+    @Test func putWithoutAKeySpreadsRunsOfLinesOverTheShards() throws {
+        try CommandRunner.withScratch { streamq in
+            _ = try streamq.succeed("create-stream", "logs", "--shards", "4")
+            let lines = (0..<64_000).map { "line \($0)" }
+            let put = try streamq.run("put", "logs", input: lines.joined(separator: "\n") + "\n")
+            #expect(put.stderr == "stored 64000 records in logs\n")
+            let records = try streamq.succeed("read", "logs", "--json").lines.map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            #expect(records.count == 64_000)
+            var keyOfLine: [Int: String] = [:]
+            var linesOnShard: [String: Int] = [:]
+            for record in records {
+                let data = try #require(record["data"] as? String)
+                let line = try #require(Int(data.dropFirst("line ".count)))
+                let key = try #require(record["partitionKey"] as? String)
+                #expect(key.count == 15 && key.allSatisfy(\.isHexDigit))
+                keyOfLine[line] = key
+                linesOnShard[try #require(record["shard"] as? String), default: 0] += 1
+            }
+            for run in stride(from: 0, to: 64_000, by: 64) {
+                #expect(Set((run..<run + 64).map { keyOfLine[$0] }).count == 1, "lines \(run)...\(run + 63)")
+            }
+            #expect(Set(keyOfLine.values).count == 1000)
+            // 1,000 runs over 4 shards: 250 each on average; 175 would be over 5 standard deviations off.
+            #expect(linesOnShard.count == 4)
+            #expect(linesOnShard.values.allSatisfy { $0 >= 175 * 64 })
+        }
+    }
+
     @Test func readStartsWhereAskedAndFollowsTheLineage() throws {
         try CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events")
