@@ -122,8 +122,8 @@ public final class BulkAppender {
 
     @inline(__always)
     private func add(_ data: UnsafeRawBufferPointer, partitionKey: String, route: Int) -> Bool {
-        parts[route].append(partitionKey: partitionKey, data: data)
-        return parts[route].byteCount >= batchBytes || parts[route].count >= maxBatchRecords
+        let (byteCount, count) = parts[route].append(partitionKey: partitionKey, data: data)
+        return byteCount >= batchBytes || count >= maxBatchRecords
     }
 
     /// Appends what ``add(partitionKey:data:)`` filled (suspending while too many bytes await

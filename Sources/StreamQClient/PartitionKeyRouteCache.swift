@@ -8,33 +8,35 @@ import StreamQStorage
 /// whatever the keys: keys that never repeat just miss.
 struct PartitionKeyRouteCache {
     private static let slotCount = 8192
-    private var keys = [String](repeating: "", count: 2 * slotCount)
-    /// The route of the key at the same index; -1 for an empty entry.
-    private var routeOf = [Int32](repeating: -1, count: 2 * slotCount)
-    private var last: (key: String, route: Int)?
+    private struct Entry {
+        var hash: UInt64 = 0
+        var route = -1  // -1: empty
+        var key = ""
+    }
+    /// Two entries per slot, side by side (one cache line).
+    private var entries = [Entry](repeating: Entry(), count: 2 * slotCount)
+    private var last = Entry()
     /// Keys not found (and so hashed) since this was last reset to 0.
     var misses = 0
 
     /// The position in `routes.shards` of the shard `key` routes to.
     @inline(__always)
     mutating func route(for key: String, in routes: ShardRoutes) -> Int {
-        if let last, last.key == key { return last.route }
-        let route = lookUp(key, in: routes)
-        last = (key, route)
-        return route
-    }
-
-    private mutating func lookUp(_ key: String, in routes: ShardRoutes) -> Int {
-        let first = 2 * (Int(truncatingIfNeeded: Self.slotHash(key)) & (Self.slotCount - 1))
-        if routeOf[first] >= 0 && keys[first] == key { return Int(routeOf[first]) }
-        if routeOf[first + 1] >= 0 && keys[first + 1] == key { return Int(routeOf[first + 1]) }
-        misses += 1
-        let route = routes.index(for: .forPartitionKey(key))
-        keys[first + 1] = keys[first]
-        routeOf[first + 1] = routeOf[first]
-        keys[first] = key
-        routeOf[first] = Int32(route)
-        return route
+        // The hash is compared first: comparing two different strings costs more than hashing one.
+        let hash = Self.slotHash(key)
+        if hash == last.hash && last.route >= 0 && last.key == key { return last.route }
+        let first = 2 * (Int(truncatingIfNeeded: hash) & (Self.slotCount - 1))
+        if entries[first].hash == hash && entries[first].route >= 0 && entries[first].key == key {
+            last = entries[first]
+        } else if entries[first + 1].hash == hash && entries[first + 1].route >= 0 && entries[first + 1].key == key {
+            last = entries[first + 1]
+        } else {
+            misses += 1
+            last = Entry(hash: hash, route: routes.index(for: .forPartitionKey(key)), key: key)
+            entries[first + 1] = entries[first]
+            entries[first] = last
+        }
+        return last.route
     }
 
     /// A fast, well-mixed hash of the key's UTF-8 bytes, eight at a time (not Swift's seeded
@@ -50,15 +52,24 @@ struct PartitionKeyRouteCache {
 
     @inline(__always)
     private static func slotHash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
+        let count = bytes.count
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(count)
         var offset = 0
-        while offset + 8 <= bytes.count {
+        while offset + 8 <= count {
             hash = (hash ^ bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
             hash ^= hash >> 32
             offset += 8
         }
+        // The last 0 to 7 bytes in at most two loads (overlapping when fewer than 8), not a loop.
+        let rest = count - offset
         var tail: UInt64 = 0
-        for index in offset..<bytes.count { tail |= UInt64(bytes[index]) << UInt64(8 * (index - offset)) }
+        if rest >= 4 {
+            tail =
+                UInt64(bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) << 32
+                | UInt64(bytes.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+        } else if rest > 0 {
+            tail = UInt64(bytes[offset]) << 16 | UInt64(bytes[offset + rest / 2]) << 8 | UInt64(bytes[count - 1])
+        }
         hash = (hash ^ tail) &* 0xC4CE_B9FE_1A85_EC53
         return hash ^ (hash >> 29)
     }

@@ -24,9 +24,13 @@ public struct EncodedRecords: Sendable {
     public var isEmpty: Bool { count == 0 }
 
     /// Adds a record whose data is `data`, stored byte for byte.
-    public mutating func append(partitionKey: String, data: UnsafeRawBufferPointer) {
+    /// - Returns: ``byteCount`` and ``count`` after it, for a caller that cuts batches at a size
+    ///   (reading them back through the struct costs a loop of many records more).
+    @discardableResult
+    public mutating func append(partitionKey: String, data: UnsafeRawBufferPointer) -> (byteCount: Int, count: Int) {
         Self.withUTF8(of: partitionKey) { append(key: $0, explicitHashKey: nil, data: data) }
         if invalidKey == nil, !AppendRecord.isValidPartitionKey(partitionKey) { invalidKey = partitionKey }
+        return (bytes.count, count)
     }
 
     mutating func append(_ record: AppendRecord) {
