@@ -26,21 +26,29 @@ public final class BulkAppender {
     private let batchBytes: Int
     private let maxBatchRecords: Int
     private let inFlight: InFlight
-    /// How records are being routed now, and what is being filled for it.
-    private var routing = Routing.asAdded
-    /// The batch being filled for each open shard (by position in `routes.shards`), routing as added.
-    private var parts: [EncodedRecords]
-    private var routeCache = PartitionKeyRouteCache()
-    /// Records added while routing as added in the current window of ``windowRecords``.
-    private var windowCount = 0
-    private var previousWindowMissedOften = false
-    /// Records waiting to be routed on other cores, routing in chunks.
-    private var chunk = UnroutedChunk()
+    private let shardCount: Int
+    /// What ``add(partitionKey:data:)`` changes per record, behind a pointer: every access to a
+    /// class's stored property is checked for exclusivity at run time, which cost `put` more than
+    /// routing a record.
+    private let filling: UnsafeMutablePointer<Filling>
     /// Chunks dispatched since routing in chunks began.
     private var chunksDispatched = 0
     /// Appends (a shard's batch, or a chunk's batches) run in the order of their tickets.
     private var nextTicket = 0
     private let sequencer = TicketSequencer()
+
+    private struct Filling {
+        /// How records are being routed now, and what is being filled for it.
+        var routing = Routing.asAdded
+        /// The batch being filled for each open shard (by position in `routes.shards`), routing as added.
+        var parts: [EncodedRecords]
+        var routeCache = PartitionKeyRouteCache()
+        /// Records added while routing as added in the current window of ``windowRecords``.
+        var windowCount = 0
+        var previousWindowMissedOften = false
+        /// Records waiting to be routed on other cores, routing in chunks.
+        var chunk = UnroutedChunk()
+    }
 
     private enum Routing {
         /// Each record is routed as it is added (its key's shard cached).
@@ -80,11 +88,18 @@ public final class BulkAppender {
         self.stream = stream
         self.routes = ShardRoutes(try store.describeStream(stream))
         self.batchBytes = store.configuration.maxBatchBytes
-        self.parts = routes.shards.map { _ in EncodedRecords() }
+        self.shardCount = routes.count
+        self.filling = .allocate(capacity: 1)
+        filling.initialize(to: Filling(parts: routes.shards.map { _ in EncodedRecords() }))
         self.inFlight = InFlight(
             limit: max(maxInFlightBytes, 2 * store.configuration.maxBatchBytes),
             acknowledged: acknowledged
         )
+    }
+
+    deinit {
+        filling.deinitialize(count: 1)
+        filling.deallocate()
     }
 
     /// Adds a record; appends its shard's batch once that is full (suspending while too many bytes
@@ -102,27 +117,32 @@ public final class BulkAppender {
     /// a generic collection per record cost `streamq put` more than the encoding).
     /// - Returns: true when what is being filled is full: call ``sendFull()`` before adding more.
     public func add(partitionKey: String, data: UnsafeRawBufferPointer) -> Bool {
-        if routes.count == 1 { return add(data, partitionKey: partitionKey, route: 0) }
-        if case .inChunks = routing {
-            chunk.add(partitionKey, data)
+        if shardCount == 1 { return add(data, partitionKey: partitionKey, route: 0) }
+        if case .inChunks = filling.pointee.routing {
+            filling.pointee.chunk.add(partitionKey, data)
             // About a batch per shard (a shard's share is cut into batches when routed).
-            return chunk.dataBytes >= batchBytes * routes.count || chunk.count >= maxBatchRecords * routes.count
+            return filling.pointee.chunk.dataBytes >= batchBytes * shardCount
+                || filling.pointee.chunk.count >= maxBatchRecords * shardCount
         }
-        let full = add(data, partitionKey: partitionKey, route: routeCache.route(for: partitionKey, in: routes))
-        windowCount += 1
-        guard windowCount == Self.windowRecords else { return full }
-        let missedOften = routeCache.misses * 4 >= windowCount
-        (windowCount, routeCache.misses) = (0, 0)
+        let full = add(
+            data,
+            partitionKey: partitionKey,
+            route: filling.pointee.routeCache.route(for: partitionKey, in: routes)
+        )
+        filling.pointee.windowCount += 1
+        guard filling.pointee.windowCount == Self.windowRecords else { return full }
+        let missedOften = filling.pointee.routeCache.misses * 4 >= filling.pointee.windowCount
+        (filling.pointee.windowCount, filling.pointee.routeCache.misses) = (0, 0)
         // Two windows running, so that the first sight of a few thousand keys does not count.
-        defer { previousWindowMissedOften = missedOften }
-        guard missedOften && previousWindowMissedOften else { return full }
-        routing = .chunksAfterSending
+        defer { filling.pointee.previousWindowMissedOften = missedOften }
+        guard missedOften && filling.pointee.previousWindowMissedOften else { return full }
+        filling.pointee.routing = .chunksAfterSending
         return true
     }
 
     @inline(__always)
     private func add(_ data: UnsafeRawBufferPointer, partitionKey: String, route: Int) -> Bool {
-        let (byteCount, count) = parts[route].append(partitionKey: partitionKey, data: data)
+        let (byteCount, count) = filling.pointee.parts[route].append(partitionKey: partitionKey, data: data)
         return byteCount >= batchBytes || count >= maxBatchRecords
     }
 
@@ -130,31 +150,35 @@ public final class BulkAppender {
     /// acknowledgement).
     /// - Throws: the first failed append.
     public func sendFull() async throws {
-        switch routing {
+        switch filling.pointee.routing {
         case .asAdded:
-            for route in parts.indices
-            where parts[route].byteCount >= batchBytes || parts[route].count >= maxBatchRecords {
+            for route in filling.pointee.parts.indices
+            where filling.pointee.parts[route].byteCount >= batchBytes
+                || filling.pointee.parts[route].count >= maxBatchRecords
+            {
                 try await send(route)
             }
         case .chunksAfterSending:
             // Everything added so far is queued before the first chunk.
-            for route in parts.indices where !parts[route].isEmpty { try await send(route) }
-            routing = .inChunks
+            for route in filling.pointee.parts.indices where !filling.pointee.parts[route].isEmpty {
+                try await send(route)
+            }
+            filling.pointee.routing = .inChunks
             chunksDispatched = 0
-            previousWindowMissedOften = false
+            filling.pointee.previousWindowMissedOften = false
         case .inChunks:
             try await dispatchChunk()
             chunksDispatched += 1
-            if chunksDispatched == Self.chunksBeforeRetry { routing = .asAdded }
+            if chunksDispatched == Self.chunksBeforeRetry { filling.pointee.routing = .asAdded }
         }
     }
 
     /// Appends every shard's partial batch now, without waiting for acknowledgements: for when
     /// no more records are coming for a while.
     public func appendBuffered() async throws {
-        for route in parts.indices where !parts[route].isEmpty { try await send(route) }
-        if !chunk.isEmpty { try await dispatchChunk() }
-        if case .chunksAfterSending = routing { routing = .inChunks }
+        for route in filling.pointee.parts.indices where !filling.pointee.parts[route].isEmpty { try await send(route) }
+        if !filling.pointee.chunk.isEmpty { try await dispatchChunk() }
+        if case .chunksAfterSending = filling.pointee.routing { filling.pointee.routing = .inChunks }
     }
 
     /// Appends what is buffered and waits for every acknowledgement.
@@ -170,8 +194,10 @@ public final class BulkAppender {
     /// Appends one shard's batch. The next one gets room for as much as this one held (grown from
     /// nothing, its megabyte was copied over again at every doubling).
     private func send(_ route: Int) async throws {
-        let batch = parts[route]
-        parts[route] = EncodedRecords(reservingCapacity: min(batch.byteCount + batch.byteCount / 8, 2 * batchBytes))
+        let batch = filling.pointee.parts[route]
+        filling.pointee.parts[route] = EncodedRecords(
+            reservingCapacity: min(batch.byteCount + batch.byteCount / 8, 2 * batchBytes)
+        )
         try await inFlight.reserve(batch.byteCount)
         let (shard, stream, store, inFlight) = (routes.shards[route], self.stream, self.store, self.inFlight)
         sequencer.run(takeTicket()) { Self.enqueue(batch, to: shard, of: stream, in: store, inFlight: inFlight) }
@@ -181,8 +207,8 @@ public final class BulkAppender {
     /// Hands the chunk to another core to route and encode; its appends are queued after those
     /// before it.
     private func dispatchChunk() async throws {
-        let chunk = self.chunk
-        self.chunk = UnroutedChunk(reservingBytes: chunk.dataBytes, records: chunk.count)
+        let chunk = filling.pointee.chunk
+        filling.pointee.chunk = UnroutedChunk(reservingBytes: chunk.dataBytes, records: chunk.count)
         // Counted in flight from now on: a guess of its encoded size, corrected once encoded.
         let estimate = chunk.dataBytes + chunk.count * 32
         try await inFlight.reserve(estimate)

@@ -162,15 +162,26 @@ struct Put: AsyncParsableCommand {
 
 /// Each stdin line's partition key for `put`: the fixed key, a top-level JSON field, or a random
 /// one; a line over the record limit or without the field is rejected (reported and counted).
+/// The top-level JSON field `--key-field` names, and its name's UTF-8 bytes (made once, not per line).
+struct KeyField {
+    let name: String
+    let nameUTF8: [UInt8]
+
+    init(_ name: String) {
+        self.name = name
+        nameUTF8 = Array(name.utf8)
+    }
+}
+
 struct LinePartitionKeys {
     let fixedKey: String?
-    let keyField: String?
+    let keyField: KeyField?
     let maxRecordBytes: Int
     private var random = RandomPartitionKeys()
 
     init(fixedKey: String?, keyField: String?, maxRecordBytes: Int) {
         self.fixedKey = fixedKey
-        self.keyField = keyField
+        self.keyField = keyField.map(KeyField.init)
         self.maxRecordBytes = maxRecordBytes
     }
 
@@ -218,13 +229,17 @@ struct RejectionLog {
     }
 
     /// The `--key-field` of a line, or nil after rejecting the line.
-    mutating func keyField(_ field: String, in line: ArraySlice<UInt8>, lineNumber: Int) throws -> String? {
+    mutating func keyField(_ field: KeyField, in line: ArraySlice<UInt8>, lineNumber: Int) throws -> String? {
         do {
             let value = try line.withUnsafeBytes { json in
-                Result { () throws(JSONFieldLookup.SyntaxError) in try JSONFieldLookup.value(of: field, in: json) }
+                field.nameUTF8.withUnsafeBytes { name in
+                    Result { () throws(JSONFieldLookup.SyntaxError) in
+                        try JSONFieldLookup.value(ofField: name, in: json)
+                    }
+                }
             }.get()
             guard let key = value?.text, !key.isEmpty else {
-                try reject(line: lineNumber, reason: "no field '\(field)' (or it is null or empty)", data: line)
+                try reject(line: lineNumber, reason: "no field '\(field.name)' (or it is null or empty)", data: line)
                 return nil
             }
             return key.utf8.count <= 256 ? key : String(key.prefix(256))

@@ -40,12 +40,24 @@ public enum JSONFieldLookup {
     /// - Returns: the field's value, or nil when the object has no such field.
     /// - Throws: `SyntaxError` when `json` is not a well-formed JSON object (up to the field found).
     public static func value(of field: String, in json: UnsafeRawBufferPointer) throws(SyntaxError) -> Value? {
+        var field = field
+        let result = field.withUTF8 { wanted in
+            Result { () throws(SyntaxError) in try value(ofField: UnsafeRawBufferPointer(wanted), in: json) }
+        }
+        return try result.get()
+    }
+
+    /// ``value(of:in:)`` with the field name given as its UTF-8 bytes: for a caller looking up one
+    /// field in many documents, which then encodes the name once.
+    public static func value(
+        ofField wanted: UnsafeRawBufferPointer,
+        in json: UnsafeRawBufferPointer
+    ) throws(SyntaxError) -> Value? {
         var scanner = Scanner(bytes: json)
         scanner.skipWhitespace()
         try scanner.expect(UInt8(ascii: "{"))
         scanner.skipWhitespace()
         if scanner.peek == UInt8(ascii: "}") { return nil }
-        var wanted = field
         while true {
             scanner.skipWhitespace()
             // Keys are compared in place; only a key with escapes is decoded first.
@@ -54,13 +66,19 @@ public enum JSONFieldLookup {
             let key = UnsafeRawBufferPointer(rebasing: json[keyStart..<(scanner.offset - 1)])
             let matches =
                 try escaped
-                ? decodeString(key).elementsEqual(field.utf8)
-                : wanted.withUTF8 { $0.count == key.count && Self.sameBytes($0, key) }
+                ? decodeString(key).elementsEqual(wanted)
+                : wanted.count == key.count && Self.sameBytes(wanted, key)
             scanner.skipWhitespace()
             try scanner.expect(UInt8(ascii: ":"))
             scanner.skipWhitespace()
             if matches { return try scanner.readValue() }
-            try scanner.skipValue()
+            // The common values are skipped here, without a call.
+            switch scanner.peek {
+            case UInt8(ascii: "\""): _ = try scanner.skipString()
+            case let byte? where byte &- UInt8(ascii: "0") < 10:
+                scanner.offset = JSONBytes.endOfNumber(in: json.baseAddress!, count: json.count, from: scanner.offset)
+            default: try scanner.skipValue()
+            }
             scanner.skipWhitespace()
             if scanner.peek == UInt8(ascii: ",") {
                 scanner.offset += 1
@@ -74,7 +92,7 @@ public enum JSONFieldLookup {
     /// Whether `a` and `b` (of one length) hold the same bytes: keys are short, and a loop over them
     /// costs less than a call to memcmp.
     @inline(__always)
-    static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeRawBufferPointer) -> Bool {
+    static func sameBytes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         guard a.count <= 16 else { return memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 }
         for index in 0..<a.count where a[index] != b[index] { return false }
         return true
