@@ -14,9 +14,11 @@ struct Put: AsyncParsableCommand {
         commandName: "put",
         abstract: "Append stdin lines to a stream, one record per line.",
         discussion: """
-            Each line (without its newline) becomes one record's data, byte for byte. Lines that cannot be \
-            stored (too large, or without the --key-field) are not stored: each is reported with its line \
-            number on stderr (or to --errors FILE as JSON lines), counted, and the exit status is 1.
+            Each line (without its newline) becomes one record's data, byte for byte. Without \
+            --partition-key or --key-field, each run of 64 lines gets a fresh random key, so runs spread \
+            over the shards. Lines that cannot be stored (too large, or without the --key-field) are not \
+            stored: each is reported with its line number on stderr (or to --errors FILE as JSON lines), \
+            counted, and the exit status is 1.
             """
     )
 
