@@ -159,26 +159,31 @@ public final class BulkAppender {
                 try await send(route)
             }
         case .chunksAfterSending:
-            // Everything added so far is queued before the first chunk.
-            for route in filling.pointee.parts.indices where !filling.pointee.parts[route].isEmpty {
-                try await send(route)
-            }
-            filling.pointee.routing = .inChunks
-            chunksDispatched = 0
-            filling.pointee.previousWindowMissedOften = false
+            try await beginRoutingInChunks()
         case .inChunks:
             try await dispatchChunk()
             chunksDispatched += 1
-            if chunksDispatched == Self.chunksBeforeRetry { filling.pointee.routing = .asAdded }
+            if chunksDispatched >= Self.chunksBeforeRetry { filling.pointee.routing = .asAdded }
         }
+    }
+
+    /// Sends every shard's batch, so that everything added so far is queued before the first chunk,
+    /// and routes in chunks from now on.
+    private func beginRoutingInChunks() async throws {
+        for route in filling.pointee.parts.indices where !filling.pointee.parts[route].isEmpty {
+            try await send(route)
+        }
+        filling.pointee.routing = .inChunks
+        filling.pointee.previousWindowMissedOften = false
+        chunksDispatched = 0
     }
 
     /// Appends every shard's partial batch now, without waiting for acknowledgements: for when
     /// no more records are coming for a while.
     public func appendBuffered() async throws {
+        if case .chunksAfterSending = filling.pointee.routing { try await beginRoutingInChunks() }
         for route in filling.pointee.parts.indices where !filling.pointee.parts[route].isEmpty { try await send(route) }
         if !filling.pointee.chunk.isEmpty { try await dispatchChunk() }
-        if case .chunksAfterSending = filling.pointee.routing { filling.pointee.routing = .inChunks }
     }
 
     /// Appends what is buffered and waits for every acknowledgement.

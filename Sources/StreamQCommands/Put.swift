@@ -162,8 +162,6 @@ struct Put: AsyncParsableCommand {
     }
 }
 
-/// Each stdin line's partition key for `put`: the fixed key, a top-level JSON field, or a random
-/// one; a line over the record limit or without the field is rejected (reported and counted).
 /// The top-level JSON field `--key-field` names, and its name's UTF-8 bytes (made once, not per line).
 struct KeyField {
     let name: String
@@ -175,6 +173,8 @@ struct KeyField {
     }
 }
 
+/// Each stdin line's partition key for `put`: the fixed key, a top-level JSON field, or a random
+/// one; a line over the record limit or without the field is rejected (reported and counted).
 struct LinePartitionKeys {
     let fixedKey: String?
     let keyField: KeyField?
