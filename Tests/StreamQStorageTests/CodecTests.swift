@@ -142,6 +142,25 @@ import Testing
         )
     }
 
+    /// Runs of one key take the run's first hash: runs of short keys, of a key too long for one
+    /// block (hashed one by one), of the empty key, and keys differing only in their last byte.
+    @Test func runsOfOneKeyHashAsOneAtATime() {
+        let long = String(repeating: "x", count: 80)
+        let runs = [
+            ("a", 3), ("b", 1), ("a", 2), ("", 2), (long, 3), (long + "y", 1), ("k1", 9), ("k2", 9), ("user-1", 20),
+        ]
+        let keys = runs.flatMap { key, count in Array(repeating: key, count: count) }
+        let expected = keys.map(HashKey.forPartitionKey)
+        #expect(HashKey.forPartitionKeys(keys) == expected)
+        let utf8 = keys.map { key -> UnsafeRawBufferPointer in
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: key.utf8.count, alignment: 1)
+            buffer.copyBytes(from: key.utf8)
+            return UnsafeRawBufferPointer(buffer)
+        }
+        defer { utf8.forEach { $0.deallocate() } }
+        #expect(HashKey.forPartitionKeys(utf8: utf8) == expected)
+    }
+
     @Test(arguments: [1, 2, 3, 4, 7, 16, 1024])
     func evenSplitCoversTheKeySpaceWithoutGapsOrOverlaps(count: Int) {
         let ranges = HashKeyRange.evenSplit(into: count)

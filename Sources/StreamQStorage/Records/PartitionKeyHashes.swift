@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension HashKey {
     /// The routing hash of each of `keys`, in order, as ``forPartitionKey(_:)`` computes it.
     ///
@@ -20,7 +24,9 @@ extension HashKey {
         var hashes = [HashKey](repeating: 0, count: keys.count)
         hashes.withUnsafeMutableBufferPointer { hashes in
             var lanes = MD5Lanes()
+            var run = KeyRun()
             for (position, key) in keys.enumerated() {
+                if run.continues(with: key, at: position) { continue }
                 if !lanes.load(key, for: position) {
                     hashes[position] = .forPartitionKey(String(decoding: key, as: UTF8.self))
                 } else if lanes.isFull {
@@ -28,6 +34,7 @@ extension HashKey {
                 }
             }
             lanes.digest(into: hashes)
+            run.fill(hashes)
         }
         return hashes
     }
@@ -36,18 +43,56 @@ extension HashKey {
         var hashes = [HashKey](repeating: 0, count: keys.count)
         hashes.withUnsafeMutableBufferPointer { hashes in
             var lanes = MD5Lanes()
+            var run = KeyRun()
             for (position, key) in keys.enumerated() {
                 var key = key
-                let loaded = key.withUTF8 { bytes in lanes.load(UnsafeRawBufferPointer(bytes), for: position) }
-                if !loaded {
-                    hashes[position] = .forPartitionKey(key)
-                } else if lanes.isFull {
-                    lanes.digest(into: hashes)
+                let done = key.withUTF8 { bytes in
+                    let bytes = UnsafeRawBufferPointer(bytes)
+                    if run.continues(with: bytes, at: position) { return true }
+                    guard lanes.load(bytes, for: position) else { return false }
+                    if lanes.isFull { lanes.digest(into: hashes) }
+                    return true
                 }
+                if !done { hashes[position] = .forPartitionKey(key) }
             }
             lanes.digest(into: hashes)
+            run.fill(hashes)
         }
         return hashes
+    }
+}
+
+/// Runs of one key repeated (a producer's random key serves a run of records): each key after
+/// the first of its run takes the first one's hash instead of an MD5 of its own.
+private struct KeyRun {
+    /// The first key of the current run (up to 55 bytes; a longer key starts no run), and where.
+    private var first: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
+    private var firstCount = -1
+    private var firstPosition = 0
+    /// Positions whose hash is that of an earlier position, once those are digested.
+    private var repeats: [(position: Int, of: Int)] = []
+
+    /// Whether `key` (at `position`) repeats the run's key; if not, it starts a new run.
+    mutating func continues(with key: UnsafeRawBufferPointer, at position: Int) -> Bool {
+        let count = key.count
+        if count == firstCount,
+            withUnsafeBytes(of: &first, { count == 0 || memcmp($0.baseAddress!, key.baseAddress!, count) == 0 })
+        {
+            repeats.append((position, firstPosition))
+            return true
+        }
+        guard count <= 55 else {
+            firstCount = -1
+            return false
+        }
+        withUnsafeMutableBytes(of: &first) { $0.copyMemory(from: key) }
+        (firstCount, firstPosition) = (count, position)
+        return false
+    }
+
+    /// Gives each repeated key the hash of its run's first key.
+    func fill(_ hashes: UnsafeMutableBufferPointer<HashKey>) {
+        for (position, source) in repeats { hashes[position] = hashes[source] }
     }
 }
 
