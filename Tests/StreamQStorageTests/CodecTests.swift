@@ -157,7 +157,7 @@ import Testing
             buffer.copyBytes(from: key.utf8)
             return UnsafeRawBufferPointer(buffer)
         }
-        defer { utf8.forEach { $0.deallocate() } }
+        defer { for key in utf8 { key.deallocate() } }
         #expect(HashKey.forPartitionKeys(utf8: utf8) == expected)
     }
 
