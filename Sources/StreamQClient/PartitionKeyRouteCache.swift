@@ -5,10 +5,12 @@ import StreamQStorage
 /// tenants) is hashed (MD5) once, not once per record. The last key, then a fixed table of
 /// 2 × 8,192 entries, two per slot of a cheap hash of the key's bytes; a key not found is hashed
 /// and takes the slot's first entry, the previous one moving to the second. Memory stays the same
-/// whatever the keys: keys that never repeat just miss.
-struct PartitionKeyRouteCache {
+/// whatever the keys: keys that never repeat just miss. A route is whatever the caller derives from
+/// a key's hash (a position in `ShardRoutes.shards`, a sending lane): one cache per derivation, and
+/// a new one when it changes (a reshard).
+public struct PartitionKeyRouteCache: Sendable {
     private static let slotCount = 8192
-    private struct Entry {
+    private struct Entry: Sendable {
         var hash: UInt64 = 0
         var route = -1  // -1: empty
         var key = ""
@@ -16,14 +18,36 @@ struct PartitionKeyRouteCache {
     /// Two entries per slot, side by side (one cache line).
     private var entries = [Entry](repeating: Entry(), count: 2 * slotCount)
     private var last = Entry()
-    /// Keys not found (and so hashed) since this was last reset to 0.
-    var misses = 0
+    /// Keys not found since this was last reset to 0.
+    public var misses = 0
 
-    /// The position in `routes.shards` of the shard `key` routes to.
+    public init() {}
+
+    /// The position in `routes.shards` of the shard `key` routes to, hashing the key (and
+    /// remembering it) if it is not cached.
     @inline(__always)
-    mutating func route(for key: String, in routes: ShardRoutes) -> Int {
-        // The hash is compared first: comparing two different strings costs more than hashing one.
+    public mutating func route(for key: String, in routes: ShardRoutes) -> Int {
         let hash = Self.slotHash(key)
+        if let route = cachedRoute(for: key, hash: hash) { return route }
+        let route = routes.index(for: .forPartitionKey(key))
+        remember(key, hash: hash, route: route)
+        return route
+    }
+
+    /// The cached route of `key`, or nil (counted as a miss): for a caller that hashes the keys
+    /// not found together, eight at a time, and then remembers them.
+    public mutating func cachedRoute(for key: String) -> Int? {
+        cachedRoute(for: key, hash: Self.slotHash(key))
+    }
+
+    /// Caches `route` as the route of `key`.
+    public mutating func remember(_ key: String, route: Int) {
+        remember(key, hash: Self.slotHash(key), route: route)
+    }
+
+    @inline(__always)
+    private mutating func cachedRoute(for key: String, hash: UInt64) -> Int? {
+        // The hash is compared first: comparing two different strings costs more than hashing one.
         if hash == last.hash && last.route >= 0 && last.key == key { return last.route }
         let first = 2 * (Int(truncatingIfNeeded: hash) & (Self.slotCount - 1))
         if entries[first].hash == hash && entries[first].route >= 0 && entries[first].key == key {
@@ -32,11 +56,16 @@ struct PartitionKeyRouteCache {
             last = entries[first + 1]
         } else {
             misses += 1
-            last = Entry(hash: hash, route: routes.index(for: .forPartitionKey(key)), key: key)
-            entries[first + 1] = entries[first]
-            entries[first] = last
+            return nil
         }
         return last.route
+    }
+
+    private mutating func remember(_ key: String, hash: UInt64, route: Int) {
+        let first = 2 * (Int(truncatingIfNeeded: hash) & (Self.slotCount - 1))
+        last = Entry(hash: hash, route: route, key: key)
+        entries[first + 1] = entries[first]
+        entries[first] = last
     }
 
     /// A fast, well-mixed hash of the key's UTF-8 bytes, eight at a time (not Swift's seeded

@@ -1,3 +1,4 @@
+import StreamQClient
 import StreamQRemote
 import StreamQStorage
 import Synchronization
@@ -145,6 +146,14 @@ struct RemotePut {
         chunk.reserveCapacity(Self.chunkLines)
         chunkKeys.reserveCapacity(Self.chunkLines)
         let fixedHash = fixedKey.map(HashKey.forPartitionKey)
+        /// The lane of a key's hash: its shard's lanes, the hash's low 64 bits picking one (no
+        /// 128-bit division per record).
+        func laneOf(hash: HashKey) -> Int {
+            let shard = shardStarts.lastIndex { $0 <= hash } ?? 0
+            let laneInShard = Int(UInt64(truncatingIfNeeded: hash) % UInt64(lanesPerShard))
+            return (shard * lanesPerShard + laneInShard) % lanes.count
+        }
+        var laneCache = PartitionKeyRouteCache()
         do {
             while let first = try await reader.nextLine(whenIdle: { try await dispatchAll() }) {
                 var next: ArraySlice<UInt8>? = first
@@ -156,15 +165,14 @@ struct RemotePut {
                     }
                     next = chunk.count < Self.chunkLines ? reader.bufferedLine() : nil
                 }
-                let hashes = fixedHash == nil ? HashKey.forPartitionKeys(chunkKeys) : []
+                // Aggregation needs every record's hash; otherwise a key seen lately has its lane
+                // cached, and only the others are hashed.
+                let hashes = aggregate && fixedHash == nil ? HashKey.forPartitionKeys(chunkKeys) : []
+                let laneOf = aggregate ? [] : laneCache.lanes(of: chunkKeys, fixedHash: fixedHash, lane: laneOf(hash:))
                 for (position, (line, key)) in zip(chunk, chunkKeys).enumerated() {
                     sent += 1
-                    let hash = fixedHash ?? hashes[position]
-                    let shard = shardStarts.lastIndex { $0 <= hash } ?? 0
                     guard aggregate else {
-                        // The hash's low 64 bits pick the lane within the shard (no 128-bit division per record).
-                        let laneInShard = Int(UInt64(truncatingIfNeeded: hash) % UInt64(lanesPerShard))
-                        let index = (shard * lanesPerShard + laneInShard) % lanes.count
+                        let index = laneOf[position]
                         if storedBatches {
                             if lanes[index].encoded.byteCount + line.count + key.utf8.count + 16 > Self.requestBytes {
                                 try await dispatch(index)
@@ -180,7 +188,8 @@ struct RemotePut {
                         line.withUnsafeBytes { lanes[index].body.append(data: $0, partitionKey: key) }
                         continue
                     }
-                    let index = shard
+                    let hash = fixedHash ?? hashes[position]
+                    let index = shardStarts.lastIndex { $0 <= hash } ?? 0
                     let record = UserRecord(partitionKey: key, data: Array(line))
                     if !lanes[index].aggregator.fits(record), let (entry, count) = lanes[index].aggregator.take() {
                         try await enqueue(entry, count: count, lane: index)
@@ -264,5 +273,24 @@ struct RemotePut {
             pendingCounts.append(count)
             pendingBytes += entry.size
         }
+    }
+}
+
+extension PartitionKeyRouteCache {
+    /// The lane of each of `keys` (`fixedHash`'s lane for all, given one): cached for keys seen
+    /// lately; the others are hashed eight at a time, given their `lane(hash:)` and cached.
+    mutating func lanes(of keys: [String], fixedHash: HashKey?, lane: (HashKey) -> Int) -> [Int] {
+        if let fixedHash { return Array(repeating: lane(fixedHash), count: keys.count) }
+        var lanes = [Int](repeating: 0, count: keys.count)
+        var missed: [Int] = []
+        for (position, key) in keys.enumerated() {
+            if let cached = cachedRoute(for: key) { lanes[position] = cached } else { missed.append(position) }
+        }
+        guard !missed.isEmpty else { return lanes }
+        for (position, hash) in zip(missed, HashKey.forPartitionKeys(missed.map { keys[$0] })) {
+            lanes[position] = lane(hash)
+            remember(keys[position], route: lanes[position])
+        }
+        return lanes
     }
 }
