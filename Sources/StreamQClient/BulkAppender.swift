@@ -143,7 +143,13 @@ public final class BulkAppender {
     @inline(__always)
     private func add(_ data: UnsafeRawBufferPointer, partitionKey: String, route: Int) -> Bool {
         let (byteCount, count) = filling.pointee.parts[route].append(partitionKey: partitionKey, data: data)
-        return byteCount >= batchBytes || count >= maxBatchRecords
+        return isFull(byteCount: byteCount, count: count)
+    }
+
+    /// Whether a batch this large is to be appended now (an append is one batch).
+    @inline(__always)
+    private func isFull(byteCount: Int, count: Int) -> Bool {
+        byteCount >= batchBytes || count >= maxBatchRecords
     }
 
     /// Appends what ``add(partitionKey:data:)`` filled (suspending while too many bytes await
@@ -153,9 +159,7 @@ public final class BulkAppender {
         switch filling.pointee.routing {
         case .asAdded:
             for route in filling.pointee.parts.indices
-            where filling.pointee.parts[route].byteCount >= batchBytes
-                || filling.pointee.parts[route].count >= maxBatchRecords
-            {
+            where isFull(byteCount: filling.pointee.parts[route].byteCount, count: filling.pointee.parts[route].count) {
                 try await send(route)
             }
         case .chunksAfterSending:

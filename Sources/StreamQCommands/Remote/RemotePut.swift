@@ -168,11 +168,11 @@ struct RemotePut {
                 // Aggregation needs every record's hash; otherwise a key seen lately has its lane
                 // cached, and only the others are hashed.
                 let hashes = aggregate && fixedHash == nil ? HashKey.forPartitionKeys(chunkKeys) : []
-                let laneOf = aggregate ? [] : laneCache.lanes(of: chunkKeys, fixedHash: fixedHash, lane: laneOf(hash:))
+                let laneOfLine = aggregate ? [] : laneCache.lanes(of: chunkKeys, lane: laneOf(hash:))
                 for (position, (line, key)) in zip(chunk, chunkKeys).enumerated() {
                     sent += 1
                     guard aggregate else {
-                        let index = laneOf[position]
+                        let index = laneOfLine[position]
                         if storedBatches {
                             if lanes[index].encoded.byteCount + line.count + key.utf8.count + 16 > Self.requestBytes {
                                 try await dispatch(index)
@@ -277,10 +277,9 @@ struct RemotePut {
 }
 
 extension PartitionKeyRouteCache {
-    /// The lane of each of `keys` (`fixedHash`'s lane for all, given one): cached for keys seen
-    /// lately; the others are hashed eight at a time, given their `lane(hash:)` and cached.
-    mutating func lanes(of keys: [String], fixedHash: HashKey?, lane: (HashKey) -> Int) -> [Int] {
-        if let fixedHash { return Array(repeating: lane(fixedHash), count: keys.count) }
+    /// The lane of each of `keys`: cached for keys seen lately (one `--partition-key` is hashed
+    /// once); the others are hashed eight at a time, given their `lane(hash:)` and cached.
+    mutating func lanes(of keys: [String], lane: (HashKey) -> Int) -> [Int] {
         var lanes = [Int](repeating: 0, count: keys.count)
         var missed: [Int] = []
         for (position, key) in keys.enumerated() {

@@ -65,7 +65,8 @@ extension HashKey {
 /// Runs of one key repeated (a producer's random key serves a run of records): each key after
 /// the first of its run takes the first one's hash instead of an MD5 of its own.
 private struct KeyRun {
-    /// The first key of the current run (up to 55 bytes; a longer key starts no run), and where.
+    /// The first key of the current run (one that fits an MD5 block; a longer one starts no run),
+    /// and where.
     private var first: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
     private var firstCount = -1
     private var firstPosition = 0
@@ -81,7 +82,7 @@ private struct KeyRun {
             repeats.append((position, firstPosition))
             return true
         }
-        guard count <= 55 else {
+        guard count <= MD5Lanes.maxMessageBytes else {
             firstCount = -1
             return false
         }
