@@ -140,6 +140,14 @@ public final class BulkAppender {
         return true
     }
 
+    /// Tells the appender the partition key of a record it will be given soon (the one after the
+    /// record about to be added), so that finding that record's shard does not wait for memory: for
+    /// a caller that reads keys a record ahead (`streamq put --key-field`: many keys, repeating).
+    public func prepare(partitionKey: String) {
+        guard shardCount > 1, case .asAdded = filling.pointee.routing else { return }
+        filling.pointee.routeCache.prefetch(partitionKey)
+    }
+
     @inline(__always)
     private func add(_ data: UnsafeRawBufferPointer, partitionKey: String, route: Int) -> Bool {
         let (byteCount, count) = filling.pointee.parts[route].append(partitionKey: partitionKey, data: data)

@@ -1,3 +1,4 @@
+internal import CPrefetch
 import StreamQStorage
 
 /// Which open shard (a position in ``ShardRoutes/shards``) recently seen partition keys route to,
@@ -32,6 +33,15 @@ public struct PartitionKeyRouteCache: Sendable {
         let route = routes.index(for: .forPartitionKey(key))
         remember(key, hash: hash, route: route)
         return route
+    }
+
+    /// Starts loading the table slot `key` would be found in, for a caller that knows the next key
+    /// while it still has work to do on the current record: a lookup that misses the CPU's caches
+    /// (thousands of keys, and a stream of records passing through) otherwise waits for memory.
+    @inline(__always)
+    public func prefetch(_ key: String) {
+        let first = 2 * (Int(truncatingIfNeeded: Self.slotHash(key)) & (Self.slotCount - 1))
+        entries.withUnsafeBufferPointer { streamq_prefetch($0.baseAddress! + first) }
     }
 
     /// The cached route of `key`, or nil (counted as a miss): for a caller that hashes the keys

@@ -118,16 +118,25 @@ struct Put: AsyncParsableCommand {
                 // Whenever stdin has nothing more for now (a `tail -F` between lines), what is
                 // buffered is appended, so records never wait for a batch to fill.
                 while var line = try await reader.nextLine(whenIdle: { try await appender.appendBuffered() }) {
-                    // The lines already read are added without an `await` each.
+                    lineNumber += 1
+                    var key = try keys.key(for: line, lineNumber: lineNumber, rejections: &rejections)
+                    // The lines already read are added without an `await` each, their keys read a
+                    // line ahead: a key field's shard is looked up while the line before is added.
                     while true {
-                        lineNumber += 1
-                        if let key = try keys.key(for: line, lineNumber: lineNumber, rejections: &rejections) {
+                        let next = reader.bufferedLine()
+                        var nextKey: String?
+                        if let next {
+                            nextKey = try keys.key(for: next, lineNumber: lineNumber + 1, rejections: &rejections)
+                            if keyField != nil, let nextKey { appender.prepare(partitionKey: nextKey) }
+                        }
+                        if let key {
                             let full = line.withUnsafeBytes { appender.add(partitionKey: key, data: $0) }
                             sent += 1
                             if full { try await appender.sendFull() }
                         }
-                        guard let next = reader.bufferedLine() else { break }
-                        line = next
+                        guard let next else { break }
+                        (line, key) = (next, nextKey)
+                        lineNumber += 1
                     }
                 }
                 try await appender.finish()
