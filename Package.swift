@@ -56,7 +56,7 @@ let package = Package(
             name: "StreamQClient",
             dependencies: [
                 "StreamQStorage",
-                "CPrefetch",
+                "CIntrinsics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -64,7 +64,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "StreamQJSON", swiftSettings: swiftSettings),
+        .target(name: "StreamQJSON", dependencies: ["CIntrinsics"], swiftSettings: swiftSettings),
         .target(
             name: "StreamQAWS",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -87,7 +87,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMalloc"),
-        .systemLibrary(name: "CPrefetch"),
+        .systemLibrary(name: "CIntrinsics"),
         .systemLibrary(
             name: "CEditLine",
             pkgConfig: "libedit",

@@ -1,4 +1,4 @@
-internal import CPrefetch
+internal import CIntrinsics
 import StreamQStorage
 
 /// Which open shard (a position in ``ShardRoutes/shards``) recently seen partition keys route to,

@@ -53,6 +53,15 @@ public enum JSONFieldLookup {
         ofField wanted: UnsafeRawBufferPointer,
         in json: UnsafeRawBufferPointer
     ) throws(SyntaxError) -> Value? {
+        if case .decided(let value) = CompactFieldLookup.value(ofField: wanted, in: json) { return value }
+        return try scannedValue(ofField: wanted, in: json)
+    }
+
+    /// ``value(ofField:in:)`` found by the scanner alone, for any JSON text.
+    static func scannedValue(
+        ofField wanted: UnsafeRawBufferPointer,
+        in json: UnsafeRawBufferPointer
+    ) throws(SyntaxError) -> Value? {
         var scanner = Scanner(bytes: json)
         scanner.skipWhitespace()
         try scanner.expect(UInt8(ascii: "{"))
