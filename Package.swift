@@ -208,7 +208,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "StreamQJSONTests", dependencies: ["StreamQJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StreamQJSONTests",
+            dependencies: ["StreamQJSON", "StreamQSampleData"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "StreamQServerTests",
             dependencies: [

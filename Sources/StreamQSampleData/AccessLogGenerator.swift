@@ -61,13 +61,14 @@ public struct AccessLogGenerator: Sequence, IteratorProtocol, Sendable {
     }
 }
 
-/// A small, fast, seedable generator (SplitMix64) so sample data is identical on every platform.
-struct SplitMix64: Sendable {
+/// A small, fast, seedable generator (SplitMix64) so sample data is identical on every platform,
+/// and a test's random cases repeat.
+public struct SplitMix64: Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -76,7 +77,7 @@ struct SplitMix64: Sendable {
     }
 
     /// A value in `0..<bound`, without modulo bias worth caring about for sample data.
-    mutating func next(below bound: UInt64) -> UInt64 {
+    public mutating func next(below bound: UInt64) -> UInt64 {
         UInt64((UInt128(next()) * UInt128(bound)) >> 64)
     }
 }

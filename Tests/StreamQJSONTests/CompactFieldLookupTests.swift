@@ -1,3 +1,4 @@
+import StreamQSampleData
 import Testing
 
 @testable import StreamQJSON
@@ -32,7 +33,7 @@ import Testing
     /// Random lines, well formed or broken, compact or not: the lookup (fast path, then the scanner)
     /// and the scanner alone agree on every one, value or error.
     @Test func agreesWithTheScannerOnRandomAndBrokenLines() throws {
-        var random = SplitMix(seed: 0x5EED)
+        var random = SplitMix64(seed: 0x5EED)
         var decided = 0
         for round in 0..<20_000 {
             var line = Array(randomObject(&random).utf8)
@@ -82,7 +83,7 @@ import Testing
 
     /// A flat object (now and then a nested value or a literal), mostly compact, with strings that
     /// sometimes hold escapes, quotes, control characters or non-ASCII text, of any length.
-    private func randomObject(_ random: inout SplitMix) -> String {
+    private func randomObject(_ random: inout SplitMix64) -> String {
         let keys = ["ts", "host", "a", "user", "path", "zz", "us", "userx", "u\\u0073er"]
         var fields: [String] = []
         for _ in 0..<random.below(9) {
@@ -102,7 +103,7 @@ import Testing
         return "{" + fields.joined(separator: comma) + "}"
     }
 
-    private func randomText(_ random: inout SplitMix) -> String {
+    private func randomText(_ random: inout SplitMix64) -> String {
         let pieces = [
             "web", "/static/app.js", "\\\"", "\\\\", "\\n", "\t", "é", "日本", "\"", String(repeating: "x", count: 70),
         ]
@@ -110,7 +111,7 @@ import Testing
     }
 
     /// Flips, deletes or inserts a few bytes, or cuts the line short.
-    private func mutate(_ line: inout [UInt8], _ random: inout SplitMix) {
+    private func mutate(_ line: inout [UInt8], _ random: inout SplitMix64) {
         guard !line.isEmpty else { return }
         let structural: [UInt8] = Array(#"{}[]":,\ 0"#.utf8)
         for _ in 0...random.below(3) {
@@ -126,18 +127,6 @@ import Testing
     }
 }
 
-/// A small, seeded pseudo-random generator, so a failure repeats.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
+extension SplitMix64 {
+    fileprivate mutating func below(_ bound: Int) -> Int { Int(next(below: UInt64(bound))) }
 }
