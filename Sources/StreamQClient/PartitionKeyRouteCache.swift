@@ -16,7 +16,7 @@ public struct PartitionKeyRouteCache: Sendable {
         var route = -1  // -1: empty
         var key = ""
     }
-    /// Two entries per slot, side by side (one cache line).
+    /// Two entries per slot, side by side (64 bytes, over two cache lines unless aligned).
     private var entries = [Entry](repeating: Entry(), count: 2 * slotCount)
     private var last = Entry()
     /// Keys not found since this was last reset to 0.
@@ -41,7 +41,11 @@ public struct PartitionKeyRouteCache: Sendable {
     @inline(__always)
     public func prefetch(_ key: String) {
         let first = 2 * (Int(truncatingIfNeeded: Self.slotHash(key)) & (Self.slotCount - 1))
-        entries.withUnsafeBufferPointer { streamq_prefetch($0.baseAddress! + first) }
+        entries.withUnsafeBufferPointer { entries in
+            let slot = UnsafeRawPointer(entries.baseAddress! + first)
+            streamq_prefetch(slot)
+            streamq_prefetch(slot + 2 * MemoryLayout<Entry>.stride - 1)
+        }
     }
 
     /// The cached route of `key`, or nil (counted as a miss): for a caller that hashes the keys

@@ -1,12 +1,13 @@
 internal import CIntrinsics
 
-/// The common case of ``JSONFieldLookup``, decided without a branch per string byte: a log line
-/// written compactly (no whitespace between tokens, no escapes: as Go, JavaScript, Rust and Java
-/// encoders write by default) whose fields before the one wanted hold strings and numbers. Each
-/// 64 bytes' quotes are found at once (``QuoteMasks``), so a string is skipped by finding the next
-/// set bit, where a scanner's loop ends at a place it cannot predict. Anything else (whitespace, an
-/// escape, a nested value, `true`, a syntax error) leaves the answer to the scanner, which then
-/// reads the line from the start: the result is the same either way, only found faster here.
+/// The common case of ``JSONFieldLookup``: a log line written compactly (no whitespace between
+/// tokens, as Go, JavaScript, Rust and Java encoders write by default) whose fields before the one
+/// wanted hold strings without escapes and numbers. Each 64 bytes' quotes are found at once
+/// (``QuoteMasks``), so a string is skipped by finding the next set bit, where a scanner's loop ends
+/// at a place the branch predictor cannot guess. What it cannot read that way (whitespace, an
+/// escape, a nested value or `true` before the field, a control character in the value wanted, a
+/// line that breaks off) it leaves to the scanner, which reads the line again from the start; what
+/// it answers is what the scanner would (which, like it, reads nothing past the value found).
 enum CompactFieldLookup {
     enum Outcome {
         /// The field's value, or nil when the object ends without it.
@@ -40,7 +41,6 @@ enum CompactFieldLookup {
                 return .undecided
             }
             position += 1
-            // One space after the colon is how Python's json.dumps separates, by default.
             // Its value: a string or a number.
             let first = base.load(fromByteOffset: position, as: UInt8.self)
             if first == UInt8(ascii: "\"") {

@@ -38,7 +38,7 @@ import Testing
         for round in 0..<20_000 {
             var line = Array(randomObject(&random).utf8)
             if round % 3 == 0 { mutate(&line, &random) }
-            for field in ["user", "a", "ts", "zz"] {
+            for field in ["user", "a", "ts", "zz", "", "a-field-name-over-16-bytes"] {
                 let both = outcomes(of: field, in: line)
                 #expect(both.lookup == both.scanner, "field \(field) in \(String(decoding: line, as: UTF8.self))")
                 if case .decided = decision(of: field, in: String(decoding: line, as: UTF8.self)) { decided += 1 }
@@ -84,14 +84,16 @@ import Testing
     /// A flat object (now and then a nested value or a literal), mostly compact, with strings that
     /// sometimes hold escapes, quotes, control characters or non-ASCII text, of any length.
     private func randomObject(_ random: inout SplitMix64) -> String {
-        let keys = ["ts", "host", "a", "user", "path", "zz", "us", "userx", "u\\u0073er"]
+        let keys = [
+            "ts", "host", "a", "user", "path", "zz", "us", "userx", "u\\u0073er", "", "a-field-name-over-16-bytes",
+        ]
         var fields: [String] = []
         for _ in 0..<random.below(9) {
             let key = keys[random.below(keys.count)]
             let value: String
             switch random.below(10) {
             case 0...4: value = "\"" + randomText(&random) + "\""
-            case 5, 6: value = String(Int(random.below(1 << 40)) - (1 << 20)) + (random.below(3) == 0 ? ".25" : "")
+            case 5, 6: value = ["", "-", "-0.", "1e", "2E+", "-3e-"][random.below(6)] + String(random.below(1 << 40))
             case 7: value = ["true", "false", "null"][random.below(3)]
             case 8: value = #"{"user":"in","b":[1,2]}"#
             default: value = "[\"x\",3]"
@@ -113,7 +115,7 @@ import Testing
     /// Flips, deletes or inserts a few bytes, or cuts the line short.
     private func mutate(_ line: inout [UInt8], _ random: inout SplitMix64) {
         guard !line.isEmpty else { return }
-        let structural: [UInt8] = Array(#"{}[]":,\ 0"#.utf8)
+        let structural: [UInt8] = Array(#"{}[]":,\ 0-+.e"#.utf8)
         for _ in 0...random.below(3) {
             let at = random.below(line.count)
             switch random.below(4) {
