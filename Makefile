@@ -25,7 +25,7 @@ bench: deps
 # The formatting of .swift-format (swift-nio's): `make format` rewrites the tree in place, `make lint`
 # lists what it would change.
 FORMATTED = Sources Tests examples Package.swift Benchmarks/Package.swift Benchmarks/BenchmarkSupport \
-    Benchmarks/StorageBenchmarks Benchmarks/ClientBenchmarks
+    Benchmarks/StorageBenchmarks Benchmarks/ClientBenchmarks Benchmarks/JSONBenchmarks
 
 format:
 	swift format --in-place --parallel --recursive $(FORMATTED)

@@ -39,5 +39,16 @@ let package = Package(
             path: "ClientBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "JSONBenchmarks",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "StreamQJSON", package: "streamq"),
+                .product(name: "StreamQSampleData", package: "streamq"),
+            ],
+            path: "JSONBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -27,7 +27,8 @@ for name in os.listdir(out):
         if row["percentile"] == "50.0":
             medians[(row["test"], row["metric"])] = float(row["value"])
 
-tests = sorted({test for test, metric in medians if metric == "records/s"}, key=lambda t: (not t.startswith("append"), t))
+tests = sorted({test for test, metric in medians if metric == "records/s" and not test.startswith("json")},
+               key=lambda t: (not t.startswith("append"), t))
 print(f"\n{records:,} access-log records, {bytes_per_record:.0f} bytes each on average, zstd level 1; "
       f"median of 3 runs (zstd: best of 3); ratios against the zstd CLI on the same file in the same run.\n")
 print(f"| benchmark | records/s | raw MB/s | anchor | ratio |")
@@ -43,6 +44,15 @@ for test in tests:
 print(f"| anchor: zstd -1 compress (1 core) | {compress_rps:,.0f} | {compress_mb:,.0f} | | |")
 print(f"| anchor: zstd -d decompress (1 core) | {decompress_rps:,.0f} | {decompress_mb:,.0f} | | |")
 print(f"\nzstd ratio on the whole file: {ratio:.2f}x")
+
+lookups = sorted(test for test, metric in medians if metric == "records/s" and test.startswith("json"))
+if lookups:
+    print("\nThe JSON field lookup of `put --key-field` (one thread, ten fields a line):\n")
+    print("| benchmark | lines/s | ns a line | raw MB/s |")
+    print("|---|---:|---:|---:|")
+    for test in lookups:
+        rps = medians[(test, "records/s")]
+        print(f"| {test} | {rps:,.0f} | {1e9 / rps:,.0f} | {medians.get((test, 'rawMB/s'), 0):,.0f} |")
 
 latency = [(test, metric) for (test, metric) in medians if metric.startswith("latency")]
 for test, metric in latency:
