@@ -16,39 +16,19 @@ let package = Package(
             dependencies: [.product(name: "Benchmark", package: "benchmark")],
             path: "BenchmarkSupport"
         ),
-        .executableTarget(
-            name: "StorageBenchmarks",
-            dependencies: [
-                "BenchmarkSupport",
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "StreamQStorage", package: "streamq"),
-                .product(name: "StreamQSampleData", package: "streamq"),
-            ],
-            path: "StorageBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "ClientBenchmarks",
-            dependencies: [
-                "BenchmarkSupport",
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "StreamQClient", package: "streamq"),
-                .product(name: "StreamQStorage", package: "streamq"),
-                .product(name: "StreamQSampleData", package: "streamq"),
-            ],
-            path: "ClientBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "JSONBenchmarks",
-            dependencies: [
-                "BenchmarkSupport",
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "StreamQJSON", package: "streamq"),
-                .product(name: "StreamQSampleData", package: "streamq"),
-            ],
-            path: "JSONBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmarks("StorageBenchmarks", using: ["StreamQStorage", "StreamQSampleData"]),
+        benchmarks("ClientBenchmarks", using: ["StreamQClient", "StreamQStorage", "StreamQSampleData"]),
+        benchmarks("JSONBenchmarks", using: ["StreamQJSON", "StreamQSampleData"]),
     ]
 )
+
+/// A suite of ordo-one benchmarks in the folder `name`, using the streamq products `products`.
+func benchmarks(_ name: String, using products: [String]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: ["BenchmarkSupport", .product(name: "Benchmark", package: "benchmark")]
+            + products.map { .product(name: $0, package: "streamq") },
+        path: name,
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}
