@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// Storage throughput on the sample access logs (about 180-byte JSON records, zstd level 1):
-/// batch appends under each fsync policy on 1 and 4 shards, and a sequential read with
+/// batch appends under each fsync policy on 1 and 4 shards (and on 4 shards batched per shard by
+/// the producers, with `always` and `never`), and a sequential read with
 /// decompression and CRC checks; the `always` 1-shard append and the read again on an encrypted
 /// stream (AES-256-GCM), named with " (encrypted)". Each figure is a custom metric in records per second.
 let benchmarks: @Sendable () -> Void = {
@@ -44,6 +45,34 @@ let benchmarks: @Sendable () -> Void = {
         for shards in [1, 4] { append(policy: policy, shards: shards, encrypted: false) }
     }
     append(policy: .always, shards: 1, encrypted: true)
+
+    // The same records when the producers batch them per shard, as the Kinesis producer library
+    // (and `streamq put`) do: each append goes to one shard whole instead of being split four ways.
+    // The keys are routed before the timing starts, as a producer library does while it buffers.
+    for policy in [FsyncPolicy.always, .never] {
+        Benchmark("append \(policy) 4 shards (batched per shard)") { benchmark in
+            try await withScratchStore(policy: policy) { store, _ in
+                let stream = try StreamName(validating: "bench")
+                try store.createStream(stream, shardCount: 4)
+                let routes = ShardRoutes(try store.describeStream(stream))
+                let batches = batchesPerShard(records, routes: routes, producers: producers, batchSize: 500)
+                let start = ContinuousClock.now
+                benchmark.startMeasurement()
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    for producerBatches in batches {
+                        tasks.addTask {
+                            for (shard, batch) in producerBatches {
+                                _ = try await store.append(to: stream, shard: shard, batch)
+                            }
+                        }
+                    }
+                    try await tasks.waitForAll()
+                }
+                benchmark.stopMeasurement()
+                ThroughputMetrics.report(benchmark, records: records.count, bytes: rawBytes, since: start)
+            }
+        }
+    }
 
     for encrypted in [false, true] {
         Benchmark("sequential read 1 shard\(encrypted ? " (encrypted)" : "")") { benchmark in
@@ -99,6 +128,32 @@ func appendConcurrently(
             }
         }
         try await tasks.waitForAll()
+    }
+}
+
+/// Each of `producers` shares of `records` (as ``appendConcurrently`` splits them) routed to the
+/// shards by the MD5 of each key and cut into batches of `batchSize` per shard, taking the shards
+/// in turn: what each producer then appends, in order.
+func batchesPerShard(
+    _ records: [AppendRecord],
+    routes: ShardRoutes,
+    producers: Int,
+    batchSize: Int
+) -> [[(ShardID, [AppendRecord])]] {
+    let hashes = HashKey.forPartitionKeys(records.map(\.partitionKey))
+    let share = (records.count + producers - 1) / producers
+    return (0..<producers).map { producer in
+        var parts = [[AppendRecord]](repeating: [], count: routes.count)
+        for index in min(records.count, producer * share)..<min(records.count, (producer + 1) * share) {
+            parts[routes.index(for: hashes[index])].append(records[index])
+        }
+        var batches: [(ShardID, [AppendRecord])] = []
+        for offset in stride(from: 0, to: parts.map(\.count).max() ?? 0, by: batchSize) {
+            for (target, part) in parts.enumerated() where offset < part.count {
+                batches.append((routes.shards[target], Array(part[offset..<min(offset + batchSize, part.count)])))
+            }
+        }
+        return batches
     }
 }
 
