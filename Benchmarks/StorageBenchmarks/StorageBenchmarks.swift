@@ -115,9 +115,8 @@ func appendConcurrently(
     batchSize: Int
 ) async throws {
     try await withThrowingTaskGroup(of: Void.self) { tasks in
-        let share = (records.count + producers - 1) / producers
-        for producer in 0..<producers {
-            let mine = records[min(records.count, producer * share)..<min(records.count, (producer + 1) * share)]
+        for share in shares(of: records.count, among: producers) {
+            let mine = records[share]
             tasks.addTask {
                 var index = mine.startIndex
                 while index < mine.endIndex {
@@ -131,9 +130,16 @@ func appendConcurrently(
     }
 }
 
-/// Each of `producers` shares of `records` (as ``appendConcurrently`` splits them) routed to the
-/// shards by the MD5 of each key and cut into batches of `batchSize` per shard, taking the shards
-/// in turn: what each producer then appends, in order.
+/// The positions of `count` records each of `producers` appends: consecutive shares, as equal as
+/// they can be.
+func shares(of count: Int, among producers: Int) -> [Range<Int>] {
+    let share = (count + producers - 1) / producers
+    return (0..<producers).map { min(count, $0 * share)..<min(count, ($0 + 1) * share) }
+}
+
+/// Each producer's share of `records` (as ``appendConcurrently`` splits them) routed to the shards
+/// by the MD5 of each key and cut into batches of `batchSize` per shard, taking the shards in turn:
+/// what each producer then appends, in order.
 func batchesPerShard(
     _ records: [AppendRecord],
     routes: ShardRoutes,
@@ -141,10 +147,9 @@ func batchesPerShard(
     batchSize: Int
 ) -> [[(ShardID, [AppendRecord])]] {
     let hashes = HashKey.forPartitionKeys(records.map(\.partitionKey))
-    let share = (records.count + producers - 1) / producers
-    return (0..<producers).map { producer in
+    return shares(of: records.count, among: producers).map { share in
         var parts = [[AppendRecord]](repeating: [], count: routes.count)
-        for index in min(records.count, producer * share)..<min(records.count, (producer + 1) * share) {
+        for index in share {
             parts[routes.index(for: hashes[index])].append(records[index])
         }
         var batches: [(ShardID, [AppendRecord])] = []

@@ -127,7 +127,7 @@ struct Put: AsyncParsableCommand {
                         var nextKey: String?
                         if let next {
                             nextKey = try keys.key(for: next, lineNumber: lineNumber + 1, rejections: &rejections)
-                            if keyField != nil, let nextKey { appender.prepare(partitionKey: nextKey) }
+                            if keys.keyField != nil, let nextKey { appender.prepare(partitionKey: nextKey) }
                         }
                         if let key {
                             let full = line.withUnsafeBytes { appender.add(partitionKey: key, data: $0) }
