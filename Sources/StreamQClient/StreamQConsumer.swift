@@ -160,9 +160,27 @@ public final class StreamQConsumer: Service, Sendable {
         case stopped(ShardID)
     }
 
-    /// A flag one shard's reader checks, so a group member can stop reading a shard it lost.
+    /// What one shard's reader checks before it hands records over: a flag, so a group member can
+    /// stop reading a shard it lost or gave back, and how long the member's lease surely lasts.
     final class ReaderControl: Sendable {
         let stopped = Atomic<Bool>(false)
+        /// Boot-clock milliseconds before which no other member can have taken the shard.
+        let leaseValidUntil: Atomic<Int64>
+
+        /// - Parameter leaseValidUntil: `Int64.max` when reading alone (no lease to lose).
+        init(leaseValidUntil: Int64 = .max) {
+            self.leaseValidUntil = Atomic(leaseValidUntil)
+        }
+
+        /// Waits while the lease may have run out, until a renewal extends it; false if the reader
+        /// was stopped meanwhile (the shard is someone else's now and its records are theirs to read).
+        func holdsLease(unless consumerStopped: () -> Bool) async -> Bool {
+            while GroupCoordinator.nowMilliseconds() >= leaseValidUntil.load(ordering: .acquiring) {
+                if stopped.load(ordering: .acquiring) || consumerStopped() { return false }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            return !stopped.load(ordering: .acquiring)
+        }
     }
 
     private func readShard(
@@ -174,6 +192,9 @@ public final class StreamQConsumer: Service, Sendable {
         while !stopped.load(ordering: .acquiring) && !control.stopped.load(ordering: .acquiring) {
             let result = try await backend.read(cursor, maxRecords: configuration.maxRecordsPerRead, maxBytes: 8 << 20)
             if let last = result.records.last {
+                // A member whose renewals fell behind (a stalled process) may have lost the shard
+                // without knowing: it hands nothing over until a renewal says the shard is still its own.
+                guard await control.holdsLease(unless: { stopped.load(ordering: .acquiring) }) else { break }
                 await channel.send(result.records)
                 delivered.increment(by: result.records.count)
                 progress.withLock { $0.delivered[shard] = last.sequenceNumber.sequence }
@@ -261,6 +282,9 @@ public final class StreamQConsumer: Service, Sendable {
                         )
                     }
                     firstRenew = false
+                    // Taken before renewing, so the lease surely lasts until then (the group file's
+                    // expiry is counted from a later moment on the same clock).
+                    let leaseValidUntil = GroupCoordinator.nowMilliseconds() + group.leaseDuration.milliseconds
                     let renewal = try coordinator.renew(
                         shards: description.shards,
                         latest: latest,
@@ -272,9 +296,12 @@ public final class StreamQConsumer: Service, Sendable {
                         control.stopped.store(true, ordering: .releasing)  // lost, or given back to balance
                         readers.removeValue(forKey: shard)
                     }
+                    for control in readers.values {
+                        control.leaseValidUntil.store(leaseValidUntil, ordering: .releasing)
+                    }
                     for assignment in assignments
                     where readers[assignment.shard] == nil && !finished.contains(assignment.shard) {
-                        let control = ReaderControl()
+                        let control = ReaderControl(leaseValidUntil: leaseValidUntil)
                         readers[assignment.shard] = control
                         let position = startingPosition(for: assignment, in: description)
                         tasks.addTask { await self.readGroupShard(assignment.shard, from: position, control: control) }

@@ -193,6 +193,72 @@ import Testing
             #expect(total.value.load(ordering: .relaxed) >= 400)
         }
     }
+
+    /// A member stalled past its lease (here: renewing less often than its lease lasts) must not hand
+    /// over records of shards another member took meanwhile, or both would process them.
+    @Test func aMemberWhoseLeaseRanOutDeliversNothingTheNewOwnerReads() async throws {
+        try await withEngine(shards: 2) { engine, _ in
+            var lagging = groupConfiguration("stall", member: "lagging", leaseDuration: .milliseconds(500))
+            lagging.group?.renewInterval = .seconds(4)
+            lagging.follow = true
+            var live = groupConfiguration("stall", member: "live")
+            live.follow = true
+            let laggingMember = try engine.makeConsumer(configuration: lagging)
+            let liveMember = try engine.makeConsumer(configuration: live)
+            let received = TextsSeen()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for (name, member) in [("lagging", laggingMember), ("live", liveMember)] {
+                    tasks.addTask { try await member.run() }
+                    tasks.addTask {
+                        for try await record in member.records {
+                            received.value.withLock { $0[name, default: []].append(record.text ?? "") }
+                        }
+                    }
+                    if name == "lagging" {  // let it take both shards before the other member joins
+                        var held = false
+                        for _ in 0..<100 where !held {
+                            try await Task.sleep(for: .milliseconds(20))
+                            held = try engine.describeGroup(events, group: "stall").shards.allSatisfy {
+                                $0.owner == "lagging"
+                            }
+                        }
+                        #expect(held)
+                    }
+                }
+                // The lagging member's leases run out after 0.5 s; the live member takes both shards.
+                var takenOver = false
+                for _ in 0..<150 where !takenOver {
+                    try await Task.sleep(for: .milliseconds(20))
+                    takenOver = try engine.describeGroup(events, group: "stall").shards.allSatisfy {
+                        $0.owner == "live"
+                    }
+                }
+                #expect(takenOver)
+                let producer = engine.makeProducer()
+                for n in 0..<100 {
+                    _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n)", data: "r\(n)"))
+                }
+                try await producer.flush()
+                for _ in 0..<250 where received.value.withLock({ $0["live", default: []].count }) < 100 {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                // Past the lagging member's next renewal, which finds the shards taken.
+                try await Task.sleep(for: .seconds(4))
+                let (lagged, liveRead) = received.value.withLock {
+                    ($0["lagging", default: []], $0["live", default: []])
+                }
+                #expect(Set(liveRead) == Set((0..<100).map { "r\($0)" }))
+                #expect(lagged.isEmpty, "the member that lost its leases handed over \(lagged.count) records")
+                laggingMember.stop()
+                liveMember.stop()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+}
+
+final class TextsSeen: Sendable {
+    let value = Mutex<[String: [String]]>([:])
 }
 
 final class ShardsSeen: Sendable {
