@@ -195,7 +195,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "windowed-query",
-            dependencies: ["StreamQSQL", "StreamQStorage"],
+            dependencies: ["StreamQSQL", "StreamQStorage", "StreamQSampleData"],
             path: "examples/windowed-query",
             swiftSettings: swiftSettings
         ),
@@ -224,7 +224,9 @@ let package = Package(
         ),
         .testTarget(
             name: "StreamQAWSTests",
-            dependencies: ["StreamQAWS", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: [
+                "StreamQAWS", "StreamQSampleData", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -262,7 +264,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StreamQShipTests",
-            dependencies: ["StreamQShip", "StreamQClient", "StreamQStorage"],
+            dependencies: ["StreamQShip", "StreamQClient", "StreamQStorage", "StreamQSampleData"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

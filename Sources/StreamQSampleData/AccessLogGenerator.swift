@@ -63,7 +63,7 @@ public struct AccessLogGenerator: Sequence, IteratorProtocol, Sendable {
 
 /// A small, fast, seedable generator (SplitMix64) so sample data is identical on every platform,
 /// and a test's random cases repeat.
-public struct SplitMix64: Sendable {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed }

@@ -1,12 +1,13 @@
 import StreamQAWS
+import StreamQSampleData
 
 /// Builds random ``AWSValue`` trees from a seed (the property tests draw the seed, so a failure
 /// names a reproducible tree).
 struct RandomAWSValue {
-    private var state: UInt64
+    private var random: SplitMix64
 
     init(seed: UInt64) {
-        state = seed
+        random = SplitMix64(seed: seed)
     }
 
     /// A random tree at most `depth` containers deep, with every kind of scalar a codec round-trips.
@@ -59,12 +60,5 @@ struct RandomAWSValue {
 
     private mutating func below(_ bound: UInt64) -> UInt64 { next() % bound }
 
-    /// SplitMix64.
-    private mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
+    private mutating func next() -> UInt64 { random.next() }
 }

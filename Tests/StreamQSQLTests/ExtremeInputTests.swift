@@ -1,3 +1,4 @@
+import StreamQSampleData
 import StreamQStorage
 import Testing
 
@@ -33,7 +34,7 @@ import Testing
     static let operators = ["+", "-", "*", "/", "%", "||", "=", "<", "AND", "LIKE"]
 
     @Test func functionsAndOperatorsNeverTrapOnExtremeArguments() throws {
-        var generator = SplitMix(seed: 42)
+        var generator = SplitMix64(seed: 42)
         var evaluated = 0
         for _ in 0..<3000 {
             let (name, arity) = Self.functions[generator.next(below: Self.functions.count)]
@@ -84,7 +85,7 @@ import Testing
     @Test(arguments: [base, aggregateBase])
     func mutatedQueriesArePlannedOrRefusedWithAPosition(base: String) throws {
         _ = try QueryPlanner.plan(base)  // the unmutated query is valid
-        var generator = SplitMix(seed: 99)
+        var generator = SplitMix64(seed: 99)
         var planned = 0
         for _ in 0..<2000 {
             var text = Array(base)
@@ -121,7 +122,7 @@ import Testing
         )
         let alphabet = Array(#"{}[]",:\0123456789.eE+-tfnul a"#.utf8) + [0x01, 0x7F, 0xC3, 0xA9, 0xFF]
         var query = BoundedQuery(plan: try QueryPlanner.plan(sql))
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let count = 5000
         for _ in 0..<count {
             var bytes = valid
@@ -146,16 +147,6 @@ import Testing
     }
 }
 
-/// A small deterministic generator (SplitMix64).
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next(below bound: Int) -> Int {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int((z ^ (z >> 31)) % UInt64(bound))
-    }
+extension SplitMix64 {
+    fileprivate mutating func next(below bound: Int) -> Int { Int.random(in: 0..<bound, using: &self) }
 }

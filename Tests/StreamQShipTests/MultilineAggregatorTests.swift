@@ -1,4 +1,5 @@
 import Foundation
+import StreamQSampleData
 import Testing
 
 @testable import StreamQShip
@@ -185,9 +186,9 @@ import Testing
     /// What rebuilding an append after a restart does: grouping lines again from any record's first
     /// line, and closing the last group where the append ended, gives back the same records.
     @Test func groupingAgainFromAnyRecordGivesTheSameRecords() throws {
-        var generator = SplitMix(seed: 12)
+        var generator = SplitMix64(seed: 12)
         let shapes = ["ERROR x", " at y", "more \\", "end;", "INFO z", "", "  ... 3 more", "go on \\"]
-        let texts = (0..<400).map { index in shapes[Int(generator.next() % UInt64(shapes.count))] + " \(index)" }
+        let texts = (0..<400).map { index in shapes[Int.random(in: 0..<shapes.count, using: &generator)] + " \(index)" }
         let lines = logLines(texts)
         let rules = [
             try MultilineRule(startPattern: #"^\S"#, conditionPattern: #"^\s"#, mode: .continueThrough),
@@ -200,8 +201,8 @@ import Testing
             let records = group(lines, rule, maxBytes: 40)
             #expect(records.count < lines.count)
             for _ in 0..<60 {
-                let first = Int(generator.next() % UInt64(records.count))
-                let last = first + Int(generator.next() % UInt64(min(8, records.count - first)))
+                let first = Int.random(in: 0..<records.count, using: &generator)
+                let last = first + Int.random(in: 0..<min(8, records.count - first), using: &generator)
                 let range = lines.filter { $0.offset >= records[first].offset && $0.end <= records[last].end }
                 #expect(group(range, rule, maxBytes: 40) == Array(records[first...last]), "\(rule.mode) \(first)")
             }
@@ -249,18 +250,5 @@ import Testing
         let limited = try read(maxRecords: 1, flushing: true)
         #expect(limited.records.count == 1)
         #expect(limited.heldGroupEnd == nil)
-    }
-}
-
-/// A small seeded generator, so a failing case can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
