@@ -75,8 +75,10 @@ struct GroupCoordinator: Sendable {
                 }
                 state.initialized = true
             }
-            state.members[memberID] = GroupState.Member(heartbeat: now)
-            state.members = state.members.filter { $0.value.heartbeat > now - lease }
+            state.members[memberID] = GroupState.Member(heartbeat: now, expiry: now + lease)
+            // Each member by its own lease: one renewing often with a short lease must not drop
+            // a member with a longer one that still holds valid leases.
+            state.members = state.members.filter { $0.value.isPresent(at: now, assumingLease: lease) }
             for shard in shards where state.shards[shard.id.description] == nil {
                 state.shards[shard.id.description] = GroupState.ShardLease()
             }
@@ -132,11 +134,13 @@ struct GroupCoordinator: Sendable {
     }
 
     /// Records that this member processed `shard` up to `checkpoint`, or to its end.
-    /// - Throws: `.shardClosed`-coded error if the lease was lost: another member owns the shard now.
+    /// - Throws: `.leaseLost` if the shard was taken: another member owns it now, or nobody does.
     func commit(shard: ShardID, checkpoint: GroupState.Checkpoint?, ended: Bool) throws {
         try withLockedState { state in
             let key = shard.description
-            guard let entry = state.shards[key], entry.owner == memberID, entry.expiry > Self.nowMilliseconds() else {
+            // Past its expiry, a lease still ours was taken by nobody (taking it changes the owner,
+            // under this same lock), so what we processed is still ours to record.
+            guard let entry = state.shards[key], entry.owner == memberID else {
                 throw StreamQStorageError(.leaseLost, "member \(memberID) no longer holds the lease on \(shard)")
             }
             if let checkpoint, (entry.checkpoint?.sequence ?? 0) <= checkpoint.sequence || entry.checkpoint == nil {

@@ -14,6 +14,14 @@ struct GroupState: Codable, Sendable, Equatable {
 
     struct Member: Codable, Sendable, Equatable {
         var heartbeat: Int64
+        /// When the member counts as gone unless it renews: its heartbeat plus its own lease
+        /// duration (members may be configured differently). Nil in state written before it was
+        /// kept; such a member is judged by the renewing member's lease duration.
+        var expiry: Int64?
+
+        func isPresent(at now: Int64, assumingLease lease: Int64) -> Bool {
+            (expiry ?? heartbeat + lease) > now
+        }
     }
 
     struct ShardLease: Codable, Sendable, Equatable {

@@ -43,11 +43,13 @@ import Testing
         }
     }
 
+    /// Members leave when they stop, so no test waits for a lease to run out unless it says so; a
+    /// long lease keeps a test process stalled by a loaded machine from handing shards over mid-test.
     func groupConfiguration(
         _ name: String,
         member: String,
         autoCommit: Bool = true,
-        leaseDuration: Duration = .seconds(2)
+        leaseDuration: Duration = .seconds(30)
     ) -> StreamQConsumerConfiguration {
         var configuration = StreamQConsumerConfiguration(stream: events)
         var group = ConsumerGroupConfiguration(name: name, memberID: member)
@@ -104,10 +106,8 @@ import Testing
                 _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k", data: "k#\(n)"))
             }
             try await producer.flush()
-            // A lease long enough that a loaded machine cannot starve its renewals before the commit
-            // (the member leaves when it stops, so the next member does not wait for it).
             let consumer = try engine.makeConsumer(
-                configuration: groupConfiguration("jobs", member: "a", autoCommit: false, leaseDuration: .seconds(30))
+                configuration: groupConfiguration("jobs", member: "a", autoCommit: false)
             )
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await consumer.run() }
@@ -191,6 +191,43 @@ import Testing
                 try await tasks.waitForAll()
             }
             #expect(total.value.load(ordering: .relaxed) >= 400)
+        }
+    }
+
+    /// Members may be configured with different leases: one renewing often with a short lease must
+    /// not count a member with a longer lease as gone between that member's renewals.
+    @Test func aMemberWithAShortLeaseDoesNotDropOneWithALongerLease() async throws {
+        try await withEngine(shards: 4) { engine, _ in
+            var short = groupConfiguration("mixed", member: "short", leaseDuration: .milliseconds(300))
+            short.follow = true
+            var long = groupConfiguration("mixed", member: "long")
+            long.group?.renewInterval = .seconds(1)
+            long.follow = true
+            let members = [try engine.makeConsumer(configuration: short), try engine.makeConsumer(configuration: long)]
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for member in members {
+                    tasks.addTask { try await member.run() }
+                    tasks.addTask { for try await _ in member.records {} }
+                }
+                func owned(by member: String) throws -> Int {
+                    try engine.describeGroup(events, group: "mixed").shards.filter { $0.owner == member }.count
+                }
+                var balanced = false
+                for _ in 0..<200 where !balanced {
+                    try await Task.sleep(for: .milliseconds(50))
+                    balanced = try owned(by: "long") == 2 && owned(by: "short") == 2
+                }
+                #expect(balanced, "two shards each")
+                // Several of the long member's renewal intervals, each longer than the short lease.
+                var fewest = 2
+                for _ in 0..<60 {
+                    try await Task.sleep(for: .milliseconds(50))
+                    fewest = min(fewest, try owned(by: "long"))
+                }
+                #expect(fewest == 2, "the member with the 30 s lease lost shards it held")
+                for member in members { member.stop() }
+                try await tasks.waitForAll()
+            }
         }
     }
 
