@@ -3,8 +3,8 @@ import StreamQSampleData
 import Testing
 
 @Suite(.serialized) struct CommandLineTests {
-    @Test func createPutReadDescribeRoundTrip() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func createPutReadDescribeRoundTrip() async throws {
+        try await CommandRunner.withScratch { streamq in
             #expect(
                 try streamq.succeed("create-stream", "logs", "--shards", "4") == "created stream logs with 4 shards\n"
             )
@@ -43,8 +43,8 @@ import Testing
 
     /// Without a key, `put` gives each run of 64 lines a fresh random key (15 hex digits), and the
     /// runs spread evenly over the shards.
-    @Test func putWithoutAKeySpreadsRunsOfLinesOverTheShards() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func putWithoutAKeySpreadsRunsOfLinesOverTheShards() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs", "--shards", "4")
             let lines = (0..<64_000).map { "line \($0)" }
             let put = try streamq.run("put", "logs", input: lines.joined(separator: "\n") + "\n")
@@ -73,8 +73,8 @@ import Testing
         }
     }
 
-    @Test func readStartsWhereAskedAndFollowsTheLineage() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func readStartsWhereAskedAndFollowsTheLineage() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events")
             _ = try streamq.succeed("put", "events", "--partition-key", "k", input: "one\ntwo\nthree\n")
             let records = try streamq.succeed("read", "events", "--json").lines.map {
@@ -104,8 +104,8 @@ import Testing
         }
     }
 
-    @Test func errorsAreOneLineWithANonZeroExit() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func errorsAreOneLineWithANonZeroExit() async throws {
+        try await CommandRunner.withScratch { streamq in
             for arguments in [
                 ["create-stream", "../escape"], ["read", "missing"], ["describe-stream", "missing"],
                 ["put", "missing"], ["create-stream", "ok", "--retention", "forever"],
@@ -122,8 +122,8 @@ import Testing
         }
     }
 
-    @Test func putRejectsLinesItCannotStoreAndSaysWhich() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func putRejectsLinesItCannotStoreAndSaysWhich() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs")
             let input = #"{"user":"a","n":1}"# + "\nnot json\n" + #"{"n":3}"# + "\n" + #"{"user":"b","n":4}"# + "\n"
             let outcome = try streamq.run("put", "logs", "--key-field", "user", input: input)
@@ -144,8 +144,8 @@ import Testing
         }
     }
 
-    @Test func aSecondWriterProcessIsRefusedWhileTheFirstHoldsTheLock() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aSecondWriterProcessIsRefusedWhileTheFirstHoldsTheLock() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs")
             let holder = streamq.process(["put", "logs"])
             let stdin = Pipe()
@@ -172,8 +172,8 @@ import Testing
         }
     }
 
-    @Test func killingPutMidStreamLosesNothingItReportedStored() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func killingPutMidStreamLosesNothingItReportedStored() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs", "--shards", "2")
             let lines = Array(AccessLogGenerator(count: 200_000, seed: 11))
             let put = streamq.process(["put", "logs", "--partition-key", "k", "--batch-size", "500", "--progress"])
@@ -213,8 +213,8 @@ import Testing
         }
     }
 
-    @Test func aFailedWriteIsReportedAndLosesNothingAcknowledged() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aFailedWriteIsReportedAndLosesNothingAcknowledged() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs")
             let lines = Array(AccessLogGenerator(count: 20_000, seed: 5))
             // A 256-block file-size limit makes a segment write fail part way through (EFBIG).
@@ -268,8 +268,8 @@ import Testing
 
     /// `tail -F app.log | streamq put logs`: a line is stored while stdin stays open, without
     /// waiting for a batch to fill or for the input to end.
-    @Test func putStoresEachLineWhileStdinStaysOpen() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func putStoresEachLineWhileStdinStaysOpen() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs", "--shards", "2")
             let put = streamq.process(["put", "logs"])
             let stdin = Pipe()
@@ -296,8 +296,8 @@ import Testing
         }
     }
 
-    @Test func aFollowingReaderInAnotherProcessSeesRecordsAsTheyAreStored() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aFollowingReaderInAnotherProcessSeesRecordsAsTheyAreStored() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs", "--shards", "2")
             let follower = streamq.process(["read", "logs", "--follow"])
             let stdout = Pipe()
@@ -314,8 +314,8 @@ import Testing
         }
     }
 
-    @Test func groupReadsContinueWhereTheLastRunStopped() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func groupReadsContinueWhereTheLastRunStopped() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs", "--shards", "3")
             let first = (0..<10).map { #"{"n":\#($0),"user":"u\#($0 % 4)"}"# }
             _ = try streamq.succeed("put", "logs", "--key-field", "user", input: first.joined(separator: "\n") + "\n")
@@ -348,8 +348,8 @@ import Testing
         }
     }
 
-    @Test func aGroupMemberKilledMidStreamLosesNothingItHadNotCommitted() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aGroupMemberKilledMidStreamLosesNothingItHadNotCommitted() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs", "--shards", "2")
             let lines = (0..<20_000).map { "line-\($0)" }
             _ = try streamq.succeed("put", "logs", input: lines.joined(separator: "\n") + "\n")
@@ -359,7 +359,13 @@ import Testing
             member.standardError = Pipe()
             try member.run()
             var seen = readOutput(stdout.fileHandleForReading) { $0.lines.count >= 5_000 }
-            usleep(200_000)  // let auto-commit run at least once more, mid-stream
+            // Mid-stream (the pipe is full, so it can print no further), once auto-commit has recorded
+            // a checkpoint.
+            let state = streamq.dataDirectory + "/streams/logs/groups/g/state.json"
+            for _ in 0..<600 {
+                if ((try? String(contentsOfFile: state, encoding: .utf8)) ?? "").contains(#""checkpoint""#) { break }
+                usleep(50_000)
+            }
             kill(member.processIdentifier, SIGKILL)
             member.waitUntilExit()
             // Printed before the kill.
@@ -374,8 +380,8 @@ import Testing
         }
     }
 
-    @Test func groupMembersInTwoProcessesSplitTheShards() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func groupMembersInTwoProcessesSplitTheShards() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs", "--shards", "4")
             var members: [Process] = []
             for _ in 0..<2 {

@@ -18,13 +18,19 @@ struct CommandRunner {
         var stderr: String
     }
 
-    static func withScratch<T>(_ body: (CommandRunner) throws -> T) throws -> T {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "streamq-cli-\(UUID().uuidString)"
-        )
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        return try body(CommandRunner(dataDirectory: directory.appendingPathComponent("data").path))
+    /// Runs `body` in a fresh scratch directory, on a thread of its own: it blocks (waiting for
+    /// processes, sleeping, reading pipes), and blocking one of the few threads Swift's concurrency
+    /// has (two on a two-core machine) would freeze every async test in the run meanwhile. It stays
+    /// in the test's task, so what it records counts for the test.
+    static func withScratch<T>(_ body: (CommandRunner) throws -> T) async throws -> T {
+        try await withTaskExecutorPreference(ThreadOfItsOwn()) {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "streamq-cli-\(UUID().uuidString)"
+            )
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            return try body(CommandRunner(dataDirectory: directory.appendingPathComponent("data").path))
+        }
     }
 
     func process(_ arguments: [String], executable: URL = CommandRunner.executable) -> Process {
@@ -121,5 +127,15 @@ final class Locked<Value>: @unchecked Sendable {
 extension String {
     var lines: [String] {
         split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+    }
+}
+
+/// Runs a task's jobs on a serial dispatch queue, whose threads are not those async tests share.
+private final class ThreadOfItsOwn: TaskExecutor {
+    private let queue = DispatchQueue(label: "streamq-tests.blocking")
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }

@@ -203,8 +203,8 @@ import Testing
         #"{"ts":1767225604000,"host":"edge","method":"GET","path":"/api/v1/items","status":404,"bytes":10,"latency_ms":null,"user_agent":null,"user":"u1"}"#,
     ]
 
-    @Test func streamqAgreesWithDuckDB() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func streamqAgreesWithDuckDB() async throws {
+        try await CommandRunner.withScratch { streamq in
             let lines = Array(AccessLogGenerator(count: 5_000, seed: 21)) + Self.oddRecords
             let file = streamq.dataDirectory + "-access.ndjson"
             try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)

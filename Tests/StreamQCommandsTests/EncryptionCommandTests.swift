@@ -9,8 +9,8 @@ import Testing
         ).path
     }
 
-    @Test func anEncryptedStreamWorksLikeAnyOtherThroughTheCommandLine() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func anEncryptedStreamWorksLikeAnyOtherThroughTheCommandLine() async throws {
+        try await CommandRunner.withScratch { streamq in
             let keys = keyFile(streamq)
             #expect(
                 try streamq.succeed("keys", "create", "alias/logs", "--master-key-file", keys)
@@ -92,8 +92,8 @@ import Testing
         }
     }
 
-    @Test func aWrongKeyIsAOneLineErrorNamingStreamKeyAndFile() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aWrongKeyIsAOneLineErrorNamingStreamKeyAndFile() async throws {
+        try await CommandRunner.withScratch { streamq in
             let keys = keyFile(streamq)
             _ = try streamq.succeed("keys", "create", "alias/logs", "--master-key-file", keys)
             _ = try streamq.succeed("create-stream", "logs", "--encrypt-with", "alias/logs", "--master-key-file", keys)

@@ -38,8 +38,8 @@ import Testing
         }
     }
 
-    @Test func commandsTakeGlobalOptionsBeforeTheSubcommand() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func commandsTakeGlobalOptionsBeforeTheSubcommand() async throws {
+        try await CommandRunner.withScratch { streamq in
             // STREAMQ_DATA_DIR points at streamq.dataDirectory; --data-dir must win wherever it is written.
             let elsewhere = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent()
                 .appendingPathComponent("elsewhere").path
@@ -71,8 +71,8 @@ import Testing
         }
     }
 
-    @Test func aGlobalOptionBeforeTheSubcommandIsCheckedLikeOneAfterIt() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aGlobalOptionBeforeTheSubcommandIsCheckedLikeOneAfterIt() async throws {
+        try await CommandRunner.withScratch { streamq in
             let policy = try streamq.run(["--fsync", "sometimes", "list-streams"], input: nil)
             #expect(policy.status == 1)
             #expect(
@@ -96,8 +96,8 @@ import Testing
         #expect(discussion.contains("(see its --help): \(GlobalOptions.summary)."), "\(discussion)")
     }
 
-    @Test func theRootHelpListsTheGlobalOptions() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func theRootHelpListsTheGlobalOptions() async throws {
+        try await CommandRunner.withScratch { streamq in
             // The help formatter may wrap between an option and its value name.
             let help = try streamq.succeed("--help").replacingOccurrences(of: "\n", with: " ")
             for option in ["--data-dir <data-dir>", "--fsync <fsync>", "--zstd-level <zstd-level>"] {

@@ -16,8 +16,8 @@ import Glibc
             .joined(separator: "\n") + "\n"
     }
 
-    @Test func aBoundedCreateStreamBackfillsFromHistoryAndStops() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aBoundedCreateStreamBackfillsFromHistoryAndStops() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "access", "--shards", "2")
             _ = try streamq.succeed("put", "access", input: Self.lines(0..<300))
             let created = try streamq.succeed(
@@ -43,8 +43,8 @@ import Glibc
         }
     }
 
-    @Test func statementsInTheShellStartQueriesThatStreamqRunHostsAndStopsCleanly() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func statementsInTheShellStartQueriesThatStreamqRunHostsAndStopsCleanly() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "access", "--shards", "2")
             _ = try streamq.succeed("put", "access", input: Self.lines(0..<300))
             let shell = try streamq.succeed(

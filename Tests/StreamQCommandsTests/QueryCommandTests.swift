@@ -13,8 +13,8 @@ import Testing
     static let windowQuery =
         "SELECT window_start, k, count(*) AS n FROM events WATERMARK DELAY INTERVAL '1' SECOND GROUP BY TUMBLE(ts, INTERVAL '10' SECOND), k"
 
-    @Test func badRowsAreCountedReportedAndWrittenToTheErrorFile() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func badRowsAreCountedReportedAndWrittenToTheErrorFile() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "2")
             _ = try streamq.succeed(
                 "put",
@@ -42,8 +42,8 @@ import Testing
         }
     }
 
-    @Test func aFollowedQueryEmitsEachWindowOnceAndResumesFromItsCheckpoint() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aFollowedQueryEmitsEachWindowOnceAndResumesFromItsCheckpoint() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "2")
             func start() throws -> (Process, Pipe) {
                 let query = streamq.process([
@@ -76,7 +76,13 @@ import Testing
             #expect(received.contains(#""window_start":"2026-01-01T00:00:00.000Z","k":"a","n":2"#))
             #expect(received.contains(#""window_start":"2026-01-01T00:00:00.000Z","k":"b","n":1"#))
             #expect(received.contains(#""window_start":"2026-01-01T00:00:10.000Z","k":"a","n":1"#))
-            usleep(1_500_000)  // the checkpoint follows the emitted rows
+            // The checkpoint is saved right after the rows are written: kill once it counts all three.
+            let checkpoint = streamq.dataDirectory + "/queries/q1/checkpoint.json"
+            for _ in 0..<400 {
+                let saved = (try? String(contentsOfFile: checkpoint, encoding: .utf8)) ?? ""
+                if saved.contains(#""rowsOut":3"#) { break }
+                usleep(50_000)
+            }
             kill(query.processIdentifier, SIGKILL)
             query.waitUntilExit()
 
@@ -105,8 +111,8 @@ import Testing
         }
     }
 
-    @Test func aFollowedQueryCarriesOnThroughASplitWithoutLosingOrRepeatingWindows() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aFollowedQueryCarriesOnThroughASplitWithoutLosingOrRepeatingWindows() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
             func put(_ range: Range<Int>) throws {
                 _ = try streamq.succeed(
@@ -121,15 +127,18 @@ import Testing
             let query = streamq.process([
                 "query",
                 "SELECT window_start, count(*) AS n FROM events WATERMARK DELAY INTERVAL '0' SECOND GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)",
-                "--follow", "--idle-timeout", "1s", "--format", "jsonl",
+                "--follow", "--format", "jsonl",
             ])
             let stdout = Pipe()
             query.standardOutput = stdout
             query.standardError = Pipe()
             try query.run()
             _ = readOutput(stdout.fileHandleForReading, timeout: 10) { $0.lines.count >= 4 }
+            // Both children get keys (k0 and k2 hash below the middle, the rest above), so their records
+            // move the watermark, and records into [10, 11) close [9, 10): no idle timeout, whose
+            // wall-clock watermark would make every record late if the put came after it.
             _ = try streamq.succeed("split-shard", "events", "--shard", "0")
-            try put(50..<100)  // into the two children, which are read after their parent
+            try put(50..<110)  // into the two children, which are read after their parent
             let received = readOutput(stdout.fileHandleForReading, timeout: 20) { $0.lines.count >= 6 }
             kill(query.processIdentifier, SIGTERM)
             query.waitUntilExit()
@@ -139,8 +148,8 @@ import Testing
         }
     }
 
-    @Test func boundedQueriesHonourFromAndUntilAndRefuseBadOptions() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func boundedQueriesHonourFromAndUntilAndRefuseBadOptions() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
             _ = try streamq.succeed("put", "events", input: Self.line(1) + "\n")
             let all = try streamq.succeed("query", "SELECT count(*) AS n FROM events", "--format", "csv")
@@ -174,8 +183,8 @@ import Testing
 
     /// A window query's 70,000 rows, given at once, are written as lines encoded on every core in
     /// chunks: every row once, in the query's order, the same in JSON lines and CSV.
-    @Test func manyRowsAtOnceAreWrittenInOrderInEachFormat() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func manyRowsAtOnceAreWrittenInOrderInEachFormat() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
             let input = (0..<70_000).map { Self.line(Double($0) * 10, key: "k\($0 % 7)") }
             _ = try streamq.succeed("put", "events", input: input.joined(separator: "\n") + "\n")
@@ -198,8 +207,8 @@ import Testing
         }
     }
 
-    @Test func explainDescribesThePlan() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func explainDescribesThePlan() async throws {
+        try await CommandRunner.withScratch { streamq in
             let text = try streamq.succeed(
                 "explain",
                 "SELECT window_start, count(*) FROM s GROUP BY SESSION(ts, INTERVAL '30' SECOND), user ON LATE UPDATE WITHIN INTERVAL '1' MINUTE"
@@ -215,8 +224,8 @@ import Testing
         }
     }
 
-    @Test func theSQLShellRunsStatementsAndDotCommands() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func theSQLShellRunsStatementsAndDotCommands() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "2")
             _ = try streamq.succeed(
                 "put",

@@ -3,8 +3,8 @@ import Testing
 
 /// `streamq sql` on a terminal: keys typed into a pseudo-terminal, as a user types them.
 @Suite(.serialized) struct SQLShellTerminalTests {
-    @Test func tabCompletesStreamsAndFieldsAndUpArrowAndCtrlRRecallStatements() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func tabCompletesStreamsAndFieldsAndUpArrowAndCtrlRRecallStatements() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "access", "--shards", "2")
             let records = [
                 #"{"ts":1767225600000,"host":"web-1","status":200}"#,

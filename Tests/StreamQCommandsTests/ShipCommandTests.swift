@@ -69,8 +69,8 @@ import FoundationNetworking
         }
     }
 
-    @Test func killNineAtRandomMomentsNeitherLosesNorRepeatsALine() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func killNineAtRandomMomentsNeitherLosesNorRepeatsALine() async throws {
+        try await CommandRunner.withScratch { streamq in
             let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
             let logs = root + "/logs"
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
@@ -124,8 +124,8 @@ import FoundationNetworking
         }
     }
 
-    @Test func shipOnceWithAParserThroughTheCommandLine() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func shipOnceWithAParserThroughTheCommandLine() async throws {
+        try await CommandRunner.withScratch { streamq in
             let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
             try Data("level=info msg=\"started\" port=8080\nnot logfmt\n".utf8).write(
@@ -150,8 +150,8 @@ import FoundationNetworking
         }
     }
 
-    @Test func metricsHealthAndStatusShowEachFilesLag() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func metricsHealthAndStatusShowEachFilesLag() async throws {
+        try await CommandRunner.withScratch { streamq in
             let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
             let log = root + "/logs/app.log"
             try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
@@ -214,8 +214,8 @@ import FoundationNetworking
         }
     }
 
-    @Test func aConfigFileShipsEachSourceToItsStreamWithItsParser() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aConfigFileShipsEachSourceToItsStreamWithItsParser() async throws {
+        try await CommandRunner.withScratch { streamq in
             let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
             try Data("level=info msg=one\nlevel=warn msg=two\n".utf8).write(

@@ -53,8 +53,8 @@ import Testing
         }
     }
 
-    @Test func killNineMidTraceNeitherSplitsNorRepeatsATrace() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func killNineMidTraceNeitherSplitsNorRepeatsATrace() async throws {
+        try await CommandRunner.withScratch { streamq in
             let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
             let logs = root + "/logs"
             try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
@@ -106,8 +106,8 @@ import Testing
         }
     }
 
-    @Test func badMultilineOptionsAreRefusedWithTheReason() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func badMultilineOptionsAreRefusedWithTheReason() async throws {
+        try await CommandRunner.withScratch { streamq in
             let ship = ["ship", "--path", "/nonexistent/*.log", "--stream", "logs", "--state-dir", "/nonexistent"]
             let cases: [([String], String)] = [
                 (

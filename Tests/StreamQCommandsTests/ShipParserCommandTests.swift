@@ -4,8 +4,8 @@ import Testing
 /// `streamq ship --parser …` as a user runs it: the records stored from a real log file, and the
 /// checks on the parser options.
 @Suite struct ShipParserCommandTests {
-    @Test func shipOnceWithTheNginxParser() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func shipOnceWithTheNginxParser() async throws {
+        try await CommandRunner.withScratch { streamq in
             let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
             let lines = [
@@ -55,8 +55,8 @@ import Testing
         }
     }
 
-    @Test func parserOptionsAreChecked() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func parserOptionsAreChecked() async throws {
+        try await CommandRunner.withScratch { streamq in
             let ship = ["ship", "--path", "/nonexistent/*.log", "--stream", "web", "--once"]
             let badRegex = try streamq.run(ship + ["--parser", "regex:(?<a>[unclosed"], input: nil)
             #expect(badRegex.status != 0)

@@ -4,8 +4,8 @@ import Testing
 /// `streamq ship --listen-syslog` as a user runs it: no `--path`, messages over UDP and TCP, then
 /// `SIGTERM`.
 @Suite struct ShipSyslogCommandTests {
-    @Test func aSyslogOnlyShipperStoresUDPAndTCPMessagesAndStopsOnSIGTERM() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aSyslogOnlyShipperStoresUDPAndTCPMessagesAndStopsOnSIGTERM() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "logs")
             let ship = streamq.process([
                 "ship", "--stream", "logs", "--listen-syslog", "udp://127.0.0.1:0", "--listen-syslog",
@@ -52,8 +52,8 @@ import Testing
         }
     }
 
-    @Test func listenSyslogIsValidated() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func listenSyslogIsValidated() async throws {
+        try await CommandRunner.withScratch { streamq in
             let refusals = [
                 (["--listen-syslog", "http://127.0.0.1:1"], "udp://HOST:PORT or tcp://HOST:PORT"),
                 (["--listen-syslog", "udp://127.0.0.1:0", "--once"], "--once cannot be combined with --listen-syslog"),
@@ -67,8 +67,8 @@ import Testing
         }
     }
 
-    @Test func aConfigFilesSyslogInputShipsBesideItsFileSources() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aConfigFilesSyslogInputShipsBesideItsFileSources() async throws {
+        try await CommandRunner.withScratch { streamq in
             let root = URL(fileURLWithPath: streamq.dataDirectory).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
             try Data("from a file\n".utf8).write(to: URL(fileURLWithPath: root + "/logs/app.log"))

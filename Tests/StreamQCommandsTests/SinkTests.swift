@@ -57,8 +57,8 @@ import Testing
         }
     }
 
-    @Test func parquetReadsBackInDuckDBAndPyarrowWithTheQuerysTypesAndValues() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func parquetReadsBackInDuckDBAndPyarrowWithTheQuerysTypesAndValues() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "2")
             _ = try streamq.succeed("put", "events", input: Self.records.joined(separator: "\n") + "\n")
             let root = streamq.dataDirectory + "-out"
@@ -92,8 +92,8 @@ import Testing
     }
 
     @Test(arguments: [("jsonl", "none"), ("jsonl", "gzip"), ("jsonl", "zstd"), ("csv", "none"), ("csv", "gzip")])
-    func textFormatsReadBackInDuckDB(format: String, compression: String) throws {
-        try CommandRunner.withScratch { streamq in
+    func textFormatsReadBackInDuckDB(format: String, compression: String) async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "2")
             _ = try streamq.succeed("put", "events", input: Self.records.joined(separator: "\n") + "\n")
             let root = streamq.dataDirectory + "-out"
@@ -134,8 +134,8 @@ import Testing
         }
     }
 
-    @Test func aFollowQueryIntoFilesIsExactlyOnceAcrossTwentyKills() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func aFollowQueryIntoFilesIsExactlyOnceAcrossTwentyKills() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "3")
             let root = streamq.dataDirectory + "-out"
             let sql =
@@ -154,9 +154,12 @@ import Testing
                     input: lines.joined(separator: "\n") + "\n"
                 )
             }
-            func start() throws -> Process {
+            // Shards idle for the idle timeout take the wall clock as their watermark, after which these
+            // records (from 2026-01-01) would all be late: the killed runs wait longer than any stall
+            // between their start and the next put; only the last, with nothing more coming, idles soon.
+            func start(idleTimeout: String = "60s") throws -> Process {
                 let query = streamq.process([
-                    "query", sql, "--follow", "--into", "file://\(root)/q/dt={dt}", "--idle-timeout", "1s",
+                    "query", sql, "--follow", "--into", "file://\(root)/q/dt={dt}", "--idle-timeout", idleTimeout,
                     "--roll-interval", "200ms",
                     "--roll-inactivity", "200ms", "--format", "jsonl",
                 ])
@@ -177,7 +180,7 @@ import Testing
             // A last run sees everything and, once the shards idle, closes every window; it is stopped
             // when its manifests list as many rows as the bounded query has (or after 60 s).
             let expectedCount = try streamq.succeed("query", sql, "--format", "jsonl").lines.count
-            let last = try start()
+            let last = try start(idleTimeout: "1s")
             let deadline = Date().addingTimeInterval(60)
             while Self.committedRows(root + "/q/_manifest") < expectedCount && Date() < deadline { usleep(200_000) }
             usleep(500_000)  // anything beyond the expected rows would be a duplicate: give it a chance to show
@@ -221,8 +224,8 @@ import Testing
         }
     }
 
-    @Test func filesRollOnATimerWithoutNewRecords() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func filesRollOnATimerWithoutNewRecords() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
             let root = streamq.dataDirectory + "-out"
             let query = streamq.process([
@@ -251,8 +254,8 @@ import Testing
         }
     }
 
-    @Test func deliverResumesExactlyOnceAndSendsBadRecordsToErrors() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func deliverResumesExactlyOnceAndSendsBadRecordsToErrors() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "2")
             let root = streamq.dataDirectory + "-out"
             let mismatch = #"{"ts":\#(Self.base),"k":"x","n":"not a number","x":1.0,"ok":true}"#
@@ -341,8 +344,8 @@ import Testing
         }
     }
 
-    @Test func deliverKeepsItsColumnsWhenNewRecordsBringNewFields() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func deliverKeepsItsColumnsWhenNewRecordsBringNewFields() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
             let root = streamq.dataDirectory + "-out"
             _ = try streamq.succeed("put", "events", input: Self.records.prefix(20).joined(separator: "\n") + "\n")
@@ -363,8 +366,8 @@ import Testing
         }
     }
 
-    @Test func deliverWritesTimesGivenAsTextAsParquetTimestamps() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func deliverWritesTimesGivenAsTextAsParquetTimestamps() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
             let root = streamq.dataDirectory + "-out"
             let lines = (0..<30).map { #"{"ts":"2026-01-01T00:00:\#(10 + $0)Z","n":\#($0)}"# }
@@ -387,8 +390,8 @@ import Testing
         }
     }
 
-    @Test func badDestinationsAreRefusedBeforeAnyRow() throws {
-        try CommandRunner.withScratch { streamq in
+    @Test func badDestinationsAreRefusedBeforeAnyRow() async throws {
+        try await CommandRunner.withScratch { streamq in
             _ = try streamq.succeed("create-stream", "events", "--shards", "1")
             for url in ["ftp://host/x", "file://relative/path", "file:///tmp/a/../b", "file:///tmp/x/{nope}"] {
                 let outcome = try streamq.run("query", "SELECT k FROM events", "--into", url)

@@ -68,7 +68,7 @@ import FoundationNetworking
     }
 
     @Test func resumesWhereItWasAcrossAServerRestart() async throws {
-        let server = try SpawnedServer.streamq()
+        let server = try await SpawnedServer.streamq()
         defer { server.stop() }
         try await withFanOutBackend(server, configure: KinesisBackendTests.patientRetries) { backend in
             try await createStream(events, shards: 2, on: backend)
@@ -88,8 +88,8 @@ import FoundationNetworking
                 try await producer.flush()
                 while received.value.withLock({ $0.count }) < 100 { try await Task.sleep(for: .milliseconds(20)) }
                 // Shutting down ends the subscriptions; subscribing again waits for the new server.
-                server.halt()
-                try server.relaunch()
+                await server.halt()
+                try await server.relaunch()
                 try await sendKeyed(producer, to: events, keys: 10, range: 10..<20)
                 try await producer.flush()
                 while received.value.withLock({ $0.count }) < 200 { try await Task.sleep(for: .milliseconds(20)) }

@@ -310,7 +310,7 @@ import Testing
     }
 
     @Test func consumerResumesWhereItWasAcrossAServerRestartWithANewIteratorKey() async throws {
-        let server = try SpawnedServer.streamq()
+        let server = try await SpawnedServer.streamq()
         defer { server.stop() }
         try await withBackend(server, configure: Self.patientRetries) { backend in
             try await createStream(events, shards: 2, on: backend)
@@ -329,9 +329,9 @@ import Testing
                 try await producer.flush()
                 while received.value.withLock({ $0.count }) < 100 { try await Task.sleep(for: .milliseconds(20)) }
                 // The restarted server signs iterators with a new key: the old ones are invalid.
-                server.halt()
+                await server.halt()
                 try FileManager.default.removeItem(atPath: try #require(server.scratchPath) + "/data/server.key")
-                try server.relaunch()
+                try await server.relaunch()
                 try await sendKeyed(producer, to: events, keys: 10, range: 10..<20)
                 try await producer.flush()
                 while received.value.withLock({ $0.count }) < 200 { try await Task.sleep(for: .milliseconds(20)) }
@@ -345,26 +345,26 @@ import Testing
     }
 
     @Test func producerLosesNothingWhenTheEndpointIsDownAtFirstAndMidway() async throws {
-        let server = try SpawnedServer.streamq()
+        let server = try await SpawnedServer.streamq()
         defer { server.stop() }
         try await withBackend(server, configure: Self.patientRetries) { backend in
             try await createStream(events, shards: 2, on: backend)
-            server.halt()
+            await server.halt()
             let producer = StreamQProducer(backend: backend)
             // Down at start: the stream's description and the first appends wait for the server.
             let firstHalf = Task { try await sendKeyed(producer, to: events, keys: 20, range: 0..<10) }
             try await Task.sleep(for: .seconds(1))
-            try server.relaunch()
+            try await server.relaunch()
             try await firstHalf.value
             try await producer.flush()
             // Down midway, with records buffered and in flight.
-            server.halt()
+            await server.halt()
             let secondHalf = Task {
                 try await sendKeyed(producer, to: events, keys: 20, range: 10..<20)
                 try await producer.flush()
             }
             try await Task.sleep(for: .seconds(1))
-            try server.relaunch()
+            try await server.relaunch()
             try await secondHalf.value
             try await producer.close()
             #expect(producer.acknowledgedRecords == 400)
@@ -373,7 +373,7 @@ import Testing
     }
 
     @Test func appendsThatFailedWhileTheEndpointWasDownAreRetriedInOrder() async throws {
-        let server = try SpawnedServer.streamq()
+        let server = try await SpawnedServer.streamq()
         defer { server.stop() }
         // The client gives up at once: the producer's retries carry the appends across the outage.
         let impatient: (inout KinesisClientConfiguration) -> Void = {
@@ -389,13 +389,13 @@ import Testing
             let producer = StreamQProducer(backend: backend, configuration: configuration)
             try await sendKeyed(producer, to: events, keys: 20, range: 0..<5)
             try await producer.flush()
-            server.halt()
+            await server.halt()
             let sending = Task {
                 try await sendKeyed(producer, to: events, keys: 20, range: 5..<20)
                 try await producer.flush()
             }
             try await Task.sleep(for: .seconds(1))
-            try server.relaunch()
+            try await server.relaunch()
             try await sending.value
             try await producer.close()
             #expect(producer.acknowledgedRecords == 400)

@@ -48,8 +48,8 @@ import Glibc
                 }
                 next += 300
                 try await Task.sleep(for: .microseconds(UInt64.random(in: 0...400_000, using: &generator)))
-                server.halt(signal: SIGKILL)
-                try server.relaunch()
+                await server.halt(signal: SIGKILL)
+                try await server.relaunch()
             }
             try await withBackend(server) { backend in
                 // Far-future records on every shard move every watermark past the windows above.
@@ -69,7 +69,7 @@ import Glibc
                 #expect(caughtUp, "the queries caught up with their source")
                 try await Task.sleep(for: .seconds(2))  // the last windows' commit
             }
-            server.halt()
+            await server.halt()
             try await withLocalStore(of: server) { store in
                 let raw = StreamName(rawValue: "raw")!
                 let expectedCopy = try await boundedRows(copy, over: store, stream: raw).map(Self.json).sorted()

@@ -20,29 +20,29 @@ import Glibc
     let events = StreamName(rawValue: "events")!
 
     @Test func aBoundedQueryStartedWhileTheEndpointIsDownRunsOnceItComesUp() async throws {
-        let server = try SpawnedServer.streamq()
+        let server = try await SpawnedServer.streamq()
         defer { server.stop() }
         try await withBackend(server, configure: KinesisBackendTests.patientRetries) { backend in
             try await createStream(events, shards: 2, on: backend)
             let producer = StreamQProducer(backend: backend)
             try await QueryEvents.send(producer, to: events, keys: 10, range: 0..<30)
             try await producer.close()
-            server.halt()
+            await server.halt()
             let query = QueryEvents.boundedQuery(events)
             let events = events
             let rows = Task { try await boundedRows(query, over: backend, stream: events) }
             try await Task.sleep(for: .seconds(1))
-            try server.relaunch()
+            try await server.relaunch()
             #expect(try await rows.value == QueryEvents.boundedRows(keys: 10, range: 0..<30))
         }
     }
 
     @Test func aBoundedQueryFailsWithOneClearErrorOnceItsRetriesAreSpent() async throws {
-        let server = try SpawnedServer.streamq()
+        let server = try await SpawnedServer.streamq()
         defer { server.stop() }
         try await withBackend(server, configure: Self.impatientRetries) { backend in
             try await createStream(events, shards: 1, on: backend)
-            server.halt()
+            await server.halt()
             let error = try await #require(throws: KinesisClientError.self) {
                 try await boundedRows(QueryEvents.boundedQuery(events), over: backend, stream: events)
             }
@@ -53,7 +53,7 @@ import Glibc
     }
 
     @Test func aFollowedQueryKeepsItsWindowsWhenTheServerIsKilledAndRestarted() async throws {
-        let server = try SpawnedServer.streamq()
+        let server = try await SpawnedServer.streamq()
         defer { server.stop() }
         try await withBackend(server, configure: KinesisBackendTests.patientRetries) { backend in
             try await withCheckpoint { checkpoint in
@@ -64,13 +64,13 @@ import Glibc
                 let run = FollowRun(try followRunner(backend, stream: events), checkpoint: checkpoint)
                 #expect(try await run.waitForRows(2) == QueryEvents.followRows(keys: 20, seconds: 0..<2))
                 // The query polls a dead server, then a restarted one; records come after it is up.
-                server.halt(signal: SIGKILL)
+                await server.halt(signal: SIGKILL)
                 let sending = Task {
                     try await QueryEvents.send(producer, to: events, keys: 20, range: 30..<60)
                     try await producer.flush()
                 }
                 try await Task.sleep(for: .seconds(1))
-                try server.relaunch()
+                try await server.relaunch()
                 try await sending.value
                 try await producer.close()
                 #expect(try await run.waitForRows(5) == QueryEvents.followRows(keys: 20, seconds: 0..<5))
@@ -82,7 +82,7 @@ import Glibc
     }
 
     @Test func aFollowedQueryThatGaveUpOnADeadServerResumesFromItsCheckpoint() async throws {
-        let server = try SpawnedServer.streamq()
+        let server = try await SpawnedServer.streamq()
         defer { server.stop() }
         try await withBackend(server, configure: Self.impatientRetries) { backend in
             try await withCheckpoint { checkpoint in
@@ -92,10 +92,10 @@ import Glibc
                 try await producer.flush()
                 let first = FollowRun(try followRunner(backend, stream: events), checkpoint: checkpoint)
                 #expect(try await first.waitForRows(2) == QueryEvents.followRows(keys: 20, seconds: 0..<2))
-                server.halt(signal: SIGKILL)
+                await server.halt(signal: SIGKILL)
                 let error = try await #require(throws: KinesisClientError.self) { try await first.waitForRows(3) }
                 #expect(error.attempts == 3)
-                try server.relaunch()
+                try await server.relaunch()
                 try await QueryEvents.send(producer, to: events, keys: 20, range: 30..<60)
                 try await producer.close()
                 let second = FollowRun(try followRunner(backend, stream: events), checkpoint: checkpoint)

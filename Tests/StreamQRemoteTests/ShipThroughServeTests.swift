@@ -41,9 +41,9 @@ import Glibc
                 let process = try ship.launch()
                 try await Task.sleep(for: .microseconds(UInt64.random(in: 300_000...1_200_000, using: &generator)))
                 if serverKillsAt.contains(run) {
-                    server.halt(signal: SIGKILL)
+                    await server.halt(signal: SIGKILL)
                     try await Task.sleep(for: .microseconds(UInt64.random(in: 0...500_000, using: &generator)))
-                    try server.relaunch()
+                    try await server.relaunch()
                     try await Task.sleep(for: .microseconds(UInt64.random(in: 200_000...800_000, using: &generator)))
                 }
                 kill(process.processIdentifier, SIGKILL)
@@ -52,7 +52,7 @@ import Glibc
             }
             writer.stop()
             let final = try ship.launch(once: true)
-            final.waitUntilExit()
+            try await onOwnThread { final.waitUntilExit() }
             #expect(final.terminationStatus == 0)
             let written = writer.lines
             #expect(written.count > 2000)

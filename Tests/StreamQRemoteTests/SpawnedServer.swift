@@ -10,6 +10,9 @@ import Glibc
 /// A Kinesis server in a child process for the duration of a test: `streamq serve` on a scratch
 /// data directory, or moto's server, until `stop()`. A `streamq serve` can be halted and
 /// relaunched on the same address and data directory (one test task drives a server at a time).
+/// What blocks (starting a process and reading its address, waiting for it to exit) runs on a
+/// thread of its own: the threads async tests share are few (two on a two-core machine), and one
+/// held there freezes every other test meanwhile.
 final class SpawnedServer: @unchecked Sendable {
     let url: String
     private var process: Process
@@ -45,7 +48,7 @@ final class SpawnedServer: @unchecked Sendable {
 
     /// Starts `streamq serve --listen 127.0.0.1:0` on a new data directory with `arguments` added;
     /// `files` are written into the scratch directory first and `{scratch}` in arguments names it.
-    static func streamq(_ arguments: [String] = [], files: [String: String] = [:]) throws -> SpawnedServer {
+    static func streamq(_ arguments: [String] = [], files: [String: String] = [:]) async throws -> SpawnedServer {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
             "streamq-remote-\(UUID().uuidString)"
         )
@@ -58,7 +61,7 @@ final class SpawnedServer: @unchecked Sendable {
                 "serve", "--data-dir", scratch.appendingPathComponent("data").path,
                 "--master-key-file", scratch.appendingPathComponent("keys").path,
             ] + arguments.map { $0.replacingOccurrences(of: "{scratch}", with: scratch.path) }
-        let (process, url) = try launchStreamq(serveArguments + ["--listen", "127.0.0.1:0"])
+        let (process, url) = try await onOwnThread { try launchStreamq(serveArguments + ["--listen", "127.0.0.1:0"]) }
         let address = url.replacingOccurrences(of: "http://", with: "")
         return SpawnedServer(
             url: url,
@@ -88,9 +91,10 @@ final class SpawnedServer: @unchecked Sendable {
 
     /// Stops the server process with `signal` (SIGTERM, or SIGKILL for a crash) and keeps its data
     /// directory, for ``relaunch()``.
-    func halt(signal: Int32 = SIGTERM) {
+    func halt(signal: Int32 = SIGTERM) async {
         if process.isRunning { kill(process.processIdentifier, signal) }
-        process.waitUntilExit()
+        let process = self.process
+        _ = try? await onOwnThread { process.waitUntilExit() }
     }
 
     /// Sends `signal` to the server process: SIGSTOP stalls it, SIGCONT lets it go on.
@@ -99,9 +103,9 @@ final class SpawnedServer: @unchecked Sendable {
     }
 
     /// Starts `streamq serve` again on the same address and data directory.
-    func relaunch() throws {
+    func relaunch() async throws {
         guard let relaunchArguments else { throw SpawnFailure("only a streamq server can be relaunched") }
-        process = try Self.launchStreamq(relaunchArguments).0
+        process = try await onOwnThread { try Self.launchStreamq(relaunchArguments).0 }
     }
 
     /// Whether `python3 -m moto.server` can run here.
@@ -161,14 +165,17 @@ final class SpawnedServer: @unchecked Sendable {
 
     /// Stops the server (SIGTERM for streamq, which shuts down cleanly; SIGKILL for moto's
     /// in-memory server, which ignores SIGTERM; SIGKILL too for anything still running 10 s later)
-    /// and removes its scratch directory.
+    /// and removes its scratch directory, on a thread of its own: the caller goes on at once.
     func stop() {
+        let (process, stopSignal, scratch) = (self.process, self.stopSignal, self.scratch)
         if process.isRunning { kill(process.processIdentifier, stopSignal) }
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+        Thread {
+            let deadline = Date().addingTimeInterval(10)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            if let scratch { try? FileManager.default.removeItem(at: scratch) }
+        }.start()
     }
 
     /// A TCP port nothing listens on now, from the kernel.
@@ -249,7 +256,16 @@ func withStreamqServer<T>(
     files: [String: String] = [:],
     _ body: (SpawnedServer) async throws -> T
 ) async throws -> T {
-    let server = try SpawnedServer.streamq(arguments, files: files)
+    let server = try await SpawnedServer.streamq(arguments, files: files)
     defer { server.stop() }
     return try await body(server)
+}
+
+/// Runs blocking `work` on a thread of its own and waits for it without holding one of the threads
+/// async tests share. The caller waits, so `work` never runs on two threads at once.
+func onOwnThread<T: Sendable>(_ work: @escaping () throws -> T) async throws -> T {
+    nonisolated(unsafe) let work = work
+    return try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try work() }) }.start()
+    }
 }

@@ -44,7 +44,9 @@ import Testing
         }
     }
 
-    @Test func aReaderWaitingForRecordsIsWokenByTheWriter() async throws {
+    /// The waits' timeouts are far beyond the test's time limit, so only a wake-up by the change can
+    /// end them in time.
+    @Test(.timeLimit(.minutes(1))) func aReaderWaitingForRecordsIsWokenByTheWriter() async throws {
         try await withTemporaryDirectory { directory in
             let writer = try StreamStore(directory: directory, configuration: .forTesting())
             try writer.createStream(logs, shardCount: 1)
@@ -52,18 +54,15 @@ import Testing
             let cursor = try reader.cursor(stream: logs, shard: ShardID(0), at: .latest)
             #expect(try await reader.waitForRecords(at: cursor, timeout: .milliseconds(50)) == false)
 
-            let clock = ContinuousClock()
-            let start = clock.now
-            async let woke = reader.waitForRecords(at: cursor, timeout: .seconds(20))
+            async let woke = reader.waitForRecords(at: cursor, timeout: .seconds(3600))
             try await Task.sleep(for: .milliseconds(100))
             _ = try await writer.append(to: logs, records(1))
             #expect(try await woke)
-            #expect(clock.now - start < .seconds(10), "woken by the change, not by the timeout")
             #expect(try reader.read(cursor).records.count == 1)
 
             // The writer's own process is woken the same way.
             let next = try writer.cursor(stream: logs, shard: ShardID(0), at: .latest)
-            async let wokeInProcess = writer.waitForRecords(at: next, timeout: .seconds(20))
+            async let wokeInProcess = writer.waitForRecords(at: next, timeout: .seconds(3600))
             try await Task.sleep(for: .milliseconds(50))
             _ = try await writer.append(to: logs, records(1))
             #expect(try await wokeInProcess)
