@@ -241,7 +241,7 @@ import Testing
             }
             _ = try streamq.succeed("put", "events", input: Self.records.prefix(10).joined(separator: "\n") + "\n")
             var files: [String] = []
-            for _ in 0..<50 where files.isEmpty {
+            for _ in 0..<300 where files.isEmpty {  // up to 30 s: a loaded machine may be slow to start it
                 usleep(100_000)
                 files =
                     (try? FileManager.default.contentsOfDirectory(atPath: root + "/r"))?.filter {
