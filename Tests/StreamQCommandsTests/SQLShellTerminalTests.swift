@@ -35,7 +35,8 @@ import Testing
                 for _ in 0..<100 {
                     let before = terminal.read(until: { _ in false }, timeout: 0).count
                     terminal.type("\u{1}")
-                    let after = terminal.read(until: { _ in false }, timeout: 1)  // long enough for a loaded machine to echo
+                    // A second: long enough for a loaded machine to echo.
+                    let after = terminal.read(until: { _ in false }, timeout: 1)
                     if !after.dropFirst(before).contains("^A") { return }
                 }
             }
