@@ -54,7 +54,8 @@ struct GroupCoordinator: Sendable {
     /// - Parameters:
     ///   - shards: the stream's shards now.
     ///   - latest: for a new group starting at LATEST, the current end of each open shard.
-    ///   - staleAfter: a member that has not renewed for this long is presumed gone.
+    ///   - staleAfter: a member that has not renewed for this long is presumed to have crashed: its
+    ///     shards count in ``Renewal/awaitingExpiry`` until their leases run out.
     func renew(shards: [ShardDescription], latest: [ShardID: UInt64]?, staleAfter: Duration) throws -> Renewal {
         try withLockedState { state in
             let now = Self.nowMilliseconds()

@@ -19,6 +19,8 @@ struct GroupState: Codable, Sendable, Equatable {
         /// kept; such a member is judged by the renewing member's lease duration.
         var expiry: Int64?
 
+        /// Whether the member counts as present at `now` (boot-clock milliseconds); `lease` is the
+        /// duration to assume for a member whose own expiry was not recorded.
         func isPresent(at now: Int64, assumingLease lease: Int64) -> Bool {
             (expiry ?? heartbeat + lease) > now
         }

@@ -13,11 +13,14 @@ import Synchronization
 /// readers instead of growing memory (bounded prefetch: one batch per shard). A shard's children
 /// are read only after all its parents have been read to their end, so per-key order holds across
 /// splits and merges. In follow mode new records arrive as they become visible, by notification.
+/// A group member hands a batch over only while its lease on the batch's shard surely lasts: one
+/// stalled past its lease (or that gave the shard back) drops what it read, and the member holding
+/// the shard now reads those records from the last checkpoint.
 public final class StreamQConsumer: Service, Sendable {
     public let configuration: StreamQConsumerConfiguration
     private let backend: any StreamBackend
     private let coordinator: GroupCoordinator?
-    private let channel = AsyncThrowingChannel<[StoredRecord], any Error>()
+    private let channel = AsyncThrowingChannel<ShardBatch, any Error>()
     private let progress = Mutex(Progress())
     private let stopped = Atomic<Bool>(false)
     private let stopWaiters = Mutex<[UInt64: CheckedContinuation<Void, Never>]>([:])
@@ -108,7 +111,7 @@ public final class StreamQConsumer: Service, Sendable {
     }
 
     /// Commits `record` and everything before it in its shard as processed (group members only).
-    /// - Throws: `.leaseLost` if another member holds the shard now.
+    /// - Throws: `.leaseLost` if the shard was taken: another member holds it now, or nobody does.
     public func commit(_ record: StoredRecord) async throws {
         guard let coordinator else { throw StreamQStorageError(.invalidArgument, "commit needs a consumer group") }
         let shard = record.sequenceNumber.shard
@@ -139,6 +142,22 @@ public final class StreamQConsumer: Service, Sendable {
         var readerFailure: (any Error)?
     }
 
+    /// Called by the iterator before it hands `batch` over: false when the batch's shard went to
+    /// another member meanwhile (it reads the records from the last checkpoint), or reading stopped.
+    func admit(_ batch: ShardBatch) async -> Bool {
+        if await batch.control.waitForLease(orStop: { self.stopped.load(ordering: .acquiring) }) {
+            delivered.increment(by: batch.records.count)
+            return true
+        }
+        let (shard, last) = (
+            batch.records[0].sequenceNumber.shard, batch.records[batch.records.count - 1].sequenceNumber
+        )
+        progress.withLock { progress in
+            if progress.delivered[shard] == last.sequence { progress.delivered[shard] = nil }
+        }
+        return false
+    }
+
     /// Called by the iterator when the application asks for the record after `record`.
     func markProcessed(_ record: StoredRecord, count: Int) {
         progress.withLock { progress in
@@ -160,7 +179,7 @@ public final class StreamQConsumer: Service, Sendable {
         case stopped(ShardID)
     }
 
-    /// What one shard's reader checks before it hands records over: a flag, so a group member can
+    /// What is checked before one shard's records are handed over: a flag, so a group member can
     /// stop reading a shard it lost or gave back, and how long the member's lease surely lasts.
     final class ReaderControl: Sendable {
         let stopped = Atomic<Bool>(false)
@@ -172,15 +191,23 @@ public final class StreamQConsumer: Service, Sendable {
             self.leaseValidUntil = Atomic(leaseValidUntil)
         }
 
-        /// Waits while the lease may have run out, until a renewal extends it; false if the reader
-        /// was stopped meanwhile (the shard is someone else's now and its records are theirs to read).
-        func holdsLease(unless consumerStopped: () -> Bool) async -> Bool {
+        /// Waits while the lease may have run out, until a renewal extends it. False if the reader
+        /// was stopped meanwhile (the shard is someone else's now and its records are theirs to
+        /// read), if `consumerStopped` says so, or if the task is cancelled.
+        func waitForLease(orStop consumerStopped: () -> Bool) async -> Bool {
             while GroupCoordinator.nowMilliseconds() >= leaseValidUntil.load(ordering: .acquiring) {
-                if stopped.load(ordering: .acquiring) || consumerStopped() { return false }
+                if stopped.load(ordering: .acquiring) || consumerStopped() || Task.isCancelled { return false }
                 try? await Task.sleep(for: .milliseconds(10))
             }
             return !stopped.load(ordering: .acquiring)
         }
+    }
+
+    /// Records of one shard on their way to the application, with what says whether they may
+    /// still be handed over.
+    struct ShardBatch: Sendable {
+        var records: [StoredRecord]
+        var control: ReaderControl
     }
 
     private func readShard(
@@ -189,15 +216,13 @@ public final class StreamQConsumer: Service, Sendable {
         control: ReaderControl
     ) async throws -> ShardOutcome {
         var cursor = try await backend.cursor(stream: configuration.stream, shard: shard, at: position)
-        while !stopped.load(ordering: .acquiring) && !control.stopped.load(ordering: .acquiring) {
+        while !stopped.load(ordering: .acquiring) && !control.stopped.load(ordering: .acquiring) && !Task.isCancelled {
             let result = try await backend.read(cursor, maxRecords: configuration.maxRecordsPerRead, maxBytes: 8 << 20)
             if let last = result.records.last {
-                // A member whose renewals fell behind (a stalled process) may have lost the shard
-                // without knowing: it hands nothing over until a renewal says the shard is still its own.
-                guard await control.holdsLease(unless: { stopped.load(ordering: .acquiring) }) else { break }
-                await channel.send(result.records)
-                delivered.increment(by: result.records.count)
+                // Counted before the handover, which the iterator refuses (and uncounts) if the
+                // shard is lost meanwhile.
                 progress.withLock { $0.delivered[shard] = last.sequenceNumber.sequence }
+                await channel.send(ShardBatch(records: result.records, control: control))
             }
             guard let next = result.next else {
                 return .ended(
@@ -263,6 +288,9 @@ public final class StreamQConsumer: Service, Sendable {
             try? coordinator.leave()
         }
         try await withThrowingTaskGroup(of: Void.self) { tasks in
+            defer {  // however the loop ends (a failure too): no reader goes on, or waits for a lease
+                for control in readers.values { control.stopped.store(true, ordering: .releasing) }
+            }
             while !stopped.load(ordering: .acquiring) && !Task.isCancelled {
                 let (finished, failure) = progress.withLock { ($0.finished, $0.readerFailure) }
                 if let failure { throw failure }
@@ -407,7 +435,7 @@ public final class StreamQConsumer: Service, Sendable {
 /// the next one is asked for.
 public struct ConsumerRecords: AsyncSequence, Sendable {
     public typealias Element = StoredRecord
-    let channel: AsyncThrowingChannel<[StoredRecord], any Error>
+    let channel: AsyncThrowingChannel<StreamQConsumer.ShardBatch, any Error>
     let consumer: StreamQConsumer
 
     public func makeAsyncIterator() -> Iterator {
@@ -415,7 +443,7 @@ public struct ConsumerRecords: AsyncSequence, Sendable {
     }
 
     public struct Iterator: AsyncIteratorProtocol {
-        var batches: AsyncThrowingChannel<[StoredRecord], any Error>.Iterator
+        var batches: AsyncThrowingChannel<StreamQConsumer.ShardBatch, any Error>.Iterator
         let consumer: StreamQConsumer
         var batch: [StoredRecord] = []
         var index = 0
@@ -428,10 +456,13 @@ public struct ConsumerRecords: AsyncSequence, Sendable {
             if let last = batch.last { consumer.markProcessed(last, count: batch.count) }
             batch = []
             index = 0
-            guard let next = try await batches.next() else { return nil }
-            batch = next
-            index = 1
-            return batch[0]
+            while let next = try await batches.next() {
+                guard await consumer.admit(next) else { continue }
+                batch = next.records
+                index = 1
+                return batch[0]
+            }
+            return nil
         }
     }
 }

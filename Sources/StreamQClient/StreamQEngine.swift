@@ -157,7 +157,7 @@ public final class StreamQEngine: Service, Sendable {
         }
         return ConsumerGroupDescription(
             name: group,
-            members: state.members.filter { $0.value.heartbeat > now - 10_000 }.keys.sorted(),
+            members: state.members.filter { $0.value.isPresent(at: now, assumingLease: 10_000) }.keys.sorted(),
             shards: shards
         )
     }

@@ -18,12 +18,12 @@ struct CommandRunner {
         var stderr: String
     }
 
-    /// Runs `body` in a fresh scratch directory, on a thread of its own: it blocks (waiting for
-    /// processes, sleeping, reading pipes), and blocking one of the few threads Swift's concurrency
-    /// has (two on a two-core machine) would freeze every async test in the run meanwhile. It stays
-    /// in the test's task, so what it records counts for the test.
+    /// Runs `body` in a fresh scratch directory, off the threads async tests share: it blocks
+    /// (waiting for processes, sleeping, reading pipes), and blocking one of the few threads Swift's
+    /// concurrency has (two on a two-core machine) would freeze every async test in the run
+    /// meanwhile. It stays in the test's task, so what it records counts for the test.
     static func withScratch<T>(_ body: (CommandRunner) throws -> T) async throws -> T {
-        try await withTaskExecutorPreference(ThreadOfItsOwn()) {
+        try await withTaskExecutorPreference(SerialQueueExecutor()) {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
                 "streamq-cli-\(UUID().uuidString)"
             )
@@ -130,8 +130,9 @@ extension String {
     }
 }
 
-/// Runs a task's jobs on a serial dispatch queue, whose threads are not those async tests share.
-private final class ThreadOfItsOwn: TaskExecutor {
+/// A task executor that runs its jobs on a serial dispatch queue: its threads are not the few
+/// that async tests share, so a job may block.
+private final class SerialQueueExecutor: TaskExecutor {
     private let queue = DispatchQueue(label: "streamq-tests.blocking")
 
     func enqueue(_ job: consuming ExecutorJob) {
