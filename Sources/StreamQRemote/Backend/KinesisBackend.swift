@@ -363,7 +363,14 @@ public final class KinesisBackend: StreamBackend, Sendable {
             }
             try? await Task.sleep(until: earliest, clock: clock)
             if Task.isCancelled { return false }
-            let entry = try await refill(cursor, iterators.withLock { $0.take(cursor) }, limit: 10_000)
+            // Another reader at this cursor (a group member handing the shard over in this process)
+            // may have stored an answer since the peek: it is kept, not polled past.
+            let kept = iterators.withLock { $0.take(cursor) }
+            if let kept, kept.canAnswer {
+                iterators.withLock { $0.put(kept, at: cursor) }
+                return true
+            }
+            let entry = try await refill(cursor, kept, limit: 10_000)
             iterators.withLock { $0.put(entry, at: cursor) }
         }
     }
@@ -494,7 +501,9 @@ public final class KinesisBackend: StreamBackend, Sendable {
                     limit: limit,
                     shard: cursor.shard
                 )
-                return try await entryFrom(output, records, lent, at: cursor, keeping: entry?.pending ?? [])
+                // Records the entry still holds come first, lent ones too: a refill never drops them.
+                let kept = (entry?.pending ?? []) + (entry?.lent?.stored(shard: cursor.shard) ?? [])
+                return try await entryFrom(output, records, lent, at: cursor, keeping: kept)
             } catch let error as KinesisClientError where replacements < 3 && Self.isStaleIterator(error) {
                 logger.debug(
                     "replacing a shard iterator",
