@@ -190,8 +190,16 @@ struct GroupCoordinator: Sendable {
         return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
     }
 
+    /// This boot's id. Read until the end, not by the file's size: /proc files report size 0 (read
+    /// by size, every boot had the id "", and leases from before a reboot were honoured on a clock
+    /// that had restarted).
     static func bootID() -> String {
-        guard let bytes = try? FileSystem.readFile("/proc/sys/kernel/random/boot_id") else { return "unknown" }
-        return String(decoding: bytes.filter { $0 != 0x0A && $0 != 0x20 }, as: UTF8.self)
+        let descriptor = open("/proc/sys/kernel/random/boot_id", O_RDONLY)
+        guard descriptor >= 0 else { return "unknown" }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: 64)
+        let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        guard count > 0 else { return "unknown" }
+        return String(decoding: bytes[..<count].filter { $0 != 0x0A && $0 != 0x20 }, as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import StreamQClient
 import StreamQStorage
 import Synchronization
@@ -191,6 +192,37 @@ import Testing
                 try await tasks.waitForAll()
             }
             #expect(total.value.load(ordering: .relaxed) >= 400)
+        }
+    }
+
+    /// The boot clock restarts at a reboot, so a lease recorded before one could look valid for as
+    /// long as the machine had been up: leases of another boot are dropped, which needs this boot's
+    /// id (read by size, a /proc file gave "" on every boot).
+    @Test func leasesFromAnotherBootAreNotHonoured() async throws {
+        try await withEngine(shards: 1) { engine, directory in
+            let producer = engine.makeProducer()
+            for n in 0..<20 {
+                _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k", data: "k#\(n)"))
+            }
+            try await producer.flush()
+            let group = directory + "/streams/events/groups/rebooted"
+            try FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: true)
+            let farAhead = Int64(1) << 50
+            let state = """
+                {"bootID":"a-previous-boot","initialized":true,\
+                "members":{"ghost":{"heartbeat":\(farAhead),"expiry":\(farAhead)}},\
+                "shards":{"shardId-000000000000":{"owner":"ghost","counter":1,"expiry":\(farAhead),"ended":false}}}
+                """
+            try Data(state.utf8).write(to: URL(fileURLWithPath: group + "/state.json"))
+
+            let read = try await collect(
+                try engine.makeConsumer(configuration: groupConfiguration("rebooted", member: "m"))
+            )
+            #expect(read.map(\.text) == (0..<20).map { "k#\($0)" })
+            let thisBoot = try String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let saved = try String(contentsOfFile: group + "/state.json", encoding: .utf8)
+            #expect(saved.contains(#""bootID":"\#(thisBoot)""#), "\(saved)")
         }
     }
 
