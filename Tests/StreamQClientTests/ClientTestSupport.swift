@@ -33,6 +33,20 @@ func withEngine<T>(
 
 let events = StreamName(rawValue: "events")!
 
+/// Sends `count` records to `events`, record `n` keyed `key(n)` and holding `text(n)`, and waits
+/// until they are stored.
+func sendRecords(
+    _ count: Int,
+    with producer: StreamQProducer,
+    key: (Int) -> String,
+    text: (Int) -> String
+) async throws {
+    for n in 0..<count {
+        _ = try await producer.send(ProducerRecord(stream: events, partitionKey: key(n), data: text(n)))
+    }
+    try await producer.flush()
+}
+
 /// Runs `consumer` and collects what it delivers until `run()` returns (bounded mode).
 func collect(_ consumer: StreamQConsumer) async throws -> [StoredRecord] {
     try await withThrowingTaskGroup(of: [StoredRecord].self) { tasks in

@@ -34,10 +34,7 @@ import Testing
     @Test func startingAtLatestSkipsHistory() async throws {
         try await withEngine(shards: 2) { engine, _ in
             let producer = engine.makeProducer()
-            for n in 0..<10 {
-                _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n)", data: "old#\(n)"))
-            }
-            try await producer.flush()
+            try await sendRecords(10, with: producer, key: { "k\($0)" }, text: { "old#\($0)" })
             var configuration = StreamQConsumerConfiguration(stream: events)
             configuration.startingPosition = .latest
             #expect(try await collect(try engine.makeConsumer(configuration: configuration)).isEmpty)
@@ -103,10 +100,7 @@ import Testing
     @Test func uncommittedRecordsAreDeliveredAgainAfterACrashAndNothingIsSkipped() async throws {
         try await withEngine(shards: 1) { engine, _ in
             let producer = engine.makeProducer()
-            for n in 0..<20 {
-                _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k", data: "k#\(n)"))
-            }
-            try await producer.flush()
+            try await sendRecords(20, with: producer, key: { _ in "k" }, text: { "k#\($0)" })
             let consumer = try engine.makeConsumer(
                 configuration: groupConfiguration("jobs", member: "a", autoCommit: false)
             )
@@ -201,10 +195,7 @@ import Testing
     @Test func leasesFromAnotherBootAreNotHonoured() async throws {
         try await withEngine(shards: 1) { engine, directory in
             let producer = engine.makeProducer()
-            for n in 0..<20 {
-                _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k", data: "k#\(n)"))
-            }
-            try await producer.flush()
+            try await sendRecords(20, with: producer, key: { _ in "k" }, text: { "k#\($0)" })
             let group = directory + "/streams/events/groups/rebooted"
             try FileManager.default.createDirectory(atPath: group, withIntermediateDirectories: true)
             let farAhead = Int64(1) << 50
@@ -303,10 +294,7 @@ import Testing
                 }
                 #expect(takenOver)
                 let producer = engine.makeProducer()
-                for n in 0..<100 {
-                    _ = try await producer.send(ProducerRecord(stream: events, partitionKey: "k\(n)", data: "r\(n)"))
-                }
-                try await producer.flush()
+                try await sendRecords(100, with: producer, key: { "k\($0)" }, text: { "r\($0)" })
                 for _ in 0..<250 where received.value.withLock({ $0["live", default: []].count }) < 100 {
                     try await Task.sleep(for: .milliseconds(20))
                 }
