@@ -194,12 +194,9 @@ struct GroupCoordinator: Sendable {
     /// by size, every boot had the id "", and leases from before a reboot were honoured on a clock
     /// that had restarted).
     static func bootID() -> String {
-        let descriptor = open("/proc/sys/kernel/random/boot_id", O_RDONLY)
-        guard descriptor >= 0 else { return "unknown" }
-        defer { close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: 64)
-        let count = bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        guard count > 0 else { return "unknown" }
-        return String(decoding: bytes[..<count].filter { $0 != 0x0A && $0 != 0x20 }, as: UTF8.self)
+        guard let bytes = try? FileHandle.openForReading("/proc/sys/kernel/random/boot_id").read(count: 64, at: 0),
+            !bytes.isEmpty
+        else { return "unknown" }
+        return String(decoding: bytes.filter { $0 != 0x0A && $0 != 0x20 }, as: UTF8.self)
     }
 }

@@ -167,3 +167,9 @@ final class GatedBackend: StoreWrappingBackend {
 final class Counter: Sendable {
     let value = Atomic<Int>(0)
 }
+
+/// A value tasks share behind a lock.
+final class Shared<Value: Sendable>: Sendable {
+    let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
+}

@@ -126,7 +126,7 @@ import Testing
     @Test func membersShareShardsWithoutOverlapAndCoverThemAll() async throws {
         try await withEngine(shards: 4) { engine, _ in
             let producer = engine.makeProducer()
-            let seen = ShardsSeen()
+            let seen = Shared<[String: Set<ShardID>]>([:])
             let members = ["m1", "m2"]
             var consumers: [StreamQConsumer] = []
             for member in members {
@@ -265,13 +265,13 @@ import Testing
             live.follow = true
             let laggingMember = try engine.makeConsumer(configuration: lagging)
             let liveMember = try engine.makeConsumer(configuration: live)
-            let received = TextsSeen()
+            let received = Shared<[String: [String]]>([:])
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 for (name, member) in [("lagging", laggingMember), ("live", liveMember)] {
                     tasks.addTask { try await member.run() }
                     tasks.addTask {
                         for try await record in member.records {
-                            received.value.withLock { $0[name, default: []].append(record.text ?? "") }
+                            received.value.withLock { $0[name, default: []].append(record.text) }
                         }
                     }
                     if name == "lagging" {  // let it take both shards before the other member joins
@@ -318,12 +318,4 @@ import Testing
             }
         }
     }
-}
-
-final class TextsSeen: Sendable {
-    let value = Mutex<[String: [String]]>([:])
-}
-
-final class ShardsSeen: Sendable {
-    let value = Mutex<[String: Set<ShardID>]>([:])
 }

@@ -81,7 +81,8 @@ package final class FileHandle: @unchecked Sendable {  // an fd is safe to use f
         return done
     }
 
-    func read(count: Int, at offset: Int) throws -> [UInt8] {
+    /// Up to `count` bytes from `offset`: fewer where the file ends.
+    package func read(count: Int, at offset: Int) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         let got = try bytes.withUnsafeMutableBytes { buffer throws in
             try read(into: buffer, count: count, at: offset)
