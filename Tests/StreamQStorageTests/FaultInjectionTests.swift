@@ -347,6 +347,39 @@ import Glibc
         }
     }
 
+    /// The shards of a stream share one sync stage, and a round syncs them side by side: one
+    /// shard's failed fsync fails its own records only; the other shard's are acknowledged, stored,
+    /// and it takes further appends.
+    @Test func aFailedFsyncOnOneShardFailsOnlyThatShardsRecords() async throws {
+        try await withFaults { directory in
+            let store = try StreamStore(directory: directory, configuration: .forTesting())
+            try store.createStream(logs, shardCount: 2)
+            let records = (0..<200).map { AppendRecord(partitionKey: "key-\($0)", data: "r\($0)") }
+            let failing = FaultInjection.inject(.sync, errno: EIO, times: nil) {
+                $0.hasPrefix(directory + Self.shard0 + "/") && $0.hasSuffix(".seg")
+            }
+            let results = try await store.appendReportingEach(to: logs, records)
+            let owners = try records.map { try store.shard(for: $0.hashKey, in: logs) }
+            #expect(owners.contains(ShardID(0)) && owners.contains(ShardID(1)))
+            for (result, owner) in zip(results, owners) {
+                switch result {
+                case .success(let stored): #expect(stored.shard == owner && owner == ShardID(1))
+                case .failure(let error):
+                    #expect(owner == ShardID(0))
+                    #expect("\(error)".contains("fdatasync"), "names the failed sync: \(error)")
+                }
+            }
+            #expect(FaultInjection.hits(failing) == 1, "the failed fsync is never retried")
+            let expected = zip(records, owners).filter { $0.1 == ShardID(1) }.map {
+                String(decoding: $0.0.data, as: UTF8.self)
+            }
+            #expect(try readAll(store, logs, shard: ShardID(1)).map(\.text) == expected)
+            _ = try await store.append(to: logs, shard: ShardID(1), batch(1))
+            #expect(try readAll(store, logs, shard: ShardID(1)).map(\.text) == expected + texts(1..<2))
+            try? await store.close()
+        }
+    }
+
     @Test func aFailedFlushUnderTheNeverPolicyIsStickyToo() async throws {
         try await withFaults { directory in
             let shardDirectory = directory + Self.shard0

@@ -5,16 +5,16 @@ import Synchronization
 ///
 /// Callers enqueue records and suspend. The writer queue takes everything queued so far and writes
 /// it as consecutive batches with one `pwrite`. Under `FsyncPolicy.always` the group then passes to
-/// the sync stage, which runs `fdatasync` beside the writer (the next group is compressed while
-/// this one syncs), and only after the sync are the callers resumed and the records made visible.
-/// Groups that finish writing while a sync is running share the next one.
+/// the stream's ``SyncStage``, which runs `fdatasync` beside the writer (the next group is
+/// compressed while this one syncs), and only after the sync are the callers resumed and the
+/// records made visible. Groups that finish writing while a sync round is running share the next.
 final class ShardWriter: Sendable {
     let log: ShardLog
     private let policy: FsyncPolicy
     private let writerQueue: DispatchQueue
+    private let syncStage: SyncStage
     private let syncQueue: DispatchQueue
     private let writer = Mutex(WriterState())
-    private let syncer = Mutex(SyncState())
 
     private struct Request: Sendable {
         var append: ShardAppend
@@ -36,19 +36,6 @@ final class ShardWriter: Sendable {
         var intervalSyncScheduled = false
     }
 
-    /// A written group waiting for its sync.
-    private struct Written: Sendable {
-        var requests: [Request]
-        var results: [Result<UInt64, StreamQStorageError>]
-        var file: FileHandle
-        var watermark: ShardWatermark
-    }
-
-    private struct SyncState: Sendable {
-        var waiting: [Written] = []
-        var draining = false
-    }
-
     /// Requests taken into one group at most (by record bytes), so one huge backlog does not become
     /// one enormous write.
     private static let maxGroupBytes = 16 << 20
@@ -56,10 +43,13 @@ final class ShardWriter: Sendable {
     /// parallel with other appends; smaller ones are merged into shared batches by the writer.
     private static let compressAheadBytes = 32 << 10
 
-    init(log: ShardLog, policy: FsyncPolicy) {
+    /// A writer for `log`; under `FsyncPolicy.always` its written groups are synced by `syncStage`,
+    /// which the stream's other shard writers share.
+    init(log: ShardLog, policy: FsyncPolicy, syncStage: SyncStage) {
         self.log = log
         self.policy = policy
         self.writerQueue = DispatchQueue(label: "streamq.shard-writer.\(log.shard)")
+        self.syncStage = syncStage
         self.syncQueue = DispatchQueue(label: "streamq.shard-sync.\(log.shard)")
     }
 
@@ -187,18 +177,18 @@ final class ShardWriter: Sendable {
         switch policy {
         case .always:
             log.publish(durable: false)
-            let written = Written(
-                requests: requests,
-                results: results,
-                file: log.activeFileHandle,
-                watermark: log.writtenWatermark
+            syncStage.submit(
+                SyncStage.Group(
+                    log: log,
+                    file: log.activeFileHandle,
+                    watermark: log.writtenWatermark,
+                    syncQueue: syncQueue
+                ) { failure in
+                    for (request, result) in zip(requests, results) {
+                        request.complete(failure.map { .failure($0) } ?? result.mapError { $0 })
+                    }
+                }
             )
-            let startSync = syncer.withLock { state in
-                state.waiting.append(written)
-                defer { state.draining = true }
-                return !state.draining
-            }
-            if startSync { syncQueue.async { self.drainSyncs() } }
             return
         case .interval(let interval):
             scheduleIntervalSync(after: interval)
@@ -207,31 +197,6 @@ final class ShardWriter: Sendable {
         }
         log.publish(durable: true)
         for (request, result) in zip(requests, results) { request.complete(result.mapError { $0 }) }
-    }
-
-    private func drainSyncs() {
-        while true {
-            let groups: [Written] = syncer.withLock { state in
-                if state.waiting.isEmpty { state.draining = false }
-                defer { state.waiting.removeAll() }
-                return state.waiting
-            }
-            guard let last = groups.last else { return }
-            do {
-                // One sync covers every group: they are all in the last group's file, or in an
-                // older segment that was synced when it was sealed.
-                try log.syncCommitted(last.file, upTo: last.watermark)
-                for group in groups {
-                    for (request, result) in zip(group.requests, group.results) {
-                        request.complete(result.mapError { $0 })
-                    }
-                }
-            } catch {
-                for group in groups {
-                    for request in group.requests { request.complete(.failure(error)) }
-                }
-            }
-        }
     }
 
     private func scheduleIntervalSync(after interval: Duration) {

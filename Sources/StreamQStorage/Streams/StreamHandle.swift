@@ -13,6 +13,8 @@ final class StreamHandle: Sendable {
     private let logger: Logger
     private let state: Mutex<State>
     private let monitor: FileChangeMonitor?
+    /// Where the shard writers sync under `FsyncPolicy.always` (one stage for the whole stream).
+    private let syncStage: SyncStage
 
     private struct State: Sendable {
         var metadata: StreamMetadata
@@ -32,9 +34,11 @@ final class StreamHandle: Sendable {
         sources: [ShardID: any ShardSource],
         configuration: StorageConfiguration,
         logger: Logger,
-        monitor: FileChangeMonitor?
+        monitor: FileChangeMonitor?,
+        syncStage: SyncStage
     ) {
         self.path = path
+        self.syncStage = syncStage
         self.keyRing = keyRing
         self.configuration = configuration
         self.logger = logger
@@ -65,7 +69,8 @@ final class StreamHandle: Sendable {
             sources: [:],
             configuration: configuration,
             logger: logger,
-            monitor: monitor
+            monitor: monitor,
+            syncStage: SyncStage(label: metadata.name)
         )
         handle.addReadOnlyShards(metadata)
         return handle
@@ -116,6 +121,7 @@ final class StreamHandle: Sendable {
             try FileSystem.removeTree(path + "/shards/" + name)
         }
         var writers: [ShardID: ShardWriter] = [:]
+        let syncStage = SyncStage(label: metadata.name)
         for shard in metadata.shards {
             let log = try ShardLog.open(
                 directory: path + "/shards/" + shard.id.description,
@@ -138,7 +144,7 @@ final class StreamHandle: Sendable {
                 try log.close()
             }
             log.setWriteEncryption(writeEncryption(metadata, keyRing: keyRing))
-            writers[shard.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy)
+            writers[shard.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy, syncStage: syncStage)
         }
         return StreamHandle(
             path: path,
@@ -148,7 +154,8 @@ final class StreamHandle: Sendable {
             sources: writers.mapValues { $0.log },
             configuration: configuration,
             logger: logger,
-            monitor: nil
+            monitor: nil,
+            syncStage: syncStage
         )
     }
 
@@ -372,7 +379,7 @@ final class StreamHandle: Sendable {
                 notes: &notes
             )
             children.append(child)
-            childWriters[child.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy)
+            childWriters[child.id] = ShardWriter(log: log, policy: configuration.fsyncPolicy, syncStage: syncStage)
         }
         try state.withLock { state in
             var updated = state.metadata
