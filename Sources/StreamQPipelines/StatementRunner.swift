@@ -31,7 +31,7 @@ public struct StatementRunner: Sendable {
         case .showStreams:
             return try showStreams()
         case .showQueries:
-            return try QueryDescription.table(try catalog.definitions().map { try QueryDescription(of: $0, in: self) })
+            return QueryDescription.table(try catalog.definitions().map { try QueryDescription(of: $0, in: self) })
         case .describeQuery(let name):
             return try QueryDescription(of: try existing(name), in: self).details
         case .stopQuery(let name):

@@ -102,7 +102,7 @@ public final class S3SinkStorage: SinkStorage {
     }
 
     /// Runs an S3 call, its failure as a ``SinkError`` in one line.
-    private func s3<T>(_ call: () async throws -> T) async throws -> T {
+    @discardableResult private func s3<T>(_ call: () async throws -> T) async throws -> T {
         do {
             return try await call()
         } catch let error as S3ClientError {

@@ -177,7 +177,7 @@ struct RemotePut {
                             if lanes[index].encoded.byteCount + line.count + key.utf8.count + 16 > Self.requestBytes {
                                 try await dispatch(index)
                             }
-                            line.withUnsafeBytes { lanes[index].encoded.append(partitionKey: key, data: $0) }
+                            _ = line.withUnsafeBytes { lanes[index].encoded.append(partitionKey: key, data: $0) }
                             continue
                         }
                         if lanes[index].body.count == 500

@@ -7,6 +7,6 @@ struct QueryHostService: Service {
     let host: QueryHost
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { await host.run() }
+        await cancelWhenGracefulShutdown { await host.run() }
     }
 }
