@@ -46,6 +46,7 @@ let package = Package(
             dependencies: [
                 "CZstd",
                 "CCRC32C",
+                "CIntrinsics",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

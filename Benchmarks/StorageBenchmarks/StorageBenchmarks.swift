@@ -11,7 +11,8 @@ import Glibc
 /// batch appends under each fsync policy on 1 and 4 shards (and on 4 shards batched per shard by
 /// the producers, with `always` and `never`), and a sequential read with
 /// decompression and CRC checks; the `always` 1-shard append and the read again on an encrypted
-/// stream (AES-256-GCM), named with " (encrypted)". Each figure is a custom metric in records per second.
+/// stream (AES-256-GCM), named with " (encrypted)"; and the MD5 of each record's partition key
+/// that routes it to a shard. Each figure is a custom metric in records per second.
 let benchmarks: @Sendable () -> Void = {
     let recordCount = Int(environment("STREAMQ_BENCH_RECORDS") ?? "") ?? 1_000_000
     let lines = Array(AccessLogGenerator(count: recordCount, seed: 7)).map { Array($0.utf8) }
@@ -72,6 +73,23 @@ let benchmarks: @Sendable () -> Void = {
                 ThroughputMetrics.report(benchmark, records: records.count, bytes: rawBytes, since: start)
             }
         }
+    }
+
+    // Routing a record to a shard hashes its partition key (MD5, as Kinesis does): what every
+    // append split across shards, PutRecords in `streamq serve` and `put --endpoint` pay per record.
+    Benchmark("partition key hashes") { benchmark in
+        let keys = records.map(\.partitionKey)
+        let start = ContinuousClock.now
+        benchmark.startMeasurement()
+        let hashes = HashKey.forPartitionKeys(keys)
+        benchmark.stopMeasurement()
+        precondition(hashes.count == keys.count && hashes[1] == HashKey.forPartitionKey(keys[1]))
+        ThroughputMetrics.report(
+            benchmark,
+            records: keys.count,
+            bytes: keys.reduce(0) { $0 + $1.utf8.count },
+            since: start
+        )
     }
 
     for encrypted in [false, true] {
